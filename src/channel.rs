@@ -1,0 +1,215 @@
+//! What a chat platform looks like to the rest of the bot: who spoke where,
+//! what they sent, and what the bot does in return. Telegram (and later
+//! Zalo) translate their own updates into these types and render [`Action`]s
+//! back; nothing past this module knows which platform it is talking to.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Telegram,
+    Zalo,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Telegram => "telegram",
+            Channel::Zalo => "zalo",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "telegram" => Some(Channel::Telegram),
+            "zalo" => Some(Channel::Zalo),
+            _ => None,
+        }
+    }
+}
+
+/// A chat on a platform. Ids are strings because Zalo's are opaque strings.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChatAddr {
+    pub channel: Channel,
+    pub id: String,
+}
+
+/// A person on a platform.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UserAddr {
+    pub channel: Channel,
+    pub id: String,
+}
+
+impl UserAddr {
+    /// The private chat with this person: on both platforms its id is the
+    /// user's own id.
+    pub fn private_chat(&self) -> ChatAddr {
+        ChatAddr { channel: self.channel, id: self.id.clone() }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChatKind {
+    Private,
+    Group,
+}
+
+#[derive(Clone, Debug)]
+pub struct Sender {
+    pub addr: UserAddr,
+    pub display_name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    pub chat: ChatAddr,
+    pub chat_kind: ChatKind,
+    pub from: Sender,
+    pub event: Event,
+}
+
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// `/name args`; `replied_to` is the author of the message the command
+    /// answered, which is how a leader is appointed in a group.
+    Command { name: String, args: String, replied_to: Option<Sender> },
+    Text(String),
+    Photo { file_id: String, caption: Option<String> },
+    Location { latitude: f64, longitude: f64 },
+    /// A press on one of the bot's buttons.
+    Button { callback_id: String, data: String, message: Option<MessageRef> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageRef {
+    pub chat: ChatAddr,
+    pub message_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Send { to: ChatAddr, text: String, keyboard: Keyboard },
+    /// Replace a message the bot sent earlier; platforms that cannot edit
+    /// send the new text instead.
+    Edit { message: MessageRef, text: String, keyboard: Keyboard },
+    /// Acknowledge a button press, with an optional short toast.
+    Answer { callback_id: String, text: Option<String> },
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Keyboard {
+    pub rows: Vec<Vec<Button>>,
+}
+
+impl Keyboard {
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    pub fn single(button: Button) -> Self {
+        Self { rows: vec![vec![button]] }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Button {
+    pub label: String,
+    pub kind: ButtonKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ButtonKind {
+    /// Comes back as [`Event::Button`] with this data.
+    Callback(String),
+    /// Opens the private chat with the bot and starts it with this payload.
+    StartPrivate(String),
+}
+
+impl Button {
+    pub fn callback(label: impl Into<String>, data: impl Into<String>) -> Self {
+        Self { label: label.into(), kind: ButtonKind::Callback(data.into()) }
+    }
+
+    pub fn start_private(label: impl Into<String>, payload: impl Into<String>) -> Self {
+        Self { label: label.into(), kind: ButtonKind::StartPrivate(payload.into()) }
+    }
+}
+
+/// Collects the actions one update produces.
+#[derive(Debug, Default)]
+pub struct Replies {
+    pub actions: Vec<Action>,
+}
+
+impl Replies {
+    pub fn send(&mut self, to: &ChatAddr, text: impl Into<String>) {
+        self.send_with(to, text, Keyboard::none());
+    }
+
+    pub fn send_with(&mut self, to: &ChatAddr, text: impl Into<String>, keyboard: Keyboard) {
+        self.actions.push(Action::Send { to: to.clone(), text: text.into(), keyboard });
+    }
+
+    pub fn edit(&mut self, message: &MessageRef, text: impl Into<String>, keyboard: Keyboard) {
+        self.actions.push(Action::Edit { message: message.clone(), text: text.into(), keyboard });
+    }
+
+    pub fn answer(&mut self, callback_id: &str, text: Option<String>) {
+        self.actions.push(Action::Answer { callback_id: callback_id.to_string(), text });
+    }
+}
+
+/// Splits `/name@bot args` into the lower-cased name and the arguments.
+/// A command addressed to another bot (`/help@otherbot`) is not ours: None.
+pub fn parse_command(text: &str, bot_username: &str) -> Option<(String, String)> {
+    let rest = text.strip_prefix('/')?;
+    let (head, args) = match rest.find(char::is_whitespace) {
+        Some(i) => (&rest[..i], rest[i..].trim()),
+        None => (rest, ""),
+    };
+    let (name, target) = match head.split_once('@') {
+        Some((name, target)) => (name, Some(target)),
+        None => (head, None),
+    };
+    if target.is_some_and(|t| !t.eq_ignore_ascii_case(bot_username)) {
+        return None;
+    }
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    Some((name.to_ascii_lowercase(), args.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_commands() {
+        assert_eq!(parse_command("/dangky", "todanpho_bot"), Some(("dangky".into(), "".into())));
+        assert_eq!(
+            parse_command("/lienket@TODANPHO_bot  Tổ dân phố số 12 ", "todanpho_bot"),
+            Some(("lienket".into(), "Tổ dân phố số 12".into()))
+        );
+        assert_eq!(parse_command("/start dk-12", "b"), Some(("start".into(), "dk-12".into())));
+        assert_eq!(parse_command("/help@otherbot", "todanpho_bot"), None);
+        assert_eq!(parse_command("hello", "b"), None);
+        assert_eq!(parse_command("/", "b"), None);
+        assert_eq!(parse_command("/đăngký", "b"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,60}") {
+            let _ = parse_command(&s, "bot");
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Configuration: `config.toml` plus environment overrides. The token only
+//! ever comes from the environment and never prints.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}. Pass --config with the path to config.toml (the repository has a documented example).")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the config file {path} is not valid: {message}. Compare it with the documented config.toml in the repository.")]
+    Parse { path: PathBuf, message: String },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("TELOXIDE_TOKEN is not set. Ask @BotFather on Telegram for the bot's token and start the bot with TELOXIDE_TOKEN=<token> todanpho.")]
+    MissingToken,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub ward: Ward,
+    pub database: Database,
+    pub telegram: Telegram,
+    #[serde(default)]
+    pub dialogues: Dialogues,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ward {
+    pub name: String,
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Telegram {
+    #[serde(default = "default_api_url")]
+    pub api_url: String,
+    #[serde(default)]
+    pub officials: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dialogues {
+    pub dir: Option<PathBuf>,
+}
+
+fn default_timezone() -> String {
+    "Asia/Ho_Chi_Minh".into()
+}
+
+fn default_api_url() -> String {
+    "https://api.telegram.org".into()
+}
+
+impl Config {
+    /// Reads the file and resolves relative paths against its folder, then
+    /// applies `TELOXIDE_API_URL`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let mut config = Self::parse(&text).map_err(|message| ConfigError::Parse { path: path.to_path_buf(), message })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        if config.database.path.is_relative() {
+            config.database.path = base.join(&config.database.path);
+        }
+        if let Some(dir) = config.dialogues.dir.as_mut().filter(|d| d.is_relative()) {
+            *dir = base.join(&*dir);
+        }
+        if let Ok(url) = std::env::var("TELOXIDE_API_URL") {
+            if !url.trim().is_empty() {
+                config.telegram.api_url = url;
+            }
+        }
+        config.check()?;
+        Ok(config)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.message().to_string())
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.ward.name.trim().is_empty() {
+            return Err(ConfigError::Invalid("[ward] name must not be empty in the config file.".into()));
+        }
+        self.timezone()?;
+        url::Url::parse(&self.telegram.api_url).map_err(|e| {
+            ConfigError::Invalid(format!(
+                "the Bot API URL '{}' is not a valid URL ({e}); fix [telegram] api_url or TELOXIDE_API_URL.",
+                self.telegram.api_url
+            ))
+        })?;
+        Ok(())
+    }
+
+    pub fn timezone(&self) -> Result<chrono_tz::Tz, ConfigError> {
+        self.ward.timezone.parse().map_err(|_| {
+            ConfigError::Invalid(format!(
+                "[ward] timezone '{}' is not a known time zone; use e.g. Asia/Ho_Chi_Minh.",
+                self.ward.timezone
+            ))
+        })
+    }
+}
+
+/// The bot token; its Debug and Display never show the value.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn from_env(var: &str) -> Result<Self, ConfigError> {
+        match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Ok(Self(v.trim().to_string())),
+            _ => Err(ConfigError::MissingToken),
+        }
+    }
+
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses() {
+        let config = Config::parse(include_str!("../config.toml")).unwrap();
+        assert_eq!(config.ward.timezone, "Asia/Ho_Chi_Minh");
+        assert!(config.timezone().is_ok());
+    }
+
+    #[test]
+    fn unknown_key_is_an_error() {
+        let err = Config::parse("[ward]\nname = \"x\"\nnmae = 1\n[database]\npath = \"a\"\n[telegram]\n").unwrap_err();
+        assert!(err.contains("nmae"), "{err}");
+    }
+
+    #[test]
+    fn secret_does_not_print() {
+        assert_eq!(format!("{:?}", Secret::new("123:abc")), "Secret(***)");
+    }
+}

@@ -1,0 +1,159 @@
+//! Runs dialogues for people in their private chat: starts them, feeds each
+//! answer to the engine, saves the state after every turn, and hands a
+//! confirmed form to the flow that owns it.
+
+use std::collections::BTreeMap;
+
+use crate::app::App;
+use crate::channel::{Button, ChatAddr, Incoming, Keyboard, MessageRef, Replies};
+use crate::dialogue::store::{self, Loaded};
+use crate::dialogue::{Answer, DialogueState, Engine, Input, Prompt, Turn};
+use crate::household;
+use crate::roles::Caller;
+
+/// What a flow says when its form is confirmed.
+pub enum Completion {
+    /// Saved; the dialogue ends.
+    Done,
+    /// One answer breaks a rule across answers: ask it again.
+    Reask { key: &'static str, message: String },
+    /// Nothing can be saved (the group was removed, the record changed):
+    /// the dialogue ends with the flow's explanation already sent.
+    Abandoned,
+}
+
+pub fn keyboard(prompt: &Prompt) -> Keyboard {
+    Keyboard {
+        rows: prompt
+            .buttons
+            .iter()
+            .map(|row| row.iter().map(|(label, data)| Button::callback(label.clone(), data.clone())).collect())
+            .collect(),
+    }
+}
+
+fn send_prompts(out: &mut Replies, chat: &ChatAddr, prompts: &[Prompt]) {
+    for p in prompts {
+        out.send_with(chat, p.text.clone(), keyboard(p));
+    }
+}
+
+/// Starts `flow` for the caller, unless another dialogue is running.
+pub async fn start(
+    app: &App,
+    caller: &Caller,
+    context: BTreeMap<String, String>,
+    answers: Option<BTreeMap<String, Answer>>,
+    flow: &str,
+    out: &mut Replies,
+) -> anyhow::Result<()> {
+    let chat = caller.addr.private_chat();
+    let def = app.book.get(flow).ok_or_else(|| anyhow::anyhow!("no dialogue named {flow}"))?;
+    let engine = Engine::new(&app.book, def);
+    let mut conn = app.db.acquire().await?;
+    if let Loaded::Active(running) = store::load(&mut conn, &chat, &caller.addr).await? {
+        let title = app.book.get(&running.flow).map(|d| d.title.clone()).unwrap_or_default();
+        out.send(
+            &chat,
+            format!("Bác đang làm dở việc «{title}». Xin trả lời tiếp câu hỏi dưới đây, hoặc gõ /huy để huỷ rồi bắt đầu lại."),
+        );
+        if let Some(running_def) = app.book.get(&running.flow) {
+            let p = Engine::new(&app.book, running_def).current(&running);
+            out.send_with(&chat, p.text.clone(), keyboard(&p));
+        }
+        return Ok(());
+    }
+    let (state, prompts) = match answers {
+        Some(answers) => engine.start_at_summary(context, answers),
+        None => engine.start(context),
+    };
+    store::save(&mut conn, &chat, &caller.addr, &state).await?;
+    send_prompts(out, &chat, &prompts);
+    Ok(())
+}
+
+/// `/huy`.
+pub async fn cancel(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
+    let mut conn = app.db.acquire().await?;
+    let chat = caller.addr.private_chat();
+    let had = store::delete(&mut conn, &chat, &caller.addr).await?;
+    let text = if had {
+        "Đã huỷ. Thông tin bác vừa nhập chưa được lưu. Khi cần, bác gõ lại lệnh để bắt đầu."
+    } else {
+        "Bác không có việc nào đang làm dở."
+    };
+    out.send(&msg.chat, text);
+    Ok(())
+}
+
+/// An answer (text, photo, location or a dialogue button) in private chat.
+/// Returns false if no dialogue is running.
+pub async fn answer(
+    app: &App,
+    caller: &Caller,
+    input: Input,
+    pressed: Option<&MessageRef>,
+    out: &mut Replies,
+) -> anyhow::Result<bool> {
+    let chat = caller.addr.private_chat();
+    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut state = match store::load(&mut tx, &chat, &caller.addr).await? {
+        Loaded::Active(state) => state,
+        Loaded::Expired => {
+            tx.commit().await?;
+            out.send(&chat, "Phiên trước đã quá 24 giờ không trả lời nên đã tự huỷ. Xin gõ lại lệnh để bắt đầu lại.");
+            return Ok(true);
+        }
+        Loaded::None => return Ok(false),
+    };
+    let Some(def) = app.book.get(&state.flow) else {
+        store::delete(&mut tx, &chat, &caller.addr).await?;
+        tx.commit().await?;
+        return Ok(false);
+    };
+    let engine = Engine::new(&app.book, def);
+    match engine.handle(&mut state, input) {
+        Turn::Continue { replace, send } => {
+            store::save(&mut tx, &chat, &caller.addr, &state).await?;
+            tx.commit().await?;
+            if let (Some(p), Some(message)) = (replace, pressed) {
+                out.edit(message, p.text.clone(), keyboard(&p));
+            }
+            send_prompts(out, &chat, &send);
+        }
+        Turn::Completed => {
+            if let Some(message) = pressed {
+                let mut summary = engine.summary(&state);
+                summary.buttons.clear();
+                out.edit(message, summary.text, Keyboard::none());
+            }
+            // The flow writes its records in the same transaction that ends
+            // the dialogue, so a crash leaves either both or neither.
+            match complete(app, &mut tx, caller, &state, out).await? {
+                Completion::Done | Completion::Abandoned => {
+                    store::delete(&mut tx, &chat, &caller.addr).await?;
+                }
+                Completion::Reask { key, message } => {
+                    let prompts = engine.reask(&mut state, key, &message);
+                    store::save(&mut tx, &chat, &caller.addr, &state).await?;
+                    send_prompts(out, &chat, &prompts);
+                }
+            }
+            tx.commit().await?;
+        }
+    }
+    Ok(true)
+}
+
+async fn complete(
+    app: &App,
+    tx: &mut sqlx::SqliteConnection,
+    caller: &Caller,
+    state: &DialogueState,
+    out: &mut Replies,
+) -> anyhow::Result<Completion> {
+    match state.flow.as_str() {
+        household::registration::FLOW => household::registration::complete(app, tx, caller, state, out).await,
+        other => anyhow::bail!("dialogue {other} has no completion"),
+    }
+}

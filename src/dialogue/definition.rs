@@ -1,0 +1,364 @@
+//! Dialogue definitions, read from the TOML files in `dialogues/`.
+//!
+//! The files hold the wording and the shape of each flow (steps, kinds of
+//! answer, choices); Rust holds what happens when a flow completes. The files
+//! are embedded in the binary, and a directory named in config overrides them
+//! so a ward can reword a question without a rebuild.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The files the bot knows, embedded at build time.
+const EMBEDDED: &[(&str, &str)] = &[
+    ("common.toml", include_str!("../../dialogues/common.toml")),
+    ("household.toml", include_str!("../../dialogues/household.toml")),
+];
+
+#[derive(Debug, thiserror::Error)]
+#[error("dialogue file {file}{}: {problem}", step.as_ref().map(|s| format!(", step '{s}'")).unwrap_or_default())]
+pub struct DefinitionError {
+    pub file: String,
+    pub step: Option<String>,
+    pub problem: String,
+}
+
+impl DefinitionError {
+    fn new(file: &str, step: Option<&str>, problem: impl Into<String>) -> Self {
+        Self { file: file.to_string(), step: step.map(str::to_string), problem: problem.into() }
+    }
+}
+
+/// Wording shared by every dialogue: the summary buttons, generic errors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommonTexts {
+    pub confirm: String,
+    pub edit: String,
+    pub done: String,
+    pub skip: String,
+    pub back: String,
+    pub pick_edit: String,
+    pub stale_button: String,
+    pub summary_hint: String,
+    pub current_value: String,
+    pub none_selected: String,
+    pub photo_received: String,
+    pub photos_count: String,
+    pub location_sent: String,
+    pub skipped: String,
+    pub errors: KindErrors,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindErrors {
+    pub text: String,
+    pub name: String,
+    pub phone: String,
+    pub number: String,
+    pub money: String,
+    pub choice: String,
+    pub choices: String,
+    pub photos: String,
+    pub location: String,
+    pub wrong_input: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub id: String,
+    pub title: String,
+    pub intro: String,
+    pub summary: String,
+    pub steps: Vec<Step>,
+}
+
+impl Definition {
+    pub fn step_index(&self, key: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.key == key)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub key: String,
+    pub label: String,
+    pub prompt: String,
+    pub kind: StepKind,
+    pub optional: bool,
+    pub skip_label: Option<String>,
+    /// Overrides the kind's generic error message.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepKind {
+    Text { max_len: usize },
+    Name,
+    Phone,
+    Number { min: i64, max: i64 },
+    Money { min: i64, max: i64 },
+    Choice { options: Vec<Choice> },
+    Choices { options: Vec<Choice>, none_label: String },
+    Photos { max: usize },
+    Location,
+}
+
+impl StepKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepKind::Text { .. } => "text",
+            StepKind::Name => "name",
+            StepKind::Phone => "phone",
+            StepKind::Number { .. } => "number",
+            StepKind::Money { .. } => "money",
+            StepKind::Choice { .. } => "choice",
+            StepKind::Choices { .. } => "choices",
+            StepKind::Photos { .. } => "photos",
+            StepKind::Location => "location",
+        }
+    }
+
+    pub fn options(&self) -> &[Choice] {
+        match self {
+            StepKind::Choice { options } | StepKind::Choices { options, .. } => options,
+            _ => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+/// Every dialogue the bot runs, plus the shared wording.
+#[derive(Debug, Clone)]
+pub struct Book {
+    pub common: CommonTexts,
+    flows: HashMap<String, Definition>,
+}
+
+impl Book {
+    /// The embedded definitions, overridden file by file from `dir`.
+    pub fn load(dir: Option<&Path>) -> Result<Self, DefinitionError> {
+        let mut sources: Vec<(String, String)> = Vec::new();
+        for (name, embedded) in EMBEDDED {
+            let text = match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
+                Some(path) => std::fs::read_to_string(&path)
+                    .map_err(|e| DefinitionError::new(&path.display().to_string(), None, e.to_string()))?,
+                None => (*embedded).to_string(),
+            };
+            sources.push((name.to_string(), text));
+        }
+        Self::from_sources(&sources)
+    }
+
+    pub fn from_sources(sources: &[(String, String)]) -> Result<Self, DefinitionError> {
+        let mut common = None;
+        let mut flows = HashMap::new();
+        for (file, text) in sources {
+            if file == "common.toml" {
+                common = Some(
+                    toml::from_str::<CommonTexts>(text)
+                        .map_err(|e| DefinitionError::new(file, None, e.message().to_string()))?,
+                );
+                continue;
+            }
+            let raw: RawDefinition =
+                toml::from_str(text).map_err(|e| DefinitionError::new(file, None, e.message().to_string()))?;
+            let def = raw.validate(file)?;
+            if flows.insert(def.id.clone(), def).is_some() {
+                return Err(DefinitionError::new(file, None, "another file already defines this id"));
+            }
+        }
+        let common = common.ok_or_else(|| DefinitionError::new("common.toml", None, "missing"))?;
+        Ok(Self { common, flows })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Definition> {
+        self.flows.get(id)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefinition {
+    id: String,
+    title: String,
+    intro: String,
+    summary: String,
+    steps: Vec<RawStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    key: String,
+    label: String,
+    prompt: String,
+    kind: String,
+    #[serde(default)]
+    optional: bool,
+    skip_label: Option<String>,
+    error: Option<String>,
+    min: Option<i64>,
+    max: Option<i64>,
+    max_len: Option<usize>,
+    #[serde(default)]
+    options: Vec<Choice>,
+    none_label: Option<String>,
+}
+
+impl RawDefinition {
+    fn validate(self, file: &str) -> Result<Definition, DefinitionError> {
+        let fail = |step: Option<&str>, problem: &str| DefinitionError::new(file, step, problem);
+        if self.id.trim().is_empty() || self.title.trim().is_empty() {
+            return Err(fail(None, "id and title must not be empty"));
+        }
+        if self.steps.is_empty() {
+            return Err(fail(None, "a dialogue needs at least one step"));
+        }
+        let mut keys = HashSet::new();
+        let mut steps = Vec::with_capacity(self.steps.len());
+        for raw in self.steps {
+            let key = raw.key.clone();
+            let at = Some(key.as_str());
+            if key.trim().is_empty() {
+                return Err(fail(None, "a step has an empty key"));
+            }
+            if !keys.insert(key.clone()) {
+                return Err(fail(at, "the key is used twice"));
+            }
+            if raw.prompt.trim().is_empty() || raw.label.trim().is_empty() {
+                return Err(fail(at, "prompt and label must not be empty"));
+            }
+            let bounds = |default_min: i64, default_max: i64| -> Result<(i64, i64), DefinitionError> {
+                let (min, max) = (raw.min.unwrap_or(default_min), raw.max.unwrap_or(default_max));
+                if min > max {
+                    return Err(fail(at, "min is greater than max"));
+                }
+                Ok((min, max))
+            };
+            let check_options = |options: &[Choice]| -> Result<(), DefinitionError> {
+                if options.is_empty() {
+                    return Err(fail(at, "a choice step needs options"));
+                }
+                let mut seen = HashSet::new();
+                for o in options {
+                    if o.value.trim().is_empty() || o.label.trim().is_empty() {
+                        return Err(fail(at, "an option has an empty value or label"));
+                    }
+                    if !seen.insert(crate::text::fold(&o.label)) || options.iter().filter(|p| p.value == o.value).count() > 1 {
+                        return Err(fail(at, "two options share a value or a label"));
+                    }
+                }
+                Ok(())
+            };
+            let kind = match raw.kind.as_str() {
+                "text" => StepKind::Text { max_len: raw.max_len.unwrap_or(200) },
+                "name" => StepKind::Name,
+                "phone" => StepKind::Phone,
+                "number" => {
+                    let (min, max) = bounds(0, 1_000)?;
+                    StepKind::Number { min, max }
+                }
+                "money" => {
+                    let (min, max) = bounds(1, 1_000_000_000_000)?;
+                    if min < 1 {
+                        return Err(fail(at, "money steps need min of at least 1"));
+                    }
+                    StepKind::Money { min, max }
+                }
+                "choice" => {
+                    check_options(&raw.options)?;
+                    StepKind::Choice { options: raw.options }
+                }
+                "choices" => {
+                    check_options(&raw.options)?;
+                    let none_label =
+                        raw.none_label.ok_or_else(|| fail(at, "a choices step needs none_label"))?;
+                    StepKind::Choices { options: raw.options, none_label }
+                }
+                "photos" => {
+                    let max = raw.max.unwrap_or(3);
+                    if !(1..=10).contains(&max) {
+                        return Err(fail(at, "photos max must be between 1 and 10"));
+                    }
+                    StepKind::Photos { max: max as usize }
+                }
+                "location" => StepKind::Location,
+                other => {
+                    return Err(fail(
+                        at,
+                        &format!("unknown kind '{other}' (text, name, phone, number, money, choice, choices, photos, location)"),
+                    ))
+                }
+            };
+            steps.push(Step {
+                key,
+                label: raw.label,
+                prompt: raw.prompt,
+                kind,
+                optional: raw.optional,
+                skip_label: raw.skip_label,
+                error: raw.error,
+            });
+        }
+        Ok(Definition { id: self.id, title: self.title, intro: self.intro, summary: self.summary, steps })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_definitions_load() {
+        let book = Book::load(None).expect("embedded dialogues are valid");
+        assert!(book.get("household").is_some());
+    }
+
+    fn load_one(text: &str) -> Result<Book, DefinitionError> {
+        let common = EMBEDDED[0].1.to_string();
+        Book::from_sources(&[("common.toml".into(), common), ("x.toml".into(), text.into())])
+    }
+
+    #[test]
+    fn malformed_definition_names_file_and_step() {
+        let err = load_one(
+            r#"id = "x"
+title = "X"
+intro = "i"
+summary = "s"
+[[steps]]
+key = "age"
+label = "Tuổi"
+prompt = "Bao nhiêu tuổi?"
+kind = "numbr"
+"#,
+        )
+        .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("x.toml") && message.contains("'age'") && message.contains("numbr"), "{message}");
+    }
+
+    #[test]
+    fn choice_without_options_is_refused() {
+        let err = load_one(
+            "id = \"x\"\ntitle = \"X\"\nintro = \"i\"\nsummary = \"s\"\n[[steps]]\nkey = \"c\"\nlabel = \"C\"\nprompt = \"?\"\nkind = \"choice\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.step.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn syntax_error_names_file() {
+        let err = load_one("id = ").unwrap_err();
+        assert_eq!(err.file, "x.toml");
+    }
+}

@@ -1,0 +1,13 @@
+//! Domain values that cannot hold invalid data. Each is parsed once, at the
+//! edge (a dialogue answer or a command argument); the rest of the code only
+//! sees the validated type.
+
+mod count;
+mod money;
+mod person_name;
+mod phone;
+
+pub use count::{parse_count, CountError};
+pub use money::{Money, MoneyError};
+pub use person_name::{NameError, PersonName};
+pub use phone::{PhoneError, PhoneNumber};

@@ -1,0 +1,118 @@
+//! A person's full name, with diacritics kept and each word capitalised.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PersonName(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("name is empty")]
+    Empty,
+    #[error("name is too short")]
+    TooShort,
+    #[error("name is longer than {0} characters")]
+    TooLong(usize),
+    #[error("name contains digits or symbols")]
+    BadCharacters,
+}
+
+impl PersonName {
+    pub const MAX_CHARS: usize = 80;
+
+    pub fn parse(input: &str) -> Result<Self, NameError> {
+        let squashed = crate::text::squash(input);
+        if squashed.is_empty() {
+            return Err(NameError::Empty);
+        }
+        let letters = squashed.chars().filter(|c| c.is_alphabetic()).count();
+        if letters < 2 {
+            return Err(NameError::TooShort);
+        }
+        if squashed.chars().count() > Self::MAX_CHARS {
+            return Err(NameError::TooLong(Self::MAX_CHARS));
+        }
+        if !squashed.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '-' | '.')) {
+            return Err(NameError::BadCharacters);
+        }
+        // Names typed in lower case on a phone ("nguyễn văn an") are stored
+        // the way they are written on an ID card.
+        let capitalised = squashed.split(' ').map(capitalise).collect::<Vec<_>>().join(" ");
+        Ok(Self(capitalised))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The folded form used for searching without diacritics.
+    pub fn folded(&self) -> String {
+        crate::text::fold(&self.0)
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars.flat_map(|c| c.to_lowercase())).collect(),
+        None => String::new(),
+    }
+}
+
+impl fmt::Display for PersonName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for PersonName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PersonName {
+    type Error = NameError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<PersonName> for String {
+    fn from(value: PersonName) -> Self {
+        value.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn keeps_diacritics_and_capitalises() {
+        assert_eq!(PersonName::parse("  nguyễn   văn an ").unwrap().as_str(), "Nguyễn Văn An");
+        assert_eq!(PersonName::parse("ĐỖ THỊ HỒNG").unwrap().as_str(), "Đỗ Thị Hồng");
+        assert_eq!(PersonName::parse("Lê Thị Hoa").unwrap().folded(), "le thi hoa");
+    }
+
+    #[test]
+    fn rejects_bad_names() {
+        assert_eq!(PersonName::parse("   "), Err(NameError::Empty));
+        assert_eq!(PersonName::parse("A"), Err(NameError::TooShort));
+        assert_eq!(PersonName::parse("Nguyễn Văn 2"), Err(NameError::BadCharacters));
+        assert_eq!(PersonName::parse("0912345678"), Err(NameError::TooShort));
+        assert!(matches!(PersonName::parse(&"a".repeat(81)), Err(NameError::TooLong(_))));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_is_idempotent(s in "\\PC{0,100}") {
+            if let Ok(name) = PersonName::parse(&s) {
+                prop_assert_eq!(PersonName::parse(name.as_str()).unwrap(), name.clone());
+                prop_assert!(!name.as_str().starts_with(' '));
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Where every incoming message goes. Channel adapters translate their
+//! updates into [`Incoming`] and call [`handle`]; this routes commands,
+//! button presses and dialogue answers to the flow modules, and returns the
+//! actions for the adapter to carry out.
+//!
+//! | what arrives                          | handled in                        |
+//! |---------------------------------------|-----------------------------------|
+//! | `/start`, `/help`                     | `help`                            |
+//! | `/huy`, answers in private chat       | `conversation`                    |
+//! | `/dangky`, group picker `dk:`         | `household::registration`         |
+//! | `/hocuatoi`, `hm:` buttons            | `household::mine`                 |
+//! | Duyệt / Từ chối `hh:` `hu:`           | `household::review`               |
+//! | `/lienket`, `/nhom`                   | `group`                           |
+//! | `/phancong`                           | `appoint`                         |
+
+use crate::app::App;
+use crate::channel::{ChatKind, Event, Incoming, Replies};
+use crate::dialogue::{Input, BUTTON_PREFIX};
+use crate::household::review::ReviewButton;
+use crate::household::{mine, registration, review};
+use crate::roles;
+use crate::{appoint, conversation, group, help};
+
+pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
+    let mut out = Replies::default();
+    let caller = {
+        let mut conn = app.db.acquire().await?;
+        roles::caller(&mut conn, &msg.from).await?
+    };
+    match &msg.event {
+        Event::Command { name, args, replied_to } => match name.as_str() {
+            "start" => help::start(app, &caller, &msg, args.trim(), &mut out).await?,
+            "help" | "trogiup" => help::help(app, &caller, &msg, &mut out).await?,
+            "huy" => conversation::cancel(app, &caller, &msg, &mut out).await?,
+            "dangky" => registration::command(app, &caller, &msg, &mut out).await?,
+            "hocuatoi" => mine::command(app, &caller, &msg, &mut out).await?,
+            "lienket" => group::link(app, &caller, &msg, args, &mut out).await?,
+            "nhom" => group::list(app, &caller, &msg, &mut out).await?,
+            "phancong" => appoint::command(app, &caller, &msg, args, replied_to.as_ref(), &mut out).await?,
+            // In a group, an unknown command is most likely another bot's.
+            _ if msg.chat_kind == ChatKind::Private => {
+                out.send(&msg.chat, "Bot chưa hiểu lệnh này. Gõ /help để xem các lệnh.");
+            }
+            _ => {}
+        },
+        Event::Button { callback_id, data, message } => {
+            if data.starts_with(BUTTON_PREFIX) {
+                out.answer(callback_id, None);
+                let answered =
+                    conversation::answer(app, &caller, Input::Button(data.clone()), message.as_ref(), &mut out).await?;
+                if !answered {
+                    out.send(&caller.addr.private_chat(), "Việc này đã kết thúc hoặc đã huỷ. Gõ /help để xem các lệnh.");
+                }
+            } else if let Some(button) = ReviewButton::parse(data) {
+                review::on_button(app, &caller, button, callback_id, message.as_ref(), &mut out).await?;
+            } else if registration::on_pick(app, &caller, data, callback_id, &mut out).await?
+                || mine::on_button(app, &caller, data, callback_id, &mut out).await?
+            {
+            } else {
+                out.answer(callback_id, Some("Nút này không còn dùng được.".into()));
+            }
+        }
+        other => {
+            // Group chatter is not the bot's business (privacy mode).
+            if msg.chat_kind == ChatKind::Private {
+                if let Some(input) = dialogue_input(other) {
+                    if !conversation::answer(app, &caller, input, None, &mut out).await? {
+                        out.send(
+                            &msg.chat,
+                            "Chào bác! Gõ /help để xem bot giúp được gì, hoặc /dangky để đăng ký hộ gia đình.",
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn dialogue_input(event: &Event) -> Option<Input> {
+    match event {
+        Event::Text(t) => Some(Input::Text(t.clone())),
+        Event::Photo { file_id, .. } => Some(Input::Photo(file_id.clone())),
+        Event::Location { latitude, longitude } => Some(Input::Location { latitude: *latitude, longitude: *longitude }),
+        Event::Command { .. } | Event::Button { .. } => None,
+    }
+}

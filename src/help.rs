@@ -1,0 +1,101 @@
+//! `/start`, `/help` and the command catalog. The catalog is the one list of
+//! commands: `/help` shows the caller the ones their role allows, and the
+//! platform's command menu is built from it.
+
+use crate::app::App;
+use crate::channel::{ChatKind, Incoming, Replies};
+use crate::household;
+use crate::roles::{self, Caller, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Private,
+    Group,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct CommandInfo {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub role: Role,
+    pub place: Place,
+}
+
+pub const COMMANDS: &[CommandInfo] = &[
+    CommandInfo { name: "dangky", description: "Đăng ký hộ gia đình", role: Role::Resident, place: Place::Both },
+    CommandInfo { name: "hocuatoi", description: "Xem, cập nhật thông tin hộ của tôi", role: Role::Resident, place: Place::Private },
+    CommandInfo { name: "huy", description: "Huỷ việc đang làm dở", role: Role::Resident, place: Place::Private },
+    CommandInfo { name: "help", description: "Hướng dẫn sử dụng", role: Role::Resident, place: Place::Both },
+    CommandInfo { name: "start", description: "Bắt đầu trò chuyện với bot", role: Role::Resident, place: Place::Private },
+    CommandInfo { name: "lienket", description: "Liên kết nhóm chat với tổ dân phố", role: Role::Official, place: Place::Group },
+    CommandInfo { name: "nhom", description: "Danh sách tổ dân phố", role: Role::Official, place: Place::Private },
+    CommandInfo { name: "phancong", description: "Phân công tổ trưởng, cán bộ", role: Role::Official, place: Place::Both },
+];
+
+/// The commands a role may use in a kind of chat.
+pub fn commands_for(role: Role, place: Place) -> impl Iterator<Item = &'static CommandInfo> {
+    COMMANDS.iter().filter(move |c| c.role <= role && (c.place == Place::Both || place == Place::Both || c.place == place))
+}
+
+pub async fn help(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
+    let mut conn = app.db.acquire().await?;
+    let role = roles::role_of(&mut conn, caller.id).await?;
+    let place = match msg.chat_kind {
+        ChatKind::Private => Place::Both,
+        ChatKind::Group => Place::Group,
+    };
+    let who = match role {
+        Role::Official => "cán bộ phường",
+        Role::Leader => "tổ trưởng / tổ phó",
+        Role::Resident => "cư dân",
+    };
+    let mut text = format!("Bot của {} — các lệnh dành cho {who}:", app.settings.ward_name);
+    for c in commands_for(role, place).filter(|c| c.name != "start") {
+        text.push_str(&format!("\n/{} — {}", c.name, c.description));
+    }
+    if msg.chat_kind == ChatKind::Group {
+        text.push_str("\n\nViệc cần thông tin cá nhân được làm trong tin nhắn riêng với bot.");
+    }
+    out.send(&msg.chat, text);
+    Ok(())
+}
+
+/// `/start`, possibly with a deep-link payload from a group's button.
+pub async fn start(app: &App, caller: &Caller, msg: &Incoming, payload: &str, out: &mut Replies) -> anyhow::Result<()> {
+    if msg.chat_kind == ChatKind::Private && !payload.is_empty() {
+        if household::registration::start_from_payload(app, caller, payload, out).await? {
+            return Ok(());
+        }
+        tracing::info!("unknown start payload");
+    }
+    out.send(
+        &msg.chat,
+        format!(
+            "Chào bác! Đây là bot của {} giúp bà con đăng ký hộ gia đình, nhận thông báo và gửi ý kiến tới tổ dân phố.",
+            app.settings.ward_name
+        ),
+    );
+    help(app, caller, msg, out).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn residents_do_not_see_privileged_commands() {
+        let names: Vec<_> = commands_for(Role::Resident, Place::Both).map(|c| c.name).collect();
+        assert!(names.contains(&"dangky") && !names.contains(&"lienket") && !names.contains(&"phancong"));
+        let names: Vec<_> = commands_for(Role::Official, Place::Group).map(|c| c.name).collect();
+        assert!(names.contains(&"lienket") && !names.contains(&"nhom"));
+    }
+
+    #[test]
+    fn command_names_are_valid_for_menus() {
+        for c in COMMANDS {
+            assert!(c.name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_'));
+            assert!((3..=256).contains(&c.description.chars().count()));
+        }
+    }
+}

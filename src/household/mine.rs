@@ -1,0 +1,75 @@
+//! `/hocuatoi`: a resident's own households, and the start of an update.
+//!
+//! ```text
+//! (private) Resident: /hocuatoi
+//!           Bot:      Hộ #5 — Tổ dân phố số 12 (đã được duyệt) … [✏️ Cập nhật hộ #5]
+//!           Resident: [✏️ Cập nhật hộ #5]
+//!           Bot:      Xin bác kiểm tra lại thông tin hộ: … [✏️ Sửa] [✅ Xác nhận]
+//! ```
+
+use super::{registration, repo};
+use crate::app::App;
+use crate::channel::{Button, ChatKind, Incoming, Keyboard, Replies};
+use crate::conversation;
+use crate::group;
+use crate::roles::Caller;
+
+const UPDATE_PREFIX: &str = "hm:upd:";
+
+pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
+    if msg.chat_kind != ChatKind::Private {
+        out.send(&msg.chat, "Thông tin hộ là thông tin riêng, bot chỉ gửi trong tin nhắn riêng. Xin nhắn /hocuatoi cho bot.");
+        return Ok(());
+    }
+    let mut conn = app.db.acquire().await?;
+    let households = repo::owned_by(&mut conn, caller.id).await?;
+    if households.is_empty() {
+        out.send(&msg.chat, "Bác chưa đăng ký hộ nào. Gõ /dangky để đăng ký hộ gia đình.");
+        return Ok(());
+    }
+    for h in households {
+        let group = group::by_id(&mut conn, h.group_id).await?.map(|g| g.name).unwrap_or_default();
+        let mut text = format!("Hộ #{} — {group} ({})\n\n{}", h.id, h.status.label(), h.details.describe());
+        if repo::has_pending_update(&mut conn, h.id).await? {
+            text.push_str("\n\n⏳ Có thông tin cập nhật đang chờ tổ trưởng duyệt.");
+        }
+        out.send_with(
+            &msg.chat,
+            text,
+            Keyboard::single(Button::callback(format!("✏️ Cập nhật hộ #{}", h.id), format!("{UPDATE_PREFIX}{}", h.id))),
+        );
+    }
+    Ok(())
+}
+
+/// A press on "Cập nhật": the registration dialogue, starting at the summary
+/// with what is on record.
+pub async fn on_button(app: &App, caller: &Caller, data: &str, callback_id: &str, out: &mut Replies) -> anyhow::Result<bool> {
+    let Some(id) = data.strip_prefix(UPDATE_PREFIX) else { return Ok(false) };
+    let mut conn = app.db.acquire().await?;
+    let household = match id.parse::<i64>() {
+        Ok(id) => repo::get(&mut conn, id).await?,
+        Err(_) => None,
+    };
+    // Only the owner may update; anyone else is told nothing about it.
+    let Some(household) = household.filter(|h| h.owner_user_id == caller.id) else {
+        out.answer(callback_id, Some("Không tìm thấy hồ sơ hộ này của bác.".into()));
+        return Ok(true);
+    };
+    let Some(group) = group::by_id(&mut conn, household.group_id).await? else {
+        out.answer(callback_id, Some("Tổ dân phố của hộ này không còn trên bot.".into()));
+        return Ok(true);
+    };
+    drop(conn);
+    out.answer(callback_id, None);
+    conversation::start(
+        app,
+        caller,
+        registration::context_for(&group, Some(household.id)),
+        Some(household.details.to_answers()),
+        registration::FLOW,
+        out,
+    )
+    .await?;
+    Ok(true)
+}

@@ -1,0 +1,240 @@
+//! Household registration (`/dangky`), DESIGN.md flow 1.
+//!
+//! ```text
+//! (group)   Resident: /dangky
+//!           Bot:      Mời bác bấm nút bên dưới để đăng ký … [📝 Đăng ký hộ] → t.me/<bot>?start=dk-12
+//! (private) Bot:      Họ và tên chủ hộ là gì ạ?
+//!           Resident: nguyễn văn an
+//!           Bot:      Số nhà của hộ là bao nhiêu ạ?  … (one question at a time)
+//!           Bot:      Xin bác kiểm tra lại thông tin hộ: … [✏️ Sửa] [✅ Xác nhận]
+//!           Resident: [✅ Xác nhận]
+//!           Bot:      Đã gửi hồ sơ hộ #5 tới tổ trưởng …
+//! (leader)  Bot:      🏠 Đăng ký hộ mới — Tổ dân phố số 12 … [Duyệt] [Từ chối]
+//! ```
+//!
+//! The wording and the questions are in `dialogues/household.toml`; this
+//! file decides what a confirmed form becomes.
+
+use std::collections::BTreeMap;
+
+use sqlx::SqliteConnection;
+
+use super::{repo, review, DetailsError, HouseholdDetails, Status};
+use crate::app::App;
+use crate::channel::{Button, ChatKind, Incoming, Keyboard, Replies};
+use crate::conversation::{self, Completion};
+use crate::dialogue::definition::StepKind;
+use crate::dialogue::{Book, DefinitionError, DialogueState};
+use crate::group::{self, Group};
+use crate::roles::Caller;
+
+pub const FLOW: &str = "household";
+
+/// Deep-link payload that starts registration for a group: `dk-<group id>`.
+pub fn start_payload(group_id: i64) -> String {
+    format!("dk-{group_id}")
+}
+
+/// Callback data of the group picker shown in private chat.
+const PICK_PREFIX: &str = "dk:";
+
+/// The Rust side needs these steps with these kinds; a reworded
+/// `household.toml` that breaks them is refused at start-up.
+pub fn check_definition(book: &Book) -> Result<(), DefinitionError> {
+    let fail = |step: Option<&str>, problem: &str| DefinitionError {
+        file: "household.toml".into(),
+        step: step.map(str::to_string),
+        problem: problem.into(),
+    };
+    let def = book.get(FLOW).ok_or_else(|| fail(None, "no dialogue with id = \"household\""))?;
+    let expect: [(&str, &str); 10] = [
+        ("head_name", "name"),
+        ("house_number", "text"),
+        ("lane", "text"),
+        ("street", "text"),
+        ("phone", "phone"),
+        ("members", "number"),
+        ("circumstances", "choices"),
+        ("smartphone_users", "number"),
+        ("epayment", "choice"),
+        ("vneid_level2", "number"),
+    ];
+    for (key, kind) in expect {
+        let step = def.steps.iter().find(|s| s.key == key).ok_or_else(|| fail(Some(key), "this step is required"))?;
+        if step.kind.name() != kind {
+            return Err(fail(Some(key), &format!("must be of kind '{kind}'")));
+        }
+        match (key, &step.kind) {
+            ("circumstances", StepKind::Choices { options, .. }) => {
+                for o in options {
+                    if super::Circumstance::from_code(&o.value).is_none() {
+                        return Err(fail(Some(key), &format!("unknown circumstance value '{}'", o.value)));
+                    }
+                }
+            }
+            ("epayment", StepKind::Choice { options }) => {
+                let mut values: Vec<&str> = options.iter().map(|o| o.value.as_str()).collect();
+                values.sort();
+                if values != ["no", "yes"] {
+                    return Err(fail(Some(key), "options must have the values 'yes' and 'no'"));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `/dangky`: in a group, a button to the private chat; in private, the
+/// dialogue (asking which group first when it is not known).
+pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
+    let mut conn = app.db.acquire().await?;
+    if msg.chat_kind == ChatKind::Group {
+        match group::by_chat(&mut conn, &msg.chat).await? {
+            Some(g) => out.send_with(
+                &msg.chat,
+                "Mời bác bấm nút bên dưới để đăng ký hộ gia đình trong tin nhắn riêng với bot. Thông tin của bác sẽ không hiện trong nhóm.",
+                Keyboard::single(Button::start_private("📝 Đăng ký hộ", start_payload(g.id))),
+            ),
+            None => out.send(
+                &msg.chat,
+                "Nhóm chat này chưa được liên kết với tổ dân phố nào. Xin báo cán bộ phường gõ /lienket <tên tổ> trong nhóm.",
+            ),
+        }
+        return Ok(());
+    }
+    let groups = group::all(&mut conn).await?;
+    drop(conn);
+    match groups.as_slice() {
+        [] => out.send(&msg.chat, "Phường chưa có tổ dân phố nào trên bot. Xin liên hệ tổ trưởng hoặc cán bộ phường."),
+        [only] => start(app, caller, only, out).await?,
+        many => {
+            let rows = many.iter().map(|g| vec![Button::callback(g.name.clone(), format!("{PICK_PREFIX}{}", g.id))]).collect();
+            out.send_with(&msg.chat, "Hộ của bác thuộc tổ dân phố nào ạ? Xin bấm chọn.", Keyboard { rows });
+        }
+    }
+    Ok(())
+}
+
+/// A press on the group picker.
+pub async fn on_pick(app: &App, caller: &Caller, data: &str, callback_id: &str, out: &mut Replies) -> anyhow::Result<bool> {
+    let Some(id) = data.strip_prefix(PICK_PREFIX) else { return Ok(false) };
+    out.answer(callback_id, None);
+    let mut conn = app.db.acquire().await?;
+    let found = match id.parse::<i64>() {
+        Ok(id) => group::by_id(&mut conn, id).await?,
+        Err(_) => None,
+    };
+    drop(conn);
+    match found {
+        Some(g) => start(app, caller, &g, out).await?,
+        None => out.send(&caller.addr.private_chat(), "Không tìm thấy tổ dân phố này. Xin gõ lại /dangky."),
+    }
+    Ok(true)
+}
+
+/// `/start dk-<group>` from the group's button.
+pub async fn start_from_payload(app: &App, caller: &Caller, payload: &str, out: &mut Replies) -> anyhow::Result<bool> {
+    let Some(id) = payload.strip_prefix("dk-").and_then(|s| s.parse::<i64>().ok()) else { return Ok(false) };
+    let mut conn = app.db.acquire().await?;
+    let found = group::by_id(&mut conn, id).await?;
+    drop(conn);
+    match found {
+        Some(g) => start(app, caller, &g, out).await?,
+        None => out.send(&caller.addr.private_chat(), "Đường dẫn đăng ký này không còn dùng được. Xin gõ /dangky."),
+    }
+    Ok(true)
+}
+
+async fn start(app: &App, caller: &Caller, group: &Group, out: &mut Replies) -> anyhow::Result<()> {
+    conversation::start(app, caller, context_for(group, None), None, FLOW, out).await
+}
+
+pub fn context_for(group: &Group, household_id: Option<i64>) -> BTreeMap<String, String> {
+    let mut context = BTreeMap::new();
+    context.insert("group_id".to_string(), group.id.to_string());
+    context.insert("group".to_string(), group.name.clone());
+    if let Some(id) = household_id {
+        context.insert("household_id".to_string(), id.to_string());
+    }
+    context
+}
+
+/// The resident confirmed the summary: save and tell the leaders, in the
+/// transaction that ends the dialogue.
+pub async fn complete(
+    app: &App,
+    tx: &mut SqliteConnection,
+    caller: &Caller,
+    state: &DialogueState,
+    out: &mut Replies,
+) -> anyhow::Result<Completion> {
+    let me = caller.addr.private_chat();
+    let details = match HouseholdDetails::from_answers(&state.answers) {
+        Ok(d) => d,
+        Err(e) => return Ok(Completion::Reask { key: e.step(), message: explain(&e) }),
+    };
+    let group_id = state.context.get("group_id").and_then(|g| g.parse::<i64>().ok());
+    let Some(group) = (match group_id {
+        Some(id) => group::by_id(tx, id).await?,
+        None => None,
+    }) else {
+        out.send(&me, "Tổ dân phố này không còn trên bot nên chưa lưu được. Xin liên hệ tổ trưởng.");
+        return Ok(Completion::Abandoned);
+    };
+
+    let household_id = state.context.get("household_id").and_then(|h| h.parse::<i64>().ok());
+    let Some(household_id) = household_id else {
+        let id = repo::insert(tx, group.id, caller.id, &details).await?;
+        let household = repo::get(tx, id).await?.ok_or_else(|| anyhow::anyhow!("household {id} vanished"))?;
+        let reached = review::notify_new(app, tx, &household, &group, caller, out).await?;
+        out.send(&me, submitted_text(id, reached));
+        return Ok(Completion::Done);
+    };
+
+    let Some(existing) = repo::get(tx, household_id).await?.filter(|h| h.owner_user_id == caller.id) else {
+        out.send(&me, "Không tìm thấy hồ sơ hộ này của bác. Xin gõ /hocuatoi để xem lại.");
+        return Ok(Completion::Abandoned);
+    };
+    if existing.details == details {
+        out.send(&me, "Thông tin không có gì thay đổi nên bot không gửi lại. Cảm ơn bác!");
+        return Ok(Completion::Done);
+    }
+    if existing.status == Status::Approved {
+        // The approved record stays as it is until a leader accepts the change.
+        let update_id = repo::propose_update(tx, existing.id, &details).await?;
+        let reached = review::notify_update(app, tx, &existing, update_id, &details, &group, caller, out).await?;
+        out.send(
+            &me,
+            format!(
+                "Đã gửi thông tin cập nhật của hộ #{} tới {}. Thông tin cũ vẫn giữ nguyên cho đến khi được duyệt.",
+                existing.id,
+                if reached { "tổ trưởng" } else { "cán bộ phường" }
+            ),
+        );
+    } else {
+        repo::replace_details(tx, existing.id, &details, Status::Pending).await?;
+        let household = repo::get(tx, existing.id).await?.ok_or_else(|| anyhow::anyhow!("household vanished"))?;
+        let reached = review::notify_new(app, tx, &household, &group, caller, out).await?;
+        out.send(&me, submitted_text(existing.id, reached));
+    }
+    Ok(Completion::Done)
+}
+
+fn submitted_text(id: i64, leaders_reached: bool) -> String {
+    let who = if leaders_reached { "tổ trưởng" } else { "cán bộ phường (tổ chưa có tổ trưởng trên bot)" };
+    format!(
+        "Đã gửi hồ sơ hộ #{id} tới {who} để duyệt. Bot sẽ nhắn bác khi có kết quả. Gõ /hocuatoi để xem lại hồ sơ."
+    )
+}
+
+fn explain(e: &DetailsError) -> String {
+    match e {
+        DetailsError::SmartphoneUsersAboveMembers => {
+            "Số người dùng điện thoại thông minh không thể nhiều hơn số nhân khẩu của hộ.".into()
+        }
+        DetailsError::VneidAboveMembers => "Số người có VNeID mức 2 không thể nhiều hơn số nhân khẩu của hộ.".into(),
+        DetailsError::Members => format!("Số nhân khẩu phải từ 1 đến {}.", super::MAX_MEMBERS),
+        DetailsError::Missing(_) | DetailsError::UnknownCircumstance(_) => "Câu trả lời này chưa đúng, xin trả lời lại.".into(),
+    }
+}

@@ -1,0 +1,35 @@
+//! todanpho — a chatbot for Vietnamese residential groups (tổ dân phố, thôn).
+//!
+//! # Layout
+//! - `handle` — **start here**: where every incoming message is routed.
+//! - `channel` — the platform-neutral shape of messages in and actions out.
+//! - `telegram` — the dptree handler tree and the Bot API side.
+//! - `conversation` — runs dialogues in private chat and saves them each turn.
+//! - `dialogue` — dialogue definitions (`dialogues/*.toml`), the engine, the store.
+//! - `household` — registration, leader review, `/hocuatoi`.
+//! - `group` — the ward's groups, `/lienket`, `/nhom`, chat migration.
+//! - `appoint` — `/phancong`; `roles` — who may do what.
+//! - `help` — `/start`, `/help` and the command catalog.
+//! - `domain` — values that cannot be invalid: phone, name, money, counts.
+//! - `audit`, `updates` — the audit log; updates already taken in.
+//! - `config`, `db`, `startup`, `app` — configuration and wiring.
+//! - `text` — Vietnamese-aware folding for matching without diacritics.
+
+pub mod app;
+pub mod appoint;
+pub mod audit;
+pub mod channel;
+pub mod config;
+pub mod conversation;
+pub mod db;
+pub mod dialogue;
+pub mod domain;
+pub mod group;
+pub mod handle;
+pub mod help;
+pub mod household;
+pub mod roles;
+pub mod startup;
+pub mod telegram;
+pub mod text;
+pub mod updates;

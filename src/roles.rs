@@ -1,0 +1,168 @@
+//! Who may do what. Roles come from the bot's own records, never from a
+//! platform's group-admin flag: residents, leaders of groups, ward officials.
+
+use chrono::Utc;
+use sqlx::SqliteConnection;
+
+use crate::channel::{Channel, Sender, UserAddr};
+
+/// The person behind an update, resolved to our own user id.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub id: i64,
+    pub addr: UserAddr,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Resident,
+    Leader,
+    Official,
+}
+
+/// Finds or creates the user, refreshing the display name.
+pub async fn caller(conn: &mut SqliteConnection, sender: &Sender) -> anyhow::Result<Caller> {
+    let id = ensure_user(conn, &sender.addr, Some(&sender.display_name)).await?;
+    Ok(Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone() })
+}
+
+pub async fn ensure_user(conn: &mut SqliteConnection, addr: &UserAddr, name: Option<&str>) -> anyhow::Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (channel, external_id, display_name, created_at) VALUES (?, ?, COALESCE(?, ''), ?)
+         ON CONFLICT (channel, external_id) DO UPDATE SET display_name = COALESCE(excluded.display_name, users.display_name)
+         RETURNING id",
+    )
+    .bind(addr.channel.as_str())
+    .bind(&addr.id)
+    .bind(name.filter(|n| !n.is_empty()))
+    .bind(Utc::now())
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn user_addr(conn: &mut SqliteConnection, user_id: i64) -> anyhow::Result<Option<(UserAddr, String)>> {
+    let row: Option<(String, String, String)> =
+        sqlx::query_as("SELECT channel, external_id, display_name FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.and_then(|(channel, id, name)| {
+        Some((UserAddr { channel: Channel::parse(&channel)?, id }, name))
+    }))
+}
+
+pub async fn is_official(conn: &mut SqliteConnection, user_id: i64) -> anyhow::Result<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT user_id FROM officials WHERE user_id = ?").bind(user_id).fetch_optional(conn).await?;
+    Ok(found.is_some())
+}
+
+pub async fn is_leader_of(conn: &mut SqliteConnection, user_id: i64, group_id: i64) -> anyhow::Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT user_id FROM leaders WHERE user_id = ? AND group_id = ?")
+        .bind(user_id)
+        .bind(group_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Leaders of the group and every official may act on the group's records.
+pub async fn can_manage_group(conn: &mut SqliteConnection, user_id: i64, group_id: i64) -> anyhow::Result<bool> {
+    Ok(is_official(&mut *conn, user_id).await? || is_leader_of(conn, user_id, group_id).await?)
+}
+
+pub async fn role_of(conn: &mut SqliteConnection, user_id: i64) -> anyhow::Result<Role> {
+    if is_official(&mut *conn, user_id).await? {
+        return Ok(Role::Official);
+    }
+    let leads: Option<i64> =
+        sqlx::query_scalar("SELECT group_id FROM leaders WHERE user_id = ? LIMIT 1").bind(user_id).fetch_optional(conn).await?;
+    Ok(if leads.is_some() { Role::Leader } else { Role::Resident })
+}
+
+pub async fn leaders_of(conn: &mut SqliteConnection, group_id: i64) -> anyhow::Result<Vec<(i64, UserAddr)>> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.channel, u.external_id FROM leaders l JOIN users u ON u.id = l.user_id WHERE l.group_id = ? ORDER BY l.appointed_at",
+    )
+    .bind(group_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, channel, ext)| Some((id, UserAddr { channel: Channel::parse(&channel)?, id: ext })))
+        .collect())
+}
+
+/// Returns false if the user already held the role.
+pub async fn appoint_official(conn: &mut SqliteConnection, user_id: i64, by: Option<i64>) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO officials (user_id, appointed_by, appointed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(by)
+    .bind(Utc::now())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn revoke_official(conn: &mut SqliteConnection, user_id: i64) -> anyhow::Result<bool> {
+    let done = sqlx::query("DELETE FROM officials WHERE user_id = ?").bind(user_id).execute(conn).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn count_officials(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM officials").fetch_one(conn).await?)
+}
+
+pub async fn appoint_leader(conn: &mut SqliteConnection, user_id: i64, group_id: i64, by: i64) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO leaders (group_id, user_id, appointed_by, appointed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(group_id)
+    .bind(user_id)
+    .bind(by)
+    .bind(Utc::now())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn revoke_leader(conn: &mut SqliteConnection, user_id: i64, group_id: i64) -> anyhow::Result<bool> {
+    let done = sqlx::query("DELETE FROM leaders WHERE user_id = ? AND group_id = ?")
+        .bind(user_id)
+        .bind(group_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Makes the officials named in config officials; never removes anyone.
+pub async fn seed_officials(conn: &mut SqliteConnection, telegram_ids: &[i64]) -> anyhow::Result<()> {
+    for id in telegram_ids {
+        let addr = UserAddr { channel: Channel::Telegram, id: id.to_string() };
+        let user = ensure_user(&mut *conn, &addr, None).await?;
+        appoint_official(&mut *conn, user, None).await?;
+    }
+    Ok(())
+}
+
+/// Telegram ids of every official, for their command menu.
+pub async fn official_telegram_ids(conn: &mut SqliteConnection) -> anyhow::Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT u.external_id FROM officials o JOIN users u ON u.id = o.user_id WHERE u.channel = 'telegram'",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn officials(conn: &mut SqliteConnection) -> anyhow::Result<Vec<(i64, UserAddr)>> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.channel, u.external_id FROM officials o JOIN users u ON u.id = o.user_id ORDER BY o.appointed_at",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().filter_map(|(id, channel, ext)| Some((id, UserAddr { channel: Channel::parse(&channel)?, id: ext }))).collect())
+}

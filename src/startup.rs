@@ -1,0 +1,105 @@
+//! Wiring: configuration → database → dialogues → the Telegram dispatcher.
+//! The binary and the tests both start the bot through here.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use teloxide::dispatching::ShutdownToken;
+use teloxide::update_listeners;
+use teloxide::error_handlers::LoggingErrorHandler;
+use teloxide::prelude::*;
+use tokio::task::JoinHandle;
+
+use crate::app::{App, Settings};
+use crate::config::{Config, Secret};
+use crate::dialogue::Book;
+use crate::{db, household, roles, telegram};
+
+/// Everything but the chat platform: database migrated, officials seeded,
+/// dialogues loaded and checked.
+pub async fn build_app(config: &Config) -> anyhow::Result<App> {
+    let book = Book::load(config.dialogues.dir.as_deref())?;
+    household::registration::check_definition(&book)?;
+    let db = db::connect(&config.database.path).await?;
+    {
+        let mut conn = db.acquire().await?;
+        roles::seed_officials(&mut conn, &config.telegram.officials).await.context("seeding officials from config")?;
+    }
+    let settings = Settings { ward_name: config.ward.name.clone(), timezone: config.timezone()? };
+    Ok(App { db, book: Arc::new(book), settings: Arc::new(settings) })
+}
+
+pub fn telegram_bot(token: &Secret, api_url: &str) -> anyhow::Result<Bot> {
+    let url = url::Url::parse(api_url).with_context(|| format!("the Bot API URL '{api_url}' is not valid"))?;
+    Ok(Bot::new(token.expose()).set_api_url(url))
+}
+
+/// A running Telegram dispatcher.
+pub struct Running {
+    pub shutdown: ShutdownToken,
+    pub task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops polling, lets handlers in flight finish, and waits.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        if let Ok(done) = self.shutdown.shutdown() {
+            done.await;
+        }
+        self.task.await.context("the dispatcher task failed")?
+    }
+}
+
+/// Registers the command menu and starts long polling in the background.
+pub async fn spawn_telegram(bot: Bot, app: App) -> Running {
+    telegram::register_commands(&bot, &app).await;
+    let mut dispatcher = telegram::dispatcher(bot.clone(), app);
+    let shutdown = dispatcher.shutdown_token();
+    let task = tokio::spawn(async move {
+        let listener = update_listeners::polling_default(bot).await;
+        dispatcher
+            .try_dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("getUpdates failed"))
+            .await
+            .context("cannot reach the Telegram Bot API (getMe failed); check TELOXIDE_TOKEN and the API URL")
+    });
+    Running { shutdown, task }
+}
+
+/// What `todanpho` runs: until Ctrl-C or SIGTERM.
+pub async fn run(config: Config, token: Secret) -> anyhow::Result<()> {
+    let app = build_app(&config).await?;
+    let bot = telegram_bot(&token, &config.telegram.api_url)?;
+    tracing::info!(ward = %config.ward.name, database = %config.database.path.display(), "todanpho starting");
+    let running = spawn_telegram(bot, app).await;
+    let shutdown = running.shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping: finishing the updates in hand");
+        if let Ok(done) = shutdown.shutdown() {
+            done.await;
+        }
+    });
+    running.task.await.context("the dispatcher task failed")?
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

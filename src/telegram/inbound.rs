@@ -1,0 +1,88 @@
+//! Telegram updates → channel-neutral [`Incoming`].
+
+use teloxide::types::{CallbackQuery, Chat, Me, Message, User};
+
+use crate::channel::{parse_command, Channel, ChatAddr, ChatKind, Event, Incoming, MessageRef, Sender, UserAddr};
+
+pub fn chat_addr(id: teloxide::types::ChatId) -> ChatAddr {
+    ChatAddr { channel: Channel::Telegram, id: id.0.to_string() }
+}
+
+fn chat_kind(chat: &Chat) -> ChatKind {
+    if chat.is_private() {
+        ChatKind::Private
+    } else {
+        ChatKind::Group
+    }
+}
+
+fn sender(user: &User) -> Sender {
+    let name = match &user.last_name {
+        Some(last) => format!("{} {last}", user.first_name),
+        None => user.first_name.clone(),
+    };
+    Sender { addr: UserAddr { channel: Channel::Telegram, id: user.id.0.to_string() }, display_name: name }
+}
+
+pub fn command(msg: Message, me: Me) -> Option<Incoming> {
+    let text = msg.text()?;
+    let (name, args) = parse_command(text, me.username())?;
+    let from = msg.from.as_ref().filter(|u| !u.is_bot)?;
+    let replied_to = msg.reply_to_message().and_then(|r| r.from.as_ref()).filter(|u| !u.is_bot).map(sender);
+    Some(Incoming {
+        chat: chat_addr(msg.chat.id),
+        chat_kind: chat_kind(&msg.chat),
+        from: sender(from),
+        event: Event::Command { name, args, replied_to },
+    })
+}
+
+/// Text, a photo or a location in the private chat: dialogue answers.
+pub fn private_message(msg: Message) -> Option<Incoming> {
+    if !msg.chat.is_private() {
+        return None;
+    }
+    let from = msg.from.as_ref().filter(|u| !u.is_bot)?;
+    let event = if let Some(text) = msg.text() {
+        Event::Text(text.to_string())
+    } else if let Some(sizes) = msg.photo() {
+        // Telegram lists the sizes smallest first.
+        let largest = sizes.last()?;
+        Event::Photo { file_id: largest.file.id.to_string(), caption: msg.caption().map(str::to_string) }
+    } else if let Some(loc) = msg.location() {
+        Event::Location { latitude: loc.latitude, longitude: loc.longitude }
+    } else {
+        return None;
+    };
+    Some(Incoming { chat: chat_addr(msg.chat.id), chat_kind: ChatKind::Private, from: sender(from), event })
+}
+
+pub fn button(q: CallbackQuery) -> Option<Incoming> {
+    let data = q.data.clone()?;
+    let message = q.message.as_ref().map(|m| MessageRef { chat: chat_addr(m.chat().id), message_id: m.id().0.to_string() });
+    let (chat, kind) = match &q.message {
+        Some(m) => (chat_addr(m.chat().id), chat_kind(m.chat())),
+        None => (ChatAddr { channel: Channel::Telegram, id: q.from.id.0.to_string() }, ChatKind::Private),
+    };
+    Some(Incoming {
+        chat,
+        chat_kind: kind,
+        from: sender(&q.from),
+        event: Event::Button { callback_id: q.id.0.clone(), data, message },
+    })
+}
+
+#[derive(Clone, Debug)]
+pub struct Migration {
+    pub from: ChatAddr,
+    pub to: ChatAddr,
+}
+
+/// A group became a supergroup: Telegram posts one service message in the old
+/// chat (migrate_to) and one in the new (migrate_from). Either moves the link.
+pub fn migration(msg: Message) -> Option<Migration> {
+    if let Some(to) = msg.migrate_to_chat_id() {
+        return Some(Migration { from: chat_addr(msg.chat.id), to: chat_addr(*to) });
+    }
+    msg.migrate_from_chat_id().map(|from| Migration { from: chat_addr(*from), to: chat_addr(msg.chat.id) })
+}

@@ -1,0 +1,129 @@
+//! The Telegram side: the dptree handler tree that turns updates into
+//! [`Incoming`](crate::channel::Incoming), and the code that carries the
+//! resulting actions out through the Bot API. Nothing outside this module
+//! sees a teloxide type.
+
+mod inbound;
+mod menu;
+mod outbound;
+
+use std::time::Instant;
+
+use teloxide::dispatching::{DefaultKey, Dispatcher, UpdateFilterExt, UpdateHandler};
+use teloxide::prelude::*;
+use teloxide::types::Me;
+
+use crate::app::App;
+use crate::channel::{Channel, ChatKind, Event, Incoming, Replies};
+
+pub use menu::register_commands;
+
+type HandlerResult = anyhow::Result<()>;
+
+/// The handler tree. Each branch only recognises its kind of update and
+/// translates it; what happens next is decided in [`crate::handle`].
+pub fn schema() -> UpdateHandler<anyhow::Error> {
+    let migrations = Update::filter_message().filter_map(inbound::migration).endpoint(on_migration);
+    let commands = Update::filter_message().filter_map(inbound::command).endpoint(process);
+    let buttons = Update::filter_callback_query().filter_map(inbound::button).endpoint(process);
+    let private = Update::filter_message().filter_map(inbound::private_message).endpoint(process);
+
+    dptree::entry()
+        .filter_async(first_delivery)
+        .branch(migrations)
+        .branch(commands)
+        .branch(buttons)
+        .branch(private)
+        .branch(dptree::endpoint(ignore))
+}
+
+/// A dispatcher over `bot` running [`schema`], as the binary and the tests
+/// use it.
+pub fn dispatcher(bot: Bot, app: App) -> Dispatcher<Bot, anyhow::Error, DefaultKey> {
+    Dispatcher::builder(bot, schema())
+        .dependencies(dptree::deps![app])
+        .default_handler(|_| async {})
+        .build()
+}
+
+/// Skips an update Telegram delivers a second time.
+async fn first_delivery(app: App, update: Update) -> bool {
+    match crate::updates::claim(&app.db, Channel::Telegram, &update.id.0.to_string()).await {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::info!(update = update.id.0, "skipping an update already handled");
+            false
+        }
+        Err(e) => {
+            tracing::error!(update = update.id.0, error = %format!("{e:#}"), "cannot record the update");
+            false
+        }
+    }
+}
+
+async fn process(bot: Bot, me: Me, app: App, update: Update, incoming: Incoming) -> HandlerResult {
+    let started = Instant::now();
+    let kind = describe(&incoming);
+    let chat_kind = incoming.chat_kind;
+    let chat = incoming.chat.clone();
+    let callback = match &incoming.event {
+        Event::Button { callback_id, .. } => Some(callback_id.clone()),
+        _ => None,
+    };
+    let replies = match crate::handle::handle(&app, incoming).await {
+        Ok(replies) => replies,
+        Err(e) => {
+            tracing::error!(update = update.id.0, kind, error = %format!("{e:#}"), "handler failed");
+            let mut sorry = Replies::default();
+            if let Some(id) = callback {
+                sorry.answer(&id, Some("Xin lỗi, bot đang gặp sự cố. Xin thử lại sau ít phút.".into()));
+            } else if chat_kind == ChatKind::Private {
+                sorry.send(&chat, "Xin lỗi, bot đang gặp sự cố. Xin bác thử lại sau ít phút.");
+            }
+            sorry
+        }
+    };
+    let sent = replies.actions.len();
+    outbound::perform(&bot, &me, replies.actions).await;
+    mark_handled(&app, &update).await;
+    // No message text or names at info level: they are personal data.
+    tracing::info!(
+        update = update.id.0,
+        kind,
+        chat = if chat_kind == ChatKind::Private { "private" } else { "group" },
+        actions = sent,
+        ms = started.elapsed().as_millis() as u64,
+        "handled update"
+    );
+    Ok(())
+}
+
+async fn on_migration(app: App, update: Update, moved: inbound::Migration) -> HandlerResult {
+    if let Err(e) = crate::group::migrate(&app, &moved.from, &moved.to).await {
+        tracing::error!(error = %format!("{e:#}"), "cannot follow the chat migration");
+    }
+    mark_handled(&app, &update).await;
+    Ok(())
+}
+
+async fn ignore(app: App, update: Update) -> HandlerResult {
+    mark_handled(&app, &update).await;
+    tracing::debug!(update = update.id.0, "ignored update");
+    Ok(())
+}
+
+async fn mark_handled(app: &App, update: &Update) {
+    if let Err(e) = crate::updates::mark_handled(&app.db, Channel::Telegram, &update.id.0.to_string()).await {
+        tracing::warn!(error = %format!("{e:#}"), "cannot mark the update handled");
+    }
+}
+
+fn describe(incoming: &Incoming) -> &'static str {
+    match &incoming.event {
+        Event::Command { .. } => "command",
+        Event::Text(_) => "text",
+        Event::Photo { .. } => "photo",
+        Event::Location { .. } => "location",
+        Event::Button { .. } => "button",
+    }
+}

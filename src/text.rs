@@ -1,0 +1,54 @@
+//! Text helpers shared by every parser: Vietnamese-aware folding so that
+//! "nguyen van an" finds "Nguyễn Văn An", and whitespace clean-up.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Lower-case, strip diacritics (đ → d) and collapse whitespace.
+///
+/// Matching is done on folded text because residents type on phones where
+/// Vietnamese input methods are often switched off.
+pub fn fold(input: &str) -> String {
+    let stripped: String = input
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            other => other,
+        })
+        .collect::<String>()
+        .to_lowercase();
+    squash(&stripped)
+}
+
+/// Trim and collapse runs of whitespace into one space; NFC-normalise so that
+/// the same name typed on two keyboards is stored the same way.
+pub fn squash(input: &str) -> String {
+    input.nfc().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// ASCII-only rendering, used where a bank transfer note or a payload must be
+/// plain ASCII.
+pub fn ascii(input: &str) -> String {
+    fold(input).chars().filter(|c| c.is_ascii()).collect()
+}
+
+fn is_combining_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_vietnamese() {
+        assert_eq!(fold("  Nguyễn   Văn An "), "nguyen van an");
+        assert_eq!(fold("ĐƯỜNG Đê La Thành"), "duong de la thanh");
+        assert_eq!(fold("Chiếu sáng"), "chieu sang");
+    }
+
+    #[test]
+    fn squash_keeps_diacritics() {
+        assert_eq!(squash(" Lê   Thị\tHoa "), "Lê Thị Hoa");
+    }
+}
