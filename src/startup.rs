@@ -43,8 +43,17 @@ pub struct Running {
 impl Running {
     /// Stops polling, lets handlers in flight finish, and waits.
     pub async fn stop(self) -> anyhow::Result<()> {
-        if let Ok(done) = self.shutdown.shutdown() {
-            done.await;
+        // A dispatcher that has not started listening yet refuses to shut
+        // down ("idle"); wait until it can, or until it has ended on its own.
+        loop {
+            match self.shutdown.shutdown() {
+                Ok(done) => {
+                    done.await;
+                    break;
+                }
+                Err(_) if self.task.is_finished() => break,
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            }
         }
         self.task.await.context("the dispatcher task failed")?
     }

@@ -1,0 +1,247 @@
+//! A fake Telegram Bot API server on a loopback port. It queues updates for
+//! `getUpdates` the way Telegram does (an update stays until a later offset
+//! confirms it), answers every method with a plausible result, records every
+//! request, and can be told to fail chosen methods.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+
+pub const BOT_ID: i64 = 7_000_000_001;
+pub const BOT_USERNAME: &str = "todanpho_test_bot";
+
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    pub body: Value,
+    /// The message_id the fake gave a sent message.
+    pub message_id: Option<i64>,
+}
+
+/// How the fake answers one method, until told otherwise.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub code: u16,
+    pub description: String,
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Default)]
+struct Inner {
+    pending: VecDeque<Value>,
+    next_update_id: i64,
+    requests: Vec<Request>,
+    next_message_id: i64,
+    failures: HashMap<String, Failure>,
+    highest_offset: i64,
+}
+
+struct Shared {
+    inner: Mutex<Inner>,
+    arrived: Notify,
+}
+
+#[derive(Clone)]
+pub struct FakeTelegram {
+    pub url: String,
+    shared: Arc<Shared>,
+}
+
+impl FakeTelegram {
+    pub async fn start() -> Self {
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner { next_update_id: 1, next_message_id: 1000, ..Inner::default() }),
+            arrived: Notify::new(),
+        });
+        let router = Router::new().route("/{*path}", post(api)).with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Self { url: format!("http://{addr}/"), shared }
+    }
+
+    /// Queues an update; `update_id` is filled in. Returns the id.
+    pub fn push(&self, mut update: Value) -> i64 {
+        let id = {
+            let mut inner = self.shared.inner.lock().unwrap();
+            let id = inner.next_update_id;
+            inner.next_update_id += 1;
+            update["update_id"] = json!(id);
+            inner.pending.push_back(update);
+            id
+        };
+        self.shared.arrived.notify_waiters();
+        id
+    }
+
+    /// Queues an update again with the same id, as Telegram does when the
+    /// bot did not confirm it.
+    pub fn redeliver(&self, update: Value) {
+        self.shared.inner.lock().unwrap().pending.push_back(update);
+        self.shared.arrived.notify_waiters();
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.shared.inner.lock().unwrap().requests.clone()
+    }
+
+    pub fn request_count(&self) -> usize {
+        self.shared.inner.lock().unwrap().requests.len()
+    }
+
+    pub fn fail(&self, method: &str, failure: Failure) {
+        self.shared.inner.lock().unwrap().failures.insert(method.to_string(), failure);
+    }
+
+    pub fn heal(&self, method: &str) {
+        self.shared.inner.lock().unwrap().failures.remove(method);
+    }
+
+    /// The highest offset the bot confirmed with getUpdates.
+    pub fn confirmed_offset(&self) -> i64 {
+        self.shared.inner.lock().unwrap().highest_offset
+    }
+}
+
+pub fn chat_json(id: i64) -> Value {
+    if id > 0 {
+        json!({ "id": id, "type": "private", "first_name": "Người dùng" })
+    } else if id < -1_000_000_000_000 {
+        json!({ "id": id, "type": "supergroup", "title": "Nhóm tổ dân phố" })
+    } else {
+        json!({ "id": id, "type": "group", "title": "Nhóm tổ dân phố" })
+    }
+}
+
+fn bot_user() -> Value {
+    json!({ "id": BOT_ID, "is_bot": true, "first_name": "Tổ dân phố", "username": BOT_USERNAME })
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+fn ok(result: Value) -> Response {
+    Json(json!({ "ok": true, "result": result })).into_response()
+}
+
+/// teloxide sends JSON for requests without files and multipart for uploads;
+/// both end up as one JSON object here.
+fn parse_body(headers: &HeaderMap, body: &Bytes) -> Value {
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("multipart/form-data") {
+        let boundary = content_type.split("boundary=").nth(1).unwrap_or("").trim_matches('"').to_string();
+        let text = String::from_utf8_lossy(body);
+        let mut map = serde_json::Map::new();
+        for part in text.split(&format!("--{boundary}")) {
+            let Some((head, value)) = part.split_once("\r\n\r\n") else { continue };
+            let Some(name) = head.split("name=\"").nth(1).and_then(|s| s.split('"').next()) else { continue };
+            let value = value.trim_end_matches("\r\n").to_string();
+            let parsed = serde_json::from_str::<Value>(&value).ok().filter(|v| v.is_object() || v.is_array());
+            map.insert(name.to_string(), parsed.unwrap_or(Value::String(value)));
+        }
+        return Value::Object(map);
+    }
+    serde_json::from_slice(body).unwrap_or(Value::Null)
+}
+
+async fn api(State(shared): State<Arc<Shared>>, Path(path): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    // Bot API method names are case-insensitive; teloxide sends "SendMessage".
+    let raw = path.rsplit('/').next().unwrap_or("");
+    let mut chars = raw.chars();
+    let method: String = chars.next().map(|c| c.to_ascii_lowercase()).into_iter().chain(chars).collect();
+    let body = parse_body(&headers, &body);
+
+    if method == "getUpdates" {
+        return get_updates(&shared, &body).await;
+    }
+
+    let mut inner = shared.inner.lock().unwrap();
+    inner.requests.push(Request { method: method.clone(), body: body.clone(), message_id: None });
+    if let Some(f) = inner.failures.get(&method).cloned() {
+        let mut answer = json!({ "ok": false, "error_code": f.code, "description": f.description });
+        if let Some(after) = f.retry_after {
+            answer["parameters"] = json!({ "retry_after": after });
+        }
+        let status = StatusCode::from_u16(f.code).unwrap_or(StatusCode::BAD_REQUEST);
+        return (status, Json(answer)).into_response();
+    }
+    match method.as_str() {
+        "getMe" => ok(json!({
+            "id": BOT_ID, "is_bot": true, "first_name": "Tổ dân phố", "username": BOT_USERNAME,
+            "can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
+            "can_connect_to_business": false, "has_main_web_app": false
+        })),
+        "getWebhookInfo" => ok(json!({ "url": "", "has_custom_certificate": false, "pending_update_count": 0 })),
+        "sendMessage" | "sendPhoto" | "sendLocation" | "sendDocument" => {
+            inner.next_message_id += 1;
+            let id = inner.next_message_id;
+            if let Some(last) = inner.requests.last_mut() {
+                last.message_id = Some(id);
+            }
+            let chat_id = body["chat_id"].as_i64().unwrap_or(0);
+            let mut message = json!({
+                "message_id": inner.next_message_id, "date": now(), "chat": chat_json(chat_id), "from": bot_user(),
+            });
+            match method.as_str() {
+                "sendMessage" => message["text"] = body["text"].clone(),
+                "sendPhoto" => {
+                    message["photo"] = json!([{ "file_id": "sent-photo", "file_unique_id": "sp", "width": 1, "height": 1 }]);
+                    message["caption"] = body["caption"].clone();
+                }
+                "sendLocation" => {
+                    message["location"] = json!({ "latitude": body["latitude"], "longitude": body["longitude"] })
+                }
+                _ => {
+                    message["document"] = json!({ "file_id": "sent-doc", "file_unique_id": "sd" });
+                }
+            }
+            ok(message)
+        }
+        "editMessageText" => ok(json!({
+            "message_id": body["message_id"], "date": now(), "chat": chat_json(body["chat_id"].as_i64().unwrap_or(0)),
+            "from": bot_user(), "text": body["text"]
+        })),
+        _ => ok(json!(true)),
+    }
+}
+
+async fn get_updates(shared: &Shared, body: &Value) -> Response {
+    let offset = body["offset"].as_i64().unwrap_or(0);
+    let limit = body["limit"].as_u64().unwrap_or(100) as usize;
+    // Telegram holds a long poll up to `timeout` seconds; a shorter hold
+    // keeps tests and shutdowns quick without changing the protocol.
+    let hold = Duration::from_millis((body["timeout"].as_u64().unwrap_or(0) * 1000).min(300));
+    let deadline = tokio::time::Instant::now() + hold;
+    loop {
+        let notified = shared.arrived.notified();
+        {
+            let mut inner = shared.inner.lock().unwrap();
+            inner.highest_offset = inner.highest_offset.max(offset);
+            if let Some(f) = inner.failures.get("getUpdates").cloned() {
+                let answer = json!({ "ok": false, "error_code": f.code, "description": f.description });
+                return (StatusCode::from_u16(f.code).unwrap_or(StatusCode::BAD_REQUEST), Json(answer)).into_response();
+            }
+            // Confirmed updates are forgotten, as on Telegram.
+            inner.pending.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+            if !inner.pending.is_empty() {
+                let batch: Vec<Value> = inner.pending.iter().take(limit).cloned().collect();
+                return ok(Value::Array(batch));
+            }
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return ok(json!([]));
+        }
+    }
+}

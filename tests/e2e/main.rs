@@ -1,0 +1,8 @@
+//! End-to-end tests: the real dispatcher against a fake Bot API server.
+
+mod fake_telegram;
+mod support;
+
+mod groups_and_roles;
+mod registration;
+mod resilience;

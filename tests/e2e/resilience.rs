@@ -1,0 +1,88 @@
+//! Start-up, menus, chat migration and redelivered updates.
+
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn registers_the_command_menu_per_scope() {
+    let bot = TestBot::start().await;
+    let menus: Vec<_> = bot.tg.requests().into_iter().filter(|r| r.method == "setMyCommands").collect();
+    let scope = |kind: &str| menus.iter().find(|r| r.body["scope"]["type"] == kind).map(|r| r.body["commands"].clone());
+    let private = scope("all_private_chats").expect("a private-chat menu");
+    let names: Vec<&str> = private.as_array().unwrap().iter().map(|c| c["command"].as_str().unwrap()).collect();
+    assert!(names.contains(&"dangky") && names.contains(&"huy") && !names.contains(&"lienket"), "{names:?}");
+    assert!(private[0]["description"].as_str().unwrap().contains("Đăng ký hộ"));
+    assert!(scope("all_group_chats").is_some());
+    let official = menus.iter().find(|r| r.body["scope"]["type"] == "chat").expect("the official's own menu");
+    assert_eq!(official.body["scope"]["chat_id"], json!(OFFICIAL.id));
+    bot.finish().await;
+}
+
+#[tokio::test]
+async fn a_refused_menu_does_not_stop_the_bot() {
+    let bot = TestBot::start_with(|tg| {
+        tg.fail("setMyCommands", Failure { code: 400, description: "Bad Request: commands are broken".into(), retry_after: None })
+    })
+    .await;
+    bot.private(&RESIDENT, "/help").await;
+    assert!(bot.last_to(RESIDENT.id).text.contains("/dangky"));
+    bot.finish().await;
+}
+
+#[tokio::test]
+async fn a_group_upgraded_to_a_supergroup_keeps_its_link() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let supergroup = -1_000_000_000_123_i64;
+    bot.deliver(json!({ "message": {
+        "message_id": 77, "date": 1_790_000_000, "chat": chat_json(GROUP_CHAT), "from": OFFICIAL.json(),
+        "migrate_to_chat_id": supergroup
+    }}))
+    .await;
+    bot.deliver(json!({ "message": {
+        "message_id": 1, "date": 1_790_000_000, "chat": chat_json(supergroup), "from": OFFICIAL.json(),
+        "migrate_from_chat_id": GROUP_CHAT
+    }}))
+    .await;
+    bot.group(supergroup, &RESIDENT, "/dangky").await;
+    assert_eq!(bot.last_to(supergroup).button("Đăng ký hộ"), "https://t.me/todanpho_test_bot?start=dk-1");
+    bot.group_reply(supergroup, &OFFICIAL, "/phancong", &NEIGHBOUR).await;
+    assert_eq!(bot.count("SELECT COUNT(*) FROM leaders WHERE group_id = 1").await, 2, "roles stay with the group");
+    bot.finish().await;
+}
+
+#[tokio::test]
+async fn a_redelivered_update_is_not_handled_twice() {
+    let mut bot = TestBot::start().await;
+    bot.setup_group().await;
+    let id = crate::registration::register(&bot, &RESIDENT).await;
+    let review = bot.last_to(LEADER.id);
+    let approve = json!({ "callback_query": {
+        "id": "cb-approve", "from": LEADER.json(), "chat_instance": "ci", "data": format!("hh:ok:{id}"),
+        "message": { "message_id": review.message_id, "date": 1_790_000_000, "chat": chat_json(LEADER.id), "text": review.text }
+    }});
+    let update_id = bot.deliver(approve.clone()).await;
+    let told = bot.messages_to(RESIDENT.id).len();
+
+    // The process dies before Telegram learns the offset: the same update
+    // comes again after the restart.
+    bot.stop().await;
+    let mut again = approve;
+    again["update_id"] = json!(update_id);
+    bot.tg.redeliver(again);
+    bot.restart().await;
+    bot.private(&LEADER, "/help").await; // same worker order: the duplicate came first
+
+    assert_eq!(bot.messages_to(RESIDENT.id).len(), told, "the resident is not told twice");
+    assert_eq!(bot.count("SELECT COUNT(*) FROM audit_log WHERE action = 'household.approve'").await, 1);
+    bot.finish().await;
+}
+
+#[tokio::test]
+async fn photos_and_locations_outside_a_dialogue_get_a_hint() {
+    let bot = TestBot::start().await;
+    bot.photo(&RESIDENT, "photo-1").await;
+    assert!(bot.last_to(RESIDENT.id).text.contains("/help"));
+    bot.finish().await;
+}

@@ -1,0 +1,298 @@
+//! Drives the real bot as Telegram would: the real dispatcher, over HTTP,
+//! against [`FakeTelegram`], on a fresh SQLite file per test.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sqlx::SqlitePool;
+use todanpho::app::App;
+use todanpho::config::{Config, Secret};
+use todanpho::startup::{self, Running};
+
+pub use crate::fake_telegram::{chat_json, FakeTelegram, Failure};
+
+pub const OFFICIAL: User = User { id: 100_001, first_name: "Trần", last_name: Some("Văn Cán") };
+pub const LEADER: User = User { id: 200_002, first_name: "Lê", last_name: Some("Thị Hoa") };
+pub const RESIDENT: User = User { id: 300_003, first_name: "An", last_name: Some("Nguyễn") };
+pub const NEIGHBOUR: User = User { id: 300_004, first_name: "Bình", last_name: None };
+pub const GROUP_CHAT: i64 = -4_000_000_012;
+
+#[derive(Clone, Copy, Debug)]
+pub struct User {
+    pub id: i64,
+    pub first_name: &'static str,
+    pub last_name: Option<&'static str>,
+}
+
+impl User {
+    pub fn json(&self) -> Value {
+        let mut u = json!({ "id": self.id, "is_bot": false, "first_name": self.first_name, "language_code": "vi" });
+        if let Some(last) = self.last_name {
+            u["last_name"] = json!(last);
+        }
+        u
+    }
+}
+
+/// A message or edit the bot sent.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    pub method: String,
+    pub chat_id: i64,
+    pub message_id: i64,
+    pub text: String,
+    /// (label, callback data or URL)
+    pub buttons: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl Sent {
+    pub fn button(&self, label_part: &str) -> &str {
+        self.buttons
+            .iter()
+            .find(|(label, _)| label.contains(label_part))
+            .map(|(_, data)| data.as_str())
+            .unwrap_or_else(|| panic!("no button with '{label_part}' in {:?}\n{}", self.buttons, self.text))
+    }
+}
+
+pub struct TestBot {
+    pub tg: FakeTelegram,
+    pub config: Config,
+    pub app: App,
+    running: Option<Running>,
+    _dir: tempfile::TempDir,
+    next_message_id: Mutex<i64>,
+    /// Strings a resident typed that are personal data.
+    personal: Mutex<Vec<String>>,
+}
+
+impl TestBot {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&FakeTelegram)) -> Self {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+            .with_test_writer()
+            .try_init();
+        let tg = FakeTelegram::start().await;
+        tweak(&tg);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let text = format!(
+            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"{}\"\n[telegram]\napi_url = \"{}\"\nofficials = [{}]\n",
+            dir.path().join("test.db").display(),
+            tg.url,
+            OFFICIAL.id
+        );
+        let config = Config::parse(&text).expect("test config");
+        let app = startup::build_app(&config).await.expect("app builds");
+        let mut bot = Self {
+            tg,
+            config,
+            app,
+            running: None,
+            _dir: dir,
+            next_message_id: Mutex::new(1),
+            personal: Mutex::new(Vec::new()),
+        };
+        bot.spawn().await;
+        bot
+    }
+
+    async fn spawn(&mut self) {
+        let bot = startup::telegram_bot(&Secret::new("123456:TEST"), &self.config.telegram.api_url).expect("bot");
+        self.running = Some(startup::spawn_telegram(bot, self.app.clone()).await);
+    }
+
+    pub fn db(&self) -> &SqlitePool {
+        &self.app.db
+    }
+
+    /// Stops the dispatcher and starts a new one on a new pool over the
+    /// same database file, as a restarted process would.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.app.db.close().await;
+        self.app = startup::build_app(&self.config).await.expect("app rebuilds");
+        self.spawn().await;
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.expect("dispatcher stops cleanly");
+        }
+    }
+
+    /// Ends a test: checks that nothing personal went to a group chat.
+    pub async fn finish(mut self) {
+        self.assert_no_personal_data_in_groups();
+        self.stop().await;
+    }
+
+    pub fn mark_personal(&self, values: &[&str]) {
+        self.personal.lock().unwrap().extend(values.iter().map(|v| v.to_string()));
+    }
+
+    pub fn assert_no_personal_data_in_groups(&self) {
+        let phone = regex::Regex::new(r"(\+?84|0)[\s.\-]?\d{2,3}[\s.\-]?\d{3}[\s.\-]?\d{3,4}").unwrap();
+        let personal = self.personal.lock().unwrap().clone();
+        for sent in self.sent().into_iter().filter(|s| s.chat_id < 0) {
+            assert!(!phone.is_match(&sent.text), "a phone number was sent to group {}: {}", sent.chat_id, sent.text);
+            for value in &personal {
+                assert!(!sent.text.contains(value.as_str()), "personal data '{value}' was sent to group {}: {}", sent.chat_id, sent.text);
+            }
+        }
+    }
+
+    fn message_id(&self) -> i64 {
+        let mut id = self.next_message_id.lock().unwrap();
+        *id += 1;
+        *id
+    }
+
+    fn message(&self, chat: i64, from: &User, text: &str) -> Value {
+        let chat_value = if chat > 0 {
+            json!({ "id": chat, "type": "private", "first_name": from.first_name })
+        } else {
+            chat_json(chat)
+        };
+        json!({ "message_id": self.message_id(), "date": 1_790_000_000, "chat": chat_value, "from": from.json(), "text": text })
+    }
+
+    /// Pushes an update and waits until the bot has handled it.
+    pub async fn deliver(&self, update: Value) -> i64 {
+        let id = self.tg.push(update);
+        self.wait_handled(id).await;
+        id
+    }
+
+    pub async fn wait_handled(&self, update_id: i64) {
+        for _ in 0..1000 {
+            let handled: Option<Option<String>> =
+                sqlx::query_scalar("SELECT handled_at FROM processed_updates WHERE channel = 'telegram' AND update_id = ?")
+                    .bind(update_id.to_string())
+                    .fetch_optional(self.db())
+                    .await
+                    .expect("query processed_updates");
+            if matches!(handled, Some(Some(_))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("update {update_id} was not handled within 10 s");
+    }
+
+    pub async fn private(&self, from: &User, text: &str) -> i64 {
+        let msg = self.message(from.id, from, text);
+        self.deliver(json!({ "message": msg })).await
+    }
+
+    pub async fn group(&self, chat: i64, from: &User, text: &str) -> i64 {
+        let msg = self.message(chat, from, text);
+        self.deliver(json!({ "message": msg })).await
+    }
+
+    /// `from` replies in the group to a message written by `to`.
+    pub async fn group_reply(&self, chat: i64, from: &User, text: &str, to: &User) -> i64 {
+        let mut msg = self.message(chat, from, text);
+        msg["reply_to_message"] = self.message(chat, to, "Dạ, tôi đây.");
+        self.deliver(json!({ "message": msg })).await
+    }
+
+    pub async fn photo(&self, from: &User, file_id: &str) -> i64 {
+        let mut msg = self.message(from.id, from, "");
+        msg.as_object_mut().unwrap().remove("text");
+        msg["photo"] = json!([
+            { "file_id": format!("{file_id}-small"), "file_unique_id": "s", "width": 90, "height": 90 },
+            { "file_id": file_id, "file_unique_id": "l", "width": 1280, "height": 960 }
+        ]);
+        self.deliver(json!({ "message": msg })).await
+    }
+
+    /// Presses a button on a message the bot sent.
+    pub async fn press(&self, from: &User, on: &Sent, data: &str) -> i64 {
+        let message = json!({
+            "message_id": on.message_id, "date": 1_790_000_000, "chat": chat_json(on.chat_id),
+            "from": { "id": crate::fake_telegram::BOT_ID, "is_bot": true, "first_name": "Tổ dân phố" },
+            "text": on.text,
+        });
+        let cb = json!({
+            "id": format!("cb{}", self.message_id()), "from": from.json(), "message": message,
+            "chat_instance": "ci", "data": data,
+        });
+        self.deliver(json!({ "callback_query": cb })).await
+    }
+
+    /// Presses the button whose label contains `label` on `on`.
+    pub async fn tap(&self, from: &User, on: &Sent, label: &str) -> i64 {
+        let data = on.button(label).to_string();
+        self.press(from, on, &data).await
+    }
+
+    /// Every sendMessage and editMessageText, in order.
+    pub fn sent(&self) -> Vec<Sent> {
+        self.tg
+            .requests()
+            .into_iter()
+            .filter(|r| matches!(r.method.as_str(), "sendMessage" | "editMessageText" | "sendPhoto"))
+            .map(|r| {
+                let buttons = r.body["reply_markup"]["inline_keyboard"]
+                    .as_array()
+                    .map(|rows| {
+                        rows.iter()
+                            .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+                            .map(|b| {
+                                let target = b["callback_data"].as_str().or(b["url"].as_str()).unwrap_or("").to_string();
+                                (b["text"].as_str().unwrap_or("").to_string(), target)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Sent {
+                    method: r.method.clone(),
+                    chat_id: r.body["chat_id"].as_i64().unwrap_or(0),
+                    message_id: r.message_id.or(r.body["message_id"].as_i64()).unwrap_or(0),
+                    text: r.body["text"].as_str().or(r.body["caption"].as_str()).unwrap_or("").to_string(),
+                    buttons,
+                    body: r.body,
+                }
+            })
+            .collect()
+    }
+
+    /// Messages (not edits) sent to a chat.
+    pub fn messages_to(&self, chat: i64) -> Vec<Sent> {
+        self.sent().into_iter().filter(|s| s.method != "editMessageText" && s.chat_id == chat).collect()
+    }
+
+    pub fn last_to(&self, chat: i64) -> Sent {
+        self.messages_to(chat).pop().unwrap_or_else(|| panic!("nothing was sent to {chat}"))
+    }
+
+    pub fn edits_in(&self, chat: i64) -> Vec<Sent> {
+        self.sent().into_iter().filter(|s| s.method == "editMessageText" && s.chat_id == chat).collect()
+    }
+
+    /// Toasts shown for button presses.
+    pub fn callback_answers(&self) -> Vec<String> {
+        self.tg
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "answerCallbackQuery")
+            .map(|r| r.body["text"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(self.db()).await.expect("count query")
+    }
+
+    /// Links GROUP_CHAT to "Tổ dân phố số 12" and makes LEADER its leader.
+    pub async fn setup_group(&self) {
+        self.group(GROUP_CHAT, &OFFICIAL, "/lienket Tổ dân phố số 12").await;
+        self.group_reply(GROUP_CHAT, &OFFICIAL, "/phancong", &LEADER).await;
+    }
+}
