@@ -1,0 +1,210 @@
+//! Engine tests on a small definition that uses every kind of step.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use super::definition::Book;
+use super::engine::{Answer, Engine, Input, Position, Turn};
+
+const SAMPLE: &str = r#"
+id = "sample"
+title = "Mẫu"
+intro = "Bắt đầu với {group}."
+summary = "Kiểm tra:"
+
+[[steps]]
+key = "category"
+label = "Loại"
+kind = "choice"
+prompt = "Loại gì?"
+options = [
+  { value = "light", label = "Chiếu sáng" },
+  { value = "trash", label = "Rác thải" },
+]
+
+[[steps]]
+key = "amount"
+label = "Số tiền"
+kind = "money"
+min = 10000
+max = 100000000
+prompt = "Bao nhiêu?"
+
+[[steps]]
+key = "photos"
+label = "Ảnh"
+kind = "photos"
+max = 2
+optional = true
+prompt = "Gửi ảnh"
+
+[[steps]]
+key = "place"
+label = "Vị trí"
+kind = "location"
+prompt = "Ở đâu?"
+
+[[steps]]
+key = "note"
+label = "Ghi chú"
+kind = "text"
+optional = true
+max_len = 10
+prompt = "Ghi chú?"
+"#;
+
+fn book() -> Book {
+    let common = include_str!("../../dialogues/common.toml").to_string();
+    Book::from_sources(&[("common.toml".into(), common), ("sample.toml".into(), SAMPLE.into())]).unwrap()
+}
+
+fn text(s: &str) -> Input {
+    Input::Text(s.into())
+}
+
+fn sent_text(turn: &Turn) -> String {
+    match turn {
+        Turn::Continue { send, .. } => send.iter().map(|p| p.text.clone()).collect::<Vec<_>>().join("\n"),
+        Turn::Completed => "<completed>".into(),
+    }
+}
+
+#[test]
+fn runs_every_kind_to_completion() {
+    let book = book();
+    let engine = Engine::new(&book, book.get("sample").unwrap());
+    let mut context = BTreeMap::new();
+    context.insert("group".to_string(), "Tổ 5".to_string());
+    let (mut state, prompts) = engine.start(context);
+    assert_eq!(prompts[0].text, "Bắt đầu với Tổ 5.");
+    assert_eq!(prompts[1].buttons.len(), 2);
+
+    // A choice by its label without diacritics.
+    engine.handle(&mut state, text("chieu sang"));
+    assert_eq!(state.answers["category"], Answer::Choice("light".into()));
+
+    // Money: too little, then a shorthand.
+    assert!(sent_text(&engine.handle(&mut state, text("5k"))).contains("Số tiền chưa đúng"));
+    engine.handle(&mut state, text("1tr5"));
+    assert_eq!(state.answers["amount"].clone(), Answer::Money(crate::domain::Money::parse("1500000").unwrap()));
+
+    // Photos: text is refused, then two photos finish the step by themselves.
+    assert!(sent_text(&engine.handle(&mut state, Input::Location { latitude: 1.0, longitude: 2.0 })).contains("gửi ảnh"));
+    assert!(sent_text(&engine.handle(&mut state, Input::Photo("p1".into()))).contains("1/2"));
+    engine.handle(&mut state, Input::Photo("p2".into()));
+    assert_eq!(state.answers["photos"], Answer::Photos(vec!["p1".into(), "p2".into()]));
+
+    // Location: a pin.
+    engine.handle(&mut state, Input::Location { latitude: 21.05, longitude: 105.8 });
+    assert!(matches!(state.answers["place"], Answer::Location { .. }));
+
+    // Optional text: too long, then skipped by typing.
+    assert!(sent_text(&engine.handle(&mut state, text("quá dài so với giới hạn"))).contains("tối đa 10"));
+    let turn = engine.handle(&mut state, text("bỏ qua"));
+    assert_eq!(state.at, Position::Summary);
+    assert!(sent_text(&turn).contains("Ghi chú: (không có)"));
+    assert_eq!(engine.handle(&mut state, text("xác nhận")), Turn::Completed);
+}
+
+#[test]
+fn photos_can_be_skipped_and_a_typed_address_is_a_place() {
+    let book = book();
+    let engine = Engine::new(&book, book.get("sample").unwrap());
+    let (mut state, _) = engine.start(BTreeMap::new());
+    engine.handle(&mut state, text("2"));
+    engine.handle(&mut state, text("50.000đ"));
+    engine.handle(&mut state, Input::Button("dg:f:2".into()));
+    assert_eq!(state.answers["photos"], Answer::Skipped);
+    engine.handle(&mut state, text("Ngõ 41 Xuân La"));
+    assert_eq!(state.answers["place"], Answer::Address("Ngõ 41 Xuân La".into()));
+}
+
+#[test]
+fn stale_and_forged_buttons_change_nothing() {
+    let book = book();
+    let engine = Engine::new(&book, book.get("sample").unwrap());
+    let (mut state, _) = engine.start(BTreeMap::new());
+    engine.handle(&mut state, Input::Button("dg:c:0:1".into()));
+    let before = state.clone();
+    for data in ["dg:c:0:0", "dg:c:1:0", "dg:c:0:99", "dg:ok", "dg:e:1", "dg:zz", "dg:c:x:y", "dg:s:1"] {
+        let turn = engine.handle(&mut state, Input::Button(data.into()));
+        assert_eq!(state, before, "{data}");
+        assert!(sent_text(&turn).contains("Câu hỏi đó đã qua"), "{data}");
+    }
+}
+
+#[test]
+fn editing_returns_to_the_summary_and_shows_the_current_value() {
+    let book = book();
+    let engine = Engine::new(&book, book.get("sample").unwrap());
+    let (mut state, _) = engine.start(BTreeMap::new());
+    for input in [text("1"), text("100k"), text("xong"), text("Đình làng"), text("không")] {
+        engine.handle(&mut state, input);
+    }
+    assert_eq!(state.at, Position::Summary);
+    engine.handle(&mut state, text("sửa"));
+    assert_eq!(state.at, Position::PickEdit);
+    let turn = engine.handle(&mut state, text("2"));
+    assert!(sent_text(&turn).contains("Hiện tại: 100.000 đ"));
+    engine.handle(&mut state, text("200k"));
+    assert_eq!(state.at, Position::Summary);
+    assert_eq!(state.answers["amount"], Answer::Money(crate::domain::Money::parse("200k").unwrap()));
+}
+
+#[test]
+fn state_survives_serialisation() {
+    let book = book();
+    let engine = Engine::new(&book, book.get("sample").unwrap());
+    let (mut state, _) = engine.start(BTreeMap::new());
+    engine.handle(&mut state, text("1"));
+    engine.handle(&mut state, text("1tr"));
+    engine.handle(&mut state, Input::Photo("p1".into()));
+    let json = serde_json::to_string(&state).unwrap();
+    let back: super::DialogueState = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, state);
+}
+
+fn any_input() -> impl Strategy<Value = Input> {
+    prop_oneof![
+        "\\PC{0,20}".prop_map(Input::Text),
+        "[a-z0-9]{1,6}".prop_map(Input::Photo),
+        (-90.0f64..90.0, -180.0f64..180.0).prop_map(|(a, b)| Input::Location { latitude: a, longitude: b }),
+        prop_oneof![
+            Just("dg:ok".to_string()),
+            Just("dg:ed".to_string()),
+            Just("dg:bk".to_string()),
+            (0usize..7, 0usize..4).prop_map(|(s, o)| format!("dg:c:{s}:{o}")),
+            (0usize..7).prop_map(|s| format!("dg:f:{s}")),
+            (0usize..7).prop_map(|s| format!("dg:s:{s}")),
+            (0usize..7).prop_map(|s| format!("dg:e:{s}")),
+            "\\PC{0,12}",
+        ]
+        .prop_map(Input::Button),
+    ]
+}
+
+proptest! {
+    /// Whatever a person sends, the engine never panics, never points past
+    /// its steps, and only completes from the summary.
+    #[test]
+    fn any_sequence_of_inputs_is_safe(inputs in prop::collection::vec(any_input(), 0..40)) {
+        let book = book();
+        let def = book.get("sample").unwrap();
+        let engine = Engine::new(&book, def);
+        let (mut state, _) = engine.start(BTreeMap::new());
+        for input in inputs {
+            let was = state.at;
+            let turn = engine.handle(&mut state, input);
+            if turn == Turn::Completed {
+                prop_assert_eq!(was, Position::Summary);
+                prop_assert!(def.steps.iter().filter(|s| !s.optional).all(|s| state.answers.contains_key(&s.key)));
+                break;
+            }
+            if let Position::Step { index, .. } = state.at {
+                prop_assert!(index < def.steps.len());
+            }
+            prop_assert!(state.draft.len() <= 2);
+        }
+    }
+}

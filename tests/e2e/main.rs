@@ -4,5 +4,6 @@ mod fake_telegram;
 mod support;
 
 mod groups_and_roles;
+mod process;
 mod registration;
 mod resilience;

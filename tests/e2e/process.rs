@@ -1,0 +1,165 @@
+//! The real `todanpho` binary: its errors for a missing token or a broken
+//! config, and a kill -9 in the middle of a dialogue.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_todanpho");
+
+fn write_config(dir: &Path, api_url: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"bot.db\"\n[telegram]\napi_url = \"{api_url}\"\nofficials = [{}]\n{extra}",
+            OFFICIAL.id
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn run(args: &[&str], token: Option<&str>) -> (bool, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove("TELOXIDE_TOKEN").env_remove("TELOXIDE_API_URL");
+    if let Some(t) = token {
+        cmd.env("TELOXIDE_TOKEN", t);
+    }
+    let out = cmd.output().expect("run todanpho");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn missing_token_and_broken_config_explain_what_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "http://127.0.0.1:9/", "");
+    let (ok, out) = run(&["--config", config.to_str().unwrap()], None);
+    assert!(!ok);
+    assert!(out.contains("TELOXIDE_TOKEN is not set") && !out.contains("panicked"), "{out}");
+
+    std::fs::write(&config, "[ward]\nname = \"x\"\n[database]\n").unwrap();
+    let (ok, out) = run(&["--config", config.to_str().unwrap()], Some("1:x"));
+    assert!(!ok);
+    assert!(out.contains("is not valid") && out.contains("config.toml") && !out.contains("panicked"), "{out}");
+
+    let (ok, out) = run(&["--config", "/nonexistent/config.toml"], Some("1:x"));
+    assert!(!ok && out.contains("cannot read the config file"), "{out}");
+
+    let (ok, out) = run(&["--help"], None);
+    assert!(ok && out.contains("TELOXIDE_TOKEN") && out.contains("--config"), "{out}");
+}
+
+#[tokio::test]
+async fn dialogue_files_can_be_overridden_and_a_broken_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let dialogues = dir.path().join("wording");
+    std::fs::create_dir(&dialogues).unwrap();
+    let config = write_config(dir.path(), "http://127.0.0.1:9/", "[dialogues]\ndir = \"wording\"\n");
+
+    let original = include_str!("../../dialogues/household.toml");
+    let reworded = original.replace("Họ và tên chủ hộ là gì ạ?", "Xin cho biết tên chủ hộ?");
+    std::fs::write(dialogues.join("household.toml"), &reworded).unwrap();
+    let (ok, out) = run(&["--config", config.to_str().unwrap(), "check"], None);
+    assert!(ok, "{out}");
+    let app = todanpho::startup::build_app(&todanpho::config::Config::load(&config).unwrap()).await.unwrap();
+    assert_eq!(app.book.get("household").unwrap().steps[0].prompt, "Xin cho biết tên chủ hộ?");
+    app.db.close().await;
+
+    let broken = original.replacen("kind = \"number\"\nmin = 1", "kind = \"numbr\"\nmin = 1", 1);
+    std::fs::write(dialogues.join("household.toml"), broken).unwrap();
+    let (ok, out) = run(&["--config", config.to_str().unwrap(), "check"], None);
+    assert!(!ok && out.contains("household.toml") && out.contains("'members'") && out.contains("numbr"), "{out}");
+
+    // A reworded file that drops a step the Rust side needs is refused too.
+    let missing = original.replace("key = \"phone\"", "key = \"telephone\"");
+    std::fs::write(dialogues.join("household.toml"), missing).unwrap();
+    let (ok, out) = run(&["--config", config.to_str().unwrap(), "check"], None);
+    assert!(!ok && out.contains("'phone'") && out.contains("required"), "{out}");
+}
+
+struct Bot(Child);
+
+impl Bot {
+    fn spawn(config: &Path, api_url: &str) -> Self {
+        let child = Command::new(BIN)
+            .args(["--config", config.to_str().unwrap()])
+            .env("TELOXIDE_TOKEN", "123456:TEST")
+            .env("TELOXIDE_API_URL", api_url)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start todanpho");
+        Self(child)
+    }
+
+    fn kill(mut self) {
+        // SIGKILL: no chance to finish anything.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_for_text(tg: &FakeTelegram, chat: i64, needle: &str, after: usize) -> usize {
+    for _ in 0..1500 {
+        let requests = tg.requests();
+        if let Some(i) = requests.iter().enumerate().skip(after).position(|(_, r)| {
+            r.method == "sendMessage" && r.body["chat_id"] == json!(chat) && r.body["text"].as_str().unwrap_or("").contains(needle)
+        }) {
+            return after + i + 1;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the bot never sent '{needle}' to {chat}");
+}
+
+fn private_text(user: &User, text: &str, message_id: i64) -> serde_json::Value {
+    json!({ "message": {
+        "message_id": message_id, "date": 1_790_000_000,
+        "chat": { "id": user.id, "type": "private", "first_name": user.first_name },
+        "from": user.json(), "text": text
+    }})
+}
+
+#[tokio::test]
+async fn the_binary_killed_mid_dialogue_continues_after_restart() {
+    let tg = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "http://127.0.0.1:9/", "");
+    let group = json!({ "message": {
+        "message_id": 1, "date": 1_790_000_000, "chat": chat_json(GROUP_CHAT), "from": OFFICIAL.json(),
+        "text": "/lienket Tổ dân phố số 12"
+    }});
+
+    let bot = Bot::spawn(&config, &tg.url);
+    tg.push(group);
+    let seen = wait_for_text(&tg, GROUP_CHAT, "Đã liên kết", 0).await;
+    tg.push(private_text(&RESIDENT, "/dangky", 2));
+    let seen = wait_for_text(&tg, RESIDENT.id, "Họ và tên chủ hộ", seen).await;
+    tg.push(private_text(&RESIDENT, "Nguyễn Văn An", 3));
+    let seen = wait_for_text(&tg, RESIDENT.id, "Số nhà", seen).await;
+    bot.kill();
+
+    let bot = Bot::spawn(&config, &tg.url);
+    tg.push(private_text(&RESIDENT, "12", 4));
+    wait_for_text(&tg, RESIDENT.id, "ngõ", seen).await;
+    bot.kill();
+
+    let pool = todanpho::db::connect(&dir.path().join("bot.db")).await.unwrap();
+    let state: String = sqlx::query_scalar("SELECT state FROM dialogues").fetch_one(&pool).await.unwrap();
+    assert!(state.contains("Nguyễn Văn An") && state.contains("\"12\""), "{state}");
+    let linked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM group_chats").fetch_one(&pool).await.unwrap();
+    assert_eq!(linked, 1);
+}
