@@ -67,7 +67,7 @@ async fn dialogue_files_can_be_overridden_and_a_broken_one_is_refused() {
     let (ok, out) = run(&["--config", config.to_str().unwrap(), "check"], None);
     assert!(ok, "{out}");
     let app = todanpho::startup::build_app(&todanpho::config::Config::load(&config).unwrap()).await.unwrap();
-    assert_eq!(app.book.get("household").unwrap().steps[0].prompt, "Xin cho biết tên chủ hộ?");
+    assert_eq!(app.book.get("household").unwrap().steps[0].prompt, "Xin cho biết tên chủ hộ? (ví dụ: Nguyễn Văn An)");
     app.db.close().await;
 
     let broken = original.replacen("kind = \"number\"\nmin = 1", "kind = \"numbr\"\nmin = 1", 1);
