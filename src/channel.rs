@@ -81,6 +81,15 @@ pub enum Event {
     Location { latitude: f64, longitude: f64 },
     /// A press on one of the bot's buttons.
     Button { callback_id: String, data: String, message: Option<MessageRef> },
+    /// Something the bot cannot read (a sticker, a voice note, an edit of an
+    /// earlier message).
+    Unsupported(Unsupported),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unsupported {
+    Edited,
+    Other,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,11 +106,26 @@ pub enum Action {
     Edit { message: MessageRef, text: String, keyboard: Keyboard },
     /// Acknowledge a button press, with an optional short toast.
     Answer { callback_id: String, text: Option<String> },
+    /// A photo the platform already has, by its file id.
+    SendPhoto { to: ChatAddr, file_id: String, caption: Option<String> },
+    /// A point on the map.
+    SendLocation { to: ChatAddr, latitude: f64, longitude: f64 },
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Keyboard {
     pub rows: Vec<Vec<Button>>,
+    /// The keyboard under the typing field, where a platform has one.
+    pub reply: Option<ReplyKeyboard>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplyKeyboard {
+    /// A button that sends the person's location, and buttons that send
+    /// their label as text.
+    AskLocation { label: String, others: Vec<String> },
+    /// Take away a keyboard shown earlier.
+    Remove,
 }
 
 impl Keyboard {
@@ -110,11 +134,15 @@ impl Keyboard {
     }
 
     pub fn single(button: Button) -> Self {
-        Self { rows: vec![vec![button]] }
+        Self { rows: vec![vec![button]], reply: None }
+    }
+
+    pub fn rows(rows: Vec<Vec<Button>>) -> Self {
+        Self { rows, reply: None }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.rows.is_empty() && self.reply.is_none()
     }
 }
 
@@ -163,6 +191,14 @@ impl Replies {
 
     pub fn answer(&mut self, callback_id: &str, text: Option<String>) {
         self.actions.push(Action::Answer { callback_id: callback_id.to_string(), text });
+    }
+
+    pub fn photo(&mut self, to: &ChatAddr, file_id: &str, caption: Option<String>) {
+        self.actions.push(Action::SendPhoto { to: to.clone(), file_id: file_id.to_string(), caption });
+    }
+
+    pub fn location(&mut self, to: &ChatAddr, latitude: f64, longitude: f64) {
+        self.actions.push(Action::SendLocation { to: to.clone(), latitude, longitude });
     }
 }
 

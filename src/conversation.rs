@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 
 use crate::app::App;
-use crate::channel::{Button, ChatAddr, Incoming, Keyboard, MessageRef, Replies};
+use crate::channel::{Button, ChatAddr, Incoming, Keyboard, MessageRef, Replies, ReplyKeyboard};
 use crate::dialogue::store::{self, Loaded};
+use crate::dialogue::engine::Special;
 use crate::dialogue::{Answer, DialogueState, Engine, Input, Prompt, Turn};
 use crate::household;
 use crate::roles::Caller;
@@ -23,12 +24,20 @@ pub enum Completion {
 }
 
 pub fn keyboard(prompt: &Prompt) -> Keyboard {
+    let reply = match &prompt.special {
+        Special::None => None,
+        Special::AskLocation { label, skip } => {
+            Some(ReplyKeyboard::AskLocation { label: label.clone(), others: skip.iter().cloned().collect() })
+        }
+        Special::ClearKeyboard => Some(ReplyKeyboard::Remove),
+    };
     Keyboard {
         rows: prompt
             .buttons
             .iter()
             .map(|row| row.iter().map(|(label, data)| Button::callback(label.clone(), data.clone())).collect())
             .collect(),
+        reply,
     }
 }
 

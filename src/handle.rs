@@ -14,7 +14,7 @@
 //! | `/phancong`                           | `appoint`                         |
 
 use crate::app::App;
-use crate::channel::{ChatKind, Event, Incoming, Replies};
+use crate::channel::{ChatKind, Event, Incoming, Replies, Unsupported};
 use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::household::review::ReviewButton;
 use crate::household::{mine, registration, review};
@@ -60,6 +60,14 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
                 out.answer(callback_id, Some("Nút này không còn dùng được.".into()));
             }
         }
+        Event::Unsupported(kind) => {
+            if msg.chat_kind == ChatKind::Private {
+                out.send(&msg.chat, match kind {
+                    Unsupported::Edited => "Bot không đọc lại tin nhắn đã sửa. Nếu bác muốn đổi câu trả lời, xin gửi một tin nhắn mới.",
+                    Unsupported::Other => "Bot chưa đọc được loại tin này. Xin gửi chữ, ảnh hoặc vị trí.",
+                });
+            }
+        }
         other => {
             // Group chatter is not the bot's business (privacy mode).
             if msg.chat_kind == ChatKind::Private {
@@ -82,6 +90,6 @@ fn dialogue_input(event: &Event) -> Option<Input> {
         Event::Text(t) => Some(Input::Text(t.clone())),
         Event::Photo { file_id, .. } => Some(Input::Photo(file_id.clone())),
         Event::Location { latitude, longitude } => Some(Input::Location { latitude: *latitude, longitude: *longitude }),
-        Event::Command { .. } | Event::Button { .. } => None,
+        Event::Command { .. } | Event::Button { .. } | Event::Unsupported(_) => None,
     }
 }

@@ -47,6 +47,7 @@ pub struct CommonTexts {
     pub photo_received: String,
     pub photos_count: String,
     pub location_sent: String,
+    pub send_location: String,
     pub skipped: String,
     pub errors: KindErrors,
 }
@@ -182,6 +183,23 @@ impl Book {
 
     pub fn get(&self, id: &str) -> Option<&Definition> {
         self.flows.get(id)
+    }
+
+    /// Replaces the options of a choice step with a list from config (the
+    /// ward's report categories). Fails if the step is not a choice.
+    pub fn set_options(&mut self, flow: &str, key: &str, options: Vec<Choice>) -> Result<(), DefinitionError> {
+        let file = format!("{flow}.toml");
+        let fail = |problem: &str| DefinitionError::new(&file, Some(key), problem);
+        let def = self.flows.get_mut(flow).ok_or_else(|| fail("no such dialogue"))?;
+        let step = def.steps.iter_mut().find(|s| s.key == key).ok_or_else(|| fail("no such step"))?;
+        if options.is_empty() {
+            return Err(fail("the list from config is empty"));
+        }
+        match &mut step.kind {
+            StepKind::Choice { options: o } => *o = options,
+            _ => return Err(fail("only a choice step takes options from config")),
+        }
+        Ok(())
     }
 }
 

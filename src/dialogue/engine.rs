@@ -61,11 +61,27 @@ pub enum Input {
 pub struct Prompt {
     pub text: String,
     pub buttons: Vec<Vec<(String, String)>>,
+    pub special: Special,
+}
+
+/// Keyboards that are not buttons under a message.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Special {
+    #[default]
+    None,
+    /// Offer a button that sends the person's location (and one that skips).
+    AskLocation { label: String, skip: Option<String> },
+    /// Take the location keyboard away again.
+    ClearKeyboard,
 }
 
 impl Prompt {
     fn plain(text: impl Into<String>) -> Self {
-        Self { text: text.into(), buttons: Vec::new() }
+        Self { text: text.into(), buttons: Vec::new(), special: Special::None }
+    }
+
+    fn with_buttons(text: impl Into<String>, buttons: Vec<Vec<(String, String)>>) -> Self {
+        Self { text: text.into(), buttons, special: Special::None }
     }
 }
 
@@ -256,7 +272,14 @@ impl<'a> Engine<'a> {
                 _ => Err(self.error_for(step)),
             },
             Input::Location { latitude, longitude } => match step.kind {
-                StepKind::Location => Ok(Answer::Location { latitude, longitude }),
+                StepKind::Location
+                    if latitude.is_finite()
+                        && longitude.is_finite()
+                        && (-90.0..=90.0).contains(&latitude)
+                        && (-180.0..=180.0).contains(&longitude) =>
+                {
+                    Ok(Answer::Location { latitude, longitude })
+                }
                 _ => Err(self.error_for(step)),
             },
         };
@@ -266,14 +289,20 @@ impl<'a> Engine<'a> {
                 state.answers.insert(step.key.clone(), answer);
                 state.draft.clear();
                 let replace = from_button.then(|| Prompt::plain(format!("{}\n➜ {shown}", self.prompt_text(state, step))));
-                let next = if editing || index + 1 >= self.def.steps.len() {
+                let mut send = Vec::new();
+                if matches!(step.kind, StepKind::Location) {
+                    let mut done = Prompt::plain(format!("{}: {shown}", step.label));
+                    done.special = Special::ClearKeyboard;
+                    send.push(done);
+                }
+                send.push(if editing || index + 1 >= self.def.steps.len() {
                     state.at = Position::Summary;
                     self.summary(state)
                 } else {
                     state.at = Position::Step { index: index + 1, editing: false };
                     self.question(state, index + 1)
-                };
-                Turn::Continue { replace, send: vec![next] }
+                });
+                Turn::Continue { replace, send }
             }
             Err(message) => {
                 let mut q = self.question(state, index);
@@ -409,11 +438,17 @@ impl<'a> Engine<'a> {
             }
             _ => {}
         }
-        if step.optional && !matches!(step.kind, StepKind::Photos { .. }) {
-            let label = step.skip_label.clone().unwrap_or_else(|| self.common.skip.clone());
-            buttons.push(vec![(label, format!("{BUTTON_PREFIX}s:{index}"))]);
+        let skip_label = step.skip_label.clone().unwrap_or_else(|| self.common.skip.clone());
+        if let StepKind::Location = step.kind {
+            // The location button lives under the typing field; so does the
+            // skip button, which sends its label as text.
+            let special = Special::AskLocation { label: self.common.send_location.clone(), skip: step.optional.then_some(skip_label) };
+            return Prompt { text, buttons, special };
         }
-        Prompt { text, buttons }
+        if step.optional && !matches!(step.kind, StepKind::Photos { .. }) {
+            buttons.push(vec![(skip_label, format!("{BUTTON_PREFIX}s:{index}"))]);
+        }
+        Prompt::with_buttons(text, buttons)
     }
 
     pub fn summary(&self, state: &DialogueState) -> Prompt {
@@ -422,13 +457,13 @@ impl<'a> Engine<'a> {
             let value = state.answers.get(&step.key).map(|a| self.display(step, a)).unwrap_or_else(|| self.common.skipped.clone());
             text.push_str(&format!("\n{}. {}: {}", i + 1, step.label, value));
         }
-        Prompt {
+        Prompt::with_buttons(
             text,
-            buttons: vec![vec![
+            vec![vec![
                 (self.common.edit.clone(), format!("{BUTTON_PREFIX}ed")),
                 (self.common.confirm.clone(), format!("{BUTTON_PREFIX}ok")),
             ]],
-        }
+        )
     }
 
     fn pick_edit(&self) -> Prompt {
@@ -440,7 +475,7 @@ impl<'a> Engine<'a> {
             .map(|(i, s)| vec![(format!("{}. {}", i + 1, s.label), format!("{BUTTON_PREFIX}e:{i}"))])
             .collect();
         buttons.push(vec![(self.common.back.clone(), format!("{BUTTON_PREFIX}bk"))]);
-        Prompt { text: self.common.pick_edit.clone(), buttons }
+        Prompt::with_buttons(self.common.pick_edit.clone(), buttons)
     }
 
     fn open_edit(&self, state: &mut DialogueState, from_button: bool) -> Turn {

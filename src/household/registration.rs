@@ -110,7 +110,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Repli
         [only] => start(app, caller, only, out).await?,
         many => {
             let rows = many.iter().map(|g| vec![Button::callback(g.name.clone(), format!("{PICK_PREFIX}{}", g.id))]).collect();
-            out.send_with(&msg.chat, "Hộ của bác thuộc tổ dân phố nào ạ? Xin bấm chọn.", Keyboard { rows });
+            out.send_with(&msg.chat, "Hộ của bác thuộc tổ dân phố nào ạ? Xin bấm chọn.", Keyboard::rows(rows));
         }
     }
     Ok(())

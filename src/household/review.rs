@@ -47,7 +47,7 @@ impl ReviewButton {
 }
 
 fn decision_keyboard(approve: ReviewButton, reject: ReviewButton) -> Keyboard {
-    Keyboard { rows: vec![vec![Button::callback("✅ Duyệt", approve.data()), Button::callback("❌ Từ chối", reject.data())]] }
+    Keyboard::rows(vec![vec![Button::callback("✅ Duyệt", approve.data()), Button::callback("❌ Từ chối", reject.data())]])
 }
 
 /// Who reviews a group's households: its leaders, or the ward's officials

@@ -2,7 +2,9 @@
 
 use teloxide::types::{CallbackQuery, Chat, Me, Message, User};
 
-use crate::channel::{parse_command, Channel, ChatAddr, ChatKind, Event, Incoming, MessageRef, Sender, UserAddr};
+use crate::channel::{
+    parse_command, Channel, ChatAddr, ChatKind, Event, Incoming, MessageRef, Sender, Unsupported, UserAddr,
+};
 
 pub fn chat_addr(id: teloxide::types::ChatId) -> ChatAddr {
     ChatAddr { channel: Channel::Telegram, id: id.0.to_string() }
@@ -51,8 +53,11 @@ pub fn private_message(msg: Message) -> Option<Incoming> {
         Event::Photo { file_id: largest.file.id.to_string(), caption: msg.caption().map(str::to_string) }
     } else if let Some(loc) = msg.location() {
         Event::Location { latitude: loc.latitude, longitude: loc.longitude }
-    } else {
+    } else if msg.migrate_from_chat_id().is_some() || msg.migrate_to_chat_id().is_some() {
         return None;
+    } else {
+        // Stickers, voice notes, documents…: the person deserves an answer.
+        Event::Unsupported(Unsupported::Other)
     };
     Some(Incoming { chat: chat_addr(msg.chat.id), chat_kind: ChatKind::Private, from: sender(from), event })
 }
@@ -85,4 +90,19 @@ pub fn migration(msg: Message) -> Option<Migration> {
         return Some(Migration { from: chat_addr(msg.chat.id), to: chat_addr(*to) });
     }
     msg.migrate_from_chat_id().map(|from| Migration { from: chat_addr(*from), to: chat_addr(msg.chat.id) })
+}
+
+/// An edit of an earlier private message: answers are never changed
+/// retroactively, but the person is told to send a new message.
+pub fn edited_private_message(msg: Message) -> Option<Incoming> {
+    if !msg.chat.is_private() {
+        return None;
+    }
+    let from = msg.from.as_ref().filter(|u| !u.is_bot)?;
+    Some(Incoming {
+        chat: chat_addr(msg.chat.id),
+        chat_kind: ChatKind::Private,
+        from: sender(from),
+        event: Event::Unsupported(Unsupported::Edited),
+    })
 }

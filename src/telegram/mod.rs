@@ -27,6 +27,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
     let commands = Update::filter_message().filter_map(inbound::command).endpoint(process);
     let buttons = Update::filter_callback_query().filter_map(inbound::button).endpoint(process);
     let private = Update::filter_message().filter_map(inbound::private_message).endpoint(process);
+    let edited = Update::filter_edited_message().filter_map(inbound::edited_private_message).endpoint(process);
 
     dptree::entry()
         .filter_async(first_delivery)
@@ -34,6 +35,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .branch(commands)
         .branch(buttons)
         .branch(private)
+        .branch(edited)
         .branch(dptree::endpoint(ignore))
 }
 
@@ -125,5 +127,6 @@ fn describe(incoming: &Incoming) -> &'static str {
         Event::Photo { .. } => "photo",
         Event::Location { .. } => "location",
         Event::Button { .. } => "button",
+        Event::Unsupported(_) => "unsupported",
     }
 }

@@ -1,12 +1,28 @@
 //! Channel-neutral [`Action`]s → Bot API requests.
 
 use teloxide::prelude::*;
-use teloxide::types::{CallbackQueryId, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Me, MessageId};
+use teloxide::types::{
+    ButtonRequest, CallbackQueryId, ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton,
+    KeyboardMarkup, KeyboardRemove, Me, MessageId, ReplyMarkup,
+};
 
-use crate::channel::{Action, ButtonKind, Channel, ChatAddr, Keyboard};
+use crate::channel::{Action, ButtonKind, Channel, ChatAddr, Keyboard, ReplyKeyboard};
 
 fn chat_id(addr: &ChatAddr) -> Option<ChatId> {
     (addr.channel == Channel::Telegram).then(|| addr.id.parse().ok().map(ChatId)).flatten()
+}
+
+/// A message carries one keyboard: the one under the typing field wins.
+fn reply_markup(keyboard: &Keyboard, me: &Me) -> ReplyMarkup {
+    match &keyboard.reply {
+        Some(ReplyKeyboard::AskLocation { label, others }) => {
+            let mut rows = vec![vec![KeyboardButton::new(label.clone()).request(ButtonRequest::Location)]];
+            rows.extend(others.iter().map(|o| vec![KeyboardButton::new(o.clone())]));
+            ReplyMarkup::Keyboard(KeyboardMarkup::new(rows).resize_keyboard().one_time_keyboard())
+        }
+        Some(ReplyKeyboard::Remove) => ReplyMarkup::KeyboardRemove(KeyboardRemove::new()),
+        None => ReplyMarkup::InlineKeyboard(markup(keyboard, me)),
+    }
 }
 
 fn markup(keyboard: &Keyboard, me: &Me) -> InlineKeyboardMarkup {
@@ -33,7 +49,7 @@ pub async fn perform(bot: &Bot, me: &Me, actions: Vec<Action>) {
                 let Some(chat) = chat_id(&to) else { continue };
                 let mut req = bot.send_message(chat, text);
                 if !keyboard.is_empty() {
-                    req = req.reply_markup(markup(&keyboard, me));
+                    req = req.reply_markup(reply_markup(&keyboard, me));
                 }
                 req.await.map(|_| ())
             }
@@ -44,6 +60,18 @@ pub async fn perform(bot: &Bot, me: &Me, actions: Vec<Action>) {
                     req = req.reply_markup(markup(&keyboard, me));
                 }
                 req.await.map(|_| ())
+            }
+            Action::SendPhoto { to, file_id, caption } => {
+                let Some(chat) = chat_id(&to) else { continue };
+                let mut req = bot.send_photo(chat, InputFile::file_id(FileId(file_id)));
+                if let Some(caption) = caption {
+                    req = req.caption(caption);
+                }
+                req.await.map(|_| ())
+            }
+            Action::SendLocation { to, latitude, longitude } => {
+                let Some(chat) = chat_id(&to) else { continue };
+                bot.send_location(chat, latitude, longitude).await.map(|_| ())
             }
             Action::Answer { callback_id, text } => {
                 let mut req = bot.answer_callback_query(CallbackQueryId(callback_id));
