@@ -47,13 +47,21 @@ fn send_prompts(out: &mut Replies, chat: &ChatAddr, prompts: &[Prompt]) {
     }
 }
 
-/// Starts `flow` for the caller, unless another dialogue is running.
+/// Callback data of "Làm lại từ đầu": `cv:re:<flow payload>`.
+pub const RESTART_PREFIX: &str = "cv:re:";
+/// Callback data of "Làm tiếp".
+pub const CONTINUE: &str = "cv:go";
+
+/// Starts `flow` for the caller, unless another dialogue is running: then
+/// the person may go on with it, or (when `restart` says how to start the
+/// new one again) drop it and start over.
 pub async fn start(
     app: &App,
     caller: &Caller,
     context: BTreeMap<String, String>,
     answers: Option<BTreeMap<String, Answer>>,
     flow: &str,
+    restart: Option<&str>,
     out: &mut Replies,
 ) -> anyhow::Result<()> {
     let chat = caller.addr.private_chat();
@@ -62,14 +70,15 @@ pub async fn start(
     let mut conn = app.db.acquire().await?;
     if let Loaded::Active(running) = store::load(&mut conn, &chat, &caller.addr).await? {
         let title = app.book.get(&running.flow).map(|d| d.title.clone()).unwrap_or_default();
-        out.send(
-            &chat,
-            format!("Bác đang làm dở việc «{title}». Xin trả lời tiếp câu hỏi dưới đây, hoặc gõ /huy để huỷ rồi bắt đầu lại."),
-        );
-        if let Some(running_def) = app.book.get(&running.flow) {
-            let p = Engine::new(&app.book, running_def).current(&running);
-            out.send_with(&chat, p.text.clone(), keyboard(&p));
+        let mut buttons = vec![Button::callback("▶️ Làm tiếp", CONTINUE)];
+        if let Some(restart) = restart {
+            buttons.push(Button::callback("🔄 Bỏ việc cũ, làm mới", format!("{RESTART_PREFIX}{restart}")));
         }
+        out.send_with(
+            &chat,
+            format!("Bác đang làm dở việc «{title}». Bác muốn làm tiếp việc đó, hay bỏ đi để bắt đầu việc mới? (Gõ /huy để huỷ.)"),
+            Keyboard::rows(vec![buttons]),
+        );
         return Ok(());
     }
     let (state, prompts) = match answers {
@@ -78,6 +87,28 @@ pub async fn start(
     };
     store::save(&mut conn, &chat, &caller.addr, &state).await?;
     send_prompts(out, &chat, &prompts);
+    Ok(())
+}
+
+/// "Làm tiếp": show the question the person is at.
+pub async fn resume(app: &App, caller: &Caller, out: &mut Replies) -> anyhow::Result<()> {
+    let chat = caller.addr.private_chat();
+    let mut conn = app.db.acquire().await?;
+    match store::load(&mut conn, &chat, &caller.addr).await? {
+        Loaded::Active(state) => {
+            if let Some(def) = app.book.get(&state.flow) {
+                let p = Engine::new(&app.book, def).current(&state);
+                out.send_with(&chat, p.text.clone(), keyboard(&p));
+            }
+        }
+        _ => out.send(&chat, "Việc đó đã kết thúc hoặc đã huỷ. Gõ /help để xem các lệnh."),
+    }
+    Ok(())
+}
+
+pub async fn drop_running(app: &App, caller: &Caller) -> anyhow::Result<()> {
+    let mut conn = app.db.acquire().await?;
+    store::delete(&mut conn, &caller.addr.private_chat(), &caller.addr).await?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 //! |---------------------------------------|-----------------------------------|
 //! | `/start`, `/help`                     | `help`                            |
 //! | `/huy`, answers in private chat       | `conversation`                    |
-//! | `/dangky`, group picker `dk:`         | `household::registration`         |
+//! | `/dangky`, deep links, group picker   | `flows`, `household::registration`|
 //! | `/hocuatoi`, `hm:` buttons            | `household::mine`                 |
 //! | Duyệt / Từ chối `hh:` `hu:`           | `household::review`               |
 //! | `/lienket`, `/nhom`                   | `group`                           |
@@ -17,7 +17,8 @@ use crate::app::App;
 use crate::channel::{ChatKind, Event, Incoming, Replies, Unsupported};
 use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::household::review::ReviewButton;
-use crate::household::{mine, registration, review};
+use crate::flows::{self, Flow};
+use crate::household::{mine, review};
 use crate::roles;
 use crate::{appoint, conversation, group, help};
 
@@ -32,7 +33,7 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             "start" => help::start(app, &caller, &msg, args.trim(), &mut out).await?,
             "help" | "trogiup" => help::help(app, &caller, &msg, &mut out).await?,
             "huy" => conversation::cancel(app, &caller, &msg, &mut out).await?,
-            "dangky" => registration::command(app, &caller, &msg, &mut out).await?,
+            "dangky" => flows::command(app, &caller, &msg, Flow::Household, &mut out).await?,
             "hocuatoi" => mine::command(app, &caller, &msg, &mut out).await?,
             "lienket" => group::link(app, &caller, &msg, args, &mut out).await?,
             "nhom" => group::list(app, &caller, &msg, &mut out).await?,
@@ -53,7 +54,11 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
                 }
             } else if let Some(button) = ReviewButton::parse(data) {
                 review::on_button(app, &caller, button, callback_id, message.as_ref(), &mut out).await?;
-            } else if registration::on_pick(app, &caller, data, callback_id, &mut out).await?
+            } else if data == conversation::CONTINUE {
+                out.answer(callback_id, None);
+                conversation::resume(app, &caller, &mut out).await?;
+            } else if flows::on_pick(app, &caller, data, callback_id, &mut out).await?
+                || flows::on_restart(app, &caller, data, callback_id, &mut out).await?
                 || mine::on_button(app, &caller, data, callback_id, &mut out).await?
             {
             } else {

@@ -4,7 +4,7 @@
 
 use crate::app::App;
 use crate::channel::{ChatKind, Incoming, Replies};
-use crate::household;
+use crate::flows;
 use crate::roles::{self, Caller, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +64,7 @@ pub async fn help(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies)
 /// `/start`, possibly with a deep-link payload from a group's button.
 pub async fn start(app: &App, caller: &Caller, msg: &Incoming, payload: &str, out: &mut Replies) -> anyhow::Result<()> {
     if msg.chat_kind == ChatKind::Private && !payload.is_empty() {
-        if household::registration::start_from_payload(app, caller, payload, out).await? {
+        if flows::start_from_payload(app, caller, payload, out).await? {
             return Ok(());
         }
         tracing::info!("unknown start payload");

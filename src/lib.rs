@@ -6,6 +6,7 @@
 //! - `telegram` — the dptree handler tree and the Bot API side.
 //! - `conversation` — runs dialogues in private chat and saves them each turn.
 //! - `dialogue` — dialogue definitions (`dialogues/*.toml`), the engine, the store.
+//! - `flows` — starting a group's flow: deep links from the group, group picker.
 //! - `household` — registration, leader review, `/hocuatoi`.
 //! - `group` — the ward's groups, `/lienket`, `/nhom`, chat migration.
 //! - `appoint` — `/phancong`; `roles` — who may do what.
@@ -24,6 +25,7 @@ pub mod conversation;
 pub mod db;
 pub mod dialogue;
 pub mod domain;
+pub mod flows;
 pub mod group;
 pub mod handle;
 pub mod help;

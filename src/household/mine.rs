@@ -68,6 +68,7 @@ pub async fn on_button(app: &App, caller: &Caller, data: &str, callback_id: &str
         registration::context_for(&group, Some(household.id)),
         Some(household.details.to_answers()),
         registration::FLOW,
+        None,
         out,
     )
     .await?;

@@ -3,6 +3,7 @@
 //! ```text
 //! (group)   Resident: /dangky
 //!           Bot:      Mời bác bấm nút bên dưới để đăng ký … [📝 Đăng ký hộ] → t.me/<bot>?start=dk-12
+//!           (the button and the group picker are in `flows`)
 //! (private) Bot:      Họ và tên chủ hộ là gì ạ?
 //!           Resident: nguyễn văn an
 //!           Bot:      Số nhà của hộ là bao nhiêu ạ?  … (one question at a time)
@@ -21,22 +22,14 @@ use sqlx::SqliteConnection;
 
 use super::{repo, review, DetailsError, HouseholdDetails, Status};
 use crate::app::App;
-use crate::channel::{Button, ChatKind, Incoming, Keyboard, Replies};
-use crate::conversation::{self, Completion};
+use crate::channel::Replies;
+use crate::conversation::Completion;
 use crate::dialogue::definition::StepKind;
 use crate::dialogue::{Book, DefinitionError, DialogueState};
 use crate::group::{self, Group};
 use crate::roles::Caller;
 
 pub const FLOW: &str = "household";
-
-/// Deep-link payload that starts registration for a group: `dk-<group id>`.
-pub fn start_payload(group_id: i64) -> String {
-    format!("dk-{group_id}")
-}
-
-/// Callback data of the group picker shown in private chat.
-const PICK_PREFIX: &str = "dk:";
 
 /// The Rust side needs these steps with these kinds; a reworded
 /// `household.toml` that breaks them is refused at start-up.
@@ -85,75 +78,8 @@ pub fn check_definition(book: &Book) -> Result<(), DefinitionError> {
     Ok(())
 }
 
-/// `/dangky`: in a group, a button to the private chat; in private, the
-/// dialogue (asking which group first when it is not known).
-pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
-    if msg.chat_kind == ChatKind::Group {
-        match group::by_chat(&mut conn, &msg.chat).await? {
-            Some(g) => out.send_with(
-                &msg.chat,
-                "Mời bác bấm nút bên dưới để đăng ký hộ gia đình trong tin nhắn riêng với bot. Thông tin của bác sẽ không hiện trong nhóm.",
-                Keyboard::single(Button::start_private("📝 Đăng ký hộ", start_payload(g.id))),
-            ),
-            None => out.send(
-                &msg.chat,
-                "Nhóm chat này chưa được liên kết với tổ dân phố nào. Xin báo cán bộ phường gõ /lienket <tên tổ> trong nhóm.",
-            ),
-        }
-        return Ok(());
-    }
-    let groups = group::all(&mut conn).await?;
-    drop(conn);
-    match groups.as_slice() {
-        [] => out.send(&msg.chat, "Phường chưa có tổ dân phố nào trên bot. Xin liên hệ tổ trưởng hoặc cán bộ phường."),
-        [only] => start(app, caller, only, out).await?,
-        many => {
-            let rows = many.iter().map(|g| vec![Button::callback(g.name.clone(), format!("{PICK_PREFIX}{}", g.id))]).collect();
-            out.send_with(&msg.chat, "Hộ của bác thuộc tổ dân phố nào ạ? Xin bấm chọn.", Keyboard::rows(rows));
-        }
-    }
-    Ok(())
-}
-
-/// A press on the group picker.
-pub async fn on_pick(app: &App, caller: &Caller, data: &str, callback_id: &str, out: &mut Replies) -> anyhow::Result<bool> {
-    let Some(id) = data.strip_prefix(PICK_PREFIX) else { return Ok(false) };
-    out.answer(callback_id, None);
-    let mut conn = app.db.acquire().await?;
-    let found = match id.parse::<i64>() {
-        Ok(id) => group::by_id(&mut conn, id).await?,
-        Err(_) => None,
-    };
-    drop(conn);
-    match found {
-        Some(g) => start(app, caller, &g, out).await?,
-        None => out.send(&caller.addr.private_chat(), "Không tìm thấy tổ dân phố này. Xin gõ lại /dangky."),
-    }
-    Ok(true)
-}
-
-/// `/start dk-<group>` from the group's button.
-pub async fn start_from_payload(app: &App, caller: &Caller, payload: &str, out: &mut Replies) -> anyhow::Result<bool> {
-    let Some(id) = payload.strip_prefix("dk-").and_then(|s| s.parse::<i64>().ok()) else { return Ok(false) };
-    let mut conn = app.db.acquire().await?;
-    let found = group::by_id(&mut conn, id).await?;
-    drop(conn);
-    match found {
-        Some(g) => start(app, caller, &g, out).await?,
-        None => out.send(&caller.addr.private_chat(), "Đường dẫn đăng ký này không còn dùng được. Xin gõ /dangky."),
-    }
-    Ok(true)
-}
-
-async fn start(app: &App, caller: &Caller, group: &Group, out: &mut Replies) -> anyhow::Result<()> {
-    conversation::start(app, caller, context_for(group, None), None, FLOW, out).await
-}
-
 pub fn context_for(group: &Group, household_id: Option<i64>) -> BTreeMap<String, String> {
-    let mut context = BTreeMap::new();
-    context.insert("group_id".to_string(), group.id.to_string());
-    context.insert("group".to_string(), group.name.clone());
+    let mut context = crate::flows::context_for(group);
     if let Some(id) = household_id {
         context.insert("household_id".to_string(), id.to_string());
     }

@@ -293,10 +293,13 @@ async fn one_dialogue_at_a_time_and_expiry_after_a_day() {
     bot.private(&RESIDENT, "/dangky").await;
     bot.private(&RESIDENT, "Nguyễn Văn An").await;
     bot.private(&RESIDENT, "/dangky").await;
-    let sent = bot.messages_to(RESIDENT.id);
-    let guard = &sent[sent.len() - 2];
+    let guard = bot.last_to(RESIDENT.id);
     assert!(guard.text.contains("đang làm dở"), "{}", guard.text);
+    bot.tap(&RESIDENT, &guard, "Làm tiếp").await;
     assert!(bot.last_to(RESIDENT.id).text.contains("Số nhà"), "the current question again");
+    bot.tap(&RESIDENT, &guard, "làm mới").await;
+    assert!(bot.last_to(RESIDENT.id).text.contains("Họ và tên chủ hộ"), "started over");
+    assert!(!bot.count("SELECT COUNT(*) FROM dialogues WHERE state LIKE '%Nguyễn%'").await.is_positive());
 
     sqlx::query("UPDATE dialogues SET updated_at = datetime('now', '-25 hours')").execute(bot.db()).await.unwrap();
     bot.private(&RESIDENT, "12").await;

@@ -1,0 +1,153 @@
+//! Starting a group's flow (household registration, scene report): typed in
+//! a group, the bot answers with a button to the private chat carrying the
+//! group; typed in private, the bot asks which group when it cannot tell.
+//! Deep-link payloads are `<prefix>-<group id>`, picker buttons
+//! `pk:<prefix>:<group id>`.
+
+use std::collections::BTreeMap;
+
+use crate::app::App;
+use crate::channel::{Button, ChatKind, Incoming, Keyboard, Replies};
+use crate::conversation;
+use crate::group::{self, Group};
+use crate::roles::Caller;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Household,
+    Report,
+}
+
+impl Flow {
+    const ALL: [Flow; 2] = [Flow::Household, Flow::Report];
+
+    /// The dialogue's id in `dialogues/`.
+    pub fn dialogue(self) -> &'static str {
+        match self {
+            Flow::Household => "household",
+            Flow::Report => "report",
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Flow::Household => "dk",
+            Flow::Report => "pa",
+        }
+    }
+
+    fn from_prefix(prefix: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.prefix() == prefix)
+    }
+
+    fn button_label(self) -> &'static str {
+        match self {
+            Flow::Household => "📝 Đăng ký hộ",
+            Flow::Report => "📣 Gửi phản ánh",
+        }
+    }
+
+    fn invitation(self) -> &'static str {
+        match self {
+            Flow::Household => "Mời bác bấm nút bên dưới để đăng ký hộ gia đình trong tin nhắn riêng với bot. Thông tin của bác sẽ không hiện trong nhóm.",
+            Flow::Report => "Mời bác bấm nút bên dưới để gửi phản ánh trong tin nhắn riêng với bot. Tên và số điện thoại của bác sẽ không hiện trong nhóm.",
+        }
+    }
+
+    pub fn payload(self, group_id: i64) -> String {
+        format!("{}-{group_id}", self.prefix())
+    }
+}
+
+pub fn context_for(group: &Group) -> BTreeMap<String, String> {
+    let mut context = BTreeMap::new();
+    context.insert("group_id".to_string(), group.id.to_string());
+    context.insert("group".to_string(), group.name.clone());
+    context
+}
+
+/// `/dangky`, `/phananh`: a button in a group, the dialogue in private.
+pub async fn command(app: &App, caller: &Caller, msg: &Incoming, flow: Flow, out: &mut Replies) -> anyhow::Result<()> {
+    let mut conn = app.db.acquire().await?;
+    if msg.chat_kind == ChatKind::Group {
+        match group::by_chat(&mut conn, &msg.chat).await? {
+            Some(g) => out.send_with(
+                &msg.chat,
+                flow.invitation(),
+                Keyboard::single(Button::start_private(flow.button_label(), flow.payload(g.id))),
+            ),
+            None => out.send(
+                &msg.chat,
+                "Nhóm chat này chưa được liên kết với tổ dân phố nào. Xin báo cán bộ phường gõ /lienket <tên tổ> trong nhóm.",
+            ),
+        }
+        return Ok(());
+    }
+    let groups = group::all(&mut conn).await?;
+    drop(conn);
+    match groups.as_slice() {
+        [] => out.send(&msg.chat, "Phường chưa có tổ dân phố nào trên bot. Xin liên hệ tổ trưởng hoặc cán bộ phường."),
+        [only] => start(app, caller, flow, only, out).await?,
+        many => {
+            let rows = many
+                .iter()
+                .map(|g| vec![Button::callback(g.name.clone(), format!("pk:{}:{}", flow.prefix(), g.id))])
+                .collect();
+            out.send_with(&msg.chat, "Bác ở tổ dân phố nào ạ? Xin bấm chọn.", Keyboard::rows(rows));
+        }
+    }
+    Ok(())
+}
+
+/// A press on the group picker. False if the data is not a picker's.
+pub async fn on_pick(app: &App, caller: &Caller, data: &str, callback_id: &str, out: &mut Replies) -> anyhow::Result<bool> {
+    let Some(rest) = data.strip_prefix("pk:") else { return Ok(false) };
+    out.answer(callback_id, None);
+    start_from_parts(app, caller, rest.split_once(':'), out).await?;
+    Ok(true)
+}
+
+/// `/start <prefix>-<group>` from a group's button. False if the payload is
+/// not one of ours.
+pub async fn start_from_payload(app: &App, caller: &Caller, payload: &str, out: &mut Replies) -> anyhow::Result<bool> {
+    let parts = payload.split_once('-');
+    if parts.and_then(|(p, _)| Flow::from_prefix(p)).is_none() {
+        return Ok(false);
+    }
+    start_from_parts(app, caller, parts, out).await?;
+    Ok(true)
+}
+
+async fn start_from_parts(app: &App, caller: &Caller, parts: Option<(&str, &str)>, out: &mut Replies) -> anyhow::Result<()> {
+    let flow = parts.and_then(|(p, _)| Flow::from_prefix(p));
+    let group_id = parts.and_then(|(_, g)| g.parse::<i64>().ok());
+    let group = match group_id {
+        Some(id) => {
+            let mut conn = app.db.acquire().await?;
+            group::by_id(&mut conn, id).await?
+        }
+        None => None,
+    };
+    match (flow, group) {
+        (Some(flow), Some(group)) => start(app, caller, flow, &group, out).await,
+        _ => {
+            out.send(&caller.addr.private_chat(), "Nút hoặc đường dẫn này không còn dùng được. Xin gõ lại lệnh.");
+            Ok(())
+        }
+    }
+}
+
+async fn start(app: &App, caller: &Caller, flow: Flow, group: &Group, out: &mut Replies) -> anyhow::Result<()> {
+    let restart = format!("{}-{}", flow.prefix(), group.id);
+    conversation::start(app, caller, context_for(group), None, flow.dialogue(), Some(&restart), out).await
+}
+
+/// "Làm lại từ đầu" on the one-dialogue-at-a-time guard: drop the running
+/// dialogue and start the requested one.
+pub async fn on_restart(app: &App, caller: &Caller, data: &str, callback_id: &str, out: &mut Replies) -> anyhow::Result<bool> {
+    let Some(rest) = data.strip_prefix(conversation::RESTART_PREFIX) else { return Ok(false) };
+    out.answer(callback_id, None);
+    conversation::drop_running(app, caller).await?;
+    start_from_parts(app, caller, rest.split_once('-'), out).await?;
+    Ok(true)
+}
