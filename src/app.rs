@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use sqlx::SqlitePool;
 
+use crate::clock::Clock;
+use crate::config::Category;
 use crate::dialogue::Book;
 
 #[derive(Clone)]
@@ -12,17 +14,45 @@ pub struct App {
     pub db: SqlitePool,
     pub book: Arc<Book>,
     pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub ward_name: String,
     pub timezone: chrono_tz::Tz,
+    pub reports: ReportSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub deadline: chrono::Duration,
+    pub reminder_hour: u32,
+    pub check_every: std::time::Duration,
+    pub media_url: Option<String>,
+    pub categories: Vec<Category>,
+}
+
+impl ReportSettings {
+    pub fn category_label<'a>(&'a self, code: &'a str) -> &'a str {
+        self.categories.iter().find(|c| c.code == code).map(|c| c.label.as_str()).unwrap_or(code)
+    }
 }
 
 impl Settings {
     /// `dd/mm/yyyy HH:MM` in the ward's time zone.
     pub fn show_time(&self, at: chrono::DateTime<chrono::Utc>) -> String {
         at.with_timezone(&self.timezone).format("%d/%m/%Y %H:%M").to_string()
+    }
+
+    /// "vừa xong", "35 phút", "5 giờ", "3 ngày".
+    pub fn age(&self, since: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+        let minutes = (now - since).num_minutes().max(0);
+        match minutes {
+            0..=1 => "vừa xong".to_string(),
+            2..=59 => format!("{minutes} phút"),
+            60..=1439 => format!("{} giờ", minutes / 60),
+            _ => format!("{} ngày", minutes / 1440),
+        }
     }
 }

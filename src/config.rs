@@ -26,6 +26,74 @@ pub struct Config {
     pub telegram: Telegram,
     #[serde(default)]
     pub dialogues: Dialogues,
+    #[serde(default)]
+    pub reports: Reports,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reports {
+    /// A report not closed this many hours after it was sent is overdue.
+    #[serde(default = "default_deadline_hours")]
+    pub deadline_hours: u32,
+    /// Local hour (0–23) at which overdue reports are reminded, once a day.
+    #[serde(default = "default_reminder_hour")]
+    pub reminder_hour: u32,
+    /// How often the scheduler looks at the clock.
+    #[serde(default = "default_check_every_secs")]
+    pub check_every_secs: f64,
+    /// Base URL under which report photos are published, for the Open311
+    /// export's media_url; empty when unset.
+    pub media_url: Option<String>,
+    #[serde(default = "default_categories")]
+    pub categories: Vec<Category>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub code: String,
+    pub label: String,
+}
+
+impl Default for Reports {
+    fn default() -> Self {
+        Self {
+            deadline_hours: default_deadline_hours(),
+            reminder_hour: default_reminder_hour(),
+            check_every_secs: default_check_every_secs(),
+            media_url: None,
+            categories: default_categories(),
+        }
+    }
+}
+
+fn default_deadline_hours() -> u32 {
+    72
+}
+
+fn default_reminder_hour() -> u32 {
+    8
+}
+
+fn default_check_every_secs() -> f64 {
+    60.0
+}
+
+fn default_categories() -> Vec<Category> {
+    [
+        ("ve_sinh", "Vệ sinh môi trường / rác thải"),
+        ("chieu_sang", "Chiếu sáng"),
+        ("thoat_nuoc", "Thoát nước / ngập úng"),
+        ("giao_thong", "Hạ tầng giao thông / vỉa hè"),
+        ("an_ninh", "An ninh trật tự"),
+        ("xay_dung", "Trật tự xây dựng"),
+        ("pccc", "Phòng cháy chữa cháy"),
+        ("khac", "Khác"),
+    ]
+    .into_iter()
+    .map(|(code, label)| Category { code: code.into(), label: label.into() })
+    .collect()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +165,15 @@ impl Config {
             return Err(ConfigError::Invalid("[ward] name must not be empty in the config file.".into()));
         }
         self.timezone()?;
+        if self.reports.reminder_hour > 23 || self.reports.deadline_hours == 0 || !(self.reports.check_every_secs > 0.0 && self.reports.check_every_secs <= 86_400.0) {
+            return Err(ConfigError::Invalid(
+                "[reports] reminder_hour must be 0–23, deadline_hours and check_every_secs more than 0.".into(),
+            ));
+        }
+        let codes: std::collections::HashSet<_> = self.reports.categories.iter().map(|c| &c.code).collect();
+        if self.reports.categories.is_empty() || codes.len() != self.reports.categories.len() {
+            return Err(ConfigError::Invalid("[reports] categories must be a non-empty list with distinct codes.".into()));
+        }
         url::Url::parse(&self.telegram.api_url).map_err(|e| {
             ConfigError::Invalid(format!(
                 "the Bot API URL '{}' is not a valid URL ({e}); fix [telegram] api_url or TELOXIDE_API_URL.",

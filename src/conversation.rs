@@ -9,7 +9,7 @@ use crate::channel::{Button, ChatAddr, Incoming, Keyboard, MessageRef, Replies, 
 use crate::dialogue::store::{self, Loaded};
 use crate::dialogue::engine::Special;
 use crate::dialogue::{Answer, DialogueState, Engine, Input, Prompt, Turn};
-use crate::household;
+use crate::{household, report};
 use crate::roles::Caller;
 
 /// What a flow says when its form is confirmed.
@@ -194,6 +194,8 @@ async fn complete(
 ) -> anyhow::Result<Completion> {
     match state.flow.as_str() {
         household::registration::FLOW => household::registration::complete(app, tx, caller, state, out).await,
+        report::filing::FLOW => report::filing::complete(app, tx, caller, state, out).await,
+        report::handling::DECLINE_FLOW => report::handling::complete_decline(app, tx, caller, state, out).await,
         other => anyhow::bail!("dialogue {other} has no completion"),
     }
 }

@@ -12,6 +12,10 @@
 //! | Duyệt / Từ chối `hh:` `hu:`           | `household::review`               |
 //! | `/lienket`, `/nhom`                   | `group`                           |
 //! | `/phancong`                           | `appoint`                         |
+//! | `/phananh`                            | `flows`, `report::filing`         |
+//! | `/xuly`, `rp:st:` `rp:rt:` `rp:sh:`   | `report::handling`                |
+//! | `/phananhcuatoi`, `/dsphananh`, `rp:ls:` | `report::listing`              |
+//! | `/bangtin`                            | `report::feed`                    |
 
 use crate::app::App;
 use crate::channel::{ChatKind, Event, Incoming, Replies, Unsupported};
@@ -19,6 +23,7 @@ use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::household::review::ReviewButton;
 use crate::flows::{self, Flow};
 use crate::household::{mine, review};
+use crate::report::{self, handling::ReportButton};
 use crate::roles;
 use crate::{appoint, conversation, group, help};
 
@@ -35,6 +40,11 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             "huy" => conversation::cancel(app, &caller, &msg, &mut out).await?,
             "dangky" => flows::command(app, &caller, &msg, Flow::Household, &mut out).await?,
             "hocuatoi" => mine::command(app, &caller, &msg, &mut out).await?,
+            "phananh" => flows::command(app, &caller, &msg, Flow::Report, &mut out).await?,
+            "phananhcuatoi" => report::listing::mine(app, &caller, &msg, &mut out).await?,
+            "dsphananh" => report::listing::command(app, &caller, &msg, args, &mut out).await?,
+            "xuly" => report::handling::command(app, &caller, &msg, args, &mut out).await?,
+            "bangtin" => report::feed::command(app, &caller, &msg, args, &mut out).await?,
             "lienket" => group::link(app, &caller, &msg, args, &mut out).await?,
             "nhom" => group::list(app, &caller, &msg, &mut out).await?,
             "phancong" => appoint::command(app, &caller, &msg, args, replied_to.as_ref(), &mut out).await?,
@@ -54,12 +64,15 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
                 }
             } else if let Some(button) = ReviewButton::parse(data) {
                 review::on_button(app, &caller, button, callback_id, message.as_ref(), &mut out).await?;
+            } else if let Some(button) = ReportButton::parse(data) {
+                report::handling::on_button(app, &caller, button, callback_id, message.as_ref(), &mut out).await?;
             } else if data == conversation::CONTINUE {
                 out.answer(callback_id, None);
                 conversation::resume(app, &caller, &mut out).await?;
             } else if flows::on_pick(app, &caller, data, callback_id, &mut out).await?
                 || flows::on_restart(app, &caller, data, callback_id, &mut out).await?
                 || mine::on_button(app, &caller, data, callback_id, &mut out).await?
+                || report::listing::on_page(app, &caller, data, callback_id, message.as_ref(), &mut out).await?
             {
             } else {
                 out.answer(callback_id, Some("Nút này không còn dùng được.".into()));

@@ -8,18 +8,21 @@
 //! - `dialogue` — dialogue definitions (`dialogues/*.toml`), the engine, the store.
 //! - `flows` — starting a group's flow: deep links from the group, group picker.
 //! - `household` — registration, leader review, `/hocuatoi`.
+//! - `report` — scene reports: filing, handling, listing, deadline reminders, feed, Open311.
 //! - `group` — the ward's groups, `/lienket`, `/nhom`, chat migration.
 //! - `appoint` — `/phancong`; `roles` — who may do what.
 //! - `help` — `/start`, `/help` and the command catalog.
 //! - `domain` — values that cannot be invalid: phone, name, money, counts.
 //! - `audit`, `updates` — the audit log; updates already taken in.
 //! - `config`, `db`, `startup`, `app` — configuration and wiring.
+//! - `clock` — the bot's notion of now (a manual clock in tests).
 //! - `text` — Vietnamese-aware folding for matching without diacritics.
 
 pub mod app;
 pub mod appoint;
 pub mod audit;
 pub mod channel;
+pub mod clock;
 pub mod config;
 pub mod conversation;
 pub mod db;
@@ -30,6 +33,7 @@ pub mod group;
 pub mod handle;
 pub mod help;
 pub mod household;
+pub mod report;
 pub mod roles;
 pub mod startup;
 pub mod telegram;

@@ -30,6 +30,17 @@ enum Command {
     Run,
     /// Check the config and the dialogue files, apply migrations, and exit.
     Check,
+    /// Write the ward's scene reports to standard output.
+    ExportReports {
+        /// Output format; `open311` is GeoReport v2 requests.json.
+        #[arg(long, default_value = "open311")]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Open311,
 }
 
 fn main() -> ExitCode {
@@ -38,6 +49,7 @@ fn main() -> ExitCode {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
+        .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -64,6 +76,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check => {
             todanpho::startup::build_app(&config).await?;
             println!("config, dialogues and database are fine");
+            Ok(())
+        }
+        Command::ExportReports { format: ExportFormat::Open311 } => {
+            let app = todanpho::startup::build_app(&config).await?;
+            let requests = todanpho::report::open311::requests(&app).await?;
+            println!("{}", serde_json::to_string_pretty(&requests)?);
             Ok(())
         }
         Command::Run => {

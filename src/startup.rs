@@ -10,23 +10,40 @@ use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
 use tokio::task::JoinHandle;
 
-use crate::app::{App, Settings};
+use crate::app::{App, ReportSettings, Settings};
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Secret};
 use crate::dialogue::Book;
-use crate::{db, household, roles, telegram};
+use crate::{db, household, report, roles, telegram};
 
 /// Everything but the chat platform: database migrated, officials seeded,
 /// dialogues loaded and checked.
 pub async fn build_app(config: &Config) -> anyhow::Result<App> {
-    let book = Book::load(config.dialogues.dir.as_deref())?;
+    build_app_with_clock(config, Arc::new(SystemClock)).await
+}
+
+pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+    let mut book = Book::load(config.dialogues.dir.as_deref())?;
     household::registration::check_definition(&book)?;
+    report::filing::prepare_definition(&mut book, &config.reports.categories)?;
     let db = db::connect(&config.database.path).await?;
     {
         let mut conn = db.acquire().await?;
         roles::seed_officials(&mut conn, &config.telegram.officials).await.context("seeding officials from config")?;
     }
-    let settings = Settings { ward_name: config.ward.name.clone(), timezone: config.timezone()? };
-    Ok(App { db, book: Arc::new(book), settings: Arc::new(settings) })
+    let r = &config.reports;
+    let settings = Settings {
+        ward_name: config.ward.name.clone(),
+        timezone: config.timezone()?,
+        reports: ReportSettings {
+            deadline: chrono::Duration::hours(r.deadline_hours.into()),
+            reminder_hour: r.reminder_hour,
+            check_every: std::time::Duration::from_secs_f64(r.check_every_secs),
+            media_url: r.media_url.clone(),
+            categories: r.categories.clone(),
+        },
+    };
+    Ok(App { db, book: Arc::new(book), settings: Arc::new(settings), clock })
 }
 
 pub fn telegram_bot(token: &Secret, api_url: &str) -> anyhow::Result<Bot> {
@@ -34,10 +51,11 @@ pub fn telegram_bot(token: &Secret, api_url: &str) -> anyhow::Result<Bot> {
     Ok(Bot::new(token.expose()).set_api_url(url))
 }
 
-/// A running Telegram dispatcher.
+/// A running Telegram dispatcher and its scheduler.
 pub struct Running {
     pub shutdown: ShutdownToken,
     pub task: JoinHandle<anyhow::Result<()>>,
+    pub scheduler: JoinHandle<()>,
 }
 
 impl Running {
@@ -55,6 +73,7 @@ impl Running {
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
             }
         }
+        self.scheduler.abort();
         self.task.await.context("the dispatcher task failed")?
     }
 }
@@ -62,6 +81,7 @@ impl Running {
 /// Registers the command menu and starts long polling in the background.
 pub async fn spawn_telegram(bot: Bot, app: App) -> Running {
     telegram::register_commands(&bot, &app).await;
+    let scheduler = tokio::spawn(telegram::run_scheduler(bot.clone(), app.clone()));
     let mut dispatcher = telegram::dispatcher(bot.clone(), app);
     let shutdown = dispatcher.shutdown_token();
     let task = tokio::spawn(async move {
@@ -71,7 +91,7 @@ pub async fn spawn_telegram(bot: Bot, app: App) -> Running {
             .await
             .context("cannot reach the Telegram Bot API (getMe failed); check TELOXIDE_TOKEN and the API URL")
     });
-    Running { shutdown, task }
+    Running { shutdown, task, scheduler }
 }
 
 /// What `todanpho` runs: until Ctrl-C or SIGTERM.
@@ -81,9 +101,11 @@ pub async fn run(config: Config, token: Secret) -> anyhow::Result<()> {
     tracing::info!(ward = %config.ward.name, database = %config.database.path.display(), "todanpho starting");
     let running = spawn_telegram(bot, app).await;
     let shutdown = running.shutdown.clone();
+    let scheduler = running.scheduler.abort_handle();
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("stopping: finishing the updates in hand");
+        scheduler.abort();
         if let Ok(done) = shutdown.shutdown() {
             done.await;
         }

@@ -14,6 +14,8 @@ use serde::Deserialize;
 const EMBEDDED: &[(&str, &str)] = &[
     ("common.toml", include_str!("../../dialogues/common.toml")),
     ("household.toml", include_str!("../../dialogues/household.toml")),
+    ("report.toml", include_str!("../../dialogues/report.toml")),
+    ("report_decline.toml", include_str!("../../dialogues/report_decline.toml")),
 ];
 
 #[derive(Debug, thiserror::Error)]

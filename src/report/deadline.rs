@@ -1,0 +1,93 @@
+//! The daily reminder of overdue reports: once a day, at the configured
+//! local hour, each group's leaders get their overdue cases and officials
+//! get the ward's. The day is recorded before anything is sent, so a
+//! restart never reminds twice on the same day.
+
+use std::collections::BTreeMap;
+
+use chrono::Timelike;
+
+use super::{repo, Report};
+use crate::app::App;
+use crate::channel::Replies;
+use crate::{group, roles};
+
+pub const JOB: &str = "report_deadline";
+const MAX_LINES: usize = 30;
+
+/// Runs the reminder if it is due now; the actions to send, if any.
+pub async fn run_due(app: &App) -> anyhow::Result<Replies> {
+    let mut out = Replies::default();
+    let settings = &app.settings;
+    let now = app.clock.now();
+    let local = now.with_timezone(&settings.timezone);
+    if local.hour() < settings.reports.reminder_hour {
+        return Ok(out);
+    }
+    let day = local.date_naive().format("%Y-%m-%d").to_string();
+    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let claimed = sqlx::query("INSERT INTO scheduled_runs (job, day, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        .bind(JOB)
+        .bind(&day)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if !claimed {
+        return Ok(out);
+    }
+    let overdue = repo::overdue(&mut tx, now - settings.reports.deadline).await?;
+    if !overdue.is_empty() {
+        let mut by_group: BTreeMap<i64, Vec<&Report>> = BTreeMap::new();
+        for r in &overdue {
+            by_group.entry(r.group_id).or_default().push(r);
+        }
+        let mut names = BTreeMap::new();
+        for gid in by_group.keys() {
+            names.insert(*gid, group::by_id(&mut tx, *gid).await?.map(|g| g.name).unwrap_or_default());
+        }
+        let line = |r: &Report| {
+            format!(
+                "• {} · {} · {} · {} · {}",
+                r.code,
+                settings.reports.category_label(&r.category),
+                names.get(&r.group_id).map(String::as_str).unwrap_or(""),
+                r.status.label(),
+                settings.age(r.created_at, now)
+            )
+        };
+        let message = |list: &[&Report]| {
+            let mut text = format!(
+                "⏰ Nhắc việc: {} phản ánh đã quá {} giờ mà chưa xử lý xong:",
+                list.len(),
+                settings.reports.deadline.num_hours()
+            );
+            for r in list.iter().take(MAX_LINES) {
+                text.push('\n');
+                text.push_str(&line(r));
+            }
+            if list.len() > MAX_LINES {
+                text.push_str(&format!("\n… và {} việc khác.", list.len() - MAX_LINES));
+            }
+            text.push_str("\n\nGõ /dsphananh để xem và xử lý.");
+            text
+        };
+        let officials = roles::officials(&mut tx).await?;
+        for (gid, list) in &by_group {
+            for (leader_id, addr) in roles::leaders_of(&mut tx, *gid).await? {
+                // Officials get the ward's list below; once is enough.
+                if !officials.iter().any(|(id, _)| *id == leader_id) {
+                    out.send(&addr.private_chat(), message(list));
+                }
+            }
+        }
+        let all: Vec<&Report> = overdue.iter().collect();
+        for (_, addr) in officials {
+            out.send(&addr.private_chat(), message(&all));
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(day, overdue = overdue.len(), "overdue reports reminded");
+    Ok(out)
+}

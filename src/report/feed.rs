@@ -1,0 +1,100 @@
+//! A group's public feed of its reports (`/bangtin bat|tat`): new reports
+//! and closures are posted in the group chat as
+//! `PA-000123 · Chiếu sáng · ngõ 12 · đã xử lý` — never with the reporter's
+//! name or phone, and photos only when a leader chose to share them.
+
+use sqlx::SqliteConnection;
+
+use super::{Place, Report};
+use crate::app::App;
+use crate::channel::{ChatKind, Incoming, Replies};
+use crate::group::{self, Group};
+use crate::roles::{self, Caller};
+use crate::text::fold;
+
+pub async fn enabled(conn: &mut SqliteConnection, group_id: i64) -> anyhow::Result<bool> {
+    let on: Option<bool> =
+        sqlx::query_scalar("SELECT public_feed FROM groups WHERE id = ?").bind(group_id).fetch_optional(conn).await?;
+    Ok(on.unwrap_or(false))
+}
+
+fn line(app: &App, report: &Report) -> String {
+    let place = match &report.place {
+        Place::Address(a) if a.chars().count() > 60 => format!("{}…", a.chars().take(60).collect::<String>()),
+        Place::Address(a) => a.clone(),
+        Place::Pin { .. } => "có vị trí trên bản đồ".to_string(),
+        Place::None => "chưa rõ vị trí".to_string(),
+    };
+    format!(
+        "📋 {} · {} · {place} · {}",
+        report.code,
+        app.settings.reports.category_label(&report.category),
+        report.status.label()
+    )
+}
+
+/// Posts the report's current line to its group's chats, if the feed is on.
+pub async fn post(app: &App, conn: &mut SqliteConnection, report: &Report, out: &mut Replies) -> anyhow::Result<()> {
+    if !enabled(&mut *conn, report.group_id).await? {
+        return Ok(());
+    }
+    let text = line(app, report);
+    for chat in group::chats_of(conn, report.group_id).await? {
+        out.send(&chat, text.clone());
+    }
+    Ok(())
+}
+
+pub async fn post_photos(conn: &mut SqliteConnection, report: &Report, out: &mut Replies) -> anyhow::Result<()> {
+    for chat in group::chats_of(conn, report.group_id).await? {
+        for file_id in &report.photos {
+            out.photo(&chat, file_id, Some(format!("Ảnh hiện trường {}", report.code)));
+        }
+    }
+    Ok(())
+}
+
+/// `/bangtin bat|tat [tổ]`: leaders of the group, or officials.
+pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
+    const USAGE: &str = "Cách dùng: /bangtin bat để đăng phản ánh mới và kết quả xử lý lên nhóm (không kèm tên, số điện thoại người gửi), /bangtin tat để tắt.";
+    let folded = fold(args);
+    let mut words = folded.split_whitespace();
+    let on = match words.next() {
+        Some("bat" | "on") => true,
+        Some("tat" | "off") => false,
+        _ => {
+            out.send(&msg.chat, USAGE);
+            return Ok(());
+        }
+    };
+    let rest: String = args.split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
+    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let group: Option<Group> = if msg.chat_kind == ChatKind::Group {
+        group::by_chat(&mut tx, &msg.chat).await?
+    } else if !rest.is_empty() {
+        group::find(&mut tx, &rest).await?
+    } else {
+        match group::led_by(&mut tx, caller.id).await?.as_slice() {
+            [only] => Some(only.clone()),
+            _ => None,
+        }
+    };
+    let Some(group) = group else {
+        out.send(&msg.chat, "Xin gõ lệnh trong nhóm chat của tổ, hoặc ghi tên tổ: /bangtin bat Tổ dân phố số 12");
+        return Ok(());
+    };
+    if !roles::can_manage_group(&mut tx, caller.id, group.id).await? {
+        out.send(&msg.chat, "Xin lỗi, chỉ tổ trưởng, tổ phó của tổ hoặc cán bộ phường mới bật, tắt được bảng tin.");
+        return Ok(());
+    }
+    sqlx::query("UPDATE groups SET public_feed = ? WHERE id = ?").bind(on).bind(group.id).execute(&mut *tx).await?;
+    crate::audit::record(&mut tx, caller.id, if on { "feed.on" } else { "feed.off" }, &format!("group:{}", group.id), None).await?;
+    tx.commit().await?;
+    let text = if on {
+        format!("Đã bật bảng tin phản ánh của «{}»: phản ánh mới và kết quả xử lý sẽ được đăng lên nhóm, không kèm tên hay số điện thoại người gửi.", group.name)
+    } else {
+        format!("Đã tắt bảng tin phản ánh của «{}».", group.name)
+    };
+    out.send(&msg.chat, text);
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! `/phananh`: a resident files a scene report.
+//!
+//! ```text
+//! (group)   Resident: /phananh
+//!           Bot:      Mời bác bấm nút bên dưới để gửi phản ánh … [📣 Gửi phản ánh] → t.me/<bot>?start=pa-12
+//! (private) Bot:      Bác muốn phản ánh việc gì ạ? [Chiếu sáng] [Thoát nước / ngập úng] …
+//!           Resident: [Chiếu sáng]  → description → up to 3 photos → location → summary
+//!           Resident: [✅ Xác nhận]
+//!           Bot:      Đã nhận phản ánh PA-000123. …
+//! (leaders and officials) photos, the location, and the report with
+//!           [Tiếp nhận] [Đang xử lý] [Đã xử lý] [Không xử lý]
+//! ```
+
+use sqlx::SqliteConnection;
+
+use super::repo::{self, NewReport};
+use super::{feed, handling, in_vietnam, Place};
+use crate::app::App;
+use crate::channel::Replies;
+use crate::config::Category;
+use crate::conversation::Completion;
+use crate::dialogue::definition::{Choice, StepKind};
+use crate::dialogue::{Answer, Book, DefinitionError, DialogueState};
+use crate::group;
+use crate::roles::Caller;
+
+pub const FLOW: &str = "report";
+
+/// Puts the ward's categories into the dialogue and checks that the steps
+/// this file reads exist with the right kinds.
+pub fn prepare_definition(book: &mut Book, categories: &[Category]) -> Result<(), DefinitionError> {
+    let options = categories.iter().map(|c| Choice { value: c.code.clone(), label: c.label.clone() }).collect();
+    book.set_options(FLOW, "category", options)?;
+    let fail = |step: &str, problem: &str| DefinitionError {
+        file: "report.toml".into(),
+        step: Some(step.into()),
+        problem: problem.into(),
+    };
+    let def = book.get(FLOW).ok_or_else(|| fail("-", "missing"))?;
+    for (key, kind) in [("category", "choice"), ("description", "text"), ("photos", "photos"), ("location", "location")] {
+        let step = def.steps.iter().find(|s| s.key == key).ok_or_else(|| fail(key, "this step is required"))?;
+        if step.kind.name() != kind {
+            return Err(fail(key, &format!("must be of kind '{kind}'")));
+        }
+        if key == "photos" && !matches!(step.kind, StepKind::Photos { max } if max <= 3) {
+            return Err(fail(key, "at most 3 photos"));
+        }
+    }
+    let decline = book.get(handling::DECLINE_FLOW).ok_or_else(|| fail("reason", "report_decline.toml is missing"))?;
+    if !decline.steps.iter().any(|s| s.key == "reason" && s.kind.name() == "text") {
+        return Err(DefinitionError {
+            file: "report_decline.toml".into(),
+            step: Some("reason".into()),
+            problem: "a text step 'reason' is required".into(),
+        });
+    }
+    Ok(())
+}
+
+pub async fn complete(
+    app: &App,
+    tx: &mut SqliteConnection,
+    caller: &Caller,
+    state: &DialogueState,
+    out: &mut Replies,
+) -> anyhow::Result<Completion> {
+    let me = caller.addr.private_chat();
+    let category = match state.answers.get("category") {
+        Some(Answer::Choice(code)) if app.settings.reports.categories.iter().any(|c| &c.code == code) => code.clone(),
+        _ => return Ok(Completion::Reask { key: "category", message: "Xin chọn lại loại việc.".into() }),
+    };
+    let description = match state.answers.get("description") {
+        Some(Answer::Text(t)) if !t.trim().is_empty() => t.clone(),
+        _ => return Ok(Completion::Reask { key: "description", message: "Xin nhập nội dung phản ánh.".into() }),
+    };
+    let photos = match state.answers.get("photos") {
+        Some(Answer::Photos(p)) => p.iter().take(3).cloned().collect(),
+        _ => Vec::new(),
+    };
+    let place = match state.answers.get("location") {
+        Some(Answer::Location { latitude, longitude }) if in_vietnam(*latitude, *longitude) => {
+            Place::Pin { latitude: *latitude, longitude: *longitude }
+        }
+        Some(Answer::Location { .. }) => {
+            return Ok(Completion::Reask {
+                key: "location",
+                message: "Vị trí này không nằm ở Việt Nam. Xin gửi lại vị trí, hoặc gõ địa chỉ.".into(),
+            })
+        }
+        Some(Answer::Address(a)) => Place::Address(a.clone()),
+        _ => Place::None,
+    };
+    let group_id = state.context.get("group_id").and_then(|g| g.parse::<i64>().ok());
+    let Some(group) = (match group_id {
+        Some(id) => group::by_id(tx, id).await?,
+        None => None,
+    }) else {
+        out.send(&me, "Tổ dân phố này không còn trên bot nên chưa gửi được phản ánh. Xin liên hệ tổ trưởng.");
+        return Ok(Completion::Abandoned);
+    };
+
+    let now = app.clock.now();
+    let new = NewReport { group_id: group.id, reporter: caller.id, category: &category, description: &description, place: &place, photos: &photos };
+    let code = repo::insert(tx, new, now).await?;
+    let report = repo::get(tx, code).await?.ok_or_else(|| anyhow::anyhow!("report {code} vanished"))?;
+    handling::notify_new(app, tx, &report, &group, caller, out).await?;
+    feed::post(app, tx, &report, out).await?;
+    out.send(
+        &me,
+        format!(
+            "✅ Đã nhận phản ánh {code}. Tổ trưởng và cán bộ phường đã được báo; bot sẽ nhắn bác mỗi khi phản ánh được xử lý. Gõ /phananhcuatoi để xem lại. Cảm ơn bác!"
+        ),
+    );
+    Ok(Completion::Done)
+}
