@@ -159,8 +159,12 @@ pub async fn set_status(
     Ok(done.rows_affected() == 1)
 }
 
+/// Reopened once: the reporter may rate the next resolution again.
 pub async fn mark_reopened(conn: &mut SqliteConnection, code: ReportCode) -> anyhow::Result<()> {
-    sqlx::query("UPDATE reports SET reopened = 1 WHERE id = ?").bind(code.id()).execute(conn).await?;
+    sqlx::query("UPDATE reports SET reopened = 1, rating = NULL, closed_at = NULL WHERE id = ?")
+        .bind(code.id())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

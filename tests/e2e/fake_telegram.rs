@@ -148,7 +148,8 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> Value {
             let Some((head, value)) = part.split_once("\r\n\r\n") else { continue };
             let Some(name) = head.split("name=\"").nth(1).and_then(|s| s.split('"').next()) else { continue };
             let value = value.trim_end_matches("\r\n").to_string();
-            let parsed = serde_json::from_str::<Value>(&value).ok().filter(|v| v.is_object() || v.is_array());
+            // Numbers and JSON objects arrive as text in multipart forms.
+            let parsed = serde_json::from_str::<Value>(&value).ok().filter(|v| v.is_object() || v.is_array() || v.is_number());
             map.insert(name.to_string(), parsed.unwrap_or(Value::String(value)));
         }
         return Value::Object(map);

@@ -6,4 +6,5 @@ mod support;
 mod groups_and_roles;
 mod process;
 mod registration;
+mod reports;
 mod resilience;

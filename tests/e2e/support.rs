@@ -1,8 +1,12 @@
 //! Drives the real bot as Telegram would: the real dispatcher, over HTTP,
 //! against [`FakeTelegram`], on a fresh SQLite file per test.
 
-use std::sync::Mutex;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use todanpho::clock::ManualClock;
 
 use serde_json::{json, Value};
 use sqlx::SqlitePool;
@@ -17,6 +21,10 @@ pub const LEADER: User = User { id: 200_002, first_name: "Lê", last_name: Some(
 pub const RESIDENT: User = User { id: 300_003, first_name: "An", last_name: Some("Nguyễn") };
 pub const NEIGHBOUR: User = User { id: 300_004, first_name: "Bình", last_name: None };
 pub const GROUP_CHAT: i64 = -4_000_000_012;
+/// 07:00 in Hà Nội on 23/11/2026: before the daily reminder hour (08:00).
+pub fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).single().expect("valid time")
+}
 
 #[derive(Clone, Copy, Debug)]
 pub struct User {
@@ -60,7 +68,10 @@ impl Sent {
 pub struct TestBot {
     pub tg: FakeTelegram,
     pub config: Config,
+    /// The same config, written to a file, for running the binary.
+    pub config_file: PathBuf,
     pub app: App,
+    pub clock: Arc<ManualClock>,
     running: Option<Running>,
     _dir: tempfile::TempDir,
     next_message_id: Mutex<i64>,
@@ -82,17 +93,22 @@ impl TestBot {
         tweak(&tg);
         let dir = tempfile::tempdir().expect("temp dir");
         let text = format!(
-            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"{}\"\n[telegram]\napi_url = \"{}\"\nofficials = [{}]\n",
+            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"{}\"\n[telegram]\napi_url = \"{}\"\nofficials = [{}]\n[reports]\ndeadline_hours = 72\nreminder_hour = 8\ncheck_every_secs = 0.02\n",
             dir.path().join("test.db").display(),
             tg.url,
             OFFICIAL.id
         );
+        let config_file = dir.path().join("config.toml");
+        std::fs::write(&config_file, &text).expect("write test config");
         let config = Config::parse(&text).expect("test config");
-        let app = startup::build_app(&config).await.expect("app builds");
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let app = startup::build_app_with_clock(&config, clock.clone()).await.expect("app builds");
         let mut bot = Self {
             tg,
             config,
+            config_file,
             app,
+            clock,
             running: None,
             _dir: dir,
             next_message_id: Mutex::new(1),
@@ -116,7 +132,7 @@ impl TestBot {
     pub async fn restart(&mut self) {
         self.stop().await;
         self.app.db.close().await;
-        self.app = startup::build_app(&self.config).await.expect("app rebuilds");
+        self.app = startup::build_app_with_clock(&self.config, self.clock.clone()).await.expect("app rebuilds");
         self.spawn().await;
     }
 
@@ -210,6 +226,46 @@ impl TestBot {
             { "file_id": file_id, "file_unique_id": "l", "width": 1280, "height": 960 }
         ]);
         self.deliver(json!({ "message": msg })).await
+    }
+
+    pub async fn location(&self, from: &User, latitude: f64, longitude: f64) -> i64 {
+        let mut msg = self.message(from.id, from, "");
+        msg.as_object_mut().unwrap().remove("text");
+        msg["location"] = json!({ "latitude": latitude, "longitude": longitude });
+        self.deliver(json!({ "message": msg })).await
+    }
+
+    pub async fn sticker(&self, from: &User) -> i64 {
+        let mut msg = self.message(from.id, from, "");
+        msg.as_object_mut().unwrap().remove("text");
+        msg["sticker"] = json!({
+            "file_id": "st1", "file_unique_id": "st", "type": "regular", "width": 512, "height": 512,
+            "is_animated": false, "is_video": false
+        });
+        self.deliver(json!({ "message": msg })).await
+    }
+
+    pub async fn edited(&self, from: &User, text: &str) -> i64 {
+        let mut msg = self.message(from.id, from, text);
+        msg["edit_date"] = json!(1_790_000_100);
+        self.deliver(json!({ "edited_message": msg })).await
+    }
+
+    /// Requests of one Bot API method to one chat.
+    pub fn requests_to(&self, method: &str, chat: i64) -> Vec<Value> {
+        self.tg.requests().into_iter().filter(|r| r.method == method && r.body["chat_id"] == json!(chat)).map(|r| r.body).collect()
+    }
+
+    /// Waits (without touching the clock) until `chat` has received `n`
+    /// messages containing `needle`.
+    pub async fn wait_for(&self, chat: i64, needle: &str, n: usize) {
+        for _ in 0..500 {
+            if self.messages_to(chat).iter().filter(|m| m.text.contains(needle)).count() >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("{chat} never received {n} message(s) with '{needle}'");
     }
 
     /// Presses a button on a message the bot sent.
