@@ -66,7 +66,8 @@ pub async fn command(
             return Ok(());
         }
     };
-    let target_id = roles::ensure_user(&mut tx, &target, Some(&target_name).filter(|n| !n.is_empty()).map(|s| s.as_str())).await?;
+    let target_id =
+        roles::ensure_user(&mut tx, &target, Some(&target_name).filter(|n| !n.is_empty()).map(|s| s.as_str())).await?;
     let shown = match roles::user_addr(&mut tx, target_id).await? {
         Some((_, name)) if !name.is_empty() => name,
         _ => format!("người dùng {}", target.id),
@@ -97,7 +98,10 @@ pub async fn command(
         if changed && !req.revoke {
             out.send(
                 &target.private_chat(),
-                format!("Bác đã được phân công làm cán bộ {} trên bot. Gõ /help để xem các lệnh.", app.settings.ward_name),
+                format!(
+                    "Bác đã được phân công làm cán bộ {} trên bot. Gõ /help để xem các lệnh.",
+                    app.settings.ward_name
+                ),
             );
         }
         return Ok(());
@@ -128,8 +132,14 @@ pub async fn command(
     };
     if changed {
         let action = if req.revoke { "role.leader.revoke" } else { "role.leader.appoint" };
-        crate::audit::record(&mut tx, caller.id, action, &format!("user:{target_id}"), Some(&format!("group:{}", group.id)))
-            .await?;
+        crate::audit::record(
+            &mut tx,
+            caller.id,
+            action,
+            &format!("user:{target_id}"),
+            Some(&format!("group:{}", group.id)),
+        )
+        .await?;
     }
     tx.commit().await?;
     let text = match (req.revoke, changed) {

@@ -75,12 +75,26 @@ pub struct Incoming {
 pub enum Event {
     /// `/name args`; `replied_to` is the author of the message the command
     /// answered, which is how a leader is appointed in a group.
-    Command { name: String, args: String, replied_to: Option<Sender> },
+    Command {
+        name: String,
+        args: String,
+        replied_to: Option<Sender>,
+    },
     Text(String),
-    Photo { file_id: String, caption: Option<String> },
-    Location { latitude: f64, longitude: f64 },
+    Photo {
+        file_id: String,
+        caption: Option<String>,
+    },
+    Location {
+        latitude: f64,
+        longitude: f64,
+    },
     /// A press on one of the bot's buttons.
-    Button { callback_id: String, data: String, message: Option<MessageRef> },
+    Button {
+        callback_id: String,
+        data: String,
+        message: Option<MessageRef>,
+    },
     /// Something the bot cannot read (a sticker, a voice note, an edit of an
     /// earlier message).
     Unsupported(Unsupported),
@@ -100,16 +114,35 @@ pub struct MessageRef {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    Send { to: ChatAddr, text: String, keyboard: Keyboard },
+    Send {
+        to: ChatAddr,
+        text: String,
+        keyboard: Keyboard,
+    },
     /// Replace a message the bot sent earlier; platforms that cannot edit
     /// send the new text instead.
-    Edit { message: MessageRef, text: String, keyboard: Keyboard },
+    Edit {
+        message: MessageRef,
+        text: String,
+        keyboard: Keyboard,
+    },
     /// Acknowledge a button press, with an optional short toast.
-    Answer { callback_id: String, text: Option<String> },
+    Answer {
+        callback_id: String,
+        text: Option<String>,
+    },
     /// A photo the platform already has, by its file id.
-    SendPhoto { to: ChatAddr, file_id: String, caption: Option<String> },
+    SendPhoto {
+        to: ChatAddr,
+        file_id: String,
+        caption: Option<String>,
+    },
     /// A point on the map.
-    SendLocation { to: ChatAddr, latitude: f64, longitude: f64 },
+    SendLocation {
+        to: ChatAddr,
+        latitude: f64,
+        longitude: f64,
+    },
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -10,7 +10,9 @@ use serde::Deserialize;
 pub enum ConfigError {
     #[error("cannot read the config file {path}: {source}. Pass --config with the path to config.toml (the repository has a documented example).")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("the config file {path} is not valid: {message}. Compare it with the documented config.toml in the repository.")]
+    #[error(
+        "the config file {path} is not valid: {message}. Compare it with the documented config.toml in the repository."
+    )]
     Parse { path: PathBuf, message: String },
     #[error("{0}")]
     Invalid(String),
@@ -139,7 +141,8 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        let mut config = Self::parse(&text).map_err(|message| ConfigError::Parse { path: path.to_path_buf(), message })?;
+        let mut config =
+            Self::parse(&text).map_err(|message| ConfigError::Parse { path: path.to_path_buf(), message })?;
         let base = path.parent().unwrap_or(Path::new("."));
         if config.database.path.is_relative() {
             config.database.path = base.join(&config.database.path);
@@ -165,14 +168,19 @@ impl Config {
             return Err(ConfigError::Invalid("[ward] name must not be empty in the config file.".into()));
         }
         self.timezone()?;
-        if self.reports.reminder_hour > 23 || self.reports.deadline_hours == 0 || !(self.reports.check_every_secs > 0.0 && self.reports.check_every_secs <= 86_400.0) {
+        if self.reports.reminder_hour > 23
+            || self.reports.deadline_hours == 0
+            || !(self.reports.check_every_secs > 0.0 && self.reports.check_every_secs <= 86_400.0)
+        {
             return Err(ConfigError::Invalid(
                 "[reports] reminder_hour must be 0–23, deadline_hours and check_every_secs more than 0.".into(),
             ));
         }
         let codes: std::collections::HashSet<_> = self.reports.categories.iter().map(|c| &c.code).collect();
         if self.reports.categories.is_empty() || codes.len() != self.reports.categories.len() {
-            return Err(ConfigError::Invalid("[reports] categories must be a non-empty list with distinct codes.".into()));
+            return Err(ConfigError::Invalid(
+                "[reports] categories must be a non-empty list with distinct codes.".into(),
+            ));
         }
         url::Url::parse(&self.telegram.api_url).map_err(|e| {
             ConfigError::Invalid(format!(

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use crate::app::App;
 use crate::channel::{Button, ChatAddr, Incoming, Keyboard, MessageRef, Replies, ReplyKeyboard};
-use crate::dialogue::store::{self, Loaded};
 use crate::dialogue::engine::Special;
+use crate::dialogue::store::{self, Loaded};
 use crate::dialogue::{Answer, DialogueState, Engine, Input, Prompt, Turn};
-use crate::{household, report};
 use crate::roles::Caller;
+use crate::{household, report};
 
 /// What a flow says when its form is confirmed.
 pub enum Completion {

@@ -100,7 +100,13 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, flow: Flow, out
 }
 
 /// A press on the group picker. False if the data is not a picker's.
-pub async fn on_pick(app: &App, caller: &Caller, data: &str, callback_id: &str, out: &mut Replies) -> anyhow::Result<bool> {
+pub async fn on_pick(
+    app: &App,
+    caller: &Caller,
+    data: &str,
+    callback_id: &str,
+    out: &mut Replies,
+) -> anyhow::Result<bool> {
     let Some(rest) = data.strip_prefix("pk:") else { return Ok(false) };
     out.answer(callback_id, None);
     start_from_parts(app, caller, rest.split_once(':'), out).await?;
@@ -118,7 +124,12 @@ pub async fn start_from_payload(app: &App, caller: &Caller, payload: &str, out: 
     Ok(true)
 }
 
-async fn start_from_parts(app: &App, caller: &Caller, parts: Option<(&str, &str)>, out: &mut Replies) -> anyhow::Result<()> {
+async fn start_from_parts(
+    app: &App,
+    caller: &Caller,
+    parts: Option<(&str, &str)>,
+    out: &mut Replies,
+) -> anyhow::Result<()> {
     let flow = parts.and_then(|(p, _)| Flow::from_prefix(p));
     let group_id = parts.and_then(|(_, g)| g.parse::<i64>().ok());
     let group = match group_id {
@@ -144,7 +155,13 @@ async fn start(app: &App, caller: &Caller, flow: Flow, group: &Group, out: &mut 
 
 /// "Làm lại từ đầu" on the one-dialogue-at-a-time guard: drop the running
 /// dialogue and start the requested one.
-pub async fn on_restart(app: &App, caller: &Caller, data: &str, callback_id: &str, out: &mut Replies) -> anyhow::Result<bool> {
+pub async fn on_restart(
+    app: &App,
+    caller: &Caller,
+    data: &str,
+    callback_id: &str,
+    out: &mut Replies,
+) -> anyhow::Result<bool> {
     let Some(rest) = data.strip_prefix(conversation::RESTART_PREFIX) else { return Ok(false) };
     out.answer(callback_id, None);
     conversation::drop_running(app, caller).await?;

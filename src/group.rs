@@ -101,10 +101,7 @@ pub async fn link(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &
     let text = match previous {
         Some(p) if p.id == group.id => format!("Nhóm chat này đã được liên kết với «{}» từ trước.", group.name),
         Some(p) => format!("Đã chuyển liên kết nhóm chat này từ «{}» sang «{}».", p.name, group.name),
-        None => format!(
-            "Đã liên kết nhóm chat này với «{}». Bà con gõ /dangky để đăng ký hộ gia đình.",
-            group.name
-        ),
+        None => format!("Đã liên kết nhóm chat này với «{}». Bà con gõ /dangky để đăng ký hộ gia đình.", group.name),
     };
     out.send(&msg.chat, text);
     Ok(())
@@ -163,19 +160,24 @@ pub async fn migrate(app: &App, from: &ChatAddr, to: &ChatAddr) -> anyhow::Resul
 
 /// The chats linked to a group (where notices and the feed go).
 pub async fn chats_of(conn: &mut SqliteConnection, group_id: i64) -> anyhow::Result<Vec<ChatAddr>> {
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT channel, chat_id FROM group_chats WHERE group_id = ? ORDER BY linked_at")
-        .bind(group_id)
-        .fetch_all(conn)
-        .await?;
-    Ok(rows.into_iter().filter_map(|(channel, id)| Some(ChatAddr { channel: crate::channel::Channel::parse(&channel)?, id })).collect())
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT channel, chat_id FROM group_chats WHERE group_id = ? ORDER BY linked_at")
+            .bind(group_id)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(channel, id)| Some(ChatAddr { channel: crate::channel::Channel::parse(&channel)?, id }))
+        .collect())
 }
 
 /// Groups the user leads.
 pub async fn led_by(conn: &mut SqliteConnection, user_id: i64) -> anyhow::Result<Vec<Group>> {
-    let rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT g.id, g.name FROM leaders l JOIN groups g ON g.id = l.group_id WHERE l.user_id = ? ORDER BY g.id")
-            .bind(user_id)
-            .fetch_all(conn)
-            .await?;
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT g.id, g.name FROM leaders l JOIN groups g ON g.id = l.group_id WHERE l.user_id = ? ORDER BY g.id",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
     Ok(rows.into_iter().map(|(id, name)| Group { id, name }).collect())
 }

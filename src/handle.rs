@@ -20,8 +20,8 @@
 use crate::app::App;
 use crate::channel::{ChatKind, Event, Incoming, Replies, Unsupported};
 use crate::dialogue::{Input, BUTTON_PREFIX};
-use crate::household::review::ReviewButton;
 use crate::flows::{self, Flow};
+use crate::household::review::ReviewButton;
 use crate::household::{mine, review};
 use crate::report::{self, handling::ReportButton};
 use crate::roles;
@@ -60,7 +60,10 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
                 let answered =
                     conversation::answer(app, &caller, Input::Button(data.clone()), message.as_ref(), &mut out).await?;
                 if !answered {
-                    out.send(&caller.addr.private_chat(), "Việc này đã kết thúc hoặc đã huỷ. Gõ /help để xem các lệnh.");
+                    out.send(
+                        &caller.addr.private_chat(),
+                        "Việc này đã kết thúc hoặc đã huỷ. Gõ /help để xem các lệnh.",
+                    );
                 }
             } else if let Some(button) = ReviewButton::parse(data) {
                 review::on_button(app, &caller, button, callback_id, message.as_ref(), &mut out).await?;
@@ -80,10 +83,15 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
         }
         Event::Unsupported(kind) => {
             if msg.chat_kind == ChatKind::Private {
-                out.send(&msg.chat, match kind {
-                    Unsupported::Edited => "Bot không đọc lại tin nhắn đã sửa. Nếu bác muốn đổi câu trả lời, xin gửi một tin nhắn mới.",
-                    Unsupported::Other => "Bot chưa đọc được loại tin này. Xin gửi chữ, ảnh hoặc vị trí.",
-                });
+                out.send(
+                    &msg.chat,
+                    match kind {
+                        Unsupported::Edited => {
+                            "Bot không đọc lại tin nhắn đã sửa. Nếu bác muốn đổi câu trả lời, xin gửi một tin nhắn mới."
+                        }
+                        Unsupported::Other => "Bot chưa đọc được loại tin này. Xin gửi chữ, ảnh hoặc vị trí.",
+                    },
+                );
             }
         }
         other => {

@@ -24,23 +24,68 @@ pub struct CommandInfo {
 
 pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { name: "dangky", description: "Đăng ký hộ gia đình", role: Role::Resident, place: Place::Both },
-    CommandInfo { name: "hocuatoi", description: "Xem, cập nhật thông tin hộ của tôi", role: Role::Resident, place: Place::Private },
-    CommandInfo { name: "phananh", description: "Gửi phản ánh hiện trường", role: Role::Resident, place: Place::Both },
-    CommandInfo { name: "phananhcuatoi", description: "Xem phản ánh tôi đã gửi", role: Role::Resident, place: Place::Private },
-    CommandInfo { name: "huy", description: "Huỷ việc đang làm dở", role: Role::Resident, place: Place::Private },
+    CommandInfo {
+        name: "hocuatoi",
+        description: "Xem, cập nhật thông tin hộ của tôi",
+        role: Role::Resident,
+        place: Place::Private,
+    },
+    CommandInfo {
+        name: "phananh", description: "Gửi phản ánh hiện trường", role: Role::Resident, place: Place::Both
+    },
+    CommandInfo {
+        name: "phananhcuatoi",
+        description: "Xem phản ánh tôi đã gửi",
+        role: Role::Resident,
+        place: Place::Private,
+    },
+    CommandInfo {
+        name: "huy", description: "Huỷ việc đang làm dở", role: Role::Resident, place: Place::Private
+    },
     CommandInfo { name: "help", description: "Hướng dẫn sử dụng", role: Role::Resident, place: Place::Both },
-    CommandInfo { name: "start", description: "Bắt đầu trò chuyện với bot", role: Role::Resident, place: Place::Private },
-    CommandInfo { name: "dsphananh", description: "Danh sách phản ánh cần xử lý", role: Role::Leader, place: Place::Private },
-    CommandInfo { name: "xuly", description: "Cập nhật xử lý phản ánh", role: Role::Leader, place: Place::Private },
-    CommandInfo { name: "bangtin", description: "Bật, tắt bảng tin phản ánh của nhóm", role: Role::Leader, place: Place::Both },
-    CommandInfo { name: "lienket", description: "Liên kết nhóm chat với tổ dân phố", role: Role::Official, place: Place::Group },
-    CommandInfo { name: "nhom", description: "Danh sách tổ dân phố", role: Role::Official, place: Place::Private },
-    CommandInfo { name: "phancong", description: "Phân công tổ trưởng, cán bộ", role: Role::Official, place: Place::Both },
+    CommandInfo {
+        name: "start",
+        description: "Bắt đầu trò chuyện với bot",
+        role: Role::Resident,
+        place: Place::Private,
+    },
+    CommandInfo {
+        name: "dsphananh",
+        description: "Danh sách phản ánh cần xử lý",
+        role: Role::Leader,
+        place: Place::Private,
+    },
+    CommandInfo {
+        name: "xuly", description: "Cập nhật xử lý phản ánh", role: Role::Leader, place: Place::Private
+    },
+    CommandInfo {
+        name: "bangtin",
+        description: "Bật, tắt bảng tin phản ánh của nhóm",
+        role: Role::Leader,
+        place: Place::Both,
+    },
+    CommandInfo {
+        name: "lienket",
+        description: "Liên kết nhóm chat với tổ dân phố",
+        role: Role::Official,
+        place: Place::Group,
+    },
+    CommandInfo {
+        name: "nhom", description: "Danh sách tổ dân phố", role: Role::Official, place: Place::Private
+    },
+    CommandInfo {
+        name: "phancong",
+        description: "Phân công tổ trưởng, cán bộ",
+        role: Role::Official,
+        place: Place::Both,
+    },
 ];
 
 /// The commands a role may use in a kind of chat.
 pub fn commands_for(role: Role, place: Place) -> impl Iterator<Item = &'static CommandInfo> {
-    COMMANDS.iter().filter(move |c| c.role <= role && (c.place == Place::Both || place == Place::Both || c.place == place))
+    COMMANDS
+        .iter()
+        .filter(move |c| c.role <= role && (c.place == Place::Both || place == Place::Both || c.place == place))
 }
 
 pub async fn help(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {

@@ -48,14 +48,14 @@ pub async fn user_addr(conn: &mut SqliteConnection, user_id: i64) -> anyhow::Res
             .bind(user_id)
             .fetch_optional(conn)
             .await?;
-    Ok(row.and_then(|(channel, id, name)| {
-        Some((UserAddr { channel: Channel::parse(&channel)?, id }, name))
-    }))
+    Ok(row.and_then(|(channel, id, name)| Some((UserAddr { channel: Channel::parse(&channel)?, id }, name))))
 }
 
 pub async fn is_official(conn: &mut SqliteConnection, user_id: i64) -> anyhow::Result<bool> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT user_id FROM officials WHERE user_id = ?").bind(user_id).fetch_optional(conn).await?;
+    let found: Option<i64> = sqlx::query_scalar("SELECT user_id FROM officials WHERE user_id = ?")
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?;
     Ok(found.is_some())
 }
 
@@ -77,8 +77,10 @@ pub async fn role_of(conn: &mut SqliteConnection, user_id: i64) -> anyhow::Resul
     if is_official(&mut *conn, user_id).await? {
         return Ok(Role::Official);
     }
-    let leads: Option<i64> =
-        sqlx::query_scalar("SELECT group_id FROM leaders WHERE user_id = ? LIMIT 1").bind(user_id).fetch_optional(conn).await?;
+    let leads: Option<i64> = sqlx::query_scalar("SELECT group_id FROM leaders WHERE user_id = ? LIMIT 1")
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?;
     Ok(if leads.is_some() { Role::Leader } else { Role::Resident })
 }
 
@@ -164,5 +166,8 @@ pub async fn officials(conn: &mut SqliteConnection) -> anyhow::Result<Vec<(i64, 
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().filter_map(|(id, channel, ext)| Some((id, UserAddr { channel: Channel::parse(&channel)?, id: ext }))).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, channel, ext)| Some((id, UserAddr { channel: Channel::parse(&channel)?, id: ext })))
+        .collect())
 }

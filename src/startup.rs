@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use teloxide::dispatching::ShutdownToken;
-use teloxide::update_listeners;
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
+use teloxide::update_listeners;
 use tokio::task::JoinHandle;
 
 use crate::app::{App, ReportSettings, Settings};

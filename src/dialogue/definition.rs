@@ -273,7 +273,9 @@ impl RawDefinition {
                     if o.value.trim().is_empty() || o.label.trim().is_empty() {
                         return Err(fail(at, "an option has an empty value or label"));
                     }
-                    if !seen.insert(crate::text::fold(&o.label)) || options.iter().filter(|p| p.value == o.value).count() > 1 {
+                    if !seen.insert(crate::text::fold(&o.label))
+                        || options.iter().filter(|p| p.value == o.value).count() > 1
+                    {
                         return Err(fail(at, "two options share a value or a label"));
                     }
                 }
@@ -300,8 +302,7 @@ impl RawDefinition {
                 }
                 "choices" => {
                     check_options(&raw.options)?;
-                    let none_label =
-                        raw.none_label.ok_or_else(|| fail(at, "a choices step needs none_label"))?;
+                    let none_label = raw.none_label.ok_or_else(|| fail(at, "a choices step needs none_label"))?;
                     StepKind::Choices { options: raw.options, none_label }
                 }
                 "photos" => {
@@ -312,12 +313,12 @@ impl RawDefinition {
                     StepKind::Photos { max: max as usize }
                 }
                 "location" => StepKind::Location,
-                other => {
-                    return Err(fail(
-                        at,
-                        &format!("unknown kind '{other}' (text, name, phone, number, money, choice, choices, photos, location)"),
-                    ))
-                }
+                other => return Err(fail(
+                    at,
+                    &format!(
+                        "unknown kind '{other}' (text, name, phone, number, money, choice, choices, photos, location)"
+                    ),
+                )),
             };
             steps.push(Step {
                 key,

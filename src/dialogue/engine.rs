@@ -160,7 +160,8 @@ impl<'a> Engine<'a> {
         context: BTreeMap<String, String>,
         answers: BTreeMap<String, Answer>,
     ) -> (DialogueState, Vec<Prompt>) {
-        let state = DialogueState { flow: self.def.id.clone(), context, answers, at: Position::Summary, draft: Vec::new() };
+        let state =
+            DialogueState { flow: self.def.id.clone(), context, answers, at: Position::Summary, draft: Vec::new() };
         let summary = self.summary(&state);
         (state, vec![summary])
     }
@@ -203,7 +204,10 @@ impl<'a> Engine<'a> {
                 Some(Press::Edit(i)) if i < self.def.steps.len() => self.go_edit(state, i, true),
                 Some(Press::Back) => {
                     state.at = Position::Summary;
-                    Turn::Continue { replace: Some(Prompt::plain(self.common.pick_edit.clone())), send: vec![self.summary(state)] }
+                    Turn::Continue {
+                        replace: Some(Prompt::plain(self.common.pick_edit.clone())),
+                        send: vec![self.summary(state)],
+                    }
                 }
                 _ => self.stale(state),
             },
@@ -288,7 +292,8 @@ impl<'a> Engine<'a> {
                 let shown = self.display(step, &answer);
                 state.answers.insert(step.key.clone(), answer);
                 state.draft.clear();
-                let replace = from_button.then(|| Prompt::plain(format!("{}\n➜ {shown}", self.prompt_text(state, step))));
+                let replace =
+                    from_button.then(|| Prompt::plain(format!("{}\n➜ {shown}", self.prompt_text(state, step))));
                 let mut send = Vec::new();
                 if matches!(step.kind, StepKind::Location) {
                     let mut done = Prompt::plain(format!("{}: {shown}", step.label));
@@ -334,9 +339,9 @@ impl<'a> Engine<'a> {
                 Ok(m) if (*min..=*max).contains(&m.dong()) => Ok(Answer::Money(m)),
                 _ => Err(err()),
             },
-            StepKind::Choice { options } => match_option(options, &folded)
-                .map(|i| Answer::Choice(options[i].value.clone()))
-                .ok_or_else(err),
+            StepKind::Choice { options } => {
+                match_option(options, &folded).map(|i| Answer::Choice(options[i].value.clone())).ok_or_else(err)
+            }
             StepKind::Choices { options, none_label } => {
                 if folded == "xong" {
                     return Ok(Answer::Choices(ordered(options, &state.draft)));
@@ -384,7 +389,9 @@ impl<'a> Engine<'a> {
 
     fn is_skip(&self, step: &Step, folded: &str) -> bool {
         let label = step.skip_label.as_deref().map(fold);
-        label.as_deref() == Some(folded) || folded == fold(&self.common.skip) || matches!(folded, "khong" | "khong co" | "bo qua")
+        label.as_deref() == Some(folded)
+            || folded == fold(&self.common.skip)
+            || matches!(folded, "khong" | "khong co" | "bo qua")
     }
 
     fn error_for(&self, step: &Step) -> String {
@@ -396,7 +403,9 @@ impl<'a> Engine<'a> {
             StepKind::Text { max_len } => e.text.replace("{max_len}", &max_len.to_string()),
             StepKind::Name => e.name.clone(),
             StepKind::Phone => e.phone.clone(),
-            StepKind::Number { min, max } => e.number.replace("{min}", &min.to_string()).replace("{max}", &max.to_string()),
+            StepKind::Number { min, max } => {
+                e.number.replace("{min}", &min.to_string()).replace("{max}", &max.to_string())
+            }
             StepKind::Money { .. } => e.money.clone(),
             StepKind::Choice { .. } => e.choice.clone(),
             StepKind::Choices { .. } => e.choices.clone(),
@@ -442,7 +451,10 @@ impl<'a> Engine<'a> {
         if let StepKind::Location = step.kind {
             // The location button lives under the typing field; so does the
             // skip button, which sends its label as text.
-            let special = Special::AskLocation { label: self.common.send_location.clone(), skip: step.optional.then_some(skip_label) };
+            let special = Special::AskLocation {
+                label: self.common.send_location.clone(),
+                skip: step.optional.then_some(skip_label),
+            };
             return Prompt { text, buttons, special };
         }
         if step.optional && !matches!(step.kind, StepKind::Photos { .. }) {
@@ -454,7 +466,11 @@ impl<'a> Engine<'a> {
     pub fn summary(&self, state: &DialogueState) -> Prompt {
         let mut text = interpolate(&self.def.summary, &state.context);
         for (i, step) in self.def.steps.iter().enumerate() {
-            let value = state.answers.get(&step.key).map(|a| self.display(step, a)).unwrap_or_else(|| self.common.skipped.clone());
+            let value = state
+                .answers
+                .get(&step.key)
+                .map(|a| self.display(step, a))
+                .unwrap_or_else(|| self.common.skipped.clone());
             text.push_str(&format!("\n{}. {}: {}", i + 1, step.label, value));
         }
         Prompt::with_buttons(
@@ -494,7 +510,8 @@ impl<'a> Engine<'a> {
             Some(Answer::Choices(values)) => values.clone(),
             _ => Vec::new(),
         };
-        let replace = from_button.then(|| Prompt::plain(format!("{}\n➜ {}", self.common.pick_edit, self.def.steps[index].label)));
+        let replace =
+            from_button.then(|| Prompt::plain(format!("{}\n➜ {}", self.common.pick_edit, self.def.steps[index].label)));
         Turn::Continue { replace, send: vec![self.question(state, index)] }
     }
 
@@ -513,7 +530,12 @@ impl<'a> Engine<'a> {
     /// How an answer reads back to the person.
     pub fn display(&self, step: &Step, answer: &Answer) -> String {
         let label_of = |value: &str| {
-            step.kind.options().iter().find(|o| o.value == value).map(|o| o.label.clone()).unwrap_or_else(|| value.to_string())
+            step.kind
+                .options()
+                .iter()
+                .find(|o| o.value == value)
+                .map(|o| o.label.clone())
+                .unwrap_or_else(|| value.to_string())
         };
         match answer {
             Answer::Text(t) | Answer::Address(t) => t.clone(),

@@ -17,14 +17,13 @@ pub enum Loaded {
 }
 
 pub async fn load(conn: &mut SqliteConnection, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<Loaded> {
-    let row: Option<(String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT state, updated_at FROM dialogues WHERE channel = ? AND chat_id = ? AND user_id = ?",
-    )
-    .bind(chat.channel.as_str())
-    .bind(&chat.id)
-    .bind(&user.id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row: Option<(String, DateTime<Utc>)> =
+        sqlx::query_as("SELECT state, updated_at FROM dialogues WHERE channel = ? AND chat_id = ? AND user_id = ?")
+            .bind(chat.channel.as_str())
+            .bind(&chat.id)
+            .bind(&user.id)
+            .fetch_optional(&mut *conn)
+            .await?;
     let Some((state, updated_at)) = row else { return Ok(Loaded::None) };
     if Utc::now() - updated_at > EXPIRY {
         delete(conn, chat, user).await?;

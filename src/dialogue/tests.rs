@@ -90,7 +90,9 @@ fn runs_every_kind_to_completion() {
     assert_eq!(state.answers["amount"].clone(), Answer::Money(crate::domain::Money::parse("1500000").unwrap()));
 
     // Photos: text is refused, then two photos finish the step by themselves.
-    assert!(sent_text(&engine.handle(&mut state, Input::Location { latitude: 1.0, longitude: 2.0 })).contains("gửi ảnh"));
+    assert!(
+        sent_text(&engine.handle(&mut state, Input::Location { latitude: 1.0, longitude: 2.0 })).contains("gửi ảnh")
+    );
     assert!(sent_text(&engine.handle(&mut state, Input::Photo("p1".into()))).contains("1/2"));
     engine.handle(&mut state, Input::Photo("p2".into()));
     assert_eq!(state.answers["photos"], Answer::Photos(vec!["p1".into(), "p2".into()]));

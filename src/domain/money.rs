@@ -46,10 +46,7 @@ impl Money {
         if folded.starts_with('-') {
             return Err(MoneyError::NotPositive);
         }
-        let body = ["vnd", "dong", "d"]
-            .iter()
-            .find_map(|suffix| folded.strip_suffix(suffix))
-            .unwrap_or(&folded);
+        let body = ["vnd", "dong", "d"].iter().find_map(|suffix| folded.strip_suffix(suffix)).unwrap_or(&folded);
 
         let lead_end = body.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',')).unwrap_or(body.len());
         let (number, rest) = body.split_at(lead_end);

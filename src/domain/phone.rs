@@ -114,7 +114,9 @@ mod tests {
 
     #[test]
     fn rejects_non_vietnamese() {
-        for input in ["", "   ", "12345", "0112345678", "09123456789", "+1 415 555 0100", "abc", "0912x45678", "0012345678"] {
+        for input in
+            ["", "   ", "12345", "0112345678", "09123456789", "+1 415 555 0100", "abc", "0912x45678", "0012345678"]
+        {
             assert!(PhoneNumber::parse(input).is_err(), "{input}");
         }
     }

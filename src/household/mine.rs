@@ -18,7 +18,10 @@ const UPDATE_PREFIX: &str = "hm:upd:";
 
 pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
     if msg.chat_kind != ChatKind::Private {
-        out.send(&msg.chat, "Thông tin hộ là thông tin riêng, bot chỉ gửi trong tin nhắn riêng. Xin nhắn /hocuatoi cho bot.");
+        out.send(
+            &msg.chat,
+            "Thông tin hộ là thông tin riêng, bot chỉ gửi trong tin nhắn riêng. Xin nhắn /hocuatoi cho bot.",
+        );
         return Ok(());
     }
     let mut conn = app.db.acquire().await?;
@@ -44,7 +47,13 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Repli
 
 /// A press on "Cập nhật": the registration dialogue, starting at the summary
 /// with what is on record.
-pub async fn on_button(app: &App, caller: &Caller, data: &str, callback_id: &str, out: &mut Replies) -> anyhow::Result<bool> {
+pub async fn on_button(
+    app: &App,
+    caller: &Caller,
+    data: &str,
+    callback_id: &str,
+    out: &mut Replies,
+) -> anyhow::Result<bool> {
     let Some(id) = data.strip_prefix(UPDATE_PREFIX) else { return Ok(false) };
     let mut conn = app.db.acquire().await?;
     let household = match id.parse::<i64>() {

@@ -29,8 +29,13 @@ pub enum Circumstance {
 }
 
 impl Circumstance {
-    pub const ALL: [Circumstance; 5] =
-        [Circumstance::Poor, Circumstance::NearPoor, Circumstance::Policy, Circumstance::LonelyElderly, Circumstance::Disability];
+    pub const ALL: [Circumstance; 5] = [
+        Circumstance::Poor,
+        Circumstance::NearPoor,
+        Circumstance::Policy,
+        Circumstance::LonelyElderly,
+        Circumstance::Disability,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {

@@ -148,10 +148,12 @@ pub async fn complete(
 }
 
 fn submitted_text(id: i64, leaders_reached: bool) -> String {
-    let who = if leaders_reached { "tổ trưởng" } else { "cán bộ phường (tổ chưa có tổ trưởng trên bot)" };
-    format!(
-        "Đã gửi hồ sơ hộ #{id} tới {who} để duyệt. Bot sẽ nhắn bác khi có kết quả. Gõ /hocuatoi để xem lại hồ sơ."
-    )
+    let who = if leaders_reached {
+        "tổ trưởng"
+    } else {
+        "cán bộ phường (tổ chưa có tổ trưởng trên bot)"
+    };
+    format!("Đã gửi hồ sơ hộ #{id} tới {who} để duyệt. Bot sẽ nhắn bác khi có kết quả. Gõ /hocuatoi để xem lại hồ sơ.")
 }
 
 fn explain(e: &DetailsError) -> String {
@@ -161,6 +163,8 @@ fn explain(e: &DetailsError) -> String {
         }
         DetailsError::VneidAboveMembers => "Số người có VNeID mức 2 không thể nhiều hơn số nhân khẩu của hộ.".into(),
         DetailsError::Members => format!("Số nhân khẩu phải từ 1 đến {}.", super::MAX_MEMBERS),
-        DetailsError::Missing(_) | DetailsError::UnknownCircumstance(_) => "Câu trả lời này chưa đúng, xin trả lời lại.".into(),
+        DetailsError::Missing(_) | DetailsError::UnknownCircumstance(_) => {
+            "Câu trả lời này chưa đúng, xin trả lời lại.".into()
+        }
     }
 }

@@ -13,13 +13,27 @@ const SELECT: &str = "SELECT id, group_id, owner_user_id, status, head_name, hou
         members, smartphone_users, has_epayment, vneid_level2 FROM households";
 
 async fn from_row(conn: &mut SqliteConnection, row: Row) -> anyhow::Result<Household> {
-    let (id, group_id, owner_user_id, status, head_name, house_number, lane, street, phone, members, smart, epay, vneid) =
-        row;
-    let codes: Vec<String> =
-        sqlx::query_scalar("SELECT circumstance FROM household_circumstances WHERE household_id = ? ORDER BY circumstance")
-            .bind(id)
-            .fetch_all(conn)
-            .await?;
+    let (
+        id,
+        group_id,
+        owner_user_id,
+        status,
+        head_name,
+        house_number,
+        lane,
+        street,
+        phone,
+        members,
+        smart,
+        epay,
+        vneid,
+    ) = row;
+    let codes: Vec<String> = sqlx::query_scalar(
+        "SELECT circumstance FROM household_circumstances WHERE household_id = ? ORDER BY circumstance",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
     let mut circumstances: Vec<Circumstance> = codes.iter().filter_map(|c| Circumstance::from_code(c)).collect();
     circumstances.sort();
     Ok(Household {
@@ -43,7 +57,8 @@ async fn from_row(conn: &mut SqliteConnection, row: Row) -> anyhow::Result<House
 }
 
 pub async fn get(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<Household>> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE id = ?")).bind(id).fetch_optional(&mut *conn).await?;
+    let row: Option<Row> =
+        sqlx::query_as(&format!("{SELECT} WHERE id = ?")).bind(id).fetch_optional(&mut *conn).await?;
     match row {
         Some(row) => Ok(Some(from_row(conn, row).await?)),
         None => Ok(None),
@@ -51,8 +66,10 @@ pub async fn get(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<
 }
 
 pub async fn owned_by(conn: &mut SqliteConnection, user_id: i64) -> anyhow::Result<Vec<Household>> {
-    let rows: Vec<Row> =
-        sqlx::query_as(&format!("{SELECT} WHERE owner_user_id = ? ORDER BY id")).bind(user_id).fetch_all(&mut *conn).await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE owner_user_id = ? ORDER BY id"))
+        .bind(user_id)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         out.push(from_row(conn, row).await?);
@@ -160,7 +177,11 @@ pub struct PendingUpdate {
 
 /// Files a change to an approved household; an older pending change is
 /// superseded by it.
-pub async fn propose_update(conn: &mut SqliteConnection, household_id: i64, details: &HouseholdDetails) -> anyhow::Result<i64> {
+pub async fn propose_update(
+    conn: &mut SqliteConnection,
+    household_id: i64,
+    details: &HouseholdDetails,
+) -> anyhow::Result<i64> {
     sqlx::query("UPDATE household_updates SET status = 'superseded' WHERE household_id = ? AND status = 'pending'")
         .bind(household_id)
         .execute(&mut *conn)
@@ -177,14 +198,15 @@ pub async fn propose_update(conn: &mut SqliteConnection, household_id: i64, deta
 }
 
 pub async fn pending_update(conn: &mut SqliteConnection, update_id: i64) -> anyhow::Result<Option<PendingUpdate>> {
-    let row: Option<(i64, i64, String)> = sqlx::query_as(
-        "SELECT id, household_id, details FROM household_updates WHERE id = ? AND status = 'pending'",
-    )
-    .bind(update_id)
-    .fetch_optional(conn)
-    .await?;
-    row.map(|(id, household_id, details)| Ok(PendingUpdate { id, household_id, details: serde_json::from_str(&details)? }))
-        .transpose()
+    let row: Option<(i64, i64, String)> =
+        sqlx::query_as("SELECT id, household_id, details FROM household_updates WHERE id = ? AND status = 'pending'")
+            .bind(update_id)
+            .fetch_optional(conn)
+            .await?;
+    row.map(|(id, household_id, details)| {
+        Ok(PendingUpdate { id, household_id, details: serde_json::from_str(&details)? })
+    })
+    .transpose()
 }
 
 pub async fn has_pending_update(conn: &mut SqliteConnection, household_id: i64) -> anyhow::Result<bool> {

@@ -47,7 +47,10 @@ impl ReviewButton {
 }
 
 fn decision_keyboard(approve: ReviewButton, reject: ReviewButton) -> Keyboard {
-    Keyboard::rows(vec![vec![Button::callback("✅ Duyệt", approve.data()), Button::callback("❌ Từ chối", reject.data())]])
+    Keyboard::rows(vec![vec![
+        Button::callback("✅ Duyệt", approve.data()),
+        Button::callback("❌ Từ chối", reject.data()),
+    ]])
 }
 
 /// Who reviews a group's households: its leaders, or the ward's officials
@@ -184,7 +187,10 @@ pub async fn on_button(
         let when = app.settings.show_time(chrono::Utc::now());
         out.edit(
             message,
-            format!("{what} #{} — {}\n\n{verdict} bởi {} lúc {when}.", household.id, household.details.head_name, caller.name),
+            format!(
+                "{what} #{} — {}\n\n{verdict} bởi {} lúc {when}.",
+                household.id, household.details.head_name, caller.name
+            ),
             Keyboard::none(),
         );
     }
@@ -212,10 +218,7 @@ mod tests {
 
     #[test]
     fn callback_data_round_trips_and_rejects_junk() {
-        for b in [
-            ReviewButton::Household { id: 5, approve: true },
-            ReviewButton::Update { id: 9, approve: false },
-        ] {
+        for b in [ReviewButton::Household { id: 5, approve: true }, ReviewButton::Update { id: 9, approve: false }] {
             assert_eq!(ReviewButton::parse(&b.data()), Some(b));
         }
         for junk in ["hh:ok", "hh:yes:1", "hh:ok:x", "xx:ok:1", "hh:ok:1:2", ""] {

@@ -88,7 +88,14 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         return Ok(());
     }
     sqlx::query("UPDATE groups SET public_feed = ? WHERE id = ?").bind(on).bind(group.id).execute(&mut *tx).await?;
-    crate::audit::record(&mut tx, caller.id, if on { "feed.on" } else { "feed.off" }, &format!("group:{}", group.id), None).await?;
+    crate::audit::record(
+        &mut tx,
+        caller.id,
+        if on { "feed.on" } else { "feed.off" },
+        &format!("group:{}", group.id),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     let text = if on {
         format!("Đã bật bảng tin phản ánh của «{}»: phản ánh mới và kết quả xử lý sẽ được đăng lên nhóm, không kèm tên hay số điện thoại người gửi.", group.name)

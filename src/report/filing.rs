@@ -37,7 +37,8 @@ pub fn prepare_definition(book: &mut Book, categories: &[Category]) -> Result<()
         problem: problem.into(),
     };
     let def = book.get(FLOW).ok_or_else(|| fail("-", "missing"))?;
-    for (key, kind) in [("category", "choice"), ("description", "text"), ("photos", "photos"), ("location", "location")] {
+    for (key, kind) in [("category", "choice"), ("description", "text"), ("photos", "photos"), ("location", "location")]
+    {
         let step = def.steps.iter().find(|s| s.key == key).ok_or_else(|| fail(key, "this step is required"))?;
         if step.kind.name() != kind {
             return Err(fail(key, &format!("must be of kind '{kind}'")));
@@ -100,7 +101,14 @@ pub async fn complete(
     };
 
     let now = app.clock.now();
-    let new = NewReport { group_id: group.id, reporter: caller.id, category: &category, description: &description, place: &place, photos: &photos };
+    let new = NewReport {
+        group_id: group.id,
+        reporter: caller.id,
+        category: &category,
+        description: &description,
+        place: &place,
+        photos: &photos,
+    };
     let code = repo::insert(tx, new, now).await?;
     let report = repo::get(tx, code).await?.ok_or_else(|| anyhow::anyhow!("report {code} vanished"))?;
     handling::notify_new(app, tx, &report, &group, caller, out).await?;

@@ -83,7 +83,10 @@ fn staff_keyboard(report: &Report) -> Keyboard {
         .collect();
     let mut rows: Vec<Vec<Button>> = moves.chunks(2).map(|c| c.to_vec()).collect();
     if !report.photos.is_empty() && !report.share_photos && !report.status.is_closed() {
-        rows.push(vec![Button::callback("📷 Đăng ảnh lên bảng tin nhóm", ReportButton::SharePhotos { code: report.code }.data())]);
+        rows.push(vec![Button::callback(
+            "📷 Đăng ảnh lên bảng tin nhóm",
+            ReportButton::SharePhotos { code: report.code }.data(),
+        )]);
     }
     Keyboard::rows(rows)
 }
@@ -167,7 +170,10 @@ pub async fn on_button(
                 return Ok(());
             }
             if !report.status.can_move_to(Status::Declined) {
-                out.answer(callback_id, Some(format!("Phản ánh này đang ở trạng thái «{}», không chuyển được.", report.status.label())));
+                out.answer(
+                    callback_id,
+                    Some(format!("Phản ánh này đang ở trạng thái «{}», không chuyển được.", report.status.label())),
+                );
                 return Ok(());
             }
             drop(conn);
@@ -188,7 +194,11 @@ pub async fn on_button(
                         let mut conn = app.db.acquire().await?;
                         let text = staff_text(app, &mut conn, &report, "📣 Phản ánh").await?;
                         let when = app.settings.show_time(app.clock.now());
-                        out.edit(message, format!("{text}\n\n➜ {} bởi {} lúc {when}", to.label(), caller.name), staff_keyboard(&report));
+                        out.edit(
+                            message,
+                            format!("{text}\n\n➜ {} bởi {} lúc {when}", to.label(), caller.name),
+                            staff_keyboard(&report),
+                        );
                     }
                 }
                 Err(refusal) => out.answer(callback_id, Some(refusal)),
@@ -211,7 +221,8 @@ pub async fn on_button(
                 return Ok(());
             }
             if repo::set_share_photos(&mut tx, code).await? {
-                crate::audit::record(&mut tx, caller.id, "report.share_photos", &format!("report:{}", code.id()), None).await?;
+                crate::audit::record(&mut tx, caller.id, "report.share_photos", &format!("report:{}", code.id()), None)
+                    .await?;
                 feed::post_photos(&mut tx, &report, out).await?;
             }
             tx.commit().await?;
@@ -266,7 +277,10 @@ pub async fn complete_decline(
         return Ok(Completion::Abandoned);
     };
     match apply(app, tx, caller, code, Status::Declined, Some(reason), out).await? {
-        Ok(_) => out.send(&caller.addr.private_chat(), format!("Đã đóng {code} với trạng thái «không xử lý». Người phản ánh đã được báo lý do.")),
+        Ok(_) => out.send(
+            &caller.addr.private_chat(),
+            format!("Đã đóng {code} với trạng thái «không xử lý». Người phản ánh đã được báo lý do."),
+        ),
         Err(refusal) => out.send(&caller.addr.private_chat(), refusal),
     }
     Ok(Completion::Done)
@@ -321,7 +335,10 @@ async fn apply(
             ),
             Status::Declined => out.send(
                 &chat,
-                format!("Phản ánh {code} của bác không thuộc phạm vi tổ xử lý.\nLý do: {}", note.unwrap_or("không ghi")),
+                format!(
+                    "Phản ánh {code} của bác không thuộc phạm vi tổ xử lý.\nLý do: {}",
+                    note.unwrap_or("không ghi")
+                ),
             ),
             Status::New => {}
         }
@@ -356,13 +373,25 @@ async fn rate(
     if reopen {
         repo::set_status(&mut tx, code, Status::Resolved, Status::InProgress, now).await?;
         repo::mark_reopened(&mut tx, code).await?;
-        repo::add_event(&mut tx, code.id(), Some(caller.id), Some(Status::Resolved), Status::InProgress, Some("Người phản ánh chưa hài lòng, mở lại"), now)
-            .await?;
+        repo::add_event(
+            &mut tx,
+            code.id(),
+            Some(caller.id),
+            Some(Status::Resolved),
+            Status::InProgress,
+            Some("Người phản ánh chưa hài lòng, mở lại"),
+            now,
+        )
+        .await?;
     }
     let staff_to = staff(&mut tx, report.group_id).await?;
     let report = repo::get(&mut tx, code).await?.ok_or_else(|| anyhow::anyhow!("report {code} vanished"))?;
     if !satisfied {
-        let headline = if reopen { "🔁 Mở lại vì người phản ánh chưa hài lòng:" } else { "😞 Người phản ánh vẫn chưa hài lòng:" };
+        let headline = if reopen {
+            "🔁 Mở lại vì người phản ánh chưa hài lòng:"
+        } else {
+            "😞 Người phản ánh vẫn chưa hài lòng:"
+        };
         let text = staff_text(app, &mut tx, &report, headline).await?;
         for addr in &staff_to {
             out.send_with(&addr.private_chat(), text.clone(), staff_keyboard(&report));
@@ -373,7 +402,9 @@ async fn rate(
     let thanks = match (satisfied, reopen) {
         (true, _) => format!("Cảm ơn bác đã đánh giá phản ánh {code}: hài lòng."),
         (false, true) => format!("Cảm ơn bác. Phản ánh {code} đã được mở lại và báo tổ trưởng xử lý tiếp."),
-        (false, false) => format!("Cảm ơn bác. Ý kiến chưa hài lòng về {code} đã được báo tới tổ trưởng và cán bộ phường."),
+        (false, false) => {
+            format!("Cảm ơn bác. Ý kiến chưa hài lòng về {code} đã được báo tới tổ trưởng và cán bộ phường.")
+        }
     };
     match message {
         Some(m) => out.edit(m, thanks, Keyboard::none()),

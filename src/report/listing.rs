@@ -82,10 +82,11 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
     let mut conn = app.db.acquire().await?;
     let mut query = Query { status: None, category: None, group: None };
     let folded = fold(args);
-    let (before_group, group_part) = match folded.split_once(" to ").or_else(|| folded.strip_prefix("to ").map(|g| ("", g))) {
-        Some((b, g)) => (b.to_string(), Some(g.trim().to_string())),
-        None => (folded.clone(), None),
-    };
+    let (before_group, group_part) =
+        match folded.split_once(" to ").or_else(|| folded.strip_prefix("to ").map(|g| ("", g))) {
+            Some((b, g)) => (b.to_string(), Some(g.trim().to_string())),
+            None => (folded.clone(), None),
+        };
     let mut rest = Vec::new();
     for word in before_group.split_whitespace() {
         match Status::from_word(word) {
@@ -95,7 +96,12 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
     }
     let rest = rest.join(" ");
     if !rest.is_empty() {
-        let found = app.settings.reports.categories.iter().find(|c| fold(&c.label) == rest || c.code == rest || fold(&c.label).contains(&rest));
+        let found = app
+            .settings
+            .reports
+            .categories
+            .iter()
+            .find(|c| fold(&c.label) == rest || c.code == rest || fold(&c.label).contains(&rest));
         match found {
             Some(c) => query.category = Some(c.code.clone()),
             None => {
@@ -195,10 +201,19 @@ async fn page(app: &App, caller: &Caller, query: &Query, n: i64) -> anyhow::Resu
     Ok(Ok((text, keyboard)))
 }
 
-async fn summary_line(app: &App, conn: &mut sqlx::SqliteConnection, r: &Report, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<String> {
+async fn summary_line(
+    app: &App,
+    conn: &mut sqlx::SqliteConnection,
+    r: &Report,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<String> {
     let group = group::by_id(conn, r.group_id).await?.map(|g| g.name).unwrap_or_default();
     let short: String = r.description.chars().take(80).collect();
-    let overdue = if now - r.created_at > app.settings.reports.deadline && !r.status.is_closed() { " ⏰ quá hạn" } else { "" };
+    let overdue = if now - r.created_at > app.settings.reports.deadline && !r.status.is_closed() {
+        " ⏰ quá hạn"
+    } else {
+        ""
+    };
     Ok(format!(
         "{} · {} · {group} · {} · {}{overdue}\n   {short}",
         r.code,
@@ -220,7 +235,8 @@ mod tests {
         assert_eq!(Query::decode(&data), Some((3, q)));
         let q = Query { status: None, category: None, group: None };
         assert_eq!(Query::decode(&q.encode(0)), Some((0, q)));
-        for junk in ["rp:ls:", "rp:ls:x:-:-:-", "rp:ls:1:zz:-:-", "rp:ls:1:-:-:x", "rp:ls:1:-:-:-:-", "rp:ls:-1:-:-:-"] {
+        for junk in ["rp:ls:", "rp:ls:x:-:-:-", "rp:ls:1:zz:-:-", "rp:ls:1:-:-:x", "rp:ls:1:-:-:-:-", "rp:ls:-1:-:-:-"]
+        {
             assert_eq!(Query::decode(junk), None, "{junk}");
         }
     }

@@ -65,7 +65,8 @@ pub enum Status {
 
 impl Status {
     pub const OPEN: [Status; 3] = [Status::New, Status::Accepted, Status::InProgress];
-    pub const ALL: [Status; 5] = [Status::New, Status::Accepted, Status::InProgress, Status::Resolved, Status::Declined];
+    pub const ALL: [Status; 5] =
+        [Status::New, Status::Accepted, Status::InProgress, Status::Resolved, Status::Declined];
 
     pub fn code(self) -> &'static str {
         match self {

@@ -22,12 +22,27 @@ type Row = (
     DateTime<Utc>,
 );
 
-const SELECT: &str = "SELECT id, group_id, reporter_user_id, category, description, latitude, longitude, address, status,
+const SELECT: &str =
+    "SELECT id, group_id, reporter_user_id, category, description, latitude, longitude, address, status,
         reopened, rating, share_photos, created_at, updated_at FROM reports";
 
 async fn from_row(conn: &mut SqliteConnection, row: Row) -> anyhow::Result<Report> {
-    let (id, group_id, reporter, category, description, lat, lon, address, status, reopened, rating, share, created, updated) =
-        row;
+    let (
+        id,
+        group_id,
+        reporter,
+        category,
+        description,
+        lat,
+        lon,
+        address,
+        status,
+        reopened,
+        rating,
+        share,
+        created,
+        updated,
+    ) = row;
     let photos: Vec<String> =
         sqlx::query_scalar("SELECT file_id FROM report_photos WHERE report_id = ? ORDER BY position")
             .bind(id)
@@ -205,7 +220,12 @@ pub struct Filter {
 
 /// Open cases (or those of `filter.status`) oldest first, one page, and
 /// the total count.
-pub async fn list(conn: &mut SqliteConnection, filter: &Filter, page: i64, per_page: i64) -> anyhow::Result<(Vec<Report>, i64)> {
+pub async fn list(
+    conn: &mut SqliteConnection,
+    filter: &Filter,
+    page: i64,
+    per_page: i64,
+) -> anyhow::Result<(Vec<Report>, i64)> {
     let statuses: Vec<&str> = match filter.status {
         Some(s) => vec![s.code()],
         None => Status::OPEN.iter().map(|s| s.code()).collect(),
@@ -224,16 +244,17 @@ pub async fn list(conn: &mut SqliteConnection, filter: &Filter, page: i64, per_p
         .bind(&filter.category)
         .fetch_one(&mut *conn)
         .await?;
-    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE {condition} ORDER BY created_at, id LIMIT ? OFFSET ?"))
-        .bind(&statuses_json)
-        .bind(&groups_json)
-        .bind(&groups_json)
-        .bind(&filter.category)
-        .bind(&filter.category)
-        .bind(per_page)
-        .bind(page * per_page)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows: Vec<Row> =
+        sqlx::query_as(&format!("{SELECT} WHERE {condition} ORDER BY created_at, id LIMIT ? OFFSET ?"))
+            .bind(&statuses_json)
+            .bind(&groups_json)
+            .bind(&groups_json)
+            .bind(&filter.category)
+            .bind(&filter.category)
+            .bind(per_page)
+            .bind(page * per_page)
+            .fetch_all(&mut *conn)
+            .await?;
     Ok((many(conn, rows).await?, total))
 }
 
@@ -255,9 +276,11 @@ pub async fn all(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Report>> {
 
 /// The note of the latest event, for status notes.
 pub async fn last_note(conn: &mut SqliteConnection, code: ReportCode) -> anyhow::Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT note FROM report_events WHERE report_id = ? AND note IS NOT NULL ORDER BY id DESC LIMIT 1")
-        .bind(code.id())
-        .fetch_optional(conn)
-        .await?
-        .flatten())
+    Ok(sqlx::query_scalar(
+        "SELECT note FROM report_events WHERE report_id = ? AND note IS NOT NULL ORDER BY id DESC LIMIT 1",
+    )
+    .bind(code.id())
+    .fetch_optional(conn)
+    .await?
+    .flatten())
 }

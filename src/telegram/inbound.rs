@@ -64,7 +64,8 @@ pub fn private_message(msg: Message) -> Option<Incoming> {
 
 pub fn button(q: CallbackQuery) -> Option<Incoming> {
     let data = q.data.clone()?;
-    let message = q.message.as_ref().map(|m| MessageRef { chat: chat_addr(m.chat().id), message_id: m.id().0.to_string() });
+    let message =
+        q.message.as_ref().map(|m| MessageRef { chat: chat_addr(m.chat().id), message_id: m.id().0.to_string() });
     let (chat, kind) = match &q.message {
         Some(m) => (chat_addr(m.chat().id), chat_kind(m.chat())),
         None => (ChatAddr { channel: Channel::Telegram, id: q.from.id.0.to_string() }, ChatKind::Private),

@@ -42,10 +42,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
 /// A dispatcher over `bot` running [`schema`], as the binary and the tests
 /// use it.
 pub fn dispatcher(bot: Bot, app: App) -> Dispatcher<Bot, anyhow::Error, DefaultKey> {
-    Dispatcher::builder(bot, schema())
-        .dependencies(dptree::deps![app])
-        .default_handler(|_| async {})
-        .build()
+    Dispatcher::builder(bot, schema()).dependencies(dptree::deps![app]).default_handler(|_| async {}).build()
 }
 
 /// Skips an update Telegram delivers a second time.

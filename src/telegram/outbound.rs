@@ -2,8 +2,8 @@
 
 use teloxide::prelude::*;
 use teloxide::types::{
-    ButtonRequest, CallbackQueryId, ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton,
-    KeyboardMarkup, KeyboardRemove, Me, MessageId, ReplyMarkup,
+    ButtonRequest, CallbackQueryId, ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
+    KeyboardButton, KeyboardMarkup, KeyboardRemove, Me, MessageId, ReplyMarkup,
 };
 
 use crate::channel::{Action, ButtonKind, Channel, ChatAddr, Keyboard, ReplyKeyboard};
@@ -54,7 +54,9 @@ pub async fn perform(bot: &Bot, me: &Me, actions: Vec<Action>) {
                 req.await.map(|_| ())
             }
             Action::Edit { message, text, keyboard } => {
-                let (Some(chat), Ok(id)) = (chat_id(&message.chat), message.message_id.parse::<i32>()) else { continue };
+                let (Some(chat), Ok(id)) = (chat_id(&message.chat), message.message_id.parse::<i32>()) else {
+                    continue;
+                };
                 let mut req = bot.edit_message_text(chat, MessageId(id), text);
                 if !keyboard.is_empty() {
                     req = req.reply_markup(markup(&keyboard, me));

@@ -149,7 +149,8 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> Value {
             let Some(name) = head.split("name=\"").nth(1).and_then(|s| s.split('"').next()) else { continue };
             let value = value.trim_end_matches("\r\n").to_string();
             // Numbers and JSON objects arrive as text in multipart forms.
-            let parsed = serde_json::from_str::<Value>(&value).ok().filter(|v| v.is_object() || v.is_array() || v.is_number());
+            let parsed =
+                serde_json::from_str::<Value>(&value).ok().filter(|v| v.is_object() || v.is_array() || v.is_number());
             map.insert(name.to_string(), parsed.unwrap_or(Value::String(value)));
         }
         return Value::Object(map);
@@ -198,7 +199,8 @@ async fn api(State(shared): State<Arc<Shared>>, Path(path): Path<String>, header
             match method.as_str() {
                 "sendMessage" => message["text"] = body["text"].clone(),
                 "sendPhoto" => {
-                    message["photo"] = json!([{ "file_id": "sent-photo", "file_unique_id": "sp", "width": 1, "height": 1 }]);
+                    message["photo"] =
+                        json!([{ "file_id": "sent-photo", "file_unique_id": "sp", "width": 1, "height": 1 }]);
                     message["caption"] = body["caption"].clone();
                 }
                 "sendLocation" => {

@@ -50,7 +50,10 @@ async fn residents_cannot_link_appoint_or_list() {
 async fn appoint_and_revoke_leaders_and_officials() {
     let bot = TestBot::start().await;
     bot.setup_group().await;
-    assert!(bot.last_to(GROUP_CHAT).text.contains("Đã phân công Lê Thị Hoa làm tổ trưởng / tổ phó của «Tổ dân phố số 12»"));
+    assert!(bot
+        .last_to(GROUP_CHAT)
+        .text
+        .contains("Đã phân công Lê Thị Hoa làm tổ trưởng / tổ phó của «Tổ dân phố số 12»"));
     assert!(bot.last_to(LEADER.id).text.contains("được phân công"), "the new leader is told privately");
 
     // In private, by user id and group number.
@@ -109,10 +112,16 @@ async fn help_depends_on_the_role() {
     bot.setup_group().await;
     bot.private(&RESIDENT, "/help").await;
     let resident = bot.last_to(RESIDENT.id).text;
-    assert!(resident.contains("/dangky") && !resident.contains("/lienket") && !resident.contains("/phancong"), "{resident}");
+    assert!(
+        resident.contains("/dangky") && !resident.contains("/lienket") && !resident.contains("/phancong"),
+        "{resident}"
+    );
     bot.private(&OFFICIAL, "/help").await;
     let official = bot.last_to(OFFICIAL.id).text;
-    assert!(official.contains("/lienket") && official.contains("/phancong") && official.contains("/nhom"), "{official}");
+    assert!(
+        official.contains("/lienket") && official.contains("/phancong") && official.contains("/nhom"),
+        "{official}"
+    );
     bot.private(&LEADER, "/start").await;
     let leader = bot.last_to(LEADER.id).text;
     assert!(leader.contains("tổ trưởng") && !leader.contains("/phancong"), "{leader}");

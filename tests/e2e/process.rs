@@ -116,7 +116,9 @@ async fn wait_for_text(tg: &FakeTelegram, chat: i64, needle: &str, after: usize)
     for _ in 0..1500 {
         let requests = tg.requests();
         if let Some(i) = requests.iter().enumerate().skip(after).position(|(_, r)| {
-            r.method == "sendMessage" && r.body["chat_id"] == json!(chat) && r.body["text"].as_str().unwrap_or("").contains(needle)
+            r.method == "sendMessage"
+                && r.body["chat_id"] == json!(chat)
+                && r.body["text"].as_str().unwrap_or("").contains(needle)
         }) {
             return after + i + 1;
         }

@@ -27,11 +27,13 @@ pub async fn register(bot: &TestBot, user: &User) -> i64 {
     let summary = bot.last_to(user.id);
     assert!(summary.text.contains("kiểm tra lại"), "{}", summary.text);
     bot.tap(user, &summary, "Xác nhận").await;
-    sqlx::query_scalar("SELECT MAX(id) FROM households WHERE owner_user_id = (SELECT id FROM users WHERE external_id = ?)")
-        .bind(user.id.to_string())
-        .fetch_one(bot.db())
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "SELECT MAX(id) FROM households WHERE owner_user_id = (SELECT id FROM users WHERE external_id = ?)",
+    )
+    .bind(user.id.to_string())
+    .fetch_one(bot.db())
+    .await
+    .unwrap()
 }
 
 async fn dialogue_state(bot: &TestBot, user: &User) -> Option<String> {
@@ -103,7 +105,8 @@ async fn resident_registers_from_the_group_and_leader_approves() {
     bot.private(&RESIDENT, "3").await;
 
     let summary = bot.last_to(RESIDENT.id);
-    for expected in ["Nguyễn Văn An", PHONE, "Hộ nghèo, Người khuyết tật", "Số nhân khẩu: 4", "Không ở trong ngõ"] {
+    for expected in ["Nguyễn Văn An", PHONE, "Hộ nghèo, Người khuyết tật", "Số nhân khẩu: 4", "Không ở trong ngõ"]
+    {
         assert!(summary.text.contains(expected), "missing {expected} in {}", summary.text);
     }
 
@@ -203,7 +206,10 @@ async fn a_restart_mid_dialogue_continues_at_the_same_step() {
     assert!(summary.text.contains("Phạm Thị Mai") && summary.text.contains("7B") && summary.text.contains("ngách 3"));
     bot.mark_personal(&["0987654321", STREET]);
     bot.tap(&RESIDENT, &summary, "Xác nhận").await;
-    assert_eq!(bot.count("SELECT COUNT(*) FROM households WHERE head_name = 'Phạm Thị Mai' AND has_epayment = 0").await, 1);
+    assert_eq!(
+        bot.count("SELECT COUNT(*) FROM households WHERE head_name = 'Phạm Thị Mai' AND has_epayment = 0").await,
+        1
+    );
     bot.finish().await;
 }
 
@@ -219,7 +225,11 @@ async fn rules_across_answers_send_the_resident_back_to_the_step() {
     let summary = bot.last_to(RESIDENT.id);
     bot.tap(&RESIDENT, &summary, "Xác nhận").await;
     let back = bot.last_to(RESIDENT.id);
-    assert!(back.text.contains("không thể nhiều hơn số nhân khẩu") && back.text.contains("điện thoại thông minh"), "{}", back.text);
+    assert!(
+        back.text.contains("không thể nhiều hơn số nhân khẩu") && back.text.contains("điện thoại thông minh"),
+        "{}",
+        back.text
+    );
     assert_eq!(bot.count("SELECT COUNT(*) FROM households").await, 0);
     bot.private(&RESIDENT, "2").await;
     let summary = bot.last_to(RESIDENT.id);
@@ -252,12 +262,14 @@ async fn resident_updates_an_approved_household_and_the_leader_decides() {
     assert!(bot.last_to(RESIDENT.id).text.contains("Thông tin cũ vẫn giữ nguyên"));
 
     // The approved record is unchanged until the leader accepts.
-    let phone: String = sqlx::query_scalar("SELECT phone FROM households WHERE id = ?").bind(id).fetch_one(bot.db()).await.unwrap();
+    let phone: String =
+        sqlx::query_scalar("SELECT phone FROM households WHERE id = ?").bind(id).fetch_one(bot.db()).await.unwrap();
     assert_eq!(phone, PHONE);
     let update = bot.last_to(LEADER.id);
     assert!(update.text.contains("Cập nhật thông tin hộ") && update.text.contains("0977111222"), "{}", update.text);
     bot.tap(&LEADER, &update, "Duyệt").await;
-    let phone: String = sqlx::query_scalar("SELECT phone FROM households WHERE id = ?").bind(id).fetch_one(bot.db()).await.unwrap();
+    let phone: String =
+        sqlx::query_scalar("SELECT phone FROM households WHERE id = ?").bind(id).fetch_one(bot.db()).await.unwrap();
     assert_eq!(phone, "0977111222");
     assert!(bot.last_to(RESIDENT.id).text.contains("đã được duyệt và lưu"));
 
@@ -273,7 +285,18 @@ async fn typed_answers_work_without_buttons_or_diacritics() {
     let bot = TestBot::start().await;
     bot.setup_group().await;
     bot.private(&RESIDENT, "/dangky").await;
-    for answer in ["tran van binh", "3", "khong", "Nguyen Trai", "0912.345.678", "bốn người", "ho can ngheo va nguoi cao tuoi neo don", "1", "khong", "0"] {
+    for answer in [
+        "tran van binh",
+        "3",
+        "khong",
+        "Nguyen Trai",
+        "0912.345.678",
+        "bốn người",
+        "ho can ngheo va nguoi cao tuoi neo don",
+        "1",
+        "khong",
+        "0",
+    ] {
         bot.private(&RESIDENT, answer).await;
     }
     bot.mark_personal(&["0912345678", "Nguyen Trai"]);

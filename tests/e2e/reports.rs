@@ -8,7 +8,14 @@ use crate::support::*;
 
 /// Files a report through the dialogue: category by label, description,
 /// photos (or none), an address or a pin. Returns the code's number.
-pub async fn file_report(bot: &TestBot, user: &User, category: &str, description: &str, photos: &[&str], address: Option<&str>) -> i64 {
+pub async fn file_report(
+    bot: &TestBot,
+    user: &User,
+    category: &str,
+    description: &str,
+    photos: &[&str],
+    address: Option<&str>,
+) -> i64 {
     bot.private(user, "/start pa-1").await;
     bot.private(user, category).await;
     bot.private(user, description).await;
@@ -77,7 +84,10 @@ async fn a_report_with_photos_and_a_pin_goes_through_its_whole_life() {
     assert!(bot.last_to(RESIDENT.id).text.contains("Đã nhận phản ánh PA-000001"));
 
     let row: (String, String, f64, String) =
-        sqlx::query_as("SELECT category, status, latitude, description FROM reports WHERE id = 1").fetch_one(bot.db()).await.unwrap();
+        sqlx::query_as("SELECT category, status, latitude, description FROM reports WHERE id = 1")
+            .fetch_one(bot.db())
+            .await
+            .unwrap();
     assert_eq!(row, ("chieu_sang".into(), "new".into(), 21.0478, "Đèn đường trước số 12 ngõ 41 hỏng 3 hôm nay".into()));
     assert_eq!(bot.count("SELECT COUNT(*) FROM report_photos WHERE report_id = 1").await, 2);
     assert_eq!(bot.count("SELECT COUNT(*) FROM report_events WHERE report_id = 1").await, 1);
@@ -88,7 +98,11 @@ async fn a_report_with_photos_and_a_pin_goes_through_its_whole_life() {
         assert_eq!(photos, vec![json!("photo-a"), json!("photo-b")]);
         assert_eq!(bot.requests_to("sendLocation", staff)[0]["latitude"], json!(21.0478));
         let case = bot.last_to(staff);
-        assert!(case.text.contains("Phản ánh mới PA-000001") && case.text.contains("Chiếu sáng") && case.text.contains("vừa xong"));
+        assert!(
+            case.text.contains("Phản ánh mới PA-000001")
+                && case.text.contains("Chiếu sáng")
+                && case.text.contains("vừa xong")
+        );
         for label in ["Tiếp nhận", "Đang xử lý", "Đã xử lý", "Không xử lý"] {
             case.button(label);
         }
@@ -104,7 +118,10 @@ async fn a_report_with_photos_and_a_pin_goes_through_its_whole_life() {
     bot.tap(&LEADER, &case, "Tiếp nhận").await;
     assert!(bot.last_to(RESIDENT.id).text.contains("PA-000001 của bác đã được tiếp nhận"));
     let edited = bot.edits_in(LEADER.id).pop().unwrap();
-    assert!(edited.text.contains("đã tiếp nhận bởi Lê Thị Hoa") && !edited.buttons.iter().any(|(l, _)| l.contains("Tiếp nhận")));
+    assert!(
+        edited.text.contains("đã tiếp nhận bởi Lê Thị Hoa")
+            && !edited.buttons.iter().any(|(l, _)| l.contains("Tiếp nhận"))
+    );
 
     bot.private(&LEADER, "/xuly PA-000001 daxuly Đã thay bóng đèn").await;
     let told = bot.last_to(RESIDENT.id);
@@ -127,14 +144,31 @@ async fn a_report_with_photos_and_a_pin_goes_through_its_whole_life() {
     bot.tap(&LEADER, &reopened, "Đã xử lý").await;
     let asked_again = bot.last_to(RESIDENT.id);
     bot.tap(&RESIDENT, &asked_again, "Không hài lòng").await;
-    assert_eq!(bot.count("SELECT COUNT(*) FROM reports WHERE status = 'resolved' AND rating = 'dissatisfied'").await, 1, "only once");
+    assert_eq!(
+        bot.count("SELECT COUNT(*) FROM reports WHERE status = 'resolved' AND rating = 'dissatisfied'").await,
+        1,
+        "only once"
+    );
     assert!(bot.last_to(LEADER.id).text.contains("vẫn chưa hài lòng"));
     bot.tap(&RESIDENT, &asked_again, "Hài lòng").await;
-    assert_eq!(bot.count("SELECT COUNT(*) FROM reports WHERE rating = 'dissatisfied'").await, 1, "a second rating is refused");
+    assert_eq!(
+        bot.count("SELECT COUNT(*) FROM reports WHERE rating = 'dissatisfied'").await,
+        1,
+        "a second rating is refused"
+    );
 
     let events: Vec<(Option<String>, String)> =
-        sqlx::query_as("SELECT from_status, to_status FROM report_events WHERE report_id = 1 ORDER BY id").fetch_all(bot.db()).await.unwrap();
-    let expected = [(None, "new"), (Some("new"), "accepted"), (Some("accepted"), "resolved"), (Some("resolved"), "in_progress"), (Some("in_progress"), "resolved")];
+        sqlx::query_as("SELECT from_status, to_status FROM report_events WHERE report_id = 1 ORDER BY id")
+            .fetch_all(bot.db())
+            .await
+            .unwrap();
+    let expected = [
+        (None, "new"),
+        (Some("new"), "accepted"),
+        (Some("accepted"), "resolved"),
+        (Some("resolved"), "in_progress"),
+        (Some("in_progress"), "resolved"),
+    ];
     assert_eq!(events, expected.iter().map(|(f, t)| (f.map(str::to_string), t.to_string())).collect::<Vec<_>>());
 
     bot.private(&RESIDENT, "/phananhcuatoi").await;
@@ -151,14 +185,21 @@ async fn declining_asks_for_the_reason_and_tells_the_reporter() {
     assert!(case.text.contains("Đầu ngõ 41"));
     bot.tap(&LEADER, &case, "Không xử lý").await;
     assert!(bot.last_to(LEADER.id).text.contains("lý do"));
-    assert_eq!(bot.count("SELECT COUNT(*) FROM reports WHERE status = 'new'").await, 1, "nothing changes before the reason");
+    assert_eq!(
+        bot.count("SELECT COUNT(*) FROM reports WHERE status = 'new'").await,
+        1,
+        "nothing changes before the reason"
+    );
     bot.private(&LEADER, "Đã chuyển Điện lực Cầu Giấy xử lý").await;
     let summary = bot.last_to(LEADER.id);
     bot.tap(&LEADER, &summary, "Xác nhận").await;
     assert_eq!(bot.count("SELECT COUNT(*) FROM reports WHERE status = 'declined'").await, 1);
     let told = bot.last_to(RESIDENT.id).text;
     assert!(told.contains("Lý do: Đã chuyển Điện lực Cầu Giấy xử lý"), "{told}");
-    let note: String = sqlx::query_scalar("SELECT note FROM report_events WHERE to_status = 'declined'").fetch_one(bot.db()).await.unwrap();
+    let note: String = sqlx::query_scalar("SELECT note FROM report_events WHERE to_status = 'declined'")
+        .fetch_one(bot.db())
+        .await
+        .unwrap();
     assert_eq!(note, "Đã chuyển Điện lực Cầu Giấy xử lý");
 
     file_report(&bot, &RESIDENT, "2", "Rác đổ trộm", &[], None).await;
@@ -177,7 +218,15 @@ async fn leaders_page_through_open_cases_and_residents_cannot() {
     let bot = TestBot::start().await;
     bot.setup_group().await;
     for i in 0..7 {
-        file_report(&bot, &RESIDENT, if i % 2 == 0 { "Chiếu sáng" } else { "Thoát nước / ngập úng" }, &format!("Việc số {i}"), &[], None).await;
+        file_report(
+            &bot,
+            &RESIDENT,
+            if i % 2 == 0 { "Chiếu sáng" } else { "Thoát nước / ngập úng" },
+            &format!("Việc số {i}"),
+            &[],
+            None,
+        )
+        .await;
         bot.clock.advance(Duration::hours(1));
     }
     bot.private(&LEADER, "/xuly PA-000002 dangxuly").await;
@@ -285,8 +334,18 @@ async fn reports_export_as_open311_requests() {
     assert_eq!(list.len(), 2);
     for r in list {
         for field in [
-            "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-            "requested_datetime", "updated_datetime", "lat", "long", "address", "media_url",
+            "service_request_id",
+            "status",
+            "status_notes",
+            "service_name",
+            "service_code",
+            "description",
+            "requested_datetime",
+            "updated_datetime",
+            "lat",
+            "long",
+            "address",
+            "media_url",
         ] {
             assert!(r.get(field).is_some(), "missing {field} in {r}");
         }

@@ -22,7 +22,10 @@ async fn registers_the_command_menu_per_scope() {
 #[tokio::test]
 async fn a_refused_menu_does_not_stop_the_bot() {
     let bot = TestBot::start_with(|tg| {
-        tg.fail("setMyCommands", Failure { code: 400, description: "Bad Request: commands are broken".into(), retry_after: None })
+        tg.fail(
+            "setMyCommands",
+            Failure { code: 400, description: "Bad Request: commands are broken".into(), retry_after: None },
+        )
     })
     .await;
     bot.private(&RESIDENT, "/help").await;

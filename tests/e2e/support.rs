@@ -14,7 +14,7 @@ use todanpho::app::App;
 use todanpho::config::{Config, Secret};
 use todanpho::startup::{self, Running};
 
-pub use crate::fake_telegram::{chat_json, FakeTelegram, Failure};
+pub use crate::fake_telegram::{chat_json, Failure, FakeTelegram};
 
 pub const OFFICIAL: User = User { id: 100_001, first_name: "Trần", last_name: Some("Văn Cán") };
 pub const LEADER: User = User { id: 200_002, first_name: "Lê", last_name: Some("Thị Hoa") };
@@ -158,7 +158,12 @@ impl TestBot {
         for sent in self.sent().into_iter().filter(|s| s.chat_id < 0) {
             assert!(!phone.is_match(&sent.text), "a phone number was sent to group {}: {}", sent.chat_id, sent.text);
             for value in &personal {
-                assert!(!sent.text.contains(value.as_str()), "personal data '{value}' was sent to group {}: {}", sent.chat_id, sent.text);
+                assert!(
+                    !sent.text.contains(value.as_str()),
+                    "personal data '{value}' was sent to group {}: {}",
+                    sent.chat_id,
+                    sent.text
+                );
             }
         }
     }
@@ -187,12 +192,13 @@ impl TestBot {
 
     pub async fn wait_handled(&self, update_id: i64) {
         for _ in 0..1000 {
-            let handled: Option<Option<String>> =
-                sqlx::query_scalar("SELECT handled_at FROM processed_updates WHERE channel = 'telegram' AND update_id = ?")
-                    .bind(update_id.to_string())
-                    .fetch_optional(self.db())
-                    .await
-                    .expect("query processed_updates");
+            let handled: Option<Option<String>> = sqlx::query_scalar(
+                "SELECT handled_at FROM processed_updates WHERE channel = 'telegram' AND update_id = ?",
+            )
+            .bind(update_id.to_string())
+            .fetch_optional(self.db())
+            .await
+            .expect("query processed_updates");
             if matches!(handled, Some(Some(_))) {
                 return;
             }
@@ -253,7 +259,12 @@ impl TestBot {
 
     /// Requests of one Bot API method to one chat.
     pub fn requests_to(&self, method: &str, chat: i64) -> Vec<Value> {
-        self.tg.requests().into_iter().filter(|r| r.method == method && r.body["chat_id"] == json!(chat)).map(|r| r.body).collect()
+        self.tg
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == method && r.body["chat_id"] == json!(chat))
+            .map(|r| r.body)
+            .collect()
     }
 
     /// Waits (without touching the clock) until `chat` has received `n`
@@ -301,7 +312,8 @@ impl TestBot {
                         rows.iter()
                             .flat_map(|row| row.as_array().cloned().unwrap_or_default())
                             .map(|b| {
-                                let target = b["callback_data"].as_str().or(b["url"].as_str()).unwrap_or("").to_string();
+                                let target =
+                                    b["callback_data"].as_str().or(b["url"].as_str()).unwrap_or("").to_string();
                                 (b["text"].as_str().unwrap_or("").to_string(), target)
                             })
                             .collect()
