@@ -66,6 +66,7 @@ pub struct KindErrors {
     pub choices: String,
     pub photos: String,
     pub location: String,
+    pub date: String,
     pub wrong_input: String,
 }
 
@@ -94,6 +95,16 @@ pub struct Step {
     pub skip_label: Option<String>,
     /// Overrides the kind's generic error message.
     pub error: Option<String>,
+    /// Asked only when an earlier answer (or the dialogue's context) has one
+    /// of these values.
+    pub only_if: Option<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub key: String,
+    pub values: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +118,8 @@ pub enum StepKind {
     Choices { options: Vec<Choice>, none_label: String },
     Photos { max: usize },
     Location,
+    /// A calendar date typed as dd/mm/yyyy.
+    Date,
 }
 
 impl StepKind {
@@ -121,6 +134,7 @@ impl StepKind {
             StepKind::Choices { .. } => "choices",
             StepKind::Photos { .. } => "photos",
             StepKind::Location => "location",
+            StepKind::Date => "date",
         }
     }
 
@@ -137,6 +151,9 @@ impl StepKind {
 pub struct Choice {
     pub value: String,
     pub label: String,
+    /// Other names people type for it ("VCB" for Vietcombank).
+    #[serde(default)]
+    pub aliases: Vec<String>,
 }
 
 /// Every dialogue the bot runs, plus the shared wording.
@@ -232,6 +249,7 @@ struct RawStep {
     #[serde(default)]
     options: Vec<Choice>,
     none_label: Option<String>,
+    only_if: Option<Condition>,
 }
 
 impl RawDefinition {
@@ -316,11 +334,17 @@ impl RawDefinition {
                 other => return Err(fail(
                     at,
                     &format!(
-                        "unknown kind '{other}' (text, name, phone, number, money, choice, choices, photos, location)"
+                        "unknown kind '{other}' (text, name, phone, number, money, choice, choices, photos, location, date)"
                     ),
                 )),
             };
+            if let Some(cond) = &raw.only_if {
+                if cond.values.is_empty() {
+                    return Err(fail(at, "only_if needs values"));
+                }
+            }
             steps.push(Step {
+                only_if: raw.only_if,
                 key,
                 label: raw.label,
                 prompt: raw.prompt,
@@ -329,6 +353,16 @@ impl RawDefinition {
                 skip_label: raw.skip_label,
                 error: raw.error,
             });
+        }
+        // A condition names an earlier step, or else a key of the context.
+        for (i, step) in steps.iter().enumerate() {
+            if let Some(cond) = &step.only_if {
+                if let Some(j) = steps.iter().position(|p| p.key == cond.key) {
+                    if j >= i {
+                        return Err(fail(Some(step.key.as_str()), "only_if must name an earlier step"));
+                    }
+                }
+            }
         }
         Ok(Definition { id: self.id, title: self.title, intro: self.intro, summary: self.summary, steps })
     }

@@ -44,6 +44,7 @@ pub enum Answer {
     Photos(Vec<String>),
     Location { latitude: f64, longitude: f64 },
     Address(String),
+    Date(chrono::NaiveDate),
     Skipped,
 }
 
@@ -141,15 +142,21 @@ impl<'a> Engine<'a> {
 
     /// A fresh dialogue: the intro and the first question.
     pub fn start(&self, context: BTreeMap<String, String>) -> (DialogueState, Vec<Prompt>) {
-        let state = DialogueState {
+        let mut state = DialogueState {
             flow: self.def.id.clone(),
             context,
             answers: BTreeMap::new(),
-            at: Position::Step { index: 0, editing: false },
+            at: Position::Summary,
             draft: Vec::new(),
         };
         let intro = Prompt::plain(interpolate(&self.def.intro, &state.context));
-        let first = self.question(&state, 0);
+        let first = match (0..self.def.steps.len()).find(|i| self.visible(&state, *i)) {
+            Some(i) => {
+                state.at = Position::Step { index: i, editing: false };
+                self.question(&state, i)
+            }
+            None => self.summary(&state),
+        };
         (state, vec![intro, first])
     }
 
@@ -182,7 +189,7 @@ impl<'a> Engine<'a> {
         match state.at {
             Position::Step { index, .. } => self.question(state, index),
             Position::Summary => self.summary(state),
-            Position::PickEdit => self.pick_edit(),
+            Position::PickEdit => self.pick_edit(state),
         }
     }
 
@@ -201,7 +208,7 @@ impl<'a> Engine<'a> {
             },
             (Position::Summary, _) => self.remind(state, &self.common.summary_hint),
             (Position::PickEdit, Input::Button(data)) => match Press::parse(&data) {
-                Some(Press::Edit(i)) if i < self.def.steps.len() => self.go_edit(state, i, true),
+                Some(Press::Edit(i)) if i < self.def.steps.len() && self.visible(state, i) => self.go_edit(state, i, true),
                 Some(Press::Back) => {
                     state.at = Position::Summary;
                     Turn::Continue {
@@ -215,7 +222,7 @@ impl<'a> Engine<'a> {
                 let folded = fold(&text);
                 let by_number = folded.parse::<usize>().ok().and_then(|n| n.checked_sub(1));
                 let by_label = self.def.steps.iter().position(|s| fold(&s.label) == folded);
-                match by_number.filter(|i| *i < self.def.steps.len()).or(by_label) {
+                match by_number.filter(|i| *i < self.def.steps.len()).or(by_label).filter(|i| self.visible(state, *i)) {
                     Some(i) => self.go_edit(state, i, false),
                     None => self.remind(state, &self.common.pick_edit),
                 }
@@ -300,12 +307,22 @@ impl<'a> Engine<'a> {
                     done.special = Special::ClearKeyboard;
                     send.push(done);
                 }
-                send.push(if editing || index + 1 >= self.def.steps.len() {
-                    state.at = Position::Summary;
-                    self.summary(state)
+                let next = if editing {
+                    // An edit may have made a step visible that was never
+                    // asked (a bank account once transfers are allowed).
+                    (0..self.def.steps.len()).find(|i| self.visible(state, *i) && !state.answers.contains_key(&self.def.steps[*i].key))
                 } else {
-                    state.at = Position::Step { index: index + 1, editing: false };
-                    self.question(state, index + 1)
+                    (index + 1..self.def.steps.len()).find(|i| self.visible(state, *i))
+                };
+                send.push(match next {
+                    Some(i) => {
+                        state.at = Position::Step { index: i, editing };
+                        self.question(state, i)
+                    }
+                    None => {
+                        state.at = Position::Summary;
+                        self.summary(state)
+                    }
                 });
                 Turn::Continue { replace, send }
             }
@@ -376,6 +393,7 @@ impl<'a> Engine<'a> {
                 }
                 Err(err())
             }
+            StepKind::Date => crate::domain::parse_date(text).map(Answer::Date).ok_or_else(err),
             StepKind::Location => {
                 let clean = crate::text::squash(text);
                 if clean.chars().count() < 3 || clean.chars().count() > 200 {
@@ -385,6 +403,29 @@ impl<'a> Engine<'a> {
                 }
             }
         }
+    }
+
+    /// Whether a step is asked, given its `only_if` and what is known.
+    pub fn visible(&self, state: &DialogueState, index: usize) -> bool {
+        let Some(step) = self.def.steps.get(index) else { return false };
+        let Some(cond) = &step.only_if else { return true };
+        let value = match state.answers.get(&cond.key) {
+            Some(Answer::Choice(v)) | Some(Answer::Text(v)) => Some(v.clone()),
+            Some(_) => None,
+            None => state.context.get(&cond.key).cloned(),
+        };
+        value.is_some_and(|v| cond.values.contains(&v))
+    }
+
+    /// The answers of the steps that are asked; hidden ones are left out.
+    pub fn visible_answers(&self, state: &DialogueState) -> BTreeMap<String, Answer> {
+        self.def
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.visible(state, *i))
+            .filter_map(|(_, s)| state.answers.get(&s.key).map(|a| (s.key.clone(), a.clone())))
+            .collect()
     }
 
     fn is_skip(&self, step: &Step, folded: &str) -> bool {
@@ -411,6 +452,7 @@ impl<'a> Engine<'a> {
             StepKind::Choices { .. } => e.choices.clone(),
             StepKind::Photos { .. } => e.photos.clone(),
             StepKind::Location => e.location.clone(),
+            StepKind::Date => e.date.clone(),
         }
     }
 
@@ -465,7 +507,7 @@ impl<'a> Engine<'a> {
 
     pub fn summary(&self, state: &DialogueState) -> Prompt {
         let mut text = interpolate(&self.def.summary, &state.context);
-        for (i, step) in self.def.steps.iter().enumerate() {
+        for (i, step) in self.def.steps.iter().enumerate().filter(|(i, _)| self.visible(state, *i)) {
             let value = state
                 .answers
                 .get(&step.key)
@@ -482,12 +524,13 @@ impl<'a> Engine<'a> {
         )
     }
 
-    fn pick_edit(&self) -> Prompt {
+    fn pick_edit(&self, state: &DialogueState) -> Prompt {
         let mut buttons: Vec<Vec<(String, String)>> = self
             .def
             .steps
             .iter()
             .enumerate()
+            .filter(|(i, _)| self.visible(state, *i))
             .map(|(i, s)| vec![(format!("{}. {}", i + 1, s.label), format!("{BUTTON_PREFIX}e:{i}"))])
             .collect();
         buttons.push(vec![(self.common.back.clone(), format!("{BUTTON_PREFIX}bk"))]);
@@ -501,7 +544,7 @@ impl<'a> Engine<'a> {
             s.buttons.clear();
             s
         });
-        Turn::Continue { replace, send: vec![self.pick_edit()] }
+        Turn::Continue { replace, send: vec![self.pick_edit(state)] }
     }
 
     fn go_edit(&self, state: &mut DialogueState, index: usize, from_button: bool) -> Turn {
@@ -551,6 +594,7 @@ impl<'a> Engine<'a> {
             Answer::Choices(vs) => vs.iter().map(|v| label_of(v)).collect::<Vec<_>>().join(", "),
             Answer::Photos(p) => self.common.photos_count.replace("{count}", &p.len().to_string()),
             Answer::Location { .. } => self.common.location_sent.clone(),
+            Answer::Date(d) => d.format("%d/%m/%Y").to_string(),
             Answer::Skipped => step.skip_label.clone().unwrap_or_else(|| self.common.skipped.clone()),
         }
     }
@@ -562,7 +606,7 @@ fn match_option(options: &[super::definition::Choice], folded: &str) -> Option<u
     if let Ok(n) = folded.trim_end_matches('.').parse::<usize>() {
         return n.checked_sub(1).filter(|i| *i < options.len());
     }
-    options.iter().position(|o| fold(&o.label) == folded || o.value == folded)
+    options.iter().position(|o| fold(&o.label) == folded || o.value == folded || o.aliases.iter().any(|a| fold(a) == folded))
 }
 
 /// Keeps multi-select answers in the order the options are listed.

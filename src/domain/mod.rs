@@ -3,11 +3,13 @@
 //! sees the validated type.
 
 mod count;
+mod date;
 mod money;
 mod person_name;
 mod phone;
 
 pub use count::{parse_count, CountError};
+pub use date::parse_date;
 pub use money::{Money, MoneyError};
 pub use person_name::{NameError, PersonName};
 pub use phone::{PhoneError, PhoneNumber};
