@@ -26,10 +26,19 @@ pub fn squash(input: &str) -> String {
     input.nfc().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// ASCII-only rendering, used where a bank transfer note or a payload must be
-/// plain ASCII.
-pub fn ascii(input: &str) -> String {
-    fold(input).chars().filter(|c| c.is_ascii()).collect()
+/// Diacritics removed (đ → d), case kept: for bank transfer notes, which
+/// must be plain ASCII.
+pub fn strip_diacritics(input: &str) -> String {
+    input
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' => 'd',
+            'Đ' => 'D',
+            other => other,
+        })
+        .filter(|c| c.is_ascii())
+        .collect()
 }
 
 fn is_combining_mark(c: char) -> bool {

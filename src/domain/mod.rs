@@ -7,6 +7,7 @@ mod date;
 mod money;
 mod person_name;
 mod phone;
+pub mod vietqr;
 
 pub use count::{parse_count, CountError};
 pub use date::parse_date;
