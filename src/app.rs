@@ -22,6 +22,7 @@ pub struct Settings {
     pub ward_name: String,
     pub timezone: chrono_tz::Tz,
     pub reports: ReportSettings,
+    pub honour_amounts: crate::campaign::close::HonourAmounts,
 }
 
 #[derive(Debug, Clone)]

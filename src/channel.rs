@@ -143,6 +143,11 @@ pub enum Action {
         latitude: f64,
         longitude: f64,
     },
+    /// An image made by the bot (a VietQR code), uploaded.
+    SendImage { to: ChatAddr, png: Vec<u8>, file_name: String, caption: Option<String> },
+    /// A message the bot will edit later: the adapter records its id under
+    /// `tag` (see `posts`).
+    Post { to: ChatAddr, text: String, keyboard: Keyboard, tag: String },
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -228,6 +233,14 @@ impl Replies {
 
     pub fn photo(&mut self, to: &ChatAddr, file_id: &str, caption: Option<String>) {
         self.actions.push(Action::SendPhoto { to: to.clone(), file_id: file_id.to_string(), caption });
+    }
+
+    pub fn image(&mut self, to: &ChatAddr, png: Vec<u8>, file_name: &str, caption: Option<String>) {
+        self.actions.push(Action::SendImage { to: to.clone(), png, file_name: file_name.to_string(), caption });
+    }
+
+    pub fn post(&mut self, to: &ChatAddr, text: impl Into<String>, keyboard: Keyboard, tag: &str) {
+        self.actions.push(Action::Post { to: to.clone(), text: text.into(), keyboard, tag: tag.to_string() });
     }
 
     pub fn location(&mut self, to: &ChatAddr, latitude: f64, longitude: f64) {

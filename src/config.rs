@@ -30,6 +30,17 @@ pub struct Config {
     pub dialogues: Dialogues,
     #[serde(default)]
     pub reports: Reports,
+    #[serde(default)]
+    pub campaigns: Campaigns,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Campaigns {
+    /// "exact" shows each named donor's amount in the closing honour list;
+    /// "hidden" lists names only.
+    #[serde(default)]
+    pub honour_amounts: crate::campaign::close::HonourAmounts,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -10,7 +10,7 @@ use crate::dialogue::engine::Special;
 use crate::dialogue::store::{self, Loaded};
 use crate::dialogue::{Answer, DialogueState, Engine, Input, Prompt, Turn};
 use crate::roles::Caller;
-use crate::{household, report};
+use crate::{campaign, household, report};
 
 /// What a flow says when its form is confirmed.
 pub enum Completion {
@@ -196,6 +196,8 @@ async fn complete(
         household::registration::FLOW => household::registration::complete(app, tx, caller, state, out).await,
         report::filing::FLOW => report::filing::complete(app, tx, caller, state, out).await,
         report::handling::DECLINE_FLOW => report::handling::complete_decline(app, tx, caller, state, out).await,
+        campaign::create::FLOW => campaign::create::complete(app, tx, caller, state, out).await,
+        campaign::pledge::FLOW => campaign::pledge::complete(app, tx, caller, state, out).await,
         other => anyhow::bail!("dialogue {other} has no completion"),
     }
 }

@@ -10,22 +10,29 @@ use crate::app::App;
 use crate::channel::{Button, ChatKind, Incoming, Keyboard, Replies};
 use crate::conversation;
 use crate::group::{self, Group};
-use crate::roles::Caller;
+use crate::roles::{self, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
     Household,
     Report,
+    Campaign,
 }
 
 impl Flow {
-    const ALL: [Flow; 2] = [Flow::Household, Flow::Report];
+    const ALL: [Flow; 3] = [Flow::Household, Flow::Report, Flow::Campaign];
+
+    /// Only the group's leaders and officials may start it.
+    fn for_staff(self) -> bool {
+        self == Flow::Campaign
+    }
 
     /// The dialogue's id in `dialogues/`.
     pub fn dialogue(self) -> &'static str {
         match self {
             Flow::Household => "household",
             Flow::Report => "report",
+            Flow::Campaign => "campaign",
         }
     }
 
@@ -33,6 +40,7 @@ impl Flow {
         match self {
             Flow::Household => "dk",
             Flow::Report => "pa",
+            Flow::Campaign => "vd",
         }
     }
 
@@ -44,6 +52,7 @@ impl Flow {
         match self {
             Flow::Household => "📝 Đăng ký hộ",
             Flow::Report => "📣 Gửi phản ánh",
+            Flow::Campaign => "📢 Tạo cuộc vận động",
         }
     }
 
@@ -51,6 +60,7 @@ impl Flow {
         match self {
             Flow::Household => "Mời bác bấm nút bên dưới để đăng ký hộ gia đình trong tin nhắn riêng với bot. Thông tin của bác sẽ không hiện trong nhóm.",
             Flow::Report => "Mời bác bấm nút bên dưới để gửi phản ánh trong tin nhắn riêng với bot. Tên và số điện thoại của bác sẽ không hiện trong nhóm.",
+            Flow::Campaign => "Mời bác bấm nút bên dưới để tạo cuộc vận động trong tin nhắn riêng với bot.",
         }
     }
 
@@ -71,6 +81,9 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, flow: Flow, out
     let mut conn = app.db.acquire().await?;
     if msg.chat_kind == ChatKind::Group {
         match group::by_chat(&mut conn, &msg.chat).await? {
+            Some(g) if flow.for_staff() && !roles::can_manage_group(&mut conn, caller.id, g.id).await? => {
+                out.send(&msg.chat, STAFF_ONLY);
+            }
             Some(g) => out.send_with(
                 &msg.chat,
                 flow.invitation(),
@@ -83,8 +96,16 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, flow: Flow, out
         }
         return Ok(());
     }
-    let groups = group::all(&mut conn).await?;
+    let groups = if flow.for_staff() && !roles::is_official(&mut conn, caller.id).await? {
+        group::led_by(&mut conn, caller.id).await?
+    } else {
+        group::all(&mut conn).await?
+    };
     drop(conn);
+    if flow.for_staff() && groups.is_empty() {
+        out.send(&msg.chat, STAFF_ONLY);
+        return Ok(());
+    }
     match groups.as_slice() {
         [] => out.send(&msg.chat, "Phường chưa có tổ dân phố nào trên bot. Xin liên hệ tổ trưởng hoặc cán bộ phường."),
         [only] => start(app, caller, flow, only, out).await?,
@@ -148,9 +169,21 @@ async fn start_from_parts(
     }
 }
 
+const STAFF_ONLY: &str = "Xin lỗi, chỉ tổ trưởng, tổ phó hoặc cán bộ phường mới làm được việc này.";
+
 async fn start(app: &App, caller: &Caller, flow: Flow, group: &Group, out: &mut Replies) -> anyhow::Result<()> {
+    let mut context = context_for(group);
+    if flow.for_staff() {
+        let mut conn = app.db.acquire().await?;
+        if !roles::can_manage_group(&mut conn, caller.id, group.id).await? {
+            out.send(&caller.addr.private_chat(), STAFF_ONLY);
+            return Ok(());
+        }
+        let official = roles::is_official(&mut conn, caller.id).await?;
+        context.insert("is_official".to_string(), if official { "yes" } else { "no" }.to_string());
+    }
     let restart = format!("{}-{}", flow.prefix(), group.id);
-    conversation::start(app, caller, context_for(group), None, flow.dialogue(), Some(&restart), out).await
+    conversation::start(app, caller, context, None, flow.dialogue(), Some(&restart), out).await
 }
 
 /// "Làm lại từ đầu" on the one-dialogue-at-a-time guard: drop the running

@@ -16,6 +16,10 @@
 //! | `/xuly`, `rp:st:` `rp:rt:` `rp:sh:`   | `report::handling`                |
 //! | `/phananhcuatoi`, `/dsphananh`, `rp:ls:` | `report::listing`              |
 //! | `/bangtin`                            | `report::feed`                    |
+//! | `/vandong`                            | `flows`, `campaign::create`       |
+//! | `/ungho`, `ug:`, `uh-` deep links     | `campaign::pledge`                |
+//! | `/xacnhan`, `/ghinhan`, `pl:` buttons | `campaign::confirm`               |
+//! | `/quy`, `/ketthuc`                    | `campaign::close`                 |
 
 use crate::app::App;
 use crate::channel::{ChatKind, Event, Incoming, Replies, Unsupported};
@@ -23,6 +27,7 @@ use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::flows::{self, Flow};
 use crate::household::review::ReviewButton;
 use crate::household::{mine, review};
+use crate::campaign;
 use crate::report::{self, handling::ReportButton};
 use crate::roles;
 use crate::{appoint, conversation, group, help};
@@ -44,6 +49,12 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             "phananhcuatoi" => report::listing::mine(app, &caller, &msg, &mut out).await?,
             "dsphananh" => report::listing::command(app, &caller, &msg, args, &mut out).await?,
             "xuly" => report::handling::command(app, &caller, &msg, args, &mut out).await?,
+            "vandong" => flows::command(app, &caller, &msg, Flow::Campaign, &mut out).await?,
+            "ungho" => campaign::pledge::command(app, &caller, &msg, &mut out).await?,
+            "xacnhan" => campaign::confirm::command(app, &caller, &msg, args, &mut out).await?,
+            "ghinhan" => campaign::confirm::record_cash(app, &caller, &msg, args, &mut out).await?,
+            "quy" => campaign::close::list(app, &caller, &msg, &mut out).await?,
+            "ketthuc" => campaign::close::command(app, &caller, &msg, args, &mut out).await?,
             "bangtin" => report::feed::command(app, &caller, &msg, args, &mut out).await?,
             "lienket" => group::link(app, &caller, &msg, args, &mut out).await?,
             "nhom" => group::list(app, &caller, &msg, &mut out).await?,
@@ -67,6 +78,8 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
                 }
             } else if let Some(button) = ReviewButton::parse(data) {
                 review::on_button(app, &caller, button, callback_id, message.as_ref(), &mut out).await?;
+            } else if let Some((code, received)) = campaign::confirm::parse_button(data) {
+                campaign::confirm::on_button(app, &caller, code, received, callback_id, message.as_ref(), &mut out).await?;
             } else if let Some(button) = ReportButton::parse(data) {
                 report::handling::on_button(app, &caller, button, callback_id, message.as_ref(), &mut out).await?;
             } else if data == conversation::CONTINUE {
@@ -75,6 +88,7 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             } else if flows::on_pick(app, &caller, data, callback_id, &mut out).await?
                 || flows::on_restart(app, &caller, data, callback_id, &mut out).await?
                 || mine::on_button(app, &caller, data, callback_id, &mut out).await?
+                || campaign::pledge::on_pick(app, &caller, data, callback_id, &mut out).await?
                 || report::listing::on_page(app, &caller, data, callback_id, message.as_ref(), &mut out).await?
             {
             } else {

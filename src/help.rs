@@ -22,63 +22,30 @@ pub struct CommandInfo {
     pub place: Place,
 }
 
+const fn cmd(name: &'static str, description: &'static str, role: Role, place: Place) -> CommandInfo {
+    CommandInfo { name, description, role, place }
+}
+
 pub const COMMANDS: &[CommandInfo] = &[
-    CommandInfo { name: "dangky", description: "Đăng ký hộ gia đình", role: Role::Resident, place: Place::Both },
-    CommandInfo {
-        name: "hocuatoi",
-        description: "Xem, cập nhật thông tin hộ của tôi",
-        role: Role::Resident,
-        place: Place::Private,
-    },
-    CommandInfo {
-        name: "phananh", description: "Gửi phản ánh hiện trường", role: Role::Resident, place: Place::Both
-    },
-    CommandInfo {
-        name: "phananhcuatoi",
-        description: "Xem phản ánh tôi đã gửi",
-        role: Role::Resident,
-        place: Place::Private,
-    },
-    CommandInfo {
-        name: "huy", description: "Huỷ việc đang làm dở", role: Role::Resident, place: Place::Private
-    },
-    CommandInfo { name: "help", description: "Hướng dẫn sử dụng", role: Role::Resident, place: Place::Both },
-    CommandInfo {
-        name: "start",
-        description: "Bắt đầu trò chuyện với bot",
-        role: Role::Resident,
-        place: Place::Private,
-    },
-    CommandInfo {
-        name: "dsphananh",
-        description: "Danh sách phản ánh cần xử lý",
-        role: Role::Leader,
-        place: Place::Private,
-    },
-    CommandInfo {
-        name: "xuly", description: "Cập nhật xử lý phản ánh", role: Role::Leader, place: Place::Private
-    },
-    CommandInfo {
-        name: "bangtin",
-        description: "Bật, tắt bảng tin phản ánh của nhóm",
-        role: Role::Leader,
-        place: Place::Both,
-    },
-    CommandInfo {
-        name: "lienket",
-        description: "Liên kết nhóm chat với tổ dân phố",
-        role: Role::Official,
-        place: Place::Group,
-    },
-    CommandInfo {
-        name: "nhom", description: "Danh sách tổ dân phố", role: Role::Official, place: Place::Private
-    },
-    CommandInfo {
-        name: "phancong",
-        description: "Phân công tổ trưởng, cán bộ",
-        role: Role::Official,
-        place: Place::Both,
-    },
+    cmd("dangky", "Đăng ký hộ gia đình", Role::Resident, Place::Both),
+    cmd("hocuatoi", "Xem, cập nhật thông tin hộ của tôi", Role::Resident, Place::Private),
+    cmd("phananh", "Gửi phản ánh hiện trường", Role::Resident, Place::Both),
+    cmd("phananhcuatoi", "Xem phản ánh tôi đã gửi", Role::Resident, Place::Private),
+    cmd("ungho", "Ủng hộ cuộc vận động", Role::Resident, Place::Both),
+    cmd("quy", "Các cuộc vận động đang mở và số tiền đã nhận", Role::Resident, Place::Both),
+    cmd("huy", "Huỷ việc đang làm dở", Role::Resident, Place::Private),
+    cmd("help", "Hướng dẫn sử dụng", Role::Resident, Place::Both),
+    cmd("start", "Bắt đầu trò chuyện với bot", Role::Resident, Place::Private),
+    cmd("dsphananh", "Danh sách phản ánh cần xử lý", Role::Leader, Place::Private),
+    cmd("xuly", "Cập nhật xử lý phản ánh", Role::Leader, Place::Private),
+    cmd("bangtin", "Bật, tắt bảng tin phản ánh của nhóm", Role::Leader, Place::Both),
+    cmd("vandong", "Tạo cuộc vận động ủng hộ", Role::Leader, Place::Both),
+    cmd("xacnhan", "Xác nhận đã nhận tiền ủng hộ", Role::Leader, Place::Private),
+    cmd("ghinhan", "Ghi nhận tiền mặt của người không dùng bot", Role::Leader, Place::Private),
+    cmd("ketthuc", "Kết thúc cuộc vận động", Role::Leader, Place::Private),
+    cmd("lienket", "Liên kết nhóm chat với tổ dân phố", Role::Official, Place::Group),
+    cmd("nhom", "Danh sách tổ dân phố", Role::Official, Place::Private),
+    cmd("phancong", "Phân công tổ trưởng, cán bộ", Role::Official, Place::Both),
 ];
 
 /// The commands a role may use in a kind of chat.
@@ -114,7 +81,9 @@ pub async fn help(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies)
 /// `/start`, possibly with a deep-link payload from a group's button.
 pub async fn start(app: &App, caller: &Caller, msg: &Incoming, payload: &str, out: &mut Replies) -> anyhow::Result<()> {
     if msg.chat_kind == ChatKind::Private && !payload.is_empty() {
-        if flows::start_from_payload(app, caller, payload, out).await? {
+        if flows::start_from_payload(app, caller, payload, out).await?
+            || crate::campaign::pledge::start_from_payload(app, caller, payload, out).await?
+        {
             return Ok(());
         }
         tracing::info!("unknown start payload");

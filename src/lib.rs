@@ -9,11 +9,12 @@
 //! - `flows` — starting a group's flow: deep links from the group, group picker.
 //! - `household` — registration, leader review, `/hocuatoi`.
 //! - `report` — scene reports: filing, handling, listing, deadline reminders, feed, Open311.
+//! - `campaign` — fundraising: campaigns, pledges with VietQR, confirmations, progress.
 //! - `group` — the ward's groups, `/lienket`, `/nhom`, chat migration.
 //! - `appoint` — `/phancong`; `roles` — who may do what.
 //! - `help` — `/start`, `/help` and the command catalog.
 //! - `domain` — values that cannot be invalid: phone, name, money, counts.
-//! - `audit`, `updates` — the audit log; updates already taken in.
+//! - `audit`, `updates`, `posts` — the audit log; updates already taken in; messages to edit later.
 //! - `config`, `db`, `startup`, `app` — configuration and wiring.
 //! - `clock` — the bot's notion of now (a manual clock in tests).
 //! - `text` — Vietnamese-aware folding for matching without diacritics.
@@ -21,6 +22,7 @@
 pub mod app;
 pub mod appoint;
 pub mod audit;
+pub mod campaign;
 pub mod channel;
 pub mod clock;
 pub mod config;
@@ -33,6 +35,7 @@ pub mod group;
 pub mod handle;
 pub mod help;
 pub mod household;
+pub mod posts;
 pub mod report;
 pub mod roles;
 pub mod startup;

@@ -14,7 +14,7 @@ use crate::app::{App, ReportSettings, Settings};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Secret};
 use crate::dialogue::Book;
-use crate::{db, household, report, roles, telegram};
+use crate::{campaign, db, household, report, roles, telegram};
 
 /// Everything but the chat platform: database migrated, officials seeded,
 /// dialogues loaded and checked.
@@ -26,6 +26,7 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
     let mut book = Book::load(config.dialogues.dir.as_deref())?;
     household::registration::check_definition(&book)?;
     report::filing::prepare_definition(&mut book, &config.reports.categories)?;
+    campaign::create::prepare_definition(&mut book)?;
     let db = db::connect(&config.database.path).await?;
     {
         let mut conn = db.acquire().await?;
@@ -42,6 +43,7 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
             media_url: r.media_url.clone(),
             categories: r.categories.clone(),
         },
+        honour_amounts: config.campaigns.honour_amounts,
     };
     Ok(App { db, book: Arc::new(book), settings: Arc::new(settings), clock })
 }

@@ -16,6 +16,8 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("household.toml", include_str!("../../dialogues/household.toml")),
     ("report.toml", include_str!("../../dialogues/report.toml")),
     ("report_decline.toml", include_str!("../../dialogues/report_decline.toml")),
+    ("campaign.toml", include_str!("../../dialogues/campaign.toml")),
+    ("pledge.toml", include_str!("../../dialogues/pledge.toml")),
 ];
 
 #[derive(Debug, thiserror::Error)]

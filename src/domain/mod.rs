@@ -11,6 +11,6 @@ pub mod vietqr;
 
 pub use count::{parse_count, CountError};
 pub use date::parse_date;
-pub use money::{Money, MoneyError};
+pub use money::{group_thousands, Money, MoneyError};
 pub use person_name::{NameError, PersonName};
 pub use phone::{PhoneError, PhoneNumber};

@@ -83,7 +83,7 @@ async fn process(bot: Bot, me: Me, app: App, update: Update, incoming: Incoming)
         }
     };
     let sent = replies.actions.len();
-    outbound::perform(&bot, &me, replies.actions).await;
+    outbound::perform(&bot, &me, &app.db, replies.actions).await;
     mark_handled(&app, &update).await;
     // No message text or names at info level: they are personal data.
     tracing::info!(
@@ -97,7 +97,8 @@ async fn process(bot: Bot, me: Me, app: App, update: Update, incoming: Incoming)
     Ok(())
 }
 
-/// Time-driven work (the daily reminder of overdue reports), checked every
+/// Time-driven work (the daily reminder of overdue reports, the last edit of
+/// campaign announcements), checked every
 /// `[reports] check_every_secs`.
 pub async fn run_scheduler(bot: Bot, app: App) {
     let me = loop {
@@ -114,8 +115,12 @@ pub async fn run_scheduler(bot: Bot, app: App) {
     loop {
         tick.tick().await;
         match crate::report::deadline::run_due(&app).await {
-            Ok(replies) => outbound::perform(&bot, &me, replies.actions).await,
+            Ok(replies) => outbound::perform(&bot, &me, &app.db, replies.actions).await,
             Err(e) => tracing::error!(error = %format!("{e:#}"), "the deadline reminder failed"),
+        }
+        match crate::campaign::progress::flush_due(&app).await {
+            Ok(replies) => outbound::perform(&bot, &me, &app.db, replies.actions).await,
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "updating campaign announcements failed"),
         }
     }
 }

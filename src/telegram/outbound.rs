@@ -42,9 +42,33 @@ fn markup(keyboard: &Keyboard, me: &Me) -> InlineKeyboardMarkup {
 
 /// Carries out the actions in order. A refusal (the person never started
 /// the bot, the message is too old to edit) is logged and the rest go on.
-pub async fn perform(bot: &Bot, me: &Me, actions: Vec<Action>) {
+pub async fn perform(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, actions: Vec<Action>) {
     for action in actions {
         let result = match action {
+            Action::Post { to, text, keyboard, tag } => {
+                let Some(chat) = chat_id(&to) else { continue };
+                let mut req = bot.send_message(chat, text);
+                if !keyboard.is_empty() {
+                    req = req.reply_markup(reply_markup(&keyboard, me));
+                }
+                match req.await {
+                    Ok(sent) => {
+                        if let Err(e) = crate::posts::record(db, &tag, &to, &sent.id.0.to_string()).await {
+                            tracing::error!(error = %format!("{e:#}"), "cannot record a posted message");
+                        }
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Action::SendImage { to, png, file_name, caption } => {
+                let Some(chat) = chat_id(&to) else { continue };
+                let mut req = bot.send_photo(chat, InputFile::memory(png).file_name(file_name));
+                if let Some(caption) = caption {
+                    req = req.caption(caption);
+                }
+                req.await.map(|_| ())
+            }
             Action::Send { to, text, keyboard } => {
                 let Some(chat) = chat_id(&to) else { continue };
                 let mut req = bot.send_message(chat, text);

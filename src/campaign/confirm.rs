@@ -1,0 +1,239 @@
+//! Leaders confirm money: **Đã nhận tiền / Chưa nhận** under each pledge,
+//! `/xacnhan P0345 [số tiền thực nhận]`, and `/ghinhan` for cash from
+//! someone not on the bot. Only received money counts; every decision is
+//! audited; a pledge already received cannot be counted again.
+
+use sqlx::SqliteConnection;
+
+use super::repo::{self, NewPledge};
+use super::{progress, Campaign, CampaignCode, Pledge, PledgeCode, PledgeStatus};
+use crate::app::App;
+use crate::channel::{Button, Incoming, Keyboard, MessageRef, Replies, UserAddr};
+use crate::domain::Money;
+use crate::roles::{self, Caller};
+
+/// Callback data: `pl:ok:<pledge>` and `pl:no:<pledge>`.
+pub fn parse_button(data: &str) -> Option<(PledgeCode, bool)> {
+    let mut parts = data.strip_prefix("pl:")?.split(':');
+    let received = match parts.next()? {
+        "ok" => true,
+        "no" => false,
+        _ => return None,
+    };
+    let code = parts.next()?.parse::<i64>().ok().filter(|n| *n > 0).map(PledgeCode::new)?;
+    parts.next().is_none().then_some((code, received))
+}
+
+/// The creator, the leaders of a single-group campaign, officials: who may
+/// confirm money.
+pub async fn may_confirm(conn: &mut SqliteConnection, user_id: i64, campaign: &Campaign) -> anyhow::Result<bool> {
+    if campaign.created_by == user_id || roles::is_official(&mut *conn, user_id).await? {
+        return Ok(true);
+    }
+    for g in repo::groups_of(&mut *conn, campaign.code).await? {
+        if roles::is_leader_of(&mut *conn, user_id, g).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+async fn confirmers(conn: &mut SqliteConnection, campaign: &Campaign) -> anyhow::Result<Vec<UserAddr>> {
+    let mut to = Vec::new();
+    if let Some((creator, _)) = roles::user_addr(&mut *conn, campaign.created_by).await? {
+        to.push(creator);
+    }
+    if !campaign.ward_wide {
+        for g in repo::groups_of(&mut *conn, campaign.code).await? {
+            for (_, leader) in roles::leaders_of(&mut *conn, g).await? {
+                if !to.contains(&leader) {
+                    to.push(leader);
+                }
+            }
+        }
+    }
+    Ok(to)
+}
+
+pub async fn notify_confirmers(
+    _app: &App,
+    conn: &mut SqliteConnection,
+    campaign: &Campaign,
+    pledge: &Pledge,
+    out: &mut Replies,
+) -> anyhow::Result<()> {
+    let text = format!(
+        "💝 Ủng hộ mới {} cho {}: {}\nNgười ủng hộ: {}{}\nCách ủng hộ: {}\nKhi nhận được tiền, xin bác bấm «Đã nhận tiền» (hoặc gõ /xacnhan {} <số tiền thực nhận> nếu số tiền khác).",
+        pledge.code,
+        campaign.code,
+        pledge.amount,
+        pledge.donor_name,
+        if pledge.anonymous { " (xin ẩn danh)" } else { "" },
+        if pledge.transfer { format!("chuyển khoản, nội dung «{} {}»", campaign.code, pledge.code) } else { "tiền mặt".into() },
+        pledge.code,
+    );
+    let keyboard = Keyboard::rows(vec![vec![
+        Button::callback("✅ Đã nhận tiền", format!("pl:ok:{}", pledge.code.id())),
+        Button::callback("❌ Chưa nhận", format!("pl:no:{}", pledge.code.id())),
+    ]]);
+    for addr in confirmers(conn, campaign).await? {
+        out.send_with(&addr.private_chat(), text.clone(), keyboard.clone());
+    }
+    Ok(())
+}
+
+/// Records the decision. `received` is the amount really received, or None
+/// for "chưa nhận". Returns the text to show the caller.
+async fn decide(
+    app: &App,
+    caller: &Caller,
+    code: PledgeCode,
+    received: Option<Option<Money>>,
+    out: &mut Replies,
+) -> anyhow::Result<Result<String, String>> {
+    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let Some(pledge) = repo::get_pledge(&mut tx, code).await? else {
+        return Ok(Err(format!("Không tìm thấy mã ủng hộ {code}.")));
+    };
+    let Some(campaign) = repo::get(&mut tx, pledge.campaign).await? else {
+        return Ok(Err(format!("Không tìm thấy mã ủng hộ {code}.")));
+    };
+    if !may_confirm(&mut tx, caller.id, &campaign).await? {
+        tracing::warn!(user = caller.id, "pledge confirmation refused");
+        return Ok(Err("Bạn không có quyền xác nhận tiền của cuộc vận động này.".into()));
+    }
+    if pledge.status == PledgeStatus::Received {
+        return Ok(Err(format!("{code} đã được xác nhận nhận tiền trước đó; không ghi nhận lại.")));
+    }
+    let amount = received.map(|r| r.unwrap_or(pledge.amount));
+    let now = app.clock.now();
+    if !repo::decide_pledge(&mut tx, code, amount, caller.id, now).await? {
+        return Ok(Err(format!("{code} vừa được người khác xác nhận.")));
+    }
+    let action = if amount.is_some() { "pledge.received" } else { "pledge.not_received" };
+    crate::audit::record(&mut tx, caller.id, action, &format!("pledge:{}", code.id()), amount.map(|a| a.dong().to_string()).as_deref())
+        .await?;
+    if amount.is_some() {
+        progress::touch(app, &mut tx, &campaign, out).await?;
+    }
+    let donor = match pledge.user_id {
+        Some(uid) => roles::user_addr(&mut tx, uid).await?.map(|(a, _)| a),
+        None => None,
+    };
+    tx.commit().await?;
+    if let (Some(donor), Some(amount)) = (donor, amount) {
+        out.send(
+            &donor.private_chat(),
+            format!("✅ Tổ đã nhận {amount} bác ủng hộ cho {} ({code}). Xin chân thành cảm ơn bác!", campaign.code),
+        );
+    }
+    Ok(Ok(match amount {
+        Some(a) => format!("✅ Đã ghi nhận {code}: đã nhận {a}."),
+        None => format!("Đã ghi {code}: chưa nhận được tiền. Khi nhận được, gõ /xacnhan {code}."),
+    }))
+}
+
+pub async fn on_button(
+    app: &App,
+    caller: &Caller,
+    code: PledgeCode,
+    received: bool,
+    callback_id: &str,
+    message: Option<&MessageRef>,
+    out: &mut Replies,
+) -> anyhow::Result<()> {
+    match decide(app, caller, code, received.then_some(None), out).await? {
+        Ok(text) => {
+            out.answer(callback_id, Some(text.clone()));
+            if let Some(m) = message {
+                let keyboard = if received {
+                    Keyboard::none()
+                } else {
+                    Keyboard::single(Button::callback("✅ Đã nhận tiền", format!("pl:ok:{}", code.id())))
+                };
+                out.edit(m, text, keyboard);
+            }
+        }
+        Err(refusal) => out.answer(callback_id, Some(refusal)),
+    }
+    Ok(())
+}
+
+/// `/xacnhan P0345 [số tiền thực nhận]`.
+pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
+    const USAGE: &str = "Cách dùng: /xacnhan P0345 [số tiền thực nhận], ví dụ: /xacnhan P0345 450k";
+    let mut words = args.splitn(2, char::is_whitespace);
+    let Some(code) = words.next().and_then(PledgeCode::parse) else {
+        out.send(&msg.chat, USAGE);
+        return Ok(());
+    };
+    let amount = match words.next().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(typed) => match Money::parse(typed) {
+            Ok(m) if m.dong() <= 1_000_000_000_000 => Some(m),
+            _ => {
+                out.send(&msg.chat, format!("Số tiền «{typed}» chưa đúng. Ví dụ: 500k, 1tr5, 1.500.000.\n{USAGE}"));
+                return Ok(());
+            }
+        },
+        None => None,
+    };
+    let text = match decide(app, caller, code, Some(amount), out).await? {
+        Ok(t) | Err(t) => t,
+    };
+    out.send(&msg.chat, text);
+    Ok(())
+}
+
+/// `/ghinhan UH1 500k Nguyễn Văn Bình`: cash handed to the leader by
+/// someone not on the bot.
+pub async fn record_cash(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
+    const USAGE: &str = "Cách dùng: /ghinhan <mã vận động> <số tiền> <họ tên người ủng hộ>\nVí dụ: /ghinhan UH1 500k Nguyễn Văn Bình";
+    let mut words = args.split_whitespace();
+    let code = words.next().and_then(CampaignCode::parse);
+    let amount = words.next().map(Money::parse);
+    let name = crate::text::squash(&words.collect::<Vec<_>>().join(" "));
+    let (Some(code), Some(Ok(amount))) = (code, amount) else {
+        out.send(&msg.chat, USAGE);
+        return Ok(());
+    };
+    if name.chars().count() < 2 || name.chars().count() > 100 {
+        out.send(&msg.chat, format!("Xin ghi họ tên người ủng hộ.\n{USAGE}"));
+        return Ok(());
+    }
+    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let Some(campaign) = repo::get(&mut tx, code).await? else {
+        out.send(&msg.chat, format!("Không tìm thấy cuộc vận động {code}."));
+        return Ok(());
+    };
+    if !may_confirm(&mut tx, caller.id, &campaign).await? {
+        out.send(&msg.chat, "Bạn không có quyền ghi nhận tiền cho cuộc vận động này.");
+        return Ok(());
+    }
+    if !campaign.open {
+        out.send(&msg.chat, format!("Cuộc vận động {code} đã kết thúc."));
+        return Ok(());
+    }
+    let now = app.clock.now();
+    let new = NewPledge { campaign: code, user_id: None, donor_name: &name, anonymous: false, transfer: false, amount };
+    let pledge = repo::insert_pledge(&mut tx, new, Some(caller.id), now).await?;
+    crate::audit::record(&mut tx, caller.id, "pledge.recorded_cash", &format!("pledge:{}", pledge.id()), Some(&amount.dong().to_string()))
+        .await?;
+    progress::touch(app, &mut tx, &campaign, out).await?;
+    tx.commit().await?;
+    out.send(&msg.chat, format!("✅ Đã ghi nhận {amount} tiền mặt của {name} cho {code} (mã {pledge})."));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buttons() {
+        assert_eq!(parse_button("pl:ok:12"), Some((PledgeCode::new(12), true)));
+        assert_eq!(parse_button("pl:no:3"), Some((PledgeCode::new(3), false)));
+        for junk in ["pl:ok", "pl:yes:1", "pl:ok:0", "pl:ok:1:2", "pl:ok:x"] {
+            assert_eq!(parse_button(junk), None, "{junk}");
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! `/vandong`: a leader or official starts a campaign; the bot announces it
+//! in each group in scope with a progress line and an **Ủng hộ** button.
+//!
+//! ```text
+//! (group)   Leader: /vandong → [📢 Tạo cuộc vận động] → private dialogue
+//! (private) title → purpose → target (or none) → deadline → cash / bank / both
+//!           → bank, account, holder (for transfers) → scope (officials) → summary
+//! (groups)  📢 VẬN ĐỘNG ỦNG HỘ UH1: … ░░░░░░░░░░ 0% · 0 đ / 50.000.000 đ · 0 hộ [💝 Ủng hộ]
+//! ```
+
+use chrono::NaiveDate;
+use sqlx::SqliteConnection;
+
+use super::repo::{self, NewCampaign};
+use super::{banks, progress, BankAccount};
+use crate::app::App;
+use crate::channel::Replies;
+use crate::conversation::Completion;
+use crate::dialogue::{Answer, Book, DefinitionError, DialogueState, Engine};
+use crate::domain::vietqr::AccountNumber;
+use crate::group;
+use crate::roles::{self, Caller};
+
+pub const FLOW: &str = "campaign";
+
+pub fn prepare_definition(book: &mut Book) -> Result<(), DefinitionError> {
+    book.set_options(FLOW, "bank", banks::choices())?;
+    let def = book.get(FLOW).ok_or_else(|| DefinitionError {
+        file: "campaign.toml".into(),
+        step: None,
+        problem: "missing".into(),
+    })?;
+    for (key, kind) in [
+        ("title", "text"),
+        ("purpose", "text"),
+        ("target", "money"),
+        ("deadline", "date"),
+        ("receive", "choice"),
+        ("bank", "choice"),
+        ("account", "text"),
+        ("holder", "text"),
+        ("scope", "choice"),
+    ] {
+        if !def.steps.iter().any(|s| s.key == key && s.kind.name() == kind) {
+            return Err(DefinitionError {
+                file: "campaign.toml".into(),
+                step: Some(key.into()),
+                problem: format!("a step of kind '{kind}' is required"),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn text(answers: &std::collections::BTreeMap<String, Answer>, key: &str) -> Option<String> {
+    match answers.get(key) {
+        Some(Answer::Text(t)) if !t.trim().is_empty() => Some(t.clone()),
+        _ => None,
+    }
+}
+
+pub async fn complete(
+    app: &App,
+    tx: &mut SqliteConnection,
+    caller: &Caller,
+    state: &DialogueState,
+    out: &mut Replies,
+) -> anyhow::Result<Completion> {
+    let me = caller.addr.private_chat();
+    let def = app.book.get(FLOW).ok_or_else(|| anyhow::anyhow!("campaign dialogue missing"))?;
+    let answers = Engine::new(&app.book, def).visible_answers(state);
+    let Some(group) = (match state.context.get("group_id").and_then(|g| g.parse::<i64>().ok()) {
+        Some(id) => group::by_id(tx, id).await?,
+        None => None,
+    }) else {
+        out.send(&me, "Tổ dân phố này không còn trên bot.");
+        return Ok(Completion::Abandoned);
+    };
+    // The role is checked again: it may have been revoked mid-dialogue.
+    if !roles::can_manage_group(tx, caller.id, group.id).await? {
+        out.send(&me, "Xin lỗi, chỉ tổ trưởng, tổ phó hoặc cán bộ phường mới tạo được cuộc vận động.");
+        return Ok(Completion::Abandoned);
+    }
+    let (Some(title), Some(purpose)) = (text(&answers, "title"), text(&answers, "purpose")) else {
+        return Ok(Completion::Reask { key: "title", message: "Xin nhập tên cuộc vận động.".into() });
+    };
+    let target = match answers.get("target") {
+        Some(Answer::Money(m)) => Some(*m),
+        _ => None,
+    };
+    let today: NaiveDate = app.clock.now().with_timezone(&app.settings.timezone).date_naive();
+    let deadline = match answers.get("deadline") {
+        Some(Answer::Date(d)) if *d >= today => *d,
+        _ => {
+            return Ok(Completion::Reask {
+                key: "deadline",
+                message: format!("Hạn ủng hộ phải từ hôm nay ({}) trở đi.", today.format("%d/%m/%Y")),
+            })
+        }
+    };
+    let receive = match answers.get("receive") {
+        Some(Answer::Choice(v)) => v.clone(),
+        _ => return Ok(Completion::Reask { key: "receive", message: "Xin chọn cách nhận tiền.".into() }),
+    };
+    let bank = if receive == "cash" {
+        None
+    } else {
+        let Some(bank) = (match answers.get("bank") {
+            Some(Answer::Choice(bin)) => banks::by_bin(bin),
+            _ => None,
+        }) else {
+            return Ok(Completion::Reask { key: "bank", message: "Xin chọn ngân hàng.".into() });
+        };
+        let Some(number) = text(&answers, "account").and_then(|a| AccountNumber::parse(&a)) else {
+            return Ok(Completion::Reask {
+                key: "account",
+                message: "Số tài khoản chỉ gồm chữ số (6 đến 19 số). Xin nhập lại.".into(),
+            });
+        };
+        let holder = text(&answers, "holder").map(|h| crate::text::strip_diacritics(&h).to_uppercase()).unwrap_or_default();
+        if holder.trim().len() < 2 {
+            return Ok(Completion::Reask { key: "holder", message: "Xin nhập tên chủ tài khoản.".into() });
+        }
+        Some(BankAccount { bin: bank.bin.to_string(), bank_name: bank.name.to_string(), number: number.as_str().to_string(), holder })
+    };
+    let ward_wide = matches!(answers.get("scope"), Some(Answer::Choice(v)) if v == "ward")
+        && roles::is_official(tx, caller.id).await?;
+    let groups: Vec<i64> =
+        if ward_wide { group::all(tx).await?.into_iter().map(|g| g.id).collect() } else { vec![group.id] };
+
+    let now = app.clock.now();
+    let new = NewCampaign {
+        title: &title,
+        purpose: &purpose,
+        target,
+        deadline,
+        accepts_cash: receive != "bank",
+        bank: bank.as_ref(),
+        groups: &groups,
+        ward_wide,
+        created_by: caller.id,
+    };
+    let code = repo::insert(tx, new, now).await?;
+    crate::audit::record(tx, caller.id, "campaign.create", &format!("campaign:{}", code.id()), None).await?;
+    let campaign = repo::get(tx, code).await?.ok_or_else(|| anyhow::anyhow!("campaign vanished"))?;
+    let (text, keyboard) = progress::announcement(app, tx, &campaign).await?;
+    let mut chats = 0;
+    for gid in &groups {
+        for chat in group::chats_of(tx, *gid).await? {
+            out.post(&chat, text.clone(), keyboard.clone(), &campaign.tag());
+            chats += 1;
+        }
+    }
+    out.send(
+        &me,
+        format!(
+            "✅ Đã tạo cuộc vận động {code} và đăng lên {chats} nhóm chat. Mỗi khi có người ủng hộ, bot sẽ nhắn bác để xác nhận đã nhận tiền. Gõ /quy để xem tổng, /ketthuc {code} để kết thúc."
+        ),
+    );
+    Ok(Completion::Done)
+}

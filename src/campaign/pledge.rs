@@ -1,0 +1,195 @@
+//! `/ungho`: a resident pledges; for a transfer the bot sends a VietQR code.
+//!
+//! ```text
+//! (group)   Resident: [💝 Ủng hộ] → t.me/<bot>?start=uh-1
+//! (private) Bot: Bác ủng hộ bao nhiêu ạ?  Resident: 500k
+//!           Bot: ghi tên hay ẩn danh? → tiền mặt hay chuyển khoản? → summary
+//!           Bot: Mã ủng hộ của bác: P0001 … [VietQR image] + bank, account, note "UH1 P0001"
+//! (leader)  Bot: 💝 P0001 · 500.000 đ · chuyển khoản … [✅ Đã nhận tiền] [❌ Chưa nhận]
+//! ```
+
+use std::collections::BTreeMap;
+
+use sqlx::SqliteConnection;
+
+use super::repo::{self, NewPledge};
+use super::{confirm, qr, Campaign, CampaignCode};
+use crate::app::App;
+use crate::channel::{Button, ChatKind, Incoming, Keyboard, Replies};
+use crate::conversation::{self, Completion};
+use crate::dialogue::{Answer, DialogueState, Engine};
+use crate::domain::vietqr::{AccountNumber, BankBin, VietQr};
+use crate::group;
+use crate::roles::Caller;
+
+pub const FLOW: &str = "pledge";
+const PICK_PREFIX: &str = "ug:";
+
+/// Campaigns a group's residents may give to.
+async fn open_for_group(conn: &mut SqliteConnection, group_id: i64) -> anyhow::Result<Vec<Campaign>> {
+    let mut out = Vec::new();
+    for c in repo::open_campaigns(conn).await? {
+        if repo::groups_of(conn, c.code).await?.contains(&group_id) {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
+    let mut conn = app.db.acquire().await?;
+    let campaigns = if msg.chat_kind == ChatKind::Group {
+        match group::by_chat(&mut conn, &msg.chat).await? {
+            Some(g) => open_for_group(&mut conn, g.id).await?,
+            None => Vec::new(),
+        }
+    } else {
+        repo::open_campaigns(&mut conn).await?
+    };
+    drop(conn);
+    match (msg.chat_kind, campaigns.as_slice()) {
+        (_, []) => out.send(&msg.chat, "Hiện chưa có cuộc vận động nào đang nhận ủng hộ."),
+        (ChatKind::Group, list) => {
+            let rows = list
+                .iter()
+                .map(|c| vec![Button::start_private(format!("💝 {}: {}", c.code, c.title), super::progress::pledge_payload(c))])
+                .collect();
+            out.send_with(&msg.chat, "Mời bác bấm vào cuộc vận động muốn ủng hộ; bot sẽ nhắn riêng với bác.", Keyboard::rows(rows));
+        }
+        (ChatKind::Private, [only]) => start(app, caller, only, out).await?,
+        (ChatKind::Private, list) => {
+            let rows =
+                list.iter().map(|c| vec![Button::callback(format!("{}: {}", c.code, c.title), format!("{PICK_PREFIX}{}", c.code.id()))]).collect();
+            out.send_with(&msg.chat, "Bác muốn ủng hộ cuộc vận động nào ạ?", Keyboard::rows(rows));
+        }
+    }
+    Ok(())
+}
+
+pub async fn on_pick(app: &App, caller: &Caller, data: &str, callback_id: &str, out: &mut Replies) -> anyhow::Result<bool> {
+    let Some(id) = data.strip_prefix(PICK_PREFIX) else { return Ok(false) };
+    out.answer(callback_id, None);
+    start_by_code(app, caller, CampaignCode::parse(id), out).await?;
+    Ok(true)
+}
+
+/// `/start uh-<campaign>` from an announcement's button.
+pub async fn start_from_payload(app: &App, caller: &Caller, payload: &str, out: &mut Replies) -> anyhow::Result<bool> {
+    let Some(id) = payload.strip_prefix("uh-") else { return Ok(false) };
+    start_by_code(app, caller, CampaignCode::parse(id), out).await?;
+    Ok(true)
+}
+
+async fn start_by_code(app: &App, caller: &Caller, code: Option<CampaignCode>, out: &mut Replies) -> anyhow::Result<()> {
+    let campaign = match code {
+        Some(code) => {
+            let mut conn = app.db.acquire().await?;
+            repo::get(&mut conn, code).await?
+        }
+        None => None,
+    };
+    match campaign {
+        Some(c) => start(app, caller, &c, out).await,
+        None => {
+            out.send(&caller.addr.private_chat(), "Không tìm thấy cuộc vận động này. Gõ /ungho để xem các cuộc đang mở.");
+            Ok(())
+        }
+    }
+}
+
+fn closed_reason(app: &App, campaign: &Campaign) -> Option<String> {
+    let today = app.clock.now().with_timezone(&app.settings.timezone).date_naive();
+    if !campaign.open {
+        Some(format!("Cuộc vận động {} đã kết thúc. Xin cảm ơn tấm lòng của bác!", campaign.code))
+    } else if today > campaign.deadline {
+        Some(format!("Cuộc vận động {} đã hết hạn nhận ủng hộ ({}).", campaign.code, campaign.deadline.format("%d/%m/%Y")))
+    } else {
+        None
+    }
+}
+
+async fn start(app: &App, caller: &Caller, campaign: &Campaign, out: &mut Replies) -> anyhow::Result<()> {
+    if let Some(reason) = closed_reason(app, campaign) {
+        out.send(&caller.addr.private_chat(), reason);
+        return Ok(());
+    }
+    let mut context = BTreeMap::new();
+    context.insert("campaign_id".to_string(), campaign.code.id().to_string());
+    context.insert("campaign".to_string(), campaign.title.clone());
+    context.insert("code".to_string(), campaign.code.to_string());
+    let methods = match (campaign.accepts_cash, campaign.bank.is_some()) {
+        (true, true) => "both",
+        (false, true) => "transfer",
+        _ => "cash",
+    };
+    context.insert("methods".to_string(), methods.to_string());
+    conversation::start(app, caller, context, None, FLOW, Some(&format!("uh-{}", campaign.code.id())), out).await
+}
+
+pub async fn complete(
+    app: &App,
+    tx: &mut SqliteConnection,
+    caller: &Caller,
+    state: &DialogueState,
+    out: &mut Replies,
+) -> anyhow::Result<Completion> {
+    let me = caller.addr.private_chat();
+    let def = app.book.get(FLOW).ok_or_else(|| anyhow::anyhow!("pledge dialogue missing"))?;
+    let answers = Engine::new(&app.book, def).visible_answers(state);
+    let campaign = match state.context.get("campaign_id").and_then(|id| CampaignCode::parse(id)) {
+        Some(code) => repo::get(tx, code).await?,
+        None => None,
+    };
+    let Some(campaign) = campaign else {
+        out.send(&me, "Không tìm thấy cuộc vận động này.");
+        return Ok(Completion::Abandoned);
+    };
+    if let Some(reason) = closed_reason(app, &campaign) {
+        out.send(&me, reason);
+        return Ok(Completion::Abandoned);
+    }
+    let Some(Answer::Money(amount)) = answers.get("amount") else {
+        return Ok(Completion::Reask { key: "amount", message: "Xin nhập số tiền.".into() });
+    };
+    let anonymous = matches!(answers.get("show_name"), Some(Answer::Choice(v)) if v == "anonymous");
+    let transfer = match (answers.get("method"), state.context.get("methods").map(String::as_str)) {
+        (Some(Answer::Choice(v)), _) => v == "transfer",
+        (None, Some("transfer")) => true,
+        _ => false,
+    };
+    let now = app.clock.now();
+    let new = NewPledge { campaign: campaign.code, user_id: Some(caller.id), donor_name: &caller.name, anonymous, transfer, amount: *amount };
+    let code = repo::insert_pledge(tx, new, None, now).await?;
+    let pledge = repo::get_pledge(tx, code).await?.ok_or_else(|| anyhow::anyhow!("pledge vanished"))?;
+    confirm::notify_confirmers(app, tx, &campaign, &pledge, out).await?;
+
+    let note = format!("{} {}", campaign.code, code);
+    match (&campaign.bank, transfer) {
+        (Some(bank), true) => {
+            let (Some(bin), Some(account)) = (BankBin::parse(&bank.bin), AccountNumber::parse(&bank.number)) else {
+                anyhow::bail!("campaign {} has an invalid bank account", campaign.code);
+            };
+            let payload = VietQr { bin, account, amount: Some(*amount), one_time: true, purpose: note.clone() }.payload();
+            out.send(
+                &me,
+                format!("💝 Cảm ơn bác! Mã ủng hộ của bác là {code}. Bác mở ứng dụng ngân hàng, chọn quét mã QR bên dưới để chuyển khoản."),
+            );
+            out.image(&me, qr::png(&payload)?, &format!("vietqr-{code}.png"), Some(format!("VietQR · {} · {amount}", campaign.code)));
+            out.send(
+                &me,
+                format!(
+                    "Nếu không quét được mã, bác chuyển khoản theo thông tin sau:\nNgân hàng: {}\nSố tài khoản: {}\nChủ tài khoản: {}\nSố tiền: {amount}\nNội dung chuyển khoản: {note}\n\nTổ trưởng sẽ xác nhận khi nhận được tiền.",
+                    bank.bank_name, bank.number, bank.holder
+                ),
+            );
+        }
+        _ => out.send(
+            &me,
+            format!(
+                "💝 Cảm ơn bác! Bác đã đăng ký ủng hộ {amount} cho {} (mã {code}). Bác vui lòng gửi tiền mặt cho tổ trưởng; tổ trưởng sẽ xác nhận khi nhận được.",
+                campaign.code
+            ),
+        ),
+    }
+    Ok(Completion::Done)
+}
