@@ -333,6 +333,7 @@ impl RawDefinition {
                     StepKind::Photos { max: max as usize }
                 }
                 "location" => StepKind::Location,
+                "date" => StepKind::Date,
                 other => return Err(fail(
                     at,
                     &format!(
