@@ -144,10 +144,20 @@ pub enum Action {
         longitude: f64,
     },
     /// An image made by the bot (a VietQR code), uploaded.
-    SendImage { to: ChatAddr, png: Vec<u8>, file_name: String, caption: Option<String> },
+    SendImage {
+        to: ChatAddr,
+        png: Vec<u8>,
+        file_name: String,
+        caption: Option<String>,
+    },
     /// A message the bot will edit later: the adapter records its id under
     /// `tag` (see `posts`).
-    Post { to: ChatAddr, text: String, keyboard: Keyboard, tag: String },
+    Post {
+        to: ChatAddr,
+        text: String,
+        keyboard: Keyboard,
+        tag: String,
+    },
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

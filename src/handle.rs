@@ -22,12 +22,12 @@
 //! | `/quy`, `/ketthuc`                    | `campaign::close`                 |
 
 use crate::app::App;
+use crate::campaign;
 use crate::channel::{ChatKind, Event, Incoming, Replies, Unsupported};
 use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::flows::{self, Flow};
 use crate::household::review::ReviewButton;
 use crate::household::{mine, review};
-use crate::campaign;
 use crate::report::{self, handling::ReportButton};
 use crate::roles;
 use crate::{appoint, conversation, group, help};
@@ -79,7 +79,8 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             } else if let Some(button) = ReviewButton::parse(data) {
                 review::on_button(app, &caller, button, callback_id, message.as_ref(), &mut out).await?;
             } else if let Some((code, received)) = campaign::confirm::parse_button(data) {
-                campaign::confirm::on_button(app, &caller, code, received, callback_id, message.as_ref(), &mut out).await?;
+                campaign::confirm::on_button(app, &caller, code, received, callback_id, message.as_ref(), &mut out)
+                    .await?;
             } else if let Some(button) = ReportButton::parse(data) {
                 report::handling::on_button(app, &caller, button, callback_id, message.as_ref(), &mut out).await?;
             } else if data == conversation::CONTINUE {

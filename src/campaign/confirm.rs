@@ -111,8 +111,14 @@ async fn decide(
         return Ok(Err(format!("{code} vừa được người khác xác nhận.")));
     }
     let action = if amount.is_some() { "pledge.received" } else { "pledge.not_received" };
-    crate::audit::record(&mut tx, caller.id, action, &format!("pledge:{}", code.id()), amount.map(|a| a.dong().to_string()).as_deref())
-        .await?;
+    crate::audit::record(
+        &mut tx,
+        caller.id,
+        action,
+        &format!("pledge:{}", code.id()),
+        amount.map(|a| a.dong().to_string()).as_deref(),
+    )
+    .await?;
     if amount.is_some() {
         progress::touch(app, &mut tx, &campaign, out).await?;
     }
@@ -186,8 +192,15 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
 
 /// `/ghinhan UH1 500k Nguyễn Văn Bình`: cash handed to the leader by
 /// someone not on the bot.
-pub async fn record_cash(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
-    const USAGE: &str = "Cách dùng: /ghinhan <mã vận động> <số tiền> <họ tên người ủng hộ>\nVí dụ: /ghinhan UH1 500k Nguyễn Văn Bình";
+pub async fn record_cash(
+    app: &App,
+    caller: &Caller,
+    msg: &Incoming,
+    args: &str,
+    out: &mut Replies,
+) -> anyhow::Result<()> {
+    const USAGE: &str =
+        "Cách dùng: /ghinhan <mã vận động> <số tiền> <họ tên người ủng hộ>\nVí dụ: /ghinhan UH1 500k Nguyễn Văn Bình";
     let mut words = args.split_whitespace();
     let code = words.next().and_then(CampaignCode::parse);
     let amount = words.next().map(Money::parse);
@@ -216,8 +229,14 @@ pub async fn record_cash(app: &App, caller: &Caller, msg: &Incoming, args: &str,
     let now = app.clock.now();
     let new = NewPledge { campaign: code, user_id: None, donor_name: &name, anonymous: false, transfer: false, amount };
     let pledge = repo::insert_pledge(&mut tx, new, Some(caller.id), now).await?;
-    crate::audit::record(&mut tx, caller.id, "pledge.recorded_cash", &format!("pledge:{}", pledge.id()), Some(&amount.dong().to_string()))
-        .await?;
+    crate::audit::record(
+        &mut tx,
+        caller.id,
+        "pledge.recorded_cash",
+        &format!("pledge:{}", pledge.id()),
+        Some(&amount.dong().to_string()),
+    )
+    .await?;
     progress::touch(app, &mut tx, &campaign, out).await?;
     tx.commit().await?;
     out.send(&msg.chat, format!("✅ Đã ghi nhận {amount} tiền mặt của {name} cho {code} (mã {pledge})."));

@@ -117,11 +117,17 @@ pub async fn complete(
                 message: "Số tài khoản chỉ gồm chữ số (6 đến 19 số). Xin nhập lại.".into(),
             });
         };
-        let holder = text(&answers, "holder").map(|h| crate::text::strip_diacritics(&h).to_uppercase()).unwrap_or_default();
+        let holder =
+            text(&answers, "holder").map(|h| crate::text::strip_diacritics(&h).to_uppercase()).unwrap_or_default();
         if holder.trim().len() < 2 {
             return Ok(Completion::Reask { key: "holder", message: "Xin nhập tên chủ tài khoản.".into() });
         }
-        Some(BankAccount { bin: bank.bin.to_string(), bank_name: bank.name.to_string(), number: number.as_str().to_string(), holder })
+        Some(BankAccount {
+            bin: bank.bin.to_string(),
+            bank_name: bank.name.to_string(),
+            number: number.as_str().to_string(),
+            holder,
+        })
     };
     let ward_wide = matches!(answers.get("scope"), Some(Answer::Choice(v)) if v == "ward")
         && roles::is_official(tx, caller.id).await?;

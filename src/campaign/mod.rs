@@ -140,7 +140,9 @@ impl PledgeStatus {
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        [PledgeStatus::Registered, PledgeStatus::Received, PledgeStatus::NotReceived].into_iter().find(|s| s.code() == code)
+        [PledgeStatus::Registered, PledgeStatus::Received, PledgeStatus::NotReceived]
+            .into_iter()
+            .find(|s| s.code() == code)
     }
 
     pub fn label(self) -> &'static str {

@@ -52,21 +52,40 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Repli
         (ChatKind::Group, list) => {
             let rows = list
                 .iter()
-                .map(|c| vec![Button::start_private(format!("💝 {}: {}", c.code, c.title), super::progress::pledge_payload(c))])
+                .map(|c| {
+                    vec![Button::start_private(
+                        format!("💝 {}: {}", c.code, c.title),
+                        super::progress::pledge_payload(c),
+                    )]
+                })
                 .collect();
-            out.send_with(&msg.chat, "Mời bác bấm vào cuộc vận động muốn ủng hộ; bot sẽ nhắn riêng với bác.", Keyboard::rows(rows));
+            out.send_with(
+                &msg.chat,
+                "Mời bác bấm vào cuộc vận động muốn ủng hộ; bot sẽ nhắn riêng với bác.",
+                Keyboard::rows(rows),
+            );
         }
         (ChatKind::Private, [only]) => start(app, caller, only, out).await?,
         (ChatKind::Private, list) => {
-            let rows =
-                list.iter().map(|c| vec![Button::callback(format!("{}: {}", c.code, c.title), format!("{PICK_PREFIX}{}", c.code.id()))]).collect();
+            let rows = list
+                .iter()
+                .map(|c| {
+                    vec![Button::callback(format!("{}: {}", c.code, c.title), format!("{PICK_PREFIX}{}", c.code.id()))]
+                })
+                .collect();
             out.send_with(&msg.chat, "Bác muốn ủng hộ cuộc vận động nào ạ?", Keyboard::rows(rows));
         }
     }
     Ok(())
 }
 
-pub async fn on_pick(app: &App, caller: &Caller, data: &str, callback_id: &str, out: &mut Replies) -> anyhow::Result<bool> {
+pub async fn on_pick(
+    app: &App,
+    caller: &Caller,
+    data: &str,
+    callback_id: &str,
+    out: &mut Replies,
+) -> anyhow::Result<bool> {
     let Some(id) = data.strip_prefix(PICK_PREFIX) else { return Ok(false) };
     out.answer(callback_id, None);
     start_by_code(app, caller, CampaignCode::parse(id), out).await?;
@@ -80,7 +99,12 @@ pub async fn start_from_payload(app: &App, caller: &Caller, payload: &str, out: 
     Ok(true)
 }
 
-async fn start_by_code(app: &App, caller: &Caller, code: Option<CampaignCode>, out: &mut Replies) -> anyhow::Result<()> {
+async fn start_by_code(
+    app: &App,
+    caller: &Caller,
+    code: Option<CampaignCode>,
+    out: &mut Replies,
+) -> anyhow::Result<()> {
     let campaign = match code {
         Some(code) => {
             let mut conn = app.db.acquire().await?;
@@ -91,7 +115,10 @@ async fn start_by_code(app: &App, caller: &Caller, code: Option<CampaignCode>, o
     match campaign {
         Some(c) => start(app, caller, &c, out).await,
         None => {
-            out.send(&caller.addr.private_chat(), "Không tìm thấy cuộc vận động này. Gõ /ungho để xem các cuộc đang mở.");
+            out.send(
+                &caller.addr.private_chat(),
+                "Không tìm thấy cuộc vận động này. Gõ /ungho để xem các cuộc đang mở.",
+            );
             Ok(())
         }
     }
@@ -102,7 +129,11 @@ fn closed_reason(app: &App, campaign: &Campaign) -> Option<String> {
     if !campaign.open {
         Some(format!("Cuộc vận động {} đã kết thúc. Xin cảm ơn tấm lòng của bác!", campaign.code))
     } else if today > campaign.deadline {
-        Some(format!("Cuộc vận động {} đã hết hạn nhận ủng hộ ({}).", campaign.code, campaign.deadline.format("%d/%m/%Y")))
+        Some(format!(
+            "Cuộc vận động {} đã hết hạn nhận ủng hộ ({}).",
+            campaign.code,
+            campaign.deadline.format("%d/%m/%Y")
+        ))
     } else {
         None
     }
@@ -158,7 +189,14 @@ pub async fn complete(
         _ => false,
     };
     let now = app.clock.now();
-    let new = NewPledge { campaign: campaign.code, user_id: Some(caller.id), donor_name: &caller.name, anonymous, transfer, amount: *amount };
+    let new = NewPledge {
+        campaign: campaign.code,
+        user_id: Some(caller.id),
+        donor_name: &caller.name,
+        anonymous,
+        transfer,
+        amount: *amount,
+    };
     let code = repo::insert_pledge(tx, new, None, now).await?;
     let pledge = repo::get_pledge(tx, code).await?.ok_or_else(|| anyhow::anyhow!("pledge vanished"))?;
     confirm::notify_confirmers(app, tx, &campaign, &pledge, out).await?;

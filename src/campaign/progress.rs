@@ -16,7 +16,11 @@ pub fn pledge_payload(campaign: &Campaign) -> String {
     format!("uh-{}", campaign.code.id())
 }
 
-pub async fn announcement(app: &App, conn: &mut SqliteConnection, campaign: &Campaign) -> anyhow::Result<(String, Keyboard)> {
+pub async fn announcement(
+    app: &App,
+    conn: &mut SqliteConnection,
+    campaign: &Campaign,
+) -> anyhow::Result<(String, Keyboard)> {
     let totals = repo::totals(conn, campaign.code).await?;
     let mut text = format!(
         "📢 VẬN ĐỘNG ỦNG HỘ {}: {}\n{}\n\nHạn ủng hộ: {}\nCách ủng hộ: {}\n\n{}",
@@ -37,7 +41,12 @@ pub async fn announcement(app: &App, conn: &mut SqliteConnection, campaign: &Cam
 
 /// Edits the announcements now if the last edit is a minute old, else leaves
 /// the campaign marked for [`flush_due`].
-pub async fn touch(app: &App, conn: &mut SqliteConnection, campaign: &Campaign, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn touch(
+    app: &App,
+    conn: &mut SqliteConnection,
+    campaign: &Campaign,
+    out: &mut Replies,
+) -> anyhow::Result<()> {
     repo::mark_dirty(conn, campaign.code).await?;
     let now = app.clock.now();
     if repo::due_for_edit(conn, now - EDIT_EVERY).await?.contains(&campaign.code) {
@@ -46,7 +55,12 @@ pub async fn touch(app: &App, conn: &mut SqliteConnection, campaign: &Campaign, 
     Ok(())
 }
 
-pub async fn edit_all(app: &App, conn: &mut SqliteConnection, campaign: &Campaign, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn edit_all(
+    app: &App,
+    conn: &mut SqliteConnection,
+    campaign: &Campaign,
+    out: &mut Replies,
+) -> anyhow::Result<()> {
     let (text, keyboard) = announcement(app, conn, campaign).await?;
     for message in crate::posts::find(conn, &campaign.tag()).await? {
         out.edit(&message, text.clone(), keyboard.clone());

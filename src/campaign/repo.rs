@@ -6,16 +6,33 @@ use sqlx::SqliteConnection;
 use super::{BankAccount, Campaign, CampaignCode, Pledge, PledgeCode, PledgeStatus, Totals};
 use crate::domain::Money;
 
-type CampaignRow =
-    (i64, String, String, Option<i64>, String, bool, Option<String>, Option<String>, Option<String>, Option<String>, bool, String, i64);
+type CampaignRow = (
+    i64,
+    String,
+    String,
+    Option<i64>,
+    String,
+    bool,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+    String,
+    i64,
+);
 
-const SELECT_CAMPAIGN: &str = "SELECT id, title, purpose, target, deadline, accepts_cash, bank_bin, bank_name, account_number,
+const SELECT_CAMPAIGN: &str =
+    "SELECT id, title, purpose, target, deadline, accepts_cash, bank_bin, bank_name, account_number,
         account_holder, ward_wide, status, created_by FROM campaigns";
 
 fn campaign(row: CampaignRow) -> anyhow::Result<Campaign> {
-    let (id, title, purpose, target, deadline, cash, bin, bank_name, number, holder, ward_wide, status, created_by) = row;
+    let (id, title, purpose, target, deadline, cash, bin, bank_name, number, holder, ward_wide, status, created_by) =
+        row;
     let bank = match (bin, bank_name, number, holder) {
-        (Some(bin), Some(bank_name), Some(number), Some(holder)) => Some(BankAccount { bin, bank_name, number, holder }),
+        (Some(bin), Some(bank_name), Some(number), Some(holder)) => {
+            Some(BankAccount { bin, bank_name, number, holder })
+        }
         _ => None,
     };
     Ok(Campaign {
@@ -56,7 +73,11 @@ pub struct NewCampaign<'a> {
     pub created_by: i64,
 }
 
-pub async fn insert(conn: &mut SqliteConnection, new: NewCampaign<'_>, now: DateTime<Utc>) -> anyhow::Result<CampaignCode> {
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    new: NewCampaign<'_>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<CampaignCode> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO campaigns (title, purpose, target, deadline, accepts_cash, bank_bin, bank_name, account_number, account_holder,
             ward_wide, status, created_by, created_at)
@@ -93,13 +114,20 @@ pub async fn groups_of(conn: &mut SqliteConnection, code: CampaignCode) -> anyho
         .await?)
 }
 
-pub async fn close(conn: &mut SqliteConnection, code: CampaignCode, by: i64, now: DateTime<Utc>) -> anyhow::Result<bool> {
-    let done = sqlx::query("UPDATE campaigns SET status = 'closed', closed_by = ?, closed_at = ? WHERE id = ? AND status = 'open'")
-        .bind(by)
-        .bind(now)
-        .bind(code.id())
-        .execute(conn)
-        .await?;
+pub async fn close(
+    conn: &mut SqliteConnection,
+    code: CampaignCode,
+    by: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE campaigns SET status = 'closed', closed_by = ?, closed_at = ? WHERE id = ? AND status = 'open'",
+    )
+    .bind(by)
+    .bind(now)
+    .bind(code.id())
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

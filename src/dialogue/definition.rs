@@ -111,14 +111,29 @@ pub struct Condition {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepKind {
-    Text { max_len: usize },
+    Text {
+        max_len: usize,
+    },
     Name,
     Phone,
-    Number { min: i64, max: i64 },
-    Money { min: i64, max: i64 },
-    Choice { options: Vec<Choice> },
-    Choices { options: Vec<Choice>, none_label: String },
-    Photos { max: usize },
+    Number {
+        min: i64,
+        max: i64,
+    },
+    Money {
+        min: i64,
+        max: i64,
+    },
+    Choice {
+        options: Vec<Choice>,
+    },
+    Choices {
+        options: Vec<Choice>,
+        none_label: String,
+    },
+    Photos {
+        max: usize,
+    },
     Location,
     /// A calendar date typed as dd/mm/yyyy.
     Date,

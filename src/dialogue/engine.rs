@@ -208,7 +208,9 @@ impl<'a> Engine<'a> {
             },
             (Position::Summary, _) => self.remind(state, &self.common.summary_hint),
             (Position::PickEdit, Input::Button(data)) => match Press::parse(&data) {
-                Some(Press::Edit(i)) if i < self.def.steps.len() && self.visible(state, i) => self.go_edit(state, i, true),
+                Some(Press::Edit(i)) if i < self.def.steps.len() && self.visible(state, i) => {
+                    self.go_edit(state, i, true)
+                }
                 Some(Press::Back) => {
                     state.at = Position::Summary;
                     Turn::Continue {
@@ -310,7 +312,8 @@ impl<'a> Engine<'a> {
                 let next = if editing {
                     // An edit may have made a step visible that was never
                     // asked (a bank account once transfers are allowed).
-                    (0..self.def.steps.len()).find(|i| self.visible(state, *i) && !state.answers.contains_key(&self.def.steps[*i].key))
+                    (0..self.def.steps.len())
+                        .find(|i| self.visible(state, *i) && !state.answers.contains_key(&self.def.steps[*i].key))
                 } else {
                     (index + 1..self.def.steps.len()).find(|i| self.visible(state, *i))
                 };
@@ -606,7 +609,9 @@ fn match_option(options: &[super::definition::Choice], folded: &str) -> Option<u
     if let Ok(n) = folded.trim_end_matches('.').parse::<usize>() {
         return n.checked_sub(1).filter(|i| *i < options.len());
     }
-    options.iter().position(|o| fold(&o.label) == folded || o.value == folded || o.aliases.iter().any(|a| fold(a) == folded))
+    options
+        .iter()
+        .position(|o| fold(&o.label) == folded || o.value == folded || o.aliases.iter().any(|a| fold(a) == folded))
 }
 
 /// Keeps multi-select answers in the order the options are listed.

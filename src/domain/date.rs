@@ -5,10 +5,20 @@ use chrono::NaiveDate;
 pub fn parse_date(input: &str) -> Option<NaiveDate> {
     let parts: Vec<&str> = input.trim().split(['/', '-', '.']).map(str::trim).collect();
     let [d, m, y] = parts.as_slice() else { return None };
-    let small = |s: &str, max_len: usize| (!s.is_empty() && s.len() <= max_len && s.chars().all(|c| c.is_ascii_digit())).then(|| s.parse::<u32>().ok()).flatten();
+    let small = |s: &str, max_len: usize| {
+        (!s.is_empty() && s.len() <= max_len && s.chars().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
     let (day, month, year) = (small(d, 2)?, small(m, 2)?, small(y, 4)?);
     // "31/12/26" means 2026.
-    let year = if y.len() == 2 { 2000 + year } else if y.len() == 4 { year } else { return None };
+    let year = if y.len() == 2 {
+        2000 + year
+    } else if y.len() == 4 {
+        year
+    } else {
+        return None;
+    };
     NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
 }
 

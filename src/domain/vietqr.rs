@@ -51,8 +51,9 @@ fn tlv(tag: &str, value: &str) -> String {
 
 impl VietQr {
     pub fn payload(&self) -> String {
-        let account_info =
-            tlv("00", "A000000727") + &tlv("01", &(tlv("00", &self.bin.as_string()) + &tlv("01", self.account.as_str()))) + &tlv("02", "QRIBFTTA");
+        let account_info = tlv("00", "A000000727")
+            + &tlv("01", &(tlv("00", &self.bin.as_string()) + &tlv("01", self.account.as_str())))
+            + &tlv("02", "QRIBFTTA");
         let mut out = String::new();
         out += &tlv("00", "01");
         out += &tlv("01", if self.one_time { "12" } else { "11" });
@@ -74,7 +75,8 @@ impl VietQr {
 
 /// ASCII letters, digits and spaces, at most 25 characters.
 pub fn transfer_note(text: &str) -> String {
-    let ascii: String = crate::text::strip_diacritics(text).chars().filter(|c| c.is_ascii_alphanumeric() || *c == ' ').collect();
+    let ascii: String =
+        crate::text::strip_diacritics(text).chars().filter(|c| c.is_ascii_alphanumeric() || *c == ' ').collect();
     ascii.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(25).collect::<String>().trim_end().to_string()
 }
 

@@ -29,7 +29,10 @@ pub const FLOW: &str = "report";
 /// Puts the ward's categories into the dialogue and checks that the steps
 /// this file reads exist with the right kinds.
 pub fn prepare_definition(book: &mut Book, categories: &[Category]) -> Result<(), DefinitionError> {
-    let options = categories.iter().map(|c| Choice { value: c.code.clone(), label: c.label.clone(), aliases: Vec::new() }).collect();
+    let options = categories
+        .iter()
+        .map(|c| Choice { value: c.code.clone(), label: c.label.clone(), aliases: Vec::new() })
+        .collect();
     book.set_options(FLOW, "category", options)?;
     let fail = |step: &str, problem: &str| DefinitionError {
         file: "report.toml".into(),

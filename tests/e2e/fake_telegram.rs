@@ -25,6 +25,8 @@ pub struct Request {
     pub body: Value,
     /// The message_id the fake gave a sent message.
     pub message_id: Option<i64>,
+    /// Uploaded files by form field.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// How the fake answers one method, until told otherwise.
@@ -136,26 +138,52 @@ fn ok(result: Value) -> Response {
     Json(json!({ "ok": true, "result": result })).into_response()
 }
 
-/// teloxide sends JSON for requests without files and multipart for uploads;
-/// both end up as one JSON object here.
-fn parse_body(headers: &HeaderMap, body: &Bytes) -> Value {
+/// teloxide sends JSON for requests without files and multipart for
+/// uploads; both end up as one JSON object here, with uploaded files kept
+/// as bytes beside it.
+fn parse_body(headers: &HeaderMap, body: &Bytes) -> (Value, Vec<(String, Vec<u8>)>) {
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if content_type.starts_with("multipart/form-data") {
-        let boundary = content_type.split("boundary=").nth(1).unwrap_or("").trim_matches('"').to_string();
-        let text = String::from_utf8_lossy(body);
-        let mut map = serde_json::Map::new();
-        for part in text.split(&format!("--{boundary}")) {
-            let Some((head, value)) = part.split_once("\r\n\r\n") else { continue };
-            let Some(name) = head.split("name=\"").nth(1).and_then(|s| s.split('"').next()) else { continue };
-            let value = value.trim_end_matches("\r\n").to_string();
-            // Numbers and JSON objects arrive as text in multipart forms.
-            let parsed =
-                serde_json::from_str::<Value>(&value).ok().filter(|v| v.is_object() || v.is_array() || v.is_number());
-            map.insert(name.to_string(), parsed.unwrap_or(Value::String(value)));
-        }
-        return Value::Object(map);
+    if !content_type.starts_with("multipart/form-data") {
+        return (serde_json::from_slice(body).unwrap_or(Value::Null), Vec::new());
     }
-    serde_json::from_slice(body).unwrap_or(Value::Null)
+    let boundary = format!("--{}", content_type.split("boundary=").nth(1).unwrap_or("").trim_matches('"'));
+    let mut map = serde_json::Map::new();
+    let mut files = Vec::new();
+    for part in split_bytes(body, boundary.as_bytes()) {
+        let Some(at) = find(part, b"\r\n\r\n") else { continue };
+        let head = String::from_utf8_lossy(&part[..at]).to_string();
+        let mut content = &part[at + 4..];
+        if content.ends_with(b"\r\n") {
+            content = &content[..content.len() - 2];
+        }
+        let Some(name) = head.split("name=\"").nth(1).and_then(|s| s.split('"').next()) else { continue };
+        if head.contains("filename=") {
+            files.push((name.to_string(), content.to_vec()));
+            map.insert(name.to_string(), Value::String(format!("<file {} bytes>", content.len())));
+            continue;
+        }
+        let value = String::from_utf8_lossy(content).to_string();
+        // Numbers and JSON objects arrive as text in multipart forms.
+        let parsed =
+            serde_json::from_str::<Value>(&value).ok().filter(|v| v.is_object() || v.is_array() || v.is_number());
+        map.insert(name.to_string(), parsed.unwrap_or(Value::String(value)));
+    }
+    (Value::Object(map), files)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn split_bytes<'a>(data: &'a [u8], separator: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    let mut rest = data;
+    while let Some(at) = find(rest, separator) {
+        parts.push(&rest[..at]);
+        rest = &rest[at + separator.len()..];
+    }
+    parts.push(rest);
+    parts
 }
 
 async fn api(State(shared): State<Arc<Shared>>, Path(path): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
@@ -163,14 +191,14 @@ async fn api(State(shared): State<Arc<Shared>>, Path(path): Path<String>, header
     let raw = path.rsplit('/').next().unwrap_or("");
     let mut chars = raw.chars();
     let method: String = chars.next().map(|c| c.to_ascii_lowercase()).into_iter().chain(chars).collect();
-    let body = parse_body(&headers, &body);
+    let (body, files) = parse_body(&headers, &body);
 
     if method == "getUpdates" {
         return get_updates(&shared, &body).await;
     }
 
     let mut inner = shared.inner.lock().unwrap();
-    inner.requests.push(Request { method: method.clone(), body: body.clone(), message_id: None });
+    inner.requests.push(Request { method: method.clone(), body: body.clone(), message_id: None, files });
     if let Some(f) = inner.failures.get(&method).cloned() {
         let mut answer = json!({ "ok": false, "error_code": f.code, "description": f.description });
         if let Some(after) = f.retry_after {

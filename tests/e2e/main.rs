@@ -1,5 +1,6 @@
 //! End-to-end tests: the real dispatcher against a fake Bot API server.
 
+mod campaigns;
 mod fake_telegram;
 mod support;
 
