@@ -15,6 +15,9 @@ pub struct App {
     pub book: Arc<Book>,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
+    /// Woken when a notice is queued, so the sender need not wait for its
+    /// next look at the outbox.
+    pub outbox: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Debug, Clone)]
@@ -23,6 +26,7 @@ pub struct Settings {
     pub timezone: chrono_tz::Tz,
     pub reports: ReportSettings,
     pub honour_amounts: crate::campaign::close::HonourAmounts,
+    pub notices: crate::config::Notices,
 }
 
 #[derive(Debug, Clone)]

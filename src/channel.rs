@@ -73,13 +73,10 @@ pub struct Incoming {
 
 #[derive(Clone, Debug)]
 pub enum Event {
-    /// `/name args`; `replied_to` is the author of the message the command
-    /// answered, which is how a leader is appointed in a group.
-    Command {
-        name: String,
-        args: String,
-        replied_to: Option<Sender>,
-    },
+    /// `/name args`; `replied` is the message the command answered: its
+    /// author is how a leader is appointed, its text and photo how a notice
+    /// is forwarded.
+    Command { name: String, args: String, replied: Option<Replied> },
     Text(String),
     Photo {
         file_id: String,
@@ -98,6 +95,13 @@ pub enum Event {
     /// Something the bot cannot read (a sticker, a voice note, an edit of an
     /// earlier message).
     Unsupported(Unsupported),
+}
+
+#[derive(Clone, Debug)]
+pub struct Replied {
+    pub from: Option<Sender>,
+    pub text: Option<String>,
+    pub photo: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

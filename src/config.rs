@@ -32,6 +32,51 @@ pub struct Config {
     pub reports: Reports,
     #[serde(default)]
     pub campaigns: Campaigns,
+    #[serde(default)]
+    pub notices: Notices,
+}
+
+/// Limits for broadcasting notices. Telegram allows a bot about 30
+/// messages a second and 20 a minute into one group; the defaults leave
+/// room for the replies residents are waiting for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notices {
+    #[serde(default = "default_per_second")]
+    pub per_second: u32,
+    #[serde(default = "default_per_group_per_minute")]
+    pub per_group_per_minute: u32,
+    #[serde(default = "default_in_flight")]
+    pub in_flight: usize,
+    #[serde(default = "default_attempts")]
+    pub attempts: u32,
+}
+
+impl Default for Notices {
+    fn default() -> Self {
+        Self {
+            per_second: default_per_second(),
+            per_group_per_minute: default_per_group_per_minute(),
+            in_flight: default_in_flight(),
+            attempts: default_attempts(),
+        }
+    }
+}
+
+fn default_per_second() -> u32 {
+    25
+}
+
+fn default_per_group_per_minute() -> u32 {
+    20
+}
+
+fn default_in_flight() -> usize {
+    8
+}
+
+fn default_attempts() -> u32 {
+    5
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -186,6 +231,10 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "[reports] reminder_hour must be 0–23, deadline_hours and check_every_secs more than 0.".into(),
             ));
+        }
+        let n = &self.notices;
+        if n.per_second == 0 || n.per_group_per_minute == 0 || n.in_flight == 0 || n.attempts == 0 {
+            return Err(ConfigError::Invalid("[notices] limits must all be more than 0.".into()));
         }
         let codes: std::collections::HashSet<_> = self.reports.categories.iter().map(|c| &c.code).collect();
         if self.reports.categories.is_empty() || codes.len() != self.reports.categories.len() {

@@ -10,7 +10,7 @@ use crate::dialogue::engine::Special;
 use crate::dialogue::store::{self, Loaded};
 use crate::dialogue::{Answer, DialogueState, Engine, Input, Prompt, Turn};
 use crate::roles::Caller;
-use crate::{campaign, household, report};
+use crate::{campaign, household, notice, report};
 
 /// What a flow says when its form is confirmed.
 pub enum Completion {
@@ -198,6 +198,8 @@ async fn complete(
         report::handling::DECLINE_FLOW => report::handling::complete_decline(app, tx, caller, state, out).await,
         campaign::create::FLOW => campaign::create::complete(app, tx, caller, state, out).await,
         campaign::pledge::FLOW => campaign::pledge::complete(app, tx, caller, state, out).await,
+        notice::compose::TEXT_FLOW => notice::compose::complete_text(app, tx, caller, state, out).await,
+        notice::schedule::TIME_FLOW => notice::schedule::complete_time(app, tx, caller, state, out).await,
         other => anyhow::bail!("dialogue {other} has no completion"),
     }
 }

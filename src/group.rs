@@ -146,11 +146,16 @@ pub async fn list(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies)
 /// The chat moved to a new id (a group upgraded to a supergroup): the link
 /// follows it, so roles and records stay with the group.
 pub async fn migrate(app: &App, from: &ChatAddr, to: &ChatAddr) -> anyhow::Result<()> {
+    let mut conn = app.db.acquire().await?;
+    migrate_on(&mut conn, from, to).await
+}
+
+pub async fn migrate_on(conn: &mut SqliteConnection, from: &ChatAddr, to: &ChatAddr) -> anyhow::Result<()> {
     let done = sqlx::query("UPDATE OR IGNORE group_chats SET chat_id = ? WHERE channel = ? AND chat_id = ?")
         .bind(&to.id)
         .bind(from.channel.as_str())
         .bind(&from.id)
-        .execute(&app.db)
+        .execute(&mut *conn)
         .await?;
     if done.rows_affected() > 0 {
         tracing::info!(from = %from.id, to = %to.id, "group chat migrated");

@@ -20,9 +20,11 @@
 //! | `/ungho`, `ug:`, `uh-` deep links     | `campaign::pledge`                |
 //! | `/xacnhan`, `/ghinhan`, `pl:` buttons | `campaign::confirm`               |
 //! | `/quy`, `/ketthuc`                    | `campaign::close`                 |
+//! | `/thongbao`, `nt:` buttons            | `notice::compose`, `notice::ack`  |
+//! | `/thongbao_ds`, `/henlich`            | `notice::ack`, `notice::schedule` |
 
 use crate::app::App;
-use crate::campaign;
+use crate::{campaign, notice};
 use crate::channel::{ChatKind, Event, Incoming, Replies, Unsupported};
 use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::flows::{self, Flow};
@@ -39,7 +41,7 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
         roles::caller(&mut conn, &msg.from).await?
     };
     match &msg.event {
-        Event::Command { name, args, replied_to } => match name.as_str() {
+        Event::Command { name, args, replied } => match name.as_str() {
             "start" => help::start(app, &caller, &msg, args.trim(), &mut out).await?,
             "help" | "trogiup" => help::help(app, &caller, &msg, &mut out).await?,
             "huy" => conversation::cancel(app, &caller, &msg, &mut out).await?,
@@ -55,10 +57,13 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             "ghinhan" => campaign::confirm::record_cash(app, &caller, &msg, args, &mut out).await?,
             "quy" => campaign::close::list(app, &caller, &msg, &mut out).await?,
             "ketthuc" => campaign::close::command(app, &caller, &msg, args, &mut out).await?,
+            "thongbao" => notice::compose::command(app, &caller, &msg, args, replied.as_ref(), &mut out).await?,
+            "thongbao_ds" => notice::ack::command(app, &caller, &msg, args, &mut out).await?,
+            "henlich" => notice::schedule::command(app, &caller, &msg, &mut out).await?,
             "bangtin" => report::feed::command(app, &caller, &msg, args, &mut out).await?,
             "lienket" => group::link(app, &caller, &msg, args, &mut out).await?,
             "nhom" => group::list(app, &caller, &msg, &mut out).await?,
-            "phancong" => appoint::command(app, &caller, &msg, args, replied_to.as_ref(), &mut out).await?,
+            "phancong" => appoint::command(app, &caller, &msg, args, replied.as_ref().and_then(|r| r.from.as_ref()), &mut out).await?,
             // In a group, an unknown command is most likely another bot's.
             _ if msg.chat_kind == ChatKind::Private => {
                 out.send(&msg.chat, "Bot chưa hiểu lệnh này. Gõ /help để xem các lệnh.");
@@ -78,6 +83,8 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
                 }
             } else if let Some(button) = ReviewButton::parse(data) {
                 review::on_button(app, &caller, button, callback_id, message.as_ref(), &mut out).await?;
+            } else if let Some(button) = notice::compose::NoticeButton::parse(data) {
+                notice::compose::on_button(app, &caller, &msg, button, callback_id, message.as_ref(), &mut out).await?;
             } else if let Some((code, received)) = campaign::confirm::parse_button(data) {
                 campaign::confirm::on_button(app, &caller, code, received, callback_id, message.as_ref(), &mut out)
                     .await?;

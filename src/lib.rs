@@ -10,6 +10,7 @@
 //! - `household` — registration, leader review, `/hocuatoi`.
 //! - `report` — scene reports: filing, handling, listing, deadline reminders, feed, Open311.
 //! - `campaign` — fundraising: campaigns, pledges with VietQR, confirmations, progress.
+//! - `notice` — notices: compose, durable outbox, acknowledgements, scheduling.
 //! - `group` — the ward's groups, `/lienket`, `/nhom`, chat migration.
 //! - `appoint` — `/phancong`; `roles` — who may do what.
 //! - `help` — `/start`, `/help` and the command catalog.
@@ -35,6 +36,7 @@ pub mod group;
 pub mod handle;
 pub mod help;
 pub mod household;
+pub mod notice;
 pub mod posts;
 pub mod report;
 pub mod roles;

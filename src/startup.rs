@@ -44,8 +44,9 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
             categories: r.categories.clone(),
         },
         honour_amounts: config.campaigns.honour_amounts,
+        notices: config.notices.clone(),
     };
-    Ok(App { db, book: Arc::new(book), settings: Arc::new(settings), clock })
+    Ok(App { db, book: Arc::new(book), settings: Arc::new(settings), clock, outbox: Arc::new(tokio::sync::Notify::new()) })
 }
 
 pub fn telegram_bot(token: &Secret, api_url: &str) -> anyhow::Result<Bot> {
@@ -58,6 +59,8 @@ pub struct Running {
     pub shutdown: ShutdownToken,
     pub task: JoinHandle<anyhow::Result<()>>,
     pub scheduler: JoinHandle<()>,
+    pub outbox: JoinHandle<()>,
+    outbox_stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Running {
@@ -76,6 +79,9 @@ impl Running {
             }
         }
         self.scheduler.abort();
+        // The notice sender finishes the requests in flight and records them.
+        let _ = self.outbox_stop.send(true);
+        let _ = self.outbox.await;
         self.task.await.context("the dispatcher task failed")?
     }
 }
@@ -84,6 +90,8 @@ impl Running {
 pub async fn spawn_telegram(bot: Bot, app: App) -> Running {
     telegram::register_commands(&bot, &app).await;
     let scheduler = tokio::spawn(telegram::run_scheduler(bot.clone(), app.clone()));
+    let (outbox_stop, stop) = tokio::sync::watch::channel(false);
+    let outbox = tokio::spawn(telegram::run_outbox(bot.clone(), app.clone(), stop));
     let mut dispatcher = telegram::dispatcher(bot.clone(), app);
     let shutdown = dispatcher.shutdown_token();
     let task = tokio::spawn(async move {
@@ -93,7 +101,7 @@ pub async fn spawn_telegram(bot: Bot, app: App) -> Running {
             .await
             .context("cannot reach the Telegram Bot API (getMe failed); check TELOXIDE_TOKEN and the API URL")
     });
-    Running { shutdown, task, scheduler }
+    Running { shutdown, task, scheduler, outbox, outbox_stop }
 }
 
 /// What `todanpho` runs: until Ctrl-C or SIGTERM.
@@ -104,15 +112,21 @@ pub async fn run(config: Config, token: Secret) -> anyhow::Result<()> {
     let running = spawn_telegram(bot, app).await;
     let shutdown = running.shutdown.clone();
     let scheduler = running.scheduler.abort_handle();
+    let outbox_stop = running.outbox_stop.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("stopping: finishing the updates in hand");
         scheduler.abort();
+        let _ = outbox_stop.send(true);
         if let Ok(done) = shutdown.shutdown() {
             done.await;
         }
     });
-    running.task.await.context("the dispatcher task failed")?
+    let result = running.task.await.context("the dispatcher task failed")?;
+    // Let the notice sender record what it has in flight before exiting.
+    let _ = running.outbox_stop.send(true);
+    let _ = running.outbox.await;
+    result
 }
 
 async fn wait_for_signal() {

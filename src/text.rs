@@ -61,3 +61,20 @@ mod tests {
         assert_eq!(squash(" Lê   Thị\tHoa "), "Lê Thị Hoa");
     }
 }
+
+/// Like [`squash`] but keeps line breaks (one blank line at most), for
+/// notices written over several lines.
+pub fn squash_lines(input: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for line in input.nfc().collect::<String>().lines() {
+        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        if line.is_empty() && out.last().is_none_or(|l| l.is_empty()) {
+            continue;
+        }
+        out.push(line);
+    }
+    while out.last().is_some_and(|l| l.is_empty()) {
+        out.pop();
+    }
+    out.join("\n")
+}

@@ -18,6 +18,8 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("report_decline.toml", include_str!("../../dialogues/report_decline.toml")),
     ("campaign.toml", include_str!("../../dialogues/campaign.toml")),
     ("pledge.toml", include_str!("../../dialogues/pledge.toml")),
+    ("notice.toml", include_str!("../../dialogues/notice.toml")),
+    ("notice_time.toml", include_str!("../../dialogues/notice_time.toml")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 use teloxide::types::{CallbackQuery, Chat, Me, Message, User};
 
 use crate::channel::{
-    parse_command, Channel, ChatAddr, ChatKind, Event, Incoming, MessageRef, Sender, Unsupported, UserAddr,
+    parse_command, Channel, ChatAddr, ChatKind, Event, Incoming, MessageRef, Replied, Sender, Unsupported, UserAddr,
 };
 
 pub fn chat_addr(id: teloxide::types::ChatId) -> ChatAddr {
@@ -30,12 +30,16 @@ pub fn command(msg: Message, me: Me) -> Option<Incoming> {
     let text = msg.text()?;
     let (name, args) = parse_command(text, me.username())?;
     let from = msg.from.as_ref().filter(|u| !u.is_bot)?;
-    let replied_to = msg.reply_to_message().and_then(|r| r.from.as_ref()).filter(|u| !u.is_bot).map(sender);
+    let replied = msg.reply_to_message().map(|r| Replied {
+        from: r.from.as_ref().filter(|u| !u.is_bot).map(sender),
+        text: r.text().or(r.caption()).map(str::to_string),
+        photo: r.photo().and_then(|sizes| sizes.last()).map(|p| p.file.id.to_string()),
+    });
     Some(Incoming {
         chat: chat_addr(msg.chat.id),
         chat_kind: chat_kind(&msg.chat),
         from: sender(from),
-        event: Event::Command { name, args, replied_to },
+        event: Event::Command { name, args, replied },
     })
 }
 

@@ -3,6 +3,7 @@
 //! resulting actions out through the Bot API. Nothing outside this module
 //! sees a teloxide type.
 
+mod broadcast;
 mod inbound;
 mod menu;
 mod outbound;
@@ -16,7 +17,10 @@ use teloxide::types::Me;
 use crate::app::App;
 use crate::channel::{Channel, ChatKind, Event, Incoming, Replies};
 
+pub use broadcast::Limiter;
 pub use menu::register_commands;
+
+pub(crate) use broadcast::run as run_outbox;
 
 type HandlerResult = anyhow::Result<()>;
 

@@ -25,6 +25,10 @@ fn reply_markup(keyboard: &Keyboard, me: &Me) -> ReplyMarkup {
     }
 }
 
+pub fn inline_markup(keyboard: &Keyboard, me: &Me) -> InlineKeyboardMarkup {
+    markup(keyboard, me)
+}
+
 fn markup(keyboard: &Keyboard, me: &Me) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(keyboard.rows.iter().map(|row| {
         row.iter()

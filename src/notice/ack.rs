@@ -1,0 +1,85 @@
+//! **Đã xem**: residents acknowledge a notice in the group; the sender sees
+//! per group how many households did (`/thongbao_ds`).
+
+use super::repo;
+use super::NoticeCode;
+use crate::app::App;
+use crate::channel::{ChatAddr, Incoming, Replies};
+use crate::group;
+use crate::roles::{self, Caller};
+
+pub async fn on_seen(
+    app: &App,
+    caller: &Caller,
+    msg: &Incoming,
+    code: NoticeCode,
+    callback_id: &str,
+    out: &mut Replies,
+) -> anyhow::Result<()> {
+    let mut conn = app.db.acquire().await?;
+    if repo::get(&mut conn, code).await?.is_none() {
+        out.answer(callback_id, Some("Không tìm thấy thông báo này.".into()));
+        return Ok(());
+    }
+    let group_id = group::by_chat(&mut conn, &msg.chat).await?.map(|g| g.id);
+    let done = sqlx::query("INSERT INTO notice_acks (notice_id, user_id, group_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        .bind(code.id())
+        .bind(caller.id)
+        .bind(group_id)
+        .bind(app.clock.now())
+        .execute(&mut *conn)
+        .await?;
+    let toast = if done.rows_affected() == 1 { "Cảm ơn bác đã xác nhận đã xem." } else { "Bác đã xác nhận đã xem rồi." };
+    out.answer(callback_id, Some(toast.into()));
+    Ok(())
+}
+
+/// `/thongbao_ds [TB12]`: the sender's latest notice by default.
+pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
+    let code = if args.trim().is_empty() { None } else { NoticeCode::parse(args) };
+    if !args.trim().is_empty() && code.is_none() {
+        out.send(&msg.chat, "Cách dùng: /thongbao_ds [mã thông báo], ví dụ: /thongbao_ds TB3");
+        return Ok(());
+    }
+    show(app, caller, &msg.chat, code, out).await
+}
+
+pub async fn show(app: &App, caller: &Caller, to: &ChatAddr, code: Option<NoticeCode>, out: &mut Replies) -> anyhow::Result<()> {
+    let mut conn = app.db.acquire().await?;
+    let code = match code {
+        Some(c) => Some(c),
+        None => repo::latest_by(&mut conn, caller.id).await?,
+    };
+    let notice = match code {
+        Some(c) => repo::get(&mut conn, c).await?,
+        None => None,
+    };
+    let Some(notice) = notice else {
+        out.send(to, "Không tìm thấy thông báo nào của bác.");
+        return Ok(());
+    };
+    if notice.sender != caller.id && !roles::is_official(&mut conn, caller.id).await? {
+        out.send(to, "Chỉ người gửi thông báo hoặc cán bộ phường mới xem được số người đã xem.");
+        return Ok(());
+    }
+    // Acknowledgements count households: a person with a registered
+    // household counts as that household, anyone else as one.
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT g.name,
+                (SELECT COUNT(DISTINCT COALESCE('h' || h.id, 'u' || a.user_id)) FROM notice_acks a
+                   LEFT JOIN households h ON h.owner_user_id = a.user_id AND h.group_id = g.id AND h.status = 'approved'
+                  WHERE a.notice_id = d.notice_id AND a.group_id = g.id),
+                (SELECT COUNT(*) FROM households h WHERE h.group_id = g.id AND h.status = 'approved')
+         FROM (SELECT DISTINCT notice_id, group_id FROM notice_deliveries WHERE notice_id = ?) d
+         JOIN groups g ON g.id = d.group_id ORDER BY g.id",
+    )
+    .bind(notice.code.id())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut text = format!("👁 Số hộ đã xem thông báo {}:", notice.code);
+    for (name, acked, households) in rows {
+        text.push_str(&format!("\n• {name}: {acked}/{households} hộ"));
+    }
+    out.send(to, text);
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! The durable outbox of notices, seen from the bot's side: what a group
+//! receives, what the sender is told as the broadcast goes on and when it
+//! ends. The channel's sender (for Telegram, `telegram::broadcast`) drains
+//! the deliveries within the platform's limits.
+//!
+//! Guarantee: a delivery row is written for every target chat before
+//! anything is sent, and is marked `sending` before its request and `sent`
+//! with the platform's message id right after. A crash between the request
+//! and that mark leaves a `sending` row; the platform offers no way to ask
+//! whether the message arrived, so on restart it is sent again. Every chat
+//! therefore receives the notice at least once, and exactly once unless the
+//! process dies inside that window of a few milliseconds, where one chat
+//! may see it twice. Losing a ward notice is worse than a rare duplicate.
+
+use sqlx::SqliteConnection;
+
+use super::compose::NoticeButton;
+use super::repo::{self, Progress};
+use super::{Notice, NoticeCode};
+use crate::app::App;
+use crate::channel::{Button, Keyboard, Replies};
+use crate::roles;
+
+/// Why a chat did not get the notice, as the sender reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The bot was removed from the group.
+    Removed,
+    /// The chat no longer exists.
+    Gone,
+    /// The bot may not post there.
+    NoRights,
+    /// Network or server errors, retried until the limit.
+    GaveUp(String),
+}
+
+impl Failure {
+    pub fn reason(&self) -> String {
+        match self {
+            Failure::Removed => "bot đã bị xoá khỏi nhóm".into(),
+            Failure::Gone => "nhóm chat không còn tồn tại".into(),
+            Failure::NoRights => "bot không có quyền gửi tin trong nhóm".into(),
+            Failure::GaveUp(e) => format!("lỗi kết nối, đã thử nhiều lần ({e})"),
+        }
+    }
+}
+
+/// The notice as it appears in a group, with its **Đã xem** button.
+pub async fn group_message(conn: &mut SqliteConnection, notice: &Notice) -> anyhow::Result<(String, Keyboard)> {
+    let sender = roles::user_addr(&mut *conn, notice.sender).await?.map(|(_, n)| n).unwrap_or_default();
+    let role = match roles::role_of(conn, notice.sender).await? {
+        roles::Role::Official => "cán bộ phường",
+        _ => "tổ trưởng",
+    };
+    let text = format!("📢 THÔNG BÁO {}\n\n{}\n\n— {sender}, {role}", notice.code, notice.text);
+    Ok((text, Keyboard::single(Button::callback("👁 Đã xem", NoticeButton::Seen(notice.code).data()))))
+}
+
+fn progress_text(code: NoticeCode, p: &Progress) -> String {
+    format!("📤 Thông báo {code}: đã gửi {}/{} nhóm chat{}.", p.sent, p.total, if p.failed > 0 { format!(", {} lỗi", p.failed) } else { String::new() })
+}
+
+/// After each delivery: progress for large broadcasts, and the summary once
+/// every chat has been tried.
+pub async fn after_delivery(app: &App, conn: &mut SqliteConnection, code: NoticeCode, out: &mut Replies) -> anyhow::Result<()> {
+    let Some(notice) = repo::get(&mut *conn, code).await? else { return Ok(()) };
+    let Some((sender, _)) = roles::user_addr(&mut *conn, notice.sender).await? else { return Ok(()) };
+    let chat = sender.private_chat();
+    let p = repo::progress(&mut *conn, code).await?;
+    let tag = format!("notice-progress:{}", code.id());
+    if repo::finish_if_complete(&mut *conn, code, app.clock.now()).await? {
+        let mut text = format!("✅ Đã gửi xong thông báo {code}: {}/{} nhóm chat nhận được.", p.sent, p.total);
+        let failures = repo::failures(&mut *conn, code).await?;
+        if !failures.is_empty() {
+            text.push_str("\nKhông gửi được:");
+            for (group, reason) in failures {
+                text.push_str(&format!("\n• {group}: {reason}"));
+            }
+        }
+        for m in crate::posts::find(&mut *conn, &tag).await? {
+            out.edit(&m, progress_text(code, &p), Keyboard::none());
+        }
+        out.send_with(&chat, text, Keyboard::single(Button::callback("👁 Xem số hộ đã xem", NoticeButton::Stats(code).data())));
+        return Ok(());
+    }
+    // A progress line for large broadcasts, every tenth chat.
+    let tried = p.sent + p.failed;
+    if p.total >= 20 && tried % 10 == 0 && tried > 0 {
+        let existing = crate::posts::find(&mut *conn, &tag).await?;
+        match existing.first() {
+            Some(m) => out.edit(m, progress_text(code, &p), Keyboard::none()),
+            None => out.post(&chat, progress_text(code, &p), Keyboard::none(), &tag),
+        }
+    }
+    Ok(())
+}

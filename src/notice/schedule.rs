@@ -1,0 +1,121 @@
+//! Scheduled notices: the time a draft is sent (`Hẹn giờ`), and `/henlich`
+//! to see and cancel what is waiting.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDateTime, TimeZone};
+use sqlx::SqliteConnection;
+
+use super::compose::{show_preview, NoticeButton};
+use super::repo;
+use super::NoticeCode;
+use crate::app::App;
+use crate::channel::{Button, Incoming, Keyboard, Replies};
+use crate::conversation::{self, Completion};
+use crate::dialogue::{Answer, DialogueState};
+use crate::roles::{self, Caller};
+
+pub const TIME_FLOW: &str = "notice_time";
+
+pub async fn ask_time(app: &App, caller: &Caller, code: NoticeCode, out: &mut Replies) -> anyhow::Result<()> {
+    let mut context = BTreeMap::new();
+    context.insert("notice_id".to_string(), code.id().to_string());
+    context.insert("notice".to_string(), code.to_string());
+    conversation::start(app, caller, context, None, TIME_FLOW, None, out).await
+}
+
+/// `dd/mm/yyyy HH:MM` (or `HH:MM dd/mm/yyyy`, `8h30 31/12/2026`) in the
+/// ward's time zone.
+pub fn parse_local(input: &str) -> Option<NaiveDateTime> {
+    let normalised = input.trim().replace('h', ":").replace("::", ":");
+    let parts: Vec<&str> = normalised.split_whitespace().collect();
+    let (date, time) = match parts.as_slice() {
+        [a, b] if a.contains('/') || a.contains('-') => (*a, *b),
+        [a, b] => (*b, *a),
+        _ => return None,
+    };
+    let date = crate::domain::parse_date(date)?;
+    let time = time.trim_end_matches(':');
+    let (h, m) = time.split_once(':').unwrap_or((time, "0"));
+    let m = if m.is_empty() { "0" } else { m };
+    let (h, m) = (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
+    date.and_hms_opt(h, m, 0)
+}
+
+pub async fn complete_time(
+    app: &App,
+    tx: &mut SqliteConnection,
+    caller: &Caller,
+    state: &DialogueState,
+    out: &mut Replies,
+) -> anyhow::Result<Completion> {
+    let Some(code) = state.context.get("notice_id").and_then(|n| n.parse::<i64>().ok()).map(NoticeCode::new) else {
+        return Ok(Completion::Abandoned);
+    };
+    let Some(Answer::Text(typed)) = state.answers.get("when") else {
+        return Ok(Completion::Reask { key: "when", message: "Xin nhập giờ gửi.".into() });
+    };
+    let now = app.clock.now();
+    let at = match parse_local(typed).and_then(|local| app.settings.timezone.from_local_datetime(&local).single()) {
+        Some(at) => at.with_timezone(&chrono::Utc),
+        None => {
+            return Ok(Completion::Reask {
+                key: "when",
+                message: "Chưa hiểu giờ hẹn. Xin nhập theo dạng ngày/tháng/năm giờ:phút, ví dụ: 31/12/2026 08:00.".into(),
+            })
+        }
+    };
+    if at <= now {
+        return Ok(Completion::Reask {
+            key: "when",
+            message: format!("Giờ hẹn phải sau bây giờ ({}).", app.settings.show_time(now)),
+        });
+    }
+    match repo::get(tx, code).await? {
+        Some(n) if n.sender == caller.id && n.status == super::Status::Draft => {
+            repo::set_schedule(tx, code, Some(at)).await?;
+            show_preview(app, tx, caller, code, None, out).await?;
+        }
+        _ => out.send(&caller.addr.private_chat(), format!("Thông báo {code} đã được gửi hoặc huỷ.")),
+    }
+    Ok(Completion::Done)
+}
+
+/// `/henlich`: scheduled notices (one's own; officials see all), each with
+/// a cancel button.
+pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
+    let mut conn = app.db.acquire().await?;
+    let official = roles::is_official(&mut conn, caller.id).await?;
+    let list = repo::scheduled(&mut conn, (!official).then_some(caller.id), app.clock.now()).await?;
+    if list.is_empty() {
+        out.send(&msg.chat, "Không có thông báo nào đang chờ gửi theo giờ hẹn.");
+        return Ok(());
+    }
+    for n in list {
+        let at = n.scheduled_for.map(|t| app.settings.show_time(t)).unwrap_or_default();
+        let short: String = n.text.chars().take(120).collect();
+        out.send_with(
+            &msg.chat,
+            format!("⏰ {} · gửi lúc {at}\n{short}", n.code),
+            Keyboard::single(Button::callback(format!("❌ Huỷ {}", n.code), NoticeButton::Cancel(n.code).data())),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_times() {
+        let expected = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap().and_hms_opt(8, 30, 0).unwrap();
+        for typed in ["31/12/2026 08:30", "31/12/2026 8:30", "8h30 31/12/2026", "08:30 31-12-2026"] {
+            assert_eq!(parse_local(typed), Some(expected), "{typed}");
+        }
+        assert_eq!(parse_local("31/12/2026 8h").map(|t| t.format("%H:%M").to_string()), Some("08:00".into()));
+        for bad in ["", "mai", "31/12/2026", "31/12/2026 25:00", "31/12/2026 08:61"] {
+            assert_eq!(parse_local(bad), None, "{bad}");
+        }
+    }
+}
