@@ -76,7 +76,11 @@ pub enum Event {
     /// `/name args`; `replied` is the message the command answered: its
     /// author is how a leader is appointed, its text and photo how a notice
     /// is forwarded.
-    Command { name: String, args: String, replied: Option<Replied> },
+    Command {
+        name: String,
+        args: String,
+        replied: Option<Replied>,
+    },
     Text(String),
     Photo {
         file_id: String,

@@ -24,7 +24,6 @@
 //! | `/thongbao_ds`, `/henlich`            | `notice::ack`, `notice::schedule` |
 
 use crate::app::App;
-use crate::{campaign, notice};
 use crate::channel::{ChatKind, Event, Incoming, Replies, Unsupported};
 use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::flows::{self, Flow};
@@ -33,6 +32,7 @@ use crate::household::{mine, review};
 use crate::report::{self, handling::ReportButton};
 use crate::roles;
 use crate::{appoint, conversation, group, help};
+use crate::{campaign, notice};
 
 pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
     let mut out = Replies::default();
@@ -63,7 +63,10 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             "bangtin" => report::feed::command(app, &caller, &msg, args, &mut out).await?,
             "lienket" => group::link(app, &caller, &msg, args, &mut out).await?,
             "nhom" => group::list(app, &caller, &msg, &mut out).await?,
-            "phancong" => appoint::command(app, &caller, &msg, args, replied.as_ref().and_then(|r| r.from.as_ref()), &mut out).await?,
+            "phancong" => {
+                appoint::command(app, &caller, &msg, args, replied.as_ref().and_then(|r| r.from.as_ref()), &mut out)
+                    .await?
+            }
             // In a group, an unknown command is most likely another bot's.
             _ if msg.chat_kind == ChatKind::Private => {
                 out.send(&msg.chat, "Bot chưa hiểu lệnh này. Gõ /help để xem các lệnh.");

@@ -46,7 +46,13 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
         honour_amounts: config.campaigns.honour_amounts,
         notices: config.notices.clone(),
     };
-    Ok(App { db, book: Arc::new(book), settings: Arc::new(settings), clock, outbox: Arc::new(tokio::sync::Notify::new()) })
+    Ok(App {
+        db,
+        book: Arc::new(book),
+        settings: Arc::new(settings),
+        clock,
+        outbox: Arc::new(tokio::sync::Notify::new()),
+    })
 }
 
 pub fn telegram_bot(token: &Secret, api_url: &str) -> anyhow::Result<Bot> {

@@ -22,14 +22,20 @@ pub async fn on_seen(
         return Ok(());
     }
     let group_id = group::by_chat(&mut conn, &msg.chat).await?.map(|g| g.id);
-    let done = sqlx::query("INSERT INTO notice_acks (notice_id, user_id, group_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
-        .bind(code.id())
-        .bind(caller.id)
-        .bind(group_id)
-        .bind(app.clock.now())
-        .execute(&mut *conn)
-        .await?;
-    let toast = if done.rows_affected() == 1 { "Cảm ơn bác đã xác nhận đã xem." } else { "Bác đã xác nhận đã xem rồi." };
+    let done = sqlx::query(
+        "INSERT INTO notice_acks (notice_id, user_id, group_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(code.id())
+    .bind(caller.id)
+    .bind(group_id)
+    .bind(app.clock.now())
+    .execute(&mut *conn)
+    .await?;
+    let toast = if done.rows_affected() == 1 {
+        "Cảm ơn bác đã xác nhận đã xem."
+    } else {
+        "Bác đã xác nhận đã xem rồi."
+    };
     out.answer(callback_id, Some(toast.into()));
     Ok(())
 }
@@ -44,7 +50,13 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
     show(app, caller, &msg.chat, code, out).await
 }
 
-pub async fn show(app: &App, caller: &Caller, to: &ChatAddr, code: Option<NoticeCode>, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn show(
+    app: &App,
+    caller: &Caller,
+    to: &ChatAddr,
+    code: Option<NoticeCode>,
+    out: &mut Replies,
+) -> anyhow::Result<()> {
     let mut conn = app.db.acquire().await?;
     let code = match code {
         Some(c) => Some(c),

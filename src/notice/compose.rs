@@ -114,7 +114,11 @@ pub async fn command(
         out.send(&msg.chat, REFUSED);
         return Ok(());
     }
-    let text = crate::text::squash_lines(if args.trim().is_empty() { replied.and_then(|r| r.text.as_deref()).unwrap_or("") } else { args });
+    let text = crate::text::squash_lines(if args.trim().is_empty() {
+        replied.and_then(|r| r.text.as_deref()).unwrap_or("")
+    } else {
+        args
+    });
     let photo = replied.and_then(|r| r.photo.clone());
     if text.is_empty() && photo.is_none() {
         if msg.chat_kind == ChatKind::Private {
@@ -170,7 +174,12 @@ pub async fn complete_text(
     Ok(Completion::Done)
 }
 
-pub async fn preview(app: &App, conn: &mut SqliteConnection, caller: &Caller, notice: &Notice) -> anyhow::Result<(String, Keyboard)> {
+pub async fn preview(
+    app: &App,
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    notice: &Notice,
+) -> anyhow::Result<(String, Keyboard)> {
     let allowed = allowed_groups(&mut *conn, caller.id).await?;
     let targets = repo::targets(&mut *conn, notice.code).await?;
     let names: Vec<&str> = allowed.iter().filter(|g| targets.contains(&g.id)).map(|g| g.name.as_str()).collect();
@@ -269,7 +278,11 @@ pub async fn on_button(
         let cancelled = repo::cancel(&mut tx, code, app.clock.now()).await?;
         tx.commit().await?;
         out.answer(callback_id, None);
-        let text = if cancelled { format!("Đã huỷ thông báo {code}.") } else { format!("Thông báo {code} đã gửi đi, không huỷ được.") };
+        let text = if cancelled {
+            format!("Đã huỷ thông báo {code}.")
+        } else {
+            format!("Thông báo {code} đã gửi đi, không huỷ được.")
+        };
         match message {
             Some(m) => out.edit(m, text, Keyboard::none()),
             None => out.send(&caller.addr.private_chat(), text),
@@ -317,8 +330,14 @@ pub async fn on_button(
                 out.answer(callback_id, Some("Các tổ đã chọn chưa liên kết nhóm chat nào.".into()));
                 return Ok(());
             }
-            crate::audit::record(&mut tx, caller.id, "notice.send", &format!("notice:{}", code.id()), Some(&count.to_string()))
-                .await?;
+            crate::audit::record(
+                &mut tx,
+                caller.id,
+                "notice.send",
+                &format!("notice:{}", code.id()),
+                Some(&count.to_string()),
+            )
+            .await?;
             tx.commit().await?;
             app.outbox.notify_one();
             out.answer(callback_id, None);

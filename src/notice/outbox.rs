@@ -57,12 +57,22 @@ pub async fn group_message(conn: &mut SqliteConnection, notice: &Notice) -> anyh
 }
 
 fn progress_text(code: NoticeCode, p: &Progress) -> String {
-    format!("📤 Thông báo {code}: đã gửi {}/{} nhóm chat{}.", p.sent, p.total, if p.failed > 0 { format!(", {} lỗi", p.failed) } else { String::new() })
+    format!(
+        "📤 Thông báo {code}: đã gửi {}/{} nhóm chat{}.",
+        p.sent,
+        p.total,
+        if p.failed > 0 { format!(", {} lỗi", p.failed) } else { String::new() }
+    )
 }
 
 /// After each delivery: progress for large broadcasts, and the summary once
 /// every chat has been tried.
-pub async fn after_delivery(app: &App, conn: &mut SqliteConnection, code: NoticeCode, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn after_delivery(
+    app: &App,
+    conn: &mut SqliteConnection,
+    code: NoticeCode,
+    out: &mut Replies,
+) -> anyhow::Result<()> {
     let Some(notice) = repo::get(&mut *conn, code).await? else { return Ok(()) };
     let Some((sender, _)) = roles::user_addr(&mut *conn, notice.sender).await? else { return Ok(()) };
     let chat = sender.private_chat();
@@ -80,7 +90,11 @@ pub async fn after_delivery(app: &App, conn: &mut SqliteConnection, code: Notice
         for m in crate::posts::find(&mut *conn, &tag).await? {
             out.edit(&m, progress_text(code, &p), Keyboard::none());
         }
-        out.send_with(&chat, text, Keyboard::single(Button::callback("👁 Xem số hộ đã xem", NoticeButton::Stats(code).data())));
+        out.send_with(
+            &chat,
+            text,
+            Keyboard::single(Button::callback("👁 Xem số hộ đã xem", NoticeButton::Stats(code).data())),
+        );
         return Ok(());
     }
     // A progress line for large broadcasts, every tenth chat.

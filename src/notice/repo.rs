@@ -23,7 +23,8 @@ fn notice(row: Row) -> anyhow::Result<Notice> {
 }
 
 pub async fn get(conn: &mut SqliteConnection, code: NoticeCode) -> anyhow::Result<Option<Notice>> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE id = ?")).bind(code.id()).fetch_optional(conn).await?;
+    let row: Option<Row> =
+        sqlx::query_as(&format!("{SELECT} WHERE id = ?")).bind(code.id()).fetch_optional(conn).await?;
     row.map(notice).transpose()
 }
 
@@ -68,11 +69,19 @@ pub async fn set_targets(conn: &mut SqliteConnection, code: NoticeCode, groups: 
 }
 
 pub async fn set_pin(conn: &mut SqliteConnection, code: NoticeCode, pin: bool) -> anyhow::Result<()> {
-    sqlx::query("UPDATE notices SET pin = ? WHERE id = ? AND status = 'draft'").bind(pin).bind(code.id()).execute(conn).await?;
+    sqlx::query("UPDATE notices SET pin = ? WHERE id = ? AND status = 'draft'")
+        .bind(pin)
+        .bind(code.id())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
-pub async fn set_schedule(conn: &mut SqliteConnection, code: NoticeCode, at: Option<DateTime<Utc>>) -> anyhow::Result<()> {
+pub async fn set_schedule(
+    conn: &mut SqliteConnection,
+    code: NoticeCode,
+    at: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE notices SET scheduled_for = ? WHERE id = ? AND status = 'draft'")
         .bind(at)
         .bind(code.id())
@@ -126,7 +135,12 @@ pub struct Delivery {
 }
 
 /// Deliveries that may be sent now, oldest notice first.
-pub async fn due(conn: &mut SqliteConnection, channel: Channel, now: DateTime<Utc>, limit: i64) -> anyhow::Result<Vec<Delivery>> {
+pub async fn due(
+    conn: &mut SqliteConnection,
+    channel: Channel,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> anyhow::Result<Vec<Delivery>> {
     let rows: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
         "SELECT d.id, d.notice_id, d.group_id, d.chat_id, d.attempts FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id
          WHERE d.status = 'pending' AND d.channel = ? AND n.status = 'queued'
@@ -154,14 +168,21 @@ pub async fn due(conn: &mut SqliteConnection, channel: Channel, now: DateTime<Ut
 /// Claims a delivery for sending. Recorded before the request goes out, so
 /// a crash in between leaves a row in 'sending' (see `outbox`).
 pub async fn mark_sending(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<bool> {
-    let done = sqlx::query("UPDATE notice_deliveries SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'")
-        .bind(id)
-        .execute(conn)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE notice_deliveries SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn mark_sent(conn: &mut SqliteConnection, id: i64, message_id: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn mark_sent(
+    conn: &mut SqliteConnection,
+    id: i64,
+    message_id: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE notice_deliveries SET status = 'sent', message_id = ?, sent_at = ?, error = NULL WHERE id = ?")
         .bind(message_id)
         .bind(now)
@@ -171,7 +192,13 @@ pub async fn mark_sent(conn: &mut SqliteConnection, id: i64, message_id: &str, n
     Ok(())
 }
 
-pub async fn mark_retry(conn: &mut SqliteConnection, id: i64, at: DateTime<Utc>, error: &str, count_attempt: bool) -> anyhow::Result<()> {
+pub async fn mark_retry(
+    conn: &mut SqliteConnection,
+    id: i64,
+    at: DateTime<Utc>,
+    error: &str,
+    count_attempt: bool,
+) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE notice_deliveries SET status = 'pending', next_attempt_at = ?, error = ?,
             attempts = attempts - CASE WHEN ? THEN 0 ELSE 1 END WHERE id = ?",
@@ -186,7 +213,11 @@ pub async fn mark_retry(conn: &mut SqliteConnection, id: i64, at: DateTime<Utc>,
 }
 
 pub async fn mark_failed(conn: &mut SqliteConnection, id: i64, error: &str) -> anyhow::Result<()> {
-    sqlx::query("UPDATE notice_deliveries SET status = 'failed', error = ? WHERE id = ?").bind(error).bind(id).execute(conn).await?;
+    sqlx::query("UPDATE notice_deliveries SET status = 'failed', error = ? WHERE id = ?")
+        .bind(error)
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -235,7 +266,11 @@ pub async fn progress(conn: &mut SqliteConnection, code: NoticeCode) -> anyhow::
 
 /// Marks the notice done once every delivery is sent or failed. True if this
 /// call finished it.
-pub async fn finish_if_complete(conn: &mut SqliteConnection, code: NoticeCode, now: DateTime<Utc>) -> anyhow::Result<bool> {
+pub async fn finish_if_complete(
+    conn: &mut SqliteConnection,
+    code: NoticeCode,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "UPDATE notices SET status = 'done', finished_at = ? WHERE id = ? AND status = 'queued'
            AND NOT EXISTS (SELECT 1 FROM notice_deliveries WHERE notice_id = notices.id AND status IN ('pending', 'sending'))",
@@ -259,7 +294,11 @@ pub async fn failures(conn: &mut SqliteConnection, code: NoticeCode) -> anyhow::
 }
 
 /// Notices scheduled for later and not sent.
-pub async fn scheduled(conn: &mut SqliteConnection, sender: Option<i64>, now: DateTime<Utc>) -> anyhow::Result<Vec<Notice>> {
+pub async fn scheduled(
+    conn: &mut SqliteConnection,
+    sender: Option<i64>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Notice>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE status = 'queued' AND scheduled_for > ? AND (? IS NULL OR sender_user_id = ?) ORDER BY scheduled_for"
     ))

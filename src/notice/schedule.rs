@@ -61,7 +61,8 @@ pub async fn complete_time(
         None => {
             return Ok(Completion::Reask {
                 key: "when",
-                message: "Chưa hiểu giờ hẹn. Xin nhập theo dạng ngày/tháng/năm giờ:phút, ví dụ: 31/12/2026 08:00.".into(),
+                message: "Chưa hiểu giờ hẹn. Xin nhập theo dạng ngày/tháng/năm giờ:phút, ví dụ: 31/12/2026 08:00."
+                    .into(),
             })
         }
     };

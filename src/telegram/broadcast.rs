@@ -35,11 +35,14 @@ pub struct Limiter {
 const MARGIN: Duration = Duration::from_millis(30);
 
 impl Limiter {
+    /// Starts as if the last second had been used up: after a restart the
+    /// server still counts what the previous process sent.
     pub fn new(per_second: u32, per_chat_per_minute: u32) -> Self {
+        let now = Instant::now();
         Self {
             per_second: per_second as usize,
             per_chat_per_minute: per_chat_per_minute as usize,
-            global: VecDeque::new(),
+            global: std::iter::repeat_n(now, per_second as usize).collect(),
             chats: HashMap::new(),
             blocked: HashMap::new(),
         }
@@ -95,16 +98,28 @@ fn classify(error: &RequestError) -> Outcome {
         RequestError::Api(ApiError::NotEnoughRightsToPostMessages) => Outcome::Failed(Failure::NoRights),
         // "Forbidden: bot was kicked from the group chat" and other refusals
         // the library does not name are final; server errors are not.
-        RequestError::Api(ApiError::Unknown(text)) if text.starts_with("Forbidden") => Outcome::Failed(Failure::Removed),
+        RequestError::Api(ApiError::Unknown(text)) if text.starts_with("Forbidden") => {
+            Outcome::Failed(Failure::Removed)
+        }
         RequestError::Api(ApiError::Unknown(text)) if text.starts_with("Bad Request") => Outcome::Failed(Failure::Gone),
         other => Outcome::Transient(other.to_string()),
     }
 }
 
-async fn send(bot: Bot, chat: i64, text: String, photo: Option<String>, keyboard: crate::channel::Keyboard, me: Me, pin: bool) -> Outcome {
+async fn send(
+    bot: Bot,
+    chat: i64,
+    text: String,
+    photo: Option<String>,
+    keyboard: crate::channel::Keyboard,
+    me: Me,
+    pin: bool,
+) -> Outcome {
     let markup = outbound::inline_markup(&keyboard, &me);
     let result = match photo {
-        Some(file_id) => bot.send_photo(ChatId(chat), InputFile::file_id(FileId(file_id))).caption(text).reply_markup(markup).await,
+        Some(file_id) => {
+            bot.send_photo(ChatId(chat), InputFile::file_id(FileId(file_id))).caption(text).reply_markup(markup).await
+        }
         None => bot.send_message(ChatId(chat), text).reply_markup(markup).await,
     };
     match result {
@@ -212,7 +227,14 @@ async fn start_due(
     Ok(wait)
 }
 
-async fn record(bot: &Bot, me: &Me, app: &App, limiter: &mut Limiter, delivery: Delivery, outcome: Outcome) -> anyhow::Result<()> {
+async fn record(
+    bot: &Bot,
+    me: &Me,
+    app: &App,
+    limiter: &mut Limiter,
+    delivery: Delivery,
+    outcome: Outcome,
+) -> anyhow::Result<()> {
     let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
     let now = app.clock.now();
     match outcome {

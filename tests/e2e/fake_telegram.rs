@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -37,6 +37,20 @@ pub struct Failure {
     pub retry_after: Option<u64>,
 }
 
+impl Failure {
+    pub fn new(code: u16, description: &str) -> Self {
+        Self { code, description: description.into(), retry_after: None }
+    }
+}
+
+/// Telegram's limits, enforced the way Telegram does: a 429 with
+/// `retry_after` for a send past them.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub per_second: usize,
+    pub per_chat_per_minute: usize,
+}
+
 #[derive(Default)]
 struct Inner {
     pending: VecDeque<Value>,
@@ -45,6 +59,13 @@ struct Inner {
     next_message_id: i64,
     failures: HashMap<String, Failure>,
     highest_offset: i64,
+    /// Failures for sends to one chat, with how many times to answer so.
+    chat_failures: HashMap<i64, (Failure, Option<i64>, usize)>,
+    delays: HashMap<String, Duration>,
+    limits: Option<Limits>,
+    sends: VecDeque<Instant>,
+    chat_sends: HashMap<i64, VecDeque<Instant>>,
+    rejected: usize,
 }
 
 struct Shared {
@@ -108,6 +129,26 @@ impl FakeTelegram {
 
     pub fn heal(&self, method: &str) {
         self.shared.inner.lock().unwrap().failures.remove(method);
+    }
+
+    /// Sends to `chat` fail `times` times with `failure`; with `migrate_to`
+    /// the answer says the group became that supergroup.
+    pub fn fail_chat(&self, chat: i64, failure: Failure, migrate_to: Option<i64>, times: usize) {
+        self.shared.inner.lock().unwrap().chat_failures.insert(chat, (failure, migrate_to, times));
+    }
+
+    /// Answers `method` only after `delay`.
+    pub fn delay(&self, method: &str, delay: Duration) {
+        self.shared.inner.lock().unwrap().delays.insert(method.to_string(), delay);
+    }
+
+    pub fn enforce(&self, limits: Limits) {
+        self.shared.inner.lock().unwrap().limits = Some(limits);
+    }
+
+    /// Sends refused with 429 because of the limits.
+    pub fn rejected(&self) -> usize {
+        self.shared.inner.lock().unwrap().rejected
     }
 
     /// The highest offset the bot confirmed with getUpdates.
@@ -197,8 +238,17 @@ async fn api(State(shared): State<Arc<Shared>>, Path(path): Path<String>, header
         return get_updates(&shared, &body).await;
     }
 
+    let delay = shared.inner.lock().unwrap().delays.get(&method).copied();
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let mut inner = shared.inner.lock().unwrap();
     inner.requests.push(Request { method: method.clone(), body: body.clone(), message_id: None, files });
+    if matches!(method.as_str(), "sendMessage" | "sendPhoto") {
+        if let Some(refusal) = refuse_send(&mut inner, body["chat_id"].as_i64().unwrap_or(0)) {
+            return refusal;
+        }
+    }
     if let Some(f) = inner.failures.get(&method).cloned() {
         let mut answer = json!({ "ok": false, "error_code": f.code, "description": f.description });
         if let Some(after) = f.retry_after {
@@ -246,6 +296,45 @@ async fn api(State(shared): State<Arc<Shared>>, Path(path): Path<String>, header
         })),
         _ => ok(json!(true)),
     }
+}
+
+fn error(code: u16, description: &str, parameters: Option<Value>) -> Response {
+    let mut answer = json!({ "ok": false, "error_code": code, "description": description });
+    if let Some(p) = parameters {
+        answer["parameters"] = p;
+    }
+    (StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST), Json(answer)).into_response()
+}
+
+/// Injected failures for one chat, then the rate limits.
+fn refuse_send(inner: &mut Inner, chat: i64) -> Option<Response> {
+    if let Some((failure, migrate_to, left)) = inner.chat_failures.get_mut(&chat) {
+        if *left > 0 {
+            *left -= 1;
+            let parameters = match (migrate_to, failure.retry_after) {
+                (Some(to), _) => Some(json!({ "migrate_to_chat_id": to })),
+                (None, Some(after)) => Some(json!({ "retry_after": after })),
+                _ => None,
+            };
+            return Some(error(failure.code, &failure.description.clone(), parameters));
+        }
+    }
+    let limits = inner.limits?;
+    let now = Instant::now();
+    while inner.sends.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
+        inner.sends.pop_front();
+    }
+    let window = inner.chat_sends.entry(chat).or_default();
+    while window.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60)) {
+        window.pop_front();
+    }
+    if inner.sends.len() >= limits.per_second || window.len() >= limits.per_chat_per_minute {
+        inner.rejected += 1;
+        return Some(error(429, "Too Many Requests: retry after 1", Some(json!({ "retry_after": 1 }))));
+    }
+    window.push_back(now);
+    inner.sends.push_back(now);
+    None
 }
 
 async fn get_updates(shared: &Shared, body: &Value) -> Response {

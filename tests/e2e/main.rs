@@ -2,6 +2,7 @@
 
 mod campaigns;
 mod fake_telegram;
+mod notices;
 mod support;
 
 mod groups_and_roles;
