@@ -33,11 +33,13 @@ async fn main() -> anyhow::Result<()> {
     let mut tx = app.db.begin().await?;
     let mut groups = Vec::new();
     for i in 0..CHATS {
-        let id: i64 = sqlx::query_scalar("INSERT INTO groups (name, name_folded, created_at) VALUES (?, ?, '2026-11-01T00:00:00Z') RETURNING id")
-            .bind(format!("Tổ {i}"))
-            .bind(format!("to {i}"))
-            .fetch_one(&mut *tx)
-            .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO groups (name, name_folded, created_at) VALUES (?, ?, '2026-11-01T00:00:00Z') RETURNING id",
+        )
+        .bind(format!("Tổ {i}"))
+        .bind(format!("to {i}"))
+        .fetch_one(&mut *tx)
+        .await?;
         sqlx::query("INSERT INTO group_chats (channel, chat_id, group_id, linked_at) VALUES ('telegram', ?, ?, '2026-11-01T00:00:00Z')")
             .bind((-6_000_000_000 - i).to_string())
             .bind(id)
@@ -56,24 +58,32 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     {
         let mut tx = app.db.begin().await?;
-        let code = todanpho::notice::repo::create_draft(&mut tx, official, "Bench notice", None, &groups, chrono::Utc::now()).await?;
+        let code =
+            todanpho::notice::repo::create_draft(&mut tx, official, "Bench notice", None, &groups, chrono::Utc::now())
+                .await?;
         todanpho::notice::repo::queue(&mut tx, code, chrono::Utc::now()).await?;
         tx.commit().await?;
     }
     app.outbox.notify_one();
     loop {
-        let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notices WHERE status = 'done'").fetch_one(&app.db).await?;
+        let done: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM notices WHERE status = 'done'").fetch_one(&app.db).await?;
         if done == 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let total = started.elapsed();
-    let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_deliveries WHERE status = 'sent'").fetch_one(&app.db).await?;
+    let sent: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM notice_deliveries WHERE status = 'sent'").fetch_one(&app.db).await?;
     running.stop().await?;
 
     let ideal = Duration::from_secs_f64(CHATS as f64 / PER_SECOND as f64);
-    println!("broadcast benchmark — {} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), chrono::Utc::now().format("%Y-%m-%d"));
+    println!(
+        "broadcast benchmark — {} cores, {}",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        chrono::Utc::now().format("%Y-%m-%d")
+    );
     println!("| chats | delivered | total | ideal (1000/30 s) | ratio | 429s |");
     println!("|---|---|---|---|---|---|");
     println!(

@@ -73,6 +73,23 @@ impl Limiter {
         Ok(())
     }
 
+    /// A slot in the bot's overall budget for a message that is not a
+    /// delivery (the sender's progress and summary), waiting for it.
+    pub async fn take_global(&mut self) {
+        loop {
+            let now = Instant::now();
+            let second = Duration::from_secs(1) + MARGIN;
+            while self.global.front().is_some_and(|t| now.duration_since(*t) >= second) {
+                self.global.pop_front();
+            }
+            if self.global.len() < self.per_second {
+                self.global.push_back(now);
+                return;
+            }
+            tokio::time::sleep(second - now.duration_since(self.global[0])).await;
+        }
+    }
+
     /// Telegram said to wait (429 `retry_after`).
     pub fn block(&mut self, chat: &str, until: Instant) {
         self.blocked.insert(chat.to_string(), until);
@@ -267,6 +284,11 @@ async fn record(
     let mut out = Replies::default();
     outbox::after_delivery(app, &mut tx, delivery.notice, &mut out).await?;
     tx.commit().await?;
+    for action in &out.actions {
+        if matches!(action, crate::channel::Action::Send { .. } | crate::channel::Action::Post { .. }) {
+            limiter.take_global().await;
+        }
+    }
     outbound::perform(bot, me, &app.db, out.actions).await;
     Ok(())
 }
