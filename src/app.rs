@@ -27,6 +27,7 @@ pub struct Settings {
     pub reports: ReportSettings,
     pub honour_amounts: crate::campaign::close::HonourAmounts,
     pub notices: crate::config::Notices,
+    pub targets: crate::config::Stats,
 }
 
 #[derive(Debug, Clone)]

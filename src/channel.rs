@@ -151,6 +151,19 @@ pub enum Action {
         latitude: f64,
         longitude: f64,
     },
+    /// Text with HTML markup (a `<pre>` table); the adapter escapes
+    /// nothing, the caller does.
+    SendHtml {
+        to: ChatAddr,
+        html: String,
+    },
+    /// A file made by the bot (an Excel workbook), uploaded.
+    SendDocument {
+        to: ChatAddr,
+        bytes: Vec<u8>,
+        file_name: String,
+        caption: Option<String>,
+    },
     /// An image made by the bot (a VietQR code), uploaded.
     SendImage {
         to: ChatAddr,
@@ -251,6 +264,14 @@ impl Replies {
 
     pub fn photo(&mut self, to: &ChatAddr, file_id: &str, caption: Option<String>) {
         self.actions.push(Action::SendPhoto { to: to.clone(), file_id: file_id.to_string(), caption });
+    }
+
+    pub fn html(&mut self, to: &ChatAddr, html: String) {
+        self.actions.push(Action::SendHtml { to: to.clone(), html });
+    }
+
+    pub fn document(&mut self, to: &ChatAddr, bytes: Vec<u8>, file_name: &str, caption: Option<String>) {
+        self.actions.push(Action::SendDocument { to: to.clone(), bytes, file_name: file_name.to_string(), caption });
     }
 
     pub fn image(&mut self, to: &ChatAddr, png: Vec<u8>, file_name: &str, caption: Option<String>) {

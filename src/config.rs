@@ -34,6 +34,42 @@ pub struct Config {
     pub campaigns: Campaigns,
     #[serde(default)]
     pub notices: Notices,
+    #[serde(default)]
+    pub stats: Stats,
+}
+
+/// The ward's digital-citizen targets, in percent of approved households.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stats {
+    #[serde(default = "default_smartphone_target")]
+    pub smartphone_target: i64,
+    #[serde(default = "default_epayment_target")]
+    pub epayment_target: i64,
+    #[serde(default = "default_vneid_target")]
+    pub vneid_target: i64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self {
+            smartphone_target: default_smartphone_target(),
+            epayment_target: default_epayment_target(),
+            vneid_target: default_vneid_target(),
+        }
+    }
+}
+
+fn default_smartphone_target() -> i64 {
+    80
+}
+
+fn default_epayment_target() -> i64 {
+    50
+}
+
+fn default_vneid_target() -> i64 {
+    80
 }
 
 /// Limits for broadcasting notices. Telegram allows a bot about 30

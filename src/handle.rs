@@ -22,6 +22,7 @@
 //! | `/quy`, `/ketthuc`                    | `campaign::close`                 |
 //! | `/thongbao`, `nt:` buttons            | `notice::compose`, `notice::ack`  |
 //! | `/thongbao_ds`, `/henlich`            | `notice::ack`, `notice::schedule` |
+//! | `/thongke`, `/sohodukien`, `/xuatexcel` | `stats::command`, `stats::export` |
 
 use crate::app::App;
 use crate::channel::{ChatKind, Event, Incoming, Replies, Unsupported};
@@ -60,6 +61,9 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             "thongbao" => notice::compose::command(app, &caller, &msg, args, replied.as_ref(), &mut out).await?,
             "thongbao_ds" => notice::ack::command(app, &caller, &msg, args, &mut out).await?,
             "henlich" => notice::schedule::command(app, &caller, &msg, &mut out).await?,
+            "thongke" => crate::stats::command::command(app, &caller, &msg, args, &mut out).await?,
+            "sohodukien" => crate::stats::command::expected(app, &caller, &msg, args, &mut out).await?,
+            "xuatexcel" => crate::stats::export::command(app, &caller, &msg, &mut out).await?,
             "bangtin" => report::feed::command(app, &caller, &msg, args, &mut out).await?,
             "lienket" => group::link(app, &caller, &msg, args, &mut out).await?,
             "nhom" => group::list(app, &caller, &msg, &mut out).await?,

@@ -11,6 +11,7 @@
 //! - `report` — scene reports: filing, handling, listing, deadline reminders, feed, Open311.
 //! - `campaign` — fundraising: campaigns, pledges with VietQR, confirmations, progress.
 //! - `notice` — notices: compose, durable outbox, acknowledgements, scheduling.
+//! - `stats` — `/thongke`, `/sohodukien`, `/xuatexcel` and CSV exports.
 //! - `group` — the ward's groups, `/lienket`, `/nhom`, chat migration.
 //! - `appoint` — `/phancong`; `roles` — who may do what.
 //! - `help` — `/start`, `/help` and the command catalog.
@@ -41,6 +42,7 @@ pub mod posts;
 pub mod report;
 pub mod roles;
 pub mod startup;
+pub mod stats;
 pub mod telegram;
 pub mod text;
 pub mod updates;

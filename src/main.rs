@@ -30,6 +30,13 @@ enum Command {
     Run,
     /// Check the config and the dialogue files, apply migrations, and exit.
     Check,
+    /// Write one table of the ward (households, reports, pledges, notices,
+    /// summary) to standard output.
+    Export {
+        which: todanpho::stats::export::Which,
+        #[arg(long, default_value = "csv")]
+        format: TableFormat,
+    },
     /// Write the ward's scene reports to standard output.
     ExportReports {
         /// Output format; `open311` is GeoReport v2 requests.json.
@@ -41,6 +48,11 @@ enum Command {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ExportFormat {
     Open311,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TableFormat {
+    Csv,
 }
 
 fn main() -> ExitCode {
@@ -83,6 +95,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let requests = todanpho::report::open311::requests(&app).await?;
             println!("{}", serde_json::to_string_pretty(&requests)?);
             Ok(())
+        }
+        Command::Export { which, format: TableFormat::Csv } => {
+            let app = todanpho::startup::build_app(&config).await?;
+            let mut conn = app.db.acquire().await?;
+            let sheet = todanpho::stats::export::sheet(&app, &mut conn, &None, which).await?;
+            todanpho::stats::export::csv(&sheet, app.settings.timezone, std::io::stdout().lock())
         }
         Command::Run => {
             let token = Secret::from_env("TELOXIDE_TOKEN")?;

@@ -45,6 +45,7 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
         },
         honour_amounts: config.campaigns.honour_amounts,
         notices: config.notices.clone(),
+        targets: config.stats.clone(),
     };
     Ok(App {
         db,

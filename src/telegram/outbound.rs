@@ -3,7 +3,7 @@
 use teloxide::prelude::*;
 use teloxide::types::{
     ButtonRequest, CallbackQueryId, ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
-    KeyboardButton, KeyboardMarkup, KeyboardRemove, Me, MessageId, ReplyMarkup,
+    KeyboardButton, KeyboardMarkup, KeyboardRemove, Me, MessageId, ParseMode, ReplyMarkup,
 };
 
 use crate::channel::{Action, ButtonKind, Channel, ChatAddr, Keyboard, ReplyKeyboard};
@@ -64,6 +64,18 @@ pub async fn perform(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, actions: Vec<Act
                     }
                     Err(e) => Err(e),
                 }
+            }
+            Action::SendHtml { to, html } => {
+                let Some(chat) = chat_id(&to) else { continue };
+                bot.send_message(chat, html).parse_mode(ParseMode::Html).await.map(|_| ())
+            }
+            Action::SendDocument { to, bytes, file_name, caption } => {
+                let Some(chat) = chat_id(&to) else { continue };
+                let mut req = bot.send_document(chat, InputFile::memory(bytes).file_name(file_name));
+                if let Some(caption) = caption {
+                    req = req.caption(caption);
+                }
+                req.await.map(|_| ())
             }
             Action::SendImage { to, png, file_name, caption } => {
                 let Some(chat) = chat_id(&to) else { continue };

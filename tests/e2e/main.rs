@@ -10,3 +10,4 @@ mod process;
 mod registration;
 mod reports;
 mod resilience;
+mod stats;

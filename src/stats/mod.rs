@@ -1,0 +1,311 @@
+//! Statistics for officials (the ward) and leaders (their groups),
+//! DESIGN.md flow 5.
+//!
+//! - this file: the figures, computed in SQL over the scope and period;
+//! - `command`: `/thongke`, `/sohodukien`, the text summary;
+//! - `export`: `/xuatexcel` (xlsx) and the CLI's CSV.
+
+pub mod command;
+pub mod export;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use sqlx::SqliteConnection;
+
+use crate::app::App;
+
+/// Which groups: None is the whole ward.
+pub type Scope = Option<Vec<i64>>;
+
+fn scope_json(scope: &Scope) -> anyhow::Result<Option<String>> {
+    Ok(scope.as_ref().map(serde_json::to_string).transpose()?)
+}
+
+/// `7d`, `30d`, `thang 10/2025` (also `tháng 10/2025`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Period {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+impl Period {
+    pub fn last_days(now: DateTime<Utc>, days: i64) -> Self {
+        Self { since: now - Duration::days(days), until: now }
+    }
+
+    pub fn parse(words: &[&str], now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<Self> {
+        match words {
+            [w] if w.ends_with('d') => {
+                let days = w.trim_end_matches('d').parse::<i64>().ok().filter(|d| (1..=3660).contains(d))?;
+                Some(Self::last_days(now, days))
+            }
+            ["thang", my] => {
+                let (m, y) = my.split_once('/')?;
+                let (m, y) = (m.parse::<u32>().ok()?, y.parse::<i32>().ok()?);
+                let first = NaiveDate::from_ymd_opt(y, m, 1)?;
+                let next =
+                    if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1)? } else { NaiveDate::from_ymd_opt(y, m + 1, 1)? };
+                let at = |d: NaiveDate| {
+                    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?).single().map(|t| t.with_timezone(&Utc))
+                };
+                Some(Self { since: at(first)?, until: at(next)? })
+            }
+            _ => None,
+        }
+    }
+
+    pub fn label(&self, tz: chrono_tz::Tz) -> String {
+        let (a, b) = (self.since.with_timezone(&tz), (self.until - Duration::seconds(1)).with_timezone(&tz));
+        if a.day() == 1 && a.month() == b.month() && a.year() == b.year() && (self.until - self.since).num_days() >= 27
+        {
+            format!("tháng {}/{}", a.month(), a.year())
+        } else {
+            format!("{} – {}", a.format("%d/%m/%Y"), b.format("%d/%m/%Y"))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupFigures {
+    pub id: i64,
+    pub name: String,
+    pub expected: Option<i64>,
+    pub approved: i64,
+    pub pending: i64,
+    pub people: i64,
+    pub smartphone: i64,
+    pub epayment: i64,
+    pub vneid: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportFigures {
+    /// (status code, count) of open cases.
+    pub open_by_status: Vec<(String, i64)>,
+    /// (category code, count) of open cases.
+    pub open_by_category: Vec<(String, i64)>,
+    pub closed_in_period: i64,
+    pub median_hours_to_close: Option<f64>,
+    pub overdue: i64,
+    pub satisfied: i64,
+    pub rated: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignFigures {
+    pub code: String,
+    pub title: String,
+    pub target: Option<i64>,
+    pub pledged: i64,
+    pub received: i64,
+    pub contributions: i64,
+    pub households: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NoticeFigures {
+    pub notices: i64,
+    pub deliveries: i64,
+    pub acknowledgements: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    pub groups: Vec<GroupFigures>,
+    /// (circumstance code, approved households)
+    pub circumstances: Vec<(String, i64)>,
+    pub reports: ReportFigures,
+    pub campaigns: Vec<CampaignFigures>,
+    pub notices: NoticeFigures,
+}
+
+impl Figures {
+    pub fn approved(&self) -> i64 {
+        self.groups.iter().map(|g| g.approved).sum()
+    }
+}
+
+pub async fn households(conn: &mut SqliteConnection, scope: &Scope) -> anyhow::Result<Vec<GroupFigures>> {
+    let scope = scope_json(scope)?;
+    // One pass over households per group, through (group_id, status).
+    let rows: Vec<(i64, String, Option<i64>, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT g.id, g.name, g.expected_households,
+                COUNT(CASE WHEN h.status = 'approved' THEN 1 END),
+                COUNT(CASE WHEN h.status = 'pending' THEN 1 END),
+                COALESCE(SUM(CASE WHEN h.status = 'approved' THEN h.members END), 0),
+                COUNT(CASE WHEN h.status = 'approved' AND h.smartphone_users > 0 THEN 1 END),
+                COUNT(CASE WHEN h.status = 'approved' AND h.has_epayment = 1 THEN 1 END),
+                COUNT(CASE WHEN h.status = 'approved' AND h.vneid_level2 > 0 THEN 1 END)
+         FROM groups g LEFT JOIN households h ON h.group_id = g.id
+         WHERE ? IS NULL OR g.id IN (SELECT value FROM json_each(?))
+         GROUP BY g.id ORDER BY g.id",
+    )
+    .bind(&scope)
+    .bind(&scope)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, expected, approved, pending, people, smartphone, epayment, vneid)| GroupFigures {
+            id,
+            name,
+            expected,
+            approved,
+            pending,
+            people,
+            smartphone,
+            epayment,
+            vneid,
+        })
+        .collect())
+}
+
+pub async fn compute(app: &App, conn: &mut SqliteConnection, scope: &Scope, period: Period) -> anyhow::Result<Figures> {
+    let groups = households(&mut *conn, scope).await?;
+    let json = scope_json(scope)?;
+    let circumstances: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT c.circumstance, COUNT(*) FROM household_circumstances c JOIN households h ON h.id = c.household_id
+         WHERE h.status = 'approved' AND (? IS NULL OR h.group_id IN (SELECT value FROM json_each(?)))
+         GROUP BY c.circumstance",
+    )
+    .bind(&json)
+    .bind(&json)
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let in_scope = "(? IS NULL OR group_id IN (SELECT value FROM json_each(?)))";
+    let open_by_status: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT status, COUNT(*) FROM reports WHERE status IN ('new', 'accepted', 'in_progress') AND {in_scope} GROUP BY status"
+    ))
+    .bind(&json)
+    .bind(&json)
+    .fetch_all(&mut *conn)
+    .await?;
+    let open_by_category: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT category, COUNT(*) FROM reports WHERE status IN ('new', 'accepted', 'in_progress') AND {in_scope}
+         GROUP BY category ORDER BY COUNT(*) DESC, category"
+    ))
+    .bind(&json)
+    .bind(&json)
+    .fetch_all(&mut *conn)
+    .await?;
+    let closed: Vec<(DateTime<Utc>, DateTime<Utc>, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT created_at, closed_at, rating FROM reports
+         WHERE status IN ('resolved', 'declined') AND closed_at >= ? AND closed_at < ? AND {in_scope}"
+    ))
+    .bind(period.since)
+    .bind(period.until)
+    .bind(&json)
+    .bind(&json)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut hours: Vec<f64> = closed.iter().map(|(c, d, _)| (*d - *c).num_seconds() as f64 / 3600.0).collect();
+    hours.sort_by(|a, b| a.total_cmp(b));
+    let median = match hours.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(hours[n / 2]),
+        n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
+    };
+    let overdue: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM reports WHERE status IN ('new', 'accepted', 'in_progress') AND created_at < ? AND {in_scope}"
+    ))
+    .bind(app.clock.now() - app.settings.reports.deadline)
+    .bind(&json)
+    .bind(&json)
+    .fetch_one(&mut *conn)
+    .await?;
+    let rated = closed.iter().filter(|(_, _, r)| r.is_some()).count() as i64;
+    let satisfied = closed.iter().filter(|(_, _, r)| r.as_deref() == Some("satisfied")).count() as i64;
+
+    let campaign_rows: Vec<(i64, String, Option<i64>, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT c.id, c.title, c.target,
+                COALESCE(SUM(p.amount), 0),
+                COALESCE(SUM(CASE WHEN p.status = 'received' THEN p.received_amount END), 0),
+                COUNT(CASE WHEN p.status = 'received' THEN 1 END),
+                COUNT(DISTINCT CASE WHEN p.status = 'received' THEN COALESCE('u' || p.user_id, 'n' || p.donor_name) END)
+         FROM campaigns c LEFT JOIN pledges p ON p.campaign_id = c.id
+         WHERE c.status = 'open' AND (? IS NULL OR EXISTS (SELECT 1 FROM campaign_groups cg
+               WHERE cg.campaign_id = c.id AND cg.group_id IN (SELECT value FROM json_each(?))))
+         GROUP BY c.id ORDER BY c.id",
+    )
+    .bind(&json)
+    .bind(&json)
+    .fetch_all(&mut *conn)
+    .await?;
+    let campaigns = campaign_rows
+        .into_iter()
+        .map(|(id, title, target, pledged, received, contributions, households)| CampaignFigures {
+            code: format!("UH{id}"),
+            title,
+            target,
+            pledged,
+            received,
+            contributions,
+            households,
+        })
+        .collect();
+
+    let (notices, deliveries): (i64, i64) = sqlx::query_as(&format!(
+        "SELECT COUNT(DISTINCT notice_id), COUNT(*) FROM notice_deliveries
+         WHERE status = 'sent' AND sent_at >= ? AND sent_at < ? AND {in_scope}"
+    ))
+    .bind(period.since)
+    .bind(period.until)
+    .bind(&json)
+    .bind(&json)
+    .fetch_one(&mut *conn)
+    .await?;
+    let acknowledgements: i64 =
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM notice_acks WHERE at >= ? AND at < ? AND {in_scope}"))
+            .bind(period.since)
+            .bind(period.until)
+            .bind(&json)
+            .bind(&json)
+            .fetch_one(&mut *conn)
+            .await?;
+
+    Ok(Figures {
+        groups,
+        circumstances,
+        reports: ReportFigures {
+            open_by_status,
+            open_by_category,
+            closed_in_period: closed.len() as i64,
+            median_hours_to_close: median,
+            overdue,
+            satisfied,
+            rated,
+        },
+        campaigns,
+        notices: NoticeFigures { notices, deliveries, acknowledgements },
+    })
+}
+
+/// `part` of `whole` as a whole percentage; 0 when there is no whole.
+pub fn percent(part: i64, whole: i64) -> i64 {
+    if whole <= 0 {
+        0
+    } else {
+        (part * 100 + whole / 2) / whole
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap();
+        let tz: chrono_tz::Tz = "Asia/Ho_Chi_Minh".parse().unwrap();
+        assert_eq!(Period::parse(&["7d"], now, tz), Some(Period::last_days(now, 7)));
+        let october = Period::parse(&["thang", "10/2025"], now, tz).unwrap();
+        assert_eq!(october.since, Utc.with_ymd_and_hms(2025, 9, 30, 17, 0, 0).unwrap());
+        assert_eq!(october.until, Utc.with_ymd_and_hms(2025, 10, 31, 17, 0, 0).unwrap());
+        assert_eq!(october.label(tz), "tháng 10/2025");
+        assert_eq!(Period::parse(&["thang", "13/2025"], now, tz), None);
+        assert_eq!(Period::parse(&["0d"], now, tz), None);
+        assert_eq!(percent(1, 3), 33);
+        assert_eq!(percent(2, 3), 67);
+        assert_eq!(percent(5, 0), 0);
+    }
+}

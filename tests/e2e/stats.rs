@@ -1,0 +1,232 @@
+//! Statistics and exports, checked against figures the test computes itself
+//! from the rows it inserted.
+
+use std::io::Cursor;
+
+use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+use chrono::{Duration, Utc};
+use serde_json::json;
+
+use crate::support::*;
+use todanpho::clock::Clock;
+
+struct H {
+    group: i64,
+    approved: bool,
+    members: i64,
+    smartphone: i64,
+    epay: bool,
+    vneid: i64,
+    circumstances: &'static [&'static str],
+}
+
+const HOUSEHOLDS: &[H] = &[
+    H { group: 1, approved: true, members: 4, smartphone: 2, epay: true, vneid: 1, circumstances: &["poor"] },
+    H {
+        group: 1,
+        approved: true,
+        members: 2,
+        smartphone: 0,
+        epay: false,
+        vneid: 0,
+        circumstances: &["disability", "lonely_elderly"],
+    },
+    H { group: 1, approved: true, members: 5, smartphone: 1, epay: true, vneid: 0, circumstances: &[] },
+    H { group: 1, approved: false, members: 3, smartphone: 3, epay: true, vneid: 3, circumstances: &["poor"] },
+    H { group: 2, approved: true, members: 3, smartphone: 1, epay: false, vneid: 1, circumstances: &["near_poor"] },
+];
+
+async fn seed(bot: &TestBot) {
+    bot.setup_group().await;
+    bot.group(-4_000_000_077, &OFFICIAL, "/lienket Tổ dân phố số 3").await;
+    bot.group_reply(-4_000_000_077, &OFFICIAL, "/phancong", &NEIGHBOUR).await;
+    let now = bot.clock.now();
+    for (i, h) in HOUSEHOLDS.iter().enumerate() {
+        let user: i64 = sqlx::query_scalar("INSERT INTO users (channel, external_id, display_name, created_at) VALUES ('telegram', ?, 'X', ?) RETURNING id")
+            .bind(format!("9{i}"))
+            .bind(now)
+            .fetch_one(bot.db())
+            .await
+            .unwrap();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO households (group_id, owner_user_id, head_name, head_name_folded, house_number, street, phone, members,
+                smartphone_users, has_epayment, vneid_level2, status, created_at, updated_at)
+             VALUES (?, ?, ?, 'x', ?, 'Xuân La', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(h.group)
+        .bind(user)
+        .bind(format!("Nguyễn Văn Hộ {i}"))
+        .bind(format!("{}", i + 1))
+        .bind(format!("091234567{i}"))
+        .bind(h.members)
+        .bind(h.smartphone)
+        .bind(h.epay)
+        .bind(h.vneid)
+        .bind(if h.approved { "approved" } else { "pending" })
+        .bind(now)
+        .bind(now)
+        .fetch_one(bot.db())
+        .await
+        .unwrap();
+        for c in h.circumstances {
+            sqlx::query("INSERT INTO household_circumstances VALUES (?, ?)")
+                .bind(id)
+                .bind(c)
+                .execute(bot.db())
+                .await
+                .unwrap();
+        }
+    }
+    bot.mark_personal(&["0912345670", "Nguyễn Văn Hộ"]);
+    // Reports: one overdue new, one in progress, two closed within 30 days.
+    let reporter: i64 = bot.count("SELECT MIN(id) FROM users").await;
+    let rows: [(&str, i64, Option<i64>, Option<&str>); 4] = [
+        ("new", 5 * 24, None, None),
+        ("in_progress", 24, None, None),
+        ("resolved", 48, Some(10), Some("satisfied")),
+        ("declined", 72, Some(30), Some("dissatisfied")),
+    ];
+    for (status, age_h, close_h, rating) in rows {
+        let created = now - Duration::hours(age_h);
+        sqlx::query(
+            "INSERT INTO reports (group_id, reporter_user_id, category, description, status, rating, created_at, updated_at, closed_at)
+             VALUES (1, ?, 'chieu_sang', 'x', ?, ?, ?, ?, ?)",
+        )
+        .bind(reporter)
+        .bind(status)
+        .bind(rating)
+        .bind(created)
+        .bind(created)
+        .bind(close_h.map(|h| created + Duration::hours(h)))
+        .execute(bot.db())
+        .await
+        .unwrap();
+    }
+}
+
+fn pct(part: i64, whole: i64) -> i64 {
+    ((part as f64) * 100.0 / (whole as f64)).round() as i64
+}
+
+#[tokio::test]
+async fn thongke_matches_figures_computed_from_the_rows() {
+    let bot = TestBot::start().await;
+    seed(&bot).await;
+    bot.private(&OFFICIAL, "/sohodukien Tổ dân phố số 12 40").await;
+    assert!(bot.last_to(OFFICIAL.id).text.contains("là 40"));
+    bot.private(&LEADER, "/sohodukien 1 50").await;
+    assert!(bot.last_to(LEADER.id).text.contains("chỉ cán bộ phường"));
+
+    bot.private(&OFFICIAL, "/thongke").await;
+    let sent = bot.last_to(OFFICIAL.id);
+    assert_eq!(sent.body["parse_mode"], json!("HTML"));
+    let text = sent.text;
+
+    let approved: Vec<&H> = HOUSEHOLDS.iter().filter(|h| h.approved).collect();
+    let n = approved.len() as i64;
+    let people: i64 = approved.iter().map(|h| h.members).sum();
+    let pending = HOUSEHOLDS.iter().filter(|h| !h.approved).count();
+    let smart = approved.iter().filter(|h| h.smartphone > 0).count() as i64;
+    let epay = approved.iter().filter(|h| h.epay).count() as i64;
+    let vneid = approved.iter().filter(|h| h.vneid > 0).count() as i64;
+    let poor = approved.iter().filter(|h| h.circumstances.contains(&"poor")).count();
+    for expected in [
+        format!("{n} hộ đã duyệt / 40 dự kiến ({}%), {pending} chờ duyệt, {people} nhân khẩu", pct(n, 40)),
+        format!("Hộ nghèo {poor}, Hộ cận nghèo 1"),
+        format!("điện thoại thông minh: {}% (mục tiêu 80%) ⚠️", pct(smart, n)),
+        format!("thanh toán điện tử: {}% (mục tiêu 50%) ✅", pct(epay, n)),
+        format!("VNeID mức 2: {}%", pct(vneid, n)),
+        "2 đang mở (mới 1, đã tiếp nhận 0, đang xử lý 1), 1 quá hạn".to_string(),
+        "Đã đóng (".to_string(),
+        ": 2, thời gian xử lý trung vị 20.0 giờ, hài lòng 50% (1/2)".to_string(),
+    ] {
+        assert!(text.contains(&expected), "missing «{expected}» in\n{text}");
+    }
+    assert!(text.contains("<pre>") && text.contains("3/40"), "{text}");
+
+    // A leader sees only their own group; residents nothing.
+    bot.private(&LEADER, "/thongke ho").await;
+    let own = bot.last_to(LEADER.id).text;
+    assert!(own.contains("3 hộ đã duyệt") && !own.contains("Tổ dân phố số 3") && !own.contains("Phản ánh"), "{own}");
+    bot.private(&LEADER, "/thongke Tổ dân phố số 3").await;
+    assert!(bot.last_to(LEADER.id).text.contains("chỉ xem được thống kê của tổ mình"));
+    bot.private(&RESIDENT, "/thongke").await;
+    assert!(bot.last_to(RESIDENT.id).text.contains("chỉ tổ trưởng"));
+    bot.private(&OFFICIAL, "/thongke phananh thang 10/2025").await;
+    assert!(bot.last_to(OFFICIAL.id).text.contains("Đã đóng (tháng 10/2025): 0"));
+    bot.finish().await;
+}
+
+fn open(bytes: &[u8]) -> Xlsx<Cursor<Vec<u8>>> {
+    open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("a readable xlsx")
+}
+
+#[tokio::test]
+async fn excel_and_csv_exports_hold_the_rows_and_stay_private() {
+    let bot = TestBot::start().await;
+    seed(&bot).await;
+    bot.group(GROUP_CHAT, &OFFICIAL, "/xuatexcel").await;
+    assert!(bot.last_to(GROUP_CHAT).text.contains("chỉ gửi trong tin nhắn riêng"));
+    assert!(bot.requests_to("sendDocument", GROUP_CHAT).is_empty());
+    bot.private(&RESIDENT, "/xuatexcel").await;
+    assert!(bot.requests_to("sendDocument", RESIDENT.id).is_empty());
+
+    bot.private(&OFFICIAL, "/xuatexcel").await;
+    let upload = bot
+        .tg
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "sendDocument" && r.body["chat_id"] == json!(OFFICIAL.id))
+        .expect("a workbook");
+    let part = upload.body["document"].as_str().and_then(|p| p.strip_prefix("attach://")).unwrap_or("document");
+    let bytes = &upload.files.iter().find(|(name, _)| name == part).unwrap().1;
+    let mut book = open(bytes);
+    assert_eq!(book.sheet_names(), vec!["Hộ gia đình", "Phản ánh", "Ủng hộ", "Thông báo", "Tổng hợp"]);
+    let households = book.worksheet_range("Hộ gia đình").unwrap();
+    assert_eq!(households.height(), HOUSEHOLDS.len() + 1);
+    assert_eq!(households.get((0, 2)), Some(&Data::String("Chủ hộ".into())));
+    assert_eq!(households.get((1, 2)), Some(&Data::String("Nguyễn Văn Hộ 0".into())));
+    assert_eq!(households.get((1, 5)), Some(&Data::Float(4.0)));
+    assert_eq!(households.get((1, 6)), Some(&Data::String("Hộ nghèo".into())));
+    match households.get((1, 11)) {
+        Some(Data::DateTime(d)) => {
+            // Excel counts days from 1899-12-30, in the ward's local time.
+            let local = (bot.clock.now() + Duration::hours(7)).naive_utc();
+            let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap().and_hms_opt(0, 0, 0).unwrap();
+            let expected = (local - epoch).num_seconds() as f64 / 86_400.0;
+            assert!((d.as_f64() - expected).abs() < 1.0 / 86_400.0 * 2.0, "{} vs {expected}", d.as_f64());
+        }
+        other => panic!("the date is a real Excel date: {other:?}"),
+    }
+    let reports = book.worksheet_range("Phản ánh").unwrap();
+    assert_eq!(reports.height(), 5);
+    assert_eq!(reports.get((1, 2)), Some(&Data::String("Chiếu sáng".into())));
+
+    // A leader's workbook holds only their group.
+    bot.private(&LEADER, "/xuatexcel").await;
+    let upload = bot
+        .tg
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "sendDocument" && r.body["chat_id"] == json!(LEADER.id))
+        .unwrap();
+    let part = upload.body["document"].as_str().and_then(|p| p.strip_prefix("attach://")).unwrap_or("document");
+    let mut book = open(&upload.files.iter().find(|(name, _)| name == part).unwrap().1);
+    assert_eq!(
+        book.worksheet_range("Hộ gia đình").unwrap().height(),
+        1 + HOUSEHOLDS.iter().filter(|h| h.group == 1).count()
+    );
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_todanpho"))
+        .args(["--config", bot.config_file.to_str().unwrap(), "export", "households", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), HOUSEHOLDS.len() + 1);
+    assert!(lines[0].starts_with("Mã hộ,Tổ,Chủ hộ"));
+    assert!(lines[1].contains("Nguyễn Văn Hộ 0") && lines[1].contains("0912345670"));
+    let _ = Utc::now();
+    bot.finish().await;
+}
