@@ -57,6 +57,17 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
     let now = app.clock.now();
     let folded = fold(args);
     let mut words: Vec<&str> = folded.split_whitespace().collect();
+    if words.first() == Some(&"bieudo") {
+        let groups = super::households(&mut conn, &scope).await?;
+        let png = super::chart::png("Tỷ lệ đăng ký và công dân số theo tổ", &groups)?;
+        out.image(
+            &msg.chat,
+            png,
+            "bieu-do.png",
+            Some(format!("Đăng ký hộ và công dân số — {}", app.settings.ward_name)),
+        );
+        return Ok(());
+    }
     let mut part = Part::All;
     if let Some(first) = words.first() {
         part = match *first {

@@ -3,8 +3,10 @@
 //!
 //! - this file: the figures, computed in SQL over the scope and period;
 //! - `command`: `/thongke`, `/sohodukien`, the text summary;
-//! - `export`: `/xuatexcel` (xlsx) and the CLI's CSV.
+//! - `export`: `/xuatexcel` (xlsx) and the CLI's CSV;
+//! - `chart`: `/thongke bieudo`, a PNG bar chart.
 
+pub mod chart;
 pub mod command;
 pub mod export;
 

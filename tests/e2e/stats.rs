@@ -152,6 +152,19 @@ async fn thongke_matches_figures_computed_from_the_rows() {
     assert!(bot.last_to(LEADER.id).text.contains("chỉ xem được thống kê của tổ mình"));
     bot.private(&RESIDENT, "/thongke").await;
     assert!(bot.last_to(RESIDENT.id).text.contains("chỉ tổ trưởng"));
+    bot.private(&OFFICIAL, "/thongke bieudo").await;
+    let upload = bot
+        .tg
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.method == "sendPhoto" && r.body["chat_id"] == json!(OFFICIAL.id))
+        .expect("a chart");
+    let part = upload.body["photo"].as_str().and_then(|p| p.strip_prefix("attach://")).unwrap_or("photo");
+    let png_bytes = &upload.files.iter().find(|(name, _)| name == part).unwrap().1;
+    let info = png::Decoder::new(Cursor::new(png_bytes)).read_info().expect("a PNG").info().clone();
+    assert_eq!((info.width, info.height), (900, 110 + 92 * 2 + 20));
+    std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/target/thongke-bieudo.png"), png_bytes).unwrap();
     bot.private(&OFFICIAL, "/thongke phananh thang 10/2025").await;
     assert!(bot.last_to(OFFICIAL.id).text.contains("Đã đóng (tháng 10/2025): 0"));
     bot.finish().await;
