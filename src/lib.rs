@@ -19,6 +19,7 @@
 //! - `audit`, `updates`, `posts` — the audit log; updates already taken in; messages to edit later.
 //! - `config`, `db`, `startup`, `app` — configuration and wiring.
 //! - `clock` — the bot's notion of now (a manual clock in tests).
+//! - `demo` — realistic demo data (`todanpho seed-demo`), also used by benchmarks.
 //! - `text` — Vietnamese-aware folding for matching without diacritics.
 
 pub mod app;
@@ -30,6 +31,7 @@ pub mod clock;
 pub mod config;
 pub mod conversation;
 pub mod db;
+pub mod demo;
 pub mod dialogue;
 pub mod domain;
 pub mod flows;

@@ -37,6 +37,18 @@ enum Command {
         #[arg(long, default_value = "csv")]
         format: TableFormat,
     },
+    /// Fill the database with realistic demo data (households, reports,
+    /// campaigns, pledges).
+    SeedDemo {
+        #[arg(long, default_value_t = 20)]
+        groups: i64,
+        #[arg(long, default_value_t = 1_000)]
+        households: i64,
+        #[arg(long, default_value_t = 200)]
+        reports: i64,
+        #[arg(long, default_value_t = 500)]
+        pledges: i64,
+    },
     /// Write the ward's scene reports to standard output.
     ExportReports {
         /// Output format; `open311` is GeoReport v2 requests.json.
@@ -101,6 +113,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = app.db.acquire().await?;
             let sheet = todanpho::stats::export::sheet(&app, &mut conn, &None, which).await?;
             todanpho::stats::export::csv(&sheet, app.settings.timezone, std::io::stdout().lock())
+        }
+        Command::SeedDemo { groups, households, reports, pledges } => {
+            let app = todanpho::startup::build_app(&config).await?;
+            todanpho::demo::seed(&app.db, todanpho::demo::Sizes { groups, households, reports, pledges }).await?;
+            println!("added {groups} groups, {households} households, {reports} reports, {pledges} pledges");
+            Ok(())
         }
         Command::Run => {
             let token = Secret::from_env("TELOXIDE_TOKEN")?;

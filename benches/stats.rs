@@ -1,0 +1,93 @@
+//! `cargo bench --bench stats`: the full `/thongke` computation and the
+//! xlsx export at ward scale (10,000 households) and city scale (1,000,000
+//! households, 100,000 reports, 500,000 contributions), with the query plans
+//! of the heaviest queries. A measurement, not a test.
+
+use std::time::{Duration, Instant};
+
+use todanpho::config::Config;
+use todanpho::demo::{seed, Sizes};
+use todanpho::stats::{compute, export, households, Period};
+use todanpho::{clock::Clock, startup};
+
+async fn median<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        f().await?;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    println!("stats benchmark — {} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), chrono::Utc::now().format("%Y-%m-%d"));
+    println!("| households | groups | reports | pledges | seed | /thongke (median of 5) | xlsx export |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut plans = String::new();
+    for sizes in [
+        Sizes { groups: 40, households: 10_000, reports: 5_000, pledges: 20_000 },
+        Sizes { groups: 600, households: 1_000_000, reports: 100_000, pledges: 500_000 },
+    ] {
+        let dir = tempfile::tempdir()?;
+        let config = Config::parse(&format!(
+            "[ward]\nname = \"Bench\"\n[database]\npath = \"{}\"\n[telegram]\nofficials = []\n",
+            dir.path().join("stats.db").display()
+        ))
+        .map_err(anyhow::Error::msg)?;
+        let app = startup::build_app(&config).await?;
+        let t = Instant::now();
+        seed(&app.db, sizes).await?;
+        sqlx::query("ANALYZE").execute(&app.db).await?;
+        let seeded = t.elapsed();
+        let period = Period::last_days(app.clock.now(), 30);
+        let summary = median(5, || async {
+            let mut conn = app.db.acquire().await?;
+            compute(&app, &mut conn, &None, period).await?;
+            Ok(())
+        })
+        .await?;
+        let export_time = if sizes.households <= 10_000 {
+            let t = Instant::now();
+            let mut conn = app.db.acquire().await?;
+            let bytes = export::workbook(&app, &mut conn, &None).await?;
+            format!("{:.2} s ({} KB)", t.elapsed().as_secs_f64(), bytes.len() / 1024)
+        } else {
+            "not run".into()
+        };
+        println!(
+            "| {} | {} | {} | {} | {:.1} s | {:.1} ms | {export_time} |",
+            sizes.households,
+            sizes.groups,
+            sizes.reports,
+            sizes.pledges,
+            seeded.as_secs_f64(),
+            summary.as_secs_f64() * 1000.0
+        );
+        if sizes.households > 10_000 {
+            let mut conn = app.db.acquire().await?;
+            let t = Instant::now();
+            households(&mut conn, &None).await?;
+            plans.push_str(&format!("households per group alone: {:.1} ms\n", t.elapsed().as_secs_f64() * 1000.0));
+            for (name, sql) in [
+                ("households per group", "SELECT g.id, COUNT(CASE WHEN h.status = 'approved' THEN 1 END), SUM(h.members) FROM groups g LEFT JOIN households h ON h.group_id = g.id GROUP BY g.id"),
+                ("reports closed in the period", "SELECT created_at, closed_at, rating FROM reports WHERE status IN ('resolved', 'declined') AND closed_at >= '2026-01-01' AND closed_at < '2027-01-01'"),
+                ("open reports by category", "SELECT category, COUNT(*) FROM reports WHERE status IN ('new', 'accepted', 'in_progress') GROUP BY category"),
+            ] {
+                let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}")).fetch_all(&mut *conn).await?;
+                plans.push_str(&format!("{name}:\n"));
+                for (_, _, _, detail) in rows {
+                    plans.push_str(&format!("  {detail}\n"));
+                }
+            }
+        }
+    }
+    println!("\n{plans}");
+    Ok(())
+}
