@@ -27,7 +27,11 @@ where
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    println!("stats benchmark — {} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), chrono::Utc::now().format("%Y-%m-%d"));
+    println!(
+        "stats benchmark — {} cores, {}",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        chrono::Utc::now().format("%Y-%m-%d")
+    );
     println!("| households | groups | reports | pledges | seed | /thongke (median of 5) | xlsx export |");
     println!("|---|---|---|---|---|---|---|");
     let mut plans = String::new();

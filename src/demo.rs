@@ -13,15 +13,19 @@ pub struct Sizes {
     pub pledges: i64,
 }
 
-const SURNAMES: &[&str] =
-    &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"];
+const SURNAMES: &[&str] = &[
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương",
+    "Lý",
+];
 const MIDDLE: &[&str] = &["Văn", "Thị", "Đức", "Minh", "Ngọc", "Thu", "Quang", "Hữu", "Thanh", "Xuân"];
 const GIVEN: &[&str] = &[
-    "An", "Bình", "Cường", "Dũng", "Hà", "Hạnh", "Hoa", "Hùng", "Lan", "Linh", "Mai", "Nam", "Phương", "Quân", "Sơn", "Tâm", "Thảo",
-    "Trang", "Tuấn", "Yến",
+    "An", "Bình", "Cường", "Dũng", "Hà", "Hạnh", "Hoa", "Hùng", "Lan", "Linh", "Mai", "Nam", "Phương", "Quân", "Sơn",
+    "Tâm", "Thảo", "Trang", "Tuấn", "Yến",
 ];
-const STREETS: &[&str] = &["Xuân La", "Lạc Long Quân", "Võ Chí Công", "Nguyễn Hoàng Tôn", "Phú Thượng", "An Dương Vương"];
-const CATEGORIES: &[&str] = &["ve_sinh", "chieu_sang", "thoat_nuoc", "giao_thong", "an_ninh", "xay_dung", "pccc", "khac"];
+const STREETS: &[&str] =
+    &["Xuân La", "Lạc Long Quân", "Võ Chí Công", "Nguyễn Hoàng Tôn", "Phú Thượng", "An Dương Vương"];
+const CATEGORIES: &[&str] =
+    &["ve_sinh", "chieu_sang", "thoat_nuoc", "giao_thong", "an_ninh", "xay_dung", "pccc", "khac"];
 const CIRCUMSTANCES: &[&str] = &["poor", "near_poor", "policy", "lonely_elderly", "disability"];
 
 /// xorshift64*: enough randomness for demo data, no dependency.
@@ -52,7 +56,8 @@ pub async fn seed(db: &SqlitePool, sizes: Sizes) -> anyhow::Result<()> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let now = Utc::now();
     let mut tx = db.begin().await?;
-    let first_group: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM groups").fetch_one(&mut *tx).await?;
+    let first_group: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM groups").fetch_one(&mut *tx).await?;
     for g in 0..sizes.groups {
         let name = format!("Tổ dân phố số {}", first_group + g);
         sqlx::query("INSERT INTO groups (name, name_folded, expected_households, created_at) VALUES (?, ?, ?, ?)")
@@ -67,13 +72,15 @@ pub async fn seed(db: &SqlitePool, sizes: Sizes) -> anyhow::Result<()> {
     let first_user: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM users").fetch_one(&mut *tx).await?;
     for i in 0..sizes.households {
         let name = format!("{} {} {}", rng.pick(SURNAMES), rng.pick(MIDDLE), rng.pick(GIVEN));
-        sqlx::query("INSERT INTO users (id, channel, external_id, display_name, created_at) VALUES (?, 'demo', ?, ?, ?)")
-            .bind(first_user + i)
-            .bind((first_user + i).to_string())
-            .bind(&name)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO users (id, channel, external_id, display_name, created_at) VALUES (?, 'demo', ?, ?, ?)",
+        )
+        .bind(first_user + i)
+        .bind((first_user + i).to_string())
+        .bind(&name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         let members = 1 + rng.below(6) as i64;
         let household: i64 = sqlx::query_scalar(
             "INSERT INTO households (group_id, owner_user_id, head_name, head_name_folded, house_number, lane, street, phone, members,
@@ -108,9 +115,12 @@ pub async fn seed(db: &SqlitePool, sizes: Sizes) -> anyhow::Result<()> {
     let users = sizes.households.max(1);
     for _ in 0..sizes.reports {
         let created = now - Duration::minutes(rng.below(90 * 24 * 60) as i64);
-        let status = ["new", "accepted", "in_progress", "resolved", "resolved", "resolved", "declined"][rng.below(7) as usize];
-        let closed = matches!(status, "resolved" | "declined").then(|| created + Duration::minutes(30 + rng.below(5 * 24 * 60) as i64));
-        let rating = (status == "resolved" && rng.chance(50)).then(|| if rng.chance(80) { "satisfied" } else { "dissatisfied" });
+        let status =
+            ["new", "accepted", "in_progress", "resolved", "resolved", "resolved", "declined"][rng.below(7) as usize];
+        let closed = matches!(status, "resolved" | "declined")
+            .then(|| created + Duration::minutes(30 + rng.below(5 * 24 * 60) as i64));
+        let rating =
+            (status == "resolved" && rng.chance(50)).then(|| if rng.chance(80) { "satisfied" } else { "dissatisfied" });
         sqlx::query(
             "INSERT INTO reports (group_id, reporter_user_id, category, description, address, status, rating, created_at, updated_at, closed_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -243,3 +243,39 @@ async fn excel_and_csv_exports_hold_the_rows_and_stay_private() {
     let _ = Utc::now();
     bot.finish().await;
 }
+
+#[tokio::test]
+async fn seed_demo_fills_a_database_with_vietnamese_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[ward]\nname = \"Demo\"\n[database]\npath = \"demo.db\"\n[telegram]\nofficials = []\n")
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_todanpho"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "seed-demo",
+            "--groups",
+            "3",
+            "--households",
+            "60",
+            "--reports",
+            "20",
+            "--pledges",
+            "30",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pool = todanpho::db::connect(&dir.path().join("demo.db")).await.unwrap();
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM households").await, 60);
+    assert_eq!(count("SELECT COUNT(*) FROM reports").await, 20);
+    assert_eq!(count("SELECT COUNT(*) FROM pledges").await, 30);
+    let name: String = sqlx::query_scalar("SELECT head_name FROM households LIMIT 1").fetch_one(&pool).await.unwrap();
+    assert!(todanpho::domain::PersonName::parse(&name).is_ok(), "{name}");
+    assert_ne!(todanpho::text::fold(&name), name.to_lowercase(), "names carry diacritics: {name}");
+}
