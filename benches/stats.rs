@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use todanpho::config::Config;
 use todanpho::demo::{seed, Sizes};
+use todanpho::startup;
 use todanpho::stats::{compute, export, households, Period};
-use todanpho::{clock::Clock, startup};
 
 async fn median<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<Duration>
 where

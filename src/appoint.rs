@@ -168,7 +168,7 @@ mod tests {
     #[test]
     fn parses_the_forms() {
         assert_eq!(parse(""), Request { revoke: false, official: false, user_id: None, group: String::new() });
-        assert_eq!(parse("huy").revoke, true);
+        assert!(parse("huy").revoke);
         let r = parse("123456789 Tổ dân phố số 12");
         assert_eq!(r.user_id.as_deref(), Some("123456789"));
         assert_eq!(r.group, "to dan pho so 12");

@@ -76,6 +76,18 @@ pub fn context_for(group: &Group) -> BTreeMap<String, String> {
     context
 }
 
+/// The group a dialogue was started for (its `group_id` context), if it
+/// still exists.
+pub async fn context_group(
+    conn: &mut sqlx::SqliteConnection,
+    context: &BTreeMap<String, String>,
+) -> anyhow::Result<Option<Group>> {
+    match context.get("group_id").and_then(|g| g.parse::<i64>().ok()) {
+        Some(id) => group::by_id(conn, id).await,
+        None => Ok(None),
+    }
+}
+
 /// `/dangky`, `/phananh`: a button in a group, the dialogue in private.
 pub async fn command(app: &App, caller: &Caller, msg: &Incoming, flow: Flow, out: &mut Replies) -> anyhow::Result<()> {
     let mut conn = app.db.acquire().await?;

@@ -45,23 +45,6 @@ fn is_combining_mark(c: char) -> bool {
     matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn folds_vietnamese() {
-        assert_eq!(fold("  Nguyễn   Văn An "), "nguyen van an");
-        assert_eq!(fold("ĐƯỜNG Đê La Thành"), "duong de la thanh");
-        assert_eq!(fold("Chiếu sáng"), "chieu sang");
-    }
-
-    #[test]
-    fn squash_keeps_diacritics() {
-        assert_eq!(squash(" Lê   Thị\tHoa "), "Lê Thị Hoa");
-    }
-}
-
 /// Like [`squash`] but keeps line breaks (one blank line at most), for
 /// notices written over several lines.
 pub fn squash_lines(input: &str) -> String {
@@ -77,4 +60,21 @@ pub fn squash_lines(input: &str) -> String {
         out.pop();
     }
     out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_vietnamese() {
+        assert_eq!(fold("  Nguyễn   Văn An "), "nguyen van an");
+        assert_eq!(fold("ĐƯỜNG Đê La Thành"), "duong de la thanh");
+        assert_eq!(fold("Chiếu sáng"), "chieu sang");
+    }
+
+    #[test]
+    fn squash_keeps_diacritics() {
+        assert_eq!(squash(" Lê   Thị\tHoa "), "Lê Thị Hoa");
+    }
 }

@@ -56,7 +56,6 @@ async fn confirmers(conn: &mut SqliteConnection, campaign: &Campaign) -> anyhow:
 }
 
 pub async fn notify_confirmers(
-    _app: &App,
     conn: &mut SqliteConnection,
     campaign: &Campaign,
     pledge: &Pledge,

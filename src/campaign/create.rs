@@ -69,10 +69,7 @@ pub async fn complete(
     let me = caller.addr.private_chat();
     let def = app.book.get(FLOW).ok_or_else(|| anyhow::anyhow!("campaign dialogue missing"))?;
     let answers = Engine::new(&app.book, def).visible_answers(state);
-    let Some(group) = (match state.context.get("group_id").and_then(|g| g.parse::<i64>().ok()) {
-        Some(id) => group::by_id(tx, id).await?,
-        None => None,
-    }) else {
+    let Some(group) = crate::flows::context_group(tx, &state.context).await? else {
         out.send(&me, "Tổ dân phố này không còn trên bot.");
         return Ok(Completion::Abandoned);
     };

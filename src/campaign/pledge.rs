@@ -199,7 +199,7 @@ pub async fn complete(
     };
     let code = repo::insert_pledge(tx, new, None, now).await?;
     let pledge = repo::get_pledge(tx, code).await?.ok_or_else(|| anyhow::anyhow!("pledge vanished"))?;
-    confirm::notify_confirmers(app, tx, &campaign, &pledge, out).await?;
+    confirm::notify_confirmers(tx, &campaign, &pledge, out).await?;
 
     let note = format!("{} {}", campaign.code, code);
     match (&campaign.bank, transfer) {

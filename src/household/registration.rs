@@ -26,7 +26,7 @@ use crate::channel::Replies;
 use crate::conversation::Completion;
 use crate::dialogue::definition::StepKind;
 use crate::dialogue::{Book, DefinitionError, DialogueState};
-use crate::group::{self, Group};
+use crate::group::Group;
 use crate::roles::Caller;
 
 pub const FLOW: &str = "household";
@@ -89,7 +89,7 @@ pub fn context_for(group: &Group, household_id: Option<i64>) -> BTreeMap<String,
 /// The resident confirmed the summary: save and tell the leaders, in the
 /// transaction that ends the dialogue.
 pub async fn complete(
-    app: &App,
+    _app: &App,
     tx: &mut SqliteConnection,
     caller: &Caller,
     state: &DialogueState,
@@ -100,11 +100,7 @@ pub async fn complete(
         Ok(d) => d,
         Err(e) => return Ok(Completion::Reask { key: e.step(), message: explain(&e) }),
     };
-    let group_id = state.context.get("group_id").and_then(|g| g.parse::<i64>().ok());
-    let Some(group) = (match group_id {
-        Some(id) => group::by_id(tx, id).await?,
-        None => None,
-    }) else {
+    let Some(group) = crate::flows::context_group(tx, &state.context).await? else {
         out.send(&me, "Tổ dân phố này không còn trên bot nên chưa lưu được. Xin liên hệ tổ trưởng.");
         return Ok(Completion::Abandoned);
     };
@@ -113,7 +109,7 @@ pub async fn complete(
     let Some(household_id) = household_id else {
         let id = repo::insert(tx, group.id, caller.id, &details).await?;
         let household = repo::get(tx, id).await?.ok_or_else(|| anyhow::anyhow!("household {id} vanished"))?;
-        let reached = review::notify_new(app, tx, &household, &group, caller, out).await?;
+        let reached = review::notify_new(tx, &household, &group, caller, out).await?;
         out.send(&me, submitted_text(id, reached));
         return Ok(Completion::Done);
     };
@@ -129,7 +125,7 @@ pub async fn complete(
     if existing.status == Status::Approved {
         // The approved record stays as it is until a leader accepts the change.
         let update_id = repo::propose_update(tx, existing.id, &details).await?;
-        let reached = review::notify_update(app, tx, &existing, update_id, &details, &group, caller, out).await?;
+        let reached = review::notify_update(tx, &existing, update_id, &details, &group, caller, out).await?;
         out.send(
             &me,
             format!(
@@ -141,7 +137,7 @@ pub async fn complete(
     } else {
         repo::replace_details(tx, existing.id, &details, Status::Pending).await?;
         let household = repo::get(tx, existing.id).await?.ok_or_else(|| anyhow::anyhow!("household vanished"))?;
-        let reached = review::notify_new(app, tx, &household, &group, caller, out).await?;
+        let reached = review::notify_new(tx, &household, &group, caller, out).await?;
         out.send(&me, submitted_text(existing.id, reached));
     }
     Ok(Completion::Done)

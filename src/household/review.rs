@@ -66,7 +66,6 @@ async fn reviewers(conn: &mut SqliteConnection, group_id: i64) -> anyhow::Result
 
 /// Sends a pending household to its reviewers. True if leaders got it.
 pub async fn notify_new(
-    _app: &App,
     conn: &mut SqliteConnection,
     household: &Household,
     group: &Group,
@@ -93,7 +92,6 @@ pub async fn notify_new(
 
 #[allow(clippy::too_many_arguments)]
 pub async fn notify_update(
-    _app: &App,
     conn: &mut SqliteConnection,
     household: &Household,
     update_id: i64,

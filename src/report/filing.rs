@@ -21,7 +21,6 @@ use crate::config::Category;
 use crate::conversation::Completion;
 use crate::dialogue::definition::{Choice, StepKind};
 use crate::dialogue::{Answer, Book, DefinitionError, DialogueState};
-use crate::group;
 use crate::roles::Caller;
 
 pub const FLOW: &str = "report";
@@ -94,11 +93,7 @@ pub async fn complete(
         Some(Answer::Address(a)) => Place::Address(a.clone()),
         _ => Place::None,
     };
-    let group_id = state.context.get("group_id").and_then(|g| g.parse::<i64>().ok());
-    let Some(group) = (match group_id {
-        Some(id) => group::by_id(tx, id).await?,
-        None => None,
-    }) else {
+    let Some(group) = crate::flows::context_group(tx, &state.context).await? else {
         out.send(&me, "Tổ dân phố này không còn trên bot nên chưa gửi được phản ánh. Xin liên hệ tổ trưởng.");
         return Ok(Completion::Abandoned);
     };
@@ -114,7 +109,7 @@ pub async fn complete(
     };
     let code = repo::insert(tx, new, now).await?;
     let report = repo::get(tx, code).await?.ok_or_else(|| anyhow::anyhow!("report {code} vanished"))?;
-    handling::notify_new(app, tx, &report, &group, caller, out).await?;
+    handling::notify_new(app, tx, &report, out).await?;
     feed::post(app, tx, &report, out).await?;
     out.send(
         &me,

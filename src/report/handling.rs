@@ -21,7 +21,7 @@ use crate::app::App;
 use crate::channel::{Button, Incoming, Keyboard, MessageRef, Replies, UserAddr};
 use crate::conversation::{self, Completion};
 use crate::dialogue::{Answer, DialogueState};
-use crate::group::{self, Group};
+use crate::group;
 use crate::roles::{self, Caller};
 
 pub const DECLINE_FLOW: &str = "report_decline";
@@ -126,8 +126,6 @@ pub async fn notify_new(
     app: &App,
     conn: &mut SqliteConnection,
     report: &Report,
-    _group: &Group,
-    _reporter: &Caller,
     out: &mut Replies,
 ) -> anyhow::Result<()> {
     let text = staff_text(app, conn, report, "📣 Phản ánh mới").await?;

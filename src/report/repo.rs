@@ -230,7 +230,7 @@ pub async fn list(
         Some(s) => vec![s.code()],
         None => Status::OPEN.iter().map(|s| s.code()).collect(),
     };
-    let groups_json = filter.groups.as_ref().map(|g| serde_json::to_string(g)).transpose()?;
+    let groups_json = filter.groups.as_ref().map(serde_json::to_string).transpose()?;
     let statuses_json = serde_json::to_string(&statuses)?;
     // json_each keeps the lists as bound parameters.
     let condition = "status IN (SELECT value FROM json_each(?))

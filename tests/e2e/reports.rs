@@ -270,7 +270,7 @@ async fn overdue_reports_are_reminded_once_a_day_even_across_restarts() {
     bot.clock.advance(Duration::hours(48));
     bot.wait_for(LEADER.id, "Nhắc việc", 1).await;
     bot.wait_for(OFFICIAL.id, "Nhắc việc", 1).await;
-    let reminder = bot.messages_to(LEADER.id).into_iter().filter(|m| m.text.contains("Nhắc việc")).last().unwrap();
+    let reminder = bot.messages_to(LEADER.id).into_iter().rev().find(|m| m.text.contains("Nhắc việc")).unwrap();
     assert!(reminder.text.contains("PA-000001") && !reminder.text.contains("PA-000002"), "{}", reminder.text);
 
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
