@@ -35,10 +35,13 @@ async fn main() -> anyhow::Result<()> {
     println!("| households | groups | reports | pledges | seed | /thongke (median of 5) | xlsx export |");
     println!("|---|---|---|---|---|---|---|");
     let mut plans = String::new();
-    for sizes in [
+    // STATS_BENCH=small runs only the ward size (seconds instead of minutes).
+    let small_only = std::env::var("STATS_BENCH").is_ok_and(|v| v == "small");
+    let all = [
         Sizes { groups: 40, households: 10_000, reports: 5_000, pledges: 20_000 },
         Sizes { groups: 600, households: 1_000_000, reports: 100_000, pledges: 500_000 },
-    ] {
+    ];
+    for sizes in all.into_iter().take(if small_only { 1 } else { 2 }) {
         let dir = tempfile::tempdir()?;
         let config = Config::parse(&format!(
             "[ward]\nname = \"Bench\"\n[database]\npath = \"{}\"\n[telegram]\nofficials = []\n",
