@@ -85,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
             for (name, sql) in [
                 ("households per group", "SELECT g.id, COUNT(CASE WHEN h.status = 'approved' THEN 1 END), SUM(h.members) FROM groups g LEFT JOIN households h ON h.group_id = g.id GROUP BY g.id"),
                 ("reports closed in the period", "SELECT created_at, closed_at, rating FROM reports WHERE status IN ('resolved', 'declined') AND closed_at >= '2026-01-01' AND closed_at < '2027-01-01'"),
+                ("campaign totals", "SELECT c.id, COALESCE(SUM(p.amount), 0), COUNT(DISTINCT CASE WHEN p.status = 'received' THEN p.user_id END) FROM campaigns c LEFT JOIN pledges p ON p.campaign_id = c.id WHERE c.status = 'open' GROUP BY c.id"),
                 ("open reports by category", "SELECT category, COUNT(*) FROM reports WHERE status IN ('new', 'accepted', 'in_progress') GROUP BY category"),
             ] {
                 let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}")).fetch_all(&mut *conn).await?;

@@ -137,7 +137,10 @@ pub async fn totals(conn: &mut SqliteConnection, code: CampaignCode) -> anyhow::
     let (received, contributions, households, outstanding): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT COALESCE(SUM(CASE WHEN status = 'received' THEN received_amount END), 0),
                 COUNT(CASE WHEN status = 'received' THEN 1 END),
-                COUNT(DISTINCT CASE WHEN status = 'received' THEN COALESCE('u' || user_id, 'n' || donor_name) END),
+                -- Households: distinct people on the bot, plus distinct names
+                -- recorded by hand for people who are not.
+                COUNT(DISTINCT CASE WHEN status = 'received' THEN user_id END)
+                  + COUNT(DISTINCT CASE WHEN status = 'received' AND user_id IS NULL THEN donor_name END),
                 COALESCE(SUM(CASE WHEN status <> 'received' THEN amount END), 0)
          FROM pledges WHERE campaign_id = ?",
     )

@@ -223,7 +223,8 @@ pub async fn compute(app: &App, conn: &mut SqliteConnection, scope: &Scope, peri
                 COALESCE(SUM(p.amount), 0),
                 COALESCE(SUM(CASE WHEN p.status = 'received' THEN p.received_amount END), 0),
                 COUNT(CASE WHEN p.status = 'received' THEN 1 END),
-                COUNT(DISTINCT CASE WHEN p.status = 'received' THEN COALESCE('u' || p.user_id, 'n' || p.donor_name) END)
+                COUNT(DISTINCT CASE WHEN p.status = 'received' THEN p.user_id END)
+                  + COUNT(DISTINCT CASE WHEN p.status = 'received' AND p.user_id IS NULL THEN p.donor_name END)
          FROM campaigns c LEFT JOIN pledges p ON p.campaign_id = c.id
          WHERE c.status = 'open' AND (? IS NULL OR EXISTS (SELECT 1 FROM campaign_groups cg
                WHERE cg.campaign_id = c.id AND cg.group_id IN (SELECT value FROM json_each(?))))
