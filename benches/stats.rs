@@ -25,6 +25,16 @@ where
     Ok(times[times.len() / 2])
 }
 
+/// The process's peak resident memory (VmHWM), in KB.
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     println!(
@@ -60,13 +70,18 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         })
         .await?;
-        let export_time = if sizes.households <= 10_000 {
+        let export_time = {
+            let before = peak_rss_kb();
             let t = Instant::now();
             let mut conn = app.db.acquire().await?;
             let bytes = export::workbook(&app, &mut conn, &None).await?;
-            format!("{:.2} s ({} KB)", t.elapsed().as_secs_f64(), bytes.len() / 1024)
-        } else {
-            "not run".into()
+            format!(
+                "{:.2} s, {} KB file, peak RSS {} → {} MB",
+                t.elapsed().as_secs_f64(),
+                bytes.len() / 1024,
+                before / 1024,
+                peak_rss_kb() / 1024
+            )
         };
         println!(
             "| {} | {} | {} | {} | {:.1} s | {:.1} ms | {export_time} |",

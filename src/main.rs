@@ -111,8 +111,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export { which, format: TableFormat::Csv } => {
             let app = todanpho::startup::build_app(&config).await?;
             let mut conn = app.db.acquire().await?;
-            let sheet = todanpho::stats::export::sheet(&app, &mut conn, &None, which).await?;
-            todanpho::stats::export::csv(&sheet, app.settings.timezone, std::io::stdout().lock())
+            let mut sink = todanpho::stats::export::CsvSink::new(
+                std::io::BufWriter::new(std::io::stdout()),
+                app.settings.timezone,
+            );
+            todanpho::stats::export::write(&app, &mut conn, &None, which, &mut sink).await
         }
         Command::SeedDemo { groups, households, reports, pledges } => {
             let app = todanpho::startup::build_app(&config).await?;

@@ -3,6 +3,7 @@
 //! read the same [`Sheet`]s, so the two never disagree.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
+use futures_util::TryStreamExt;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use sqlx::SqliteConnection;
 
@@ -20,10 +21,12 @@ pub enum Cell {
     Time(Option<DateTime<Utc>>),
 }
 
-pub struct Sheet {
-    pub name: &'static str,
-    pub headers: Vec<&'static str>,
-    pub rows: Vec<Vec<Cell>>,
+/// Where rows go as they are read: a worksheet or a CSV file. Rows are
+/// never collected, so an export holds one row at a time.
+pub trait Sink: Send {
+    fn begin(&mut self, name: &'static str, headers: &[&'static str]) -> anyhow::Result<()>;
+    fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()>;
+    fn end(&mut self) -> anyhow::Result<()>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -35,227 +38,162 @@ pub enum Which {
     Summary,
 }
 
+impl Which {
+    pub const ALL: [Which; 5] = [Which::Households, Which::Reports, Which::Pledges, Which::Notices, Which::Summary];
+}
+
 fn scope_json(scope: &Scope) -> anyhow::Result<Option<String>> {
     super::scope_json(scope)
 }
 
-pub async fn households(conn: &mut SqliteConnection, scope: &Scope) -> anyhow::Result<Sheet> {
-    let json = scope_json(scope)?;
-    type Row = (
-        i64,
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        i64,
-        Option<String>,
-        i64,
-        bool,
-        i64,
-        String,
-        DateTime<Utc>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT h.id, g.name, h.head_name, h.house_number, h.lane, h.street, h.phone, h.members,
-                (SELECT group_concat(circumstance, ',') FROM household_circumstances c WHERE c.household_id = h.id),
-                h.smartphone_users, h.has_epayment, h.vneid_level2, h.status, h.created_at
-         FROM households h JOIN groups g ON g.id = h.group_id
-         WHERE ? IS NULL OR h.group_id IN (SELECT value FROM json_each(?)) ORDER BY h.id",
-    )
-    .bind(&json)
-    .bind(&json)
-    .fetch_all(conn)
-    .await?;
-    let rows = rows
-        .into_iter()
-        .map(|(id, group, head, number, lane, street, phone, members, circ, smart, epay, vneid, status, created)| {
-            let address =
-                [Some(format!("Số {number}")), lane, Some(street)].into_iter().flatten().collect::<Vec<_>>().join(", ");
-            let circ = circ
-                .unwrap_or_default()
-                .split(',')
-                .filter_map(Circumstance::from_code)
-                .map(|c| c.label())
-                .collect::<Vec<_>>()
-                .join(", ");
-            let status = crate::household::Status::from_code(&status).map(|s| s.label()).unwrap_or("");
-            vec![
-                Cell::Int(id),
-                Cell::Text(group),
-                Cell::Text(head),
-                Cell::Text(address),
-                Cell::Text(phone),
-                Cell::Int(members),
-                Cell::Text(circ),
-                Cell::Int(smart),
-                Cell::Text(if epay { "Có" } else { "Không" }.into()),
-                Cell::Int(vneid),
-                Cell::Text(status.into()),
-                Cell::Time(Some(created)),
-            ]
-        })
-        .collect();
-    Ok(Sheet {
-        name: "Hộ gia đình",
-        headers: vec![
-            "Mã hộ",
-            "Tổ",
-            "Chủ hộ",
-            "Địa chỉ",
-            "Điện thoại",
-            "Nhân khẩu",
-            "Hoàn cảnh",
-            "Dùng ĐTTM",
-            "Thanh toán điện tử",
-            "VNeID mức 2",
-            "Trạng thái",
-            "Ngày đăng ký",
-        ],
-        rows,
-    })
+/// Streams rows of a query through `convert` into the sink.
+async fn stream<'c, R, F>(
+    query: sqlx::query::QueryAs<'c, sqlx::Sqlite, R, sqlx::sqlite::SqliteArguments<'c>>,
+    conn: &'c mut SqliteConnection,
+    sink: &mut dyn Sink,
+    mut convert: F,
+) -> anyhow::Result<()>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin + 'c,
+    F: FnMut(R) -> Vec<Cell> + Send,
+{
+    let mut rows = query.fetch(conn);
+    while let Some(row) = rows.try_next().await? {
+        sink.row(&convert(row))?;
+    }
+    Ok(())
 }
 
-pub async fn reports(app: &App, conn: &mut SqliteConnection, scope: &Scope) -> anyhow::Result<Sheet> {
-    let json = scope_json(scope)?;
-    type Row = (
-        i64,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<f64>,
-        Option<f64>,
-        String,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT r.id, g.name, r.category, r.description, r.address, r.latitude, r.longitude, r.status, r.created_at, r.closed_at, r.rating
-         FROM reports r JOIN groups g ON g.id = r.group_id
-         WHERE ? IS NULL OR r.group_id IN (SELECT value FROM json_each(?)) ORDER BY r.id",
-    )
-    .bind(&json)
-    .bind(&json)
-    .fetch_all(conn)
-    .await?;
-    let rows = rows
-        .into_iter()
-        .map(|(id, group, category, description, address, lat, lon, status, created, closed, rating)| {
-            let place = match (address, lat, lon) {
-                (Some(a), _, _) => a,
-                (None, Some(lat), Some(lon)) => format!("{lat:.5}, {lon:.5}"),
-                _ => String::new(),
-            };
-            let rating = match rating.as_deref() {
-                Some("satisfied") => "Hài lòng",
-                Some("dissatisfied") => "Không hài lòng",
-                _ => "",
-            };
-            vec![
-                Cell::Text(crate::report::ReportCode::new(id).to_string()),
-                Cell::Text(group),
-                Cell::Text(app.settings.reports.category_label(&category).to_string()),
-                Cell::Text(description),
-                Cell::Text(place),
-                Cell::Text(crate::report::Status::from_code(&status).map(|s| s.label()).unwrap_or("").into()),
-                Cell::Time(Some(created)),
-                Cell::Time(closed),
-                Cell::Text(rating.into()),
-            ]
-        })
-        .collect();
-    Ok(Sheet {
-        name: "Phản ánh",
-        headers: vec!["Mã", "Tổ", "Loại việc", "Nội dung", "Vị trí", "Trạng thái", "Ngày gửi", "Ngày đóng", "Đánh giá"],
-        rows,
-    })
+const HOUSEHOLD_HEADERS: &[&str] = &[
+    "Mã hộ",
+    "Tổ",
+    "Chủ hộ",
+    "Địa chỉ",
+    "Điện thoại",
+    "Nhân khẩu",
+    "Hoàn cảnh",
+    "Dùng ĐTTM",
+    "Thanh toán điện tử",
+    "VNeID mức 2",
+    "Trạng thái",
+    "Ngày đăng ký",
+];
+
+type HouseholdRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    i64,
+    Option<String>,
+    i64,
+    bool,
+    i64,
+    String,
+    DateTime<Utc>,
+);
+
+fn household_cells(row: HouseholdRow) -> Vec<Cell> {
+    let (id, group, head, number, lane, street, phone, members, circ, smart, epay, vneid, status, created) = row;
+    let address =
+        [Some(format!("Số {number}")), lane, Some(street)].into_iter().flatten().collect::<Vec<_>>().join(", ");
+    let circ = circ
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(Circumstance::from_code)
+        .map(|c| c.label())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let status = crate::household::Status::from_code(&status).map(|s| s.label()).unwrap_or("");
+    vec![
+        Cell::Int(id),
+        Cell::Text(group),
+        Cell::Text(head),
+        Cell::Text(address),
+        Cell::Text(phone),
+        Cell::Int(members),
+        Cell::Text(circ),
+        Cell::Int(smart),
+        Cell::Text(if epay { "Có" } else { "Không" }.into()),
+        Cell::Int(vneid),
+        Cell::Text(status.into()),
+        Cell::Time(Some(created)),
+    ]
 }
 
-pub async fn pledges(conn: &mut SqliteConnection, scope: &Scope) -> anyhow::Result<Sheet> {
-    let json = scope_json(scope)?;
-    type Row = (i64, i64, String, String, bool, String, i64, String, Option<i64>, DateTime<Utc>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT p.id, c.id, c.title, p.donor_name, p.anonymous, p.method, p.amount, p.status, p.received_amount, p.created_at
-         FROM pledges p JOIN campaigns c ON c.id = p.campaign_id
-         WHERE ? IS NULL OR EXISTS (SELECT 1 FROM campaign_groups cg WHERE cg.campaign_id = c.id
-               AND cg.group_id IN (SELECT value FROM json_each(?)))
-         ORDER BY p.id",
-    )
-    .bind(&json)
-    .bind(&json)
-    .fetch_all(conn)
-    .await?;
-    let rows = rows
-        .into_iter()
-        .map(|(id, cid, title, donor, anonymous, method, amount, status, received, created)| {
-            vec![
-                Cell::Text(crate::campaign::PledgeCode::new(id).to_string()),
-                Cell::Text(format!("UH{cid} {title}")),
-                Cell::Text(if anonymous { "Ẩn danh".into() } else { donor }),
-                Cell::Text(if method == "transfer" { "Chuyển khoản" } else { "Tiền mặt" }.into()),
-                Cell::Money(amount),
-                Cell::Text(crate::campaign::PledgeStatus::from_code(&status).map(|s| s.label()).unwrap_or("").into()),
-                received.map(Cell::Money).unwrap_or(Cell::Text(String::new())),
-                Cell::Time(Some(created)),
-            ]
-        })
-        .collect();
-    Ok(Sheet {
-        name: "Ủng hộ",
-        headers: vec![
-            "Mã",
-            "Cuộc vận động",
-            "Người ủng hộ",
-            "Cách",
-            "Số tiền đăng ký",
-            "Trạng thái",
-            "Số tiền đã nhận",
-            "Ngày",
-        ],
-        rows,
-    })
+type ReportRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    String,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+);
+
+fn report_cells(app: &App, row: ReportRow) -> Vec<Cell> {
+    let (id, group, category, description, address, lat, lon, status, created, closed, rating) = row;
+    let place = match (address, lat, lon) {
+        (Some(a), _, _) => a,
+        (None, Some(lat), Some(lon)) => format!("{lat:.5}, {lon:.5}"),
+        _ => String::new(),
+    };
+    let rating = match rating.as_deref() {
+        Some("satisfied") => "Hài lòng",
+        Some("dissatisfied") => "Không hài lòng",
+        _ => "",
+    };
+    vec![
+        Cell::Text(crate::report::ReportCode::new(id).to_string()),
+        Cell::Text(group),
+        Cell::Text(app.settings.reports.category_label(&category).to_string()),
+        Cell::Text(description),
+        Cell::Text(place),
+        Cell::Text(crate::report::Status::from_code(&status).map(|s| s.label()).unwrap_or("").into()),
+        Cell::Time(Some(created)),
+        Cell::Time(closed),
+        Cell::Text(rating.into()),
+    ]
 }
 
-pub async fn notices(conn: &mut SqliteConnection, scope: &Scope) -> anyhow::Result<Sheet> {
-    let json = scope_json(scope)?;
-    type Row = (i64, String, String, Option<DateTime<Utc>>, i64, i64);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT n.id, n.text, n.status, n.queued_at,
-                (SELECT COUNT(*) FROM notice_deliveries d WHERE d.notice_id = n.id AND d.status = 'sent'),
-                (SELECT COUNT(*) FROM notice_acks a WHERE a.notice_id = n.id)
-         FROM notices n
-         WHERE n.status IN ('queued', 'done') AND (? IS NULL OR EXISTS (SELECT 1 FROM notice_targets t WHERE t.notice_id = n.id
-               AND t.group_id IN (SELECT value FROM json_each(?))))
-         ORDER BY n.id",
-    )
-    .bind(&json)
-    .bind(&json)
-    .fetch_all(conn)
-    .await?;
-    let rows = rows
-        .into_iter()
-        .map(|(id, text, status, queued, sent, acks)| {
-            vec![
-                Cell::Text(format!("TB{id}")),
-                Cell::Text(text),
-                Cell::Text(if status == "done" { "Đã gửi" } else { "Đang gửi / hẹn giờ" }.into()),
-                Cell::Time(queued),
-                Cell::Int(sent),
-                Cell::Int(acks),
-            ]
-        })
-        .collect();
-    Ok(Sheet {
-        name: "Thông báo",
-        headers: vec!["Mã", "Nội dung", "Trạng thái", "Gửi lúc", "Số nhóm đã gửi", "Số người đã xem"],
-        rows,
-    })
+type PledgeRow = (i64, i64, String, String, bool, String, i64, String, Option<i64>, DateTime<Utc>);
+
+fn pledge_cells(row: PledgeRow) -> Vec<Cell> {
+    let (id, cid, title, donor, anonymous, method, amount, status, received, created) = row;
+    vec![
+        Cell::Text(crate::campaign::PledgeCode::new(id).to_string()),
+        Cell::Text(format!("UH{cid} {title}")),
+        Cell::Text(if anonymous { "Ẩn danh".into() } else { donor }),
+        Cell::Text(if method == "transfer" { "Chuyển khoản" } else { "Tiền mặt" }.into()),
+        Cell::Money(amount),
+        Cell::Text(crate::campaign::PledgeStatus::from_code(&status).map(|s| s.label()).unwrap_or("").into()),
+        received.map(Cell::Money).unwrap_or(Cell::Text(String::new())),
+        Cell::Time(Some(created)),
+    ]
 }
 
-pub async fn summary(app: &App, conn: &mut SqliteConnection, scope: &Scope) -> anyhow::Result<Sheet> {
+type NoticeRow = (i64, String, String, Option<DateTime<Utc>>, i64, i64);
+
+fn notice_cells(row: NoticeRow) -> Vec<Cell> {
+    let (id, text, status, queued, sent, acks) = row;
+    vec![
+        Cell::Text(format!("TB{id}")),
+        Cell::Text(text),
+        Cell::Text(if status == "done" { "Đã gửi" } else { "Đang gửi / hẹn giờ" }.into()),
+        Cell::Time(queued),
+        Cell::Int(sent),
+        Cell::Int(acks),
+    ]
+}
+
+async fn summary_rows(app: &App, conn: &mut SqliteConnection, scope: &Scope) -> anyhow::Result<Vec<Vec<Cell>>> {
     let f = compute(app, conn, scope, Period::last_days(app.clock.now(), 30)).await?;
     let approved = f.approved();
     let mut rows = vec![
@@ -284,17 +222,94 @@ pub async fn summary(app: &App, conn: &mut SqliteConnection, scope: &Scope) -> a
     for c in &f.campaigns {
         rows.push(vec![Cell::Text(format!("{} {} — đã nhận", c.code, c.title)), Cell::Money(c.received)]);
     }
-    Ok(Sheet { name: "Tổng hợp", headers: vec!["Chỉ tiêu", "Giá trị"], rows })
+    Ok(rows)
 }
 
-pub async fn sheet(app: &App, conn: &mut SqliteConnection, scope: &Scope, which: Which) -> anyhow::Result<Sheet> {
+/// Writes one table into the sink, row by row.
+pub async fn write(
+    app: &App,
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    which: Which,
+    sink: &mut dyn Sink,
+) -> anyhow::Result<()> {
+    let json = scope_json(scope)?;
     match which {
-        Which::Households => households(conn, scope).await,
-        Which::Reports => reports(app, conn, scope).await,
-        Which::Pledges => pledges(conn, scope).await,
-        Which::Notices => notices(conn, scope).await,
-        Which::Summary => summary(app, conn, scope).await,
+        Which::Households => {
+            sink.begin("Hộ gia đình", HOUSEHOLD_HEADERS)?;
+            let q = sqlx::query_as::<_, HouseholdRow>(
+                "SELECT h.id, g.name, h.head_name, h.house_number, h.lane, h.street, h.phone, h.members,
+                        (SELECT group_concat(circumstance, ',') FROM household_circumstances c WHERE c.household_id = h.id),
+                        h.smartphone_users, h.has_epayment, h.vneid_level2, h.status, h.created_at
+                 FROM households h JOIN groups g ON g.id = h.group_id
+                 WHERE ? IS NULL OR h.group_id IN (SELECT value FROM json_each(?)) ORDER BY h.id",
+            )
+            .bind(json.clone())
+            .bind(json);
+            stream(q, conn, sink, household_cells).await?;
+        }
+        Which::Reports => {
+            sink.begin(
+                "Phản ánh",
+                &["Mã", "Tổ", "Loại việc", "Nội dung", "Vị trí", "Trạng thái", "Ngày gửi", "Ngày đóng", "Đánh giá"],
+            )?;
+            let q = sqlx::query_as::<_, ReportRow>(
+                "SELECT r.id, g.name, r.category, r.description, r.address, r.latitude, r.longitude, r.status, r.created_at, r.closed_at, r.rating
+                 FROM reports r JOIN groups g ON g.id = r.group_id
+                 WHERE ? IS NULL OR r.group_id IN (SELECT value FROM json_each(?)) ORDER BY r.id",
+            )
+            .bind(json.clone())
+            .bind(json);
+            stream(q, conn, sink, |r| report_cells(app, r)).await?;
+        }
+        Which::Pledges => {
+            sink.begin(
+                "Ủng hộ",
+                &[
+                    "Mã",
+                    "Cuộc vận động",
+                    "Người ủng hộ",
+                    "Cách",
+                    "Số tiền đăng ký",
+                    "Trạng thái",
+                    "Số tiền đã nhận",
+                    "Ngày",
+                ],
+            )?;
+            let q = sqlx::query_as::<_, PledgeRow>(
+                "SELECT p.id, c.id, c.title, p.donor_name, p.anonymous, p.method, p.amount, p.status, p.received_amount, p.created_at
+                 FROM pledges p JOIN campaigns c ON c.id = p.campaign_id
+                 WHERE ? IS NULL OR EXISTS (SELECT 1 FROM campaign_groups cg WHERE cg.campaign_id = c.id
+                       AND cg.group_id IN (SELECT value FROM json_each(?)))
+                 ORDER BY p.id",
+            )
+            .bind(json.clone())
+            .bind(json);
+            stream(q, conn, sink, pledge_cells).await?;
+        }
+        Which::Notices => {
+            sink.begin("Thông báo", &["Mã", "Nội dung", "Trạng thái", "Gửi lúc", "Số nhóm đã gửi", "Số người đã xem"])?;
+            let q = sqlx::query_as::<_, NoticeRow>(
+                "SELECT n.id, n.text, n.status, n.queued_at,
+                        (SELECT COUNT(*) FROM notice_deliveries d WHERE d.notice_id = n.id AND d.status = 'sent'),
+                        (SELECT COUNT(*) FROM notice_acks a WHERE a.notice_id = n.id)
+                 FROM notices n
+                 WHERE n.status IN ('queued', 'done') AND (? IS NULL OR EXISTS (SELECT 1 FROM notice_targets t WHERE t.notice_id = n.id
+                       AND t.group_id IN (SELECT value FROM json_each(?))))
+                 ORDER BY n.id",
+            )
+            .bind(json.clone())
+            .bind(json);
+            stream(q, conn, sink, notice_cells).await?;
+        }
+        Which::Summary => {
+            sink.begin("Tổng hợp", &["Chỉ tiêu", "Giá trị"])?;
+            for row in summary_rows(app, conn, scope).await? {
+                sink.row(&row)?;
+            }
+        }
     }
+    sink.end()
 }
 
 fn excel_time(at: DateTime<Utc>, tz: chrono_tz::Tz) -> anyhow::Result<ExcelDateTime> {
@@ -306,62 +321,145 @@ fn excel_time(at: DateTime<Utc>, tz: chrono_tz::Tz) -> anyhow::Result<ExcelDateT
     )?)
 }
 
+/// Worksheets in constant-memory mode: each finished row goes to a
+/// temporary file, so the workbook never holds a table.
+struct XlsxSink {
+    book: Workbook,
+    tz: chrono_tz::Tz,
+    sheet: usize,
+    row: u32,
+    columns: u16,
+    widths: Vec<usize>,
+    bold: Format,
+    date: Format,
+    money: Format,
+}
+
+impl XlsxSink {
+    fn new(tz: chrono_tz::Tz) -> Self {
+        Self {
+            book: Workbook::new(),
+            tz,
+            sheet: 0,
+            row: 0,
+            columns: 0,
+            widths: Vec::new(),
+            bold: Format::new().set_bold(),
+            date: Format::new().set_num_format("dd/mm/yyyy hh:mm"),
+            money: Format::new().set_num_format("#,##0 \"đ\""),
+        }
+    }
+
+    fn width(&mut self, col: usize, chars: usize) {
+        if let Some(w) = self.widths.get_mut(col) {
+            // Long texts would make columns unreadably wide.
+            *w = (*w).max(chars.min(60));
+        }
+    }
+}
+
+impl Sink for XlsxSink {
+    fn begin(&mut self, name: &'static str, headers: &[&'static str]) -> anyhow::Result<()> {
+        let ws = self.book.add_worksheet_with_constant_memory();
+        ws.set_name(name)?;
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &self.bold)?;
+        }
+        self.sheet = self.book.worksheets().len() - 1;
+        self.row = 0;
+        self.columns = headers.len() as u16;
+        self.widths = headers.iter().map(|h| h.chars().count() + 2).collect();
+        Ok(())
+    }
+
+    fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
+        self.row += 1;
+        let r = self.row;
+        let mut sizes = Vec::with_capacity(cells.len());
+        let ws = self.book.worksheet_from_index(self.sheet)?;
+        for (c, cell) in cells.iter().enumerate() {
+            let col = c as u16;
+            match cell {
+                Cell::Text(t) => {
+                    ws.write_string(r, col, t)?;
+                    sizes.push(t.chars().count());
+                }
+                Cell::Int(n) => {
+                    ws.write_number(r, col, *n as f64)?;
+                    sizes.push(n.to_string().len());
+                }
+                Cell::Money(n) => {
+                    ws.write_number_with_format(r, col, *n as f64, &self.money)?;
+                    sizes.push(n.to_string().len() + 5);
+                }
+                Cell::Time(Some(t)) => {
+                    ws.write_datetime_with_format(r, col, excel_time(*t, self.tz)?, &self.date)?;
+                    sizes.push(16);
+                }
+                Cell::Time(None) => sizes.push(0),
+            }
+        }
+        for (c, size) in sizes.into_iter().enumerate() {
+            self.width(c, size);
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> anyhow::Result<()> {
+        let (row, columns, widths) = (self.row, self.columns, self.widths.clone());
+        let ws = self.book.worksheet_from_index(self.sheet)?;
+        for (c, w) in widths.iter().enumerate() {
+            ws.set_column_width(c as u16, (*w + 2) as f64)?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+        ws.autofilter(0, 0, row, columns.saturating_sub(1))?;
+        Ok(())
+    }
+}
+
 /// The workbook: one sheet per table, Vietnamese headers, real dates in the
 /// ward's zone, money as numbers with a đ format, frozen header, filters.
 pub async fn workbook(app: &App, conn: &mut SqliteConnection, scope: &Scope) -> anyhow::Result<Vec<u8>> {
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let date = Format::new().set_num_format("dd/mm/yyyy hh:mm");
-    let money = Format::new().set_num_format("#,##0 \"đ\"");
-    for which in [Which::Households, Which::Reports, Which::Pledges, Which::Notices, Which::Summary] {
-        let sheet = sheet(app, &mut *conn, scope, which).await?;
-        let ws = book.add_worksheet();
-        ws.set_name(sheet.name)?;
-        for (c, h) in sheet.headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold)?;
-        }
-        for (r, row) in sheet.rows.iter().enumerate() {
-            let r = r as u32 + 1;
-            for (c, cell) in row.iter().enumerate() {
-                let c = c as u16;
-                match cell {
-                    Cell::Text(t) => {
-                        ws.write_string(r, c, t)?;
-                    }
-                    Cell::Int(n) => {
-                        ws.write_number(r, c, *n as f64)?;
-                    }
-                    Cell::Money(n) => {
-                        ws.write_number_with_format(r, c, *n as f64, &money)?;
-                    }
-                    Cell::Time(Some(t)) => {
-                        ws.write_datetime_with_format(r, c, excel_time(*t, app.settings.timezone)?, &date)?;
-                    }
-                    Cell::Time(None) => {}
-                }
-            }
-        }
-        ws.set_freeze_panes(1, 0)?;
-        ws.autofilter(0, 0, sheet.rows.len() as u32, sheet.headers.len().saturating_sub(1) as u16)?;
-        ws.autofit();
+    let mut sink = XlsxSink::new(app.settings.timezone);
+    for which in Which::ALL {
+        write(app, &mut *conn, scope, which, &mut sink).await?;
     }
-    Ok(book.save_to_buffer()?)
+    Ok(sink.book.save_to_buffer()?)
 }
 
-/// One table as CSV (for the CLI).
-pub fn csv(sheet: &Sheet, tz: chrono_tz::Tz, out: impl std::io::Write) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(&sheet.headers)?;
-    for row in &sheet.rows {
-        w.write_record(row.iter().map(|cell| match cell {
+/// One table as CSV, streamed (for the CLI).
+pub struct CsvSink<W: std::io::Write> {
+    writer: csv::Writer<W>,
+    tz: chrono_tz::Tz,
+}
+
+impl<W: std::io::Write> CsvSink<W> {
+    pub fn new(out: W, tz: chrono_tz::Tz) -> Self {
+        Self { writer: csv::Writer::from_writer(out), tz }
+    }
+}
+
+impl<W: std::io::Write + Send> Sink for CsvSink<W> {
+    fn begin(&mut self, _name: &'static str, headers: &[&'static str]) -> anyhow::Result<()> {
+        self.writer.write_record(headers)?;
+        Ok(())
+    }
+
+    fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
+        let tz = self.tz;
+        self.writer.write_record(cells.iter().map(|cell| match cell {
             Cell::Text(t) => t.clone(),
             Cell::Int(n) | Cell::Money(n) => n.to_string(),
             Cell::Time(Some(t)) => t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string(),
             Cell::Time(None) => String::new(),
         }))?;
+        Ok(())
     }
-    w.flush()?;
-    Ok(())
+
+    fn end(&mut self) -> anyhow::Result<()> {
+        self.writer.flush()?;
+        Ok(())
+    }
 }
 
 /// `/xuatexcel`: private chat only; officials get the ward, leaders their
