@@ -30,8 +30,10 @@ pub struct Period {
 }
 
 impl Period {
+    /// The last `days` days up to now. `until` is exclusive, so it sits a
+    /// second past now for what happened this very second.
     pub fn last_days(now: DateTime<Utc>, days: i64) -> Self {
-        Self { since: now - Duration::days(days), until: now }
+        Self { since: now - Duration::days(days), until: now + Duration::seconds(1) }
     }
 
     pub fn parse(words: &[&str], now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<Self> {

@@ -102,7 +102,65 @@ async fn seed(bot: &TestBot) {
         .await
         .unwrap();
     }
+    // A campaign for group 1 with pledges, and a notice with acknowledgements.
+    let campaign: i64 = sqlx::query_scalar(
+        "INSERT INTO campaigns (title, purpose, target, deadline, accepts_cash, status, created_by, created_at)
+         VALUES ('Quỹ Tết', 'x', 5000000, '2026-12-31', 1, 'open', ?, ?) RETURNING id",
+    )
+    .bind(reporter)
+    .bind(now)
+    .fetch_one(bot.db())
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO campaign_groups VALUES (?, 1)").bind(campaign).execute(bot.db()).await.unwrap();
+    for (user, amount, received) in PLEDGES {
+        sqlx::query(
+            "INSERT INTO pledges (campaign_id, user_id, donor_name, anonymous, method, amount, status, received_amount, created_at)
+             VALUES (?, ?, 'X', 0, 'cash', ?, ?, ?, ?)",
+        )
+        .bind(campaign)
+        .bind(reporter + user)
+        .bind(amount)
+        .bind(if received.is_some() { "received" } else { "registered" })
+        .bind(received)
+        .bind(now)
+        .execute(bot.db())
+        .await
+        .unwrap();
+    }
+    let notice: i64 = sqlx::query_scalar(
+        "INSERT INTO notices (sender_user_id, text, status, created_at, queued_at) VALUES (?, 'x', 'done', ?, ?) RETURNING id",
+    )
+    .bind(reporter)
+    .bind(now)
+    .bind(now)
+    .fetch_one(bot.db())
+    .await
+    .unwrap();
+    for (chat, group) in [(GROUP_CHAT, 1), (-4_000_000_077, 2)] {
+        sqlx::query("INSERT INTO notice_deliveries (notice_id, group_id, channel, chat_id, status, sent_at) VALUES (?, ?, 'telegram', ?, 'sent', ?)")
+            .bind(notice)
+            .bind(group)
+            .bind(chat.to_string())
+            .bind(now)
+            .execute(bot.db())
+            .await
+            .unwrap();
+    }
+    for user in 0..3 {
+        sqlx::query("INSERT INTO notice_acks (notice_id, user_id, group_id, at) VALUES (?, ?, 1, ?)")
+            .bind(notice)
+            .bind(reporter + user)
+            .bind(now)
+            .execute(bot.db())
+            .await
+            .unwrap();
+    }
 }
+
+/// (user offset, pledged, received)
+const PLEDGES: [(i64, i64, Option<i64>); 4] =
+    [(0, 500_000, Some(500_000)), (1, 200_000, Some(150_000)), (1, 100_000, Some(100_000)), (2, 300_000, None)];
 
 fn pct(part: i64, whole: i64) -> i64 {
     ((part as f64) * 100.0 / (whole as f64)).round() as i64
@@ -139,6 +197,20 @@ async fn thongke_matches_figures_computed_from_the_rows() {
         "2 đang mở (mới 1, đã tiếp nhận 0, đang xử lý 1), 1 quá hạn".to_string(),
         "Đã đóng (".to_string(),
         ": 2, thời gian xử lý trung vị 20.0 giờ, hài lòng 50% (1/2)".to_string(),
+        {
+            let received: i64 = PLEDGES.iter().filter_map(|(_, _, r)| *r).sum();
+            let pledged: i64 = PLEDGES.iter().map(|(_, p, _)| p).sum();
+            let contributions = PLEDGES.iter().filter(|(_, _, r)| r.is_some()).count();
+            let mut donors: Vec<i64> = PLEDGES.iter().filter(|(_, _, r)| r.is_some()).map(|(u, _, _)| *u).collect();
+            donors.dedup();
+            format!(
+                "UH1 Quỹ Tết: đã nhận {} đ / đăng ký {} đ / mục tiêu 5.000.000 đ, {contributions} lượt, {} hộ",
+                todanpho::domain::group_thousands(received),
+                todanpho::domain::group_thousands(pledged),
+                donors.len()
+            )
+        },
+        "1 thông báo, 2 lượt gửi tới nhóm, 3 lượt «Đã xem»".to_string(),
     ] {
         assert!(text.contains(&expected), "missing «{expected}» in\n{text}");
     }
