@@ -99,7 +99,7 @@ async fn decide(
     };
     if !may_confirm(&mut tx, caller.id, &campaign).await? {
         tracing::warn!(user = caller.id, "pledge confirmation refused");
-        return Ok(Err("Bạn không có quyền xác nhận tiền của cuộc vận động này.".into()));
+        return Ok(Err("Xin lỗi, bác không có quyền xác nhận tiền của cuộc vận động này.".into()));
     }
     if pledge.status == PledgeStatus::Received {
         return Ok(Err(format!("{code} đã được xác nhận nhận tiền trước đó; không ghi nhận lại.")));
@@ -218,7 +218,7 @@ pub async fn record_cash(
         return Ok(());
     };
     if !may_confirm(&mut tx, caller.id, &campaign).await? {
-        out.send(&msg.chat, "Bạn không có quyền ghi nhận tiền cho cuộc vận động này.");
+        out.send(&msg.chat, "Xin lỗi, bác không có quyền ghi nhận tiền cho cuộc vận động này.");
         return Ok(());
     }
     if !campaign.open {

@@ -146,7 +146,7 @@ pub async fn on_button(
     };
     if !roles::can_manage_group(&mut tx, caller.id, household.group_id).await? {
         tracing::warn!(user = caller.id, "review refused: not a leader of the group");
-        out.answer(callback_id, Some("Bạn không có quyền duyệt hồ sơ của tổ này.".into()));
+        out.answer(callback_id, Some("Xin lỗi, bác không có quyền duyệt hồ sơ của tổ này.".into()));
         return Ok(());
     }
     let to = if approve { Status::Approved } else { Status::Rejected };

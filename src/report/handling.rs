@@ -164,7 +164,7 @@ pub async fn on_button(
                 return Ok(());
             };
             if !roles::can_manage_group(&mut conn, caller.id, report.group_id).await? {
-                out.answer(callback_id, Some("Bạn không có quyền xử lý phản ánh của tổ này.".into()));
+                out.answer(callback_id, Some("Xin lỗi, bác không có quyền xử lý phản ánh của tổ này.".into()));
                 return Ok(());
             }
             if !report.status.can_move_to(Status::Declined) {
@@ -211,7 +211,7 @@ pub async fn on_button(
                 return Ok(());
             };
             if !roles::can_manage_group(&mut tx, caller.id, report.group_id).await? {
-                out.answer(callback_id, Some("Bạn không có quyền xử lý phản ánh của tổ này.".into()));
+                out.answer(callback_id, Some("Xin lỗi, bác không có quyền xử lý phản ánh của tổ này.".into()));
                 return Ok(());
             }
             if !feed::enabled(&mut tx, report.group_id).await? {
@@ -300,7 +300,7 @@ async fn apply(
     };
     if !roles::can_manage_group(tx, caller.id, report.group_id).await? {
         tracing::warn!(user = caller.id, "report move refused: not staff of the group");
-        return Ok(Err("Bạn không có quyền xử lý phản ánh của tổ này.".into()));
+        return Ok(Err("Xin lỗi, bác không có quyền xử lý phản ánh của tổ này.".into()));
     }
     if !report.status.can_move_to(to) {
         return Ok(Err(format!(

@@ -170,7 +170,7 @@ async fn page(app: &App, caller: &Caller, query: &Query, n: i64) -> anyhow::Resu
             return Ok(Err("Xin lỗi, chỉ tổ trưởng, tổ phó và cán bộ phường mới xem được danh sách phản ánh.".into()));
         }
         match query.group {
-            Some(g) if !led.contains(&g) => return Ok(Err("Bạn chỉ xem được phản ánh của tổ mình.".into())),
+            Some(g) if !led.contains(&g) => return Ok(Err("Bác chỉ xem được phản ánh của tổ mình.".into())),
             Some(g) => Some(vec![g]),
             None => Some(led),
         }

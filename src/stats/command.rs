@@ -98,7 +98,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
             return Ok(());
         };
         if scope.as_ref().is_some_and(|s| !s.contains(&g.id)) {
-            out.send(&msg.chat, "Bạn chỉ xem được thống kê của tổ mình.");
+            out.send(&msg.chat, "Bác chỉ xem được thống kê của tổ mình.");
             return Ok(());
         }
         scope = Some(vec![g.id]);
