@@ -247,6 +247,8 @@ async fn leaders_page_through_open_cases_and_residents_cannot() {
 
     bot.private(&RESIDENT, "/dsphananh").await;
     assert!(bot.last_to(RESIDENT.id).text.contains("chỉ tổ trưởng"));
+    bot.group(GROUP_CHAT, &LEADER, "/dsphananh").await;
+    assert!(bot.last_to(GROUP_CHAT).text.contains("trong tin nhắn riêng"), "the list stays out of the group");
     bot.press(&RESIDENT, &page, "rp:ls:1:-:-:-").await;
     assert!(bot.callback_answers().last().unwrap().contains("chỉ tổ trưởng"));
     bot.finish().await;
