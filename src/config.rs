@@ -202,6 +202,19 @@ pub struct Ward {
 #[serde(deny_unknown_fields)]
 pub struct Database {
     pub path: PathBuf,
+    /// SQLite's `synchronous` in WAL mode: `normal` (the default) survives a
+    /// crash of the process; `full` also survives a power loss, at the cost
+    /// of an fsync per commit.
+    #[serde(default)]
+    pub synchronous: Durability,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    #[default]
+    Normal,
+    Full,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -28,6 +28,20 @@ pub async fn caller(conn: &mut SqliteConnection, sender: &Sender) -> anyhow::Res
 }
 
 pub async fn ensure_user(conn: &mut SqliteConnection, addr: &UserAddr, name: Option<&str>) -> anyhow::Result<i64> {
+    let name = name.filter(|n| !n.is_empty());
+    // Nearly every message comes from someone known under the same name: a
+    // read then, not a write that would queue behind every other writer.
+    let known: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, display_name FROM users WHERE channel = ? AND external_id = ?")
+            .bind(addr.channel.as_str())
+            .bind(&addr.id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some((id, stored)) = known {
+        if name.is_none_or(|n| n == stored) {
+            return Ok(id);
+        }
+    }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (channel, external_id, display_name, created_at) VALUES (?, ?, COALESCE(?, ''), ?)
          ON CONFLICT (channel, external_id) DO UPDATE SET display_name = COALESCE(excluded.display_name, users.display_name)
@@ -35,7 +49,7 @@ pub async fn ensure_user(conn: &mut SqliteConnection, addr: &UserAddr, name: Opt
     )
     .bind(addr.channel.as_str())
     .bind(&addr.id)
-    .bind(name.filter(|n| !n.is_empty()))
+    .bind(name)
     .bind(Utc::now())
     .fetch_one(conn)
     .await?;

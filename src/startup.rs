@@ -7,7 +7,6 @@ use anyhow::Context;
 use teloxide::dispatching::ShutdownToken;
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
-use teloxide::update_listeners;
 use tokio::task::JoinHandle;
 
 use crate::app::{App, ReportSettings, Settings};
@@ -27,7 +26,7 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
     household::registration::check_definition(&book)?;
     report::filing::prepare_definition(&mut book, &config.reports.categories)?;
     campaign::create::prepare_definition(&mut book)?;
-    let db = db::connect(&config.database.path).await?;
+    let db = db::connect(&config.database.path, config.database.synchronous).await?;
     {
         let mut conn = db.acquire().await?;
         roles::seed_officials(&mut conn, &config.telegram.officials).await.context("seeding officials from config")?;
@@ -99,10 +98,11 @@ pub async fn spawn_telegram(bot: Bot, app: App) -> Running {
     let scheduler = tokio::spawn(telegram::run_scheduler(bot.clone(), app.clone()));
     let (outbox_stop, stop) = tokio::sync::watch::channel(false);
     let outbox = tokio::spawn(telegram::run_outbox(bot.clone(), app.clone(), stop));
+    let db = app.db.clone();
     let mut dispatcher = telegram::dispatcher(bot.clone(), app);
     let shutdown = dispatcher.shutdown_token();
     let task = tokio::spawn(async move {
-        let listener = update_listeners::polling_default(bot).await;
+        let listener = telegram::listener(bot, db);
         dispatcher
             .try_dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("getUpdates failed"))
             .await

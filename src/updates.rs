@@ -1,13 +1,57 @@
-//! Incoming updates already taken in. A platform may deliver the same update
-//! again (Telegram does after a restart before the offset was confirmed);
-//! claiming it here first means it is handled once.
+//! The inbox of incoming updates. A platform may deliver the same update
+//! again (Telegram does when the bot did not confirm its offset); recording
+//! every update here, with its payload, before confirming it means each one
+//! is handled once, and one taken in before a crash is handled after it.
 
 use chrono::Utc;
 use sqlx::SqlitePool;
 
 use crate::channel::Channel;
 
-/// True if this update is new and now ours to handle.
+/// Records a batch of updates in one transaction (one commit for the whole
+/// batch rather than one per update). Returns the indexes of those that are
+/// new; the others were seen before.
+pub async fn record_batch(db: &SqlitePool, channel: Channel, batch: &[(String, String)]) -> anyhow::Result<Vec<usize>> {
+    let mut fresh = Vec::new();
+    if batch.is_empty() {
+        return Ok(fresh);
+    }
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    for (i, (update_id, payload)) in batch.iter().enumerate() {
+        let done = sqlx::query(
+            "INSERT INTO processed_updates (channel, update_id, received_at, payload) VALUES (?, ?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(channel.as_str())
+        .bind(update_id)
+        .bind(now)
+        .bind(payload)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            fresh.push(i);
+        }
+    }
+    tx.commit().await?;
+    Ok(fresh)
+}
+
+/// Updates taken in but never handled, oldest first, with their payloads.
+pub async fn unhandled(db: &SqlitePool, channel: Channel) -> anyhow::Result<Vec<(String, String)>> {
+    let rows = sqlx::query_as(
+        "SELECT update_id, payload FROM processed_updates
+         WHERE channel = ? AND handled_at IS NULL AND payload IS NOT NULL
+         ORDER BY received_at, rowid",
+    )
+    .bind(channel.as_str())
+    .fetch_all(db)
+    .await?;
+    Ok(rows)
+}
+
+/// True if this update is new and now ours to handle (for a platform whose
+/// updates are handled as they arrive, one at a time).
 pub async fn claim(db: &SqlitePool, channel: Channel, update_id: &str) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "INSERT INTO processed_updates (channel, update_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
@@ -20,12 +64,22 @@ pub async fn claim(db: &SqlitePool, channel: Channel, update_id: &str) -> anyhow
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn mark_handled(db: &SqlitePool, channel: Channel, update_id: &str) -> anyhow::Result<()> {
-    sqlx::query("UPDATE processed_updates SET handled_at = ? WHERE channel = ? AND update_id = ?")
-        .bind(Utc::now())
-        .bind(channel.as_str())
-        .bind(update_id)
-        .execute(db)
-        .await?;
+/// Marks the update handled, with the handler's error if it failed. The
+/// payload is dropped: it may hold personal data and is no longer needed.
+pub async fn mark_handled(
+    db: &SqlitePool,
+    channel: Channel,
+    update_id: &str,
+    error: Option<&str>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = ? WHERE channel = ? AND update_id = ?",
+    )
+    .bind(Utc::now())
+    .bind(error)
+    .bind(channel.as_str())
+    .bind(update_id)
+    .execute(db)
+    .await?;
     Ok(())
 }

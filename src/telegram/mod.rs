@@ -7,6 +7,7 @@ mod broadcast;
 mod inbound;
 mod menu;
 mod outbound;
+mod polling;
 
 use std::time::Instant;
 
@@ -19,6 +20,7 @@ use crate::channel::{Channel, ChatKind, Event, Incoming, Replies};
 
 pub use broadcast::Limiter;
 pub use menu::register_commands;
+pub use polling::listener;
 
 pub(crate) use broadcast::run as run_outbox;
 
@@ -33,8 +35,9 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
     let private = Update::filter_message().filter_map(inbound::private_message).endpoint(process);
     let edited = Update::filter_edited_message().filter_map(inbound::edited_private_message).endpoint(process);
 
+    // Duplicates never reach here: the inbox (see `polling`) lets each
+    // update through once.
     dptree::entry()
-        .filter_async(first_delivery)
         .branch(migrations)
         .branch(commands)
         .branch(buttons)
@@ -49,21 +52,6 @@ pub fn dispatcher(bot: Bot, app: App) -> Dispatcher<Bot, anyhow::Error, DefaultK
     Dispatcher::builder(bot, schema()).dependencies(dptree::deps![app]).default_handler(|_| async {}).build()
 }
 
-/// Skips an update Telegram delivers a second time.
-async fn first_delivery(app: App, update: Update) -> bool {
-    match crate::updates::claim(&app.db, Channel::Telegram, &update.id.0.to_string()).await {
-        Ok(true) => true,
-        Ok(false) => {
-            tracing::info!(update = update.id.0, "skipping an update already handled");
-            false
-        }
-        Err(e) => {
-            tracing::error!(update = update.id.0, error = %format!("{e:#}"), "cannot record the update");
-            false
-        }
-    }
-}
-
 async fn process(bot: Bot, me: Me, app: App, update: Update, incoming: Incoming) -> HandlerResult {
     let started = Instant::now();
     let kind = describe(&incoming);
@@ -73,10 +61,13 @@ async fn process(bot: Bot, me: Me, app: App, update: Update, incoming: Incoming)
         Event::Button { callback_id, .. } => Some(callback_id.clone()),
         _ => None,
     };
+    let mut failure = None;
     let replies = match crate::handle::handle(&app, incoming).await {
         Ok(replies) => replies,
         Err(e) => {
-            tracing::error!(update = update.id.0, kind, error = %format!("{e:#}"), "handler failed");
+            let error = format!("{e:#}");
+            tracing::error!(update = update.id.0, kind, error = %error, "handler failed");
+            failure = Some(error);
             let mut sorry = Replies::default();
             if let Some(id) = callback {
                 sorry.answer(&id, Some("Xin lỗi, bot đang gặp sự cố. Xin thử lại sau ít phút.".into()));
@@ -88,7 +79,7 @@ async fn process(bot: Bot, me: Me, app: App, update: Update, incoming: Incoming)
     };
     let sent = replies.actions.len();
     outbound::perform(&bot, &me, &app.db, replies.actions).await;
-    mark_handled(&app, &update).await;
+    mark_handled(&app, &update, failure.as_deref()).await;
     // No message text or names at info level: they are personal data.
     tracing::info!(
         update = update.id.0,
@@ -133,18 +124,18 @@ async fn on_migration(app: App, update: Update, moved: inbound::Migration) -> Ha
     if let Err(e) = crate::group::migrate(&app, &moved.from, &moved.to).await {
         tracing::error!(error = %format!("{e:#}"), "cannot follow the chat migration");
     }
-    mark_handled(&app, &update).await;
+    mark_handled(&app, &update, None).await;
     Ok(())
 }
 
 async fn ignore(app: App, update: Update) -> HandlerResult {
-    mark_handled(&app, &update).await;
+    mark_handled(&app, &update, None).await;
     tracing::debug!(update = update.id.0, "ignored update");
     Ok(())
 }
 
-async fn mark_handled(app: &App, update: &Update) {
-    if let Err(e) = crate::updates::mark_handled(&app.db, Channel::Telegram, &update.id.0.to_string()).await {
+async fn mark_handled(app: &App, update: &Update, error: Option<&str>) {
+    if let Err(e) = crate::updates::mark_handled(&app.db, Channel::Telegram, &update.id.0.to_string(), error).await {
         tracing::warn!(error = %format!("{e:#}"), "cannot mark the update handled");
     }
 }

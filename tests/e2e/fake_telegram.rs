@@ -66,6 +66,16 @@ struct Inner {
     sends: VecDeque<Instant>,
     chat_sends: HashMap<i64, VecDeque<Instant>>,
     rejected: usize,
+    observer: Option<tokio::sync::mpsc::UnboundedSender<Observed>>,
+    forget_requests: bool,
+}
+
+/// A request as a benchmark sees it: which method, into which chat, when.
+#[derive(Clone, Debug)]
+pub struct Observed {
+    pub method: String,
+    pub chat: i64,
+    pub at: Instant,
 }
 
 struct Shared {
@@ -153,6 +163,20 @@ impl FakeTelegram {
         self.shared.inner.lock().unwrap().rejected
     }
 
+    /// Every request from now on, as it arrives (getUpdates included).
+    pub fn observe(&self) -> tokio::sync::mpsc::UnboundedReceiver<Observed> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.shared.inner.lock().unwrap().observer = Some(tx);
+        rx
+    }
+
+    /// Stops keeping requests (a long benchmark would hold them all).
+    pub fn forget_requests(&self) {
+        let mut inner = self.shared.inner.lock().unwrap();
+        inner.forget_requests = true;
+        inner.requests.clear();
+    }
+
     /// The highest offset the bot confirmed with getUpdates.
     pub fn confirmed_offset(&self) -> i64 {
         self.shared.inner.lock().unwrap().highest_offset
@@ -235,6 +259,10 @@ async fn api(State(shared): State<Arc<Shared>>, Path(path): Path<String>, header
     let mut chars = raw.chars();
     let method: String = chars.next().map(|c| c.to_ascii_lowercase()).into_iter().chain(chars).collect();
     let (body, files) = parse_body(&headers, &body);
+    if let Some(observer) = &shared.inner.lock().unwrap().observer {
+        let chat = body["chat_id"].as_i64().unwrap_or(0);
+        let _ = observer.send(Observed { method: method.clone(), chat, at: Instant::now() });
+    }
 
     if method == "getUpdates" {
         return get_updates(&shared, &body).await;
@@ -245,7 +273,9 @@ async fn api(State(shared): State<Arc<Shared>>, Path(path): Path<String>, header
         tokio::time::sleep(delay).await;
     }
     let mut inner = shared.inner.lock().unwrap();
-    inner.requests.push(Request { method: method.clone(), body: body.clone(), message_id: None, files });
+    if !inner.forget_requests {
+        inner.requests.push(Request { method: method.clone(), body: body.clone(), message_id: None, files });
+    }
     if matches!(method.as_str(), "sendMessage" | "sendPhoto") {
         if let Some(refusal) = refuse_send(&mut inner, body["chat_id"].as_i64().unwrap_or(0)) {
             return refusal;
@@ -269,7 +299,8 @@ async fn api(State(shared): State<Arc<Shared>>, Path(path): Path<String>, header
         "sendMessage" | "sendPhoto" | "sendLocation" | "sendDocument" => {
             inner.next_message_id += 1;
             let id = inner.next_message_id;
-            if let Some(last) = inner.requests.last_mut() {
+            let forget = inner.forget_requests;
+            if let Some(last) = inner.requests.last_mut().filter(|_| !forget) {
                 last.message_id = Some(id);
             }
             let chat_id = body["chat_id"].as_i64().unwrap_or(0);

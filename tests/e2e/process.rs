@@ -159,7 +159,7 @@ async fn the_binary_killed_mid_dialogue_continues_after_restart() {
     wait_for_text(&tg, RESIDENT.id, "ngõ", seen).await;
     bot.kill();
 
-    let pool = todanpho::db::connect(&dir.path().join("bot.db")).await.unwrap();
+    let pool = todanpho::db::connect(&dir.path().join("bot.db"), Default::default()).await.unwrap();
     let state: String = sqlx::query_scalar("SELECT state FROM dialogues").fetch_one(&pool).await.unwrap();
     assert!(state.contains("Nguyễn Văn An") && state.contains("\"12\""), "{state}");
     let linked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM group_chats").fetch_one(&pool).await.unwrap();

@@ -83,6 +83,42 @@ async fn a_redelivered_update_is_not_handled_twice() {
 }
 
 #[tokio::test]
+async fn an_update_taken_in_but_not_handled_before_a_crash_is_handled_after_the_restart() {
+    let mut bot = TestBot::start().await;
+    bot.private(&RESIDENT, "/help").await;
+    bot.stop().await;
+    // What the inbox holds when the process dies after recording a batch
+    // (and confirming its offset) but before handling it.
+    let update = json!({ "update_id": 9_001, "message": {
+        "message_id": 77, "date": 1_790_000_000, "chat": { "id": RESIDENT.id, "type": "private", "first_name": "An" },
+        "from": RESIDENT.json(), "text": "/start dk-404"
+    }});
+    sqlx::query(
+        "INSERT INTO processed_updates (channel, update_id, received_at, payload) VALUES ('telegram', '9001', ?, ?)",
+    )
+    .bind(chrono::Utc::now())
+    .bind(update.to_string())
+    .execute(bot.db())
+    .await
+    .unwrap();
+    let before = bot.messages_to(RESIDENT.id).len();
+    bot.restart().await;
+    bot.wait_handled(9_001).await;
+    assert_eq!(bot.messages_to(RESIDENT.id).len(), before + 1, "the resident gets the answer they were owed");
+    let payload: Option<String> = sqlx::query_scalar("SELECT payload FROM processed_updates WHERE update_id = '9001'")
+        .fetch_one(bot.db())
+        .await
+        .unwrap();
+    assert_eq!(payload, None, "a handled update's text is not kept");
+
+    // Telegram gives it again (its offset was not confirmed): skipped.
+    bot.tg.redeliver(update);
+    bot.private(&RESIDENT, "/help").await;
+    assert_eq!(bot.messages_to(RESIDENT.id).len(), before + 2);
+    bot.finish().await;
+}
+
+#[tokio::test]
 async fn photos_and_locations_outside_a_dialogue_get_a_hint() {
     let bot = TestBot::start().await;
     bot.photo(&RESIDENT, "photo-1").await;

@@ -1,0 +1,606 @@
+//! `cargo bench --bench throughput`: the real `todanpho` binary against the
+//! local fake Bot API, all on loopback, driven by simulated residents who run
+//! whole dialogues (household registration, a scene report with a photo, a
+//! pledge) as fast as the bot answers. Beside it, a bare teloxide echo bot
+//! (built into this benchmark, same dispatcher settings) under the same load.
+//! Prints one table: updates/s, latency percentiles, the ratio to the bare
+//! bot, peak memory, start-up time on 1,000,000 households, and the same run
+//! with `synchronous = full`. A measurement, not a test: it asserts nothing.
+//!
+//! `THROUGHPUT_USERS` (default 1000), `THROUGHPUT_DIALOGUES` (default
+//! 10000) and `THROUGHPUT_STARTUP_HOUSEHOLDS` (default 1000000) shrink the
+//! run; the 1M-household database is built once and kept in `target/`.
+
+#[allow(dead_code)]
+#[path = "../tests/e2e/fake_telegram.rs"]
+mod fake_telegram;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fake_telegram::{FakeTelegram, Observed};
+use serde_json::{json, Value};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::SqlitePool;
+use tokio::sync::mpsc;
+
+const BIN: &str = env!("CARGO_BIN_EXE_todanpho");
+const GROUPS: i64 = 20;
+const OFFICIAL: i64 = 1;
+const ECHO_ENV: &str = "THROUGHPUT_ECHO_URL";
+/// How long one step may wait for its replies before it counts as stalled.
+const STEP_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn env_or(name: &str, default: i64) -> i64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn leader(g: i64) -> i64 {
+    10_000 + g
+}
+
+fn group_chat(g: i64) -> i64 {
+    -100_000 - g
+}
+
+/// What a simulated person sends.
+#[derive(Clone)]
+enum Send {
+    Text(String),
+    Photo,
+}
+
+/// One resident's whole session: register, report with a photo, pledge.
+fn resident_script(user: i64, group: i64) -> Vec<Send> {
+    let t = |s: &str| Send::Text(s.to_string());
+    vec![
+        t(&format!("/start dk-{group}")),
+        t("nguyễn văn an"),
+        t(&user.to_string()),
+        t("ngõ 41"),
+        t("Hoàng Quốc Việt"),
+        t(&format!("09{:08}", user % 100_000_000)),
+        t("4"),
+        t("1, 5"),
+        t("2"),
+        t("co"),
+        t("3"),
+        t("xác nhận"),
+        t(&format!("/start pa-{group}")),
+        t("Chiếu sáng"),
+        t("Đèn đường trước cổng hỏng ba hôm nay"),
+        Send::Photo,
+        t("xong"),
+        t("Không gửi vị trí"),
+        t("xác nhận"),
+        t(&format!("/start uh-{group}")),
+        t("200k"),
+        t("Ghi tên tôi"),
+        t("1"),
+        t("xác nhận"),
+    ]
+}
+
+/// Builds Telegram updates and pushes them into the fake server.
+struct Feeder {
+    tg: FakeTelegram,
+    next_message: std::sync::atomic::AtomicI64,
+}
+
+impl Feeder {
+    fn user(id: i64) -> Value {
+        json!({ "id": id, "is_bot": false, "first_name": format!("Cư dân {id}"), "language_code": "vi" })
+    }
+
+    fn message(&self, chat: i64, from: i64, send: &Send) -> Value {
+        let chat_value = if chat > 0 {
+            json!({ "id": chat, "type": "private", "first_name": "Cư dân" })
+        } else {
+            json!({ "id": chat, "type": "group", "title": "Nhóm tổ dân phố" })
+        };
+        let id = self.next_message.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut msg = json!({ "message_id": id, "date": 1_790_000_000, "chat": chat_value, "from": Self::user(from) });
+        match send {
+            Send::Text(text) => msg["text"] = json!(text),
+            Send::Photo => {
+                msg["photo"] = json!([{ "file_id": format!("photo-{from}"), "file_unique_id": format!("u{from}"),
+                                        "width": 1280, "height": 960, "file_size": 200_000 }])
+            }
+        }
+        msg
+    }
+
+    fn push(&self, chat: i64, from: i64, send: &Send) -> i64 {
+        self.tg.push(json!({ "message": self.message(chat, from, send) }))
+    }
+
+    fn push_reply(&self, chat: i64, from: i64, text: &str, to: i64) -> i64 {
+        let mut msg = self.message(chat, from, &Send::Text(text.into()));
+        msg["reply_to_message"] = self.message(chat, to, &Send::Text("Chào mọi người".into()));
+        self.tg.push(json!({ "message": msg }))
+    }
+}
+
+/// Requests into each chat, forwarded to whoever waits on that chat.
+#[derive(Default)]
+struct Router {
+    chats: std::sync::Mutex<HashMap<i64, mpsc::UnboundedSender<Instant>>>,
+    first_get_updates: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Router {
+    fn spawn(self: &Arc<Self>, mut rx: mpsc::UnboundedReceiver<Observed>) {
+        let router = self.clone();
+        tokio::spawn(async move {
+            while let Some(o) = rx.recv().await {
+                if o.method == "getUpdates" {
+                    router.first_get_updates.lock().unwrap().get_or_insert(o.at);
+                    continue;
+                }
+                if let Some(tx) = router.chats.lock().unwrap().get(&o.chat) {
+                    let _ = tx.send(o.at);
+                }
+            }
+        });
+    }
+
+    fn listen(&self, chat: i64) -> mpsc::UnboundedReceiver<Instant> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.chats.lock().unwrap().insert(chat, tx);
+        rx
+    }
+}
+
+/// The bot under test, as a child process.
+struct BotProcess {
+    child: Child,
+}
+
+impl BotProcess {
+    fn start(dir: &Path, api_url: &str, synchronous: &str, database: &Path) -> anyhow::Result<Self> {
+        let config = dir.join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[ward]\nname = \"Phường Bench\"\n[database]\npath = \"{}\"\nsynchronous = \"{synchronous}\"\n[telegram]\napi_url = \"{api_url}\"\nofficials = [{OFFICIAL}]\n",
+                database.display()
+            ),
+        )?;
+        let log = std::fs::File::create(dir.join("bot.log"))?;
+        // THROUGHPUT_WRAP runs the bot under a profiler, e.g.
+        // "valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out".
+        let wrap = std::env::var("THROUGHPUT_WRAP").unwrap_or_default();
+        let mut words = wrap.split_whitespace();
+        let mut command = match words.next() {
+            Some(program) => {
+                let mut c = Command::new(program);
+                c.args(words).arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
+        let child = command
+            .arg("--config")
+            .arg(&config)
+            .env("TELOXIDE_TOKEN", "1:BENCH")
+            .env_remove("TELOXIDE_API_URL")
+            .env("RUST_LOG", std::env::var("THROUGHPUT_BOT_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?;
+        Ok(Self { child })
+    }
+
+    fn spawn_echo(api_url: &str) -> anyhow::Result<Self> {
+        let child = Command::new(std::env::current_exe()?)
+            .env(ECHO_ENV, api_url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        Ok(Self { child })
+    }
+
+    /// (current, peak) resident memory in MB.
+    fn rss_mb(&self) -> (f64, f64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+                .unwrap_or(0.0)
+                / 1024.0
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// SIGTERM, so a profiler wrapping the bot writes its output; SIGKILL
+    /// if it has not exited within 10 s.
+    fn stop(mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        for _ in 0..1000 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn open_read_only(path: &Path) -> anyhow::Result<SqlitePool> {
+    for _ in 0..500 {
+        if path.exists() {
+            let options = SqliteConnectOptions::new().filename(path).read_only(true);
+            if let Ok(pool) = SqlitePool::connect_with(options).await {
+                return Ok(pool);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    anyhow::bail!("the bot did not create {}", path.display())
+}
+
+async fn wait_handled(db: &SqlitePool, update: i64) -> anyhow::Result<()> {
+    for _ in 0..2_000 {
+        let done: Option<Option<String>> =
+            sqlx::query_scalar("SELECT handled_at FROM processed_updates WHERE update_id = ?")
+                .bind(update.to_string())
+                .fetch_optional(db)
+                .await
+                .unwrap_or(None);
+        if matches!(done, Some(Some(_))) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    anyhow::bail!("update {update} was not handled within 10 s")
+}
+
+/// Links every group, appoints its leader and has the leader open a
+/// campaign, one update at a time; not measured.
+async fn set_up_groups(feeder: &Feeder, db: &SqlitePool) -> anyhow::Result<()> {
+    for g in 1..=GROUPS {
+        let chat = group_chat(g);
+        let id = feeder.push(chat, OFFICIAL, &Send::Text(format!("/lienket Tổ dân phố số {g}")));
+        wait_handled(db, id).await?;
+        let id = feeder.push_reply(chat, OFFICIAL, "/phancong", leader(g));
+        wait_handled(db, id).await?;
+        for text in [
+            format!("/start vd-{g}"),
+            "Ủng hộ Quỹ Vì người nghèo 2026".into(),
+            "Giúp các hộ nghèo trong tổ đón Tết".into(),
+            "50tr".into(),
+            "31/12/2026".into(),
+            "Cả hai".into(),
+            "VCB".into(),
+            "0011 0023 45678".into(),
+            format!("Quỹ vì người nghèo TDP {g}"),
+            "xác nhận".into(),
+        ] {
+            let id = feeder.push(leader(g), leader(g), &Send::Text(text));
+            wait_handled(db, id).await?;
+        }
+    }
+    let campaigns: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaigns").fetch_one(db).await?;
+    anyhow::ensure!(campaigns == GROUPS, "set-up made {campaigns} campaigns, not {GROUPS}: see bot.log");
+    Ok(())
+}
+
+/// How many requests into the person's chat each step of `script` causes,
+/// found by running it once slowly.
+async fn calibrate(feeder: &Feeder, router: &Router, db: &SqlitePool, user: i64, script: &[Send]) -> Vec<usize> {
+    let mut rx = router.listen(user);
+    let mut counts = Vec::new();
+    for step in script {
+        let id = feeder.push(user, user, step);
+        let _ = wait_handled(db, id).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let mut n = 0;
+        while rx.try_recv().is_ok() {
+            n += 1;
+        }
+        counts.push(n);
+    }
+    counts
+}
+
+#[derive(Default)]
+struct LoadResult {
+    updates: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+    stalls: usize,
+}
+
+impl LoadResult {
+    fn per_second(&self) -> f64 {
+        self.updates as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&mut self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        self.latencies.sort();
+        let i = ((self.latencies.len() as f64 * p).ceil() as usize).clamp(1, self.latencies.len()) - 1;
+        self.latencies[i].as_secs_f64() * 1000.0
+    }
+}
+
+/// Every user runs their script concurrently: push a step, wait for all the
+/// requests it causes in their chat, go on. Latency is from the push to the
+/// first of them.
+async fn run_load(
+    feeder: &Arc<Feeder>,
+    router: &Router,
+    users: Vec<(i64, Vec<Send>)>,
+    expected: Arc<Vec<usize>>,
+) -> LoadResult {
+    let receivers: Vec<_> = users.iter().map(|(u, _)| router.listen(*u)).collect();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for ((user, script), mut rx) in users.into_iter().zip(receivers) {
+        let feeder = feeder.clone();
+        let expected = expected.clone();
+        tasks.spawn(async move {
+            let mut latencies = Vec::with_capacity(script.len());
+            let mut stalls = 0;
+            for (step, send) in script.iter().enumerate() {
+                let pushed = Instant::now();
+                feeder.push(user, user, send);
+                let want = expected.get(step).copied().unwrap_or(1).max(1);
+                for i in 0..want {
+                    match tokio::time::timeout(STEP_TIMEOUT, rx.recv()).await {
+                        Ok(Some(at)) => {
+                            if i == 0 {
+                                latencies.push(at.saturating_duration_since(pushed));
+                            }
+                        }
+                        _ => {
+                            stalls += 1;
+                            break;
+                        }
+                    }
+                }
+            }
+            (script.len(), latencies, stalls)
+        });
+    }
+    let mut result = LoadResult::default();
+    while let Some(Ok((n, latencies, stalls))) = tasks.join_next().await {
+        result.updates += n;
+        result.latencies.extend(latencies);
+        result.stalls += stalls;
+    }
+    result.elapsed = started.elapsed();
+    result
+}
+
+struct BotRun {
+    load: LoadResult,
+    rss_idle: (f64, f64),
+    rss_after: (f64, f64),
+    dialogues: Option<(usize, f64, f64, LoadResult)>,
+}
+
+async fn run_todanpho(synchronous: &str, users: i64, dialogues: i64) -> anyhow::Result<BotRun> {
+    let mut dir = tempfile::tempdir()?;
+    if std::env::var_os("THROUGHPUT_KEEP").is_some() {
+        dir.disable_cleanup(true);
+        eprintln!("keeping {}", dir.path().display());
+    }
+    let tg = FakeTelegram::start().await;
+    tg.forget_requests();
+    let router = Arc::new(Router::default());
+    router.spawn(tg.observe());
+    let feeder = Arc::new(Feeder { tg: tg.clone(), next_message: 1.into() });
+    let database = dir.path().join("bench.db");
+    let bot = BotProcess::start(dir.path(), &tg.url, synchronous, &database)?;
+    let db = open_read_only(&database).await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let rss_idle = bot.rss_mb();
+
+    let outcome = async {
+        set_up_groups(&feeder, &db).await?;
+        // A calibration resident in group 1, then the measured crowd.
+        let probe = 900_000;
+        let expected = Arc::new(calibrate(&feeder, &router, &db, probe, &resident_script(probe, 1)).await);
+        let crowd: Vec<(i64, Vec<Send>)> = (0..users)
+            .map(|i| {
+                let user = 1_000_000 + i;
+                (user, resident_script(user, i % GROUPS + 1))
+            })
+            .collect();
+        let load = run_load(&feeder, &router, crowd, expected.clone()).await;
+        let rss_after = bot.rss_mb();
+
+        let mut open = None;
+        if dialogues > 0 {
+            // People who start registering and stop after their name: their
+            // dialogues stay open.
+            let starters: Vec<(i64, Vec<Send>)> = (0..dialogues)
+                .map(|i| {
+                    let user = 3_000_000 + i;
+                    (user, resident_script(user, i % GROUPS + 1).into_iter().take(2).collect())
+                })
+                .collect();
+            let load = run_load(&feeder, &router, starters, expected).await;
+            let in_progress: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dialogues").fetch_one(&db).await?;
+            let (rss, peak) = bot.rss_mb();
+            open = Some((in_progress as usize, rss, peak, load));
+        }
+        anyhow::Ok((load, rss_after, open))
+    }
+    .await;
+    bot.stop();
+    let (load, rss_after, dialogues) = outcome.map_err(|e| {
+        let log = std::fs::read_to_string(dir.path().join("bot.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        anyhow::anyhow!("{e:#}\nlast lines of bot.log:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"))
+    })?;
+    Ok(BotRun { load, rss_idle, rss_after, dialogues })
+}
+
+async fn run_echo(users: i64) -> anyhow::Result<(LoadResult, (f64, f64))> {
+    let tg = FakeTelegram::start().await;
+    tg.forget_requests();
+    let router = Arc::new(Router::default());
+    router.spawn(tg.observe());
+    let feeder = Arc::new(Feeder { tg: tg.clone(), next_message: 1.into() });
+    let bot = BotProcess::spawn_echo(&tg.url)?;
+    // Warm up: the first reply means the bot is polling.
+    let mut rx = router.listen(1);
+    feeder.push(1, 1, &Send::Text("chào".into()));
+    tokio::time::timeout(Duration::from_secs(10), rx.recv()).await?;
+    let crowd: Vec<(i64, Vec<Send>)> = (0..users)
+        .map(|i| {
+            let user = 1_000_000 + i;
+            (user, resident_script(user, i % GROUPS + 1))
+        })
+        .collect();
+    let steps = crowd[0].1.len();
+    let load = run_load(&feeder, &router, crowd, Arc::new(vec![1; steps])).await;
+    let rss = bot.rss_mb();
+    bot.stop();
+    Ok((load, rss))
+}
+
+/// The bare bot: echoes every message, on teloxide's default dispatcher and
+/// long polling, like ours.
+async fn echo_bot(api_url: String) {
+    use teloxide::prelude::*;
+    let Ok(url) = url::Url::parse(&api_url) else { return };
+    let bot = Bot::new("1:ECHO").set_api_url(url);
+    let handler = Update::filter_message().endpoint(|bot: Bot, msg: Message| async move {
+        bot.send_message(msg.chat.id, msg.text().unwrap_or("ảnh").to_string()).await?;
+        anyhow::Ok(())
+    });
+    Dispatcher::builder(bot, handler).default_handler(|_| async {}).build().dispatch().await;
+}
+
+/// A database with `households` households, built once with the demo seeder
+/// and kept under target/ for later runs.
+async fn big_database(households: i64) -> anyhow::Result<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("bench-data");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("startup-{households}.db"));
+    if path.exists() {
+        return Ok(path);
+    }
+    let building = dir.join(format!("startup-{households}.building.db"));
+    let _ = std::fs::remove_file(&building);
+    let config = todanpho::config::Config::parse(&format!(
+        "[ward]\nname = \"Bench\"\n[database]\npath = \"{}\"\n[telegram]\nofficials = []\n",
+        building.display()
+    ))
+    .map_err(anyhow::Error::msg)?;
+    let app = todanpho::startup::build_app(&config).await?;
+    let sizes = todanpho::demo::Sizes { groups: 600, households, reports: households / 10, pledges: 0 };
+    todanpho::demo::seed(&app.db, sizes).await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&app.db).await?;
+    app.db.close().await;
+    std::fs::rename(&building, &path)?;
+    Ok(path)
+}
+
+/// From spawning the process to its first getUpdates, median of 5.
+async fn startup_time(database: &Path) -> anyhow::Result<Duration> {
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let dir = tempfile::tempdir()?;
+        let copy = dir.path().join("bot.db");
+        std::fs::copy(database, &copy)?;
+        let tg = FakeTelegram::start().await;
+        let router = Arc::new(Router::default());
+        router.spawn(tg.observe());
+        let spawned = Instant::now();
+        let bot = BotProcess::start(dir.path(), &tg.url, "normal", &copy)?;
+        let first = loop {
+            if let Some(at) = *router.first_get_updates.lock().unwrap() {
+                break Some(at);
+            }
+            if spawned.elapsed() > Duration::from_secs(30) {
+                break None;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        };
+        bot.stop();
+        let first = first.ok_or_else(|| anyhow::anyhow!("the bot never polled"))?;
+        times.push(first.duration_since(spawned));
+    }
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    if let Ok(url) = std::env::var(ECHO_ENV) {
+        runtime.block_on(echo_bot(url));
+        return Ok(());
+    }
+    runtime.block_on(bench())
+}
+
+async fn bench() -> anyhow::Result<()> {
+    let users = env_or("THROUGHPUT_USERS", 1_000);
+    let dialogues = env_or("THROUGHPUT_DIALOGUES", 10_000);
+    let households = env_or("THROUGHPUT_STARTUP_HOUSEHOLDS", 1_000_000);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    println!("throughput benchmark — {cores} cores, {}", chrono::Utc::now().format("%Y-%m-%d"));
+    println!(
+        "{users} residents in {GROUPS} groups, each: registration, report with a photo, pledge ({} updates)",
+        resident_script(0, 1).len()
+    );
+
+    let mut normal = run_todanpho("normal", users, dialogues).await?;
+    let mut full = run_todanpho("full", users, 0).await?;
+    let (mut echo, echo_rss) = run_echo(users).await?;
+    let startup = if households > 0 {
+        let db = big_database(households).await?;
+        Some(startup_time(&db).await?)
+    } else {
+        None
+    };
+
+    println!();
+    println!("| run | updates | updates/s | p50 | p95 | p99 | stalled steps | peak RSS |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let row = |name: &str, r: &mut LoadResult, rss: f64| {
+        let (p50, p95, p99) = (r.percentile(0.50), r.percentile(0.95), r.percentile(0.99));
+        println!(
+            "| {name} | {} | {:.0} | {p50:.1} ms | {p95:.1} ms | {p99:.1} ms | {} | {rss:.1} MB |",
+            r.updates,
+            r.per_second(),
+            r.stalls,
+        );
+    };
+    row("todanpho, synchronous=NORMAL (default)", &mut normal.load, normal.rss_after.1);
+    row("todanpho, synchronous=FULL", &mut full.load, full.rss_after.1);
+    row("bare teloxide echo bot", &mut echo, echo_rss.1);
+    println!();
+    println!("ratio todanpho/bare (NORMAL): {:.2}", normal.load.per_second() / echo.per_second());
+    println!("ratio FULL/NORMAL: {:.2}", full.load.per_second() / normal.load.per_second());
+    println!(
+        "memory: idle {:.1} MB (peak {:.1} MB); after the run {:.1} MB (peak {:.1} MB)",
+        normal.rss_idle.0, normal.rss_idle.1, normal.rss_after.0, normal.rss_after.1
+    );
+    if let Some((open, rss, peak, mut load)) = normal.dialogues.take() {
+        println!(
+            "memory with {open} dialogues in progress: {rss:.1} MB (peak {peak:.1} MB); opening them: {:.0} updates/s, p99 {:.1} ms",
+            load.per_second(),
+            load.percentile(0.99)
+        );
+    }
+    if let Some(t) = startup {
+        println!(
+            "start-up to the first getUpdates on {households} households: {:.0} ms (median of 5)",
+            t.as_secs_f64() * 1000.0
+        );
+    }
+    Ok(())
+}
