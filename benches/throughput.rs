@@ -7,6 +7,12 @@
 //! bot, peak memory, start-up time on 1,000,000 households, and the same run
 //! with `synchronous = full`. A measurement, not a test: it asserts nothing.
 //!
+//! The saturated runs have every resident send the next message the moment
+//! the last answer arrives, so latency there is queueing (Little's law:
+//! residents / updates per second); the paced run offers a steady
+//! `THROUGHPUT_PACED_RATE` updates/s (default 1000) from the same number of
+//! residents to show latency below saturation.
+//!
 //! `THROUGHPUT_USERS` (default 1000), `THROUGHPUT_DIALOGUES` (default
 //! 10000) and `THROUGHPUT_STARTUP_HOUSEHOLDS` (default 1000000) shrink the
 //! run; the 1M-household database is built once and kept in `target/`.
@@ -245,6 +251,10 @@ async fn open_read_only(path: &Path) -> anyhow::Result<SqlitePool> {
     anyhow::bail!("the bot did not create {}", path.display())
 }
 
+async fn count(db: &SqlitePool, sql: &str) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(sql).fetch_one(db).await?)
+}
+
 async fn wait_handled(db: &SqlitePool, update: i64) -> anyhow::Result<()> {
     for _ in 0..2_000 {
         let done: Option<Option<String>> =
@@ -340,6 +350,7 @@ async fn run_load(
     router: &Router,
     users: Vec<(i64, Vec<Send>)>,
     expected: Arc<Vec<usize>>,
+    think: Duration,
 ) -> LoadResult {
     let receivers: Vec<_> = users.iter().map(|(u, _)| router.listen(*u)).collect();
     let started = Instant::now();
@@ -350,7 +361,14 @@ async fn run_load(
         tasks.spawn(async move {
             let mut latencies = Vec::with_capacity(script.len());
             let mut stalls = 0;
+            if !think.is_zero() {
+                // Spread the first messages over one think time.
+                tokio::time::sleep(think.mul_f64((user % 997) as f64 / 997.0)).await;
+            }
             for (step, send) in script.iter().enumerate() {
+                if step > 0 && !think.is_zero() {
+                    tokio::time::sleep(think).await;
+                }
                 let pushed = Instant::now();
                 feeder.push(user, user, send);
                 let want = expected.get(step).copied().unwrap_or(1).max(1);
@@ -382,13 +400,16 @@ async fn run_load(
 }
 
 struct BotRun {
+    /// Households, reports and pledges in the database after the runs.
+    stored: (i64, i64, i64),
     load: LoadResult,
+    paced: Option<LoadResult>,
     rss_idle: (f64, f64),
     rss_after: (f64, f64),
     dialogues: Option<(usize, f64, f64, LoadResult)>,
 }
 
-async fn run_todanpho(synchronous: &str, users: i64, dialogues: i64) -> anyhow::Result<BotRun> {
+async fn run_todanpho(synchronous: &str, users: i64, dialogues: i64, rate: i64) -> anyhow::Result<BotRun> {
     let mut dir = tempfile::tempdir()?;
     if std::env::var_os("THROUGHPUT_KEEP").is_some() {
         dir.disable_cleanup(true);
@@ -416,9 +437,29 @@ async fn run_todanpho(synchronous: &str, users: i64, dialogues: i64) -> anyhow::
                 (user, resident_script(user, i % GROUPS + 1))
             })
             .collect();
-        let load = run_load(&feeder, &router, crowd, expected.clone()).await;
+        let load = run_load(&feeder, &router, crowd, expected.clone(), Duration::ZERO).await;
         let rss_after = bot.rss_mb();
 
+        // The same crowd size at a steady offered rate below saturation: each
+        // resident reads and types between messages.
+        let paced = if rate > 0 {
+            let crowd: Vec<(i64, Vec<Send>)> = (0..users)
+                .map(|i| {
+                    let user = 5_000_000 + i;
+                    (user, resident_script(user, i % GROUPS + 1))
+                })
+                .collect();
+            let think = Duration::from_secs_f64(users as f64 / rate as f64);
+            Some(run_load(&feeder, &router, crowd, expected.clone(), think).await)
+        } else {
+            None
+        };
+
+        let stored = (
+            count(&db, "SELECT COUNT(*) FROM households").await?,
+            count(&db, "SELECT COUNT(*) FROM reports").await?,
+            count(&db, "SELECT COUNT(*) FROM pledges").await?,
+        );
         let mut open = None;
         if dialogues > 0 {
             // People who start registering and stop after their name: their
@@ -429,21 +470,21 @@ async fn run_todanpho(synchronous: &str, users: i64, dialogues: i64) -> anyhow::
                     (user, resident_script(user, i % GROUPS + 1).into_iter().take(2).collect())
                 })
                 .collect();
-            let load = run_load(&feeder, &router, starters, expected).await;
+            let load = run_load(&feeder, &router, starters, expected, Duration::ZERO).await;
             let in_progress: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dialogues").fetch_one(&db).await?;
             let (rss, peak) = bot.rss_mb();
             open = Some((in_progress as usize, rss, peak, load));
         }
-        anyhow::Ok((load, rss_after, open))
+        anyhow::Ok((load, paced, rss_after, open, stored))
     }
     .await;
     bot.stop();
-    let (load, rss_after, dialogues) = outcome.map_err(|e| {
+    let (load, paced, rss_after, dialogues, stored) = outcome.map_err(|e| {
         let log = std::fs::read_to_string(dir.path().join("bot.log")).unwrap_or_default();
         let tail: Vec<&str> = log.lines().rev().take(20).collect();
         anyhow::anyhow!("{e:#}\nlast lines of bot.log:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"))
     })?;
-    Ok(BotRun { load, rss_idle, rss_after, dialogues })
+    Ok(BotRun { load, paced, rss_idle, rss_after, dialogues, stored })
 }
 
 async fn run_echo(users: i64) -> anyhow::Result<(LoadResult, (f64, f64))> {
@@ -464,7 +505,7 @@ async fn run_echo(users: i64) -> anyhow::Result<(LoadResult, (f64, f64))> {
         })
         .collect();
     let steps = crowd[0].1.len();
-    let load = run_load(&feeder, &router, crowd, Arc::new(vec![1; steps])).await;
+    let load = run_load(&feeder, &router, crowd, Arc::new(vec![1; steps]), Duration::ZERO).await;
     let rss = bot.rss_mb();
     bot.stop();
     Ok((load, rss))
@@ -557,8 +598,9 @@ async fn bench() -> anyhow::Result<()> {
         resident_script(0, 1).len()
     );
 
-    let mut normal = run_todanpho("normal", users, dialogues).await?;
-    let mut full = run_todanpho("full", users, 0).await?;
+    let rate = env_or("THROUGHPUT_PACED_RATE", 1_000);
+    let mut normal = run_todanpho("normal", users, dialogues, rate).await?;
+    let mut full = run_todanpho("full", users, 0, 0).await?;
     let (mut echo, echo_rss) = run_echo(users).await?;
     let startup = if households > 0 {
         let db = big_database(households).await?;
@@ -580,9 +622,17 @@ async fn bench() -> anyhow::Result<()> {
         );
     };
     row("todanpho, synchronous=NORMAL (default)", &mut normal.load, normal.rss_after.1);
+    if let Some(paced) = normal.paced.as_mut() {
+        row(&format!("todanpho, NORMAL, paced at {rate} updates/s offered"), paced, normal.rss_after.1);
+    }
     row("todanpho, synchronous=FULL", &mut full.load, full.rss_after.1);
     row("bare teloxide echo bot", &mut echo, echo_rss.1);
     println!();
+    let expected = users * if rate > 0 { 2 } else { 1 } + 1;
+    println!(
+        "stored (NORMAL run): {} households, {} reports, {} pledges; expected {expected} of each (one per resident and the calibration resident)",
+        normal.stored.0, normal.stored.1, normal.stored.2
+    );
     println!("ratio todanpho/bare (NORMAL): {:.2}", normal.load.per_second() / echo.per_second());
     println!("ratio FULL/NORMAL: {:.2}", full.load.per_second() / normal.load.per_second());
     println!(

@@ -5,6 +5,7 @@
 
 use chrono::Utc;
 use sqlx::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::channel::Channel;
 
@@ -81,5 +82,80 @@ pub async fn mark_handled(
     .bind(update_id)
     .execute(db)
     .await?;
+    Ok(())
+}
+
+/// "Handled" marks, written by one task in group commits: marks that arrive
+/// while a commit is under way go together in the next one. Each caller
+/// still waits until its own mark is on disk, so nothing is weakened; under
+/// load many updates share one commit instead of queueing for the write
+/// lock one by one.
+#[derive(Clone)]
+pub struct Marks {
+    tx: mpsc::UnboundedSender<Mark>,
+}
+
+struct Mark {
+    channel: Channel,
+    update_id: String,
+    error: Option<String>,
+    done: oneshot::Sender<bool>,
+}
+
+/// The most marks in one commit.
+const MAX_BATCH: usize = 512;
+
+impl Marks {
+    pub fn start(db: SqlitePool) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_marks(db, rx));
+        Self { tx }
+    }
+
+    pub async fn handled(&self, channel: Channel, update_id: &str, error: Option<&str>) -> anyhow::Result<()> {
+        let (done, written) = oneshot::channel();
+        let mark = Mark { channel, update_id: update_id.to_string(), error: error.map(str::to_string), done };
+        self.tx.send(mark).map_err(|_| anyhow::anyhow!("the mark writer has stopped"))?;
+        match written.await {
+            Ok(true) => Ok(()),
+            _ => anyhow::bail!("the update could not be marked handled"),
+        }
+    }
+}
+
+async fn write_marks(db: SqlitePool, mut rx: mpsc::UnboundedReceiver<Mark>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(mark) => batch.push(mark),
+                Err(_) => break,
+            }
+        }
+        let written = write_batch(&db, &batch).await;
+        if let Err(e) = &written {
+            tracing::error!(error = %format!("{e:#}"), marks = batch.len(), "cannot mark updates handled");
+        }
+        for mark in batch {
+            let _ = mark.done.send(written.is_ok());
+        }
+    }
+}
+
+async fn write_batch(db: &SqlitePool, batch: &[Mark]) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    for mark in batch {
+        sqlx::query(
+            "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = ? WHERE channel = ? AND update_id = ?",
+        )
+        .bind(now)
+        .bind(&mark.error)
+        .bind(mark.channel.as_str())
+        .bind(&mark.update_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }

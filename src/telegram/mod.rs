@@ -17,6 +17,7 @@ use teloxide::types::Me;
 
 use crate::app::App;
 use crate::channel::{Channel, ChatKind, Event, Incoming, Replies};
+use crate::updates::Marks;
 
 pub use broadcast::Limiter;
 pub use menu::register_commands;
@@ -49,10 +50,11 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
 /// A dispatcher over `bot` running [`schema`], as the binary and the tests
 /// use it.
 pub fn dispatcher(bot: Bot, app: App) -> Dispatcher<Bot, anyhow::Error, DefaultKey> {
-    Dispatcher::builder(bot, schema()).dependencies(dptree::deps![app]).default_handler(|_| async {}).build()
+    let marks = crate::updates::Marks::start(app.db.clone());
+    Dispatcher::builder(bot, schema()).dependencies(dptree::deps![app, marks]).default_handler(|_| async {}).build()
 }
 
-async fn process(bot: Bot, me: Me, app: App, update: Update, incoming: Incoming) -> HandlerResult {
+async fn process(bot: Bot, me: Me, app: App, marks: Marks, update: Update, incoming: Incoming) -> HandlerResult {
     let started = Instant::now();
     let kind = describe(&incoming);
     let chat_kind = incoming.chat_kind;
@@ -79,7 +81,7 @@ async fn process(bot: Bot, me: Me, app: App, update: Update, incoming: Incoming)
     };
     let sent = replies.actions.len();
     outbound::perform(&bot, &me, &app.db, replies.actions).await;
-    mark_handled(&app, &update, failure.as_deref()).await;
+    mark_handled(&marks, &update, failure.as_deref()).await;
     // No message text or names at info level: they are personal data.
     tracing::info!(
         update = update.id.0,
@@ -120,22 +122,22 @@ pub async fn run_scheduler(bot: Bot, app: App) {
     }
 }
 
-async fn on_migration(app: App, update: Update, moved: inbound::Migration) -> HandlerResult {
+async fn on_migration(app: App, marks: Marks, update: Update, moved: inbound::Migration) -> HandlerResult {
     if let Err(e) = crate::group::migrate(&app, &moved.from, &moved.to).await {
         tracing::error!(error = %format!("{e:#}"), "cannot follow the chat migration");
     }
-    mark_handled(&app, &update, None).await;
+    mark_handled(&marks, &update, None).await;
     Ok(())
 }
 
-async fn ignore(app: App, update: Update) -> HandlerResult {
-    mark_handled(&app, &update, None).await;
+async fn ignore(marks: Marks, update: Update) -> HandlerResult {
+    mark_handled(&marks, &update, None).await;
     tracing::debug!(update = update.id.0, "ignored update");
     Ok(())
 }
 
-async fn mark_handled(app: &App, update: &Update, error: Option<&str>) {
-    if let Err(e) = crate::updates::mark_handled(&app.db, Channel::Telegram, &update.id.0.to_string(), error).await {
+async fn mark_handled(marks: &Marks, update: &Update, error: Option<&str>) {
+    if let Err(e) = marks.handled(Channel::Telegram, &update.id.0.to_string(), error).await {
         tracing::warn!(error = %format!("{e:#}"), "cannot mark the update handled");
     }
 }
