@@ -40,6 +40,10 @@ const ECHO_ENV: &str = "THROUGHPUT_ECHO_URL";
 /// How long one step may wait for its replies before it counts as stalled.
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
+fn ms(d: Option<&Duration>) -> f64 {
+    d.map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+}
+
 fn env_or(name: &str, default: i64) -> i64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -324,6 +328,8 @@ struct LoadResult {
     updates: usize,
     elapsed: Duration,
     latencies: Vec<Duration>,
+    /// Latencies by step of the script, for THROUGHPUT_STEPS=1.
+    by_step: Vec<Vec<Duration>>,
     stalls: usize,
 }
 
@@ -376,7 +382,7 @@ async fn run_load(
                     match tokio::time::timeout(STEP_TIMEOUT, rx.recv()).await {
                         Ok(Some(at)) => {
                             if i == 0 {
-                                latencies.push(at.saturating_duration_since(pushed));
+                                latencies.push((step, at.saturating_duration_since(pushed)));
                             }
                         }
                         _ => {
@@ -392,7 +398,13 @@ async fn run_load(
     let mut result = LoadResult::default();
     while let Some(Ok((n, latencies, stalls))) = tasks.join_next().await {
         result.updates += n;
-        result.latencies.extend(latencies);
+        for (step, latency) in latencies {
+            if result.by_step.len() <= step {
+                result.by_step.resize(step + 1, Vec::new());
+            }
+            result.by_step[step].push(latency);
+            result.latencies.push(latency);
+        }
         result.stalls += stalls;
     }
     result.elapsed = started.elapsed();
@@ -622,6 +634,21 @@ async fn bench() -> anyhow::Result<()> {
         );
     };
     row("todanpho, synchronous=NORMAL (default)", &mut normal.load, normal.rss_after.1);
+    if std::env::var_os("THROUGHPUT_STEPS").is_some() {
+        for (name, r) in [("saturated", &mut normal.load), ("paced", normal.paced.as_mut().unwrap_or(&mut echo))] {
+            let figures: Vec<String> = r
+                .by_step
+                .iter_mut()
+                .enumerate()
+                .map(|(i, l)| {
+                    l.sort();
+                    let p = |q: f64| l.get(((l.len() as f64 * q) as usize).min(l.len().saturating_sub(1)));
+                    format!("{i}:{:.0}/{:.0}", ms(p(0.5)), ms(p(0.99)))
+                })
+                .collect();
+            println!("{name} p50/p99 ms by step: {}", figures.join(" "));
+        }
+    }
     if let Some(paced) = normal.paced.as_mut() {
         row(&format!("todanpho, NORMAL, paced at {rate} updates/s offered"), paced, normal.rss_after.1);
     }

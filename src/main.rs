@@ -68,6 +68,7 @@ enum TableFormat {
 }
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -127,5 +128,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let token = Secret::from_env("TELOXIDE_TOKEN")?;
             todanpho::startup::run(config, token).await
         }
+    }
+}
+
+/// glibc gives every thread that allocates (tokio workers, one thread per
+/// SQLite connection) its own arena and hands little back: under load the
+/// bot grew to 117 MB with 10,000 dialogues open, 94 MB with two arenas,
+/// and was no slower (README, Performance). mimalloc was tried: lower after
+/// the load but 31 MB idle.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator tunable; it is called before
+    // any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }

@@ -57,7 +57,15 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
 
 pub fn telegram_bot(token: &Secret, api_url: &str) -> anyhow::Result<Bot> {
     let url = url::Url::parse(api_url).with_context(|| format!("the Bot API URL '{api_url}' is not valid"))?;
-    Ok(Bot::new(token.expose()).set_api_url(url))
+    // After a burst of answers, reqwest would keep every connection it
+    // opened (one per request in flight) idle for 90 s, each with its
+    // buffers: 1,000 of them after 1,000 residents wrote at once. A few
+    // dozen idle ones serve steady traffic as well.
+    let client = teloxide::net::default_reqwest_settings()
+        .pool_max_idle_per_host(32)
+        .build()
+        .context("cannot set up the HTTP client")?;
+    Ok(Bot::with_client(token.expose(), client).set_api_url(url))
 }
 
 /// A running Telegram dispatcher and its scheduler.

@@ -71,6 +71,7 @@ struct Inner {
 }
 
 /// A request as a benchmark sees it: which method, into which chat, when.
+#[allow(dead_code)] // read by benches/throughput.rs
 #[derive(Clone, Debug)]
 pub struct Observed {
     pub method: String,
