@@ -7,6 +7,7 @@ use sqlx::SqlitePool;
 
 use crate::clock::Clock;
 use crate::config::Category;
+use crate::db::{Write, WriteGate};
 use crate::dialogue::Book;
 
 #[derive(Clone)]
@@ -18,6 +19,15 @@ pub struct App {
     /// Woken when a notice is queued, so the sender need not wait for its
     /// next look at the outbox.
     pub outbox: Arc<tokio::sync::Notify>,
+    /// Serialises this process's write transactions (see [`WriteGate`]).
+    pub writes: WriteGate,
+}
+
+impl App {
+    /// A write transaction (`BEGIN IMMEDIATE`), in turn with the others.
+    pub async fn write(&self) -> sqlx::Result<Write> {
+        self.writes.begin(&self.db).await
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -52,7 +52,7 @@ pub async fn command(
     replied_to: Option<&Sender>,
     out: &mut Replies,
 ) -> anyhow::Result<()> {
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     if !roles::is_official(&mut tx, caller.id).await? {
         out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới phân công được tổ trưởng và cán bộ.");
         return Ok(());

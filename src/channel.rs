@@ -181,6 +181,36 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The chat this action shows up in; None for a button acknowledgement,
+    /// which only the presser sees.
+    pub fn chat(&self) -> Option<&ChatAddr> {
+        match self {
+            Action::Send { to, .. }
+            | Action::SendPhoto { to, .. }
+            | Action::SendLocation { to, .. }
+            | Action::SendHtml { to, .. }
+            | Action::SendDocument { to, .. }
+            | Action::SendImage { to, .. }
+            | Action::Post { to, .. } => Some(to),
+            Action::Edit { message, .. } => Some(&message.chat),
+            Action::Answer { .. } => None,
+        }
+    }
+}
+
+impl Replies {
+    /// The answer to the person who wrote comes first; messages to others
+    /// (leaders told of a new report, the group feed) follow. Order within
+    /// each chat is kept.
+    pub fn person_first(&mut self, origin: &ChatAddr) {
+        let (mine, others): (Vec<Action>, Vec<Action>) =
+            std::mem::take(&mut self.actions).into_iter().partition(|a| a.chat().is_none_or(|c| c == origin));
+        self.actions = mine;
+        self.actions.extend(others);
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Keyboard {
     pub rows: Vec<Vec<Button>>,
@@ -312,6 +342,24 @@ pub fn parse_command(text: &str, bot_username: &str) -> Option<(String, String)>
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_person_who_wrote_is_answered_before_anyone_else() {
+        let chat = |id: &str| ChatAddr { channel: Channel::Telegram, id: id.into() };
+        let mut out = Replies::default();
+        out.send(&chat("leader"), "Phản ánh mới");
+        out.send(&chat("resident"), "Đã nhận phản ánh");
+        out.answer("cb", None);
+        out.send(&chat("group"), "Bảng tin");
+        out.send(&chat("resident"), "Cảm ơn bác");
+        out.send(&chat("leader"), "Ảnh");
+        out.person_first(&chat("resident"));
+        let order: Vec<String> =
+            out.actions.iter().map(|a| a.chat().map_or("answer".to_string(), |c| c.id.clone())).collect();
+        assert_eq!(order, ["resident", "answer", "resident", "leader", "group", "leader"]);
+        let Action::Send { text, .. } = &out.actions[3] else { panic!("a send") };
+        assert_eq!(text, "Phản ánh mới", "order within a chat is kept");
+    }
 
     #[test]
     fn parses_commands() {

@@ -136,7 +136,7 @@ pub async fn answer(
     out: &mut Replies,
 ) -> anyhow::Result<bool> {
     let chat = caller.addr.private_chat();
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     let mut state = match store::load(&mut tx, &chat, &caller.addr).await? {
         Loaded::Active(state) => state,
         Loaded::Expired => {

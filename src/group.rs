@@ -59,7 +59,7 @@ pub async fn all(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Group>> {
 
 /// `/lienket <tên tổ>`, typed in the group chat by an official.
 pub async fn link(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     if !roles::is_official(&mut tx, caller.id).await? {
         out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới liên kết được nhóm.");
         return Ok(());

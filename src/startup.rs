@@ -52,6 +52,7 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
         settings: Arc::new(settings),
         clock,
         outbox: Arc::new(tokio::sync::Notify::new()),
+        writes: db::WriteGate::default(),
     })
 }
 
@@ -106,11 +107,11 @@ pub async fn spawn_telegram(bot: Bot, app: App) -> Running {
     let scheduler = tokio::spawn(telegram::run_scheduler(bot.clone(), app.clone()));
     let (outbox_stop, stop) = tokio::sync::watch::channel(false);
     let outbox = tokio::spawn(telegram::run_outbox(bot.clone(), app.clone(), stop));
-    let db = app.db.clone();
+    let (db, writes) = (app.db.clone(), app.writes.clone());
     let mut dispatcher = telegram::dispatcher(bot.clone(), app);
     let shutdown = dispatcher.shutdown_token();
     let task = tokio::spawn(async move {
-        let listener = telegram::listener(bot, db);
+        let listener = telegram::listener(bot, db, writes);
         dispatcher
             .try_dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("getUpdates failed"))
             .await

@@ -8,17 +8,23 @@ use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::channel::Channel;
+use crate::db::WriteGate;
 
 /// Records a batch of updates in one transaction (one commit for the whole
 /// batch rather than one per update). Returns the indexes of those that are
 /// new; the others were seen before.
-pub async fn record_batch(db: &SqlitePool, channel: Channel, batch: &[(String, String)]) -> anyhow::Result<Vec<usize>> {
+pub async fn record_batch(
+    db: &SqlitePool,
+    writes: &WriteGate,
+    channel: Channel,
+    batch: &[(String, String)],
+) -> anyhow::Result<Vec<usize>> {
     let mut fresh = Vec::new();
     if batch.is_empty() {
         return Ok(fresh);
     }
     let now = Utc::now();
-    let mut tx = db.begin().await?;
+    let mut tx = writes.begin(db).await?;
     for (i, (update_id, payload)) in batch.iter().enumerate() {
         let done = sqlx::query(
             "INSERT INTO processed_updates (channel, update_id, received_at, payload) VALUES (?, ?, ?, ?)
@@ -106,9 +112,9 @@ struct Mark {
 const MAX_BATCH: usize = 512;
 
 impl Marks {
-    pub fn start(db: SqlitePool) -> Self {
+    pub fn start(db: SqlitePool, writes: WriteGate) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_marks(db, rx));
+        tokio::spawn(write_marks(db, writes, rx));
         Self { tx }
     }
 
@@ -123,7 +129,7 @@ impl Marks {
     }
 }
 
-async fn write_marks(db: SqlitePool, mut rx: mpsc::UnboundedReceiver<Mark>) {
+async fn write_marks(db: SqlitePool, writes: WriteGate, mut rx: mpsc::UnboundedReceiver<Mark>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -132,7 +138,7 @@ async fn write_marks(db: SqlitePool, mut rx: mpsc::UnboundedReceiver<Mark>) {
                 Err(_) => break,
             }
         }
-        let written = write_batch(&db, &batch).await;
+        let written = write_batch(&db, &writes, &batch).await;
         if let Err(e) = &written {
             tracing::error!(error = %format!("{e:#}"), marks = batch.len(), "cannot mark updates handled");
         }
@@ -142,9 +148,9 @@ async fn write_marks(db: SqlitePool, mut rx: mpsc::UnboundedReceiver<Mark>) {
     }
 }
 
-async fn write_batch(db: &SqlitePool, batch: &[Mark]) -> anyhow::Result<()> {
+async fn write_batch(db: &SqlitePool, writes: &WriteGate, batch: &[Mark]) -> anyhow::Result<()> {
     let now = Utc::now();
-    let mut tx = db.begin().await?;
+    let mut tx = writes.begin(db).await?;
     for mark in batch {
         sqlx::query(
             "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = ? WHERE channel = ? AND update_id = ?",

@@ -39,7 +39,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         out.send(&msg.chat, "Cách dùng: /ketthuc <mã cuộc vận động>, ví dụ: /ketthuc UH1. Gõ /quy để xem mã.");
         return Ok(());
     };
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     let Some(campaign) = repo::get(&mut tx, code).await? else {
         out.send(&msg.chat, format!("Không tìm thấy cuộc vận động {code}."));
         return Ok(());

@@ -90,7 +90,7 @@ async fn decide(
     received: Option<Option<Money>>,
     out: &mut Replies,
 ) -> anyhow::Result<Result<String, String>> {
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     let Some(pledge) = repo::get_pledge(&mut tx, code).await? else {
         return Ok(Err(format!("Không tìm thấy mã ủng hộ {code}.")));
     };
@@ -212,7 +212,7 @@ pub async fn record_cash(
         out.send(&msg.chat, format!("Xin ghi họ tên người ủng hộ.\n{USAGE}"));
         return Ok(());
     }
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     let Some(campaign) = repo::get(&mut tx, code).await? else {
         out.send(&msg.chat, format!("Không tìm thấy cuộc vận động {code}."));
         return Ok(());

@@ -71,7 +71,7 @@ pub async fn edit_all(
 /// The scheduler's part: the last state always reaches the groups.
 pub async fn flush_due(app: &App) -> anyhow::Result<Replies> {
     let mut out = Replies::default();
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     for code in repo::due_for_edit(&mut tx, app.clock.now() - EDIT_EVERY).await? {
         if let Some(campaign) = repo::get(&mut tx, code).await? {
             edit_all(app, &mut tx, &campaign, &mut out).await?;

@@ -128,7 +128,7 @@ pub async fn on_button(
     message: Option<&MessageRef>,
     out: &mut Replies,
 ) -> anyhow::Result<()> {
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     let (household_id, approve, update) = match button {
         ReviewButton::Household { id, approve } => (Some(id), approve, None),
         ReviewButton::Update { id, approve } => match repo::pending_update(&mut tx, id).await? {

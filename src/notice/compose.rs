@@ -252,7 +252,7 @@ pub async fn on_button(
         }
         _ => {}
     }
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     let code = match button {
         NoticeButton::Pin(c)
         | NoticeButton::Time(c)

@@ -25,7 +25,7 @@ pub async fn run_due(app: &App) -> anyhow::Result<Replies> {
         return Ok(out);
     }
     let day = local.date_naive().format("%Y-%m-%d").to_string();
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     let claimed = sqlx::query("INSERT INTO scheduled_runs (job, day, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
         .bind(JOB)
         .bind(&day)

@@ -68,7 +68,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         }
     };
     let rest: String = args.split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     let group: Option<Group> = if msg.chat_kind == ChatKind::Group {
         group::by_chat(&mut tx, &msg.chat).await?
     } else if !rest.is_empty() {

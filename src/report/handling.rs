@@ -182,7 +182,7 @@ pub async fn on_button(
             conversation::start(app, caller, context, None, DECLINE_FLOW, None, out).await
         }
         ReportButton::Move { code, to } => {
-            let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = app.write().await?;
             let result = apply(app, &mut tx, caller, code, to, None, out).await?;
             tx.commit().await?;
             match result {
@@ -205,7 +205,7 @@ pub async fn on_button(
         }
         ReportButton::Rate { code, satisfied } => rate(app, caller, code, satisfied, callback_id, message, out).await,
         ReportButton::SharePhotos { code } => {
-            let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = app.write().await?;
             let Some(report) = repo::get(&mut tx, code).await? else {
                 out.answer(callback_id, Some("Không tìm thấy phản ánh này.".into()));
                 return Ok(());
@@ -250,7 +250,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         out.send(&msg.chat, "Ghi chú dài quá 500 ký tự. Xin viết ngắn lại.");
         return Ok(());
     }
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     let result = apply(app, &mut tx, caller, code, to, Some(note.as_str()).filter(|n| !n.is_empty()), out).await?;
     tx.commit().await?;
     match result {
@@ -356,7 +356,7 @@ async fn rate(
     message: Option<&MessageRef>,
     out: &mut Replies,
 ) -> anyhow::Result<()> {
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     let report = repo::get(&mut tx, code).await?.filter(|r| r.reporter_user_id == caller.id);
     let Some(report) = report else {
         out.answer(callback_id, Some("Chỉ người gửi phản ánh mới đánh giá được.".into()));

@@ -219,7 +219,7 @@ pub fn render(app: &App, f: &Figures, title: &str, period: Period, part: Part) -
 /// `/sohodukien <tổ> <n>`: how many households the group should have.
 pub async fn expected(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
     const USAGE: &str = "Cách dùng: /sohodukien <tên hoặc số tổ> <số hộ>, ví dụ: /sohodukien Tổ dân phố số 12 40";
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     if !roles::is_official(&mut tx, caller.id).await? {
         out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới đặt được số hộ dự kiến.");
         return Ok(());

@@ -252,7 +252,7 @@ async fn record(
     delivery: Delivery,
     outcome: Outcome,
 ) -> anyhow::Result<()> {
-    let mut tx = app.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = app.write().await?;
     let now = app.clock.now();
     match outcome {
         Outcome::Sent(message_id) => repo::mark_sent(&mut tx, delivery.id, &message_id, now).await?,

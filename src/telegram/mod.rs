@@ -50,7 +50,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
 /// A dispatcher over `bot` running [`schema`], as the binary and the tests
 /// use it.
 pub fn dispatcher(bot: Bot, app: App) -> Dispatcher<Bot, anyhow::Error, DefaultKey> {
-    let marks = crate::updates::Marks::start(app.db.clone());
+    let marks = crate::updates::Marks::start(app.db.clone(), app.writes.clone());
     Dispatcher::builder(bot, schema()).dependencies(dptree::deps![app, marks]).default_handler(|_| async {}).build()
 }
 
@@ -64,7 +64,7 @@ async fn process(bot: Bot, me: Me, app: App, marks: Marks, update: Update, incom
         _ => None,
     };
     let mut failure = None;
-    let replies = match crate::handle::handle(&app, incoming).await {
+    let mut replies = match crate::handle::handle(&app, incoming).await {
         Ok(replies) => replies,
         Err(e) => {
             let error = format!("{e:#}");
@@ -79,6 +79,7 @@ async fn process(bot: Bot, me: Me, app: App, marks: Marks, update: Update, incom
             sorry
         }
     };
+    replies.person_first(&chat);
     let sent = replies.actions.len();
     outbound::perform(&bot, &me, &app.db, replies.actions).await;
     mark_handled(&marks, &update, failure.as_deref()).await;

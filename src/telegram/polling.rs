@@ -21,6 +21,7 @@ use teloxide::RequestError;
 use tokio::sync::mpsc;
 
 use crate::channel::Channel;
+use crate::db::WriteGate;
 use crate::updates;
 
 /// How long one getUpdates waits on Telegram's side for something new.
@@ -55,10 +56,10 @@ fn stop_token(inbox: &mut Inbox) -> StopToken {
 /// Starts polling in the background and returns the listener the
 /// dispatcher reads from. Stopping it ends polling; what was recorded but
 /// not yet handled is handled after the next start.
-pub fn listener(bot: Bot, db: SqlitePool) -> impl UpdateListener<Err = Infallible> + Send {
+pub fn listener(bot: Bot, db: SqlitePool, writes: WriteGate) -> impl UpdateListener<Err = Infallible> + Send {
     let (tx, rx) = mpsc::channel(QUEUE);
     let (stop, flag) = mk_stop_token();
-    tokio::spawn(poll(bot, db, tx, flag));
+    tokio::spawn(poll(bot, db, writes, tx, flag));
     StatefulListener::new(
         Inbox { rx, stop },
         stream as for<'a> fn(&'a mut Inbox) -> InboxStream<'a>,
@@ -66,7 +67,7 @@ pub fn listener(bot: Bot, db: SqlitePool) -> impl UpdateListener<Err = Infallibl
     )
 }
 
-async fn poll(bot: Bot, db: SqlitePool, tx: mpsc::Sender<Update>, mut stop: StopFlag) {
+async fn poll(bot: Bot, db: SqlitePool, writes: WriteGate, tx: mpsc::Sender<Update>, mut stop: StopFlag) {
     tokio::select! {
         _ = prepare(&bot, &db, &tx) => {}
         _ = &mut stop => return,
@@ -106,7 +107,7 @@ async fn poll(bot: Bot, db: SqlitePool, tx: mpsc::Sender<Update>, mut stop: Stop
         let Some(last) = batch.last().map(|u| u.id.0) else { continue };
         let rows: Vec<(String, String)> =
             batch.iter().map(|u| (u.id.0.to_string(), serde_json::to_string(u).unwrap_or_default())).collect();
-        match updates::record_batch(&db, Channel::Telegram, &rows).await {
+        match updates::record_batch(&db, &writes, Channel::Telegram, &rows).await {
             Ok(fresh) => {
                 let seen = batch.len() - fresh.len();
                 if seen > 0 {
