@@ -36,6 +36,38 @@ pub struct Config {
     pub notices: Notices,
     #[serde(default)]
     pub stats: Stats,
+    #[serde(default)]
+    pub backup: Backup,
+}
+
+/// The daily backup: off unless `dir` is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    /// Folder for `todanpho-YYYY-MM-DD.db` copies, relative to the config
+    /// file.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// The hour, in the ward's time zone, after which the day's copy is made.
+    #[serde(default = "default_backup_hour")]
+    pub hour: u32,
+    /// How many daily copies to keep.
+    #[serde(default = "default_backup_keep")]
+    pub keep: usize,
+}
+
+impl Default for Backup {
+    fn default() -> Self {
+        Self { dir: None, hour: default_backup_hour(), keep: default_backup_keep() }
+    }
+}
+
+fn default_backup_hour() -> u32 {
+    2
+}
+
+fn default_backup_keep() -> usize {
+    7
 }
 
 /// The ward's digital-citizen targets, in percent of approved households.
@@ -253,6 +285,9 @@ impl Config {
             config.database.path = base.join(&config.database.path);
         }
         if let Some(dir) = config.dialogues.dir.as_mut().filter(|d| d.is_relative()) {
+            *dir = base.join(&*dir);
+        }
+        if let Some(dir) = config.backup.dir.as_mut().filter(|d| d.is_relative()) {
             *dir = base.join(&*dir);
         }
         if let Ok(url) = std::env::var("TELOXIDE_API_URL") {

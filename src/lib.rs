@@ -16,7 +16,8 @@
 //! - `appoint` — `/phancong`; `roles` — who may do what.
 //! - `help` — `/start`, `/help` and the command catalog.
 //! - `domain` — values that cannot be invalid: phone, name, money, counts.
-//! - `audit`, `updates`, `posts` — the audit log; updates already taken in; messages to edit later.
+//! - `audit`, `updates`, `posts` — the audit log; the inbox of incoming updates; messages to edit later.
+//! - `backup` — `todanpho backup` / `restore` and the daily copy with retention.
 //! - `config`, `db`, `startup`, `app` — configuration and wiring.
 //! - `clock` — the bot's notion of now (a manual clock in tests).
 //! - `demo` — realistic demo data (`todanpho seed-demo`), also used by benchmarks.
@@ -25,6 +26,7 @@
 pub mod app;
 pub mod appoint;
 pub mod audit;
+pub mod backup;
 pub mod campaign;
 pub mod channel;
 pub mod clock;

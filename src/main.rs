@@ -49,6 +49,12 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         pledges: i64,
     },
+    /// Copy the live database to FILE (safe while the bot runs) and check
+    /// the copy.
+    Backup { file: PathBuf },
+    /// Replace the database with a backup. Stop the bot first; the current
+    /// database is kept beside it as <database>.before-restore-<time>.
+    Restore { file: PathBuf },
     /// Write the ward's scene reports to standard output.
     ExportReports {
         /// Output format; `open311` is GeoReport v2 requests.json.
@@ -122,6 +128,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = todanpho::startup::build_app(&config).await?;
             todanpho::demo::seed(&app.db, todanpho::demo::Sizes { groups, households, reports, pledges }).await?;
             println!("added {groups} groups, {households} households, {reports} reports, {pledges} pledges");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let pool = todanpho::db::connect(&config.database.path, config.database.synchronous).await?;
+            let made = todanpho::backup::backup(&pool, &file).await?;
+            println!(
+                "backup written to {} ({} KB, {} households), integrity ok",
+                made.path.display(),
+                made.bytes / 1024,
+                made.households
+            );
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let kept = todanpho::backup::restore(&file, &config.database.path, chrono::Utc::now()).await?;
+            println!("restored {} to {}", file.display(), config.database.path.display());
+            if let Some(old) = kept {
+                println!("the previous database is kept as {}", old.display());
+            }
             Ok(())
         }
         Command::Run => {

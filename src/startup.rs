@@ -125,6 +125,7 @@ pub async fn run(config: Config, token: Secret) -> anyhow::Result<()> {
     let app = build_app(&config).await?;
     let bot = telegram_bot(&token, &config.telegram.api_url)?;
     tracing::info!(ward = %config.ward.name, database = %config.database.path.display(), "todanpho starting");
+    let daily_backup = tokio::spawn(crate::backup::run_daily(app.clone(), config.backup.clone()));
     let running = spawn_telegram(bot, app).await;
     let shutdown = running.shutdown.clone();
     let scheduler = running.scheduler.abort_handle();
@@ -139,6 +140,7 @@ pub async fn run(config: Config, token: Secret) -> anyhow::Result<()> {
         }
     });
     let result = running.task.await.context("the dispatcher task failed")?;
+    daily_backup.abort();
     // Let the notice sender record what it has in flight before exiting.
     let _ = running.outbox_stop.send(true);
     let _ = running.outbox.await;

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real dispatcher against a fake Bot API server.
 
+mod backup;
 mod campaigns;
 mod fake_telegram;
 mod notices;
