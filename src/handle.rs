@@ -36,6 +36,8 @@ use crate::{appoint, conversation, group, help};
 use crate::{campaign, notice};
 
 pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
+    #[cfg(feature = "fault-injection")]
+    crate::fault::inject(&msg);
     let mut out = Replies::default();
     let caller = {
         let mut conn = app.db.acquire().await?;

@@ -36,6 +36,8 @@ pub mod db;
 pub mod demo;
 pub mod dialogue;
 pub mod domain;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod flows;
 pub mod group;
 pub mod handle;

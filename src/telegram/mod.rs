@@ -11,6 +11,8 @@ mod polling;
 
 use std::time::Instant;
 
+use futures_util::FutureExt;
+
 use teloxide::dispatching::{DefaultKey, Dispatcher, UpdateFilterExt, UpdateHandler};
 use teloxide::prelude::*;
 use teloxide::types::Me;
@@ -64,7 +66,12 @@ async fn process(bot: Bot, me: Me, app: App, marks: Marks, update: Update, incom
         _ => None,
     };
     let mut failure = None;
-    let mut replies = match crate::handle::handle(&app, incoming).await {
+    // A panic in one handler must not take the chat's worker (and the
+    // updates queued behind it) down: it is caught and recorded like an
+    // error.
+    let handled = std::panic::AssertUnwindSafe(crate::handle::handle(&app, incoming)).catch_unwind().await;
+    let handled = handled.unwrap_or_else(|panic| Err(anyhow::anyhow!("panic: {}", panic_message(panic.as_ref()))));
+    let mut replies = match handled {
         Ok(replies) => replies,
         Err(e) => {
             let error = format!("{e:#}");
@@ -141,6 +148,14 @@ async fn mark_handled(marks: &Marks, update: &Update, error: Option<&str>) {
     if let Err(e) = marks.handled(Channel::Telegram, &update.id.0.to_string(), error).await {
         tracing::warn!(error = %format!("{e:#}"), "cannot mark the update handled");
     }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
 }
 
 fn describe(incoming: &Incoming) -> &'static str {

@@ -125,3 +125,25 @@ async fn photos_and_locations_outside_a_dialogue_get_a_hint() {
     assert!(bot.last_to(RESIDENT.id).text.contains("/help"));
     bot.finish().await;
 }
+
+#[tokio::test]
+async fn a_panic_in_one_handler_is_recorded_and_the_bot_keeps_serving() {
+    let bot = TestBot::start().await;
+    let panicked = bot.private(&RESIDENT, todanpho::fault::PANIC_TEXT).await;
+    let error: Option<String> =
+        sqlx::query_scalar("SELECT error FROM processed_updates WHERE channel = 'telegram' AND update_id = ?")
+            .bind(panicked.to_string())
+            .fetch_one(bot.db())
+            .await
+            .unwrap();
+    assert!(error.as_deref().is_some_and(|e| e.contains("panic") && e.contains("injected fault")), "{error:?}");
+    assert!(bot.last_to(RESIDENT.id).text.contains("bot đang gặp sự cố"), "the resident is told, not left waiting");
+
+    // The same chat and others are still served.
+    bot.private(&NEIGHBOUR, "/help").await;
+    assert!(!bot.messages_to(NEIGHBOUR.id).is_empty());
+    let before = bot.messages_to(RESIDENT.id).len();
+    bot.private(&RESIDENT, "/help").await;
+    assert!(bot.messages_to(RESIDENT.id).len() > before);
+    bot.finish().await;
+}
