@@ -256,6 +256,18 @@ pub struct Telegram {
     pub api_url: String,
     #[serde(default)]
     pub officials: Vec<i64>,
+    /// Receive updates by webhook at this public HTTPS URL instead of long
+    /// polling. The secret Telegram sends back comes from
+    /// `TODANPHO_WEBHOOK_SECRET`.
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    /// Where the webhook server listens (behind the HTTPS proxy).
+    #[serde(default = "default_webhook_listen")]
+    pub webhook_listen: String,
+}
+
+fn default_webhook_listen() -> String {
+    "127.0.0.1:8443".into()
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -103,6 +103,11 @@ impl Running {
 
 /// Registers the command menu and starts long polling in the background.
 pub async fn spawn_telegram(bot: Bot, app: App) -> Running {
+    spawn_telegram_with(bot, app, None).await
+}
+
+/// As [`spawn_telegram`], receiving updates by `webhook` when given.
+pub async fn spawn_telegram_with(bot: Bot, app: App, webhook: Option<telegram::Webhook>) -> Running {
     telegram::register_commands(&bot, &app).await;
     let scheduler = tokio::spawn(telegram::run_scheduler(bot.clone(), app.clone()));
     let (outbox_stop, stop) = tokio::sync::watch::channel(false);
@@ -111,11 +116,15 @@ pub async fn spawn_telegram(bot: Bot, app: App) -> Running {
     let mut dispatcher = telegram::dispatcher(bot.clone(), app);
     let shutdown = dispatcher.shutdown_token();
     let task = tokio::spawn(async move {
-        let listener = telegram::listener(bot, db, writes);
-        dispatcher
-            .try_dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("getUpdates failed"))
-            .await
-            .context("cannot reach the Telegram Bot API (getMe failed); check TELOXIDE_TOKEN and the API URL")
+        let errors = LoggingErrorHandler::with_custom_text("receiving updates failed");
+        let dispatched = match webhook {
+            None => dispatcher.try_dispatch_with_listener(telegram::listener(bot, db, writes), errors).await,
+            Some(hook) => {
+                let listener = telegram::webhook_listener(bot, db, writes, hook).await?;
+                dispatcher.try_dispatch_with_listener(listener, errors).await
+            }
+        };
+        dispatched.context("cannot reach the Telegram Bot API (getMe failed); check TELOXIDE_TOKEN and the API URL")
     });
     Running { shutdown, task, scheduler, outbox, outbox_stop }
 }
@@ -126,7 +135,18 @@ pub async fn run(config: Config, token: Secret) -> anyhow::Result<()> {
     let bot = telegram_bot(&token, &config.telegram.api_url)?;
     tracing::info!(ward = %config.ward.name, database = %config.database.path.display(), "todanpho starting");
     let daily_backup = tokio::spawn(crate::backup::run_daily(app.clone(), config.backup.clone()));
-    let running = spawn_telegram(bot, app).await;
+    let webhook = match &config.telegram.webhook_url {
+        None => None,
+        Some(url) => Some(telegram::Webhook {
+            url: url::Url::parse(url).with_context(|| format!("[telegram] webhook_url '{url}' is not a valid URL"))?,
+            listen: config.telegram.webhook_listen.parse().with_context(|| {
+                format!("[telegram] webhook_listen '{}' is not an address like 0.0.0.0:8443", config.telegram.webhook_listen)
+            })?,
+            secret: Secret::from_env("TODANPHO_WEBHOOK_SECRET")
+                .map_err(|_| anyhow::anyhow!("TODANPHO_WEBHOOK_SECRET is not set: a webhook needs a secret token (1–256 characters A–Z, a–z, 0–9, _ and -)"))?,
+        }),
+    };
+    let running = spawn_telegram_with(bot, app, webhook).await;
     let shutdown = running.shutdown.clone();
     let scheduler = running.scheduler.abort_handle();
     let outbox_stop = running.outbox_stop.clone();

@@ -8,6 +8,7 @@ mod inbound;
 mod menu;
 mod outbound;
 mod polling;
+mod webhook;
 
 use std::time::Instant;
 
@@ -24,6 +25,7 @@ use crate::updates::Marks;
 pub use broadcast::Limiter;
 pub use menu::register_commands;
 pub use polling::listener;
+pub use webhook::{listener as webhook_listener, Webhook};
 
 pub(crate) use broadcast::run as run_outbox;
 

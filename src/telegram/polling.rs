@@ -27,7 +27,7 @@ use crate::updates;
 /// How long one getUpdates waits on Telegram's side for something new.
 const LONG_POLL_SECS: u32 = 10;
 /// Updates waiting for the dispatcher; polling pauses when it is full.
-const QUEUE: usize = 256;
+pub(super) const QUEUE: usize = 256;
 
 pub struct Inbox {
     rx: mpsc::Receiver<Update>,
@@ -60,6 +60,14 @@ pub fn listener(bot: Bot, db: SqlitePool, writes: WriteGate) -> impl UpdateListe
     let (tx, rx) = mpsc::channel(QUEUE);
     let (stop, flag) = mk_stop_token();
     tokio::spawn(poll(bot, db, writes, tx, flag));
+    inbox_listener(rx, stop)
+}
+
+/// The dispatcher's side of the inbox: what was recorded, in order.
+pub(super) fn inbox_listener(
+    rx: mpsc::Receiver<Update>,
+    stop: StopToken,
+) -> impl UpdateListener<Err = Infallible> + Send {
     StatefulListener::new(
         Inbox { rx, stop },
         stream as for<'a> fn(&'a mut Inbox) -> InboxStream<'a>,
@@ -146,6 +154,11 @@ async fn prepare(bot: &Bot, db: &SqlitePool, tx: &mpsc::Sender<Update>) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "cannot read the webhook settings"),
     }
+    replay(db, tx).await;
+}
+
+/// Hands over what was taken in but not handled before a crash.
+pub(super) async fn replay(db: &SqlitePool, tx: &mpsc::Sender<Update>) {
     let pending = match updates::unhandled(db, Channel::Telegram).await {
         Ok(pending) => pending,
         Err(e) => {

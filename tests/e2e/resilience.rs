@@ -147,3 +147,62 @@ async fn a_panic_in_one_handler_is_recorded_and_the_bot_keeps_serving() {
     assert!(bot.messages_to(RESIDENT.id).len() > before);
     bot.finish().await;
 }
+
+#[tokio::test]
+async fn webhook_updates_need_the_secret_token_and_are_handled_once() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let hook = todanpho::telegram::Webhook {
+        url: url::Url::parse("https://phuong.example.vn/telegram").unwrap(),
+        listen: format!("127.0.0.1:{port}").parse().unwrap(),
+        secret: todanpho::config::Secret::new("bi-mat_123"),
+    };
+    let bot = TestBot::start_webhook(hook).await;
+
+    let update = json!({ "update_id": 5_001, "message": {
+        "message_id": 1, "date": 1_790_000_000, "chat": { "id": RESIDENT.id, "type": "private", "first_name": "An" },
+        "from": RESIDENT.json(), "text": "/help"
+    }});
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/telegram");
+    let send = |secret: Option<&'static str>| {
+        let mut request = client.post(&url).json(&update);
+        if let Some(s) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", s);
+        }
+        request.send()
+    };
+    // Started and listening once the menu is registered; retry the first call.
+    let mut status = None;
+    for _ in 0..100 {
+        if let Ok(r) = send(None).await {
+            status = Some(r.status().as_u16());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, Some(401), "no header");
+    assert_eq!(send(Some("sai-roi")).await.unwrap().status().as_u16(), 401, "wrong secret");
+    assert_eq!(bot.count("SELECT COUNT(*) FROM processed_updates").await, 0, "refused requests change nothing");
+    assert!(bot.messages_to(RESIDENT.id).is_empty());
+
+    assert_eq!(send(Some("bi-mat_123")).await.unwrap().status().as_u16(), 200);
+    bot.wait_handled(5_001).await;
+    let set = bot.tg.requests().into_iter().find(|r| r.method == "setWebhook").expect("setWebhook");
+    assert_eq!(set.body["url"], "https://phuong.example.vn/telegram");
+    assert_eq!(set.body["secret_token"], "bi-mat_123");
+    let answered = bot.messages_to(RESIDENT.id).len();
+    assert!(answered > 0);
+    // Telegram delivers it again (say our 200 was lost): not handled twice.
+    assert_eq!(send(Some("bi-mat_123")).await.unwrap().status().as_u16(), 200);
+    let other = json!({ "update_id": 5_002, "message": {
+        "message_id": 2, "date": 1_790_000_000, "chat": { "id": NEIGHBOUR.id, "type": "private", "first_name": "Bình" },
+        "from": NEIGHBOUR.json(), "text": "/help"
+    }});
+    let status = client.post(&url).header("X-Telegram-Bot-Api-Secret-Token", "bi-mat_123").json(&other).send().await;
+    assert_eq!(status.unwrap().status().as_u16(), 200);
+    bot.wait_handled(5_002).await;
+    assert!(!bot.messages_to(NEIGHBOUR.id).is_empty());
+    assert_eq!(bot.messages_to(RESIDENT.id).len(), answered);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM processed_updates WHERE update_id = '5001'").await, 1);
+    bot.finish().await;
+}

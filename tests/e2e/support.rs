@@ -73,6 +73,7 @@ pub struct TestBot {
     pub app: App,
     pub clock: Arc<ManualClock>,
     running: Option<Running>,
+    webhook: Option<todanpho::telegram::Webhook>,
     _dir: tempfile::TempDir,
     next_message_id: Mutex<i64>,
     /// Strings a resident typed that are personal data.
@@ -85,6 +86,15 @@ impl TestBot {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&FakeTelegram)) -> Self {
+        Self::build(tweak, None).await
+    }
+
+    /// A bot that receives updates by webhook at `hook.listen`.
+    pub async fn start_webhook(hook: todanpho::telegram::Webhook) -> Self {
+        Self::build(|_| {}, Some(hook)).await
+    }
+
+    async fn build(tweak: impl FnOnce(&FakeTelegram), webhook: Option<todanpho::telegram::Webhook>) -> Self {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
             .with_test_writer()
@@ -110,6 +120,7 @@ impl TestBot {
             app,
             clock,
             running: None,
+            webhook,
             _dir: dir,
             next_message_id: Mutex::new(1),
             personal: Mutex::new(Vec::new()),
@@ -120,7 +131,7 @@ impl TestBot {
 
     async fn spawn(&mut self) {
         let bot = startup::telegram_bot(&Secret::new("123456:TEST"), &self.config.telegram.api_url).expect("bot");
-        self.running = Some(startup::spawn_telegram(bot, self.app.clone()).await);
+        self.running = Some(startup::spawn_telegram_with(bot, self.app.clone(), self.webhook.clone()).await);
     }
 
     pub fn db(&self) -> &SqlitePool {
