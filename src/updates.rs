@@ -57,20 +57,6 @@ pub async fn unhandled(db: &SqlitePool, channel: Channel) -> anyhow::Result<Vec<
     Ok(rows)
 }
 
-/// True if this update is new and now ours to handle (for a platform whose
-/// updates are handled as they arrive, one at a time).
-pub async fn claim(db: &SqlitePool, channel: Channel, update_id: &str) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO processed_updates (channel, update_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-    )
-    .bind(channel.as_str())
-    .bind(update_id)
-    .bind(Utc::now())
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// Marks the update handled, with the handler's error if it failed. The
 /// payload is dropped: it may hold personal data and is no longer needed.
 pub async fn mark_handled(
