@@ -58,14 +58,14 @@ fn group_chat(g: i64) -> i64 {
 
 /// What a simulated person sends.
 #[derive(Clone)]
-enum Send {
+enum Step {
     Text(String),
     Photo,
 }
 
 /// One resident's whole session: register, report with a photo, pledge.
-fn resident_script(user: i64, group: i64) -> Vec<Send> {
-    let t = |s: &str| Send::Text(s.to_string());
+fn resident_script(user: i64, group: i64) -> Vec<Step> {
+    let t = |s: &str| Step::Text(s.to_string());
     vec![
         t(&format!("/start dk-{group}")),
         t("nguyễn văn an"),
@@ -82,7 +82,7 @@ fn resident_script(user: i64, group: i64) -> Vec<Send> {
         t(&format!("/start pa-{group}")),
         t("Chiếu sáng"),
         t("Đèn đường trước cổng hỏng ba hôm nay"),
-        Send::Photo,
+        Step::Photo,
         t("xong"),
         t("Không gửi vị trí"),
         t("xác nhận"),
@@ -105,7 +105,7 @@ impl Feeder {
         json!({ "id": id, "is_bot": false, "first_name": format!("Cư dân {id}"), "language_code": "vi" })
     }
 
-    fn message(&self, chat: i64, from: i64, send: &Send) -> Value {
+    fn message(&self, chat: i64, from: i64, send: &Step) -> Value {
         let chat_value = if chat > 0 {
             json!({ "id": chat, "type": "private", "first_name": "Cư dân" })
         } else {
@@ -114,8 +114,8 @@ impl Feeder {
         let id = self.next_message.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut msg = json!({ "message_id": id, "date": 1_790_000_000, "chat": chat_value, "from": Self::user(from) });
         match send {
-            Send::Text(text) => msg["text"] = json!(text),
-            Send::Photo => {
+            Step::Text(text) => msg["text"] = json!(text),
+            Step::Photo => {
                 msg["photo"] = json!([{ "file_id": format!("photo-{from}"), "file_unique_id": format!("u{from}"),
                                         "width": 1280, "height": 960, "file_size": 200_000 }])
             }
@@ -123,13 +123,13 @@ impl Feeder {
         msg
     }
 
-    fn push(&self, chat: i64, from: i64, send: &Send) -> i64 {
+    fn push(&self, chat: i64, from: i64, send: &Step) -> i64 {
         self.tg.push(json!({ "message": self.message(chat, from, send) }))
     }
 
     fn push_reply(&self, chat: i64, from: i64, text: &str, to: i64) -> i64 {
-        let mut msg = self.message(chat, from, &Send::Text(text.into()));
-        msg["reply_to_message"] = self.message(chat, to, &Send::Text("Chào mọi người".into()));
+        let mut msg = self.message(chat, from, &Step::Text(text.into()));
+        msg["reply_to_message"] = self.message(chat, to, &Step::Text("Chào mọi người".into()));
         self.tg.push(json!({ "message": msg }))
     }
 }
@@ -280,7 +280,7 @@ async fn wait_handled(db: &SqlitePool, update: i64) -> anyhow::Result<()> {
 async fn set_up_groups(feeder: &Feeder, db: &SqlitePool) -> anyhow::Result<()> {
     for g in 1..=GROUPS {
         let chat = group_chat(g);
-        let id = feeder.push(chat, OFFICIAL, &Send::Text(format!("/lienket Tổ dân phố số {g}")));
+        let id = feeder.push(chat, OFFICIAL, &Step::Text(format!("/lienket Tổ dân phố số {g}")));
         wait_handled(db, id).await?;
         let id = feeder.push_reply(chat, OFFICIAL, "/phancong", leader(g));
         wait_handled(db, id).await?;
@@ -296,7 +296,7 @@ async fn set_up_groups(feeder: &Feeder, db: &SqlitePool) -> anyhow::Result<()> {
             format!("Quỹ vì người nghèo TDP {g}"),
             "xác nhận".into(),
         ] {
-            let id = feeder.push(leader(g), leader(g), &Send::Text(text));
+            let id = feeder.push(leader(g), leader(g), &Step::Text(text));
             wait_handled(db, id).await?;
         }
     }
@@ -307,7 +307,7 @@ async fn set_up_groups(feeder: &Feeder, db: &SqlitePool) -> anyhow::Result<()> {
 
 /// How many requests into the person's chat each step of `script` causes,
 /// found by running it once slowly.
-async fn calibrate(feeder: &Feeder, router: &Router, db: &SqlitePool, user: i64, script: &[Send]) -> Vec<usize> {
+async fn calibrate(feeder: &Feeder, router: &Router, db: &SqlitePool, user: i64, script: &[Step]) -> Vec<usize> {
     let mut rx = router.listen(user);
     let mut counts = Vec::new();
     for step in script {
@@ -354,7 +354,7 @@ impl LoadResult {
 async fn run_load(
     feeder: &Arc<Feeder>,
     router: &Router,
-    users: Vec<(i64, Vec<Send>)>,
+    users: Vec<(i64, Vec<Step>)>,
     expected: Arc<Vec<usize>>,
     think: Duration,
 ) -> LoadResult {
@@ -443,7 +443,7 @@ async fn run_todanpho(synchronous: &str, users: i64, dialogues: i64, rate: i64) 
         // A calibration resident in group 1, then the measured crowd.
         let probe = 900_000;
         let expected = Arc::new(calibrate(&feeder, &router, &db, probe, &resident_script(probe, 1)).await);
-        let crowd: Vec<(i64, Vec<Send>)> = (0..users)
+        let crowd: Vec<(i64, Vec<Step>)> = (0..users)
             .map(|i| {
                 let user = 1_000_000 + i;
                 (user, resident_script(user, i % GROUPS + 1))
@@ -455,7 +455,7 @@ async fn run_todanpho(synchronous: &str, users: i64, dialogues: i64, rate: i64) 
         // The same crowd size at a steady offered rate below saturation: each
         // resident reads and types between messages.
         let paced = if rate > 0 {
-            let crowd: Vec<(i64, Vec<Send>)> = (0..users)
+            let crowd: Vec<(i64, Vec<Step>)> = (0..users)
                 .map(|i| {
                     let user = 5_000_000 + i;
                     (user, resident_script(user, i % GROUPS + 1))
@@ -476,7 +476,7 @@ async fn run_todanpho(synchronous: &str, users: i64, dialogues: i64, rate: i64) 
         if dialogues > 0 {
             // People who start registering and stop after their name: their
             // dialogues stay open.
-            let starters: Vec<(i64, Vec<Send>)> = (0..dialogues)
+            let starters: Vec<(i64, Vec<Step>)> = (0..dialogues)
                 .map(|i| {
                     let user = 3_000_000 + i;
                     (user, resident_script(user, i % GROUPS + 1).into_iter().take(2).collect())
@@ -508,9 +508,9 @@ async fn run_echo(users: i64) -> anyhow::Result<(LoadResult, (f64, f64))> {
     let bot = BotProcess::spawn_echo(&tg.url)?;
     // Warm up: the first reply means the bot is polling.
     let mut rx = router.listen(1);
-    feeder.push(1, 1, &Send::Text("chào".into()));
+    feeder.push(1, 1, &Step::Text("chào".into()));
     tokio::time::timeout(Duration::from_secs(10), rx.recv()).await?;
-    let crowd: Vec<(i64, Vec<Send>)> = (0..users)
+    let crowd: Vec<(i64, Vec<Step>)> = (0..users)
         .map(|i| {
             let user = 1_000_000 + i;
             (user, resident_script(user, i % GROUPS + 1))

@@ -25,7 +25,7 @@ pub async fn connect(path: &Path, durability: Durability) -> anyhow::Result<Sqli
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
     let pool = SqlitePoolOptions::new()
-        .max_connections(std::env::var("TODANPHO_DB_CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(4))
+        .max_connections(4)
         // A ping before every use is a round trip to the connection's
         // thread; a local file cannot go stale like a network connection.
         .test_before_acquire(false)
