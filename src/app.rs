@@ -7,7 +7,7 @@ use sqlx::SqlitePool;
 
 use crate::clock::Clock;
 use crate::config::Category;
-use crate::db::{Write, WriteGate};
+use crate::db::{Read, Write, WriteGate};
 use crate::dialogue::Book;
 
 #[derive(Clone)]
@@ -25,8 +25,16 @@ pub struct App {
 
 impl App {
     /// A write transaction (`BEGIN IMMEDIATE`), in turn with the others.
+    /// Within an incoming update, this is the update's transaction (see
+    /// [`crate::db::UpdateScope`]).
     pub async fn write(&self) -> sqlx::Result<Write> {
-        self.writes.begin(&self.db).await
+        Write::begin(&self.db, &self.writes).await
+    }
+
+    /// A connection for reading; within an update that has written, the
+    /// update's transaction.
+    pub async fn read(&self) -> sqlx::Result<Read> {
+        Read::begin(&self.db).await
     }
 }
 

@@ -30,7 +30,7 @@ impl Channel {
 }
 
 /// A chat on a platform. Ids are strings because Zalo's are opaque strings.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ChatAddr {
     pub channel: Channel,
     pub id: String,
@@ -114,13 +114,13 @@ pub enum Unsupported {
     Other,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageRef {
     pub chat: ChatAddr,
     pub message_id: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Action {
     Send {
         to: ChatAddr,
@@ -211,14 +211,14 @@ impl Replies {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Keyboard {
     pub rows: Vec<Vec<Button>>,
     /// The keyboard under the typing field, where a platform has one.
     pub reply: Option<ReplyKeyboard>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ReplyKeyboard {
     /// A button that sends the person's location, and buttons that send
     /// their label as text.
@@ -245,13 +245,13 @@ impl Keyboard {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Button {
     pub label: String,
     pub kind: ButtonKind,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ButtonKind {
     /// Comes back as [`Event::Button`] with this data.
     Callback(String),

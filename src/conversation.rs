@@ -67,7 +67,7 @@ pub async fn start(
     let chat = caller.addr.private_chat();
     let def = app.book.get(flow).ok_or_else(|| anyhow::anyhow!("no dialogue named {flow}"))?;
     let engine = Engine::new(&app.book, def);
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.write().await?;
     if let Loaded::Active(running) = store::load(&mut conn, &chat, &caller.addr).await? {
         let title = app.book.get(&running.flow).map(|d| d.title.clone()).unwrap_or_default();
         let mut buttons = vec![Button::callback("▶️ Làm tiếp", CONTINUE)];
@@ -86,6 +86,7 @@ pub async fn start(
         None => engine.start(context),
     };
     store::save(&mut conn, &chat, &caller.addr, &state).await?;
+    conn.commit().await?;
     send_prompts(out, &chat, &prompts);
     Ok(())
 }
@@ -93,7 +94,7 @@ pub async fn start(
 /// "Làm tiếp": show the question the person is at.
 pub async fn resume(app: &App, caller: &Caller, out: &mut Replies) -> anyhow::Result<()> {
     let chat = caller.addr.private_chat();
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     match store::load(&mut conn, &chat, &caller.addr).await? {
         Loaded::Active(state) => {
             if let Some(def) = app.book.get(&state.flow) {
@@ -107,16 +108,18 @@ pub async fn resume(app: &App, caller: &Caller, out: &mut Replies) -> anyhow::Re
 }
 
 pub async fn drop_running(app: &App, caller: &Caller) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.write().await?;
     store::delete(&mut conn, &caller.addr.private_chat(), &caller.addr).await?;
+    conn.commit().await?;
     Ok(())
 }
 
 /// `/huy`.
 pub async fn cancel(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.write().await?;
     let chat = caller.addr.private_chat();
     let had = store::delete(&mut conn, &chat, &caller.addr).await?;
+    conn.commit().await?;
     let text = if had {
         "Đã huỷ. Thông tin bác vừa nhập chưa được lưu. Khi cần, bác gõ lại lệnh để bắt đầu."
     } else {

@@ -90,7 +90,7 @@ pub async fn context_group(
 
 /// `/dangky`, `/phananh`: a button in a group, the dialogue in private.
 pub async fn command(app: &App, caller: &Caller, msg: &Incoming, flow: Flow, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     if msg.chat_kind == ChatKind::Group {
         match group::by_chat(&mut conn, &msg.chat).await? {
             Some(g) if flow.for_staff() && !roles::can_manage_group(&mut conn, caller.id, g.id).await? => {
@@ -167,7 +167,7 @@ async fn start_from_parts(
     let group_id = parts.and_then(|(_, g)| g.parse::<i64>().ok());
     let group = match group_id {
         Some(id) => {
-            let mut conn = app.db.acquire().await?;
+            let mut conn = app.read().await?;
             group::by_id(&mut conn, id).await?
         }
         None => None,
@@ -186,7 +186,7 @@ const STAFF_ONLY: &str = "Xin lỗi, chỉ tổ trưởng, tổ phó hoặc cán
 async fn start(app: &App, caller: &Caller, flow: Flow, group: &Group, out: &mut Replies) -> anyhow::Result<()> {
     let mut context = context_for(group);
     if flow.for_staff() {
-        let mut conn = app.db.acquire().await?;
+        let mut conn = app.read().await?;
         if !roles::can_manage_group(&mut conn, caller.id, group.id).await? {
             out.send(&caller.addr.private_chat(), STAFF_ONLY);
             return Ok(());

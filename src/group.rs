@@ -109,7 +109,7 @@ pub async fn link(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &
 
 /// `/nhom`: the ward's groups with their chats and leaders (officials only).
 pub async fn list(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     if !roles::is_official(&mut conn, caller.id).await? {
         out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới xem được danh sách này.");
         return Ok(());
@@ -146,8 +146,10 @@ pub async fn list(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies)
 /// The chat moved to a new id (a group upgraded to a supergroup): the link
 /// follows it, so roles and records stay with the group.
 pub async fn migrate(app: &App, from: &ChatAddr, to: &ChatAddr) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
-    migrate_on(&mut conn, from, to).await
+    let mut conn = app.write().await?;
+    migrate_on(&mut conn, from, to).await?;
+    conn.commit().await?;
+    Ok(())
 }
 
 pub async fn migrate_on(conn: &mut SqliteConnection, from: &ChatAddr, to: &ChatAddr) -> anyhow::Result<()> {

@@ -39,9 +39,13 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
     #[cfg(feature = "fault-injection")]
     crate::fault::inject(&msg);
     let mut out = Replies::default();
-    let caller = {
-        let mut conn = app.db.acquire().await?;
-        roles::caller(&mut conn, &msg.from).await?
+    // Nearly every update comes from someone known under the same name: a
+    // read, so that the update only takes the write lock if it changes
+    // something.
+    let known = roles::known(&mut *app.read().await?, &msg.from).await?;
+    let caller = match known {
+        Some(caller) => caller,
+        None => roles::caller(&mut *app.write().await?, &msg.from).await?,
     };
     match &msg.event {
         Event::Command { name, args, replied } => match name.as_str() {

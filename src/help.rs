@@ -62,7 +62,7 @@ pub fn commands_for(role: Role, place: Place) -> impl Iterator<Item = &'static C
 }
 
 pub async fn help(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let role = roles::role_of(&mut conn, caller.id).await?;
     let place = match msg.chat_kind {
         ChatKind::Private => Place::Both,

@@ -117,7 +117,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Export { which, format: TableFormat::Csv } => {
             let app = todanpho::startup::build_app(&config).await?;
-            let mut conn = app.db.acquire().await?;
+            let mut conn = app.read().await?;
             let mut sink = todanpho::stats::export::CsvSink::new(
                 std::io::BufWriter::new(std::io::stdout()),
                 app.settings.timezone,

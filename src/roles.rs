@@ -27,6 +27,19 @@ pub async fn caller(conn: &mut SqliteConnection, sender: &Sender) -> anyhow::Res
     Ok(Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone() })
 }
 
+/// The caller if already known under the same display name.
+pub async fn known(conn: &mut SqliteConnection, sender: &Sender) -> anyhow::Result<Option<Caller>> {
+    let known: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, display_name FROM users WHERE channel = ? AND external_id = ?")
+            .bind(sender.addr.channel.as_str())
+            .bind(&sender.addr.id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(known
+        .filter(|(_, stored)| sender.display_name.is_empty() || *stored == sender.display_name)
+        .map(|(id, _)| Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone() }))
+}
+
 pub async fn ensure_user(conn: &mut SqliteConnection, addr: &UserAddr, name: Option<&str>) -> anyhow::Result<i64> {
     let name = name.filter(|n| !n.is_empty());
     // Nearly every message comes from someone known under the same name: a

@@ -113,9 +113,11 @@ pub async fn spawn_telegram_with(bot: Bot, app: App, webhook: Option<telegram::W
     let (outbox_stop, stop) = tokio::sync::watch::channel(false);
     let outbox = tokio::spawn(telegram::run_outbox(bot.clone(), app.clone(), stop));
     let (db, writes) = (app.db.clone(), app.writes.clone());
+    let app_for_replies = app.clone();
     let mut dispatcher = telegram::dispatcher(bot.clone(), app);
     let shutdown = dispatcher.shutdown_token();
     let task = tokio::spawn(async move {
+        telegram::send_unsent_replies(&bot, &app_for_replies).await;
         let errors = LoggingErrorHandler::with_custom_text("receiving updates failed");
         let dispatched = match webhook {
             None => dispatcher.try_dispatch_with_listener(telegram::listener(bot, db, writes), errors).await,

@@ -7,8 +7,8 @@ use chrono::Utc;
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::channel::Channel;
-use crate::db::WriteGate;
+use crate::channel::{Action, Channel};
+use crate::db::{Tx, WriteGate};
 
 /// Records a batch of updates in one transaction (one commit for the whole
 /// batch rather than one per update). Returns the indexes of those that are
@@ -77,24 +77,80 @@ pub async fn mark_handled(
     Ok(())
 }
 
-/// "Handled" marks, written by one task in group commits: marks that arrive
-/// while a commit is under way go together in the next one. Each caller
-/// still waits until its own mark is on disk, so nothing is weakened; under
-/// load many updates share one commit instead of queueing for the write
-/// lock one by one.
+/// Ends an update that changed something: its "handled" mark and its
+/// replies go into the update's transaction, which is then committed. Returns
+/// the replies with their outbox rows, to be sent and then removed with
+/// [`Marks::sent`].
+pub async fn commit_with_replies(
+    mut tx: Tx,
+    channel: Channel,
+    update_id: &str,
+    actions: Vec<Action>,
+) -> anyhow::Result<Vec<(i64, Action)>> {
+    let now = Utc::now();
+    sqlx::query("UPDATE processed_updates SET handled_at = ?, payload = NULL WHERE channel = ? AND update_id = ?")
+        .bind(now)
+        .bind(channel.as_str())
+        .bind(update_id)
+        .execute(&mut *tx)
+        .await?;
+    let mut queued = Vec::with_capacity(actions.len());
+    for action in actions {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO reply_outbox (channel, update_id, action, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(channel.as_str())
+        .bind(update_id)
+        .bind(serde_json::to_string(&action)?)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        queued.push((id, action));
+    }
+    tx.commit().await?;
+    Ok(queued)
+}
+
+/// Replies committed but not sent when the process stopped, oldest first.
+/// One that cannot be read any more is dropped with an error in the log.
+pub async fn unsent_replies(db: &SqlitePool, channel: Channel) -> anyhow::Result<Vec<(i64, Action)>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, action FROM reply_outbox WHERE channel = ? ORDER BY id")
+        .bind(channel.as_str())
+        .fetch_all(db)
+        .await?;
+    let mut replies = Vec::with_capacity(rows.len());
+    for (id, action) in rows {
+        match serde_json::from_str(&action) {
+            Ok(action) => replies.push((id, action)),
+            Err(e) => {
+                tracing::error!(reply = id, error = %e, "a stored reply cannot be read; dropped");
+                sqlx::query("DELETE FROM reply_outbox WHERE id = ?").bind(id).execute(db).await?;
+            }
+        }
+    }
+    Ok(replies)
+}
+
+/// Writes to the inbox and the reply outbox done by one task in group
+/// commits: jobs that arrive while a commit is under way go together in the
+/// next one. Under load many updates share one commit instead of queueing
+/// for the write lock one by one.
 #[derive(Clone)]
 pub struct Marks {
-    tx: mpsc::UnboundedSender<Mark>,
+    tx: mpsc::UnboundedSender<Job>,
 }
 
-struct Mark {
-    channel: Channel,
-    update_id: String,
-    error: Option<String>,
-    done: oneshot::Sender<bool>,
+enum Job {
+    /// An update that changed nothing is handled (its replies are sent
+    /// first: replaying it would only answer again). The caller waits
+    /// until the mark is on disk.
+    Handled { channel: Channel, update_id: String, error: Option<String>, done: oneshot::Sender<bool> },
+    /// A reply from the outbox has been sent. Nobody waits: if the process
+    /// dies before this is written, the reply is sent again at the restart.
+    Sent(i64),
 }
 
-/// The most marks in one commit.
+/// The most jobs in one commit.
 const MAX_BATCH: usize = 512;
 
 impl Marks {
@@ -106,21 +162,27 @@ impl Marks {
 
     pub async fn handled(&self, channel: Channel, update_id: &str, error: Option<&str>) -> anyhow::Result<()> {
         let (done, written) = oneshot::channel();
-        let mark = Mark { channel, update_id: update_id.to_string(), error: error.map(str::to_string), done };
-        self.tx.send(mark).map_err(|_| anyhow::anyhow!("the mark writer has stopped"))?;
+        let job = Job::Handled { channel, update_id: update_id.to_string(), error: error.map(str::to_string), done };
+        self.tx.send(job).map_err(|_| anyhow::anyhow!("the mark writer has stopped"))?;
         match written.await {
             Ok(true) => Ok(()),
             _ => anyhow::bail!("the update could not be marked handled"),
         }
     }
+
+    pub fn sent(&self, reply: i64) {
+        if self.tx.send(Job::Sent(reply)).is_err() {
+            tracing::warn!(reply, "the mark writer has stopped; the reply may be sent again after a restart");
+        }
+    }
 }
 
-async fn write_marks(db: SqlitePool, writes: WriteGate, mut rx: mpsc::UnboundedReceiver<Mark>) {
+async fn write_marks(db: SqlitePool, writes: WriteGate, mut rx: mpsc::UnboundedReceiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(mark) => batch.push(mark),
+                Ok(job) => batch.push(job),
                 Err(_) => break,
             }
         }
@@ -128,25 +190,35 @@ async fn write_marks(db: SqlitePool, writes: WriteGate, mut rx: mpsc::UnboundedR
         if let Err(e) = &written {
             tracing::error!(error = %format!("{e:#}"), marks = batch.len(), "cannot mark updates handled");
         }
-        for mark in batch {
-            let _ = mark.done.send(written.is_ok());
+        for job in batch {
+            if let Job::Handled { done, .. } = job {
+                let _ = done.send(written.is_ok());
+            }
         }
     }
 }
 
-async fn write_batch(db: &SqlitePool, writes: &WriteGate, batch: &[Mark]) -> anyhow::Result<()> {
+async fn write_batch(db: &SqlitePool, writes: &WriteGate, batch: &[Job]) -> anyhow::Result<()> {
     let now = Utc::now();
     let mut tx = writes.begin(db).await?;
-    for mark in batch {
-        sqlx::query(
-            "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = ? WHERE channel = ? AND update_id = ?",
-        )
-        .bind(now)
-        .bind(&mark.error)
-        .bind(mark.channel.as_str())
-        .bind(&mark.update_id)
-        .execute(&mut *tx)
-        .await?;
+    for job in batch {
+        match job {
+            Job::Handled { channel, update_id, error, .. } => {
+                sqlx::query(
+                    "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = ?
+                     WHERE channel = ? AND update_id = ?",
+                )
+                .bind(now)
+                .bind(error)
+                .bind(channel.as_str())
+                .bind(update_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Job::Sent(id) => {
+                sqlx::query("DELETE FROM reply_outbox WHERE id = ?").bind(id).execute(&mut *tx).await?;
+            }
+        }
     }
     tx.commit().await?;
     Ok(())

@@ -9,7 +9,7 @@ use crate::group;
 use crate::roles::{self, Caller};
 
 pub async fn list(app: &App, _caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let campaigns = repo::open_campaigns(&mut conn).await?;
     if campaigns.is_empty() {
         out.send(&msg.chat, "Hiện chưa có cuộc vận động nào đang mở.");

@@ -37,7 +37,7 @@ async fn open_for_group(conn: &mut SqliteConnection, group_id: i64) -> anyhow::R
 }
 
 pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let campaigns = if msg.chat_kind == ChatKind::Group {
         match group::by_chat(&mut conn, &msg.chat).await? {
             Some(g) => open_for_group(&mut conn, g.id).await?,
@@ -107,7 +107,7 @@ async fn start_by_code(
 ) -> anyhow::Result<()> {
     let campaign = match code {
         Some(code) => {
-            let mut conn = app.db.acquire().await?;
+            let mut conn = app.read().await?;
             repo::get(&mut conn, code).await?
         }
         None => None,

@@ -24,7 +24,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Repli
         );
         return Ok(());
     }
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let households = repo::owned_by(&mut conn, caller.id).await?;
     if households.is_empty() {
         out.send(&msg.chat, "Bác chưa đăng ký hộ nào. Gõ /dangky để đăng ký hộ gia đình.");
@@ -55,7 +55,7 @@ pub async fn on_button(
     out: &mut Replies,
 ) -> anyhow::Result<bool> {
     let Some(id) = data.strip_prefix(UPDATE_PREFIX) else { return Ok(false) };
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let household = match id.parse::<i64>() {
         Ok(id) => repo::get(&mut conn, id).await?,
         Err(_) => None,

@@ -16,7 +16,7 @@ pub async fn on_seen(
     callback_id: &str,
     out: &mut Replies,
 ) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.write().await?;
     if repo::get(&mut conn, code).await?.is_none() {
         out.answer(callback_id, Some("Không tìm thấy thông báo này.".into()));
         return Ok(());
@@ -31,6 +31,7 @@ pub async fn on_seen(
     .bind(app.clock.now())
     .execute(&mut *conn)
     .await?;
+    conn.commit().await?;
     let toast = if done.rows_affected() == 1 {
         "Cảm ơn bác đã xác nhận đã xem."
     } else {
@@ -57,7 +58,7 @@ pub async fn show(
     code: Option<NoticeCode>,
     out: &mut Replies,
 ) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let code = match code {
         Some(c) => Some(c),
         None => repo::latest_by(&mut conn, caller.id).await?,

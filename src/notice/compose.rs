@@ -97,7 +97,7 @@ pub async fn command(
     replied: Option<&Replied>,
     out: &mut Replies,
 ) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let allowed = allowed_groups(&mut conn, caller.id).await?;
     let targets: Vec<i64> = if msg.chat_kind == ChatKind::Group {
         match group::by_chat(&mut conn, &msg.chat).await? {
@@ -134,11 +134,15 @@ pub async fn command(
         out.send(&msg.chat, problem);
         return Ok(());
     }
-    let code = repo::create_draft(&mut conn, caller.id, &text, photo.as_deref(), &targets, app.clock.now()).await?;
+    drop(conn);
+    let mut tx = app.write().await?;
+    let code = repo::create_draft(&mut tx, caller.id, &text, photo.as_deref(), &targets, app.clock.now()).await?;
     if msg.chat_kind == ChatKind::Group {
         out.send(&msg.chat, "Bot đã gửi bản xem trước cho bác trong tin nhắn riêng để xác nhận.");
     }
-    show_preview(app, &mut conn, caller, code, None, out).await
+    show_preview(app, &mut tx, caller, code, None, out).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 fn too_long(text: &str, with_photo: bool) -> Option<String> {

@@ -85,7 +85,7 @@ pub async fn complete_time(
 /// `/henlich`: scheduled notices (one's own; officials see all), each with
 /// a cancel button.
 pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let official = roles::is_official(&mut conn, caller.id).await?;
     let list = repo::scheduled(&mut conn, (!official).then_some(caller.id), app.clock.now()).await?;
     if list.is_empty() {

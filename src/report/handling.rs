@@ -158,7 +158,7 @@ pub async fn on_button(
     match button {
         ReportButton::Move { code, to: Status::Declined } => {
             // The reason is asked first; nothing changes until it is given.
-            let mut conn = app.db.acquire().await?;
+            let mut conn = app.read().await?;
             let Some(report) = repo::get(&mut conn, code).await? else {
                 out.answer(callback_id, Some("Không tìm thấy phản ánh này.".into()));
                 return Ok(());
@@ -189,7 +189,7 @@ pub async fn on_button(
                 Ok(report) => {
                     out.answer(callback_id, Some(format!("Đã chuyển sang «{}».", to.label())));
                     if let Some(message) = message {
-                        let mut conn = app.db.acquire().await?;
+                        let mut conn = app.read().await?;
                         let text = staff_text(app, &mut conn, &report, "📣 Phản ánh").await?;
                         let when = app.settings.show_time(app.clock.now());
                         out.edit(

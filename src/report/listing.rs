@@ -20,7 +20,7 @@ const PER_PAGE: i64 = 5;
 const PAGE_PREFIX: &str = "rp:ls:";
 
 pub async fn mine(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let reports = repo::by_reporter(&mut conn, caller.id, 20).await?;
     if reports.is_empty() {
         out.send(&msg.chat, "Bác chưa gửi phản ánh nào. Gõ /phananh để gửi phản ánh.");
@@ -84,7 +84,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         out.send(&msg.chat, "Xin nhắn /dsphananh trong tin nhắn riêng với bot.");
         return Ok(());
     }
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let mut query = Query { status: None, category: None, group: None };
     let folded = fold(args);
     let (before_group, group_part) =
@@ -166,7 +166,7 @@ pub async fn on_page(
 /// One page for the caller, with the role check: officials see the ward,
 /// leaders their own groups, residents nothing.
 async fn page(app: &App, caller: &Caller, query: &Query, n: i64) -> anyhow::Result<Result<(String, Keyboard), String>> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let groups = if roles::is_official(&mut conn, caller.id).await? {
         query.group.map(|g| vec![g])
     } else {

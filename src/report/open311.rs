@@ -24,7 +24,7 @@ pub struct ServiceRequest {
 }
 
 pub async fn requests(app: &App) -> anyhow::Result<Vec<ServiceRequest>> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let tz = app.settings.timezone;
     let mut out = Vec::new();
     for r in repo::all(&mut conn).await? {

@@ -49,7 +49,7 @@ fn cut(s: &str, n: usize) -> String {
 }
 
 pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let Some(mut scope) = visible_scope(&mut conn, caller).await? else {
         out.send(&msg.chat, "Xin lỗi, chỉ tổ trưởng, tổ phó và cán bộ phường mới xem được thống kê.");
         return Ok(());

@@ -472,13 +472,16 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Repli
         );
         return Ok(());
     }
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let Some(scope) = super::command::visible_scope(&mut conn, caller).await? else {
         out.send(&msg.chat, "Xin lỗi, chỉ tổ trưởng, tổ phó và cán bộ phường mới xuất được tệp thống kê.");
         return Ok(());
     };
     let bytes = workbook(app, &mut conn, &scope).await?;
-    crate::audit::record(&mut conn, caller.id, "stats.export", "xlsx", None).await?;
+    drop(conn);
+    let mut tx = app.write().await?;
+    crate::audit::record(&mut tx, caller.id, "stats.export", "xlsx", None).await?;
+    tx.commit().await?;
     let day = app.clock.now().with_timezone(&app.settings.timezone).format("%Y-%m-%d");
     out.document(
         &msg.chat,

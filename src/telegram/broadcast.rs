@@ -167,7 +167,7 @@ pub async fn run(bot: Bot, app: App, mut stop: watch::Receiver<bool>) {
             }
         }
     };
-    match app.db.acquire().await {
+    match app.read().await {
         Ok(mut conn) => match repo::reset_sending(&mut conn, Channel::Telegram).await {
             Ok(n) if n > 0 => tracing::warn!(deliveries = n, "resending notices interrupted by a restart"),
             Ok(_) => {}
@@ -217,7 +217,7 @@ async fn start_due(
     limiter: &mut Limiter,
     in_flight: &mut JoinSet<(Delivery, Outcome)>,
 ) -> anyhow::Result<Duration> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read().await?;
     let due = repo::due(&mut conn, Channel::Telegram, app.clock.now(), 200).await?;
     let mut wait = Duration::from_millis(200);
     for delivery in due {

@@ -19,7 +19,7 @@ pub async fn register_commands(bot: &Bot, app: &App) {
         (BotCommandScope::AllPrivateChats, commands(Role::Resident, Place::Private)),
         (BotCommandScope::AllGroupChats, commands(Role::Resident, Place::Group)),
     ];
-    match app.db.acquire().await {
+    match app.read().await {
         Ok(mut conn) => match roles::official_telegram_ids(&mut conn).await {
             Ok(ids) => {
                 for id in ids.iter().filter_map(|id| id.parse::<i64>().ok()) {

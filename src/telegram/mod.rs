@@ -19,8 +19,9 @@ use teloxide::prelude::*;
 use teloxide::types::Me;
 
 use crate::app::App;
-use crate::channel::{Channel, ChatKind, Event, Incoming, Replies};
-use crate::updates::Marks;
+use crate::channel::{Action, Channel, ChatKind, Event, Incoming, Replies};
+use crate::db::UpdateScope;
+use crate::updates::{self, Marks};
 
 pub use broadcast::Limiter;
 pub use menu::register_commands;
@@ -60,6 +61,7 @@ pub fn dispatcher(bot: Bot, app: App) -> Dispatcher<Bot, anyhow::Error, DefaultK
 
 async fn process(bot: Bot, me: Me, app: App, marks: Marks, update: Update, incoming: Incoming) -> HandlerResult {
     let started = Instant::now();
+    let update_id = update.id.0.to_string();
     let kind = describe(&incoming);
     let chat_kind = incoming.chat_kind;
     let chat = incoming.chat.clone();
@@ -67,41 +69,108 @@ async fn process(bot: Bot, me: Me, app: App, marks: Marks, update: Update, incom
         Event::Button { callback_id, .. } => Some(callback_id.clone()),
         _ => None,
     };
-    let mut failure = None;
+    // Everything the handler writes goes into one transaction (see
+    // `UpdateScope`), committed below with the "handled" mark and the
+    // replies, so a crash leaves all of it or none.
+    let scope = UpdateScope::default();
     // A panic in one handler must not take the chat's worker (and the
     // updates queued behind it) down: it is caught and recorded like an
     // error.
-    let handled = std::panic::AssertUnwindSafe(crate::handle::handle(&app, incoming)).catch_unwind().await;
+    let handled = scope.run(std::panic::AssertUnwindSafe(crate::handle::handle(&app, incoming)).catch_unwind()).await;
+    let written = scope.take();
     let handled = handled.unwrap_or_else(|panic| Err(anyhow::anyhow!("panic: {}", panic_message(panic.as_ref()))));
-    let mut replies = match handled {
-        Ok(replies) => replies,
-        Err(e) => {
+    let outcome = match (handled, written) {
+        (Ok(mut replies), Some(tx)) => {
+            replies.person_first(&chat);
+            match updates::commit_with_replies(tx, Channel::Telegram, &update_id, replies.actions).await {
+                Ok(queued) => Outcome::Committed(queued),
+                Err(e) => Outcome::Failed(e.context("committing the update")),
+            }
+        }
+        (Ok(mut replies), None) => {
+            replies.person_first(&chat);
+            Outcome::ReadOnly(replies.actions)
+        }
+        // Dropping the transaction rolls back whatever the handler wrote.
+        (Err(e), _) => Outcome::Failed(e),
+    };
+    let (sent, failed) = match outcome {
+        Outcome::Committed(queued) => {
+            let sent = queued.len();
+            for (id, action) in queued {
+                outbound::deliver(&bot, &me, &app.db, action).await;
+                marks.sent(id);
+            }
+            (sent, false)
+        }
+        Outcome::ReadOnly(actions) => {
+            // Nothing was written, so the replies need no outbox: handling
+            // the update again after a crash would only answer again.
+            let sent = actions.len();
+            outbound::perform(&bot, &me, &app.db, actions).await;
+            mark_handled(&marks, &update_id, None).await;
+            (sent, false)
+        }
+        Outcome::Failed(e) => {
             let error = format!("{e:#}");
             tracing::error!(update = update.id.0, kind, error = %error, "handler failed");
-            failure = Some(error);
             let mut sorry = Replies::default();
             if let Some(id) = callback {
                 sorry.answer(&id, Some("Xin lỗi, bot đang gặp sự cố. Xin thử lại sau ít phút.".into()));
             } else if chat_kind == ChatKind::Private {
                 sorry.send(&chat, "Xin lỗi, bot đang gặp sự cố. Xin bác thử lại sau ít phút.");
             }
-            sorry
+            outbound::perform(&bot, &me, &app.db, sorry.actions).await;
+            mark_handled(&marks, &update_id, Some(&error)).await;
+            (0, true)
         }
     };
-    replies.person_first(&chat);
-    let sent = replies.actions.len();
-    outbound::perform(&bot, &me, &app.db, replies.actions).await;
-    mark_handled(&marks, &update, failure.as_deref()).await;
     // No message text or names at info level: they are personal data.
     tracing::info!(
         update = update.id.0,
         kind,
         chat = if chat_kind == ChatKind::Private { "private" } else { "group" },
         actions = sent,
+        failed,
         ms = started.elapsed().as_millis() as u64,
         "handled update"
     );
     Ok(())
+}
+
+enum Outcome {
+    /// The update changed something: committed with its replies, which
+    /// are in the outbox under these ids.
+    Committed(Vec<(i64, Action)>),
+    ReadOnly(Vec<Action>),
+    Failed(anyhow::Error),
+}
+
+/// Replies committed before the process stopped but not sent: sent now,
+/// before any new update is handled, so each chat sees them in order.
+pub async fn send_unsent_replies(bot: &Bot, app: &App) {
+    let unsent = match updates::unsent_replies(&app.db, Channel::Telegram).await {
+        Ok(unsent) if unsent.is_empty() => return,
+        Ok(unsent) => unsent,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "cannot read replies left from before the restart");
+            return;
+        }
+    };
+    let me = match bot.get_me().await {
+        Ok(me) => me,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot send replies left from before the restart yet");
+            return;
+        }
+    };
+    tracing::info!(replies = unsent.len(), "sending replies left from before the restart");
+    for (id, action) in unsent {
+        outbound::deliver(bot, &me, &app.db, action).await;
+        if let Err(e) = sqlx::query("DELETE FROM reply_outbox WHERE id = ?").bind(id).execute(&app.db).await {
+            tracing::error!(error = %e, "cannot remove a sent reply");
+        }
+    }
 }
 
 /// Time-driven work (the daily reminder of overdue reports, the last edit of
@@ -136,18 +205,18 @@ async fn on_migration(app: App, marks: Marks, update: Update, moved: inbound::Mi
     if let Err(e) = crate::group::migrate(&app, &moved.from, &moved.to).await {
         tracing::error!(error = %format!("{e:#}"), "cannot follow the chat migration");
     }
-    mark_handled(&marks, &update, None).await;
+    mark_handled(&marks, &update.id.0.to_string(), None).await;
     Ok(())
 }
 
 async fn ignore(marks: Marks, update: Update) -> HandlerResult {
-    mark_handled(&marks, &update, None).await;
+    mark_handled(&marks, &update.id.0.to_string(), None).await;
     tracing::debug!(update = update.id.0, "ignored update");
     Ok(())
 }
 
-async fn mark_handled(marks: &Marks, update: &Update, error: Option<&str>) {
-    if let Err(e) = marks.handled(Channel::Telegram, &update.id.0.to_string(), error).await {
+async fn mark_handled(marks: &Marks, update_id: &str, error: Option<&str>) {
+    if let Err(e) = marks.handled(Channel::Telegram, update_id, error).await {
         tracing::warn!(error = %format!("{e:#}"), "cannot mark the update handled");
     }
 }

@@ -5,6 +5,7 @@ use teloxide::types::{
     ButtonRequest, CallbackQueryId, ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
     KeyboardButton, KeyboardMarkup, KeyboardRemove, Me, MessageId, ParseMode, ReplyMarkup,
 };
+use teloxide::RequestError;
 
 use crate::channel::{Action, ButtonKind, Channel, ChatAddr, Keyboard, ReplyKeyboard};
 
@@ -48,9 +49,63 @@ fn markup(keyboard: &Keyboard, me: &Me) -> InlineKeyboardMarkup {
 /// the bot, the message is too old to edit) is logged and the rest go on.
 pub async fn perform(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, actions: Vec<Action>) {
     for action in actions {
+        deliver(bot, me, db, action).await;
+    }
+}
+
+/// How many times a request is tried when Telegram is overloaded or the
+/// connection fails.
+const ATTEMPTS: u32 = 6;
+
+/// One action, tried again while the failure is Telegram's or the
+/// network's (429 after the time it asks for, 5xx and resets with growing
+/// pauses). Returns false if it was given up. A request whose answer was
+/// lost may have been carried out: trying it again can show a message
+/// twice, which is better than not at all.
+pub async fn deliver(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, action: Action) -> bool {
+    let mut pause = std::time::Duration::from_millis(200);
+    for attempt in 1..=ATTEMPTS {
+        match perform_once(bot, me, db, action.clone()).await {
+            Ok(()) => return true,
+            Err(e) if attempt < ATTEMPTS && passing(&e) => {
+                let wait = match &e {
+                    RequestError::RetryAfter(after) => after.duration(),
+                    _ => pause,
+                };
+                tracing::warn!(error = %e, attempt, retry_in_ms = wait.as_millis() as u64, "a request to Telegram failed; trying again");
+                tokio::time::sleep(wait).await;
+                pause = (pause * 3).min(std::time::Duration::from_secs(10));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, attempt, "Telegram refused a request");
+                return false;
+            }
+        }
+    }
+    false
+}
+
+/// Failures worth another try: rate limits, Telegram's own errors and the
+/// network. A refusal of the request itself (blocked, not found) is final.
+fn passing(e: &RequestError) -> bool {
+    match e {
+        RequestError::RetryAfter(_) | RequestError::Network(_) | RequestError::Io(_) => true,
+        RequestError::InvalidJson { .. } => true,
+        RequestError::Api(teloxide::ApiError::Unknown(description)) => {
+            let d = description.to_ascii_lowercase();
+            ["internal server error", "bad gateway", "service unavailable", "gateway timeout", "too many requests"]
+                .iter()
+                .any(|s| d.contains(s))
+        }
+        _ => false,
+    }
+}
+
+async fn perform_once(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, action: Action) -> Result<(), RequestError> {
+    {
         let result = match action {
             Action::Post { to, text, keyboard, tag } => {
-                let Some(chat) = chat_id(&to) else { continue };
+                let Some(chat) = chat_id(&to) else { return Ok(()) };
                 let mut req = bot.send_message(chat, text);
                 if !keyboard.is_empty() {
                     req = req.reply_markup(reply_markup(&keyboard, me));
@@ -66,11 +121,11 @@ pub async fn perform(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, actions: Vec<Act
                 }
             }
             Action::SendHtml { to, html } => {
-                let Some(chat) = chat_id(&to) else { continue };
+                let Some(chat) = chat_id(&to) else { return Ok(()) };
                 bot.send_message(chat, html).parse_mode(ParseMode::Html).await.map(|_| ())
             }
             Action::SendDocument { to, bytes, file_name, caption } => {
-                let Some(chat) = chat_id(&to) else { continue };
+                let Some(chat) = chat_id(&to) else { return Ok(()) };
                 let mut req = bot.send_document(chat, InputFile::memory(bytes).file_name(file_name));
                 if let Some(caption) = caption {
                     req = req.caption(caption);
@@ -78,7 +133,7 @@ pub async fn perform(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, actions: Vec<Act
                 req.await.map(|_| ())
             }
             Action::SendImage { to, png, file_name, caption } => {
-                let Some(chat) = chat_id(&to) else { continue };
+                let Some(chat) = chat_id(&to) else { return Ok(()) };
                 let mut req = bot.send_photo(chat, InputFile::memory(png).file_name(file_name));
                 if let Some(caption) = caption {
                     req = req.caption(caption);
@@ -86,7 +141,7 @@ pub async fn perform(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, actions: Vec<Act
                 req.await.map(|_| ())
             }
             Action::Send { to, text, keyboard } => {
-                let Some(chat) = chat_id(&to) else { continue };
+                let Some(chat) = chat_id(&to) else { return Ok(()) };
                 let mut req = bot.send_message(chat, text);
                 if !keyboard.is_empty() {
                     req = req.reply_markup(reply_markup(&keyboard, me));
@@ -95,7 +150,7 @@ pub async fn perform(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, actions: Vec<Act
             }
             Action::Edit { message, text, keyboard } => {
                 let (Some(chat), Ok(id)) = (chat_id(&message.chat), message.message_id.parse::<i32>()) else {
-                    continue;
+                    return Ok(());
                 };
                 let mut req = bot.edit_message_text(chat, MessageId(id), text);
                 if !keyboard.is_empty() {
@@ -104,7 +159,7 @@ pub async fn perform(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, actions: Vec<Act
                 req.await.map(|_| ())
             }
             Action::SendPhoto { to, file_id, caption } => {
-                let Some(chat) = chat_id(&to) else { continue };
+                let Some(chat) = chat_id(&to) else { return Ok(()) };
                 let mut req = bot.send_photo(chat, InputFile::file_id(FileId(file_id)));
                 if let Some(caption) = caption {
                     req = req.caption(caption);
@@ -112,7 +167,7 @@ pub async fn perform(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, actions: Vec<Act
                 req.await.map(|_| ())
             }
             Action::SendLocation { to, latitude, longitude } => {
-                let Some(chat) = chat_id(&to) else { continue };
+                let Some(chat) = chat_id(&to) else { return Ok(()) };
                 bot.send_location(chat, latitude, longitude).await.map(|_| ())
             }
             Action::Answer { callback_id, text } => {
@@ -123,8 +178,6 @@ pub async fn perform(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, actions: Vec<Act
                 req.await.map(|_| ())
             }
         };
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "Telegram refused a request");
-        }
+        result
     }
 }

@@ -201,16 +201,20 @@ impl TestBot {
         id
     }
 
+    /// Handled means marked so, with every reply it committed sent (gone
+    /// from the reply outbox).
     pub async fn wait_handled(&self, update_id: i64) {
         for _ in 0..1000 {
-            let handled: Option<Option<String>> = sqlx::query_scalar(
-                "SELECT handled_at FROM processed_updates WHERE channel = 'telegram' AND update_id = ?",
+            let handled: Option<bool> = sqlx::query_scalar(
+                "SELECT handled_at IS NOT NULL AND NOT EXISTS
+                        (SELECT 1 FROM reply_outbox o WHERE o.channel = p.channel AND o.update_id = p.update_id)
+                 FROM processed_updates p WHERE channel = 'telegram' AND update_id = ?",
             )
             .bind(update_id.to_string())
             .fetch_optional(self.db())
             .await
             .expect("query processed_updates");
-            if matches!(handled, Some(Some(_))) {
+            if handled == Some(true) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
