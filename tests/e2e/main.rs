@@ -2,6 +2,7 @@
 
 mod backup;
 mod campaigns;
+mod crash;
 mod fake_telegram;
 mod notices;
 mod support;
