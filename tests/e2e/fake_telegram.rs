@@ -68,6 +68,60 @@ struct Inner {
     rejected: usize,
     observer: Option<tokio::sync::mpsc::UnboundedSender<Observed>>,
     forget_requests: bool,
+    chaos: Option<Chaos>,
+}
+
+/// Faults injected at random into a share of all requests, getUpdates
+/// included, as a bad day at Telegram looks to the bot.
+#[derive(Clone, Debug, Default)]
+pub struct Chaos {
+    percent: u64,
+    state: u64,
+    stall: Duration,
+    /// How many of each fault were injected.
+    pub injected: std::collections::BTreeMap<&'static str, usize>,
+    /// Sends carried out whose answer the bot never got (the connection was
+    /// reset after): the bot may rightly send these twice.
+    pub carried_out_then_reset: Vec<(i64, String)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fault {
+    TooManyRequests,
+    InternalError,
+    BadGateway,
+    ResetBefore,
+    ResetAfter,
+    Stall,
+}
+
+impl Chaos {
+    fn draw(&mut self) -> Option<Fault> {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        if self.state % 100 >= self.percent {
+            return None;
+        }
+        let fault = match (self.state / 100) % 6 {
+            0 => Fault::TooManyRequests,
+            1 => Fault::InternalError,
+            2 => Fault::BadGateway,
+            3 => Fault::ResetBefore,
+            4 => Fault::ResetAfter,
+            _ => Fault::Stall,
+        };
+        let name = match fault {
+            Fault::TooManyRequests => "429 retry_after",
+            Fault::InternalError => "500",
+            Fault::BadGateway => "502 (HTML)",
+            Fault::ResetBefore => "reset before handling",
+            Fault::ResetAfter => "reset after handling",
+            Fault::Stall => "stall",
+        };
+        *self.injected.entry(name).or_default() += 1;
+        Some(fault)
+    }
 }
 
 /// A request as a benchmark sees it: which method, into which chat, when.
@@ -178,6 +232,19 @@ impl FakeTelegram {
         inner.requests.clear();
     }
 
+    /// From now on `percent` % of requests fail at random (seeded): 429
+    /// with retry_after, 500, 502 with an HTML page, a connection reset
+    /// before or after the request is carried out, or a stall of `stall`.
+    pub fn chaos(&self, percent: u64, seed: u64, stall: Duration) {
+        self.shared.inner.lock().unwrap().chaos =
+            Some(Chaos { percent, state: seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15), stall, ..Chaos::default() });
+    }
+
+    /// Ends the faults and tells what was injected.
+    pub fn calm(&self) -> Option<Chaos> {
+        self.shared.inner.lock().unwrap().chaos.take()
+    }
+
     /// The highest offset the bot confirmed with getUpdates.
     pub fn confirmed_offset(&self) -> i64 {
         self.shared.inner.lock().unwrap().highest_offset
@@ -255,18 +322,57 @@ fn split_bytes<'a>(data: &'a [u8], separator: &[u8]) -> Vec<&'a [u8]> {
 }
 
 async fn api(State(shared): State<Arc<Shared>>, Path(path): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let drawn = shared.inner.lock().unwrap().chaos.as_mut().map(|c| (c.draw(), c.stall));
+    let Some((Some(fault), stall)) = drawn else { return answer(&shared, &path, &headers, &body).await };
+    match fault {
+        Fault::TooManyRequests => error(429, "Too Many Requests: retry after 1", Some(json!({ "retry_after": 1 }))),
+        Fault::InternalError => error(500, "Internal Server Error", None),
+        Fault::BadGateway => {
+            (StatusCode::BAD_GATEWAY, "<html><body><h1>502 Bad Gateway</h1></body></html>").into_response()
+        }
+        Fault::ResetBefore => reset(),
+        Fault::ResetAfter => {
+            let _ = answer(&shared, &path, &headers, &body).await;
+            let (sent, _) = parse_body(&headers, &body);
+            if let (Some(chat), Some(text)) = (sent["chat_id"].as_i64(), sent["text"].as_str()) {
+                if let Some(chaos) = shared.inner.lock().unwrap().chaos.as_mut() {
+                    chaos.carried_out_then_reset.push((chat, text.to_string()));
+                }
+            }
+            reset()
+        }
+        Fault::Stall => {
+            tokio::time::sleep(stall).await;
+            answer(&shared, &path, &headers, &body).await
+        }
+    }
+}
+
+/// A response cut off after its headers: the client sees the connection
+/// fail and cannot know whether the request was carried out.
+fn reset() -> Response {
+    let cut = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by the fake"))
+    });
+    Response::builder()
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from_stream(cut))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+async fn answer(shared: &Shared, path: &str, headers: &HeaderMap, body: &Bytes) -> Response {
     // Bot API method names are case-insensitive; teloxide sends "SendMessage".
     let raw = path.rsplit('/').next().unwrap_or("");
     let mut chars = raw.chars();
     let method: String = chars.next().map(|c| c.to_ascii_lowercase()).into_iter().chain(chars).collect();
-    let (body, files) = parse_body(&headers, &body);
+    let (body, files) = parse_body(headers, body);
     if let Some(observer) = &shared.inner.lock().unwrap().observer {
         let chat = body["chat_id"].as_i64().unwrap_or(0);
         let _ = observer.send(Observed { method: method.clone(), chat, at: Instant::now() });
     }
 
     if method == "getUpdates" {
-        return get_updates(&shared, &body).await;
+        return get_updates(shared, &body).await;
     }
 
     let delay = shared.inner.lock().unwrap().delays.get(&method).copied();
