@@ -3,6 +3,8 @@
 //! every update here, with its payload, before confirming it means each one
 //! is handled once, and one taken in before a crash is handled after it.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
@@ -112,8 +114,24 @@ pub async fn commit_with_replies(
 }
 
 /// Replies committed but not sent when the process stopped, oldest first.
+/// Those the sent log names were sent: they are removed, not sent again.
 /// One that cannot be read any more is dropped with an error in the log.
 pub async fn unsent_replies(db: &SqlitePool, channel: Channel) -> anyhow::Result<Vec<(i64, Action)>> {
+    let log = SentLog::path(db);
+    if let Some(path) = &log {
+        let sent: Vec<i64> =
+            std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| l.trim().parse().ok()).collect();
+        if !sent.is_empty() {
+            let mut tx = db.begin().await?;
+            for id in &sent {
+                sqlx::query("DELETE FROM reply_outbox WHERE id = ?").bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        }
+        if path.exists() {
+            std::fs::write(path, "")?;
+        }
+    }
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, action FROM reply_outbox WHERE channel = ? ORDER BY id")
         .bind(channel.as_str())
         .fetch_all(db)
@@ -138,6 +156,62 @@ pub async fn unsent_replies(db: &SqlitePool, channel: Channel) -> anyhow::Result
 #[derive(Clone)]
 pub struct Marks {
     tx: mpsc::UnboundedSender<Job>,
+    sent: Option<Arc<SentLog>>,
+}
+
+/// Ids of outbox replies sent, each appended with one write(2) the moment
+/// its request succeeds. A killed process loses nothing the kernel already
+/// has, so this closes most of the gap between sending a reply and its
+/// removal from the outbox, which waits its turn for the database: at the
+/// restart the replies named here are not sent again. (A reply whose
+/// request was under way at the kill can still come twice: Telegram has no
+/// way to ask whether it arrived.) Emptied whenever every id in it has
+/// been removed from the outbox.
+struct SentLog {
+    file: std::sync::Mutex<(std::fs::File, u64)>,
+    removed: std::sync::atomic::AtomicU64,
+}
+
+impl SentLog {
+    /// `<database>.sent`, next to the database file.
+    fn path(db: &SqlitePool) -> Option<std::path::PathBuf> {
+        let file = db.connect_options().get_filename().to_path_buf();
+        let name = file.file_name()?.to_string_lossy().to_string();
+        (!name.is_empty() && name != ":memory:").then(|| file.with_file_name(format!("{name}.sent")))
+    }
+
+    fn open(db: &SqlitePool) -> Option<Self> {
+        let path = Self::path(db)?;
+        match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+            Ok(file) => Some(Self { file: std::sync::Mutex::new((file, 0)), removed: Default::default() }),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open the log of sent replies; a crash may send some twice");
+                None
+            }
+        }
+    }
+
+    fn append(&self, id: i64) {
+        use std::io::Write;
+        let Ok(mut guard) = self.file.lock() else { return };
+        let (file, appended) = &mut *guard;
+        if file.write_all(format!("{id}\n").as_bytes()).is_ok() {
+            *appended += 1;
+        }
+    }
+
+    /// `n` more sent replies are out of the outbox for good.
+    fn removed(&self, n: u64) {
+        let removed = self.removed.fetch_add(n, std::sync::atomic::Ordering::SeqCst) + n;
+        let Ok(mut guard) = self.file.lock() else { return };
+        let (file, appended) = &mut *guard;
+        if *appended == removed && *appended > 0 {
+            if file.set_len(0).is_ok() {
+                *appended = 0;
+                self.removed.fetch_sub(removed, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    }
 }
 
 enum Job {
@@ -156,8 +230,9 @@ const MAX_BATCH: usize = 512;
 impl Marks {
     pub fn start(db: SqlitePool, writes: WriteGate) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_marks(db, writes, rx));
-        Self { tx }
+        let sent = SentLog::open(&db).map(Arc::new);
+        tokio::spawn(write_marks(db, writes, rx, sent.clone()));
+        Self { tx, sent }
     }
 
     pub async fn handled(&self, channel: Channel, update_id: &str, error: Option<&str>) -> anyhow::Result<()> {
@@ -171,13 +246,21 @@ impl Marks {
     }
 
     pub fn sent(&self, reply: i64) {
+        if let Some(log) = &self.sent {
+            log.append(reply);
+        }
         if self.tx.send(Job::Sent(reply)).is_err() {
             tracing::warn!(reply, "the mark writer has stopped; the reply may be sent again after a restart");
         }
     }
 }
 
-async fn write_marks(db: SqlitePool, writes: WriteGate, mut rx: mpsc::UnboundedReceiver<Job>) {
+async fn write_marks(
+    db: SqlitePool,
+    writes: WriteGate,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    sent: Option<Arc<SentLog>>,
+) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -189,6 +272,10 @@ async fn write_marks(db: SqlitePool, writes: WriteGate, mut rx: mpsc::UnboundedR
         let written = write_batch(&db, &writes, &batch).await;
         if let Err(e) = &written {
             tracing::error!(error = %format!("{e:#}"), marks = batch.len(), "cannot mark updates handled");
+        }
+        let removed = batch.iter().filter(|j| matches!(j, Job::Sent(_))).count() as u64;
+        if let (Ok(()), Some(log), true) = (&written, &sent, removed > 0) {
+            log.removed(removed);
         }
         for job in batch {
             if let Job::Handled { done, .. } = job {

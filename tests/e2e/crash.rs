@@ -319,13 +319,20 @@ struct Kills {
     notices_in_flight: i64,
 }
 
-async fn note_kill(db: &SqlitePool, kills: &Mutex<Kills>) {
+async fn note_kill(db: &SqlitePool, dir: &Path, kills: &Mutex<Kills>) {
+    // Replies the bot logged as sent are not sent again (see `SentLog`).
+    let sent: Vec<i64> = std::fs::read_to_string(dir.join("bot.db.sent"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.parse().ok())
+        .collect();
     let replayed: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM processed_updates WHERE handled_at IS NULL AND payload IS NOT NULL")
             .fetch_one(db)
             .await
             .unwrap();
-    let rows: Vec<String> = sqlx::query_scalar("SELECT action FROM reply_outbox").fetch_all(db).await.unwrap();
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, action FROM reply_outbox").fetch_all(db).await.unwrap();
+    let rows = rows.into_iter().filter(|(id, _)| !sent.contains(id)).map(|(_, action)| action);
     let notices: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_deliveries WHERE status = 'sending'")
         .fetch_one(db)
         .await
@@ -398,7 +405,7 @@ async fn soak(plan: Plan) {
                     tokio::time::sleep(Duration::from_millis(2)).await;
                 }
                 bot.kill();
-                note_kill(&db, &kills).await;
+                note_kill(&db, &path, &kills).await;
                 bot = BotProcess::start(&path, &url, run + 1);
             }
             bot
