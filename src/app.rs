@@ -21,6 +21,7 @@ pub struct App {
     pub outbox: Arc<tokio::sync::Notify>,
     /// Serialises this process's write transactions (see [`WriteGate`]).
     pub writes: WriteGate,
+    pub flood: Arc<crate::flood::FloodGuard>,
 }
 
 impl App {

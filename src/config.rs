@@ -38,6 +38,53 @@ pub struct Config {
     pub stats: Stats,
     #[serde(default)]
     pub backup: Backup,
+    #[serde(default)]
+    pub flood: Flood,
+}
+
+/// Flood control (see `flood`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flood {
+    /// Messages one person may send at once…
+    #[serde(default = "default_person_burst")]
+    pub per_person_burst: u32,
+    /// …and after that, per minute.
+    #[serde(default = "default_person_per_minute")]
+    pub per_person_per_minute: u32,
+    /// Answers to residents in one group at once…
+    #[serde(default = "default_group_burst")]
+    pub group_burst: u32,
+    /// …and after that, per minute.
+    #[serde(default = "default_group_per_minute")]
+    pub group_replies_per_minute: u32,
+}
+
+impl Default for Flood {
+    fn default() -> Self {
+        Self {
+            per_person_burst: default_person_burst(),
+            per_person_per_minute: default_person_per_minute(),
+            group_burst: default_group_burst(),
+            group_replies_per_minute: default_group_per_minute(),
+        }
+    }
+}
+
+fn default_person_burst() -> u32 {
+    10
+}
+
+fn default_person_per_minute() -> u32 {
+    40
+}
+
+fn default_group_burst() -> u32 {
+    1
+}
+
+fn default_group_per_minute() -> u32 {
+    1
 }
 
 /// The daily backup: off unless `dir` is set.

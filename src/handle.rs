@@ -27,11 +27,12 @@
 use crate::app::App;
 use crate::channel::{ChatKind, Event, Incoming, Replies, Unsupported};
 use crate::dialogue::{Input, BUTTON_PREFIX};
+use crate::flood::Verdict;
 use crate::flows::{self, Flow};
 use crate::household::review::ReviewButton;
 use crate::household::{mine, review};
 use crate::report::{self, handling::ReportButton};
-use crate::roles;
+use crate::roles::{self, Caller};
 use crate::{appoint, conversation, group, help};
 use crate::{campaign, notice};
 
@@ -47,35 +48,73 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
         Some(caller) => caller,
         None => roles::caller(&mut *app.write().await?, &msg.from).await?,
     };
+    let now = std::time::Instant::now();
+    match app.flood.person(&caller.addr, now) {
+        Verdict::Handle => {}
+        verdict => {
+            tracing::info!(
+                chat = if msg.chat_kind == ChatKind::Private { "private" } else { "group" },
+                "message dropped: sent too fast"
+            );
+            if verdict == Verdict::DropAndWarn {
+                // Said in private even for a group message: the group is
+                // not told who is flooding.
+                let warning = "Bác gửi nhanh quá. Xin bác chờ một lát rồi hãy gửi tiếp ạ.";
+                match &msg.event {
+                    Event::Button { callback_id, .. } => out.answer(callback_id, Some(warning.into())),
+                    _ => out.send(&caller.addr.private_chat(), warning),
+                }
+            } else if let Event::Button { callback_id, .. } = &msg.event {
+                out.answer(callback_id, None);
+            }
+            return Ok(out);
+        }
+    }
+    if msg.chat_kind == ChatKind::Group {
+        route(app, &msg, &caller, &mut out).await?;
+        let to_group = |a: &crate::channel::Action| a.chat() == Some(&msg.chat);
+        if out.actions.iter().any(to_group)
+            && !(roles::role_of(&mut *app.read().await?, caller.id).await? > roles::Role::Resident)
+            && !app.flood.group_reply(&msg.chat, now)
+        {
+            tracing::info!("answer in a busy group held back");
+            out.actions.retain(|a| !to_group(a));
+        }
+        return Ok(out);
+    }
+    route(app, &msg, &caller, &mut out).await?;
+    Ok(out)
+}
+
+async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) -> anyhow::Result<()> {
     match &msg.event {
         Event::Command { name, args, replied } => match name.as_str() {
-            "start" => help::start(app, &caller, &msg, args.trim(), &mut out).await?,
-            "help" | "trogiup" => help::help(app, &caller, &msg, &mut out).await?,
-            "huy" => conversation::cancel(app, &caller, &msg, &mut out).await?,
-            "dangky" => flows::command(app, &caller, &msg, Flow::Household, &mut out).await?,
-            "hocuatoi" => mine::command(app, &caller, &msg, &mut out).await?,
-            "phananh" => flows::command(app, &caller, &msg, Flow::Report, &mut out).await?,
-            "phananhcuatoi" => report::listing::mine(app, &caller, &msg, &mut out).await?,
-            "dsphananh" => report::listing::command(app, &caller, &msg, args, &mut out).await?,
-            "xuly" => report::handling::command(app, &caller, &msg, args, &mut out).await?,
-            "vandong" => flows::command(app, &caller, &msg, Flow::Campaign, &mut out).await?,
-            "ungho" => campaign::pledge::command(app, &caller, &msg, &mut out).await?,
-            "xacnhan" => campaign::confirm::command(app, &caller, &msg, args, &mut out).await?,
-            "ghinhan" => campaign::confirm::record_cash(app, &caller, &msg, args, &mut out).await?,
-            "quy" => campaign::close::list(app, &caller, &msg, &mut out).await?,
-            "ketthuc" => campaign::close::command(app, &caller, &msg, args, &mut out).await?,
-            "thongbao" => notice::compose::command(app, &caller, &msg, args, replied.as_ref(), &mut out).await?,
-            "thongbao_ds" => notice::ack::command(app, &caller, &msg, args, &mut out).await?,
-            "henlich" => notice::schedule::command(app, &caller, &msg, &mut out).await?,
-            "thongke" => crate::stats::command::command(app, &caller, &msg, args, &mut out).await?,
-            "sohodukien" => crate::stats::command::expected(app, &caller, &msg, args, &mut out).await?,
-            "xuatexcel" => crate::stats::export::command(app, &caller, &msg, &mut out).await?,
-            "bangtin" => report::feed::command(app, &caller, &msg, args, &mut out).await?,
-            "lienket" => group::link(app, &caller, &msg, args, &mut out).await?,
-            "nhom" => group::list(app, &caller, &msg, &mut out).await?,
+            "start" => help::start(app, caller, msg, args.trim(), out).await?,
+            "help" | "trogiup" => help::help(app, caller, msg, out).await?,
+            "huy" => conversation::cancel(app, caller, msg, out).await?,
+            "dangky" => flows::command(app, caller, msg, Flow::Household, out).await?,
+            "hocuatoi" => mine::command(app, caller, msg, out).await?,
+            "phananh" => flows::command(app, caller, msg, Flow::Report, out).await?,
+            "phananhcuatoi" => report::listing::mine(app, caller, msg, out).await?,
+            "dsphananh" => report::listing::command(app, caller, msg, args, out).await?,
+            "xuly" => report::handling::command(app, caller, msg, args, out).await?,
+            "vandong" => flows::command(app, caller, msg, Flow::Campaign, out).await?,
+            "ungho" => campaign::pledge::command(app, caller, msg, out).await?,
+            "xacnhan" => campaign::confirm::command(app, caller, msg, args, out).await?,
+            "ghinhan" => campaign::confirm::record_cash(app, caller, msg, args, out).await?,
+            "quy" => campaign::close::list(app, caller, msg, out).await?,
+            "ketthuc" => campaign::close::command(app, caller, msg, args, out).await?,
+            "thongbao" => notice::compose::command(app, caller, msg, args, replied.as_ref(), out).await?,
+            "thongbao_ds" => notice::ack::command(app, caller, msg, args, out).await?,
+            "henlich" => notice::schedule::command(app, caller, msg, out).await?,
+            "thongke" => crate::stats::command::command(app, caller, msg, args, out).await?,
+            "sohodukien" => crate::stats::command::expected(app, caller, msg, args, out).await?,
+            "xuatexcel" => crate::stats::export::command(app, caller, msg, out).await?,
+            "bangtin" => report::feed::command(app, caller, msg, args, out).await?,
+            "lienket" => group::link(app, caller, msg, args, out).await?,
+            "nhom" => group::list(app, caller, msg, out).await?,
             "phancong" => {
-                appoint::command(app, &caller, &msg, args, replied.as_ref().and_then(|r| r.from.as_ref()), &mut out)
-                    .await?
+                appoint::command(app, caller, msg, args, replied.as_ref().and_then(|r| r.from.as_ref()), out).await?
             }
             // In a group, an unknown command is most likely another bot's.
             _ if msg.chat_kind == ChatKind::Private => {
@@ -87,7 +126,7 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             if data.starts_with(BUTTON_PREFIX) {
                 out.answer(callback_id, None);
                 let answered =
-                    conversation::answer(app, &caller, Input::Button(data.clone()), message.as_ref(), &mut out).await?;
+                    conversation::answer(app, caller, Input::Button(data.clone()), message.as_ref(), out).await?;
                 if !answered {
                     out.send(
                         &caller.addr.private_chat(),
@@ -95,22 +134,21 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
                     );
                 }
             } else if let Some(button) = ReviewButton::parse(data) {
-                review::on_button(app, &caller, button, callback_id, message.as_ref(), &mut out).await?;
+                review::on_button(app, caller, button, callback_id, message.as_ref(), out).await?;
             } else if let Some(button) = notice::compose::NoticeButton::parse(data) {
-                notice::compose::on_button(app, &caller, &msg, button, callback_id, message.as_ref(), &mut out).await?;
+                notice::compose::on_button(app, caller, msg, button, callback_id, message.as_ref(), out).await?;
             } else if let Some((code, received)) = campaign::confirm::parse_button(data) {
-                campaign::confirm::on_button(app, &caller, code, received, callback_id, message.as_ref(), &mut out)
-                    .await?;
+                campaign::confirm::on_button(app, caller, code, received, callback_id, message.as_ref(), out).await?;
             } else if let Some(button) = ReportButton::parse(data) {
-                report::handling::on_button(app, &caller, button, callback_id, message.as_ref(), &mut out).await?;
+                report::handling::on_button(app, caller, button, callback_id, message.as_ref(), out).await?;
             } else if data == conversation::CONTINUE {
                 out.answer(callback_id, None);
-                conversation::resume(app, &caller, &mut out).await?;
-            } else if flows::on_pick(app, &caller, data, callback_id, &mut out).await?
-                || flows::on_restart(app, &caller, data, callback_id, &mut out).await?
-                || mine::on_button(app, &caller, data, callback_id, &mut out).await?
-                || campaign::pledge::on_pick(app, &caller, data, callback_id, &mut out).await?
-                || report::listing::on_page(app, &caller, data, callback_id, message.as_ref(), &mut out).await?
+                conversation::resume(app, caller, out).await?;
+            } else if flows::on_pick(app, caller, data, callback_id, out).await?
+                || flows::on_restart(app, caller, data, callback_id, out).await?
+                || mine::on_button(app, caller, data, callback_id, out).await?
+                || campaign::pledge::on_pick(app, caller, data, callback_id, out).await?
+                || report::listing::on_page(app, caller, data, callback_id, message.as_ref(), out).await?
             {
             } else {
                 out.answer(callback_id, Some("Nút này không còn dùng được.".into()));
@@ -133,7 +171,7 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             // Group chatter is not the bot's business (privacy mode).
             if msg.chat_kind == ChatKind::Private {
                 if let Some(input) = dialogue_input(other) {
-                    if !conversation::answer(app, &caller, input, None, &mut out).await? {
+                    if !conversation::answer(app, caller, input, None, out).await? {
                         out.send(
                             &msg.chat,
                             "Chào bác! Gõ /help để xem bot giúp được gì, hoặc /dangky để đăng ký hộ gia đình.",
@@ -143,7 +181,7 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn dialogue_input(event: &Event) -> Option<Input> {

@@ -38,6 +38,7 @@ pub mod dialogue;
 pub mod domain;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
+pub mod flood;
 pub mod flows;
 pub mod group;
 pub mod handle;

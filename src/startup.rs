@@ -53,6 +53,7 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
         clock,
         outbox: Arc::new(tokio::sync::Notify::new()),
         writes: db::WriteGate::default(),
+        flood: Arc::new(crate::flood::FloodGuard::new(config.flood)),
     })
 }
 

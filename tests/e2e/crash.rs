@@ -356,7 +356,7 @@ async fn soak(plan: Plan) {
     std::fs::write(
         dir.path().join("config.toml"),
         format!(
-            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"bot.db\"\n[telegram]\nofficials = [{OFFICIAL}]\n"
+            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"bot.db\"\n[telegram]\nofficials = [{OFFICIAL}]\n[flood]\nper_person_burst = 100000\ngroup_burst = 100000\n"
         ),
     )
     .unwrap();

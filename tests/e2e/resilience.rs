@@ -206,3 +206,47 @@ async fn webhook_updates_need_the_secret_token_and_are_handled_once() {
     assert_eq!(bot.count("SELECT COUNT(*) FROM processed_updates WHERE update_id = '5001'").await, 1);
     bot.finish().await;
 }
+
+#[tokio::test]
+async fn a_flooding_resident_is_warned_once_and_others_are_served() {
+    let bot = TestBot::start_with_flood_control().await;
+    bot.group(GROUP_CHAT, &OFFICIAL, "/lienket Tổ dân phố số 12").await;
+
+    // 50 messages in one second from one person, while a neighbour
+    // registers step by step.
+    let flood: Vec<i64> = {
+        let mut ids = Vec::new();
+        for i in 0..50 {
+            ids.push(bot.tg.push(json!({ "message": bot.message(RESIDENT.id, &RESIDENT, &format!("alo {i}")) })));
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        ids
+    };
+    bot.private(&NEIGHBOUR, "/dangky").await;
+    assert!(bot.last_to(NEIGHBOUR.id).text.contains("Họ và tên chủ hộ"));
+    bot.private(&NEIGHBOUR, "Trần Văn Bình").await;
+    assert!(bot.last_to(NEIGHBOUR.id).text.contains("Số nhà"), "the neighbour is served as usual");
+    for id in flood {
+        bot.wait_handled(id).await;
+    }
+    let to_flooder = bot.messages_to(RESIDENT.id);
+    let warnings = to_flooder.iter().filter(|m| m.text.contains("gửi nhanh quá")).count();
+    assert_eq!(warnings, 1, "one warning");
+    assert_eq!(to_flooder.len() - warnings, 10, "the burst is answered, the rest dropped");
+    let dropped: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM processed_updates WHERE handled_at IS NOT NULL")
+        .fetch_one(bot.db())
+        .await
+        .unwrap();
+    assert!(dropped >= 50, "dropped messages are still marked handled, so they are not replayed");
+
+    // A resident typing commands in the group again and again: the group
+    // hears the bot once; the leader's commands there are still answered.
+    let before = bot.messages_to(GROUP_CHAT).len();
+    for _ in 0..8 {
+        bot.group(GROUP_CHAT, &NEIGHBOUR, "/phananh").await;
+    }
+    assert_eq!(bot.messages_to(GROUP_CHAT).len() - before, 1, "one answer in the group per minute");
+    bot.group(GROUP_CHAT, &OFFICIAL, "/nhom").await;
+    assert!(bot.last_to(GROUP_CHAT).text.contains("tin nhắn riêng"), "staff are not held back");
+    bot.finish().await;
+}

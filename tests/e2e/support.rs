@@ -94,7 +94,20 @@ impl TestBot {
         Self::build(|_| {}, Some(hook)).await
     }
 
+    /// With the flood control of a real deployment.
+    pub async fn start_with_flood_control() -> Self {
+        Self::build_with(|_| {}, None, true).await
+    }
+
     async fn build(tweak: impl FnOnce(&FakeTelegram), webhook: Option<todanpho::telegram::Webhook>) -> Self {
+        Self::build_with(tweak, webhook, false).await
+    }
+
+    async fn build_with(
+        tweak: impl FnOnce(&FakeTelegram),
+        webhook: Option<todanpho::telegram::Webhook>,
+        flood_control: bool,
+    ) -> Self {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
             .with_test_writer()
@@ -103,10 +116,13 @@ impl TestBot {
         tweak(&tg);
         let dir = tempfile::tempdir().expect("temp dir");
         let text = format!(
-            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"{}\"\n[telegram]\napi_url = \"{}\"\nofficials = [{}]\n[reports]\ndeadline_hours = 72\nreminder_hour = 8\ncheck_every_secs = 0.02\n",
+            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"{}\"\n[telegram]\napi_url = \"{}\"\nofficials = [{}]\n[reports]\ndeadline_hours = 72\nreminder_hour = 8\ncheck_every_secs = 0.02\n{}",
             dir.path().join("test.db").display(),
             tg.url,
-            OFFICIAL.id
+            OFFICIAL.id,
+            // Tests talk at machine speed; the flood test turns this back
+            // to the defaults.
+            if flood_control { "" } else { "[flood]\nper_person_burst = 100000\ngroup_burst = 100000\n" }
         );
         let config_file = dir.path().join("config.toml");
         std::fs::write(&config_file, &text).expect("write test config");
@@ -185,7 +201,7 @@ impl TestBot {
         *id
     }
 
-    fn message(&self, chat: i64, from: &User, text: &str) -> Value {
+    pub fn message(&self, chat: i64, from: &User, text: &str) -> Value {
         let chat_value = if chat > 0 {
             json!({ "id": chat, "type": "private", "first_name": from.first_name })
         } else {
