@@ -346,7 +346,9 @@ impl<'a> Engine<'a> {
         match &step.kind {
             StepKind::Text { max_len } => {
                 let clean = crate::text::squash(text);
-                if clean.is_empty() || clean.chars().count() > *max_len {
+                // Only emoji, invisible or direction-control characters is
+                // not an answer anyone can read back.
+                if !clean.chars().any(char::is_alphanumeric) || clean.chars().count() > *max_len {
                     Err(err())
                 } else {
                     Ok(Answer::Text(clean))
@@ -399,7 +401,8 @@ impl<'a> Engine<'a> {
             StepKind::Date => crate::domain::parse_date(text).map(Answer::Date).ok_or_else(err),
             StepKind::Location => {
                 let clean = crate::text::squash(text);
-                if clean.chars().count() < 3 || clean.chars().count() > 200 {
+                let readable = clean.chars().filter(|c| c.is_alphanumeric()).count();
+                if readable < 2 || clean.chars().count() > 200 {
                     Err(err())
                 } else {
                     Ok(Answer::Address(clean))

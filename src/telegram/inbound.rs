@@ -44,6 +44,15 @@ pub fn command(msg: Message, me: Me) -> Option<Incoming> {
 }
 
 /// Text, a photo or a location in the private chat: dialogue answers.
+/// A command sent in a group under a channel's or the group's own name
+/// (anonymous admins): there is no person to check the role of. The chat
+/// it came from, to say so.
+pub fn anonymous_command(msg: Message, me: Me) -> Option<ChatAddr> {
+    msg.sender_chat.as_ref()?;
+    parse_command(msg.text()?, me.username())?;
+    Some(chat_addr(msg.chat.id))
+}
+
 pub fn private_message(msg: Message) -> Option<Incoming> {
     if !msg.chat.is_private() {
         return None;

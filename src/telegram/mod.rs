@@ -19,7 +19,7 @@ use teloxide::prelude::*;
 use teloxide::types::Me;
 
 use crate::app::App;
-use crate::channel::{Action, Channel, ChatKind, Event, Incoming, Replies};
+use crate::channel::{Action, Channel, ChatAddr, ChatKind, Event, Incoming, Replies};
 use crate::db::UpdateScope;
 use crate::updates::{self, Marks};
 
@@ -37,6 +37,7 @@ type HandlerResult = anyhow::Result<()>;
 pub fn schema() -> UpdateHandler<anyhow::Error> {
     let migrations = Update::filter_message().filter_map(inbound::migration).endpoint(on_migration);
     let commands = Update::filter_message().filter_map(inbound::command).endpoint(process);
+    let anonymous = Update::filter_message().filter_map(inbound::anonymous_command).endpoint(on_anonymous);
     let buttons = Update::filter_callback_query().filter_map(inbound::button).endpoint(process);
     let private = Update::filter_message().filter_map(inbound::private_message).endpoint(process);
     let edited = Update::filter_edited_message().filter_map(inbound::edited_private_message).endpoint(process);
@@ -46,6 +47,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
     dptree::entry()
         .branch(migrations)
         .branch(commands)
+        .branch(anonymous)
         .branch(buttons)
         .branch(private)
         .branch(edited)
@@ -204,6 +206,19 @@ pub async fn run_scheduler(bot: Bot, app: App) {
 async fn on_migration(app: App, marks: Marks, update: Update, moved: inbound::Migration) -> HandlerResult {
     if let Err(e) = crate::group::migrate(&app, &moved.from, &moved.to).await {
         tracing::error!(error = %format!("{e:#}"), "cannot follow the chat migration");
+    }
+    mark_handled(&marks, &update.id.0.to_string(), None).await;
+    Ok(())
+}
+
+async fn on_anonymous(bot: Bot, me: Me, app: App, marks: Marks, update: Update, chat: ChatAddr) -> HandlerResult {
+    if app.flood.group_reply(&chat, Instant::now()) {
+        let mut reply = Replies::default();
+        reply.send(
+            &chat,
+            "Bot không biết ai gửi lệnh này vì lệnh được gửi dưới tên kênh hoặc ẩn danh. Xin gửi lại bằng tài khoản cá nhân.",
+        );
+        outbound::perform(&bot, &me, &app.db, reply.actions).await;
     }
     mark_handled(&marks, &update.id.0.to_string(), None).await;
     Ok(())

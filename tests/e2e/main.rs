@@ -1,6 +1,7 @@
 //! End-to-end tests: the real dispatcher against a fake Bot API server.
 
 mod backup;
+mod bad_input;
 mod campaigns;
 mod crash;
 mod fake_telegram;
