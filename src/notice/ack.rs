@@ -72,7 +72,7 @@ pub async fn show(
         return Ok(());
     };
     if notice.sender != caller.id && !roles::is_official(&mut conn, caller.id).await? {
-        out.send(to, "Chỉ người gửi thông báo hoặc cán bộ phường mới xem được số người đã xem.");
+        out.send(to, "Xin lỗi, chỉ người gửi thông báo hoặc cán bộ phường mới xem được số người đã xem.");
         return Ok(());
     }
     // Acknowledgements count households: a person with a registered

@@ -270,7 +270,7 @@ pub async fn on_button(
     };
     let notice = repo::get(&mut tx, code).await?;
     let Some(notice) = notice.filter(|n| n.sender == caller.id) else {
-        out.answer(callback_id, Some("Chỉ người soạn thông báo mới dùng được nút này.".into()));
+        out.answer(callback_id, Some("Xin lỗi, chỉ người soạn thông báo mới dùng được nút này.".into()));
         return Ok(());
     };
     let allowed: Vec<i64> = allowed_groups(&mut tx, caller.id).await?.into_iter().map(|g| g.id).collect();

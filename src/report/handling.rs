@@ -359,7 +359,7 @@ async fn rate(
     let mut tx = app.write().await?;
     let report = repo::get(&mut tx, code).await?.filter(|r| r.reporter_user_id == caller.id);
     let Some(report) = report else {
-        out.answer(callback_id, Some("Chỉ người gửi phản ánh mới đánh giá được.".into()));
+        out.answer(callback_id, Some("Xin lỗi, chỉ người gửi phản ánh mới đánh giá được.".into()));
         return Ok(());
     };
     if !repo::rate(&mut tx, code, satisfied).await? {

@@ -13,4 +13,5 @@ mod process;
 mod registration;
 mod reports;
 mod resilience;
+mod roles;
 mod stats;

@@ -71,7 +71,7 @@ async fn a_leader_previews_pins_and_sends_and_households_acknowledge() {
     );
     assert!(preview.text.contains("Ghim trong nhóm: không"));
     bot.press(&RESIDENT, &preview, "nt:send:1").await;
-    assert!(bot.callback_answers().last().unwrap().contains("Chỉ người soạn"));
+    assert!(bot.callback_answers().last().unwrap().contains("chỉ người soạn"));
     bot.tap(&LEADER, &preview, "Ghim").await;
     assert!(bot.edits_in(LEADER.id).last().unwrap().text.contains("Ghim trong nhóm: có"));
     bot.tap(&LEADER, &preview, "Gửi").await;
@@ -97,7 +97,7 @@ async fn a_leader_previews_pins_and_sends_and_households_acknowledge() {
     bot.private(&LEADER, "/thongbao_ds").await;
     assert!(bot.last_to(LEADER.id).text.contains("Tổ dân phố số 12: 2/1 hộ"), "{}", bot.last_to(LEADER.id).text);
     bot.private(&NEIGHBOUR, "/thongbao_ds TB1").await;
-    assert!(bot.last_to(NEIGHBOUR.id).text.contains("Chỉ người gửi"));
+    assert!(bot.last_to(NEIGHBOUR.id).text.contains("chỉ người gửi"));
 
     // Replying to a photo with /thongbao sends that photo.
     let mut msg = json!({

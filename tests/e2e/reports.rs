@@ -136,7 +136,7 @@ async fn a_report_with_photos_and_a_pin_goes_through_its_whole_life() {
 
     // Not satisfied: the case reopens once and the leaders are told.
     bot.press(&NEIGHBOUR, &told, "rp:rt:1:n").await;
-    assert!(bot.callback_answers().last().unwrap().contains("Chỉ người gửi"));
+    assert!(bot.callback_answers().last().unwrap().contains("chỉ người gửi"));
     bot.tap(&RESIDENT, &told, "Không hài lòng").await;
     assert_eq!(bot.count("SELECT COUNT(*) FROM reports WHERE status = 'in_progress' AND reopened = 1").await, 1);
     let reopened = bot.last_to(LEADER.id);

@@ -1,0 +1,310 @@
+//! Every command in the catalog (`help::COMMANDS`) and every kind of button
+//! the bot shows, tried by a resident, the leader of another group, the
+//! leader of this group and an official, in private and in the group.
+//! What a role may do works; what it may not is refused with "Xin lỗi…"
+//! and changes nothing in the database. A command added to the catalog, or
+//! a button kind the bot starts showing, without a row here fails the test.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use crate::support::*;
+
+const OTHER_CHAT: i64 = -4_000_000_013;
+const OTHER_LEADER: User = User { id: 200_005, first_name: "Phạm", last_name: Some("Văn Khác") };
+/// Whom `/phancong` is aimed at: nobody else in the table, so that an
+/// allowed appointment does not change who the others are.
+const BYSTANDER: User = User { id: 300_009, first_name: "Đỗ", last_name: Some("Thị Ngoài") };
+/// A chat not linked yet, where an allowed `/lienket` goes.
+const NEW_CHAT: i64 = -4_000_000_099;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Who {
+    Resident,
+    OtherLeader,
+    Leader,
+    Official,
+}
+
+const EVERYONE: &[Who] = &[Who::Resident, Who::OtherLeader, Who::Leader, Who::Official];
+const STAFF: &[Who] = &[Who::OtherLeader, Who::Leader, Who::Official];
+const THIS_GROUP: &[Who] = &[Who::Leader, Who::Official];
+const OFFICIALS: &[Who] = &[Who::Official];
+/// A notice draft is its author's (the leader's) alone.
+const COMPOSER: &[Who] = &[Who::Leader];
+
+impl Who {
+    fn user(self) -> &'static User {
+        match self {
+            Who::Resident => &NEIGHBOUR,
+            Who::OtherLeader => &OTHER_LEADER,
+            Who::Leader => &LEADER,
+            Who::Official => &OFFICIAL,
+        }
+    }
+}
+
+/// Who may use each command, with the arguments that aim it at this
+/// group's records. In the group, commands meant for private chat only
+/// answer where to send them, which changes nothing either.
+fn commands() -> BTreeMap<&'static str, (&'static str, &'static [Who])> {
+    // In the group the command acts on that group, so a leader of another
+    // group is refused there (see `in_group`).
+    BTreeMap::from([
+        ("dangky", ("", EVERYONE)),
+        ("hocuatoi", ("", EVERYONE)),
+        ("phananh", ("", EVERYONE)),
+        ("phananhcuatoi", ("", EVERYONE)),
+        ("ungho", ("", EVERYONE)),
+        ("quy", ("", EVERYONE)),
+        ("huy", ("", EVERYONE)),
+        ("help", ("", EVERYONE)),
+        ("start", ("", EVERYONE)),
+        ("dsphananh", ("", STAFF)),
+        ("xuly", ("PA-000001 tiepnhan", THIS_GROUP)),
+        ("bangtin", ("bat", STAFF)),
+        ("thongbao", ("Họp tổ tối thứ Bảy", STAFF)),
+        ("thongbao_ds", ("TB1", THIS_GROUP)),
+        ("henlich", ("", STAFF)),
+        ("vandong", ("", STAFF)),
+        ("xacnhan", ("P0001", THIS_GROUP)),
+        ("ghinhan", ("UH1 100k Bà Tư", THIS_GROUP)),
+        ("ketthuc", ("UH1", THIS_GROUP)),
+        ("thongke", ("", STAFF)),
+        ("xuatexcel", ("", STAFF)),
+        ("sohodukien", ("1 120", OFFICIALS)),
+        ("lienket", ("Tổ dân phố số 14", OFFICIALS)),
+        ("nhom", ("", OFFICIALS)),
+        ("phancong", ("", OFFICIALS)),
+    ])
+}
+
+/// Who may use the command when it is sent in this group's chat.
+fn in_group(name: &str, allowed: &'static [Who]) -> &'static [Who] {
+    match name {
+        "thongbao" | "vandong" | "bangtin" => THIS_GROUP,
+        _ => allowed,
+    }
+}
+
+/// Who may press each kind of button (`prefix:action`), and the data that
+/// aims it at this group's records.
+fn buttons(household: i64) -> BTreeMap<&'static str, (String, &'static [Who])> {
+    BTreeMap::from([
+        ("hh:ok", (format!("hh:ok:{household}"), THIS_GROUP)),
+        ("hh:no", (format!("hh:no:{household}"), THIS_GROUP)),
+        ("nt:pin", ("nt:pin:1".into(), COMPOSER)),
+        ("nt:time", ("nt:time:1".into(), COMPOSER)),
+        ("nt:tg", ("nt:tg:1:1".into(), COMPOSER)),
+        ("nt:all", ("nt:all:1".into(), COMPOSER)),
+        ("nt:none", ("nt:none:1".into(), COMPOSER)),
+        ("nt:send", ("nt:send:1".into(), COMPOSER)),
+        ("nt:cx", ("nt:cx:1".into(), COMPOSER)),
+        ("nt:ds", ("nt:ds:1".into(), THIS_GROUP)),
+        ("nt:seen", ("nt:seen:1".into(), EVERYONE)),
+        ("pl:ok", ("pl:ok:1".into(), THIS_GROUP)),
+        ("pl:no", ("pl:no:1".into(), THIS_GROUP)),
+        ("rp:st", ("rp:st:1:tiepnhan".into(), THIS_GROUP)),
+        ("rp:sh", ("rp:sh:1".into(), THIS_GROUP)),
+        ("rp:rt", ("rp:rt:1:y".into(), &[])),
+        ("rp:ls", ("rp:ls:".into(), STAFF)),
+    ])
+}
+
+/// Every row of every table that holds what people did; left out are the
+/// inbox, the reply outbox and `users` (names are refreshed on each
+/// message).
+async fn snapshot(bot: &TestBot) -> BTreeMap<String, Vec<String>> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+         AND name NOT IN ('_sqlx_migrations', 'processed_updates', 'reply_outbox', 'users')",
+    )
+    .fetch_all(bot.db())
+    .await
+    .unwrap();
+    let mut all = BTreeMap::new();
+    for table in tables {
+        let columns: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pragma_table_info(?)").bind(&table).fetch_all(bot.db()).await.unwrap();
+        let object = columns.iter().map(|c| format!("'{c}', \"{c}\"")).collect::<Vec<_>>().join(", ");
+        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT json_object({object}) FROM \"{table}\""))
+            .fetch_all(bot.db())
+            .await
+            .unwrap();
+        all.insert(table, rows);
+    }
+    all
+}
+
+/// Fails naming the tables that changed, not printing them whole.
+fn unchanged(before: &BTreeMap<String, Vec<String>>, after: &BTreeMap<String, Vec<String>>, case: String) {
+    let changed: Vec<(&String, Vec<&String>)> = after
+        .iter()
+        .filter(|(t, rows)| before.get(*t) != Some(rows))
+        .map(|(t, rows)| (t, rows.iter().filter(|r| !before[t].contains(r)).collect()))
+        .collect();
+    assert!(changed.is_empty(), "{case}: changed {changed:?}");
+}
+
+fn refusal(text: &str) -> bool {
+    text.starts_with("Xin lỗi") && (text.contains("chỉ") || text.contains("không có quyền"))
+}
+
+/// What the person saw in answer to the last update: messages to them (or
+/// to the chat they wrote in) and toasts.
+fn answers(bot: &TestBot, since: usize, chats: &[i64]) -> Vec<String> {
+    bot.tg.requests()[since..]
+        .iter()
+        .filter(|r| r.method == "answerCallbackQuery" || chats.iter().any(|c| r.body["chat_id"] == json!(c)))
+        .filter_map(|r| r.body["text"].as_str().or(r.body["caption"].as_str()).map(str::to_string))
+        .collect()
+}
+
+/// Every button's data the bot has sent so far.
+fn shown(bot: &TestBot) -> Vec<String> {
+    bot.tg
+        .requests()
+        .iter()
+        .flat_map(|r| r.body["reply_markup"]["inline_keyboard"].as_array().cloned().unwrap_or_default())
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b["callback_data"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The kinds (`prefix:action`) of buttons that act on shared records.
+/// Dialogue answers, pickers, "continue" and the person's own household
+/// or pledge buttons only ever act on the presser's own things.
+fn shown_kinds(bot: &TestBot) -> BTreeSet<String> {
+    shown(bot)
+        .into_iter()
+        .filter_map(|d| {
+            let mut parts = d.split(':');
+            let (a, b) = (parts.next()?, parts.next()?);
+            (!matches!(a, "dg" | "pk" | "cv" | "hm" | "ug")).then(|| format!("{a}:{b}"))
+        })
+        .collect()
+}
+
+async fn set_up_world(bot: &TestBot) -> i64 {
+    bot.setup_group().await;
+    bot.group(OTHER_CHAT, &OFFICIAL, "/lienket Tổ dân phố số 13").await;
+    bot.group_reply(OTHER_CHAT, &OFFICIAL, "/phancong", &OTHER_LEADER).await;
+    let household = crate::registration::register(bot, &RESIDENT).await;
+    // Six reports, so that the list has a second page.
+    for _ in 0..6 {
+        crate::reports::file_report(bot, &RESIDENT, "Chiếu sáng", "Đèn hỏng", &[], None).await;
+    }
+    bot.private(&LEADER, "/start vd-1").await;
+    for answer in ["Quỹ vì người nghèo", "Giúp các hộ nghèo", "2tr5", "31/12/2026", "Cả hai", "VCB", "0011 0023 45678"]
+    {
+        bot.private(&LEADER, answer).await;
+    }
+    bot.private(&LEADER, "Quỹ vì người nghèo TDP 12").await;
+    bot.private(&LEADER, "xác nhận").await;
+    bot.private(&RESIDENT, "/start uh-1").await;
+    for answer in ["500k", "Ghi tên tôi", "1", "xác nhận"] {
+        bot.private(&RESIDENT, answer).await;
+    }
+    bot.private(&LEADER, "/thongbao Họp tổ tối thứ Bảy").await;
+    bot.private(&LEADER, "/dsphananh").await;
+    household
+}
+
+#[tokio::test]
+async fn every_command_and_button_checks_the_role_on_the_server() {
+    let bot = TestBot::start().await;
+    let household = set_up_world(&bot).await;
+
+    let mut matrix = Vec::new();
+    // Buttons: every kind the bot has shown so far needs a row.
+    let rows = buttons(household);
+    let shown_data = shown(&bot);
+    for kind in &shown_kinds(&bot) {
+        assert!(rows.contains_key(kind.as_str()), "the bot shows '{kind}' buttons that the role table lacks");
+    }
+    for (kind, (sample, allowed)) in &rows {
+        // A button the bot really showed, where there is one.
+        let data = shown_data.iter().find(|d| d.starts_with(&format!("{kind}:"))).unwrap_or(sample);
+        for who in [Who::Resident, Who::OtherLeader, Who::Official, Who::Leader] {
+            for chat in [who.user().id, GROUP_CHAT] {
+                let user = who.user();
+                let before = snapshot(&bot).await;
+                let since = bot.tg.request_count();
+                let on = Sent {
+                    method: "sendMessage".into(),
+                    chat_id: chat,
+                    message_id: 1,
+                    text: "…".into(),
+                    buttons: vec![],
+                    body: json!({}),
+                };
+                bot.press(user, &on, data).await;
+                let seen = answers(&bot, since, &[chat, user.id]);
+                let refused = seen.iter().any(|t| refusal(t));
+                if allowed.contains(&who) {
+                    assert!(!refused, "{kind} by {who:?} was refused: {seen:?}");
+                } else {
+                    assert!(refused || seen.iter().any(|t| t.contains("không")), "{kind} by {who:?}: {seen:?}");
+                    unchanged(&before, &snapshot(&bot).await, format!("{kind} by {who:?}: refused but changed"));
+                }
+                matrix.push(format!("{kind} {who:?}: {}", if allowed.contains(&who) { "works" } else { "refused" }));
+            }
+        }
+    }
+    // The table covers the catalog, and nothing the catalog lacks.
+    let table = commands();
+    let catalog: BTreeSet<&str> = todanpho::help::COMMANDS.iter().map(|c| c.name).collect();
+    assert_eq!(catalog, table.keys().copied().collect::<BTreeSet<_>>(), "a command without a row in the role table");
+
+    for (name, (args, allowed)) in &table {
+        for place in ["private", "group"] {
+            for who in [Who::Resident, Who::OtherLeader, Who::Official, Who::Leader] {
+                let user = who.user();
+                let chat = match (place, *name) {
+                    ("private", _) => user.id,
+                    (_, "lienket") => NEW_CHAT,
+                    _ => GROUP_CHAT,
+                };
+                let before = snapshot(&bot).await;
+                let since = bot.tg.request_count();
+                let text = format!("/{name} {args}");
+                if *name == "phancong" {
+                    bot.group_reply(chat, user, &text, &BYSTANDER).await;
+                } else if place == "private" {
+                    bot.private(user, &text).await;
+                } else {
+                    bot.group(chat, user, &text).await;
+                }
+                let seen = answers(&bot, since, &[chat, user.id]);
+                let refused = seen.iter().any(|t| refusal(t));
+                let may = if place == "group" { in_group(name, allowed) } else { allowed }.contains(&who);
+                if may {
+                    assert!(!refused, "/{name} by {who:?} in {place} was refused: {seen:?}");
+                } else if refused {
+                    unchanged(
+                        &before,
+                        &snapshot(&bot).await,
+                        format!("/{name} by {who:?} in {place}: refused but changed"),
+                    );
+                } else {
+                    // Not refused by role: it must have been sent to the
+                    // wrong kind of chat, and so changed nothing either.
+                    unchanged(
+                        &before,
+                        &snapshot(&bot).await,
+                        format!("/{name} by {who:?} in {place}: allowed? {seen:?}"),
+                    );
+                }
+                matrix.push(format!("/{name} {who:?} {place}: {}", if may { "works" } else { "refused" }));
+            }
+        }
+    }
+
+    // Kinds shown while the commands ran need rows too.
+    for kind in shown_kinds(&bot) {
+        assert!(rows.contains_key(kind.as_str()), "the bot shows '{kind}' buttons that the role table lacks");
+    }
+    eprintln!("role table: {} cases", matrix.len());
+    bot.finish().await;
+}
