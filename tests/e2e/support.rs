@@ -16,6 +16,40 @@ use todanpho::startup::{self, Running};
 
 pub use crate::fake_telegram::{chat_json, Failure, FakeTelegram};
 
+/// What every test's bot logged at info level and above.
+static LOG: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct LogSink;
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOG.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Info and above into `LOG` (checked for personal data by `finish`);
+/// warnings and errors (or `RUST_LOG`) to the test's output as well.
+fn install_logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let shown = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_test_writer().with_filter(shown))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(|| LogSink)
+                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+        )
+        .try_init();
+}
+
 pub const OFFICIAL: User = User { id: 100_001, first_name: "Trần", last_name: Some("Văn Cán") };
 pub const LEADER: User = User { id: 200_002, first_name: "Lê", last_name: Some("Thị Hoa") };
 pub const RESIDENT: User = User { id: 300_003, first_name: "An", last_name: Some("Nguyễn") };
@@ -108,10 +142,7 @@ impl TestBot {
         webhook: Option<todanpho::telegram::Webhook>,
         flood_control: bool,
     ) -> Self {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-            .with_test_writer()
-            .try_init();
+        install_logging();
         let tg = FakeTelegram::start().await;
         tweak(&tg);
         let dir = tempfile::tempdir().expect("temp dir");
@@ -169,10 +200,26 @@ impl TestBot {
         }
     }
 
-    /// Ends a test: checks that nothing personal went to a group chat.
+    /// Ends a test: checks that nothing personal went to a group chat or
+    /// into the log.
     pub async fn finish(mut self) {
         self.assert_no_personal_data_in_groups();
         self.stop().await;
+        self.assert_no_personal_data_in_logs();
+    }
+
+    /// Every line logged at info level or above by any test so far (the
+    /// tests share one process and one log).
+    pub fn assert_no_personal_data_in_logs(&self) {
+        let log = String::from_utf8_lossy(&LOG.lock().unwrap()).to_string();
+        let mobile = regex::Regex::new(r"(^|[^\d])(\+?84|0)[35789]\d{8}([^\d]|$)").unwrap();
+        let personal = self.personal.lock().unwrap().clone();
+        for line in log.lines() {
+            assert!(!mobile.is_match(line), "a phone number in the log: {line}");
+            for value in &personal {
+                assert!(!line.contains(value.as_str()), "personal data '{value}' in the log: {line}");
+            }
+        }
     }
 
     pub fn mark_personal(&self, values: &[&str]) {
