@@ -38,6 +38,10 @@ const GROUPS: i64 = 20;
 const OFFICIAL: i64 = 1;
 const ECHO_ENV: &str = "THROUGHPUT_ECHO_URL";
 /// How long one step may wait for its replies before it counts as stalled.
+/// Simulated residents type at machine speed, which flood control (made
+/// for people) would rightly cut off; the load is spread over 1,000 of them
+/// to stand for a ward's real traffic.
+const FLOOD: &str = "[flood]\nper_person_burst = 100000\ngroup_burst = 100000\n";
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn ms(d: Option<&Duration>) -> f64 {
@@ -175,7 +179,7 @@ impl BotProcess {
         std::fs::write(
             &config,
             format!(
-                "[ward]\nname = \"Phường Bench\"\n[database]\npath = \"{}\"\nsynchronous = \"{synchronous}\"\n[telegram]\napi_url = \"{api_url}\"\nofficials = [{OFFICIAL}]\n",
+                "[ward]\nname = \"Phường Bench\"\n[database]\npath = \"{}\"\nsynchronous = \"{synchronous}\"\n[telegram]\napi_url = \"{api_url}\"\nofficials = [{OFFICIAL}]\n{FLOOD}",
                 database.display()
             ),
         )?;

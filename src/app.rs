@@ -22,6 +22,8 @@ pub struct App {
     /// Serialises this process's write transactions (see [`WriteGate`]).
     pub writes: WriteGate,
     pub flood: Arc<crate::flood::FloodGuard>,
+    /// How actions reach each platform this process runs.
+    pub senders: Arc<crate::delivery::Senders>,
 }
 
 impl App {

@@ -40,6 +40,53 @@ pub struct Config {
     pub backup: Backup,
     #[serde(default)]
     pub flood: Flood,
+    #[serde(default)]
+    pub zalo: Zalo,
+}
+
+/// The Zalo channel, on when `ZALO_BOT_TOKEN` is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Zalo {
+    #[serde(default = "default_zalo_api_url")]
+    pub api_url: String,
+    /// How long one getUpdates waits for events.
+    #[serde(default = "default_zalo_poll_timeout")]
+    pub poll_timeout_secs: u64,
+    /// Messages sent to Zalo per second at most (Zalo publishes no limit).
+    #[serde(default = "default_zalo_per_second")]
+    pub per_second: f64,
+}
+
+impl Default for Zalo {
+    fn default() -> Self {
+        Self {
+            api_url: default_zalo_api_url(),
+            poll_timeout_secs: default_zalo_poll_timeout(),
+            per_second: default_zalo_per_second(),
+        }
+    }
+}
+
+impl Zalo {
+    pub fn settings(&self) -> crate::zalo::Settings {
+        crate::zalo::Settings {
+            poll_timeout: std::time::Duration::from_secs(self.poll_timeout_secs.clamp(1, 50)),
+            per_second: self.per_second,
+        }
+    }
+}
+
+fn default_zalo_api_url() -> String {
+    "https://bot-api.zaloplatforms.com".into()
+}
+
+fn default_zalo_poll_timeout() -> u64 {
+    30
+}
+
+fn default_zalo_per_second() -> f64 {
+    5.0
 }
 
 /// Flood control (see `flood`).

@@ -54,6 +54,7 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
         outbox: Arc::new(tokio::sync::Notify::new()),
         writes: db::WriteGate::default(),
         flood: Arc::new(crate::flood::FloodGuard::new(config.flood)),
+        senders: Arc::default(),
     })
 }
 
@@ -118,7 +119,13 @@ pub async fn spawn_telegram_with(bot: Bot, app: App, webhook: Option<telegram::W
     let mut dispatcher = telegram::dispatcher(bot.clone(), app);
     let shutdown = dispatcher.shutdown_token();
     let task = tokio::spawn(async move {
-        telegram::send_unsent_replies(&bot, &app_for_replies).await;
+        let me = bot
+            .get_me()
+            .await
+            .context("cannot reach the Telegram Bot API (getMe failed); check TELOXIDE_TOKEN and the API URL")?;
+        let sender = telegram::TelegramSender { bot: bot.clone(), me, db: app_for_replies.db.clone() };
+        app_for_replies.senders.set(crate::channel::Channel::Telegram, Arc::new(sender));
+        telegram::send_unsent_replies(&app_for_replies).await;
         let errors = LoggingErrorHandler::with_custom_text("receiving updates failed");
         let dispatched = match webhook {
             None => dispatcher.try_dispatch_with_listener(telegram::listener(bot, db, writes), errors).await,
@@ -138,6 +145,14 @@ pub async fn run(config: Config, token: Secret) -> anyhow::Result<()> {
     let bot = telegram_bot(&token, &config.telegram.api_url)?;
     tracing::info!(ward = %config.ward.name, database = %config.database.path.display(), "todanpho starting");
     let daily_backup = tokio::spawn(crate::backup::run_daily(app.clone(), config.backup.clone()));
+    let zalo = match Secret::from_env("ZALO_BOT_TOKEN") {
+        Ok(token) => {
+            let client = crate::zalo::Client::new(&config.zalo.api_url, token.expose())?;
+            tracing::info!("Zalo channel starting");
+            Some(tokio::spawn(crate::zalo::run(app.clone(), client, config.zalo.settings())))
+        }
+        Err(_) => None,
+    };
     let webhook = match &config.telegram.webhook_url {
         None => None,
         Some(url) => Some(telegram::Webhook {
@@ -164,6 +179,9 @@ pub async fn run(config: Config, token: Secret) -> anyhow::Result<()> {
     });
     let result = running.task.await.context("the dispatcher task failed")?;
     daily_backup.abort();
+    if let Some(zalo) = zalo {
+        zalo.abort();
+    }
     // Let the notice sender record what it has in flight before exiting.
     let _ = running.outbox_stop.send(true);
     let _ = running.outbox.await;

@@ -18,11 +18,15 @@ pub enum NameError {
     BadCharacters,
 }
 
+use unicode_normalization::UnicodeNormalization;
+
 impl PersonName {
     pub const MAX_CHARS: usize = 80;
 
     pub fn parse(input: &str) -> Result<Self, NameError> {
-        let squashed = crate::text::squash(input);
+        // Compatibility forms (ligatures such as "ﬀ", full-width letters)
+        // become plain letters first, so that capitalising is stable.
+        let squashed: String = crate::text::squash(input).nfkc().collect();
         if squashed.is_empty() {
             return Err(NameError::Empty);
         }
@@ -52,12 +56,17 @@ impl PersonName {
     }
 }
 
+/// Upper-cases the first letter only: a letter whose capital is two
+/// letters ("ß" → "SS") keeps the second in lower case, so that capitalising
+/// again changes nothing.
 fn capitalise(word: &str) -> String {
     let mut chars = word.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars.flat_map(|c| c.to_lowercase())).collect(),
-        None => String::new(),
-    }
+    let Some(first) = chars.next() else { return String::new() };
+    let mut upper = first.to_uppercase();
+    let mut out: String = upper.next().into_iter().collect();
+    out.extend(upper.flat_map(char::to_lowercase));
+    out.extend(chars.flat_map(char::to_lowercase));
+    out
 }
 
 impl fmt::Display for PersonName {
@@ -95,6 +104,9 @@ mod tests {
         assert_eq!(PersonName::parse("  nguyễn   văn an ").unwrap().as_str(), "Nguyễn Văn An");
         assert_eq!(PersonName::parse("ĐỖ THỊ HỒNG").unwrap().as_str(), "Đỗ Thị Hồng");
         assert_eq!(PersonName::parse("Lê Thị Hoa").unwrap().folded(), "le thi hoa");
+        // Found by fuzzing: capitals that are two letters.
+        assert_eq!(PersonName::parse("ﬀan").unwrap().as_str(), "Ffan");
+        assert_eq!(PersonName::parse("ßa").unwrap().as_str(), "Ssa");
     }
 
     #[test]

@@ -12,15 +12,13 @@ mod webhook;
 
 use std::time::Instant;
 
-use futures_util::FutureExt;
-
 use teloxide::dispatching::{DefaultKey, Dispatcher, UpdateFilterExt, UpdateHandler};
 use teloxide::prelude::*;
 use teloxide::types::Me;
 
 use crate::app::App;
-use crate::channel::{Action, Channel, ChatAddr, ChatKind, Event, Incoming, Replies};
-use crate::db::UpdateScope;
+use crate::channel::{Action, Channel, ChatAddr, Incoming, Replies};
+use crate::delivery::Deliver;
 use crate::updates::{self, Marks};
 
 pub use broadcast::Limiter;
@@ -61,118 +59,28 @@ pub fn dispatcher(bot: Bot, app: App) -> Dispatcher<Bot, anyhow::Error, DefaultK
     Dispatcher::builder(bot, schema()).dependencies(dptree::deps![app, marks]).default_handler(|_| async {}).build()
 }
 
-async fn process(bot: Bot, me: Me, app: App, marks: Marks, update: Update, incoming: Incoming) -> HandlerResult {
-    let started = Instant::now();
-    let update_id = update.id.0.to_string();
-    let kind = describe(&incoming);
-    let chat_kind = incoming.chat_kind;
-    let chat = incoming.chat.clone();
-    let callback = match &incoming.event {
-        Event::Button { callback_id, .. } => Some(callback_id.clone()),
-        _ => None,
-    };
-    // Everything the handler writes goes into one transaction (see
-    // `UpdateScope`), committed below with the "handled" mark and the
-    // replies, so a crash leaves all of it or none.
-    let scope = UpdateScope::default();
-    // A panic in one handler must not take the chat's worker (and the
-    // updates queued behind it) down: it is caught and recorded like an
-    // error.
-    let handled = scope.run(std::panic::AssertUnwindSafe(crate::handle::handle(&app, incoming)).catch_unwind()).await;
-    let written = scope.take();
-    let handled = handled.unwrap_or_else(|panic| Err(anyhow::anyhow!("panic: {}", panic_message(panic.as_ref()))));
-    let outcome = match (handled, written) {
-        (Ok(mut replies), Some(tx)) => {
-            replies.person_first(&chat);
-            match updates::commit_with_replies(tx, Channel::Telegram, &update_id, replies.actions).await {
-                Ok(queued) => Outcome::Committed(queued),
-                Err(e) => Outcome::Failed(e.context("committing the update")),
-            }
-        }
-        (Ok(mut replies), None) => {
-            replies.person_first(&chat);
-            Outcome::ReadOnly(replies.actions)
-        }
-        // Dropping the transaction rolls back whatever the handler wrote.
-        (Err(e), _) => Outcome::Failed(e),
-    };
-    let (sent, failed) = match outcome {
-        Outcome::Committed(queued) => {
-            let sent = queued.len();
-            for (id, action) in queued {
-                outbound::deliver(&bot, &me, &app.db, action).await;
-                marks.sent(id);
-            }
-            (sent, false)
-        }
-        Outcome::ReadOnly(actions) => {
-            // Nothing was written, so the replies need no outbox: handling
-            // the update again after a crash would only answer again.
-            let sent = actions.len();
-            outbound::perform(&bot, &me, &app.db, actions).await;
-            mark_handled(&marks, &update_id, None).await;
-            (sent, false)
-        }
-        Outcome::Failed(e) => {
-            let error = format!("{e:#}");
-            tracing::error!(update = update.id.0, kind, error = %error, "handler failed");
-            let mut sorry = Replies::default();
-            if let Some(id) = callback {
-                sorry.answer(&id, Some("Xin lỗi, bot đang gặp sự cố. Xin thử lại sau ít phút.".into()));
-            } else if chat_kind == ChatKind::Private {
-                sorry.send(&chat, "Xin lỗi, bot đang gặp sự cố. Xin bác thử lại sau ít phút.");
-            }
-            outbound::perform(&bot, &me, &app.db, sorry.actions).await;
-            mark_handled(&marks, &update_id, Some(&error)).await;
-            (0, true)
-        }
-    };
-    // No message text or names at info level: they are personal data.
-    tracing::info!(
-        update = update.id.0,
-        kind,
-        chat = if chat_kind == ChatKind::Private { "private" } else { "group" },
-        actions = sent,
-        failed,
-        ms = started.elapsed().as_millis() as u64,
-        "handled update"
-    );
+async fn process(app: App, marks: Marks, update: Update, incoming: Incoming) -> HandlerResult {
+    updates::process(&app, &marks, Channel::Telegram, &update.id.0.to_string(), incoming).await;
     Ok(())
 }
 
-enum Outcome {
-    /// The update changed something: committed with its replies, which
-    /// are in the outbox under these ids.
-    Committed(Vec<(i64, Action)>),
-    ReadOnly(Vec<Action>),
-    Failed(anyhow::Error),
+/// Carries actions out through the Bot API.
+pub struct TelegramSender {
+    pub bot: Bot,
+    pub me: Me,
+    pub db: sqlx::SqlitePool,
+}
+
+impl Deliver for TelegramSender {
+    fn deliver(&self, action: Action) -> futures_util::future::BoxFuture<'_, bool> {
+        Box::pin(outbound::deliver(&self.bot, &self.me, &self.db, action))
+    }
 }
 
 /// Replies committed before the process stopped but not sent: sent now,
 /// before any new update is handled, so each chat sees them in order.
-pub async fn send_unsent_replies(bot: &Bot, app: &App) {
-    let unsent = match updates::unsent_replies(&app.db, Channel::Telegram).await {
-        Ok(unsent) if unsent.is_empty() => return,
-        Ok(unsent) => unsent,
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "cannot read replies left from before the restart");
-            return;
-        }
-    };
-    let me = match bot.get_me().await {
-        Ok(me) => me,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot send replies left from before the restart yet");
-            return;
-        }
-    };
-    tracing::info!(replies = unsent.len(), "sending replies left from before the restart");
-    for (id, action) in unsent {
-        outbound::deliver(bot, &me, &app.db, action).await;
-        if let Err(e) = sqlx::query("DELETE FROM reply_outbox WHERE id = ?").bind(id).execute(&app.db).await {
-            tracing::error!(error = %e, "cannot remove a sent reply");
-        }
-    }
+pub async fn send_unsent_replies(app: &App) {
+    updates::send_unsent_replies(app, Channel::Telegram).await;
 }
 
 /// Time-driven work (the daily reminder of overdue reports, the last edit of
@@ -233,24 +141,5 @@ async fn ignore(marks: Marks, update: Update) -> HandlerResult {
 async fn mark_handled(marks: &Marks, update_id: &str, error: Option<&str>) {
     if let Err(e) = marks.handled(Channel::Telegram, update_id, error).await {
         tracing::warn!(error = %format!("{e:#}"), "cannot mark the update handled");
-    }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".into())
-}
-
-fn describe(incoming: &Incoming) -> &'static str {
-    match &incoming.event {
-        Event::Command { .. } => "command",
-        Event::Text(_) => "text",
-        Event::Photo { .. } => "photo",
-        Event::Location { .. } => "location",
-        Event::Button { .. } => "button",
-        Event::Unsupported(_) => "unsupported",
     }
 }

@@ -5,6 +5,7 @@ mod bad_input;
 mod campaigns;
 mod crash;
 mod fake_telegram;
+mod fake_zalo;
 mod notices;
 mod support;
 
@@ -15,3 +16,4 @@ mod reports;
 mod resilience;
 mod roles;
 mod stats;
+mod zalo;

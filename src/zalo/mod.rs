@@ -1,0 +1,16 @@
+//! The Zalo side: Zalo Bot Platform events become
+//! [`Incoming`](crate::channel::Incoming), actions become Zalo messages.
+//! Zalo has no buttons, so a message's buttons are shown as a numbered list
+//! and the person answers with the number or the label (see `menu`); long
+//! texts are split at Zalo's 2,000 characters. Nothing outside this module
+//! sees a Zalo type.
+
+pub mod api;
+mod inbound;
+mod menu;
+mod outbound;
+mod polling;
+
+pub use api::Client;
+pub use outbound::{split_text, ZaloSender};
+pub use polling::{receive, run, Settings};

@@ -1,0 +1,228 @@
+//! Channel-neutral [`Action`]s → Zalo messages. Zalo can only send text
+//! (up to 2,000 characters) and photos by URL: buttons become a numbered
+//! list, edits become new messages, a map pin becomes a link, and what
+//! cannot be sent (an Excel file) is said in words.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use sqlx::SqlitePool;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::api::{Client, ZaloError};
+use super::menu;
+use crate::channel::{Action, ButtonKind, Channel, ChatAddr, Keyboard};
+use crate::delivery::Deliver;
+
+/// Zalo's limit on one text message.
+pub const TEXT_LIMIT: usize = 2000;
+const ATTEMPTS: u32 = 5;
+
+/// Sends to Zalo at no more than the configured rate (Zalo publishes no
+/// limits, so the default is cautious).
+pub struct ZaloSender {
+    client: Client,
+    db: SqlitePool,
+    gap: Duration,
+    next: Arc<Mutex<Instant>>,
+}
+
+impl ZaloSender {
+    pub fn new(client: Client, db: SqlitePool, per_second: f64) -> Self {
+        let gap = Duration::from_secs_f64(1.0 / per_second.max(0.1));
+        Self { client, db, gap, next: Arc::new(Mutex::new(Instant::now())) }
+    }
+
+    async fn turn(&self) {
+        let at = {
+            let mut next = self.next.lock().await;
+            let at = (*next).max(Instant::now());
+            *next = at + self.gap;
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
+
+    async fn text(&self, chat: &str, text: &str) -> Result<(), ZaloError> {
+        for part in split_text(text, TEXT_LIMIT) {
+            self.with_retries(|| self.client.send_message(chat, &part)).await?;
+        }
+        Ok(())
+    }
+
+    async fn with_retries<'a, F, Fut>(&'a self, call: F) -> Result<(), ZaloError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<(), ZaloError>>,
+    {
+        let mut pause = Duration::from_millis(300);
+        let mut attempt = 1;
+        loop {
+            self.turn().await;
+            match call().await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt < ATTEMPTS && e.passing() => {
+                    tracing::warn!(error = %e, attempt, "a request to Zalo failed; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 3).min(Duration::from_secs(10));
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// A message with its buttons as a numbered list, remembered so that a
+    /// number typed back is that button's press.
+    async fn with_menu(&self, to: &ChatAddr, text: &str, keyboard: &Keyboard) -> Result<(), ZaloError> {
+        let options = menu::options(keyboard);
+        let mut body = text.to_string();
+        for button in keyboard.rows.iter().flatten() {
+            if let ButtonKind::StartPrivate(payload) = &button.kind {
+                // No deep links on Zalo: the same start, typed.
+                body.push_str(&format!("\n\n{}: nhắn riêng cho bot «/start {payload}».", button.label));
+            }
+        }
+        if !options.is_empty() {
+            body.push_str("\n\n");
+            body.push_str(&menu::render(&options));
+        }
+        if let Ok(mut conn) = self.db.acquire().await {
+            if let Err(e) = menu::remember(&mut conn, &to.id, &options).await {
+                tracing::warn!(error = %e, "cannot remember the options shown on Zalo");
+            }
+        }
+        self.text(&to.id, &body).await
+    }
+
+    async fn perform(&self, action: Action) -> Result<(), ZaloError> {
+        match action {
+            Action::Send { to, text, keyboard }
+            | Action::Post { to, text, keyboard, .. }
+            | Action::Edit { message: crate::channel::MessageRef { chat: to, .. }, text, keyboard } => {
+                self.with_menu(&to, &text, &keyboard).await
+            }
+            Action::Answer { callback_id, text } => match (callback_id.strip_prefix(PRESS_PREFIX), text) {
+                // A "toast" on Telegram; on Zalo a short message.
+                (Some(chat), Some(text)) => self.text(chat, &text).await,
+                _ => Ok(()),
+            },
+            Action::SendPhoto { to, file_id, caption } => {
+                if file_id.starts_with("http://") || file_id.starts_with("https://") {
+                    self.with_retries(|| self.client.send_photo(&to.id, &file_id, caption.as_deref())).await
+                } else {
+                    // A photo sent on Telegram: Zalo cannot show it.
+                    let note = caption.unwrap_or_default();
+                    self.text(&to.id, &format!("{note}\n(Có ảnh kèm theo, xem trên Telegram.)").trim().to_string())
+                        .await
+                }
+            }
+            Action::SendLocation { to, latitude, longitude } => {
+                self.text(&to.id, &format!("📍 Vị trí: https://maps.google.com/?q={latitude:.6},{longitude:.6}")).await
+            }
+            Action::SendHtml { to, html } => self.text(&to.id, &plain(&html)).await,
+            Action::SendDocument { to, file_name, .. } => {
+                self.text(&to.id, &format!("Tệp {file_name} chỉ gửi được qua Telegram hoặc lấy từ cán bộ phường."))
+                    .await
+            }
+            Action::SendImage { to, caption, .. } => match caption {
+                Some(caption) => self.text(&to.id, &caption).await,
+                None => Ok(()),
+            },
+        }
+    }
+}
+
+/// Button presses from Zalo carry this and the chat in their callback id,
+/// so that an acknowledgement can be said in that chat.
+pub const PRESS_PREFIX: &str = "zalo:";
+
+impl Deliver for ZaloSender {
+    fn deliver(&self, action: Action) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            if action.chat().is_some_and(|c| c.channel != Channel::Zalo) {
+                return false;
+            }
+            match self.perform(action).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Zalo refused a request");
+                    false
+                }
+            }
+        })
+    }
+}
+
+/// HTML made for Telegram, as plain text.
+fn plain(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
+}
+
+/// Splits `text` into parts of at most `max` characters, at a line break
+/// where one is near the end, else after a sentence, else between words.
+pub fn split_text(text: &str, max: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest: &str = text.trim();
+    while rest.chars().count() > max {
+        let cut = rest.char_indices().nth(max).map(|(i, _)| i).unwrap_or(rest.len());
+        let window = &rest[..cut];
+        // Only a break in the second half of the window, so that parts are
+        // not needlessly short.
+        let half = window.char_indices().nth(max / 2).map(|(i, _)| i).unwrap_or(0);
+        let at = [window.rfind('\n'), window.rfind(". ").map(|i| i + 1), window.rfind(' ')]
+            .into_iter()
+            .flatten()
+            .find(|i| *i > half)
+            .unwrap_or(cut);
+        parts.push(rest[..at].trim_end().to_string());
+        rest = rest[at..].trim_start();
+    }
+    if !rest.is_empty() || parts.is_empty() {
+        parts.push(rest.to_string());
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn long_texts_split_at_lines_then_sentences() {
+        let line = "Thông báo họp tổ dân phố.";
+        let text = vec![line; 200].join("\n");
+        let parts = split_text(&text, TEXT_LIMIT);
+        assert!(parts.len() > 1);
+        assert!(parts.iter().all(|p| p.chars().count() <= TEXT_LIMIT && p.ends_with('.')));
+        assert_eq!(parts.join("\n"), text, "nothing lost");
+        assert_eq!(split_text("ngắn", 2000), vec!["ngắn"]);
+        assert_eq!(plain("<pre>a &amp; b &lt;c&gt;</pre>"), "a & b <c>");
+    }
+
+    proptest! {
+        #[test]
+        fn parts_fit_and_keep_every_word(words in prop::collection::vec("[a-zăâđêôơư]{1,12}[.\n ]?", 0..600)) {
+            let text = words.join(" ");
+            let parts = split_text(&text, 200);
+            for p in &parts {
+                prop_assert!(p.chars().count() <= 200);
+            }
+            let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+            prop_assert_eq!(squash(&parts.join(" ")), squash(&text));
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Long polling Zalo through the inbox. Zalo's getUpdates has no offset: an
+//! event is gone once answered, so each batch is recorded (one
+//! transaction) the moment it arrives, then handled from the record, and
+//! what was recorded but not handled before a crash is handled at the next
+//! start. (An event lost between Zalo's answer and the record cannot be
+//! asked for again; webhook mode records before answering Zalo.)
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::api::{Client, ZaloUpdate};
+use super::inbound;
+use super::outbound::ZaloSender;
+use crate::app::App;
+use crate::channel::Channel;
+use crate::updates::{self, Marks};
+
+/// How Zalo is used: the rate is ours to choose, Zalo publishes none.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub poll_timeout: Duration,
+    pub per_second: f64,
+}
+
+/// Receives and handles Zalo events until the task is aborted.
+pub async fn run(app: App, client: Client, settings: Settings) {
+    app.senders.set(Channel::Zalo, Arc::new(ZaloSender::new(client.clone(), app.db.clone(), settings.per_second)));
+    let marks = Marks::start(app.db.clone(), app.writes.clone());
+    updates::send_unsent_replies(&app, Channel::Zalo).await;
+    match updates::unhandled(&app.db, Channel::Zalo).await {
+        Ok(pending) => {
+            for (id, payload) in pending {
+                match serde_json::from_str::<ZaloUpdate>(&payload) {
+                    Ok(update) => handle(&app, &marks, &id, &update).await,
+                    Err(e) => {
+                        let error = format!("the stored event cannot be read: {e}");
+                        let _ = marks.handled(Channel::Zalo, &id, Some(&error)).await;
+                    }
+                }
+            }
+        }
+        Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot read Zalo events left from before the restart"),
+    }
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let batch = match client.get_updates(settings.poll_timeout).await {
+            Ok(batch) => {
+                backoff = Duration::from_secs(1);
+                batch
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_secs = backoff.as_secs(), "Zalo getUpdates failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue;
+            }
+        };
+        receive(&app, &marks, batch).await;
+    }
+}
+
+/// Records a batch of events in the inbox and handles the new ones.
+pub async fn receive(app: &App, marks: &Marks, batch: Vec<ZaloUpdate>) {
+    if batch.is_empty() {
+        return;
+    }
+    let rows: Vec<(String, String)> =
+        batch.iter().map(|u| (u.message.message_id.clone(), serde_json::to_string(u).unwrap_or_default())).collect();
+    match updates::record_batch(&app.db, &app.writes, Channel::Zalo, &rows).await {
+        Ok(fresh) => {
+            for i in fresh {
+                handle(app, marks, &rows[i].0, &batch[i]).await;
+            }
+        }
+        Err(e) => tracing::error!(error = %format!("{e:#}"), events = batch.len(), "cannot record Zalo events"),
+    }
+}
+
+async fn handle(app: &App, marks: &Marks, id: &str, update: &ZaloUpdate) {
+    let incoming = match app.db.acquire().await {
+        Ok(mut conn) => inbound::incoming(&mut conn, update).await,
+        Err(e) => Err(e),
+    };
+    match incoming {
+        Ok(Some(incoming)) => updates::process(app, marks, Channel::Zalo, id, incoming).await,
+        Ok(None) => {
+            let _ = marks.handled(Channel::Zalo, id, None).await;
+        }
+        Err(e) => {
+            let _ = marks.handled(Channel::Zalo, id, Some(&format!("reading the event: {e}"))).await;
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Residents on Zalo: the same flows as on Telegram, with numbered answers
+//! instead of buttons, against a fake Zalo Bot API; the leader stays on
+//! Telegram, and what each tells the other reaches the right platform.
+
+use std::time::Duration;
+
+use crate::fake_zalo::FakeZalo;
+use crate::support::*;
+
+const AN: &str = "6ede9afa66b88fe6d6a9";
+
+struct Zalo {
+    fake: FakeZalo,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Zalo {
+    async fn start(bot: &TestBot) -> Self {
+        let fake = FakeZalo::start().await;
+        let client = todanpho::zalo::Client::new(&fake.url, "12345:zalo-test-token").expect("a Zalo client");
+        let settings = todanpho::zalo::Settings { poll_timeout: Duration::from_secs(1), per_second: 1000.0 };
+        let task = tokio::spawn(todanpho::zalo::run(bot.app.clone(), client, settings));
+        Self { fake, task }
+    }
+
+    /// Sends a text as the resident and waits until it is handled and its
+    /// replies are sent.
+    async fn say(&self, bot: &TestBot, text: &str) -> String {
+        let id = self.fake.text(AN, "Bác An", text);
+        wait(bot, &id).await;
+        self.fake.last_to(AN)
+    }
+}
+
+impl Drop for Zalo {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn wait(bot: &TestBot, id: &str) {
+    for _ in 0..1000 {
+        let done: Option<bool> = sqlx::query_scalar(
+            "SELECT handled_at IS NOT NULL AND NOT EXISTS
+                    (SELECT 1 FROM reply_outbox o WHERE o.channel = p.channel AND o.update_id = p.update_id)
+             FROM processed_updates p WHERE channel = 'zalo' AND update_id = ?",
+        )
+        .bind(id)
+        .fetch_optional(bot.db())
+        .await
+        .unwrap();
+        if done == Some(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the Zalo event {id} was not handled within 10 s");
+}
+
+#[tokio::test]
+async fn a_zalo_resident_registers_reports_and_hears_back_from_a_telegram_leader() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let zalo = Zalo::start(&bot).await;
+
+    // Registration, answered by typing, choices by number.
+    let first = zalo.say(&bot, "/dangky").await;
+    assert!(first.contains("Họ và tên chủ hộ"), "{first}");
+    for answer in ["nguyễn văn an", "12", "ngõ 41", "Hoàng Quốc Việt", "+84 912 345 678", "4", "1, 5", "2", "co", "3"]
+    {
+        zalo.say(&bot, answer).await;
+    }
+    let summary = zalo.fake.last_to(AN);
+    assert!(summary.contains("kiểm tra lại") && summary.contains("Bác trả lời bằng số:\n1."), "{summary}");
+    let confirm = summary
+        .lines()
+        .find(|l| l.contains("Xác nhận"))
+        .and_then(|l| l.split('.').next())
+        .expect("Xác nhận among the options")
+        .to_string();
+    let done = zalo.say(&bot, &confirm).await;
+    assert!(done.contains("Đã gửi hồ sơ hộ #1"), "typing {confirm} presses «Xác nhận»: {done}");
+    let owner: String =
+        sqlx::query_scalar("SELECT u.channel FROM households h JOIN users u ON u.id = h.owner_user_id WHERE h.id = 1")
+            .fetch_one(bot.db())
+            .await
+            .unwrap();
+    assert_eq!(owner, "zalo");
+
+    // The leader approves on Telegram; the resident is told on Zalo.
+    let review =
+        bot.messages_to(LEADER.id).into_iter().rev().find(|m| m.text.contains("Đăng ký hộ mới")).expect("a review");
+    bot.tap(&LEADER, &review, "Duyệt").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        zalo.fake.texts_to(AN).iter().any(|t| t.contains("đã được tổ trưởng duyệt")),
+        "{:?}",
+        zalo.fake.texts_to(AN)
+    );
+
+    // A report with a photo (Zalo sends its URL).
+    let categories = zalo.say(&bot, "/phananh").await;
+    assert!(categories.contains("1. "), "categories as a numbered list: {categories}");
+    zalo.say(&bot, "1").await;
+    zalo.say(&bot, "Đèn đường trước cổng hỏng ba hôm nay").await;
+    let id = zalo.fake.photo(AN, "Bác An", "https://zalo.example/photo/den-hong.jpg");
+    wait(&bot, &id).await;
+    zalo.say(&bot, "xong").await;
+    zalo.say(&bot, "Không gửi vị trí").await;
+    let filed = zalo.say(&bot, "xác nhận").await;
+    assert!(filed.contains("Đã nhận phản ánh PA-000001"), "{filed}");
+    let photos = bot.requests_to("sendPhoto", LEADER.id);
+    assert_eq!(photos[0]["photo"], "https://zalo.example/photo/den-hong.jpg", "the leader sees the Zalo photo");
+
+    bot.private(&LEADER, "/xuly PA-000001 tiepnhan").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(zalo.fake.last_to(AN).contains("PA-000001 của bác đã được tiếp nhận"));
+
+    // Every message fits Zalo's limit, and none carries Telegram markup.
+    for text in zalo.fake.texts_to(AN) {
+        assert!(text.chars().count() <= 2000 && !text.contains("<b>"), "{text}");
+    }
+    // Stickers get a Vietnamese answer.
+    let id = zalo.fake.sticker(AN, "Bác An");
+    wait(&bot, &id).await;
+    assert!(zalo.fake.last_to(AN).contains("Bot chưa đọc được loại tin này"));
+    bot.finish().await;
+}
