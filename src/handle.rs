@@ -23,6 +23,7 @@
 //! | `/thongbao`, `nt:` buttons            | `notice::compose`, `notice::ack`  |
 //! | `/thongbao_ds`, `/henlich`            | `notice::ack`, `notice::schedule` |
 //! | `/thongke`, `/sohodukien`, `/xuatexcel` | `stats::command`, `stats::export` |
+//! | `/ketnoi`, a `KN-…` code typed on Zalo | `identity`                       |
 
 use crate::app::App;
 use crate::channel::{ChatKind, Event, Incoming, Replies, Unsupported};
@@ -43,7 +44,12 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
     // Nearly every update comes from someone known under the same name: a
     // read, so that the update only takes the write lock if it changes
     // something.
-    let known = roles::known(&mut *app.read().await?, &msg.from).await?;
+    let linked = crate::identity::linked(&mut *app.read().await?, &msg.from.addr).await?;
+    let known = match linked {
+        // A Zalo account tied to a person by a code: that person.
+        Some(id) => Some(Caller { id, addr: msg.from.addr.clone(), name: msg.from.display_name.clone() }),
+        None => roles::known(&mut *app.read().await?, &msg.from).await?,
+    };
     let caller = match known {
         Some(caller) => caller,
         None => roles::caller(&mut *app.write().await?, &msg.from).await?,
@@ -113,6 +119,7 @@ async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) ->
             "bangtin" => report::feed::command(app, caller, msg, args, out).await?,
             "lienket" => group::link(app, caller, msg, args, out).await?,
             "nhom" => group::list(app, caller, msg, out).await?,
+            "ketnoi" => crate::identity::issue(app, caller, msg, out).await?,
             "phancong" => {
                 appoint::command(app, caller, msg, args, replied.as_ref().and_then(|r| r.from.as_ref()), out).await?
             }
@@ -170,6 +177,11 @@ async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) ->
         other => {
             // Group chatter is not the bot's business (privacy mode).
             if msg.chat_kind == ChatKind::Private {
+                if let Event::Text(text) = other {
+                    if crate::identity::redeem(app, caller, text, out).await? {
+                        return Ok(());
+                    }
+                }
                 if let Some(input) = dialogue_input(other) {
                     if !conversation::answer(app, caller, input, None, out).await? {
                         out.send(

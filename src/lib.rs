@@ -45,6 +45,7 @@ pub mod group;
 pub mod handle;
 pub mod help;
 pub mod household;
+pub mod identity;
 pub mod notice;
 pub mod posts;
 pub mod report;

@@ -59,6 +59,7 @@ fn commands() -> BTreeMap<&'static str, (&'static str, &'static [Who])> {
         ("ungho", ("", EVERYONE)),
         ("quy", ("", EVERYONE)),
         ("huy", ("", EVERYONE)),
+        ("ketnoi", ("", EVERYONE)),
         ("help", ("", EVERYONE)),
         ("start", ("", EVERYONE)),
         ("dsphananh", ("", STAFF)),

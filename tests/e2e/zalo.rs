@@ -126,3 +126,45 @@ async fn a_zalo_resident_registers_reports_and_hears_back_from_a_telegram_leader
     assert!(zalo.fake.last_to(AN).contains("Bot chưa đọc được loại tin này"));
     bot.finish().await;
 }
+
+#[tokio::test]
+async fn a_leader_links_zalo_with_a_code_and_acts_there_with_the_same_role() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    crate::reports::file_report(&bot, &RESIDENT, "Chiếu sáng", "Đèn hỏng", &[], None).await;
+    let zalo = Zalo::start(&bot).await;
+    const LEADER_ON_ZALO: &str = "a1b2c3d4e5f6a7b8c9d0";
+    let say = |text: &str| {
+        let id = zalo.fake.text(LEADER_ON_ZALO, "Lê Thị Hoa", text);
+        let bot = &bot;
+        async move { wait(bot, &id).await }
+    };
+
+    // Before linking, the same name on Zalo is nobody in particular.
+    say("/xuly PA-000001 tiepnhan").await;
+    assert!(zalo.fake.last_to(LEADER_ON_ZALO).contains("không có quyền"), "{}", zalo.fake.last_to(LEADER_ON_ZALO));
+    say("KN-ABCDEF").await;
+    assert!(zalo.fake.last_to(LEADER_ON_ZALO).contains("không đúng hoặc đã hết hạn"));
+
+    // The code comes from Telegram, in private only.
+    bot.group(GROUP_CHAT, &LEADER, "/ketnoi").await;
+    assert!(!bot.last_to(GROUP_CHAT).text.contains("KN-"), "never in a group");
+    bot.private(&LEADER, "/ketnoi").await;
+    let text = bot.last_to(LEADER.id).text;
+    let code = text.split_whitespace().find(|w| w.starts_with("KN-")).expect("a code").to_string();
+    say(&code.to_lowercase()).await;
+    assert!(zalo.fake.last_to(LEADER_ON_ZALO).contains("Đã kết nối"));
+    say(&code).await;
+    assert!(zalo.fake.last_to(LEADER_ON_ZALO).contains("đã hết hạn"), "a code works once");
+
+    // Now the leader's role holds on Zalo, and the reporter (on Telegram)
+    // is told.
+    say("/xuly PA-000001 tiepnhan").await;
+    let answer = zalo.fake.last_to(LEADER_ON_ZALO);
+    assert!(!answer.contains("không có quyền"), "{answer}");
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM reports WHERE id = 1").fetch_one(bot.db()).await.unwrap();
+    assert_eq!(status, "accepted");
+    assert!(bot.last_to(RESIDENT.id).text.contains("PA-000001 của bác đã được tiếp nhận"));
+    bot.finish().await;
+}

@@ -1,0 +1,124 @@
+//! One person on two platforms. `/ketnoi` on Telegram (where the account is
+//! the person's phone number, checked by Telegram) gives a one-time code;
+//! sent to the bot on Zalo within 30 minutes, it makes that Zalo account the
+//! same person: same household, same role. A Zalo account is never tied to
+//! a person by its display name, only by such a code.
+
+use chrono::{Duration, Utc};
+use sqlx::SqliteConnection;
+
+use crate::app::App;
+use crate::channel::{Channel, Incoming, Replies, UserAddr};
+use crate::roles::Caller;
+
+const VALID_FOR_MINUTES: i64 = 30;
+/// No 0/O or 1/I: the code is read off one phone and typed on another.
+const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// The person an account was linked to, if any.
+pub async fn linked(conn: &mut SqliteConnection, addr: &UserAddr) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT user_id FROM user_aliases WHERE channel = ? AND external_id = ?")
+        .bind(addr.channel.as_str())
+        .bind(&addr.id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// `/ketnoi`: a code for linking a Zalo account to this person.
+pub async fn issue(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
+    let me = caller.addr.private_chat();
+    if caller.addr.channel != Channel::Telegram {
+        out.send(&me, "Mã kết nối được lấy trên Telegram (gõ /ketnoi ở đó), rồi gửi mã ấy cho bot tại đây.");
+        return Ok(());
+    }
+    if msg.chat != me {
+        out.send(&msg.chat, "Xin nhắn /ketnoi trong tin nhắn riêng với bot.");
+        return Ok(());
+    }
+    let code = new_code()?;
+    let mut tx = app.write().await?;
+    sqlx::query("DELETE FROM link_codes WHERE user_id = ? OR created_at < ?")
+        .bind(caller.id)
+        .bind(app.clock.now() - Duration::minutes(VALID_FOR_MINUTES))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO link_codes (code, user_id, created_at) VALUES (?, ?, ?)")
+        .bind(&code)
+        .bind(caller.id)
+        .bind(app.clock.now())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    out.send(
+        &me,
+        format!(
+            "Mã kết nối của bác: {code}\nTrong {VALID_FOR_MINUTES} phút, bác nhắn đúng mã này cho bot trên Zalo. Từ đó bác dùng bot trên Zalo như trên Telegram: cùng hồ sơ hộ, cùng vai trò. Đừng đưa mã cho người khác."
+        ),
+    );
+    Ok(())
+}
+
+/// A text sent on Zalo that may be a code. True if it was one (used or not).
+pub async fn redeem(app: &App, caller: &Caller, text: &str, out: &mut Replies) -> anyhow::Result<bool> {
+    let Some(code) = parse_code(text) else { return Ok(false) };
+    let me = caller.addr.private_chat();
+    if caller.addr.channel == Channel::Telegram {
+        out.send(&me, "Mã này dùng để gửi cho bot trên Zalo.");
+        return Ok(true);
+    }
+    let mut tx = app.write().await?;
+    let owner: Option<(i64, chrono::DateTime<Utc>)> =
+        sqlx::query_as("SELECT user_id, created_at FROM link_codes WHERE code = ?")
+            .bind(&code)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let valid = owner.filter(|(_, at)| app.clock.now() - *at <= Duration::minutes(VALID_FOR_MINUTES));
+    let Some((user_id, _)) = valid else {
+        out.send(&me, "Mã này không đúng hoặc đã hết hạn. Xin bác gõ /ketnoi trên Telegram để lấy mã mới.");
+        return Ok(true);
+    };
+    sqlx::query("DELETE FROM link_codes WHERE code = ?").bind(&code).execute(&mut *tx).await?;
+    sqlx::query(
+        "INSERT INTO user_aliases (channel, external_id, user_id, linked_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (channel, external_id) DO UPDATE SET user_id = excluded.user_id, linked_at = excluded.linked_at",
+    )
+    .bind(caller.addr.channel.as_str())
+    .bind(&caller.addr.id)
+    .bind(user_id)
+    .bind(app.clock.now())
+    .execute(&mut *tx)
+    .await?;
+    crate::audit::record(&mut tx, user_id, "identity.link", caller.addr.channel.as_str(), None).await?;
+    tx.commit().await?;
+    out.send(&me, "✅ Đã kết nối. Từ nay bác dùng bot trên Zalo như trên Telegram: cùng hồ sơ hộ, cùng vai trò.");
+    Ok(true)
+}
+
+fn new_code() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 6];
+    getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a code: {e}"))?;
+    let code: String = bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    Ok(format!("KN-{code}"))
+}
+
+/// `KN-7KQ2M9`, also typed `kn 7kq2m9`.
+pub fn parse_code(text: &str) -> Option<String> {
+    let t = text.trim().to_ascii_uppercase();
+    let rest = t.strip_prefix("KN")?.trim_start_matches(['-', ' ']);
+    (rest.len() == 6 && rest.bytes().all(|b| ALPHABET.contains(&b))).then(|| format!("KN-{rest}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_read_as_typed() {
+        let code = new_code().unwrap();
+        assert_eq!(parse_code(&code), Some(code.clone()));
+        assert_eq!(parse_code(&code.to_lowercase().replace('-', " ")), Some(code));
+        assert_eq!(parse_code("KN-12345"), None);
+        assert_eq!(parse_code("KN-O0I1AB"), None, "letters that look alike are not used");
+        assert_eq!(parse_code("xin chào"), None);
+    }
+}
