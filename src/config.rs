@@ -56,6 +56,16 @@ pub struct Zalo {
     /// Messages sent to Zalo per second at most (Zalo publishes no limit).
     #[serde(default = "default_zalo_per_second")]
     pub per_second: f64,
+    /// Receive events by webhook at this public HTTPS URL instead of long
+    /// polling; the secret comes from `ZALO_WEBHOOK_SECRET`.
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    #[serde(default = "default_zalo_webhook_listen")]
+    pub webhook_listen: String,
+}
+
+fn default_zalo_webhook_listen() -> String {
+    "127.0.0.1:8444".into()
 }
 
 impl Default for Zalo {
@@ -64,6 +74,8 @@ impl Default for Zalo {
             api_url: default_zalo_api_url(),
             poll_timeout_secs: default_zalo_poll_timeout(),
             per_second: default_zalo_per_second(),
+            webhook_url: None,
+            webhook_listen: default_zalo_webhook_listen(),
         }
     }
 }

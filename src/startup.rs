@@ -149,7 +149,22 @@ pub async fn run(config: Config, token: Secret) -> anyhow::Result<()> {
         Ok(token) => {
             let client = crate::zalo::Client::new(&config.zalo.api_url, token.expose())?;
             tracing::info!("Zalo channel starting");
-            Some(tokio::spawn(crate::zalo::run(app.clone(), client, config.zalo.settings())))
+            match &config.zalo.webhook_url {
+                None => Some(tokio::spawn(crate::zalo::run(app.clone(), client, config.zalo.settings()))),
+                Some(url) => {
+                    let hook = crate::zalo::Webhook {
+                        url: url.clone(),
+                        listen: config.zalo.webhook_listen.parse().with_context(|| {
+                            format!("[zalo] webhook_listen '{}' is not an address like 0.0.0.0:8444", config.zalo.webhook_listen)
+                        })?,
+                        secret: Secret::from_env("ZALO_WEBHOOK_SECRET")
+                            .map_err(|_| anyhow::anyhow!("ZALO_WEBHOOK_SECRET is not set: a Zalo webhook needs a secret token (8–256 characters)"))?,
+                    };
+                    let (_, task) =
+                        crate::zalo::serve_webhook(app.clone(), client, config.zalo.settings(), hook).await?;
+                    Some(task)
+                }
+            }
         }
         Err(_) => None,
     };

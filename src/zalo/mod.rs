@@ -10,7 +10,9 @@ mod inbound;
 mod menu;
 mod outbound;
 mod polling;
+mod webhook;
 
 pub use api::Client;
 pub use outbound::{split_text, ZaloSender};
 pub use polling::{receive, run, Settings};
+pub use webhook::{serve as serve_webhook, Webhook};

@@ -24,23 +24,7 @@ pub struct Settings {
 
 /// Receives and handles Zalo events until the task is aborted.
 pub async fn run(app: App, client: Client, settings: Settings) {
-    app.senders.set(Channel::Zalo, Arc::new(ZaloSender::new(client.clone(), app.db.clone(), settings.per_second)));
-    let marks = Marks::start(app.db.clone(), app.writes.clone());
-    updates::send_unsent_replies(&app, Channel::Zalo).await;
-    match updates::unhandled(&app.db, Channel::Zalo).await {
-        Ok(pending) => {
-            for (id, payload) in pending {
-                match serde_json::from_str::<ZaloUpdate>(&payload) {
-                    Ok(update) => handle(&app, &marks, &id, &update).await,
-                    Err(e) => {
-                        let error = format!("the stored event cannot be read: {e}");
-                        let _ = marks.handled(Channel::Zalo, &id, Some(&error)).await;
-                    }
-                }
-            }
-        }
-        Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot read Zalo events left from before the restart"),
-    }
+    let marks = start(&app, &client, settings).await;
     let mut backoff = Duration::from_secs(1);
     loop {
         let batch = match client.get_updates(settings.poll_timeout).await {
@@ -59,24 +43,55 @@ pub async fn run(app: App, client: Client, settings: Settings) {
     }
 }
 
-/// Records a batch of events in the inbox and handles the new ones.
-pub async fn receive(app: &App, marks: &Marks, batch: Vec<ZaloUpdate>) {
-    if batch.is_empty() {
-        return;
-    }
-    let rows: Vec<(String, String)> =
-        batch.iter().map(|u| (u.message.message_id.clone(), serde_json::to_string(u).unwrap_or_default())).collect();
-    match updates::record_batch(&app.db, &app.writes, Channel::Zalo, &rows).await {
-        Ok(fresh) => {
-            for i in fresh {
-                handle(app, marks, &rows[i].0, &batch[i]).await;
+/// What both ways of receiving do first: the sender for Zalo is set up,
+/// then replies and events a crash left are dealt with.
+pub(super) async fn start(app: &App, client: &Client, settings: Settings) -> Marks {
+    app.senders.set(Channel::Zalo, Arc::new(ZaloSender::new(client.clone(), app.db.clone(), settings.per_second)));
+    let marks = Marks::start(app.db.clone(), app.writes.clone());
+    updates::send_unsent_replies(app, Channel::Zalo).await;
+    match updates::unhandled(&app.db, Channel::Zalo).await {
+        Ok(pending) => {
+            for (id, payload) in pending {
+                match serde_json::from_str::<ZaloUpdate>(&payload) {
+                    Ok(update) => handle(app, &marks, &id, &update).await,
+                    Err(e) => {
+                        let error = format!("the stored event cannot be read: {e}");
+                        let _ = marks.handled(Channel::Zalo, &id, Some(&error)).await;
+                    }
+                }
             }
         }
-        Err(e) => tracing::error!(error = %format!("{e:#}"), events = batch.len(), "cannot record Zalo events"),
+        Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot read Zalo events left from before the restart"),
+    }
+    marks
+}
+
+/// Records a batch of events in the inbox and handles the new ones.
+pub async fn receive(app: &App, marks: &Marks, batch: Vec<ZaloUpdate>) {
+    match record(app, batch).await {
+        Ok(fresh) => {
+            for (id, update) in fresh {
+                handle(app, marks, &id, &update).await;
+            }
+        }
+        Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot record Zalo events"),
     }
 }
 
-async fn handle(app: &App, marks: &Marks, id: &str, update: &ZaloUpdate) {
+/// Records a batch in the inbox (one transaction); returns the events not
+/// seen before, with their ids.
+pub(super) async fn record(app: &App, batch: Vec<ZaloUpdate>) -> anyhow::Result<Vec<(String, ZaloUpdate)>> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String)> =
+        batch.iter().map(|u| (u.message.message_id.clone(), serde_json::to_string(u).unwrap_or_default())).collect();
+    let fresh = updates::record_batch(&app.db, &app.writes, Channel::Zalo, &rows).await?;
+    let mut batch: Vec<Option<ZaloUpdate>> = batch.into_iter().map(Some).collect();
+    Ok(fresh.into_iter().filter_map(|i| Some((rows[i].0.clone(), batch[i].take()?))).collect())
+}
+
+pub(super) async fn handle(app: &App, marks: &Marks, id: &str, update: &ZaloUpdate) {
     let incoming = match app.db.acquire().await {
         Ok(mut conn) => inbound::incoming(&mut conn, update).await,
         Err(e) => Err(e),

@@ -168,3 +168,57 @@ async fn a_leader_links_zalo_with_a_code_and_acts_there_with_the_same_role() {
     assert!(bot.last_to(RESIDENT.id).text.contains("PA-000001 của bác đã được tiếp nhận"));
     bot.finish().await;
 }
+
+#[tokio::test]
+async fn zalo_webhook_needs_the_secret_header_and_handles_each_event_once() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let fake = FakeZalo::start().await;
+    let client = todanpho::zalo::Client::new(&fake.url, "12345:zalo-test-token").unwrap();
+    let settings = todanpho::zalo::Settings { poll_timeout: Duration::from_secs(1), per_second: 1000.0 };
+    let hook = todanpho::zalo::Webhook {
+        url: "https://bot.example.vn/zalo".into(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        secret: todanpho::config::Secret::new("zalo-secret-123"),
+    };
+    let (addr, task) = todanpho::zalo::serve_webhook(bot.app.clone(), client, settings, hook).await.unwrap();
+    let set = fake.requests().into_iter().find(|(m, _)| m == "setWebhook").expect("setWebhook");
+    assert_eq!(set.1["secret_token"], "zalo-secret-123");
+
+    let event = |id: &str, text: &str| {
+        serde_json::json!({ "event_name": "message.text.received", "message": {
+            "message_id": id, "date": 1_750_316_131_602i64, "text": text,
+            "from": { "id": AN, "display_name": "Bác An", "is_bot": false },
+            "chat": { "id": AN, "chat_type": "PRIVATE" } } })
+    };
+    let http = reqwest::Client::new();
+    let url = format!("http://{addr}/zalo");
+    let post = |body: serde_json::Value, secret: Option<&'static str>| {
+        let mut req = http.post(&url).json(&body);
+        if let Some(s) = secret {
+            req = req.header("X-Bot-Api-Secret-Token", s);
+        }
+        req.send()
+    };
+    assert_eq!(post(event("w1", "/help"), None).await.unwrap().status(), 401);
+    assert_eq!(post(event("w1", "/help"), Some("wrong-secret")).await.unwrap().status(), 401);
+    let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM processed_updates WHERE channel = 'zalo'")
+        .fetch_one(bot.db())
+        .await
+        .unwrap();
+    assert_eq!(recorded, 0, "refused requests change nothing");
+
+    // Flat and wrapped bodies; the same event twice is handled once.
+    assert_eq!(post(event("w1", "/help"), Some("zalo-secret-123")).await.unwrap().status(), 200);
+    wait(&bot, "w1").await;
+    let wrapped = serde_json::json!({ "ok": true, "result": event("w1", "/help") });
+    assert_eq!(post(wrapped, Some("zalo-secret-123")).await.unwrap().status(), 200);
+    let wrapped = serde_json::json!({ "ok": true, "result": event("w2", "/dangky") });
+    assert_eq!(post(wrapped, Some("zalo-secret-123")).await.unwrap().status(), 200);
+    wait(&bot, "w2").await;
+    let texts = fake.texts_to(AN);
+    assert_eq!(texts.iter().filter(|t| t.contains("các lệnh dành cho")).count(), 1, "{texts:?}");
+    assert!(texts.last().unwrap().contains("Họ và tên chủ hộ"));
+    task.abort();
+    bot.finish().await;
+}
