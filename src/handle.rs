@@ -24,6 +24,7 @@
 //! | `/thongbao_ds`, `/henlich`            | `notice::ack`, `notice::schedule` |
 //! | `/thongke`, `/sohodukien`, `/xuatexcel` | `stats::command`, `stats::export` |
 //! | `/ketnoi`, a `KN-…` code typed on Zalo | `identity`                       |
+//! | `/tatthongbao`, `dung nhan`, `/batthongbao` | `notice::optout`            |
 
 use crate::app::App;
 use crate::channel::{ChatKind, Event, Incoming, Replies, Unsupported};
@@ -120,6 +121,8 @@ async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) ->
             "lienket" => group::link(app, caller, msg, args, out).await?,
             "nhom" => group::list(app, caller, msg, out).await?,
             "ketnoi" => crate::identity::issue(app, caller, msg, out).await?,
+            "tatthongbao" => notice::optout::stop(app, caller, msg, out).await?,
+            "batthongbao" => notice::optout::resume(app, caller, msg, out).await?,
             "phancong" => {
                 appoint::command(app, caller, msg, args, replied.as_ref().and_then(|r| r.from.as_ref()), out).await?
             }
@@ -180,6 +183,9 @@ async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) ->
                 if let Event::Text(text) = other {
                     if crate::identity::redeem(app, caller, text, out).await? {
                         return Ok(());
+                    }
+                    if notice::optout::asks_to_stop(text) {
+                        return notice::optout::stop(app, caller, msg, out).await;
                     }
                 }
                 if let Some(input) = dialogue_input(other) {

@@ -35,6 +35,8 @@ pub const COMMANDS: &[CommandInfo] = &[
     cmd("quy", "Các cuộc vận động đang mở và số tiền đã nhận", Role::Resident, Place::Both),
     cmd("huy", "Huỷ việc đang làm dở", Role::Resident, Place::Private),
     cmd("ketnoi", "Lấy mã để dùng bot trên Zalo", Role::Resident, Place::Private),
+    cmd("tatthongbao", "Không nhận thông báo nhắn riêng nữa", Role::Resident, Place::Private),
+    cmd("batthongbao", "Nhận lại thông báo nhắn riêng", Role::Resident, Place::Private),
     cmd("help", "Hướng dẫn sử dụng", Role::Resident, Place::Both),
     cmd("start", "Bắt đầu trò chuyện với bot", Role::Resident, Place::Private),
     cmd("dsphananh", "Danh sách phản ánh cần xử lý", Role::Leader, Place::Private),

@@ -71,6 +71,10 @@ pub async fn edit_all(
 /// The scheduler's part: the last state always reaches the groups.
 pub async fn flush_due(app: &App) -> anyhow::Result<Replies> {
     let mut out = Replies::default();
+    // Looked at every few seconds: the write lock only when there is work.
+    if repo::due_for_edit(&mut *app.read().await?, app.clock.now() - EDIT_EVERY).await?.is_empty() {
+        return Ok(out);
+    }
     let mut tx = app.write().await?;
     for code in repo::due_for_edit(&mut tx, app.clock.now() - EDIT_EVERY).await? {
         if let Some(campaign) = repo::get(&mut tx, code).await? {

@@ -10,6 +10,7 @@
 
 pub mod ack;
 pub mod compose;
+pub mod optout;
 pub mod outbox;
 pub mod repo;
 pub mod schedule;

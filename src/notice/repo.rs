@@ -107,9 +107,25 @@ pub async fn queue(conn: &mut SqliteConnection, code: NoticeCode, now: DateTime<
          FROM notice_targets t JOIN group_chats c ON c.group_id = t.group_id WHERE t.notice_id = ?",
     )
     .bind(code.id())
+    .execute(&mut *conn)
+    .await?;
+    // Zalo bots cannot be in groups: each Zalo household of the target
+    // groups gets the notice in private, once however many groups it is in,
+    // unless its owner asked not to.
+    let private = sqlx::query(
+        "INSERT OR IGNORE INTO notice_deliveries (notice_id, group_id, channel, chat_id, status)
+         SELECT t.notice_id, MIN(h.group_id), u.channel, u.external_id, 'pending'
+         FROM notice_targets t
+         JOIN households h ON h.group_id = t.group_id AND h.status = 'approved'
+         JOIN users u ON u.id = h.owner_user_id
+         WHERE t.notice_id = ? AND u.channel = 'zalo'
+           AND NOT EXISTS (SELECT 1 FROM notice_optouts o WHERE o.user_id = u.id)
+         GROUP BY u.id",
+    )
+    .bind(code.id())
     .execute(conn)
     .await?;
-    Ok(Some(inserted.rows_affected() as usize))
+    Ok(Some((inserted.rows_affected() + private.rows_affected()) as usize))
 }
 
 /// Cancels a draft or a notice not sent yet. False if it already went out.

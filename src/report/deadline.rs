@@ -25,6 +25,16 @@ pub async fn run_due(app: &App) -> anyhow::Result<Replies> {
         return Ok(out);
     }
     let day = local.date_naive().format("%Y-%m-%d").to_string();
+    // Looked at every few seconds: a read, so that the write lock (which
+    // other processes, such as an export, also need) is taken once a day.
+    let ran: Option<i64> = sqlx::query_scalar("SELECT 1 FROM scheduled_runs WHERE job = ? AND day = ?")
+        .bind(JOB)
+        .bind(&day)
+        .fetch_optional(&mut *app.read().await?)
+        .await?;
+    if ran.is_some() {
+        return Ok(out);
+    }
     let mut tx = app.write().await?;
     let claimed = sqlx::query("INSERT INTO scheduled_runs (job, day, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
         .bind(JOB)

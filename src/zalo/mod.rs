@@ -8,6 +8,7 @@
 pub mod api;
 mod inbound;
 mod menu;
+pub mod notices;
 mod outbound;
 mod polling;
 mod webhook;

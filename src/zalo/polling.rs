@@ -24,7 +24,7 @@ pub struct Settings {
 
 /// Receives and handles Zalo events until the task is aborted.
 pub async fn run(app: App, client: Client, settings: Settings) {
-    let marks = start(&app, &client, settings).await;
+    let (marks, _notices) = start(&app, &client, settings).await;
     let mut backoff = Duration::from_secs(1);
     loop {
         let batch = match client.get_updates(settings.poll_timeout).await {
@@ -45,10 +45,11 @@ pub async fn run(app: App, client: Client, settings: Settings) {
 
 /// What both ways of receiving do first: the sender for Zalo is set up,
 /// then replies and events a crash left are dealt with.
-pub(super) async fn start(app: &App, client: &Client, settings: Settings) -> Marks {
+pub(super) async fn start(app: &App, client: &Client, settings: Settings) -> (Marks, Background) {
     app.senders.set(Channel::Zalo, Arc::new(ZaloSender::new(client.clone(), app.db.clone(), settings.per_second)));
     let marks = Marks::start(app.db.clone(), app.writes.clone());
     updates::send_unsent_replies(app, Channel::Zalo).await;
+
     match updates::unhandled(&app.db, Channel::Zalo).await {
         Ok(pending) => {
             for (id, payload) in pending {
@@ -63,7 +64,17 @@ pub(super) async fn start(app: &App, client: &Client, settings: Settings) -> Mar
         }
         Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot read Zalo events left from before the restart"),
     }
-    marks
+    // Notices to Zalo households, for as long as receiving runs.
+    (marks, Background(tokio::spawn(super::notices::run(app.clone()))))
+}
+
+/// A task that ends with its owner.
+pub(super) struct Background(tokio::task::JoinHandle<()>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Records a batch of events in the inbox and handles the new ones.

@@ -51,7 +51,7 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen for the Zalo webhook on {}", hook.listen))?;
     let bound = socket.local_addr()?;
-    let marks = start(&app, &client, settings).await;
+    let (marks, notices) = start(&app, &client, settings).await;
     client.set_webhook(&hook.url, hook.secret.expose()).await.context("Zalo setWebhook failed")?;
     // Handled one at a time, in the order they came, apart from answering
     // Zalo.
@@ -65,6 +65,7 @@ pub async fn serve(
     let shared = Arc::new(Shared { app, secret: hook.secret, tx });
     let router = Router::new().route("/", post(receive)).route("/{*path}", post(receive)).with_state(shared);
     let task = tokio::spawn(async move {
+        let _notices = notices;
         if let Err(e) = axum::serve(socket, router).await {
             tracing::error!(error = %e, "the Zalo webhook server stopped");
         }

@@ -60,6 +60,8 @@ fn commands() -> BTreeMap<&'static str, (&'static str, &'static [Who])> {
         ("quy", ("", EVERYONE)),
         ("huy", ("", EVERYONE)),
         ("ketnoi", ("", EVERYONE)),
+        ("tatthongbao", ("", EVERYONE)),
+        ("batthongbao", ("", EVERYONE)),
         ("help", ("", EVERYONE)),
         ("start", ("", EVERYONE)),
         ("dsphananh", ("", STAFF)),

@@ -222,3 +222,64 @@ async fn zalo_webhook_needs_the_secret_header_and_handles_each_event_once() {
     task.abort();
     bot.finish().await;
 }
+
+#[tokio::test]
+async fn notices_reach_zalo_households_once_in_private_and_are_acknowledged_by_number() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let zalo = Zalo::start(&bot).await;
+    const BINH: &str = "0b1c2d3e4f5a6b7c8d9e";
+    // Two Zalo households in the group; one asks not to get notices.
+    for (who, name, phone) in [(AN, "Bác An", "0912345678"), (BINH, "Bác Bình", "0987654321")] {
+        let mut say = Vec::new();
+        say.extend([
+            "/dangky",
+            "Nguyễn Văn An",
+            "12",
+            "ngõ 41",
+            "Hoàng Quốc Việt",
+            phone,
+            "4",
+            "xong",
+            "2",
+            "co",
+            "3",
+            "xác nhận",
+        ]);
+        for text in say {
+            let id = zalo.fake.text(who, name, text);
+            wait(&bot, &id).await;
+        }
+        let review = bot.messages_to(LEADER.id).into_iter().rev().find(|m| m.text.contains("Đăng ký hộ mới")).unwrap();
+        bot.tap(&LEADER, &review, "Duyệt").await;
+    }
+    bot.mark_personal(&["0912345678", "0987654321", "ngõ 41"]);
+    let id = zalo.fake.text(BINH, "Bác Bình", "Dừng nhận");
+    wait(&bot, &id).await;
+    assert!(zalo.fake.last_to(BINH).contains("không nhắn riêng thông báo"));
+
+    bot.group(GROUP_CHAT, &LEADER, "/thongbao Sáng Chủ nhật 8 giờ tổng vệ sinh đầu ngõ.").await;
+    let preview = bot.last_to(LEADER.id);
+    bot.tap(&LEADER, &preview, "Gửi").await;
+    bot.wait_for(GROUP_CHAT, "THÔNG BÁO TB1", 1).await;
+    for _ in 0..200 {
+        if zalo.fake.texts_to(AN).iter().any(|t| t.contains("THÔNG BÁO TB1")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let to_an: Vec<String> = zalo.fake.texts_to(AN).into_iter().filter(|t| t.contains("THÔNG BÁO TB1")).collect();
+    assert_eq!(to_an.len(), 1, "once, in private: {to_an:?}");
+    assert!(to_an[0].contains("tổng vệ sinh") && to_an[0].contains("1. 👁 Đã xem"), "{}", to_an[0]);
+    assert!(!zalo.fake.texts_to(BINH).iter().any(|t| t.contains("THÔNG BÁO TB1")), "opted out");
+    assert_eq!(bot.messages_to(GROUP_CHAT).iter().filter(|m| m.text.contains("THÔNG BÁO TB1")).count(), 1);
+
+    // "1" is the Đã xem button.
+    let id = zalo.fake.text(AN, "Bác An", "1");
+    wait(&bot, &id).await;
+    assert!(zalo.fake.last_to(AN).contains("Cảm ơn bác đã xác nhận đã xem"), "{}", zalo.fake.last_to(AN));
+    let acks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_acks").fetch_one(bot.db()).await.unwrap();
+    assert_eq!(acks, 1);
+    bot.finish().await;
+}

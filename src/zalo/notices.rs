@@ -1,0 +1,91 @@
+//! Notices to residents on Zalo. A bot account on Zalo may not join
+//! groups, so a notice reaches each Zalo household of the target groups in
+//! private, from the same durable outbox as Telegram's group chats (rows in
+//! `notice_deliveries` with channel `zalo`, written when the notice is
+//! queued), at Zalo's configured pace. "Đã xem" is answered by `1` or
+//! `đã xem`; `dung nhan` stops them.
+
+use std::time::Duration;
+
+use crate::app::App;
+use crate::channel::{Action, Channel, Replies};
+use crate::notice::{outbox, repo};
+
+/// How often the outbox is looked at when nobody rings.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
+
+/// Drains Zalo deliveries until the task is aborted.
+pub async fn run(app: App) {
+    match app.db.acquire().await {
+        Ok(mut conn) => {
+            if let Err(e) = repo::reset_sending(&mut conn, Channel::Zalo).await {
+                tracing::error!(error = %format!("{e:#}"), "cannot take back Zalo notices in flight");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "cannot open the database for Zalo notices"),
+    }
+    loop {
+        match drain(&app).await {
+            Ok(0) => {
+                tokio::select! {
+                    _ = app.outbox.notified() => {}
+                    _ = tokio::time::sleep(LOOK_EVERY) => {}
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "sending notices to Zalo failed");
+                tokio::time::sleep(LOOK_EVERY).await;
+            }
+        }
+    }
+}
+
+/// Sends what is due, one at a time (the sender keeps Zalo's pace).
+/// Returns how many were tried.
+async fn drain(app: &App) -> anyhow::Result<usize> {
+    let due = {
+        let mut conn = app.db.acquire().await?;
+        repo::due(&mut conn, Channel::Zalo, app.clock.now(), 50).await?
+    };
+    for delivery in &due {
+        {
+            let mut tx = app.write().await?;
+            let claimed = repo::mark_sending(&mut tx, delivery.id).await?;
+            tx.commit().await?;
+            if !claimed {
+                continue;
+            }
+        }
+        let message = {
+            let mut conn = app.db.acquire().await?;
+            match repo::get(&mut conn, delivery.notice).await? {
+                Some(notice) => Some(outbox::group_message(&mut conn, &notice).await?),
+                None => None,
+            }
+        };
+        let sent = match message {
+            Some((text, keyboard)) => {
+                let text = format!("{text}\n\n(Không muốn nhận thông báo qua Zalo nữa, bác gõ: dung nhan)");
+                let action = Action::Send { to: delivery.chat.clone(), text, keyboard };
+                app.senders.deliver(Channel::Zalo, action).await
+            }
+            None => false,
+        };
+        let mut replies = Replies::default();
+        {
+            let mut tx = app.write().await?;
+            if sent {
+                repo::mark_sent(&mut tx, delivery.id, "", app.clock.now()).await?;
+            } else {
+                repo::mark_failed(&mut tx, delivery.id, "Zalo không nhận tin").await?;
+            }
+            outbox::after_delivery(app, &mut tx, delivery.notice, &mut replies).await?;
+            tx.commit().await?;
+        }
+        for action in replies.actions {
+            app.senders.deliver(Channel::Zalo, action).await;
+        }
+    }
+    Ok(due.len())
+}
