@@ -110,6 +110,9 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, flow: Flow, out
     }
     let groups = if flow.for_staff() && !roles::is_official(&mut conn, caller.id).await? {
         group::led_by(&mut conn, caller.id).await?
+    } else if let Some(joined) = crate::membership::joined(&mut conn, caller.id).await? {
+        // Joined by code (Zalo): that group, without asking.
+        vec![joined]
     } else {
         group::all(&mut conn).await?
     };

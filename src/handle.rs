@@ -24,6 +24,7 @@
 //! | `/thongbao_ds`, `/henlich`            | `notice::ack`, `notice::schedule` |
 //! | `/thongke`, `/sohodukien`, `/xuatexcel` | `stats::command`, `stats::export` |
 //! | `/ketnoi`, a `KN-…` code typed on Zalo | `identity`                       |
+//! | `/mato`, a `TDP12-…` join code        | `membership`                      |
 //! | `/tatthongbao`, `dung nhan`, `/batthongbao` | `notice::optout`            |
 
 use crate::app::App;
@@ -121,6 +122,7 @@ async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) ->
             "lienket" => group::link(app, caller, msg, args, out).await?,
             "nhom" => group::list(app, caller, msg, out).await?,
             "ketnoi" => crate::identity::issue(app, caller, msg, out).await?,
+            "mato" => crate::membership::show(app, caller, msg, out).await?,
             "tatthongbao" => notice::optout::stop(app, caller, msg, out).await?,
             "batthongbao" => notice::optout::resume(app, caller, msg, out).await?,
             "phancong" => {
@@ -181,7 +183,9 @@ async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) ->
             // Group chatter is not the bot's business (privacy mode).
             if msg.chat_kind == ChatKind::Private {
                 if let Event::Text(text) = other {
-                    if crate::identity::redeem(app, caller, text, out).await? {
+                    if crate::identity::redeem(app, caller, text, out).await?
+                        || crate::membership::join(app, caller, text, out).await?
+                    {
                         return Ok(());
                     }
                     if notice::optout::asks_to_stop(text) {

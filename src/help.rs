@@ -46,6 +46,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     cmd("thongbao_ds", "Xem số hộ đã xem thông báo", Role::Leader, Place::Private),
     cmd("henlich", "Thông báo đang hẹn giờ gửi", Role::Leader, Place::Private),
     cmd("vandong", "Tạo cuộc vận động ủng hộ", Role::Leader, Place::Both),
+    cmd("mato", "Mã tham gia tổ cho người dùng Zalo", Role::Leader, Place::Both),
     cmd("xacnhan", "Xác nhận đã nhận tiền ủng hộ", Role::Leader, Place::Private),
     cmd("ghinhan", "Ghi nhận tiền mặt của người không dùng bot", Role::Leader, Place::Private),
     cmd("ketthuc", "Kết thúc cuộc vận động", Role::Leader, Place::Private),

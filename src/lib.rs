@@ -46,6 +46,7 @@ pub mod handle;
 pub mod help;
 pub mod household;
 pub mod identity;
+pub mod membership;
 pub mod notice;
 pub mod posts;
 pub mod report;

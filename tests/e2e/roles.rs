@@ -71,6 +71,7 @@ fn commands() -> BTreeMap<&'static str, (&'static str, &'static [Who])> {
         ("thongbao_ds", ("TB1", THIS_GROUP)),
         ("henlich", ("", STAFF)),
         ("vandong", ("", STAFF)),
+        ("mato", ("", STAFF)),
         ("xacnhan", ("P0001", THIS_GROUP)),
         ("ghinhan", ("UH1 100k Bà Tư", THIS_GROUP)),
         ("ketthuc", ("UH1", THIS_GROUP)),
@@ -86,7 +87,7 @@ fn commands() -> BTreeMap<&'static str, (&'static str, &'static [Who])> {
 /// Who may use the command when it is sent in this group's chat.
 fn in_group(name: &str, allowed: &'static [Who]) -> &'static [Who] {
     match name {
-        "thongbao" | "vandong" | "bangtin" => THIS_GROUP,
+        "thongbao" | "vandong" | "bangtin" | "mato" => THIS_GROUP,
         _ => allowed,
     }
 }

@@ -258,7 +258,9 @@ async fn notices_reach_zalo_households_once_in_private_and_are_acknowledged_by_n
     wait(&bot, &id).await;
     assert!(zalo.fake.last_to(BINH).contains("không nhắn riêng thông báo"));
 
-    bot.group(GROUP_CHAT, &LEADER, "/thongbao Sáng Chủ nhật 8 giờ tổng vệ sinh đầu ngõ.").await;
+    // Longer than one Zalo message.
+    let long = "Sáng Chủ nhật 8 giờ tổng vệ sinh đầu ngõ, mỗi hộ cử một người mang chổi và bao tải. ".repeat(30);
+    bot.group(GROUP_CHAT, &LEADER, &format!("/thongbao {}", long.trim())).await;
     let preview = bot.last_to(LEADER.id);
     bot.tap(&LEADER, &preview, "Gửi").await;
     bot.wait_for(GROUP_CHAT, "THÔNG BÁO TB1", 1).await;
@@ -271,7 +273,13 @@ async fn notices_reach_zalo_households_once_in_private_and_are_acknowledged_by_n
     tokio::time::sleep(Duration::from_millis(200)).await;
     let to_an: Vec<String> = zalo.fake.texts_to(AN).into_iter().filter(|t| t.contains("THÔNG BÁO TB1")).collect();
     assert_eq!(to_an.len(), 1, "once, in private: {to_an:?}");
-    assert!(to_an[0].contains("tổng vệ sinh") && to_an[0].contains("1. 👁 Đã xem"), "{}", to_an[0]);
+    let all = zalo.fake.texts_to(AN);
+    let first = all.iter().position(|t| t.contains("THÔNG BÁO TB1")).unwrap();
+    let parts = &all[first..];
+    assert!(parts.len() >= 2 && parts.iter().all(|p| p.chars().count() <= 2000), "split at Zalo's limit");
+    assert!(parts.last().unwrap().contains("1. 👁 Đã xem"), "the list comes with the last part");
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(squash(&parts.join(" ")).contains(&squash(&long)), "nothing lost in the split");
     assert!(!zalo.fake.texts_to(BINH).iter().any(|t| t.contains("THÔNG BÁO TB1")), "opted out");
     assert_eq!(bot.messages_to(GROUP_CHAT).iter().filter(|m| m.text.contains("THÔNG BÁO TB1")).count(), 1);
 
@@ -281,5 +289,31 @@ async fn notices_reach_zalo_households_once_in_private_and_are_acknowledged_by_n
     assert!(zalo.fake.last_to(AN).contains("Cảm ơn bác đã xác nhận đã xem"), "{}", zalo.fake.last_to(AN));
     let acks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_acks").fetch_one(bot.db()).await.unwrap();
     assert_eq!(acks, 1);
+    bot.finish().await;
+}
+
+#[tokio::test]
+async fn a_join_code_puts_a_zalo_resident_in_the_right_group() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    bot.group(-4_000_000_013, &OFFICIAL, "/lienket Tổ dân phố số 13").await;
+    let zalo = Zalo::start(&bot).await;
+
+    bot.private(&RESIDENT, "/mato").await;
+    assert!(bot.last_to(RESIDENT.id).text.contains("Xin lỗi, chỉ tổ trưởng"));
+    bot.private(&LEADER, "/mato").await;
+    let text = bot.last_to(LEADER.id).text;
+    let code = text.split_whitespace().find(|w| w.starts_with("TDP1-")).expect("the code of group 1").to_string();
+    bot.private(&LEADER, "/mato").await;
+    assert!(bot.last_to(LEADER.id).text.contains(&code), "the code stays the same");
+
+    assert!(zalo.say(&bot, "TDP1-AAA").await.contains("không đúng"));
+    let joined = zalo.say(&bot, &code.to_lowercase()).await;
+    assert!(joined.contains("Bác đã vào Tổ dân phố số 12"), "{joined}");
+    // Two groups in the ward, but no question which.
+    let first = zalo.say(&bot, "/dangky").await;
+    assert!(first.contains("Họ và tên chủ hộ"), "{first}");
+    let intro = zalo.fake.texts_to(AN);
+    assert!(intro.iter().any(|t| t.contains("Tổ dân phố số 12")), "{intro:?}");
     bot.finish().await;
 }
