@@ -252,3 +252,88 @@ async fn commands_from_a_channel_identity_are_answered_and_other_bots_are_ignore
     assert_eq!(bot.messages_to(GROUP_CHAT).len(), before + 1, "another bot is not answered (no bot-to-bot loops)");
     bot.finish().await;
 }
+
+/// Deep-link payloads and the arguments of every command in the catalog,
+/// random and hostile, sent by the most privileged caller through the real
+/// dispatcher: each is answered, none fails.
+#[tokio::test]
+async fn random_arguments_to_every_command_and_random_start_payloads_never_fail() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let pieces = [
+        "PA-000001",
+        "P0001",
+        "UH1",
+        "TB1",
+        "dk-1",
+        "pa-",
+        "uh-999999999999",
+        "vd-0",
+        "-1",
+        "0",
+        "99999999999999999999",
+        "bat",
+        "tat",
+        "daxuly",
+        "tiepnhan",
+        "500k",
+        "1tr5",
+        "31/02/2026",
+        "25:61",
+        "30d",
+        "thang 13/2026",
+        "to 12",
+        "<b>",
+        "&amp;",
+        "'; --",
+        "😀",
+        "\u{200b}",
+        "\u{202e}",
+        "ă",
+        "/",
+        "@todanpho_test_bot",
+        "  ",
+    ];
+    let mut sent = 0;
+    for command in todanpho::help::COMMANDS {
+        for _ in 0..12 {
+            let n = 1 + next() % 4;
+            let args: Vec<&str> = (0..n).map(|_| pieces[(next() % pieces.len() as u64) as usize]).collect();
+            let text = format!("/{} {}", command.name, args.join(" "));
+            let update = bot.private(&OFFICIAL, &text).await;
+            sent += 1;
+            let error: Option<String> = sqlx::query_scalar("SELECT error FROM processed_updates WHERE update_id = ?")
+                .bind(update.to_string())
+                .fetch_one(bot.db())
+                .await
+                .unwrap();
+            assert_eq!(error, None, "{text}");
+            // A dialogue a command started is dropped, so the next command
+            // is read as a command.
+            bot.private(&OFFICIAL, "/huy").await;
+        }
+    }
+    for _ in 0..60 {
+        let payload: String =
+            (0..(next() % 5)).map(|_| pieces[(next() % pieces.len() as u64) as usize]).collect::<Vec<_>>().join("");
+        let update = bot.private(&RESIDENT, &format!("/start {payload}")).await;
+        sent += 1;
+        let error: Option<String> = sqlx::query_scalar("SELECT error FROM processed_updates WHERE update_id = ?")
+            .bind(update.to_string())
+            .fetch_one(bot.db())
+            .await
+            .unwrap();
+        assert_eq!(error, None, "/start {payload}");
+        assert!(!bot.last_to(RESIDENT.id).text.is_empty());
+        bot.private(&RESIDENT, "/huy").await;
+    }
+    eprintln!("random arguments: {sent} commands and deep links");
+    bot.finish().await;
+}
