@@ -139,10 +139,16 @@ pub async fn answer(
     out: &mut Replies,
 ) -> anyhow::Result<bool> {
     let chat = caller.addr.private_chat();
-    let mut tx = app.write().await?;
-    let mut state = match store::load(&mut tx, &chat, &caller.addr).await? {
+    // Read, and work out the turn, before taking the write lock: the
+    // update's transaction holds it until the update is committed (see
+    // `UpdateScope`). Only this person's own updates touch their dialogue,
+    // and those come one at a time.
+    let peeked = store::peek(&mut *app.read().await?, &chat, &caller.addr).await?;
+    let mut state = match peeked {
         Loaded::Active(state) => state,
         Loaded::Expired => {
+            let mut tx = app.write().await?;
+            store::delete(&mut tx, &chat, &caller.addr).await?;
             tx.commit().await?;
             out.send(&chat, "Phiên trước đã quá 24 giờ không trả lời nên đã tự huỷ. Xin gõ lại lệnh để bắt đầu lại.");
             return Ok(true);
@@ -150,12 +156,15 @@ pub async fn answer(
         Loaded::None => return Ok(false),
     };
     let Some(def) = app.book.get(&state.flow) else {
+        let mut tx = app.write().await?;
         store::delete(&mut tx, &chat, &caller.addr).await?;
         tx.commit().await?;
         return Ok(false);
     };
     let engine = Engine::new(&app.book, def);
-    match engine.handle(&mut state, input) {
+    let turn = engine.handle(&mut state, input);
+    let mut tx = app.write().await?;
+    match turn {
         Turn::Continue { replace, send } => {
             store::save(&mut tx, &chat, &caller.addr, &state).await?;
             tx.commit().await?;

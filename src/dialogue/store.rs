@@ -16,6 +16,23 @@ pub enum Loaded {
     Active(DialogueState),
 }
 
+/// As [`load`], without removing an expired or unreadable state (for a
+/// read-only connection; the caller removes it in a write).
+pub async fn peek(conn: &mut SqliteConnection, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<Loaded> {
+    let row: Option<(String, DateTime<Utc>)> =
+        sqlx::query_as("SELECT state, updated_at FROM dialogues WHERE channel = ? AND chat_id = ? AND user_id = ?")
+            .bind(chat.channel.as_str())
+            .bind(&chat.id)
+            .bind(&user.id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((state, updated_at)) = row else { return Ok(Loaded::None) };
+    if Utc::now() - updated_at > EXPIRY {
+        return Ok(Loaded::Expired);
+    }
+    Ok(serde_json::from_str(&state).map(Loaded::Active).unwrap_or(Loaded::Expired))
+}
+
 pub async fn load(conn: &mut SqliteConnection, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<Loaded> {
     let row: Option<(String, DateTime<Utc>)> =
         sqlx::query_as("SELECT state, updated_at FROM dialogues WHERE channel = ? AND chat_id = ? AND user_id = ?")
