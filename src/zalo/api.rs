@@ -131,6 +131,28 @@ impl Client {
         self.call("sendPhoto", body).await.map(|_| ())
     }
 
+    /// Fetches a photo a person sent (Zalo gives a URL that may expire).
+    /// At most `limit` bytes.
+    pub async fn fetch(&self, url: &str, limit: usize) -> Result<(Vec<u8>, Option<String>), ZaloError> {
+        let mut response = self.http.get(url).send().await.map_err(|e| ZaloError::Http(e.without_url()))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            return Err(ZaloError::Api {
+                code: i64::from(status),
+                description: "the photo could not be fetched".into(),
+            });
+        }
+        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| ZaloError::Http(e.without_url()))? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > limit {
+                return Err(ZaloError::Decode(format!("the photo is larger than {limit} bytes")));
+            }
+        }
+        Ok((bytes, content_type))
+    }
+
     pub async fn set_webhook(&self, url: &str, secret: &str) -> Result<(), ZaloError> {
         self.call("setWebhook", json!({ "url": url, "secret_token": secret })).await.map(|_| ())
     }

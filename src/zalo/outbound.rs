@@ -127,10 +127,13 @@ impl ZaloSender {
                 self.text(&to.id, &format!("Tệp {file_name} chỉ gửi được qua Telegram hoặc lấy từ cán bộ phường."))
                     .await
             }
-            Action::SendImage { to, caption, .. } => match caption {
-                Some(caption) => self.text(&to.id, &caption).await,
-                None => Ok(()),
-            },
+            // An image the bot made (a VietQR code): Zalo takes photos only
+            // by URL, and the bot has none to give; the transfer details
+            // always follow in words.
+            Action::SendImage { to, .. } => {
+                self.text(&to.id, "(Mã QR không gửi được qua Zalo. Bác chuyển khoản theo thông tin ngay dưới đây.)")
+                    .await
+            }
         }
     }
 }

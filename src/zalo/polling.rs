@@ -39,7 +39,7 @@ pub async fn run(app: App, client: Client, settings: Settings) {
                 continue;
             }
         };
-        receive(&app, &marks, batch).await;
+        receive(&app, &client, &marks, batch).await;
     }
 }
 
@@ -54,7 +54,7 @@ pub(super) async fn start(app: &App, client: &Client, settings: Settings) -> (Ma
         Ok(pending) => {
             for (id, payload) in pending {
                 match serde_json::from_str::<ZaloUpdate>(&payload) {
-                    Ok(update) => handle(app, &marks, &id, &update).await,
+                    Ok(update) => handle(app, client, &marks, &id, &update).await,
                     Err(e) => {
                         let error = format!("the stored event cannot be read: {e}");
                         let _ = marks.handled(Channel::Zalo, &id, Some(&error)).await;
@@ -78,11 +78,11 @@ impl Drop for Background {
 }
 
 /// Records a batch of events in the inbox and handles the new ones.
-pub async fn receive(app: &App, marks: &Marks, batch: Vec<ZaloUpdate>) {
+pub async fn receive(app: &App, client: &Client, marks: &Marks, batch: Vec<ZaloUpdate>) {
     match record(app, batch).await {
         Ok(fresh) => {
             for (id, update) in fresh {
-                handle(app, marks, &id, &update).await;
+                handle(app, client, marks, &id, &update).await;
             }
         }
         Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot record Zalo events"),
@@ -102,7 +102,38 @@ pub(super) async fn record(app: &App, batch: Vec<ZaloUpdate>) -> anyhow::Result<
     Ok(fresh.into_iter().filter_map(|i| Some((rows[i].0.clone(), batch[i].take()?))).collect())
 }
 
-pub(super) async fn handle(app: &App, marks: &Marks, id: &str, update: &ZaloUpdate) {
+/// The most a kept photo may weigh.
+const PHOTO_LIMIT: usize = 10 * 1024 * 1024;
+
+/// Keeps the bytes of a photo the person sent, before its URL expires;
+/// fetched outside any transaction. A failure is logged: the URL remains.
+async fn keep_photo(app: &App, client: &Client, update: &ZaloUpdate) {
+    let Some(url) = &update.message.photo else { return };
+    match client.fetch(url, PHOTO_LIMIT).await {
+        Ok((bytes, content_type)) => {
+            let stored = async {
+                let mut tx = app.write().await?;
+                sqlx::query(
+                    "INSERT INTO zalo_media (url, bytes, content_type, fetched_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                )
+                .bind(url)
+                .bind(bytes)
+                .bind(content_type)
+                .bind(chrono::Utc::now())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await
+            };
+            if let Err(e) = stored.await {
+                tracing::warn!(error = %e, "cannot keep a photo from Zalo");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot fetch a photo from Zalo; only its URL is kept"),
+    }
+}
+
+pub(super) async fn handle(app: &App, client: &Client, marks: &Marks, id: &str, update: &ZaloUpdate) {
+    keep_photo(app, client, update).await;
     let incoming = match app.db.acquire().await {
         Ok(mut conn) => inbound::incoming(&mut conn, update).await,
         Err(e) => Err(e),

@@ -57,9 +57,10 @@ pub async fn serve(
     // Zalo.
     let (tx, mut rx) = mpsc::channel::<(String, ZaloUpdate)>(256);
     let worker_app = app.clone();
+    let worker_client = client.clone();
     let worker = tokio::spawn(async move {
         while let Some((id, update)) = rx.recv().await {
-            handle(&worker_app, &marks, &id, &update).await;
+            handle(&worker_app, &worker_client, &marks, &id, &update).await;
         }
     });
     let shared = Arc::new(Shared { app, secret: hook.secret, tx });

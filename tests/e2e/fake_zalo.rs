@@ -38,7 +38,10 @@ pub struct FakeZalo {
 impl FakeZalo {
     pub async fn start() -> Self {
         let shared = Arc::new(Shared { inner: Mutex::new(Inner::default()), arrived: Notify::new() });
-        let router = Router::new().route("/{*path}", post(api)).with_state(shared.clone());
+        let router = Router::new()
+            .route("/files/{name}", axum::routing::get(file))
+            .route("/{*path}", post(api))
+            .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         tokio::spawn(async move {
@@ -102,6 +105,17 @@ impl FakeZalo {
 
     pub fn requests(&self) -> Vec<(String, Value)> {
         self.shared.inner.lock().unwrap().requests.clone()
+    }
+}
+
+/// Where photos residents send can be fetched, as on Zalo's servers.
+pub const PHOTO: &[u8] = b"\xff\xd8\xff\xe0 a JPEG from Zalo";
+
+async fn file(Path(name): Path<String>) -> Response {
+    if name.ends_with(".jpg") {
+        ([("content-type", "image/jpeg")], PHOTO).into_response()
+    } else {
+        StatusCode::NOT_FOUND.into_response()
     }
 }
 

@@ -103,14 +103,21 @@ async fn a_zalo_resident_registers_reports_and_hears_back_from_a_telegram_leader
     assert!(categories.contains("1. "), "categories as a numbered list: {categories}");
     zalo.say(&bot, "1").await;
     zalo.say(&bot, "Đèn đường trước cổng hỏng ba hôm nay").await;
-    let id = zalo.fake.photo(AN, "Bác An", "https://zalo.example/photo/den-hong.jpg");
+    let photo_url = format!("{}/files/den-hong.jpg", zalo.fake.url);
+    let id = zalo.fake.photo(AN, "Bác An", &photo_url);
     wait(&bot, &id).await;
+    let kept: Vec<u8> = sqlx::query_scalar("SELECT bytes FROM zalo_media WHERE url = ?")
+        .bind(&photo_url)
+        .fetch_one(bot.db())
+        .await
+        .expect("the photo itself is kept, not only its URL");
+    assert_eq!(kept, crate::fake_zalo::PHOTO);
     zalo.say(&bot, "xong").await;
     zalo.say(&bot, "Không gửi vị trí").await;
     let filed = zalo.say(&bot, "xác nhận").await;
     assert!(filed.contains("Đã nhận phản ánh PA-000001"), "{filed}");
     let photos = bot.requests_to("sendPhoto", LEADER.id);
-    assert_eq!(photos[0]["photo"], "https://zalo.example/photo/den-hong.jpg", "the leader sees the Zalo photo");
+    assert_eq!(photos[0]["photo"], photo_url, "the leader sees the Zalo photo");
 
     bot.private(&LEADER, "/xuly PA-000001 tiepnhan").await;
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -315,5 +322,34 @@ async fn a_join_code_puts_a_zalo_resident_in_the_right_group() {
     assert!(first.contains("Họ và tên chủ hộ"), "{first}");
     let intro = zalo.fake.texts_to(AN);
     assert!(intro.iter().any(|t| t.contains("Tổ dân phố số 12")), "{intro:?}");
+    bot.finish().await;
+}
+
+#[tokio::test]
+async fn a_zalo_resident_pledges_by_transfer_and_hears_the_leader_confirm() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    bot.private(&LEADER, "/start vd-1").await;
+    for answer in ["Quỹ vì người nghèo", "Giúp các hộ nghèo", "2tr5", "31/12/2026", "Cả hai", "VCB", "0011 0023 45678"]
+    {
+        bot.private(&LEADER, answer).await;
+    }
+    bot.private(&LEADER, "Quỹ vì người nghèo TDP 12").await;
+    bot.private(&LEADER, "xác nhận").await;
+    let zalo = Zalo::start(&bot).await;
+
+    let amount = zalo.say(&bot, "/ungho").await;
+    assert!(amount.contains("bao nhiêu"), "{amount}");
+    zalo.say(&bot, "200k").await;
+    zalo.say(&bot, "Ghi tên tôi").await;
+    zalo.say(&bot, "2").await;
+    let details = zalo.say(&bot, "xác nhận").await;
+    assert!(details.contains("Nội dung chuyển khoản: UH1 P0001") && details.contains("0011002345678"), "{details}");
+    let texts = zalo.fake.texts_to(AN);
+    assert!(texts.iter().any(|t| t.contains("Mã QR không gửi được qua Zalo")), "{texts:?}");
+
+    bot.private(&LEADER, "/xacnhan P0001").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(zalo.fake.last_to(AN).contains("Tổ đã nhận 200.000 đ"), "{}", zalo.fake.last_to(AN));
     bot.finish().await;
 }
