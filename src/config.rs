@@ -16,7 +16,7 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("{0}")]
     Invalid(String),
-    #[error("TELOXIDE_TOKEN is not set. Ask @BotFather on Telegram for the bot's token and start the bot with TELOXIDE_TOKEN=<token> todanpho.")]
+    #[error("TELOXIDE_TOKEN is not set (nor ZALO_BOT_TOKEN). Ask @BotFather on Telegram for the bot's token and start the bot with TELOXIDE_TOKEN=<token> todanpho; for Zalo, set ZALO_BOT_TOKEN=<bot_id>:<access_token>.")]
     MissingToken,
 }
 

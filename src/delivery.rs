@@ -29,6 +29,11 @@ impl Senders {
         }
     }
 
+    /// Whether this platform's sender is set up.
+    pub fn ready(&self, channel: Channel) -> bool {
+        self.slot(channel).get().is_some()
+    }
+
     fn slot(&self, channel: Channel) -> &OnceLock<Arc<dyn Deliver>> {
         match channel {
             Channel::Telegram => &self.telegram,

@@ -51,6 +51,7 @@ pub mod notice;
 pub mod posts;
 pub mod report;
 pub mod roles;
+pub mod scheduler;
 pub mod startup;
 pub mod stats;
 pub mod telegram;

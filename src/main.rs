@@ -150,8 +150,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Run => {
-            let token = Secret::from_env("TELOXIDE_TOKEN")?;
-            todanpho::startup::run(config, token).await
+            // Telegram, Zalo, or both: each is on when its token is set.
+            let telegram = Secret::from_env("TELOXIDE_TOKEN").ok();
+            if telegram.is_none() && Secret::from_env("ZALO_BOT_TOKEN").is_err() {
+                return Err(todanpho::config::ConfigError::MissingToken.into());
+            }
+            todanpho::startup::run(config, telegram).await
         }
     }
 }

@@ -111,7 +111,7 @@ pub async fn spawn_telegram(bot: Bot, app: App) -> Running {
 /// As [`spawn_telegram`], receiving updates by `webhook` when given.
 pub async fn spawn_telegram_with(bot: Bot, app: App, webhook: Option<telegram::Webhook>) -> Running {
     telegram::register_commands(&bot, &app).await;
-    let scheduler = tokio::spawn(telegram::run_scheduler(bot.clone(), app.clone()));
+    let scheduler = tokio::spawn(crate::scheduler::run(app.clone(), vec![crate::channel::Channel::Telegram]));
     let (outbox_stop, stop) = tokio::sync::watch::channel(false);
     let outbox = tokio::spawn(telegram::run_outbox(bot.clone(), app.clone(), stop));
     let (db, writes) = (app.db.clone(), app.writes.clone());
@@ -140,9 +140,8 @@ pub async fn spawn_telegram_with(bot: Bot, app: App, webhook: Option<telegram::W
 }
 
 /// What `todanpho` runs: until Ctrl-C or SIGTERM.
-pub async fn run(config: Config, token: Secret) -> anyhow::Result<()> {
+pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()> {
     let app = build_app(&config).await?;
-    let bot = telegram_bot(&token, &config.telegram.api_url)?;
     tracing::info!(ward = %config.ward.name, database = %config.database.path.display(), "todanpho starting");
     let daily_backup = tokio::spawn(crate::backup::run_daily(app.clone(), config.backup.clone()));
     let zalo = match Secret::from_env("ZALO_BOT_TOKEN") {
@@ -168,6 +167,18 @@ pub async fn run(config: Config, token: Secret) -> anyhow::Result<()> {
         }
         Err(_) => None,
     };
+    let Some(token) = telegram else {
+        // Zalo only.
+        let Some(zalo) = zalo else { return Err(crate::config::ConfigError::MissingToken.into()) };
+        let scheduler = tokio::spawn(crate::scheduler::run(app.clone(), vec![crate::channel::Channel::Zalo]));
+        wait_for_signal().await;
+        tracing::info!("stopping");
+        scheduler.abort();
+        zalo.abort();
+        daily_backup.abort();
+        return Ok(());
+    };
+    let bot = telegram_bot(&token, &config.telegram.api_url)?;
     let webhook = match &config.telegram.webhook_url {
         None => None,
         Some(url) => Some(telegram::Webhook {

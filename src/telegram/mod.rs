@@ -83,34 +83,6 @@ pub async fn send_unsent_replies(app: &App) {
     updates::send_unsent_replies(app, Channel::Telegram).await;
 }
 
-/// Time-driven work (the daily reminder of overdue reports, the last edit of
-/// campaign announcements), checked every
-/// `[reports] check_every_secs`.
-pub async fn run_scheduler(bot: Bot, app: App) {
-    let me = loop {
-        match bot.get_me().await {
-            Ok(me) => break me,
-            Err(e) => {
-                tracing::warn!(error = %e, "scheduler waits for the Bot API");
-                tokio::time::sleep(app.settings.reports.check_every.max(std::time::Duration::from_secs(1))).await;
-            }
-        }
-    };
-    let mut tick = tokio::time::interval(app.settings.reports.check_every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match crate::report::deadline::run_due(&app).await {
-            Ok(replies) => outbound::perform(&bot, &me, &app.db, replies.actions).await,
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "the deadline reminder failed"),
-        }
-        match crate::campaign::progress::flush_due(&app).await {
-            Ok(replies) => outbound::perform(&bot, &me, &app.db, replies.actions).await,
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "updating campaign announcements failed"),
-        }
-    }
-}
-
 async fn on_migration(app: App, marks: Marks, update: Update, moved: inbound::Migration) -> HandlerResult {
     if let Err(e) = crate::group::migrate(&app, &moved.from, &moved.to).await {
         tracing::error!(error = %format!("{e:#}"), "cannot follow the chat migration");

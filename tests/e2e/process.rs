@@ -26,7 +26,7 @@ fn write_config(dir: &Path, api_url: &str, extra: &str) -> std::path::PathBuf {
 
 fn run(args: &[&str], token: Option<&str>) -> (bool, String) {
     let mut cmd = Command::new(BIN);
-    cmd.args(args).env_remove("TELOXIDE_TOKEN").env_remove("TELOXIDE_API_URL");
+    cmd.args(args).env_remove("TELOXIDE_TOKEN").env_remove("TELOXIDE_API_URL").env_remove("ZALO_BOT_TOKEN");
     if let Some(t) = token {
         cmd.env("TELOXIDE_TOKEN", t);
     }
@@ -164,4 +164,36 @@ async fn the_binary_killed_mid_dialogue_continues_after_restart() {
     assert!(state.contains("Nguyễn Văn An") && state.contains("\"12\""), "{state}");
     let linked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM group_chats").fetch_one(&pool).await.unwrap();
     assert_eq!(linked, 1);
+}
+
+#[tokio::test]
+async fn the_binary_runs_with_zalo_only() {
+    let zalo = crate::fake_zalo::FakeZalo::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "http://127.0.0.1:9/",
+        &format!("[zalo]\napi_url = \"{}\"\npoll_timeout_secs = 1\n", zalo.url),
+    );
+    let mut child = Command::new(BIN)
+        .args(["--config", config.to_str().unwrap()])
+        .env_remove("TELOXIDE_TOKEN")
+        .env("ZALO_BOT_TOKEN", "12345:zalo-test-token")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start todanpho");
+    zalo.text("6ede9afa66b88fe6d6a9", "Bác An", "/dangky");
+    let mut answer = String::new();
+    for _ in 0..1000 {
+        answer = zalo.last_to("6ede9afa66b88fe6d6a9");
+        if !answer.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer.contains("chưa có tổ dân phố nào"), "a Zalo-only bot answers: {answer:?}");
 }

@@ -1,0 +1,36 @@
+//! Time-driven work (the daily reminder of overdue reports, the last edit of
+//! campaign announcements), checked every `[reports] check_every_secs`,
+//! whatever platforms the process runs.
+
+use std::time::Duration;
+
+use crate::app::App;
+use crate::channel::{Channel, Replies};
+
+/// Runs until the task is aborted; starts once the senders of `channels`
+/// are set up, so that nothing it says is lost at start-up.
+pub async fn run(app: App, channels: Vec<Channel>) {
+    while !channels.iter().all(|c| app.senders.ready(*c)) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut tick = tokio::time::interval(app.settings.reports.check_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match crate::report::deadline::run_due(&app).await {
+            Ok(replies) => deliver(&app, replies).await,
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "the deadline reminder failed"),
+        }
+        match crate::campaign::progress::flush_due(&app).await {
+            Ok(replies) => deliver(&app, replies).await,
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "updating campaign announcements failed"),
+        }
+    }
+}
+
+async fn deliver(app: &App, replies: Replies) {
+    for action in replies.actions {
+        // Every action here goes to a chat, whose platform decides.
+        app.senders.deliver(Channel::Telegram, action).await;
+    }
+}
