@@ -123,6 +123,15 @@ async fn a_zalo_resident_registers_reports_and_hears_back_from_a_telegram_leader
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(zalo.fake.last_to(AN).contains("PA-000001 của bác đã được tiếp nhận"));
 
+    // Their records, and cancelling.
+    let mine = zalo.say(&bot, "/hocuatoi").await;
+    assert!(mine.contains("#1") || zalo.fake.texts_to(AN).iter().rev().take(3).any(|t| t.contains("#1")), "{mine}");
+    let reports = zalo.say(&bot, "/phananhcuatoi").await;
+    assert!(reports.contains("PA-000001"), "{reports}");
+    zalo.say(&bot, "/phananh").await;
+    let cancelled = zalo.say(&bot, "/huy").await;
+    assert!(cancelled.contains("Đã huỷ"), "{cancelled}");
+
     // Every message fits Zalo's limit, and none carries Telegram markup.
     for text in zalo.fake.texts_to(AN) {
         assert!(text.chars().count() <= 2000 && !text.contains("<b>"), "{text}");
