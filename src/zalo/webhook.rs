@@ -15,7 +15,7 @@ use axum::Router;
 use tokio::sync::mpsc;
 
 use super::api::{parse_webhook, Client, ZaloUpdate};
-use super::polling::{handle, record, start, Settings};
+use super::polling::{record, start, Settings, Workers};
 use crate::app::App;
 use crate::config::Secret;
 
@@ -53,14 +53,13 @@ pub async fn serve(
     let bound = socket.local_addr()?;
     let (marks, notices) = start(&app, &client, settings).await;
     client.set_webhook(&hook.url, hook.secret.expose()).await.context("Zalo setWebhook failed")?;
-    // Handled one at a time, in the order they came, apart from answering
-    // Zalo.
+    // Each chat's events in order, chats side by side, apart from
+    // answering Zalo.
     let (tx, mut rx) = mpsc::channel::<(String, ZaloUpdate)>(256);
-    let worker_app = app.clone();
-    let worker_client = client.clone();
+    let mut workers = Workers::new(app.clone(), client.clone(), marks);
     let worker = tokio::spawn(async move {
         while let Some((id, update)) = rx.recv().await {
-            handle(&worker_app, &worker_client, &marks, &id, &update).await;
+            workers.dispatch(id, update);
         }
     });
     let shared = Arc::new(Shared { app, secret: hook.secret, tx });
