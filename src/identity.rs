@@ -88,10 +88,30 @@ pub async fn redeem(app: &App, caller: &Caller, text: &str, out: &mut Replies) -
     .bind(app.clock.now())
     .execute(&mut *tx)
     .await?;
+    if caller.id != user_id {
+        merge(&mut tx, caller.id, user_id).await?;
+    }
     crate::audit::record(&mut tx, user_id, "identity.link", caller.addr.channel.as_str(), None).await?;
     tx.commit().await?;
     out.send(&me, "✅ Đã kết nối. Từ nay bác dùng bot trên Zalo như trên Telegram: cùng hồ sơ hộ, cùng vai trò.");
     Ok(true)
+}
+
+/// What the account did before it was linked becomes the person's: one
+/// household record, one list of reports and pledges.
+async fn merge(conn: &mut SqliteConnection, from: i64, to: i64) -> sqlx::Result<()> {
+    for sql in [
+        "UPDATE households SET owner_user_id = ? WHERE owner_user_id = ?",
+        "UPDATE reports SET reporter_user_id = ? WHERE reporter_user_id = ?",
+        "UPDATE pledges SET user_id = ? WHERE user_id = ?",
+        // Where the person already has a row, theirs is kept.
+        "UPDATE OR IGNORE notice_acks SET user_id = ? WHERE user_id = ?",
+        "UPDATE OR IGNORE group_members SET user_id = ? WHERE user_id = ?",
+        "UPDATE OR IGNORE notice_optouts SET user_id = ? WHERE user_id = ?",
+    ] {
+        sqlx::query(sql).bind(to).bind(from).execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 fn new_code() -> anyhow::Result<String> {

@@ -362,3 +362,46 @@ async fn a_zalo_resident_pledges_by_transfer_and_hears_the_leader_confirm() {
     assert!(zalo.fake.last_to(AN).contains("Tổ đã nhận 200.000 đ"), "{}", zalo.fake.last_to(AN));
     bot.finish().await;
 }
+
+#[tokio::test]
+async fn linking_makes_a_household_registered_on_zalo_the_persons_one_record() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let zalo = Zalo::start(&bot).await;
+    for answer in [
+        "/dangky",
+        "Nguyễn Văn An",
+        "12",
+        "ngõ 41",
+        "Hoàng Quốc Việt",
+        "0912345678",
+        "4",
+        "xong",
+        "2",
+        "co",
+        "3",
+        "xác nhận",
+    ] {
+        zalo.say(&bot, answer).await;
+    }
+    bot.mark_personal(&["0912345678", "ngõ 41"]);
+    bot.private(&RESIDENT, "/hocuatoi").await;
+    assert!(!bot.last_to(RESIDENT.id).text.contains("#1"), "not yet the same person");
+
+    bot.private(&RESIDENT, "/ketnoi").await;
+    let text = bot.last_to(RESIDENT.id).text;
+    let code = text.split_whitespace().find(|w| w.starts_with("KN-")).unwrap().to_string();
+    assert!(zalo.say(&bot, &code).await.contains("Đã kết nối"));
+    let owners: Vec<String> =
+        sqlx::query_scalar("SELECT u.external_id FROM households h JOIN users u ON u.id = h.owner_user_id")
+            .fetch_all(bot.db())
+            .await
+            .unwrap();
+    assert_eq!(owners, vec![RESIDENT.id.to_string()], "one household, the person's");
+    bot.private(&RESIDENT, "/hocuatoi").await;
+    let mine: Vec<String> = bot.messages_to(RESIDENT.id).into_iter().rev().take(3).map(|m| m.text).collect();
+    assert!(mine.iter().any(|t| t.contains("#1")), "{mine:?}");
+    let on_zalo = zalo.say(&bot, "/hocuatoi").await;
+    assert!(on_zalo.contains("#1") || zalo.fake.texts_to(AN).iter().rev().take(3).any(|t| t.contains("#1")));
+    bot.finish().await;
+}
