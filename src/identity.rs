@@ -12,8 +12,6 @@ use crate::channel::{Channel, Incoming, Replies, UserAddr};
 use crate::roles::Caller;
 
 const VALID_FOR_MINUTES: i64 = 30;
-/// No 0/O or 1/I: the code is read off one phone and typed on another.
-const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /// The person an account was linked to, if any.
 pub async fn linked(conn: &mut SqliteConnection, addr: &UserAddr) -> sqlx::Result<Option<i64>> {
@@ -115,17 +113,14 @@ async fn merge(conn: &mut SqliteConnection, from: i64, to: i64) -> sqlx::Result<
 }
 
 fn new_code() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 6];
-    getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a code: {e}"))?;
-    let code: String = bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
-    Ok(format!("KN-{code}"))
+    Ok(format!("KN-{}", crate::text::random_code(6)?))
 }
 
 /// `KN-7KQ2M9`, also typed `kn 7kq2m9`.
 pub fn parse_code(text: &str) -> Option<String> {
     let t = text.trim().to_ascii_uppercase();
     let rest = t.strip_prefix("KN")?.trim_start_matches(['-', ' ']);
-    (rest.len() == 6 && rest.bytes().all(|b| ALPHABET.contains(&b))).then(|| format!("KN-{rest}"))
+    (rest.len() == 6 && crate::text::is_code(rest)).then(|| format!("KN-{rest}"))
 }
 
 #[cfg(test)]

@@ -10,8 +10,6 @@ use crate::channel::{ChatKind, Incoming, Replies};
 use crate::group::{self, Group};
 use crate::roles::{self, Caller};
 
-const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-
 /// `/mato`: the join codes of the groups the caller leads (all for
 /// officials; in a group chat, that group's).
 pub async fn show(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
@@ -45,10 +43,7 @@ async fn code_of(conn: &mut SqliteConnection, group: &Group) -> anyhow::Result<S
     if let Some(code) = existing {
         return Ok(code);
     }
-    let mut bytes = [0u8; 3];
-    getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a code: {e}"))?;
-    let tail: String = bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
-    let code = format!("TDP{}-{tail}", group.id);
+    let code = format!("TDP{}-{}", group.id, crate::text::random_code(3)?);
     sqlx::query("UPDATE groups SET join_code = ? WHERE id = ?").bind(&code).bind(group.id).execute(conn).await?;
     Ok(code)
 }
@@ -61,7 +56,7 @@ pub fn parse_code(text: &str) -> Option<String> {
     let tail = tail.trim();
     (!id.is_empty() && id.len() <= 9 && id.bytes().all(|b| b.is_ascii_digit()))
         .then_some(())
-        .filter(|_| tail.len() == 3 && tail.bytes().all(|b| ALPHABET.contains(&b)))
+        .filter(|_| tail.len() == 3 && crate::text::is_code(tail))
         .map(|_| format!("TDP{id}-{tail}"))
 }
 

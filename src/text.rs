@@ -3,6 +3,22 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+/// Letters and digits for codes people read off one screen and type on
+/// another: no 0/O or 1/I.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// `len` random characters from the code alphabet.
+pub fn random_code(len: usize) -> anyhow::Result<String> {
+    let mut bytes = vec![0u8; len];
+    getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a code: {e}"))?;
+    Ok(bytes.iter().map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char).collect())
+}
+
+/// Whether every character of `s` is one the code alphabet has.
+pub fn is_code(s: &str) -> bool {
+    s.bytes().all(|b| CODE_ALPHABET.contains(&b))
+}
+
 /// Lower-case, strip diacritics (đ → d) and collapse whitespace.
 ///
 /// Matching is done on folded text because residents type on phones where

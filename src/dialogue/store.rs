@@ -33,29 +33,15 @@ pub async fn peek(conn: &mut SqliteConnection, chat: &ChatAddr, user: &UserAddr)
     Ok(serde_json::from_str(&state).map(Loaded::Active).unwrap_or(Loaded::Expired))
 }
 
+/// The person's dialogue in this chat; an expired or unreadable one (a
+/// state written by an older, incompatible version: better to start over
+/// than to be stuck) is removed.
 pub async fn load(conn: &mut SqliteConnection, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<Loaded> {
-    let row: Option<(String, DateTime<Utc>)> =
-        sqlx::query_as("SELECT state, updated_at FROM dialogues WHERE channel = ? AND chat_id = ? AND user_id = ?")
-            .bind(chat.channel.as_str())
-            .bind(&chat.id)
-            .bind(&user.id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((state, updated_at)) = row else { return Ok(Loaded::None) };
-    if Utc::now() - updated_at > EXPIRY {
+    let loaded = peek(&mut *conn, chat, user).await?;
+    if matches!(loaded, Loaded::Expired) {
         delete(conn, chat, user).await?;
-        return Ok(Loaded::Expired);
     }
-    match serde_json::from_str(&state) {
-        Ok(state) => Ok(Loaded::Active(state)),
-        Err(e) => {
-            // A state written by an older, incompatible version: better to
-            // start over than to be stuck.
-            tracing::warn!(error = %e, "dropping unreadable dialogue state");
-            delete(conn, chat, user).await?;
-            Ok(Loaded::Expired)
-        }
-    }
+    Ok(loaded)
 }
 
 pub async fn save(

@@ -66,6 +66,15 @@ async fn send(bot: &TestBot, user: &User, bad: &Bad) -> i64 {
     bot.deliver(json!({ "message": msg })).await
 }
 
+/// The error recorded with an update, if handling it failed.
+async fn error_of(bot: &TestBot, update: i64) -> Option<String> {
+    sqlx::query_scalar("SELECT error FROM processed_updates WHERE update_id = ?")
+        .bind(update.to_string())
+        .fetch_one(bot.db())
+        .await
+        .unwrap()
+}
+
 async fn state(bot: &TestBot, user: &User) -> Option<String> {
     sqlx::query_scalar("SELECT state FROM dialogues WHERE user_id = ?")
         .bind(user.id.to_string())
@@ -93,12 +102,7 @@ async fn hammer(bot: &TestBot, user: &User, flow: &str, step: usize, stats: &mut
         let seen = bot.tg.request_count();
         let update = send(bot, user, &bad).await;
         stats.sent += 1;
-        let error: Option<String> = sqlx::query_scalar("SELECT error FROM processed_updates WHERE update_id = ?")
-            .bind(update.to_string())
-            .fetch_one(bot.db())
-            .await
-            .unwrap();
-        assert_eq!(error, None, "{flow} step {step}, {bad:?}");
+        assert_eq!(error_of(&bot, update).await, None, "{flow} step {step}, {bad:?}");
         let answers: Vec<String> = bot.tg.requests()[seen..]
             .iter()
             .filter(|r| r.body["chat_id"] == json!(user.id))
@@ -309,12 +313,7 @@ async fn random_arguments_to_every_command_and_random_start_payloads_never_fail(
             let text = format!("/{} {}", command.name, args.join(" "));
             let update = bot.private(&OFFICIAL, &text).await;
             sent += 1;
-            let error: Option<String> = sqlx::query_scalar("SELECT error FROM processed_updates WHERE update_id = ?")
-                .bind(update.to_string())
-                .fetch_one(bot.db())
-                .await
-                .unwrap();
-            assert_eq!(error, None, "{text}");
+            assert_eq!(error_of(&bot, update).await, None, "{text}");
             // A dialogue a command started is dropped, so the next command
             // is read as a command.
             bot.private(&OFFICIAL, "/huy").await;
@@ -325,12 +324,7 @@ async fn random_arguments_to_every_command_and_random_start_payloads_never_fail(
             (0..(next() % 5)).map(|_| pieces[(next() % pieces.len() as u64) as usize]).collect::<Vec<_>>().join("");
         let update = bot.private(&RESIDENT, &format!("/start {payload}")).await;
         sent += 1;
-        let error: Option<String> = sqlx::query_scalar("SELECT error FROM processed_updates WHERE update_id = ?")
-            .bind(update.to_string())
-            .fetch_one(bot.db())
-            .await
-            .unwrap();
-        assert_eq!(error, None, "/start {payload}");
+        assert_eq!(error_of(&bot, update).await, None, "/start {payload}");
         assert!(!bot.last_to(RESIDENT.id).text.is_empty());
         bot.private(&RESIDENT, "/huy").await;
     }
