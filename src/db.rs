@@ -113,9 +113,11 @@ impl UpdateScope {
         SCOPE.scope(self.clone(), work).await
     }
 
-    /// The transaction, if the work wrote anything.
-    pub fn take(&self) -> Option<Tx> {
-        self.0.try_lock().ok().and_then(|mut slot| slot.take())
+    /// The transaction, if the work wrote anything. An error if something
+    /// still holds it: the work is over, so that is a bug, and what it wrote
+    /// must not be taken for nothing.
+    pub fn take(&self) -> sqlx::Result<Option<Tx>> {
+        self.0.try_lock().map(|mut slot| slot.take()).map_err(|_| nested())
     }
 
     fn current() -> Option<UpdateScope> {

@@ -338,6 +338,11 @@ pub async fn process(app: &App, marks: &Marks, channel: Channel, update_id: &str
     let handled = scope.run(std::panic::AssertUnwindSafe(crate::handle::handle(app, incoming)).catch_unwind()).await;
     let written = scope.take();
     let handled = handled.unwrap_or_else(|panic| Err(anyhow::anyhow!("panic: {}", panic_message(panic.as_ref()))));
+    let (handled, written) = match written {
+        Ok(written) => (handled, written),
+        // Rolled back when the scope goes; the update counts as failed.
+        Err(e) => (Err(anyhow::Error::from(e).context("ending the update's transaction")), None),
+    };
     let outcome = match (handled, written) {
         (Ok(mut replies), Some(tx)) => {
             replies.person_first(&chat);
