@@ -3,7 +3,7 @@
 //! private, from the same durable outbox as Telegram's group chats (rows in
 //! `notice_deliveries` with channel `zalo`, written when the notice is
 //! queued), at Zalo's configured pace. "Đã xem" is answered by `1` or
-//! `đã xem`; `dung nhan` stops them.
+//! `đã xem`; `dừng nhận` (with or without accents) stops them.
 
 use std::time::Duration;
 
@@ -66,7 +66,7 @@ async fn drain(app: &App) -> anyhow::Result<usize> {
         };
         let sent = match message {
             Some((text, keyboard)) => {
-                let text = format!("{text}\n\n(Không muốn nhận thông báo qua Zalo nữa, bác gõ: dung nhan)");
+                let text = format!("{text}\n\n(Không muốn nhận thông báo qua Zalo nữa, bác gõ: dừng nhận)");
                 let action = Action::Send { to: delivery.chat.clone(), text, keyboard };
                 app.senders.deliver(Channel::Zalo, action).await
             }
