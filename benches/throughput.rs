@@ -20,6 +20,9 @@
 #[allow(dead_code)]
 #[path = "../tests/e2e/fake_telegram.rs"]
 mod fake_telegram;
+#[path = "../tests/e2e/scripts.rs"]
+#[allow(dead_code)] // the benchmark uses part of it
+mod scripts;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -70,19 +73,10 @@ enum Step {
 /// One resident's whole session: register, report with a photo, pledge.
 fn resident_script(user: i64, group: i64) -> Vec<Step> {
     let t = |s: &str| Step::Text(s.to_string());
-    vec![
-        t(&format!("/start dk-{group}")),
-        t("nguyễn văn an"),
-        t(&user.to_string()),
-        t("ngõ 41"),
-        t("Hoàng Quốc Việt"),
-        t(&format!("09{:08}", user % 100_000_000)),
-        t("4"),
-        t("1, 5"),
-        t("2"),
-        t("co"),
-        t("3"),
-        t("xác nhận"),
+    let phone = format!("09{:08}", user % 100_000_000);
+    let mut steps: Vec<Step> =
+        scripts::registration(group, &user.to_string(), &phone).into_iter().map(Step::Text).collect();
+    steps.extend([
         t(&format!("/start pa-{group}")),
         t("Chiếu sáng"),
         t("Đèn đường trước cổng hỏng ba hôm nay"),
@@ -95,7 +89,8 @@ fn resident_script(user: i64, group: i64) -> Vec<Step> {
         t("Ghi tên tôi"),
         t("1"),
         t("xác nhận"),
-    ]
+    ]);
+    steps
 }
 
 /// Builds Telegram updates and pushes them into the fake server.
@@ -288,18 +283,7 @@ async fn set_up_groups(feeder: &Feeder, db: &SqlitePool) -> anyhow::Result<()> {
         wait_handled(db, id).await?;
         let id = feeder.push_reply(chat, OFFICIAL, "/phancong", leader(g));
         wait_handled(db, id).await?;
-        for text in [
-            format!("/start vd-{g}"),
-            "Ủng hộ Quỹ Vì người nghèo 2026".into(),
-            "Giúp các hộ nghèo trong tổ đón Tết".into(),
-            "50tr".into(),
-            "31/12/2026".into(),
-            "Cả hai".into(),
-            "VCB".into(),
-            "0011 0023 45678".into(),
-            format!("Quỹ vì người nghèo TDP {g}"),
-            "xác nhận".into(),
-        ] {
+        for text in scripts::campaign(g) {
             let id = feeder.push(leader(g), leader(g), &Step::Text(text));
             wait_handled(db, id).await?;
         }

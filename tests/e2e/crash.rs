@@ -75,20 +75,10 @@ enum Part {
 fn script(part: Part, user: i64, group: i64) -> Vec<Send> {
     let t = |s: &str| Send::Text(s.to_string());
     match part {
-        Part::Register => vec![
-            t(&format!("/start dk-{group}")),
-            t("nguyễn văn an"),
-            t(&user.to_string()),
-            t("ngõ 41"),
-            t("Hoàng Quốc Việt"),
-            t(&format!("09{:08}", user)),
-            t("4"),
-            t("1, 5"),
-            t("2"),
-            t("co"),
-            t("3"),
-            t("xác nhận"),
-        ],
+        Part::Register => crate::scripts::registration(group, &user.to_string(), &format!("09{user:08}"))
+            .into_iter()
+            .map(Send::Text)
+            .collect(),
         Part::Report => vec![
             t(&format!("/start pa-{group}")),
             t("Chiếu sáng"),
@@ -98,9 +88,7 @@ fn script(part: Part, user: i64, group: i64) -> Vec<Send> {
             t("Không gửi vị trí"),
             t("xác nhận"),
         ],
-        Part::Pledge => {
-            vec![t(&format!("/start uh-{group}")), t("200k"), t("Ghi tên tôi"), t("2"), t("xác nhận")]
-        }
+        Part::Pledge => crate::scripts::pledge(group).into_iter().map(Send::Text).collect(),
     }
 }
 
@@ -232,16 +220,7 @@ async fn open_read_only(path: &Path) -> SqlitePool {
 /// Handled, and every reply it committed sent. Waits through restarts.
 async fn wait_done(db: &SqlitePool, update: i64) {
     for _ in 0..6_000 {
-        let done: Option<bool> = sqlx::query_scalar(
-            "SELECT handled_at IS NOT NULL AND NOT EXISTS
-                    (SELECT 1 FROM reply_outbox o WHERE o.channel = p.channel AND o.update_id = p.update_id)
-             FROM processed_updates p WHERE channel = 'telegram' AND update_id = ?",
-        )
-        .bind(update.to_string())
-        .fetch_optional(db)
-        .await
-        .unwrap_or(None);
-        if done == Some(true) {
+        if crate::support::done(db, "telegram", &update.to_string()).await {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -288,18 +267,7 @@ async fn set_up(feeder: &Feeder, db: &SqlitePool) {
         send_and_wait(feeder, db, chat, OFFICIAL, &Send::Text(format!("/lienket Tổ dân phố số {g}"))).await;
         let id = feeder.push_reply(chat, OFFICIAL, "/phancong", leader(g));
         wait_done(db, id).await;
-        for text in [
-            format!("/start vd-{g}"),
-            "Ủng hộ Quỹ Vì người nghèo 2026".into(),
-            "Giúp các hộ nghèo trong tổ đón Tết".into(),
-            "50tr".into(),
-            "31/12/2026".into(),
-            "Cả hai".into(),
-            "VCB".into(),
-            "0011 0023 45678".into(),
-            format!("Quỹ vì người nghèo TDP {g}"),
-            "xác nhận".into(),
-        ] {
+        for text in crate::scripts::campaign(g) {
             send_and_wait(feeder, db, leader(g), leader(g), &Send::Text(text)).await;
         }
     }

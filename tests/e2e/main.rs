@@ -15,5 +15,6 @@ mod registration;
 mod reports;
 mod resilience;
 mod roles;
+mod scripts;
 mod stats;
 mod zalo;

@@ -199,13 +199,9 @@ async fn set_up_world(bot: &TestBot) -> i64 {
     for _ in 0..6 {
         crate::reports::file_report(bot, &RESIDENT, "Chiếu sáng", "Đèn hỏng", &[], None).await;
     }
-    bot.private(&LEADER, "/start vd-1").await;
-    for answer in ["Quỹ vì người nghèo", "Giúp các hộ nghèo", "2tr5", "31/12/2026", "Cả hai", "VCB", "0011 0023 45678"]
-    {
-        bot.private(&LEADER, answer).await;
+    for answer in crate::scripts::campaign(1) {
+        bot.private(&LEADER, &answer).await;
     }
-    bot.private(&LEADER, "Quỹ vì người nghèo TDP 12").await;
-    bot.private(&LEADER, "xác nhận").await;
     bot.private(&RESIDENT, "/start uh-1").await;
     for answer in ["500k", "Ghi tên tôi", "1", "xác nhận"] {
         bot.private(&RESIDENT, answer).await;

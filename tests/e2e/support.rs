@@ -16,6 +16,22 @@ use todanpho::startup::{self, Running};
 
 pub use crate::fake_telegram::{chat_json, Failure, FakeTelegram};
 
+/// Whether an update is handled, with every reply it committed sent (gone
+/// from the reply outbox).
+pub async fn done(db: &SqlitePool, channel: &str, update_id: &str) -> bool {
+    let done: Option<bool> = sqlx::query_scalar(
+        "SELECT handled_at IS NOT NULL AND NOT EXISTS
+                (SELECT 1 FROM reply_outbox o WHERE o.channel = p.channel AND o.update_id = p.update_id)
+         FROM processed_updates p WHERE channel = ? AND update_id = ?",
+    )
+    .bind(channel)
+    .bind(update_id)
+    .fetch_optional(db)
+    .await
+    .unwrap_or(None);
+    done == Some(true)
+}
+
 /// What every test's bot logged at info level and above.
 static LOG: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
@@ -268,16 +284,7 @@ impl TestBot {
     /// from the reply outbox).
     pub async fn wait_handled(&self, update_id: i64) {
         for _ in 0..1000 {
-            let handled: Option<bool> = sqlx::query_scalar(
-                "SELECT handled_at IS NOT NULL AND NOT EXISTS
-                        (SELECT 1 FROM reply_outbox o WHERE o.channel = p.channel AND o.update_id = p.update_id)
-                 FROM processed_updates p WHERE channel = 'telegram' AND update_id = ?",
-            )
-            .bind(update_id.to_string())
-            .fetch_optional(self.db())
-            .await
-            .expect("query processed_updates");
-            if handled == Some(true) {
+            if done(self.db(), "telegram", &update_id.to_string()).await {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;

@@ -40,16 +40,7 @@ impl Drop for Zalo {
 
 async fn wait(bot: &TestBot, id: &str) {
     for _ in 0..1000 {
-        let done: Option<bool> = sqlx::query_scalar(
-            "SELECT handled_at IS NOT NULL AND NOT EXISTS
-                    (SELECT 1 FROM reply_outbox o WHERE o.channel = p.channel AND o.update_id = p.update_id)
-             FROM processed_updates p WHERE channel = 'zalo' AND update_id = ?",
-        )
-        .bind(id)
-        .fetch_optional(bot.db())
-        .await
-        .unwrap();
-        if done == Some(true) {
+        if done(bot.db(), "zalo", id).await {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -247,23 +238,9 @@ async fn notices_reach_zalo_households_once_in_private_and_are_acknowledged_by_n
     const BINH: &str = "0b1c2d3e4f5a6b7c8d9e";
     // Two Zalo households in the group; one asks not to get notices.
     for (who, name, phone) in [(AN, "Bác An", "0912345678"), (BINH, "Bác Bình", "0987654321")] {
-        let mut say = Vec::new();
-        say.extend([
-            "/dangky",
-            "Nguyễn Văn An",
-            "12",
-            "ngõ 41",
-            "Hoàng Quốc Việt",
-            phone,
-            "4",
-            "xong",
-            "2",
-            "co",
-            "3",
-            "xác nhận",
-        ]);
+        let say = crate::scripts::registration(1, "12", phone);
         for text in say {
-            let id = zalo.fake.text(who, name, text);
+            let id = zalo.fake.text(who, name, &text);
             wait(&bot, &id).await;
         }
         let review = bot.messages_to(LEADER.id).into_iter().rev().find(|m| m.text.contains("Đăng ký hộ mới")).unwrap();
@@ -338,13 +315,9 @@ async fn a_join_code_puts_a_zalo_resident_in_the_right_group() {
 async fn a_zalo_resident_pledges_by_transfer_and_hears_the_leader_confirm() {
     let bot = TestBot::start().await;
     bot.setup_group().await;
-    bot.private(&LEADER, "/start vd-1").await;
-    for answer in ["Quỹ vì người nghèo", "Giúp các hộ nghèo", "2tr5", "31/12/2026", "Cả hai", "VCB", "0011 0023 45678"]
-    {
-        bot.private(&LEADER, answer).await;
+    for answer in crate::scripts::campaign(1) {
+        bot.private(&LEADER, &answer).await;
     }
-    bot.private(&LEADER, "Quỹ vì người nghèo TDP 12").await;
-    bot.private(&LEADER, "xác nhận").await;
     let zalo = Zalo::start(&bot).await;
 
     let amount = zalo.say(&bot, "/ungho").await;
@@ -368,21 +341,8 @@ async fn linking_makes_a_household_registered_on_zalo_the_persons_one_record() {
     let bot = TestBot::start().await;
     bot.setup_group().await;
     let zalo = Zalo::start(&bot).await;
-    for answer in [
-        "/dangky",
-        "Nguyễn Văn An",
-        "12",
-        "ngõ 41",
-        "Hoàng Quốc Việt",
-        "0912345678",
-        "4",
-        "xong",
-        "2",
-        "co",
-        "3",
-        "xác nhận",
-    ] {
-        zalo.say(&bot, answer).await;
+    for answer in crate::scripts::registration(1, "12", "0912345678") {
+        zalo.say(&bot, &answer).await;
     }
     bot.mark_personal(&["0912345678", "ngõ 41"]);
     bot.private(&RESIDENT, "/hocuatoi").await;
