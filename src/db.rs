@@ -66,6 +66,8 @@ struct Gate {
     /// Wakes the committer when a writer has released its savepoint.
     released: Arc<tokio::sync::Notify>,
     committer: std::sync::OnceLock<()>,
+    /// Commits made, for the benchmark's commits-per-update figure.
+    commits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Default)]
@@ -96,10 +98,15 @@ impl WriteGate {
         Ok(Write(Held::Own(self.begin_tx(db).await?)))
     }
 
+    /// Transactions committed so far.
+    pub fn commits(&self) -> u64 {
+        self.0.commits.load(Ordering::Relaxed)
+    }
+
     async fn begin_tx(&self, db: &SqlitePool) -> sqlx::Result<Tx> {
         let gate = &self.0;
         gate.committer.get_or_init(|| {
-            tokio::spawn(commit_groups(Arc::downgrade(&gate.writer), gate.released.clone()));
+            tokio::spawn(commit_groups(Arc::downgrade(&gate.writer), gate.released.clone(), gate.commits.clone()));
         });
         let mut writer = gate.writer.clone().lock_owned().await;
         if let Err(e) = writer.begin_turn(db).await {
@@ -208,13 +215,18 @@ impl Writer {
 /// savepoints. Waiting for the lock puts the committer behind the writers
 /// already queued, so they join this commit: under load, one commit
 /// serves many updates; when quiet, each gets its own at once.
-async fn commit_groups(writer: std::sync::Weak<tokio::sync::Mutex<Writer>>, released: Arc<tokio::sync::Notify>) {
+async fn commit_groups(
+    writer: std::sync::Weak<tokio::sync::Mutex<Writer>>,
+    released: Arc<tokio::sync::Notify>,
+    commits: Arc<std::sync::atomic::AtomicU64>,
+) {
     loop {
         released.notified().await;
         let Some(writer) = writer.upgrade() else { return };
         let mut writer = writer.lock().await;
         if !writer.members.is_empty() {
             writer.commit().await;
+            commits.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -406,5 +418,108 @@ impl std::ops::DerefMut for Read {
             Read::Pool(conn) => conn,
             Read::Scoped(slot) => scoped_mut(slot),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn pool() -> (tempfile::TempDir, SqlitePool) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = connect(&dir.path().join("t.db"), Durability::Normal).await.unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER PRIMARY KEY)").execute(&db).await.unwrap();
+        (dir, db)
+    }
+
+    async fn rows(db: &SqlitePool) -> Vec<i64> {
+        sqlx::query_scalar("SELECT n FROM t ORDER BY n").fetch_all(db).await.unwrap()
+    }
+
+    async fn insert(conn: &mut sqlx::SqliteConnection, n: i64) {
+        sqlx::query("INSERT INTO t (n) VALUES (?)").bind(n).execute(conn).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn concurrent_writers_share_commits_and_each_sees_its_rows_committed() {
+        let (_dir, db) = pool().await;
+        let gate = WriteGate::default();
+        let writers: Vec<_> = (0..100)
+            .map(|n| {
+                let (db, gate) = (db.clone(), gate.clone());
+                tokio::spawn(async move {
+                    let mut tx = gate.begin(&db).await.unwrap();
+                    insert(&mut tx, n).await;
+                    tx.commit().await.unwrap();
+                    // Done means committed: another connection sees it.
+                    let seen: Option<i64> =
+                        sqlx::query_scalar("SELECT n FROM t WHERE n = ?").bind(n).fetch_optional(&db).await.unwrap();
+                    assert_eq!(seen, Some(n));
+                })
+            })
+            .collect();
+        for w in writers {
+            w.await.unwrap();
+        }
+        assert_eq!(rows(&db).await, (0..100).collect::<Vec<_>>());
+        assert!(gate.commits() < 50, "{} commits for 100 queued writers", gate.commits());
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_fails_loses_only_its_own_writes() {
+        let (_dir, db) = pool().await;
+        let gate = WriteGate::default();
+        let mut first = gate.begin(&db).await.unwrap();
+        insert(&mut first, 1).await;
+        // Queued behind the first, so all three share one transaction.
+        let failing = tokio::spawn({
+            let (db, gate) = (db.clone(), gate.clone());
+            async move {
+                let mut tx = gate.begin(&db).await.unwrap();
+                insert(&mut tx, 2).await;
+                // Dropped without commit: a handler that failed.
+            }
+        });
+        let third = tokio::spawn({
+            let (db, gate) = (db.clone(), gate.clone());
+            async move {
+                let mut tx = gate.begin(&db).await.unwrap();
+                insert(&mut tx, 3).await;
+                tx.commit().await
+            }
+        });
+        tokio::task::yield_now().await;
+        first.commit().await.unwrap();
+        failing.await.unwrap();
+        third.await.unwrap().unwrap();
+        assert_eq!(rows(&db).await, vec![1, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_rollback_of_the_whole_transaction_fails_everyone_in_it() {
+        let (_dir, db) = pool().await;
+        let gate = WriteGate::default();
+        let mut first = gate.begin(&db).await.unwrap();
+        insert(&mut first, 1).await;
+        let breaking = tokio::spawn({
+            let (db, gate) = (db.clone(), gate.clone());
+            async move {
+                let mut tx = gate.begin(&db).await.unwrap();
+                insert(&mut tx, 2).await;
+                // What SQLite does by itself on a full disk or an I/O error.
+                sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+                tx.commit().await
+            }
+        });
+        tokio::task::yield_now().await;
+        let first = first.commit().await;
+        assert!(first.is_err(), "the first writer was told its rolled-back rows are committed");
+        assert!(breaking.await.unwrap().is_err());
+        assert_eq!(rows(&db).await, Vec::<i64>::new());
+        // The next writer starts afresh.
+        let mut next = gate.begin(&db).await.unwrap();
+        insert(&mut next, 4).await;
+        next.commit().await.unwrap();
+        assert_eq!(rows(&db).await, vec![4]);
     }
 }
