@@ -46,12 +46,7 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
     // Nearly every update comes from someone known under the same name: a
     // read, so that the update only takes the write lock if it changes
     // something.
-    let linked = crate::identity::linked(&mut *app.read().await?, &msg.from.addr).await?;
-    let known = match linked {
-        // A Zalo account tied to a person by a code: that person.
-        Some(id) => Some(Caller { id, addr: msg.from.addr.clone(), name: msg.from.display_name.clone() }),
-        None => roles::known(&mut *app.read().await?, &msg.from).await?,
-    };
+    let known = roles::known(&mut *app.read().await?, &msg.from).await?;
     let caller = match known {
         Some(caller) => caller,
         None => roles::caller(&mut *app.write().await?, &msg.from).await?,

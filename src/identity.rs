@@ -8,19 +8,10 @@ use chrono::{Duration, Utc};
 use sqlx::SqliteConnection;
 
 use crate::app::App;
-use crate::channel::{Channel, Incoming, Replies, UserAddr};
+use crate::channel::{Channel, Incoming, Replies};
 use crate::roles::Caller;
 
 const VALID_FOR_MINUTES: i64 = 30;
-
-/// The person an account was linked to, if any.
-pub async fn linked(conn: &mut SqliteConnection, addr: &UserAddr) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("SELECT user_id FROM user_aliases WHERE channel = ? AND external_id = ?")
-        .bind(addr.channel.as_str())
-        .bind(&addr.id)
-        .fetch_optional(conn)
-        .await
-}
 
 /// `/ketnoi`: a code for linking a Zalo account to this person.
 pub async fn issue(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {

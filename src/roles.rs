@@ -27,17 +27,29 @@ pub async fn caller(conn: &mut SqliteConnection, sender: &Sender) -> anyhow::Res
     Ok(Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone() })
 }
 
-/// The caller if already known under the same display name.
+/// The caller if already known: a Zalo account linked to a person by a
+/// code (see [`crate::identity`]) is that person; anyone else counts as
+/// known under the same display name. One read for both, as it comes
+/// with every update.
 pub async fn known(conn: &mut SqliteConnection, sender: &Sender) -> anyhow::Result<Option<Caller>> {
-    let known: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, display_name FROM users WHERE channel = ? AND external_id = ?")
-            .bind(sender.addr.channel.as_str())
-            .bind(&sender.addr.id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(known
-        .filter(|(_, stored)| sender.display_name.is_empty() || *stored == sender.display_name)
-        .map(|(id, _)| Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone() }))
+    let known: Option<(Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT a.user_id, u.id, u.display_name
+         FROM (SELECT ? AS channel, ? AS external_id) k
+         LEFT JOIN user_aliases a ON a.channel = k.channel AND a.external_id = k.external_id
+         LEFT JOIN users u ON u.channel = k.channel AND u.external_id = k.external_id",
+    )
+    .bind(sender.addr.channel.as_str())
+    .bind(&sender.addr.id)
+    .fetch_optional(conn)
+    .await?;
+    let id = match known {
+        Some((Some(linked), _, _)) => Some(linked),
+        Some((None, Some(id), Some(stored))) if sender.display_name.is_empty() || stored == sender.display_name => {
+            Some(id)
+        }
+        _ => None,
+    };
+    Ok(id.map(|id| Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone() }))
 }
 
 pub async fn ensure_user(conn: &mut SqliteConnection, addr: &UserAddr, name: Option<&str>) -> anyhow::Result<i64> {

@@ -25,30 +25,33 @@ pub async fn record_batch(
     channel: Channel,
     batch: &[(String, String)],
 ) -> anyhow::Result<Vec<usize>> {
-    let mut fresh = Vec::new();
     if batch.is_empty() {
-        return Ok(fresh);
+        return Ok(Vec::new());
     }
     let now = Utc::now();
+    let mut new_ids = std::collections::HashSet::new();
     let mut tx = writes.begin(db).await?;
-    for (i, (update_id, payload)) in batch.iter().enumerate() {
-        let done = sqlx::query(
-            "INSERT INTO processed_updates (channel, update_id, received_at, payload) VALUES (?, ?, ?, ?)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(channel.as_str())
-        .bind(update_id)
-        .bind(now)
-        .bind(payload)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 1 {
-            fresh.push(i);
+    // One statement per chunk rather than per update: each statement is a
+    // round trip to the connection's thread.
+    for chunk in batch.chunks(RECORD_CHUNK) {
+        let sql = format!(
+            "INSERT INTO processed_updates (channel, update_id, received_at, payload) VALUES {}
+             ON CONFLICT DO NOTHING RETURNING update_id",
+            vec!["(?, ?, ?, ?)"; chunk.len()].join(", ")
+        );
+        let mut insert = sqlx::query_scalar::<_, String>(&sql);
+        for (update_id, payload) in chunk {
+            insert = insert.bind(channel.as_str()).bind(update_id).bind(now).bind(payload);
         }
+        new_ids.extend(insert.fetch_all(&mut *tx).await?);
     }
     tx.commit().await?;
-    Ok(fresh)
+    Ok(batch.iter().enumerate().filter(|(_, (id, _))| new_ids.contains(id)).map(|(i, _)| i).collect())
 }
+
+/// Updates recorded by one statement (4 parameters each, well under
+/// SQLite's limit on parameters).
+const RECORD_CHUNK: usize = 200;
 
 /// Updates taken in but never handled, oldest first, with their payloads.
 pub async fn unhandled(db: &SqlitePool, channel: Channel) -> anyhow::Result<Vec<(String, String)>> {
@@ -93,26 +96,25 @@ pub async fn commit_with_replies(
     update_id: &str,
     actions: Vec<Action>,
 ) -> anyhow::Result<Vec<(i64, Action)>> {
-    let now = Utc::now();
-    sqlx::query("UPDATE processed_updates SET handled_at = ?, payload = NULL WHERE channel = ? AND update_id = ?")
-        .bind(now)
-        .bind(channel.as_str())
-        .bind(update_id)
-        .execute(&mut *tx)
-        .await?;
-    let mut queued = Vec::with_capacity(actions.len());
-    for action in actions {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO reply_outbox (channel, update_id, action, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-        )
-        .bind(channel.as_str())
-        .bind(update_id)
-        .bind(serde_json::to_string(&action)?)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        queued.push((id, action));
+    // The mark and every reply in one statement string: one round trip.
+    let mut sql =
+        String::from("UPDATE processed_updates SET handled_at = ?, payload = NULL WHERE channel = ? AND update_id = ?;");
+    if !actions.is_empty() {
+        sql.push_str("INSERT INTO reply_outbox (channel, update_id, action, created_at) VALUES ");
+        sql.push_str(&vec!["(?, ?, ?, ?)"; actions.len()].join(", "));
+        sql.push_str(" RETURNING id");
     }
+    let now = Utc::now();
+    let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(now).bind(channel.as_str()).bind(update_id);
+    for action in &actions {
+        query = query.bind(channel.as_str()).bind(update_id).bind(serde_json::to_string(action)?).bind(now);
+    }
+    let mut ids = query.fetch_all(&mut *tx).await?;
+    anyhow::ensure!(ids.len() == actions.len(), "{} replies queued as {} rows", actions.len(), ids.len());
+    // Row ids grow in the order the rows were inserted, which is the order
+    // the replies are to be sent in.
+    ids.sort_unstable();
+    let queued: Vec<(i64, Action)> = ids.into_iter().zip(actions).collect();
     tx.commit().await?;
     Ok(queued)
 }
@@ -291,25 +293,28 @@ async fn write_marks(
 
 async fn write_batch(db: &SqlitePool, writes: &WriteGate, batch: &[Job]) -> anyhow::Result<()> {
     let now = Utc::now();
+    let sent: Vec<i64> = batch.iter().filter_map(|j| if let Job::Sent(id) = j { Some(*id) } else { None }).collect();
     let mut tx = writes.begin(db).await?;
     for job in batch {
-        match job {
-            Job::Handled { channel, update_id, error, .. } => {
-                sqlx::query(
-                    "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = ?
-                     WHERE channel = ? AND update_id = ?",
-                )
-                .bind(now)
-                .bind(error)
-                .bind(channel.as_str())
-                .bind(update_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            Job::Sent(id) => {
-                sqlx::query("DELETE FROM reply_outbox WHERE id = ?").bind(id).execute(&mut *tx).await?;
-            }
+        if let Job::Handled { channel, update_id, error, .. } = job {
+            sqlx::query(
+                "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = ?
+                 WHERE channel = ? AND update_id = ?",
+            )
+            .bind(now)
+            .bind(error)
+            .bind(channel.as_str())
+            .bind(update_id)
+            .execute(&mut *tx)
+            .await?;
         }
+    }
+    if !sent.is_empty() {
+        // All of the batch's sent replies in one statement.
+        sqlx::query("DELETE FROM reply_outbox WHERE id IN (SELECT value FROM json_each(?))")
+            .bind(serde_json::to_string(&sent)?)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(())
