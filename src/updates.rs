@@ -97,13 +97,16 @@ pub async fn commit_with_replies(
     actions: Vec<Action>,
 ) -> anyhow::Result<Vec<(i64, Action)>> {
     // The mark and every reply in one statement string: one round trip.
-    let mut sql =
-        String::from("UPDATE processed_updates SET handled_at = ?, payload = NULL WHERE channel = ? AND update_id = ?;");
+    let mut sql = String::from(
+        "UPDATE processed_updates SET handled_at = ?, payload = NULL WHERE channel = ? AND update_id = ?;",
+    );
     if !actions.is_empty() {
         sql.push_str("INSERT INTO reply_outbox (channel, update_id, action, created_at) VALUES ");
         sql.push_str(&vec!["(?, ?, ?, ?)"; actions.len()].join(", "));
         sql.push_str(" RETURNING id");
     }
+    sql.push(';');
+    sql.push_str(crate::db::END_TURN);
     let now = Utc::now();
     let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(now).bind(channel.as_str()).bind(update_id);
     for action in &actions {
@@ -115,7 +118,7 @@ pub async fn commit_with_replies(
     // the replies are to be sent in.
     ids.sort_unstable();
     let queued: Vec<(i64, Action)> = ids.into_iter().zip(actions).collect();
-    tx.commit().await?;
+    tx.commit_released().await?;
     Ok(queued)
 }
 
