@@ -235,6 +235,8 @@ enum Job {
 
 /// The most jobs in one commit.
 const MAX_BATCH: usize = 512;
+/// How long sent replies are gathered before their removal is written.
+const SENT_GATHER: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl Marks {
     pub fn start(db: SqlitePool, writes: WriteGate) -> Self {
@@ -272,10 +274,20 @@ async fn write_marks(
 ) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
+        // Removing sent replies can wait a moment (the sent log covers a
+        // crash meanwhile), so many share one turn of the writer instead of
+        // each taking its own; a handled mark has someone waiting and goes
+        // at once.
+        let gather_until = tokio::time::Instant::now() + SENT_GATHER;
         while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+            let next = match rx.try_recv() {
+                Ok(job) => Some(job),
+                Err(_) if batch.iter().any(|j| matches!(j, Job::Handled { .. })) => None,
+                Err(_) => tokio::time::timeout_at(gather_until, rx.recv()).await.ok().flatten(),
+            };
+            match next {
+                Some(job) => batch.push(job),
+                None => break,
             }
         }
         let written = write_batch(&db, &writes, &batch).await;
