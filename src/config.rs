@@ -340,9 +340,10 @@ pub struct Ward {
 #[serde(deny_unknown_fields)]
 pub struct Database {
     pub path: PathBuf,
-    /// SQLite's `synchronous` in WAL mode: `normal` (the default) survives a
-    /// crash of the process; `full` also survives a power loss, at the cost
-    /// of an fsync per commit.
+    /// SQLite's `synchronous` in WAL mode: `full` (the default) also
+    /// survives a power cut, with an fsync per commit, which group commit
+    /// shares among the updates of a busy moment; `normal` survives only a
+    /// crash of the process.
     #[serde(default)]
     pub synchronous: Durability,
 }
@@ -350,8 +351,8 @@ pub struct Database {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Durability {
-    #[default]
     Normal,
+    #[default]
     Full,
 }
 

@@ -173,11 +173,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// glibc gives every thread that allocates (tokio workers, one thread per
-/// SQLite connection) its own arena and hands little back: under load the
-/// bot grew to 117 MB with 10,000 dialogues open, 94 MB with two arenas,
-/// and was no slower (README, Performance). mimalloc was tried: lower after
-/// the load but 31 MB idle.
+/// SQLite allocates through glibc, not through the Rust allocator above,
+/// and glibc gives every thread that allocates (one per SQLite connection)
+/// its own arena and hands little back: two arenas are enough and keep the
+/// process small (README, Performance).
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator tunable; it is called before
