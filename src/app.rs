@@ -7,7 +7,7 @@ use sqlx::SqlitePool;
 
 use crate::clock::Clock;
 use crate::config::Category;
-use crate::db::{Read, Write, WriteGate};
+use crate::db::{Batch, Read, Write, WriteGate};
 use crate::dialogue::Book;
 
 #[derive(Clone)]
@@ -37,7 +37,14 @@ impl App {
     /// A connection for reading; within an update that has written, the
     /// update's transaction.
     pub async fn read(&self) -> sqlx::Result<Read> {
-        Read::begin(&self.db).await
+        Read::begin(&self.db, &self.writes).await
+    }
+
+    /// A write that can wait until the update's last statements, which
+    /// carry it to the writer in the same round trip (see
+    /// [`crate::db::UpdateScope::defer`]). Outside an update, written at once.
+    pub async fn defer(&self, batch: Batch) -> sqlx::Result<()> {
+        crate::db::UpdateScope::defer(&self.db, &self.writes, batch).await
     }
 }
 

@@ -67,8 +67,7 @@ pub async fn start(
     let chat = caller.addr.private_chat();
     let def = app.book.get(flow).ok_or_else(|| anyhow::anyhow!("no dialogue named {flow}"))?;
     let engine = Engine::new(&app.book, def);
-    let mut conn = app.write().await?;
-    if let Loaded::Active(running) = store::load(&mut conn, &chat, &caller.addr).await? {
+    if let Loaded::Active(running) = store::current(app, &chat, &caller.addr).await? {
         let title = app.book.get(&running.flow).map(|d| d.title.clone()).unwrap_or_default();
         let mut buttons = vec![Button::callback("▶️ Làm tiếp", CONTINUE)];
         if let Some(restart) = restart {
@@ -85,8 +84,9 @@ pub async fn start(
         Some(answers) => engine.start_at_summary(context, answers),
         None => engine.start(context),
     };
-    store::save(&mut conn, &chat, &caller.addr, &state).await?;
-    conn.commit().await?;
+    // Saved with the update's last statements; this overwrites an expired
+    // dialogue too.
+    app.defer(store::saving(&chat, &caller.addr, &state)?).await?;
     send_prompts(out, &chat, &prompts);
     Ok(())
 }
@@ -139,11 +139,13 @@ pub async fn answer(
     out: &mut Replies,
 ) -> anyhow::Result<bool> {
     let chat = caller.addr.private_chat();
-    // Read, and work out the turn, before taking the write lock: the
-    // update's transaction holds it until the update is committed (see
+    // Read (most often with the caller, at no cost: see `roles::known`)
+    // and work out the turn before taking the write lock: the update's
+    // transaction holds it until the update is committed (see
     // `UpdateScope`). Only this person's own updates touch their dialogue,
-    // and those come one at a time.
-    let peeked = store::peek(&mut *app.read().await?, &chat, &caller.addr).await?;
+    // and those come one at a time. A turn's new state is deferred to the
+    // update's last statements: one round trip at the writer for all.
+    let peeked = store::current(app, &chat, &caller.addr).await?;
     let mut state = match peeked {
         Loaded::Active(state) => state,
         Loaded::Expired => {
@@ -162,18 +164,16 @@ pub async fn answer(
         return Ok(false);
     };
     let engine = Engine::new(&app.book, def);
-    let turn = engine.handle(&mut state, input);
-    let mut tx = app.write().await?;
-    match turn {
+    match engine.handle(&mut state, input) {
         Turn::Continue { replace, send } => {
-            store::save(&mut tx, &chat, &caller.addr, &state).await?;
-            tx.commit().await?;
+            app.defer(store::saving(&chat, &caller.addr, &state)?).await?;
             if let (Some(p), Some(message)) = (replace, pressed) {
                 out.edit(message, p.text.clone(), keyboard(&p));
             }
             send_prompts(out, &chat, &send);
         }
         Turn::Completed => {
+            let mut tx = app.write().await?;
             if let Some(message) = pressed {
                 let mut summary = engine.summary(&state);
                 summary.buttons.clear();

@@ -93,6 +93,94 @@ const BEGIN: &str = "BEGIN IMMEDIATE; SAVEPOINT todanpho_turn";
 pub const END_TURN: &str = "RELEASE todanpho_turn";
 const UNDO: &str = "ROLLBACK TO todanpho_turn";
 
+/// Statements sent to the writer as one string, with their values in
+/// order: each statement is a round trip to the connection's thread, and
+/// the writer is held while it is made. Only statements that return ids (or
+/// nothing) belong in a batch.
+#[derive(Debug, Default)]
+pub struct Batch {
+    sql: String,
+    values: Vec<Value>,
+}
+
+/// A value bound to a statement of a [`Batch`].
+#[derive(Debug, Clone)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Self {
+        Value::Int(n)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Text(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Text(s)
+    }
+}
+
+impl From<chrono::DateTime<chrono::Utc>> for Value {
+    fn from(t: chrono::DateTime<chrono::Utc>) -> Self {
+        Value::Time(t)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+impl Batch {
+    /// Appends a statement; its `?` take the values bound next.
+    pub fn push(&mut self, statement: &str) -> &mut Self {
+        self.sql.push_str(statement);
+        self.sql.push_str(";\n");
+        self
+    }
+
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        self
+    }
+
+    pub fn extend(&mut self, other: Batch) {
+        self.sql.push_str(&other.sql);
+        self.values.extend(other.values);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sql.is_empty()
+    }
+
+    /// Runs the batch; returns the ids its statements returned, in order.
+    pub async fn fetch_ids(self, conn: &mut sqlx::SqliteConnection) -> sqlx::Result<Vec<i64>> {
+        use sqlx::Arguments;
+        let mut args = sqlx::sqlite::SqliteArguments::default();
+        for value in self.values {
+            let added = match value {
+                Value::Null => args.add(None::<i64>),
+                Value::Int(n) => args.add(n),
+                Value::Text(s) => args.add(s),
+                Value::Time(t) => args.add(t),
+            };
+            added.map_err(sqlx::Error::Encode)?;
+        }
+        sqlx::query_scalar_with::<_, i64, _>(&self.sql, args).fetch_all(conn).await
+    }
+}
+
 impl WriteGate {
     /// Waits for this process's turn, then begins a savepoint in the shared
     /// write transaction.
@@ -106,21 +194,49 @@ impl WriteGate {
     }
 
     async fn begin_tx(&self, db: &SqlitePool) -> sqlx::Result<Tx> {
+        Ok(self.begin_with(db, Batch::default()).await?.0)
+    }
+
+    /// Waits for this process's turn and begins it with `batch` in the same
+    /// statement string: one round trip for both. Returns the turn and the
+    /// ids the batch's statements returned.
+    pub async fn begin_with(&self, db: &SqlitePool, batch: Batch) -> sqlx::Result<(Tx, Vec<i64>)> {
         let gate = &self.0;
         gate.committer.get_or_init(|| {
             tokio::spawn(commit_groups(Arc::downgrade(&gate.writer), gate.released.clone(), gate.commits.clone()));
         });
         let mut writer = gate.writer.clone().lock_owned().await;
-        if let Err(e) = writer.begin_turn(db).await {
-            writer.fail_group(&e);
-            return Err(e);
+        let opening = match writer.prepare_turn(db).await {
+            Ok(opening) => opening,
+            Err(e) => {
+                writer.fail_group(&e);
+                return Err(e);
+            }
+        };
+        let mut opened = Batch::default();
+        opened.push(opening);
+        opened.extend(batch);
+        match writer.fetch_ids(opened).await {
+            Ok(ids) => {
+                writer.check(Ok(()))?;
+                Ok((Tx { writer: Some(writer), released: gate.released.clone() }, ids))
+            }
+            Err(e) => {
+                // Undoes whatever part of the batch ran. If the opening
+                // itself failed there is no savepoint: the undo fails too,
+                // and the next turn starts a fresh transaction.
+                writer.abandoned = true;
+                let _ = writer.undo_abandoned().await;
+                Err(e)
+            }
         }
-        Ok(Tx { writer: Some(writer), released: gate.released.clone() })
     }
 }
 
 impl Writer {
-    async fn begin_turn(&mut self, db: &SqlitePool) -> sqlx::Result<()> {
+    /// Connects if need be and undoes an abandoned turn. Returns the
+    /// statement that opens this turn, to be run before anything in it.
+    async fn prepare_turn(&mut self, db: &SqlitePool) -> sqlx::Result<&'static str> {
         if self.conn.is_none() {
             let mut conn = db.connect_options().connect().await?;
             let rolled_back = self.rolled_back.clone();
@@ -128,13 +244,17 @@ impl Writer {
             self.conn = Some(conn);
         }
         self.undo_abandoned().await?;
-        let begun = if self.open {
-            self.run(SAVEPOINT).await
+        if self.open {
+            Ok(SAVEPOINT)
         } else {
             self.open = true;
-            self.run(BEGIN).await
-        };
-        self.check(begun)
+            Ok(BEGIN)
+        }
+    }
+
+    async fn fetch_ids(&mut self, batch: Batch) -> sqlx::Result<Vec<i64>> {
+        let conn = self.conn.as_mut().ok_or_else(|| sqlx::Error::Protocol("the writer has no connection".into()))?;
+        batch.fetch_ids(conn).await
     }
 
     /// Ends this turn's savepoint, keeping its writes in the transaction.
@@ -300,12 +420,52 @@ impl std::ops::DerefMut for Tx {
 ///
 /// While a scope is active, [`crate::app::App::write`] hands out this
 /// transaction (begun on first use) and its `commit` only says the caller
-/// is done; whoever opened the scope commits at the end.
+/// is done; whoever opened the scope commits at the end. Writes that can
+/// wait ([`crate::app::App::defer`]) are kept until then and sent with the
+/// update's last statements, in one round trip.
 #[derive(Clone, Default)]
-pub struct UpdateScope(Arc<tokio::sync::Mutex<Option<Tx>>>);
+pub struct UpdateScope {
+    slot: Arc<tokio::sync::Mutex<Slot>>,
+    /// Something read early in the update for a later step of it.
+    stash: Arc<std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>>,
+}
+
+/// An update's transaction, or the writes it deferred while it has none.
+#[derive(Default)]
+pub struct Slot {
+    tx: Option<Tx>,
+    /// Deferred writes, while no transaction is begun.
+    deferred: Batch,
+}
 
 tokio::task_local! {
     static SCOPE: UpdateScope;
+}
+
+/// What an update wrote, to be ended by [`Written::finish`].
+pub enum Written {
+    /// Its turn at the writer is under way.
+    Open(Tx),
+    /// Only deferred writes: its turn has not begun.
+    Deferred(Batch),
+}
+
+impl Written {
+    /// Runs `last` (which ends with [`END_TURN`]) as the update's last
+    /// statements, in the same round trip as its deferred writes and the
+    /// opening of its turn when those are still to come.
+    pub async fn finish(self, gate: &WriteGate, db: &SqlitePool, last: Batch) -> sqlx::Result<(Tx, Vec<i64>)> {
+        match self {
+            Written::Open(mut tx) => {
+                let ids = last.fetch_ids(&mut tx).await?;
+                Ok((tx, ids))
+            }
+            Written::Deferred(mut batch) => {
+                batch.extend(last);
+                gate.begin_with(db, batch).await
+            }
+        }
+    }
 }
 
 impl UpdateScope {
@@ -314,15 +474,63 @@ impl UpdateScope {
         SCOPE.scope(self.clone(), work).await
     }
 
-    /// The transaction, if the work wrote anything. An error if something
-    /// still holds it: the work is over, so that is a bug, and what it wrote
-    /// must not be taken for nothing.
-    pub fn take(&self) -> sqlx::Result<Option<Tx>> {
-        self.0.try_lock().map(|mut slot| slot.take()).map_err(|_| nested())
+    /// What the work wrote, if anything. An error if something still holds
+    /// the transaction: the work is over, so that is a bug, and what it
+    /// wrote must not be taken for nothing.
+    pub fn take(&self) -> sqlx::Result<Option<Written>> {
+        let mut slot = self.slot.try_lock().map_err(|_| nested())?;
+        let deferred = std::mem::take(&mut slot.deferred);
+        Ok(match slot.tx.take() {
+            Some(tx) => Some(Written::Open(tx)),
+            None if !deferred.is_empty() => Some(Written::Deferred(deferred)),
+            None => None,
+        })
     }
 
     fn current() -> Option<UpdateScope> {
         SCOPE.try_with(|s| s.clone()).ok()
+    }
+
+    /// Keeps `value` for a later step of the current update (nothing is
+    /// kept outside an update). One value at a time.
+    pub fn stash<T: std::any::Any + Send>(value: T) {
+        if let Some(scope) = Self::current() {
+            if let Ok(mut stash) = scope.stash.lock() {
+                *stash = Some(Box::new(value));
+            }
+        }
+    }
+
+    /// The value kept by [`UpdateScope::stash`], if it is a `T`.
+    pub fn take_stash<T: std::any::Any + Send>() -> Option<T> {
+        let scope = Self::current()?;
+        let mut stash = scope.stash.lock().ok()?;
+        match stash.take()?.downcast::<T>() {
+            Ok(value) => Some(*value),
+            Err(other) => {
+                *stash = Some(other);
+                None
+            }
+        }
+    }
+
+    /// Writes `batch` at the end of the current update, with its last
+    /// statements; at once if the update's transaction is already under
+    /// way (keeping the order of its writes), or outside an update. Reads
+    /// and writes later in the update see it: they send it first.
+    pub(crate) async fn defer(db: &SqlitePool, gate: &WriteGate, batch: Batch) -> sqlx::Result<()> {
+        let Some(scope) = Self::current() else {
+            let (tx, _) = gate.begin_with(db, batch).await?;
+            return tx.commit().await;
+        };
+        let mut slot = scope.slot.try_lock_owned().map_err(|_| nested())?;
+        match slot.tx.as_mut() {
+            Some(tx) => {
+                batch.fetch_ids(tx).await?;
+            }
+            None => slot.deferred.extend(batch),
+        }
+        Ok(())
     }
 }
 
@@ -331,7 +539,16 @@ pub struct Write(Held);
 
 enum Held {
     Own(Tx),
-    Scoped(tokio::sync::OwnedMutexGuard<Option<Tx>>),
+    Scoped(tokio::sync::OwnedMutexGuard<Slot>),
+}
+
+/// Begins the update's transaction, with the writes deferred so far.
+async fn open_scoped(slot: &mut Slot, db: &SqlitePool, gate: &WriteGate) -> sqlx::Result<()> {
+    if slot.tx.is_none() {
+        let deferred = std::mem::take(&mut slot.deferred);
+        slot.tx = Some(gate.begin_with(db, deferred).await?.0);
+    }
+    Ok(())
 }
 
 impl Write {
@@ -339,10 +556,8 @@ impl Write {
     /// outside, a transaction of its own.
     pub(crate) async fn begin(db: &SqlitePool, gate: &WriteGate) -> sqlx::Result<Write> {
         let Some(scope) = UpdateScope::current() else { return gate.begin(db).await };
-        let mut slot = scope.0.try_lock_owned().map_err(|_| nested())?;
-        if slot.is_none() {
-            *slot = Some(gate.begin_tx(db).await?);
-        }
+        let mut slot = scope.slot.try_lock_owned().map_err(|_| nested())?;
+        open_scoped(&mut slot, db, gate).await?;
         Ok(Write(Held::Scoped(slot)))
     }
 
@@ -360,14 +575,17 @@ impl Write {
 /// it is the update's transaction, so the update reads what it wrote.
 pub enum Read {
     Pool(sqlx::pool::PoolConnection<sqlx::Sqlite>),
-    Scoped(tokio::sync::OwnedMutexGuard<Option<Tx>>),
+    Scoped(tokio::sync::OwnedMutexGuard<Slot>),
 }
 
 impl Read {
-    pub(crate) async fn begin(db: &SqlitePool) -> sqlx::Result<Read> {
+    pub(crate) async fn begin(db: &SqlitePool, gate: &WriteGate) -> sqlx::Result<Read> {
         if let Some(scope) = UpdateScope::current() {
-            let slot = scope.0.try_lock_owned().map_err(|_| nested())?;
-            if slot.is_some() {
+            let mut slot = scope.slot.try_lock_owned().map_err(|_| nested())?;
+            if !slot.deferred.is_empty() {
+                open_scoped(&mut slot, db, gate).await?;
+            }
+            if slot.tx.is_some() {
                 return Ok(Read::Scoped(slot));
             }
             drop(slot);
@@ -388,12 +606,12 @@ fn nested() -> sqlx::Error {
     sqlx::Error::Protocol("a database connection of this update is still held (nested read/write)".into())
 }
 
-fn scoped(slot: &Option<Tx>) -> &Tx {
-    slot.as_ref().expect("an update's transaction is begun before it is handed out")
+fn scoped(slot: &Slot) -> &Tx {
+    slot.tx.as_ref().expect("an update's transaction is begun before it is handed out")
 }
 
-fn scoped_mut(slot: &mut Option<Tx>) -> &mut Tx {
-    slot.as_mut().expect("an update's transaction is begun before it is handed out")
+fn scoped_mut(slot: &mut Slot) -> &mut Tx {
+    slot.tx.as_mut().expect("an update's transaction is begun before it is handed out")
 }
 
 impl std::ops::Deref for Write {
@@ -537,4 +755,70 @@ mod tests {
         next.commit().await.unwrap();
         assert_eq!(rows(&db).await, vec![4]);
     }
+    fn inserting(n: i64) -> Batch {
+        let mut batch = Batch::default();
+        batch.push("INSERT INTO t (n) VALUES (?)").bind(n);
+        batch
+    }
+
+    #[tokio::test]
+    async fn deferred_writes_go_with_the_last_statements_and_later_reads_see_them() {
+        let (_dir, db) = pool().await;
+        let gate = WriteGate::default();
+        let scope = UpdateScope::default();
+        scope
+            .run(async {
+                UpdateScope::defer(&db, &gate, inserting(1)).await.unwrap();
+                // Not written yet: nothing began a turn.
+                assert_eq!(rows(&db).await, Vec::<i64>::new());
+                UpdateScope::defer(&db, &gate, inserting(2)).await.unwrap();
+            })
+            .await;
+        let Some(Written::Deferred(deferred)) = scope.take().unwrap() else { panic!("the writes were not deferred") };
+        let mut last = inserting(3);
+        last.push(END_TURN);
+        let (tx, _) = Written::Deferred(deferred).finish(&gate, &db, last).await.unwrap();
+        tx.commit_released().await.unwrap();
+        assert_eq!(rows(&db).await, vec![1, 2, 3]);
+
+        // A read later in the update sends the deferred write first and
+        // reads it in the update's transaction.
+        let scope = UpdateScope::default();
+        let seen: Vec<i64> = scope
+            .run(async {
+                UpdateScope::defer(&db, &gate, inserting(4)).await.unwrap();
+                let mut read = Read::begin(&db, &gate).await.unwrap();
+                sqlx::query_scalar("SELECT n FROM t ORDER BY n").fetch_all(&mut *read).await.unwrap()
+            })
+            .await;
+        assert_eq!(seen, vec![1, 2, 3, 4]);
+        let Some(Written::Open(tx)) = scope.take().unwrap() else { panic!("the read did not begin the turn") };
+        tx.commit().await.unwrap();
+        assert_eq!(rows(&db).await, vec![1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn a_failing_batch_loses_only_its_own_deferred_writes() {
+        let (_dir, db) = pool().await;
+        let gate = WriteGate::default();
+        let mut first = gate.begin(&db).await.unwrap();
+        insert(&mut first, 1).await;
+        let failing = tokio::spawn({
+            let (db, gate) = (db.clone(), gate.clone());
+            async move {
+                let mut batch = inserting(2);
+                // The same key again: the batch fails half-way.
+                batch.extend(inserting(1));
+                batch.push(END_TURN);
+                gate.begin_with(&db, batch).await.map(|_| ())
+            }
+        });
+        tokio::task::yield_now().await;
+        first.commit().await.unwrap();
+        assert!(failing.await.unwrap().is_err());
+        let (next, _) = gate.begin_with(&db, inserting(3)).await.unwrap();
+        next.commit().await.unwrap();
+        assert_eq!(rows(&db).await, vec![1, 3]);
+    }
 }
+

@@ -1,7 +1,9 @@
 //! Who may do what. Roles come from the bot's own records, never from a
 //! platform's group-admin flag: residents, leaders of groups, ward officials.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+
+use crate::dialogue::store;
 use sqlx::SqliteConnection;
 
 use crate::channel::{Channel, Sender, UserAddr};
@@ -30,23 +32,29 @@ pub async fn caller(conn: &mut SqliteConnection, sender: &Sender) -> anyhow::Res
 /// The caller if already known: a Zalo account linked to a person by a
 /// code (see [`crate::identity`]) is that person; anyone else counts as
 /// known under the same display name. One read for both, as it comes
-/// with every update.
+/// with every update; the same read fetches the sender's dialogue in
+/// private chat, the next thing most updates look at (see
+/// [`store::current`]).
 pub async fn known(conn: &mut SqliteConnection, sender: &Sender) -> anyhow::Result<Option<Caller>> {
-    let known: Option<(Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
-        "SELECT a.user_id, u.id, u.display_name
-         FROM (SELECT ? AS channel, ? AS external_id) k
+    let private = sender.addr.private_chat();
+    type Found = (Option<i64>, Option<i64>, Option<String>, Option<String>, Option<DateTime<Utc>>);
+    let found: Option<Found> = sqlx::query_as(
+        "SELECT a.user_id, u.id, u.display_name, d.state, d.updated_at
+         FROM (SELECT ? AS channel, ? AS external_id, ? AS chat_id) k
          LEFT JOIN user_aliases a ON a.channel = k.channel AND a.external_id = k.external_id
-         LEFT JOIN users u ON u.channel = k.channel AND u.external_id = k.external_id",
+         LEFT JOIN users u ON u.channel = k.channel AND u.external_id = k.external_id
+         LEFT JOIN dialogues d ON d.channel = k.channel AND d.chat_id = k.chat_id AND d.user_id = k.external_id",
     )
     .bind(sender.addr.channel.as_str())
     .bind(&sender.addr.id)
+    .bind(&private.id)
     .fetch_optional(conn)
     .await?;
-    let id = match known {
-        Some((Some(linked), _, _)) => Some(linked),
-        Some((None, Some(id), Some(stored))) if sender.display_name.is_empty() || stored == sender.display_name => {
-            Some(id)
-        }
+    let Some((linked, id, stored, state, updated_at)) = found else { return Ok(None) };
+    store::prefetched(&private, &sender.addr, state.zip(updated_at));
+    let id = match (linked, id, stored) {
+        (Some(linked), _, _) => Some(linked),
+        (None, Some(id), Some(stored)) if sender.display_name.is_empty() || stored == sender.display_name => Some(id),
         _ => None,
     };
     Ok(id.map(|id| Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone() }))

@@ -14,7 +14,7 @@ use futures_util::FutureExt;
 use crate::app::App;
 use crate::channel::{Action, Channel, ChatKind, Event, Incoming, Replies};
 use crate::db::UpdateScope;
-use crate::db::{Tx, WriteGate};
+use crate::db::{Batch, WriteGate, Written};
 
 /// Records a batch of updates in one transaction (one commit for the whole
 /// batch rather than one per update). Returns the indexes of those that are
@@ -87,32 +87,33 @@ pub async fn mark_handled(
 }
 
 /// Ends an update that changed something: its "handled" mark and its
-/// replies go into the update's transaction, which is then committed. Returns
-/// the replies with their outbox rows, to be sent and then removed with
-/// [`Marks::sent`].
+/// replies go into the update's transaction (with its deferred writes, in
+/// one round trip), which is then committed. Returns the replies with their
+/// outbox rows, to be sent and then removed with [`Marks::sent`].
 pub async fn commit_with_replies(
-    mut tx: Tx,
+    app: &App,
+    written: Written,
     channel: Channel,
     update_id: &str,
     actions: Vec<Action>,
 ) -> anyhow::Result<Vec<(i64, Action)>> {
-    // The mark and every reply in one statement string: one round trip.
-    let mut sql = String::from(
-        "UPDATE processed_updates SET handled_at = ?, payload = NULL WHERE channel = ? AND update_id = ?;",
-    );
-    if !actions.is_empty() {
-        sql.push_str("INSERT INTO reply_outbox (channel, update_id, action, created_at) VALUES ");
-        sql.push_str(&vec!["(?, ?, ?, ?)"; actions.len()].join(", "));
-        sql.push_str(" RETURNING id");
-    }
-    sql.push(';');
-    sql.push_str(crate::db::END_TURN);
     let now = Utc::now();
-    let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(now).bind(channel.as_str()).bind(update_id);
-    for action in &actions {
-        query = query.bind(channel.as_str()).bind(update_id).bind(serde_json::to_string(action)?).bind(now);
+    let mut last = Batch::default();
+    last.push("UPDATE processed_updates SET handled_at = ?, payload = NULL WHERE channel = ? AND update_id = ?")
+        .bind(now)
+        .bind(channel.as_str())
+        .bind(update_id);
+    if !actions.is_empty() {
+        let rows = vec!["(?, ?, ?, ?)"; actions.len()].join(", ");
+        last.push(&format!(
+            "INSERT INTO reply_outbox (channel, update_id, action, created_at) VALUES {rows} RETURNING id"
+        ));
+        for action in &actions {
+            last.bind(channel.as_str()).bind(update_id).bind(serde_json::to_string(action)?).bind(now);
+        }
     }
-    let mut ids = query.fetch_all(&mut *tx).await?;
+    last.push(crate::db::END_TURN);
+    let (tx, mut ids) = written.finish(&app.writes, &app.db, last).await?;
     anyhow::ensure!(ids.len() == actions.len(), "{} replies queued as {} rows", actions.len(), ids.len());
     // Row ids grow in the order the rows were inserted, which is the order
     // the replies are to be sent in.
@@ -364,9 +365,9 @@ pub async fn process(app: &App, marks: &Marks, channel: Channel, update_id: &str
         Err(e) => (Err(anyhow::Error::from(e).context("ending the update's transaction")), None),
     };
     let outcome = match (handled, written) {
-        (Ok(mut replies), Some(tx)) => {
+        (Ok(mut replies), Some(written)) => {
             replies.person_first(&chat);
-            match commit_with_replies(tx, channel, update_id, replies.actions).await {
+            match commit_with_replies(app, written, channel, update_id, replies.actions).await {
                 Ok(queued) => Outcome::Committed(queued),
                 Err(e) => Outcome::Failed(e.context("committing the update")),
             }

@@ -5,7 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::SqliteConnection;
 
 use super::DialogueState;
+use crate::app::App;
 use crate::channel::{ChatAddr, UserAddr};
+use crate::db::{Batch, UpdateScope};
 
 /// A dialogue left silent this long is dropped.
 pub const EXPIRY: Duration = Duration::hours(24);
@@ -16,21 +18,58 @@ pub enum Loaded {
     Active(DialogueState),
 }
 
+/// A dialogue row as stored: the state and when it was saved.
+pub type Row = (String, DateTime<Utc>);
+
 /// As [`load`], without removing an expired or unreadable state (for a
 /// read-only connection; the caller removes it in a write).
 pub async fn peek(conn: &mut SqliteConnection, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<Loaded> {
-    let row: Option<(String, DateTime<Utc>)> =
+    let row: Option<Row> =
         sqlx::query_as("SELECT state, updated_at FROM dialogues WHERE channel = ? AND chat_id = ? AND user_id = ?")
             .bind(chat.channel.as_str())
             .bind(&chat.id)
             .bind(&user.id)
             .fetch_optional(&mut *conn)
             .await?;
-    let Some((state, updated_at)) = row else { return Ok(Loaded::None) };
+    Ok(interpret(row))
+}
+
+fn interpret(row: Option<Row>) -> Loaded {
+    let Some((state, updated_at)) = row else { return Loaded::None };
     if Utc::now() - updated_at > EXPIRY {
-        return Ok(Loaded::Expired);
+        return Loaded::Expired;
     }
-    Ok(serde_json::from_str(&state).map(Loaded::Active).unwrap_or(Loaded::Expired))
+    serde_json::from_str(&state).map(Loaded::Active).unwrap_or(Loaded::Expired)
+}
+
+/// A dialogue row read early in an update, with something else (see
+/// [`crate::roles::known`]), for the update's later look at it.
+struct Prefetched {
+    chat: ChatAddr,
+    user: UserAddr,
+    row: Option<Row>,
+}
+
+/// Keeps the row of `user`'s dialogue in `chat`, as just read, for
+/// [`current`] later in the same update.
+pub fn prefetched(chat: &ChatAddr, user: &UserAddr, row: Option<Row>) {
+    UpdateScope::stash(Prefetched { chat: chat.clone(), user: user.clone(), row });
+}
+
+/// As [`peek`], from the row read earlier in the update when there is one
+/// (no round trip), else from the database.
+pub async fn current(app: &App, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<Loaded> {
+    if let Some(p) = UpdateScope::take_stash::<Prefetched>() {
+        if &p.chat == chat && &p.user == user {
+            return Ok(interpret(p.row));
+        }
+    }
+    peek(&mut *app.read().await?, chat, user).await
+}
+
+/// Anything written to a dialogue makes a row read before it stale.
+fn forget_prefetched() {
+    UpdateScope::take_stash::<Prefetched>();
 }
 
 /// The person's dialogue in this chat; an expired or unreadable one (a
@@ -50,22 +89,30 @@ pub async fn save(
     user: &UserAddr,
     state: &DialogueState,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO dialogues (channel, chat_id, user_id, flow, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET flow = excluded.flow, state = excluded.state, updated_at = excluded.updated_at",
-    )
-    .bind(chat.channel.as_str())
-    .bind(&chat.id)
-    .bind(&user.id)
-    .bind(&state.flow)
-    .bind(serde_json::to_string(state)?)
-    .bind(Utc::now())
-    .execute(conn)
-    .await?;
+    saving(chat, user, state)?.fetch_ids(conn).await?;
     Ok(())
 }
 
+/// The write of [`save`], to run later (see [`App::defer`]).
+pub fn saving(chat: &ChatAddr, user: &UserAddr, state: &DialogueState) -> anyhow::Result<Batch> {
+    forget_prefetched();
+    let mut batch = Batch::default();
+    batch
+        .push(
+            "INSERT INTO dialogues (channel, chat_id, user_id, flow, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET flow = excluded.flow, state = excluded.state, updated_at = excluded.updated_at",
+        )
+        .bind(chat.channel.as_str())
+        .bind(chat.id.as_str())
+        .bind(user.id.as_str())
+        .bind(state.flow.as_str())
+        .bind(serde_json::to_string(state)?)
+        .bind(Utc::now());
+    Ok(batch)
+}
+
 pub async fn delete(conn: &mut SqliteConnection, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<bool> {
+    forget_prefetched();
     let done = sqlx::query("DELETE FROM dialogues WHERE channel = ? AND chat_id = ? AND user_id = ?")
         .bind(chat.channel.as_str())
         .bind(&chat.id)
