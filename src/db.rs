@@ -821,4 +821,3 @@ mod tests {
         assert_eq!(rows(&db).await, vec![1, 3]);
     }
 }
-
