@@ -213,6 +213,17 @@ impl BotProcess {
         Ok(Self { child })
     }
 
+    /// CPU time used so far (user + system), from /proc.
+    fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the parenthesised command name; utime and stime are
+        // the 14th and 15th of the line, in clock ticks.
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let ticks: u64 = rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse::<u64>().ok()).sum();
+        // /proc counts in USER_HZ, which is 100 on Linux.
+        Duration::from_millis(ticks * 10)
+    }
+
     /// (current, peak) resident memory in MB.
     fn rss_mb(&self) -> (f64, f64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
@@ -320,6 +331,8 @@ struct LoadResult {
     /// Latencies by step of the script, for THROUGHPUT_STEPS=1.
     by_step: Vec<Vec<Duration>>,
     stalls: usize,
+    /// CPU time the bot process used during the run (user + system).
+    bot_cpu: Duration,
 }
 
 impl LoadResult {
@@ -438,7 +451,9 @@ async fn run_todanpho(synchronous: &str, users: i64, dialogues: i64, rate: i64) 
                 (user, resident_script(user, i % GROUPS + 1))
             })
             .collect();
-        let load = run_load(&feeder, &router, crowd, expected.clone(), Duration::ZERO).await;
+        let cpu_before = bot.cpu();
+        let mut load = run_load(&feeder, &router, crowd, expected.clone(), Duration::ZERO).await;
+        load.bot_cpu = bot.cpu() - cpu_before;
         let rss_after = bot.rss_mb();
 
         // The same crowd size at a steady offered rate below saturation: each
@@ -451,7 +466,10 @@ async fn run_todanpho(synchronous: &str, users: i64, dialogues: i64, rate: i64) 
                 })
                 .collect();
             let think = Duration::from_secs_f64(users as f64 / rate as f64);
-            Some(run_load(&feeder, &router, crowd, expected.clone(), think).await)
+            let cpu_before = bot.cpu();
+            let mut paced = run_load(&feeder, &router, crowd, expected.clone(), think).await;
+            paced.bot_cpu = bot.cpu() - cpu_before;
+            Some(paced)
         } else {
             None
         };
@@ -506,7 +524,9 @@ async fn run_echo(users: i64) -> anyhow::Result<(LoadResult, (f64, f64))> {
         })
         .collect();
     let steps = crowd[0].1.len();
-    let load = run_load(&feeder, &router, crowd, Arc::new(vec![1; steps]), Duration::ZERO).await;
+    let cpu_before = bot.cpu();
+    let mut load = run_load(&feeder, &router, crowd, Arc::new(vec![1; steps]), Duration::ZERO).await;
+    load.bot_cpu = bot.cpu() - cpu_before;
     let rss = bot.rss_mb();
     bot.stop();
     Ok((load, rss))
@@ -613,12 +633,13 @@ async fn bench() -> anyhow::Result<()> {
     };
 
     println!();
-    println!("| run | updates | updates/s | p50 | p95 | p99 | stalled steps | peak RSS |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| run | updates | updates/s | p50 | p95 | p99 | stalled steps | bot CPU per update | peak RSS |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let row = |name: &str, r: &mut LoadResult, rss: f64| {
         let (p50, p95, p99) = (r.percentile(0.50), r.percentile(0.95), r.percentile(0.99));
+        let cpu = r.bot_cpu.as_secs_f64() * 1e6 / r.updates.max(1) as f64;
         println!(
-            "| {name} | {} | {:.0} | {p50:.1} ms | {p95:.1} ms | {p99:.1} ms | {} | {rss:.1} MB |",
+            "| {name} | {} | {:.0} | {p50:.1} ms | {p95:.1} ms | {p99:.1} ms | {} | {cpu:.0} µs | {rss:.1} MB |",
             r.updates,
             r.per_second(),
             r.stalls,
