@@ -63,41 +63,11 @@ pub struct WriteGate(Arc<Gate>);
 #[derive(Default)]
 struct Gate {
     writer: Arc<tokio::sync::Mutex<Writer>>,
-    /// Wakes the committer when a writer has released its savepoint or
-    /// queued a turn.
+    /// Wakes the committer when a writer has released its savepoint.
     released: Arc<tokio::sync::Notify>,
-    /// Turns waiting for the committer to run them (see [`WriteGate::submit`]).
-    queue: Arc<std::sync::Mutex<Vec<Queued>>>,
     committer: std::sync::OnceLock<()>,
     /// Commits made (the tests check that queued writers share them).
     commits: Arc<std::sync::atomic::AtomicU64>,
-}
-
-/// A whole turn left to the committer, and who waits for its ids.
-struct Queued {
-    batch: Batch,
-    done: oneshot::Sender<Result<Vec<i64>, String>>,
-}
-
-/// A writer whose turn is released, waiting for the commit.
-enum Member {
-    /// A turn that held the writer ([`Tx`]).
-    Held(oneshot::Sender<Result<(), String>>),
-    /// A queued turn, with the ids its statements returned.
-    Queued(oneshot::Sender<Result<Vec<i64>, String>>, Vec<i64>),
-}
-
-impl Member {
-    fn tell(self, outcome: Result<(), String>) {
-        match self {
-            Member::Held(done) => {
-                let _ = done.send(outcome);
-            }
-            Member::Queued(done, ids) => {
-                let _ = done.send(outcome.map(|()| ids));
-            }
-        }
-    }
 }
 
 #[derive(Default)]
@@ -109,7 +79,7 @@ struct Writer {
     /// whoever takes the next turn (a `Drop` cannot wait for the database).
     abandoned: bool,
     /// Writers whose savepoints are released, waiting for the commit.
-    members: Vec<Member>,
+    members: Vec<oneshot::Sender<Result<(), String>>>,
     /// Set by SQLite's rollback hook: an error (disk full, I/O) rolled the
     /// whole transaction back, released savepoints included.
     rolled_back: Arc<AtomicBool>,
@@ -118,7 +88,7 @@ struct Writer {
 /// The savepoint a writer's turn runs in. Turns never overlap, so one name
 /// will do.
 const SAVEPOINT: &str = "SAVEPOINT todanpho_turn";
-const BEGIN: &str = "BEGIN IMMEDIATE";
+const BEGIN: &str = "BEGIN IMMEDIATE; SAVEPOINT todanpho_turn";
 /// Ends a writer's turn; see [`Tx::commit_released`].
 pub const END_TURN: &str = "RELEASE todanpho_turn";
 const UNDO: &str = "ROLLBACK TO todanpho_turn";
@@ -131,7 +101,6 @@ const UNDO: &str = "ROLLBACK TO todanpho_turn";
 pub struct Batch {
     sql: String,
     values: Vec<Value>,
-    statements: usize,
 }
 
 /// A value bound to a statement of a [`Batch`].
@@ -174,11 +143,10 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 }
 
 impl Batch {
-    /// Appends one statement; its `?` take the values bound next.
+    /// Appends a statement; its `?` take the values bound next.
     pub fn push(&mut self, statement: &str) -> &mut Self {
         self.sql.push_str(statement);
         self.sql.push_str(";\n");
-        self.statements += 1;
         self
     }
 
@@ -190,13 +158,6 @@ impl Batch {
     pub fn extend(&mut self, other: Batch) {
         self.sql.push_str(&other.sql);
         self.values.extend(other.values);
-        self.statements += other.statements;
-    }
-
-    fn extend_from(&mut self, other: &Batch) {
-        self.sql.push_str(&other.sql);
-        self.values.extend(other.values.iter().cloned());
-        self.statements += other.statements;
     }
 
     pub fn is_empty(&self) -> bool {
@@ -205,50 +166,19 @@ impl Batch {
 
     /// Runs the batch; returns the ids its statements returned, in order.
     pub async fn fetch_ids(self, conn: &mut sqlx::SqliteConnection) -> sqlx::Result<Vec<i64>> {
-        let args = arguments(self.values)?;
+        use sqlx::Arguments;
+        let mut args = sqlx::sqlite::SqliteArguments::default();
+        for value in self.values {
+            let added = match value {
+                Value::Null => args.add(None::<i64>),
+                Value::Int(n) => args.add(n),
+                Value::Text(s) => args.add(s),
+                Value::Time(t) => args.add(t),
+            };
+            added.map_err(sqlx::Error::Encode)?;
+        }
         sqlx::query_scalar_with::<_, i64, _>(&self.sql, args).fetch_all(conn).await
     }
-
-    /// Runs the batch up to its end or its first error. Returns the ids
-    /// returned, each with the index of its statement; how many statements
-    /// were done; and the error.
-    async fn fetch_counted(self, conn: &mut sqlx::SqliteConnection) -> (Vec<(usize, i64)>, usize, sqlx::Result<()>) {
-        use futures_util::TryStreamExt;
-        use sqlx::{Executor, Row};
-        let (mut rows, mut done) = (Vec::new(), 0);
-        let args = match arguments(self.values) {
-            Ok(args) => args,
-            Err(e) => return (rows, done, Err(e)),
-        };
-        let mut results = conn.fetch_many(sqlx::query_with(&self.sql, args));
-        let outcome = loop {
-            match results.try_next().await {
-                Ok(Some(sqlx::Either::Left(_))) => done += 1,
-                Ok(Some(sqlx::Either::Right(row))) => match row.try_get::<i64, _>(0) {
-                    Ok(id) => rows.push((done, id)),
-                    Err(e) => break Err(e),
-                },
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e),
-            }
-        };
-        (rows, done, outcome)
-    }
-}
-
-fn arguments(values: Vec<Value>) -> sqlx::Result<sqlx::sqlite::SqliteArguments<'static>> {
-    use sqlx::Arguments;
-    let mut args = sqlx::sqlite::SqliteArguments::default();
-    for value in values {
-        let added = match value {
-            Value::Null => args.add(None::<i64>),
-            Value::Int(n) => args.add(n),
-            Value::Text(s) => args.add(s),
-            Value::Time(t) => args.add(t),
-        };
-        added.map_err(sqlx::Error::Encode)?;
-    }
-    Ok(args)
 }
 
 impl WriteGate {
@@ -272,20 +202,19 @@ impl WriteGate {
     /// ids the batch's statements returned.
     pub async fn begin_with(&self, db: &SqlitePool, batch: Batch) -> sqlx::Result<(Tx, Vec<i64>)> {
         let gate = &self.0;
-        self.start_committer(db);
+        gate.committer.get_or_init(|| {
+            tokio::spawn(commit_groups(Arc::downgrade(&gate.writer), gate.released.clone(), gate.commits.clone()));
+        });
         let mut writer = gate.writer.clone().lock_owned().await;
-        let begin = match writer.prepare(db.connect_options().as_ref()).await {
-            Ok(begin) => begin,
+        let opening = match writer.prepare_turn(db).await {
+            Ok(opening) => opening,
             Err(e) => {
                 writer.fail_group(&e);
                 return Err(e);
             }
         };
         let mut opened = Batch::default();
-        if begin {
-            opened.push(BEGIN);
-        }
-        opened.push(SAVEPOINT);
+        opened.push(opening);
         opened.extend(batch);
         match writer.fetch_ids(opened).await {
             Ok(ids) => {
@@ -302,121 +231,24 @@ impl WriteGate {
             }
         }
     }
-
-    /// Runs `batch` (a whole turn: it ends with [`END_TURN`]) and waits
-    /// until it is committed; returns the ids its statements returned. The
-    /// committer runs all the turns queued meanwhile, each in its own
-    /// savepoint, and the commit in one statement string: under load, one
-    /// round trip to the writer's thread serves many updates.
-    pub async fn submit(&self, db: &SqlitePool, batch: Batch) -> sqlx::Result<Vec<i64>> {
-        self.start_committer(db);
-        let (done, committed) = oneshot::channel();
-        self.0.queue.lock().unwrap_or_else(|p| p.into_inner()).push(Queued { batch, done });
-        self.0.released.notify_one();
-        match committed.await {
-            Ok(Ok(ids)) => Ok(ids),
-            Ok(Err(why)) => Err(sqlx::Error::Protocol(format!("the write failed: {why}"))),
-            Err(_) => Err(sqlx::Error::Protocol("the committer has stopped".into())),
-        }
-    }
-
-    fn start_committer(&self, db: &SqlitePool) {
-        let gate = &self.0;
-        gate.committer.get_or_init(|| {
-            tokio::spawn(commit_groups(
-                Arc::downgrade(&gate.writer),
-                gate.queue.clone(),
-                db.connect_options(),
-                gate.released.clone(),
-                gate.commits.clone(),
-            ));
-        });
-    }
 }
 
 impl Writer {
-    /// Connects if need be and undoes an abandoned turn. True if the
-    /// transaction is to begin (with [`BEGIN`]) before the turn.
-    async fn prepare(&mut self, options: &SqliteConnectOptions) -> sqlx::Result<bool> {
+    /// Connects if need be and undoes an abandoned turn. Returns the
+    /// statement that opens this turn, to be run before anything in it.
+    async fn prepare_turn(&mut self, db: &SqlitePool) -> sqlx::Result<&'static str> {
         if self.conn.is_none() {
-            let mut conn = options.connect().await?;
+            let mut conn = db.connect_options().connect().await?;
             let rolled_back = self.rolled_back.clone();
             conn.lock_handle().await?.set_rollback_hook(move || rolled_back.store(true, Ordering::SeqCst));
             self.conn = Some(conn);
         }
         self.undo_abandoned().await?;
-        Ok(!std::mem::replace(&mut self.open, true))
-    }
-
-    /// Runs the queued turns, each in its savepoint, and commits, in one
-    /// statement string. A turn that fails is undone and told so; the turns
-    /// after it run again.
-    async fn commit_with(&mut self, options: &SqliteConnectOptions, mut queued: Vec<Queued>) {
-        loop {
-            if queued.is_empty() && !self.open {
-                return;
-            }
-            let begin = match self.prepare(options).await {
-                Ok(begin) => begin,
-                Err(e) => {
-                    for q in queued {
-                        let _ = q.done.send(Err(e.to_string()));
-                    }
-                    return;
-                }
-            };
-            let mut all = Batch::default();
-            if begin {
-                all.push(BEGIN);
-            }
-            // Where each turn's statements end.
-            let mut ends = Vec::with_capacity(queued.len());
-            for q in &queued {
-                all.push(SAVEPOINT);
-                all.extend_from(&q.batch);
-                ends.push(all.statements);
-            }
-            all.push("COMMIT");
-            let first_turn = usize::from(begin);
-            let (rows, done, result) = match self.conn.as_mut() {
-                Some(conn) => all.fetch_counted(conn).await,
-                None => (Vec::new(), 0, Err(sqlx::Error::Protocol("the writer has no connection".into()))),
-            };
-            let ran = ends.iter().take_while(|&&end| end <= done).count();
-            let mut rest = queued.split_off(ran);
-            let mut start = first_turn;
-            for (q, &end) in queued.into_iter().zip(&ends) {
-                let ids = rows.iter().filter(|(i, _)| (start..end).contains(i)).map(|&(_, id)| id).collect();
-                self.members.push(Member::Queued(q.done, ids));
-                start = end;
-            }
-            match result {
-                Ok(()) => {
-                    if self.check(Ok(())).is_ok() {
-                        self.open = false;
-                        for member in self.members.drain(..) {
-                            member.tell(Ok(()));
-                        }
-                    }
-                    return;
-                }
-                // The commit itself, or the opening, failed.
-                Err(e) if rest.is_empty() || done < first_turn => {
-                    let _ = self.check(Err(e));
-                    for q in rest {
-                        let _ = q.done.send(Err("the write transaction failed".into()));
-                    }
-                    return;
-                }
-                Err(e) => {
-                    // The first turn not done failed: undone when the loop
-                    // prepares again; the others take their turns again.
-                    let failed = rest.remove(0);
-                    let _ = failed.done.send(Err(e.to_string()));
-                    self.abandoned = true;
-                    queued = rest;
-                }
-            }
+        if self.open {
+            Ok(SAVEPOINT)
+        } else {
+            self.open = true;
+            Ok(BEGIN)
         }
     }
 
@@ -466,7 +298,7 @@ impl Writer {
     /// are lost, and the next turn begins a new one.
     fn fail_group(&mut self, why: &sqlx::Error) {
         for member in self.members.drain(..) {
-            member.tell(Err(format!("{why}")));
+            let _ = member.send(Err(format!("{why}")));
         }
         if self.open {
             self.open = false;
@@ -478,6 +310,23 @@ impl Writer {
         self.rolled_back.store(false, Ordering::SeqCst);
     }
 
+    async fn commit(&mut self) {
+        if !self.open {
+            return;
+        }
+        if self.undo_abandoned().await.is_err() {
+            return;
+        }
+        let committed = self.run("COMMIT").await;
+        if self.check(committed).is_err() {
+            return;
+        }
+        self.open = false;
+        for member in self.members.drain(..) {
+            let _ = member.send(Ok(()));
+        }
+    }
+
     async fn run(&mut self, sql: &'static str) -> sqlx::Result<()> {
         let conn = self.conn.as_mut().ok_or_else(|| sqlx::Error::Protocol("the writer has no connection".into()))?;
         sqlx::query(sql).execute(conn).await.map(|_| ())
@@ -485,13 +334,11 @@ impl Writer {
 }
 
 /// Commits the shared transaction whenever writers have released their
-/// savepoints or queued turns. Waiting for the lock puts the committer
-/// behind the writers already queued, so they join this commit: under load,
-/// one commit serves many updates; when quiet, each gets its own at once.
+/// savepoints. Waiting for the lock puts the committer behind the writers
+/// already queued, so they join this commit: under load, one commit
+/// serves many updates; when quiet, each gets its own at once.
 async fn commit_groups(
     writer: std::sync::Weak<tokio::sync::Mutex<Writer>>,
-    queue: Arc<std::sync::Mutex<Vec<Queued>>>,
-    options: Arc<SqliteConnectOptions>,
     released: Arc<tokio::sync::Notify>,
     commits: Arc<std::sync::atomic::AtomicU64>,
 ) {
@@ -499,9 +346,8 @@ async fn commit_groups(
         released.notified().await;
         let Some(writer) = writer.upgrade() else { return };
         let mut writer = writer.lock().await;
-        let queued = std::mem::take(&mut *queue.lock().unwrap_or_else(|p| p.into_inner()));
-        if !writer.members.is_empty() || !queued.is_empty() {
-            writer.commit_with(&options, queued).await;
+        if !writer.members.is_empty() {
+            writer.commit().await;
             commits.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -534,7 +380,7 @@ impl Tx {
 
     async fn join_commit(&self, mut writer: tokio::sync::OwnedMutexGuard<Writer>) -> sqlx::Result<()> {
         let (done, committed) = oneshot::channel();
-        writer.members.push(Member::Held(done));
+        writer.members.push(done);
         drop(writer);
         self.released.notify_one();
         match committed.await {
@@ -606,19 +452,17 @@ pub enum Written {
 
 impl Written {
     /// Runs `last` (which ends with [`END_TURN`]) as the update's last
-    /// statements and waits for the commit; returns the ids they returned.
-    /// An update that only deferred writes has not taken a turn yet: its
-    /// writes and `last` are queued for the committer as one turn.
-    pub async fn finish(self, gate: &WriteGate, db: &SqlitePool, last: Batch) -> sqlx::Result<Vec<i64>> {
+    /// statements, in the same round trip as its deferred writes and the
+    /// opening of its turn when those are still to come.
+    pub async fn finish(self, gate: &WriteGate, db: &SqlitePool, last: Batch) -> sqlx::Result<(Tx, Vec<i64>)> {
         match self {
             Written::Open(mut tx) => {
                 let ids = last.fetch_ids(&mut tx).await?;
-                tx.commit_released().await?;
-                Ok(ids)
+                Ok((tx, ids))
             }
             Written::Deferred(mut batch) => {
                 batch.extend(last);
-                gate.submit(db, batch).await
+                gate.begin_with(db, batch).await
             }
         }
     }
@@ -933,7 +777,8 @@ mod tests {
         let Some(Written::Deferred(deferred)) = scope.take().unwrap() else { panic!("the writes were not deferred") };
         let mut last = inserting(3);
         last.push(END_TURN);
-        Written::Deferred(deferred).finish(&gate, &db, last).await.unwrap();
+        let (tx, _) = Written::Deferred(deferred).finish(&gate, &db, last).await.unwrap();
+        tx.commit_released().await.unwrap();
         assert_eq!(rows(&db).await, vec![1, 2, 3]);
 
         // A read later in the update sends the deferred write first and
@@ -974,41 +819,5 @@ mod tests {
         let (next, _) = gate.begin_with(&db, inserting(3)).await.unwrap();
         next.commit().await.unwrap();
         assert_eq!(rows(&db).await, vec![1, 3]);
-    }
-    fn turn(n: i64) -> Batch {
-        let mut batch = Batch::default();
-        batch.push("INSERT INTO t (n) VALUES (?) RETURNING n").bind(n).push(END_TURN);
-        batch
-    }
-
-    #[tokio::test]
-    async fn queued_turns_share_round_trips_and_a_failing_one_is_undone_alone() {
-        let (_dir, db) = pool().await;
-        let gate = WriteGate::default();
-        // A writer holding the turn makes the others queue up together.
-        let mut first = gate.begin(&db).await.unwrap();
-        insert(&mut first, 1000).await;
-        let submitted: Vec<_> = (0..100)
-            .map(|n| {
-                let (db, gate) = (db.clone(), gate.clone());
-                // 50 goes twice: the second one fails on the key.
-                let n = if n == 51 { 50 } else { n };
-                tokio::spawn(async move { gate.submit(&db, turn(n)).await })
-            })
-            .collect();
-        tokio::task::yield_now().await;
-        first.commit().await.unwrap();
-        let mut failed = 0;
-        for (n, s) in submitted.into_iter().enumerate() {
-            match s.await.unwrap() {
-                Ok(ids) => assert_eq!(ids, vec![if n == 51 { 50 } else { n as i64 }]),
-                Err(_) => failed += 1,
-            }
-        }
-        assert_eq!(failed, 1, "only the duplicate fails");
-        let mut expected: Vec<i64> = (0..100).filter(|&n| n != 51).collect();
-        expected.push(1000);
-        assert_eq!(rows(&db).await, expected);
-        assert!(gate.commits() < 20, "{} commits for 100 queued turns", gate.commits());
     }
 }

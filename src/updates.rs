@@ -113,12 +113,14 @@ pub async fn commit_with_replies(
         }
     }
     last.push(crate::db::END_TURN);
-    let mut ids = written.finish(&app.writes, &app.db, last).await?;
+    let (tx, mut ids) = written.finish(&app.writes, &app.db, last).await?;
     anyhow::ensure!(ids.len() == actions.len(), "{} replies queued as {} rows", actions.len(), ids.len());
     // Row ids grow in the order the rows were inserted, which is the order
     // the replies are to be sent in.
     ids.sort_unstable();
-    Ok(ids.into_iter().zip(actions).collect())
+    let queued: Vec<(i64, Action)> = ids.into_iter().zip(actions).collect();
+    tx.commit_released().await?;
+    Ok(queued)
 }
 
 /// Replies committed but not sent when the process stopped, oldest first.
