@@ -1,6 +1,36 @@
 //! Telegram updates → channel-neutral [`Incoming`].
 
-use teloxide::types::{CallbackQuery, Chat, Me, Message, User};
+/// What a Telegram update is to the bot.
+#[derive(Clone, Debug)]
+pub enum Inbound {
+    /// A group became a supergroup.
+    Migration(Migration),
+    /// A command, a button press, or a private message or edit.
+    Incoming(Incoming),
+    /// A command sent under a channel's or the group's own name.
+    Anonymous(ChatAddr),
+    /// Anything else: marked handled and left.
+    Other,
+}
+
+/// Sorts an update, looking at it in place: the order of the checks is the
+/// order of precedence (a migration notice is never a message to answer,
+/// a command is never a dialogue answer).
+pub fn classify(update: &Update, me: &Me) -> Inbound {
+    let found = match &update.kind {
+        UpdateKind::Message(msg) => migration(msg)
+            .map(Inbound::Migration)
+            .or_else(|| command(msg, me).map(Inbound::Incoming))
+            .or_else(|| anonymous_command(msg, me).map(Inbound::Anonymous))
+            .or_else(|| private_message(msg).map(Inbound::Incoming)),
+        UpdateKind::CallbackQuery(q) => button(q).map(Inbound::Incoming),
+        UpdateKind::EditedMessage(msg) => edited_private_message(msg).map(Inbound::Incoming),
+        _ => None,
+    };
+    found.unwrap_or(Inbound::Other)
+}
+
+use teloxide::types::{CallbackQuery, Chat, Me, Message, Update, UpdateKind, User};
 
 use crate::channel::{
     parse_command, Channel, ChatAddr, ChatKind, Event, Incoming, MessageRef, Replied, Sender, Unsupported, UserAddr,
@@ -26,7 +56,7 @@ fn sender(user: &User) -> Sender {
     Sender { addr: UserAddr { channel: Channel::Telegram, id: user.id.0.to_string() }, display_name: name }
 }
 
-pub fn command(msg: Message, me: Me) -> Option<Incoming> {
+fn command(msg: &Message, me: &Me) -> Option<Incoming> {
     let text = msg.text()?;
     let (name, args) = parse_command(text, me.username())?;
     let from = msg.from.as_ref().filter(|u| !u.is_bot)?;
@@ -47,13 +77,13 @@ pub fn command(msg: Message, me: Me) -> Option<Incoming> {
 /// A command sent in a group under a channel's or the group's own name
 /// (anonymous admins): there is no person to check the role of. The chat
 /// it came from, to say so.
-pub fn anonymous_command(msg: Message, me: Me) -> Option<ChatAddr> {
+fn anonymous_command(msg: &Message, me: &Me) -> Option<ChatAddr> {
     msg.sender_chat.as_ref()?;
     parse_command(msg.text()?, me.username())?;
     Some(chat_addr(msg.chat.id))
 }
 
-pub fn private_message(msg: Message) -> Option<Incoming> {
+fn private_message(msg: &Message) -> Option<Incoming> {
     if !msg.chat.is_private() {
         return None;
     }
@@ -75,7 +105,7 @@ pub fn private_message(msg: Message) -> Option<Incoming> {
     Some(Incoming { chat: chat_addr(msg.chat.id), chat_kind: ChatKind::Private, from: sender(from), event })
 }
 
-pub fn button(q: CallbackQuery) -> Option<Incoming> {
+fn button(q: &CallbackQuery) -> Option<Incoming> {
     let data = q.data.clone()?;
     let message =
         q.message.as_ref().map(|m| MessageRef { chat: chat_addr(m.chat().id), message_id: m.id().0.to_string() });
@@ -99,7 +129,7 @@ pub struct Migration {
 
 /// A group became a supergroup: Telegram posts one service message in the old
 /// chat (migrate_to) and one in the new (migrate_from). Either moves the link.
-pub fn migration(msg: Message) -> Option<Migration> {
+fn migration(msg: &Message) -> Option<Migration> {
     if let Some(to) = msg.migrate_to_chat_id() {
         return Some(Migration { from: chat_addr(msg.chat.id), to: chat_addr(*to) });
     }
@@ -108,7 +138,7 @@ pub fn migration(msg: Message) -> Option<Migration> {
 
 /// An edit of an earlier private message: answers are never changed
 /// retroactively, but the person is told to send a new message.
-pub fn edited_private_message(msg: Message) -> Option<Incoming> {
+fn edited_private_message(msg: &Message) -> Option<Incoming> {
     if !msg.chat.is_private() {
         return None;
     }

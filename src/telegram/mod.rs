@@ -12,14 +12,15 @@ mod webhook;
 
 use std::time::Instant;
 
-use teloxide::dispatching::{DefaultKey, Dispatcher, UpdateFilterExt, UpdateHandler};
+use teloxide::dispatching::{DefaultKey, Dispatcher, UpdateHandler};
 use teloxide::prelude::*;
 use teloxide::types::Me;
 
 use crate::app::App;
-use crate::channel::{Action, Channel, ChatAddr, Incoming, Replies};
+use crate::channel::{Action, Channel, ChatAddr, Replies};
 use crate::delivery::Deliver;
 use crate::updates::{self, Marks};
+use inbound::Inbound;
 
 pub use broadcast::Limiter;
 pub use menu::register_commands;
@@ -30,26 +31,36 @@ pub(crate) use broadcast::run as run_outbox;
 
 type HandlerResult = anyhow::Result<()>;
 
-/// The handler tree. Each branch only recognises its kind of update and
-/// translates it; what happens next is decided in [`crate::handle`].
+/// The handler tree: one look at the update sorts it (see
+/// [`inbound::classify`]; a branch per kind would clone the message for
+/// each), then what happens next is decided in [`crate::handle`].
 pub fn schema() -> UpdateHandler<anyhow::Error> {
-    let migrations = Update::filter_message().filter_map(inbound::migration).endpoint(on_migration);
-    let commands = Update::filter_message().filter_map(inbound::command).endpoint(process);
-    let anonymous = Update::filter_message().filter_map(inbound::anonymous_command).endpoint(on_anonymous);
-    let buttons = Update::filter_callback_query().filter_map(inbound::button).endpoint(process);
-    let private = Update::filter_message().filter_map(inbound::private_message).endpoint(process);
-    let edited = Update::filter_edited_message().filter_map(inbound::edited_private_message).endpoint(process);
-
-    // Duplicates never reach here: the inbox (see `polling`) lets each
-    // update through once.
     dptree::entry()
-        .branch(migrations)
-        .branch(commands)
-        .branch(anonymous)
-        .branch(buttons)
-        .branch(private)
-        .branch(edited)
-        .branch(dptree::endpoint(ignore))
+        .map(|update: Update, me: Me| Sorted { id: update.id.0.to_string(), inbound: inbound::classify(&update, &me) })
+        .endpoint(on_update)
+}
+
+/// An update's id and what it is.
+#[derive(Clone)]
+struct Sorted {
+    id: String,
+    inbound: Inbound,
+}
+
+// Duplicates never reach here: the inbox (see `polling`) lets each update
+// through once.
+async fn on_update(bot: Bot, me: Me, app: App, marks: Marks, sorted: Sorted) -> HandlerResult {
+    let Sorted { id, inbound } = sorted;
+    match inbound {
+        Inbound::Incoming(incoming) => updates::process(&app, &marks, Channel::Telegram, &id, incoming).await,
+        Inbound::Migration(moved) => on_migration(&app, &marks, &id, moved).await,
+        Inbound::Anonymous(chat) => on_anonymous(&bot, &me, &app, &marks, &id, chat).await,
+        Inbound::Other => {
+            mark_handled(&marks, &id, None).await;
+            tracing::debug!(update = id, "ignored update");
+        }
+    }
+    Ok(())
 }
 
 /// A dispatcher over `bot` running [`schema`], as the binary and the tests
@@ -57,11 +68,6 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
 pub fn dispatcher(bot: Bot, app: App) -> Dispatcher<Bot, anyhow::Error, DefaultKey> {
     let marks = crate::updates::Marks::start(app.db.clone(), app.writes.clone());
     Dispatcher::builder(bot, schema()).dependencies(dptree::deps![app, marks]).default_handler(|_| async {}).build()
-}
-
-async fn process(app: App, marks: Marks, update: Update, incoming: Incoming) -> HandlerResult {
-    updates::process(&app, &marks, Channel::Telegram, &update.id.0.to_string(), incoming).await;
-    Ok(())
 }
 
 /// Carries actions out through the Bot API.
@@ -83,31 +89,23 @@ pub async fn send_unsent_replies(app: &App) {
     updates::send_unsent_replies(app, Channel::Telegram).await;
 }
 
-async fn on_migration(app: App, marks: Marks, update: Update, moved: inbound::Migration) -> HandlerResult {
-    if let Err(e) = crate::group::migrate(&app, &moved.from, &moved.to).await {
+async fn on_migration(app: &App, marks: &Marks, update_id: &str, moved: inbound::Migration) {
+    if let Err(e) = crate::group::migrate(app, &moved.from, &moved.to).await {
         tracing::error!(error = %format!("{e:#}"), "cannot follow the chat migration");
     }
-    mark_handled(&marks, &update.id.0.to_string(), None).await;
-    Ok(())
+    mark_handled(marks, update_id, None).await;
 }
 
-async fn on_anonymous(bot: Bot, me: Me, app: App, marks: Marks, update: Update, chat: ChatAddr) -> HandlerResult {
+async fn on_anonymous(bot: &Bot, me: &Me, app: &App, marks: &Marks, update_id: &str, chat: ChatAddr) {
     if app.flood.group_reply(&chat, Instant::now()) {
         let mut reply = Replies::default();
         reply.send(
             &chat,
             "Bot không biết ai gửi lệnh này vì lệnh được gửi dưới tên kênh hoặc ẩn danh. Xin gửi lại bằng tài khoản cá nhân.",
         );
-        outbound::perform(&bot, &me, &app.db, reply.actions).await;
+        outbound::perform(bot, me, &app.db, reply.actions).await;
     }
-    mark_handled(&marks, &update.id.0.to_string(), None).await;
-    Ok(())
-}
-
-async fn ignore(marks: Marks, update: Update) -> HandlerResult {
-    mark_handled(&marks, &update.id.0.to_string(), None).await;
-    tracing::debug!(update = update.id.0, "ignored update");
-    Ok(())
+    mark_handled(marks, update_id, None).await;
 }
 
 async fn mark_handled(marks: &Marks, update_id: &str, error: Option<&str>) {
