@@ -60,12 +60,14 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
 
 pub fn telegram_bot(token: &Secret, api_url: &str) -> anyhow::Result<Bot> {
     let url = url::Url::parse(api_url).with_context(|| format!("the Bot API URL '{api_url}' is not valid"))?;
-    // After a burst of answers, reqwest would keep every connection it
-    // opened (one per request in flight) idle for 90 s, each with its
-    // buffers: 1,000 of them after 1,000 residents wrote at once. A few
-    // dozen idle ones serve steady traffic as well.
+    // A connection per request in flight: under a burst, one per resident
+    // waiting for an answer. Closing all but a few after each request (as
+    // a cap of 32 did) made the bot reconnect for most answers, 5% of its
+    // CPU under load; kept for the size of a ward's burst, they are
+    // dropped 30 s after it instead.
     let client = teloxide::net::default_reqwest_settings()
-        .pool_max_idle_per_host(32)
+        .pool_max_idle_per_host(1024)
+        .pool_idle_timeout(std::time::Duration::from_secs(30))
         .build()
         .context("cannot set up the HTTP client")?;
     Ok(Bot::with_client(token.expose(), client).set_api_url(url))
