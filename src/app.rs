@@ -24,6 +24,8 @@ pub struct App {
     pub flood: Arc<crate::flood::FloodGuard>,
     /// How actions reach each platform this process runs.
     pub senders: Arc<crate::delivery::Senders>,
+    /// Finds who sent each update (see [`crate::roles::known`]).
+    pub lookups: crate::roles::Lookups,
 }
 
 impl App {

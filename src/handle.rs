@@ -46,7 +46,7 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
     // Nearly every update comes from someone known under the same name: a
     // read, so that the update only takes the write lock if it changes
     // something.
-    let known = roles::known(&mut *app.read().await?, &msg.from).await?;
+    let known = roles::known(&app.lookups, &msg.from).await?;
     let caller = match known {
         Some(caller) => caller,
         None => roles::caller(&mut *app.write().await?, &msg.from).await?,

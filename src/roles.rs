@@ -6,7 +6,10 @@ use chrono::{DateTime, Utc};
 use crate::dialogue::store;
 use sqlx::SqliteConnection;
 
-use crate::channel::{Channel, Sender, UserAddr};
+use sqlx::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::channel::{Channel, ChatAddr, Sender, UserAddr};
 
 /// The person behind an update, resolved to our own user id.
 #[derive(Debug, Clone)]
@@ -31,33 +34,115 @@ pub async fn caller(conn: &mut SqliteConnection, sender: &Sender) -> anyhow::Res
 
 /// The caller if already known: a Zalo account linked to a person by a
 /// code (see [`crate::identity`]) is that person; anyone else counts as
-/// known under the same display name. One read for both, as it comes
-/// with every update; the same read fetches the sender's dialogue in
-/// private chat, the next thing most updates look at (see
-/// [`store::current`]).
-pub async fn known(conn: &mut SqliteConnection, sender: &Sender) -> anyhow::Result<Option<Caller>> {
+/// known under the same display name. The same read fetches the sender's
+/// dialogue in private chat, the next thing most updates look at (see
+/// [`store::current`]). It comes with every update, so the lookups of
+/// updates arriving together share one read (see [`Lookups`]).
+pub async fn known(lookups: &Lookups, sender: &Sender) -> anyhow::Result<Option<Caller>> {
     let private = sender.addr.private_chat();
-    type Found = (Option<i64>, Option<i64>, Option<String>, Option<String>, Option<DateTime<Utc>>);
-    let found: Option<Found> = sqlx::query_as(
-        "SELECT a.user_id, u.id, u.display_name, d.state, d.updated_at
-         FROM (SELECT ? AS channel, ? AS external_id, ? AS chat_id) k
-         LEFT JOIN user_aliases a ON a.channel = k.channel AND a.external_id = k.external_id
-         LEFT JOIN users u ON u.channel = k.channel AND u.external_id = k.external_id
-         LEFT JOIN dialogues d ON d.channel = k.channel AND d.chat_id = k.chat_id AND d.user_id = k.external_id",
-    )
-    .bind(sender.addr.channel.as_str())
-    .bind(&sender.addr.id)
-    .bind(&private.id)
-    .fetch_optional(conn)
-    .await?;
-    let Some((linked, id, stored, state, updated_at)) = found else { return Ok(None) };
-    store::prefetched(&private, &sender.addr, state.zip(updated_at));
-    let id = match (linked, id, stored) {
+    let found = lookups.find(&sender.addr, &private).await?;
+    store::prefetched(&private, &sender.addr, found.dialogue);
+    let id = match (found.linked, found.id, found.name) {
         (Some(linked), _, _) => Some(linked),
         (None, Some(id), Some(stored)) if sender.display_name.is_empty() || stored == sender.display_name => Some(id),
         _ => None,
     };
     Ok(id.map(|id| Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone() }))
+}
+
+/// What is stored about a sender: the person a Zalo account is linked to,
+/// their own user row, and their dialogue in private chat.
+#[derive(Debug, Default)]
+struct Found {
+    linked: Option<i64>,
+    id: Option<i64>,
+    name: Option<String>,
+    dialogue: Option<store::Row>,
+}
+
+/// Looks senders up for the updates being handled: lookups that arrive
+/// while a read is under way go together in the next one. A read is a round
+/// trip to a connection's thread, which under load costs more than the
+/// query.
+#[derive(Clone)]
+pub struct Lookups(mpsc::UnboundedSender<Lookup>);
+
+struct Lookup {
+    key: (Channel, String, String),
+    found: oneshot::Sender<Result<Found, String>>,
+}
+
+/// The most senders in one read.
+const MAX_LOOKUPS: usize = 256;
+
+impl Lookups {
+    pub fn start(db: SqlitePool) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(serve_lookups(db, rx));
+        Self(tx)
+    }
+
+    async fn find(&self, user: &UserAddr, private: &ChatAddr) -> anyhow::Result<Found> {
+        let (found, answer) = oneshot::channel();
+        let key = (user.channel, user.id.clone(), private.id.clone());
+        self.0.send(Lookup { key, found }).map_err(|_| anyhow::anyhow!("the sender lookup has stopped"))?;
+        match answer.await {
+            Ok(Ok(found)) => Ok(found),
+            Ok(Err(e)) => anyhow::bail!("looking up the sender: {e}"),
+            Err(_) => anyhow::bail!("the sender lookup has stopped"),
+        }
+    }
+}
+
+async fn serve_lookups(db: SqlitePool, mut rx: mpsc::UnboundedReceiver<Lookup>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_LOOKUPS {
+            match rx.try_recv() {
+                Ok(lookup) => batch.push(lookup),
+                Err(_) => break,
+            }
+        }
+        let keys: Vec<(&str, &str, &str)> =
+            batch.iter().map(|l| (l.key.0.as_str(), l.key.1.as_str(), l.key.2.as_str())).collect();
+        match read_senders(&db, &keys).await {
+            Ok(mut found) => {
+                for (i, lookup) in batch.into_iter().enumerate() {
+                    let _ = lookup.found.send(Ok(found.remove(&(i as i64)).unwrap_or_default()));
+                }
+            }
+            Err(e) => {
+                for lookup in batch {
+                    let _ = lookup.found.send(Err(format!("{e:#}")));
+                }
+            }
+        }
+    }
+}
+
+/// One statement whatever the number of senders (they go as one JSON
+/// array), so SQLite prepares it once.
+async fn read_senders(
+    db: &SqlitePool,
+    keys: &[(&str, &str, &str)],
+) -> anyhow::Result<std::collections::HashMap<i64, Found>> {
+    type Row = (i64, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<DateTime<Utc>>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT k.key, a.user_id, u.id, u.display_name, d.state, d.updated_at
+         FROM json_each(?) k
+         LEFT JOIN user_aliases a ON a.channel = k.value ->> 0 AND a.external_id = k.value ->> 1
+         LEFT JOIN users u ON u.channel = k.value ->> 0 AND u.external_id = k.value ->> 1
+         LEFT JOIN dialogues d ON d.channel = k.value ->> 0 AND d.chat_id = k.value ->> 2 AND d.user_id = k.value ->> 1",
+    )
+    .bind(serde_json::to_string(keys)?)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(i, linked, id, name, state, updated_at)| {
+            (i, Found { linked, id, name, dialogue: state.zip(updated_at) })
+        })
+        .collect())
 }
 
 pub async fn ensure_user(conn: &mut SqliteConnection, addr: &UserAddr, name: Option<&str>) -> anyhow::Result<i64> {

@@ -47,6 +47,7 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
         targets: config.stats.clone(),
     };
     Ok(App {
+        lookups: crate::roles::Lookups::start(db.clone()),
         db,
         book: Arc::new(book),
         settings: Arc::new(settings),
