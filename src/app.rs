@@ -48,6 +48,12 @@ impl App {
     pub async fn defer(&self, batch: Batch) -> sqlx::Result<()> {
         crate::db::UpdateScope::defer(&self.db, &self.writes, batch).await
     }
+
+    /// As [`App::defer`], for a row of a set-wise statement, which the
+    /// updates ending together share.
+    pub async fn defer_row(&self, row: crate::db::SetRow) -> sqlx::Result<()> {
+        crate::db::UpdateScope::defer_row(&self.db, &self.writes, row).await
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -181,6 +181,34 @@ impl Batch {
     }
 }
 
+/// A row deferred to a set-wise statement: `statement` writes the rows of
+/// every update ending together, given as one JSON array (its first `?`)
+/// and the time (its second). One statement text whatever the number of
+/// rows, so SQLite prepares it once.
+#[derive(Debug, Clone)]
+pub struct SetRow {
+    pub statement: &'static str,
+    pub values: serde_json::Value,
+}
+
+impl SetRow {
+    /// Appends the statements writing `rows` (grouped by statement) to
+    /// `batch`.
+    pub fn write_all(rows: &[SetRow], now: chrono::DateTime<chrono::Utc>, batch: &mut Batch) {
+        let mut statements: Vec<&'static str> = rows.iter().map(|r| r.statement).collect();
+        statements.sort_unstable();
+        statements.dedup();
+        for statement in statements {
+            let values: Vec<&serde_json::Value> =
+                rows.iter().filter(|r| r.statement == statement).map(|r| &r.values).collect();
+            batch
+                .push(statement)
+                .bind(serde_json::Value::from(values.into_iter().cloned().collect::<Vec<_>>()).to_string())
+                .bind(now);
+        }
+    }
+}
+
 impl WriteGate {
     /// Waits for this process's turn, then begins a savepoint in the shared
     /// write transaction.
@@ -436,6 +464,16 @@ pub struct Slot {
     tx: Option<Tx>,
     /// Deferred writes, while no transaction is begun.
     deferred: Batch,
+    rows: Vec<SetRow>,
+}
+
+impl Slot {
+    /// The deferred writes as one batch, rows included.
+    fn take_deferred(&mut self) -> Batch {
+        let mut batch = std::mem::take(&mut self.deferred);
+        SetRow::write_all(&std::mem::take(&mut self.rows), chrono::Utc::now(), &mut batch);
+        batch
+    }
 }
 
 tokio::task_local! {
@@ -448,6 +486,9 @@ pub enum Written {
     Open(Tx),
     /// Only deferred writes: its turn has not begun.
     Deferred(Batch),
+    /// Only deferred rows: they can go with other updates' in set-wise
+    /// statements.
+    Rows(Vec<SetRow>),
 }
 
 impl Written {
@@ -461,6 +502,12 @@ impl Written {
                 Ok((tx, ids))
             }
             Written::Deferred(mut batch) => {
+                batch.extend(last);
+                gate.begin_with(db, batch).await
+            }
+            Written::Rows(rows) => {
+                let mut batch = Batch::default();
+                SetRow::write_all(&rows, chrono::Utc::now(), &mut batch);
                 batch.extend(last);
                 gate.begin_with(db, batch).await
             }
@@ -479,11 +526,15 @@ impl UpdateScope {
     /// wrote must not be taken for nothing.
     pub fn take(&self) -> sqlx::Result<Option<Written>> {
         let mut slot = self.slot.try_lock().map_err(|_| nested())?;
-        let deferred = std::mem::take(&mut slot.deferred);
-        Ok(match slot.tx.take() {
-            Some(tx) => Some(Written::Open(tx)),
-            None if !deferred.is_empty() => Some(Written::Deferred(deferred)),
-            None => None,
+        if let Some(tx) = slot.tx.take() {
+            return Ok(Some(Written::Open(tx)));
+        }
+        Ok(if !slot.deferred.is_empty() {
+            Some(Written::Deferred(slot.take_deferred()))
+        } else if !slot.rows.is_empty() {
+            Some(Written::Rows(std::mem::take(&mut slot.rows)))
+        } else {
+            None
         })
     }
 
@@ -518,6 +569,20 @@ impl UpdateScope {
     /// statements; at once if the update's transaction is already under
     /// way (keeping the order of its writes), or outside an update. Reads
     /// and writes later in the update see it: they send it first.
+    /// As [`UpdateScope::defer`], for a row of a set-wise statement.
+    pub(crate) async fn defer_row(db: &SqlitePool, gate: &WriteGate, row: SetRow) -> sqlx::Result<()> {
+        if let Some(scope) = Self::current() {
+            let mut slot = scope.slot.try_lock_owned().map_err(|_| nested())?;
+            if slot.tx.is_none() {
+                slot.rows.push(row);
+                return Ok(());
+            }
+        }
+        let mut batch = Batch::default();
+        SetRow::write_all(&[row], chrono::Utc::now(), &mut batch);
+        Self::defer(db, gate, batch).await
+    }
+
     pub(crate) async fn defer(db: &SqlitePool, gate: &WriteGate, batch: Batch) -> sqlx::Result<()> {
         let Some(scope) = Self::current() else {
             let (tx, _) = gate.begin_with(db, batch).await?;
@@ -545,7 +610,7 @@ enum Held {
 /// Begins the update's transaction, with the writes deferred so far.
 async fn open_scoped(slot: &mut Slot, db: &SqlitePool, gate: &WriteGate) -> sqlx::Result<()> {
     if slot.tx.is_none() {
-        let deferred = std::mem::take(&mut slot.deferred);
+        let deferred = slot.take_deferred();
         slot.tx = Some(gate.begin_with(db, deferred).await?.0);
     }
     Ok(())
@@ -582,7 +647,7 @@ impl Read {
     pub(crate) async fn begin(db: &SqlitePool, gate: &WriteGate) -> sqlx::Result<Read> {
         if let Some(scope) = UpdateScope::current() {
             let mut slot = scope.slot.try_lock_owned().map_err(|_| nested())?;
-            if !slot.deferred.is_empty() {
+            if !slot.deferred.is_empty() || !slot.rows.is_empty() {
                 open_scoped(&mut slot, db, gate).await?;
             }
             if slot.tx.is_some() {

@@ -14,7 +14,7 @@ use futures_util::FutureExt;
 use crate::app::App;
 use crate::channel::{Action, Channel, ChatKind, Event, Incoming, Replies};
 use crate::db::UpdateScope;
-use crate::db::{Batch, WriteGate, Written};
+use crate::db::{Batch, SetRow, WriteGate, Written};
 
 /// Records a batch of updates in one transaction (one commit for the whole
 /// batch rather than one per update). Returns the indexes of those that are
@@ -87,40 +87,73 @@ pub async fn mark_handled(
 }
 
 /// Ends an update that changed something: its "handled" mark and its
-/// replies go into the update's transaction (with its deferred writes, in
-/// one round trip), which is then committed. Returns the replies with their
-/// outbox rows, to be sent and then removed with [`Marks::sent`].
+/// replies go into the update's transaction, which is then committed.
+/// Returns the replies with their outbox rows, to be sent and then removed
+/// with [`Marks::sent`]. An update that only deferred rows (most dialogue
+/// answers) ends together with the others ending at the same moment: one
+/// turn at the writer for all of them.
 pub async fn commit_with_replies(
     app: &App,
+    marks: &Marks,
     written: Written,
     channel: Channel,
     update_id: &str,
     actions: Vec<Action>,
 ) -> anyhow::Result<Vec<(i64, Action)>> {
-    let now = Utc::now();
-    let mut last = Batch::default();
-    last.push("UPDATE processed_updates SET handled_at = ?, payload = NULL WHERE channel = ? AND update_id = ?")
-        .bind(now)
-        .bind(channel.as_str())
-        .bind(update_id);
-    if !actions.is_empty() {
-        let rows = vec!["(?, ?, ?, ?)"; actions.len()].join(", ");
-        last.push(&format!(
-            "INSERT INTO reply_outbox (channel, update_id, action, created_at) VALUES {rows} RETURNING id"
-        ));
-        for action in &actions {
-            last.bind(channel.as_str()).bind(update_id).bind(serde_json::to_string(action)?).bind(now);
+    let replies = actions.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
+    let ending = Ending { channel, update_id: update_id.to_string(), replies };
+    let mut ids = match written {
+        Written::Rows(rows) => marks.end(rows, ending).await?,
+        written => {
+            let mut last = Batch::default();
+            ending_statements(std::slice::from_ref(&ending), Utc::now(), &mut last);
+            last.push(crate::db::END_TURN);
+            let (tx, ids) = written.finish(&app.writes, &app.db, last).await?;
+            tx.commit_released().await?;
+            ids
         }
-    }
-    last.push(crate::db::END_TURN);
-    let (tx, mut ids) = written.finish(&app.writes, &app.db, last).await?;
+    };
     anyhow::ensure!(ids.len() == actions.len(), "{} replies queued as {} rows", actions.len(), ids.len());
     // Row ids grow in the order the rows were inserted, which is the order
     // the replies are to be sent in.
     ids.sort_unstable();
-    let queued: Vec<(i64, Action)> = ids.into_iter().zip(actions).collect();
-    tx.commit_released().await?;
-    Ok(queued)
+    Ok(ids.into_iter().zip(actions).collect())
+}
+
+/// An update's "handled" mark and its replies (as stored in the outbox).
+#[derive(Clone)]
+struct Ending {
+    channel: Channel,
+    update_id: String,
+    replies: Vec<String>,
+}
+
+/// The statements that mark `endings` handled and queue their replies, in
+/// order. The same two statements for any number of updates (they take
+/// JSON arrays), so SQLite prepares them once. Returns the outbox ids in
+/// insertion order: each ending's replies, one ending after the other.
+fn ending_statements(endings: &[Ending], now: chrono::DateTime<Utc>, batch: &mut Batch) {
+    let marked: Vec<(&str, &str)> = endings.iter().map(|e| (e.channel.as_str(), e.update_id.as_str())).collect();
+    batch
+        .push(
+            "UPDATE processed_updates SET handled_at = ?, payload = NULL
+             WHERE (channel, update_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))",
+        )
+        .bind(now)
+        .bind(serde_json::json!(marked).to_string());
+    let replies: Vec<(&str, &str, &str)> = endings
+        .iter()
+        .flat_map(|e| e.replies.iter().map(|r| (e.channel.as_str(), e.update_id.as_str(), r.as_str())))
+        .collect();
+    if !replies.is_empty() {
+        batch
+            .push(
+                "INSERT INTO reply_outbox (channel, update_id, action, created_at)
+                 SELECT value ->> 0, value ->> 1, value ->> 2, ? FROM json_each(?) ORDER BY key RETURNING id",
+            )
+            .bind(now)
+            .bind(serde_json::json!(replies).to_string());
+    }
 }
 
 /// Replies committed but not sent when the process stopped, oldest first.
@@ -167,6 +200,14 @@ pub async fn unsent_replies(db: &SqlitePool, channel: Channel) -> anyhow::Result
 pub struct Marks {
     tx: mpsc::UnboundedSender<Job>,
     sent: Option<Arc<SentLog>>,
+    endings: mpsc::UnboundedSender<Ended>,
+}
+
+/// An update that only deferred rows, waiting to end with the others.
+struct Ended {
+    rows: Vec<SetRow>,
+    ending: Ending,
+    done: oneshot::Sender<Result<Vec<i64>, String>>,
 }
 
 /// Ids of outbox replies sent, each appended with one write(2) the moment
@@ -243,8 +284,24 @@ impl Marks {
     pub fn start(db: SqlitePool, writes: WriteGate) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let sent = SentLog::open(&db).map(Arc::new);
+        let (endings, ended) = mpsc::unbounded_channel();
+        tokio::spawn(end_updates(db.clone(), writes.clone(), ended));
         tokio::spawn(write_marks(db, writes, rx, sent.clone()));
-        Self { tx, sent }
+        Self { tx, sent, endings }
+    }
+
+    /// Writes `rows` and `ending` with the other updates ending now, and
+    /// waits for the commit; returns the outbox ids of the replies.
+    async fn end(&self, rows: Vec<SetRow>, ending: Ending) -> anyhow::Result<Vec<i64>> {
+        let (done, ended) = oneshot::channel();
+        self.endings
+            .send(Ended { rows, ending, done })
+            .map_err(|_| anyhow::anyhow!("the update writer has stopped"))?;
+        match ended.await {
+            Ok(Ok(ids)) => Ok(ids),
+            Ok(Err(e)) => anyhow::bail!("ending the update: {e}"),
+            Err(_) => anyhow::bail!("the update writer has stopped"),
+        }
     }
 
     pub async fn handled(&self, channel: Channel, update_id: &str, error: Option<&str>) -> anyhow::Result<()> {
@@ -264,6 +321,68 @@ impl Marks {
         if self.tx.send(Job::Sent(reply)).is_err() {
             tracing::warn!(reply, "the mark writer has stopped; the reply may be sent again after a restart");
         }
+    }
+}
+
+/// Ends updates that only deferred rows, all those waiting in one turn at
+/// the writer (their rows, marks and replies in set-wise statements). The
+/// commit is awaited apart, so the next group can take its turn meanwhile.
+async fn end_updates(db: SqlitePool, writes: WriteGate, mut rx: mpsc::UnboundedReceiver<Ended>) {
+    while let Some(first) = rx.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(ended) => group.push(ended),
+                Err(_) => break,
+            }
+        }
+        match end_turn(&db, &writes, &group).await {
+            Ok((tx, ids)) => {
+                tokio::spawn(async move {
+                    let committed = tx.commit_released().await;
+                    tell_ended(group, ids, committed.map_err(|e| e.to_string()));
+                });
+            }
+            // One of them broke a statement: each goes alone, so that only
+            // that one fails.
+            Err(_) if group.len() > 1 => {
+                for ended in group {
+                    let (db, writes) = (db.clone(), writes.clone());
+                    tokio::spawn(async move {
+                        let group = vec![ended];
+                        match end_turn(&db, &writes, &group).await {
+                            Ok((tx, ids)) => {
+                                let committed = tx.commit_released().await;
+                                tell_ended(group, ids, committed.map_err(|e| e.to_string()));
+                            }
+                            Err(e) => tell_ended(group, Vec::new(), Err(e.to_string())),
+                        }
+                    });
+                }
+            }
+            Err(e) => tell_ended(group, Vec::new(), Err(e.to_string())),
+        }
+    }
+}
+
+async fn end_turn(db: &SqlitePool, writes: &WriteGate, group: &[Ended]) -> sqlx::Result<(crate::db::Tx, Vec<i64>)> {
+    let now = Utc::now();
+    let mut batch = Batch::default();
+    let rows: Vec<SetRow> = group.iter().flat_map(|e| e.rows.iter().cloned()).collect();
+    SetRow::write_all(&rows, now, &mut batch);
+    let endings: Vec<Ending> = group.iter().map(|e| e.ending.clone()).collect();
+    ending_statements(&endings, now, &mut batch);
+    batch.push(crate::db::END_TURN);
+    writes.begin_with(db, batch).await
+}
+
+/// Each update gets the outbox ids of its own replies.
+fn tell_ended(group: Vec<Ended>, mut ids: Vec<i64>, committed: Result<(), String>) {
+    ids.sort_unstable();
+    let mut ids = ids.into_iter();
+    for ended in group {
+        let own: Vec<i64> = ids.by_ref().take(ended.ending.replies.len()).collect();
+        let _ = ended.done.send(committed.clone().map(|()| own));
     }
 }
 
@@ -367,7 +486,7 @@ pub async fn process(app: &App, marks: &Marks, channel: Channel, update_id: &str
     let outcome = match (handled, written) {
         (Ok(mut replies), Some(written)) => {
             replies.person_first(&chat);
-            match commit_with_replies(app, written, channel, update_id, replies.actions).await {
+            match commit_with_replies(app, marks, written, channel, update_id, replies.actions).await {
                 Ok(queued) => Outcome::Committed(queued),
                 Err(e) => Outcome::Failed(e.context("committing the update")),
             }

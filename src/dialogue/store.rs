@@ -7,7 +7,7 @@ use sqlx::SqliteConnection;
 use super::DialogueState;
 use crate::app::App;
 use crate::channel::{ChatAddr, UserAddr};
-use crate::db::{Batch, UpdateScope};
+use crate::db::{Batch, SetRow, UpdateScope};
 
 /// A dialogue left silent this long is dropped.
 pub const EXPIRY: Duration = Duration::hours(24);
@@ -91,6 +91,22 @@ pub async fn save(
 ) -> anyhow::Result<()> {
     saving(chat, user, state)?.fetch_ids(conn).await?;
     Ok(())
+}
+
+/// Saves states given as a JSON array of `[channel, chat, user, flow,
+/// state]`, at the time bound second.
+const SAVE_ALL: &str = "WITH saved AS (SELECT value FROM json_each(?))
+     INSERT INTO dialogues (channel, chat_id, user_id, flow, state, updated_at)
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ? FROM saved WHERE true
+     ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET flow = excluded.flow, state = excluded.state, updated_at = excluded.updated_at";
+
+/// [`save`] as a row for [`App::defer_row`]: the states of updates ending
+/// together are saved by one statement.
+pub fn saving_row(chat: &ChatAddr, user: &UserAddr, state: &DialogueState) -> anyhow::Result<SetRow> {
+    forget_prefetched();
+    let values =
+        serde_json::json!([chat.channel.as_str(), chat.id, user.id, state.flow, serde_json::to_string(state)?]);
+    Ok(SetRow { statement: SAVE_ALL, values })
 }
 
 /// The write of [`save`], to run later (see [`App::defer`]).
