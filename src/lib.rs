@@ -18,7 +18,7 @@
 //! - `domain` — values that cannot be invalid: phone, name, money, counts.
 //! - `audit`, `updates`, `posts` — the audit log; the inbox of incoming updates; messages to edit later.
 //! - `backup` — `todanpho backup` / `restore` and the daily copy with retention.
-//! - `config`, `db`, `startup`, `app` — configuration and wiring.
+//! - `config`, `db`, `startup`, `app` — configuration and wiring; `gather` — taking queued work in groups.
 //! - `clock` — the bot's notion of now (a manual clock in tests).
 //! - `demo` — realistic demo data (`todanpho seed-demo`), also used by benchmarks.
 //! - `text` — Vietnamese-aware folding for matching without diacritics.
@@ -41,6 +41,7 @@ pub mod domain;
 pub mod fault;
 pub mod flood;
 pub mod flows;
+pub mod gather;
 pub mod group;
 pub mod handle;
 pub mod help;

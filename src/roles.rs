@@ -95,14 +95,7 @@ impl Lookups {
 }
 
 async fn serve_lookups(db: SqlitePool, mut rx: mpsc::UnboundedReceiver<Lookup>) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_LOOKUPS {
-            match rx.try_recv() {
-                Ok(lookup) => batch.push(lookup),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = crate::gather::next_group(&mut rx, MAX_LOOKUPS).await {
         let keys: Vec<(&str, &str, &str)> =
             batch.iter().map(|l| (l.key.0.as_str(), l.key.1.as_str(), l.key.2.as_str())).collect();
         match read_senders(&db, &keys).await {

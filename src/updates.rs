@@ -328,14 +328,7 @@ impl Marks {
 /// the writer (their rows, marks and replies in set-wise statements). The
 /// commit is awaited apart, so the next group can take its turn meanwhile.
 async fn end_updates(db: SqlitePool, writes: WriteGate, mut rx: mpsc::UnboundedReceiver<Ended>) {
-    while let Some(first) = rx.recv().await {
-        let mut group = vec![first];
-        while group.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(ended) => group.push(ended),
-                Err(_) => break,
-            }
-        }
+    while let Some(group) = crate::gather::next_group(&mut rx, MAX_BATCH).await {
         match end_turn(&db, &writes, &group).await {
             Ok((tx, ids)) => {
                 tokio::spawn(async move {
