@@ -7,7 +7,7 @@ use sqlx::SqlitePool;
 
 use crate::clock::Clock;
 use crate::config::Category;
-use crate::db::{Batch, Read, Write, WriteGate};
+use crate::db::{Read, SetRow, Write, WriteGate};
 use crate::dialogue::Book;
 
 #[derive(Clone)]
@@ -42,17 +42,12 @@ impl App {
         Read::begin(&self.db, &self.writes).await
     }
 
-    /// A write that can wait until the update's last statements, which
-    /// carry it to the writer in the same round trip (see
-    /// [`crate::db::UpdateScope::defer`]). Outside an update, written at once.
-    pub async fn defer(&self, batch: Batch) -> sqlx::Result<()> {
-        crate::db::UpdateScope::defer(&self.db, &self.writes, batch).await
-    }
-
-    /// As [`App::defer`], for a row of a set-wise statement, which the
-    /// updates ending together share.
-    pub async fn defer_row(&self, row: crate::db::SetRow) -> sqlx::Result<()> {
-        crate::db::UpdateScope::defer_row(&self.db, &self.writes, row).await
+    /// A row that can wait for the update's last statements, which carry
+    /// it to the writer with those of other updates ending at the same
+    /// moment (see [`crate::db::UpdateScope::defer`]). Outside an update,
+    /// written at once.
+    pub async fn defer(&self, row: SetRow) -> sqlx::Result<()> {
+        crate::db::UpdateScope::defer(&self.db, &self.writes, row).await
     }
 }
 

@@ -86,7 +86,7 @@ pub async fn start(
     };
     // Saved with the update's last statements; this overwrites an expired
     // dialogue too.
-    app.defer_row(store::saving_row(&chat, &caller.addr, &state)?).await?;
+    app.defer(store::saving_row(&chat, &caller.addr, &state)?).await?;
     send_prompts(out, &chat, &prompts);
     Ok(())
 }
@@ -166,7 +166,7 @@ pub async fn answer(
     let engine = Engine::new(&app.book, def);
     match engine.handle(&mut state, input) {
         Turn::Continue { replace, send } => {
-            app.defer_row(store::saving_row(&chat, &caller.addr, &state)?).await?;
+            app.defer(store::saving_row(&chat, &caller.addr, &state)?).await?;
             if let (Some(p), Some(message)) = (replace, pressed) {
                 out.edit(message, p.text.clone(), keyboard(&p));
             }

@@ -513,22 +513,11 @@ pub struct UpdateScope {
     stash: Arc<std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>>,
 }
 
-/// An update's transaction, or the writes it deferred while it has none.
+/// An update's transaction, or the rows it deferred while it has none.
 #[derive(Default)]
 pub struct Slot {
     tx: Option<Tx>,
-    /// Deferred writes, while no transaction is begun.
-    deferred: Batch,
     rows: Vec<SetRow>,
-}
-
-impl Slot {
-    /// The deferred writes as one batch, rows included.
-    fn take_deferred(&mut self) -> Batch {
-        let mut batch = std::mem::take(&mut self.deferred);
-        SetRow::write_all(&std::mem::take(&mut self.rows), chrono::Utc::now(), &mut batch);
-        batch
-    }
 }
 
 tokio::task_local! {
@@ -539,26 +528,20 @@ tokio::task_local! {
 pub enum Written {
     /// Its turn at the writer is under way.
     Open(Tx),
-    /// Only deferred writes: its turn has not begun.
-    Deferred(Batch),
-    /// Only deferred rows: they can go with other updates' in set-wise
-    /// statements.
+    /// Only deferred rows: its turn has not begun, and the rows can go with
+    /// other updates' in set-wise statements (see [`crate::updates`]).
     Rows(Vec<SetRow>),
 }
 
 impl Written {
     /// Runs `last` (which ends with [`END_TURN`]) as the update's last
-    /// statements, in the same round trip as its deferred writes and the
+    /// statements, in the same round trip as its deferred rows and the
     /// opening of its turn when those are still to come.
     pub async fn finish(self, gate: &WriteGate, db: &SqlitePool, last: Batch) -> sqlx::Result<(Tx, Vec<i64>)> {
         match self {
             Written::Open(mut tx) => {
                 let ids = last.fetch_ids(&mut tx).await?;
                 Ok((tx, ids))
-            }
-            Written::Deferred(mut batch) => {
-                batch.extend(last);
-                gate.begin_with(db, batch).await
             }
             Written::Rows(rows) => {
                 let mut batch = Batch::default();
@@ -584,13 +567,7 @@ impl UpdateScope {
         if let Some(tx) = slot.tx.take() {
             return Ok(Some(Written::Open(tx)));
         }
-        Ok(if !slot.deferred.is_empty() {
-            Some(Written::Deferred(slot.take_deferred()))
-        } else if !slot.rows.is_empty() {
-            Some(Written::Rows(std::mem::take(&mut slot.rows)))
-        } else {
-            None
-        })
+        Ok((!slot.rows.is_empty()).then(|| Written::Rows(std::mem::take(&mut slot.rows))))
     }
 
     fn current() -> Option<UpdateScope> {
@@ -620,37 +597,25 @@ impl UpdateScope {
         }
     }
 
-    /// Writes `batch` at the end of the current update, with its last
-    /// statements; at once if the update's transaction is already under
-    /// way (keeping the order of its writes), or outside an update. Reads
-    /// and writes later in the update see it: they send it first.
-    /// As [`UpdateScope::defer`], for a row of a set-wise statement.
-    pub(crate) async fn defer_row(db: &SqlitePool, gate: &WriteGate, row: SetRow) -> sqlx::Result<()> {
+    /// Writes `row` with the current update's last statements (see
+    /// [`Written::finish`]); at once if the update's transaction is already
+    /// under way (keeping the order of its writes), or outside an update.
+    /// Reads and writes later in the update see it: they send it first.
+    pub(crate) async fn defer(db: &SqlitePool, gate: &WriteGate, row: SetRow) -> sqlx::Result<()> {
+        let mut batch = Batch::default();
         if let Some(scope) = Self::current() {
             let mut slot = scope.slot.try_lock_owned().map_err(|_| nested())?;
-            if slot.tx.is_none() {
+            let Some(tx) = slot.tx.as_mut() else {
                 slot.rows.push(row);
                 return Ok(());
-            }
+            };
+            SetRow::write_all(&[row], chrono::Utc::now(), &mut batch);
+            batch.fetch_ids(tx).await?;
+            return Ok(());
         }
-        let mut batch = Batch::default();
         SetRow::write_all(&[row], chrono::Utc::now(), &mut batch);
-        Self::defer(db, gate, batch).await
-    }
-
-    pub(crate) async fn defer(db: &SqlitePool, gate: &WriteGate, batch: Batch) -> sqlx::Result<()> {
-        let Some(scope) = Self::current() else {
-            let (tx, _) = gate.begin_with(db, batch).await?;
-            return tx.commit().await;
-        };
-        let mut slot = scope.slot.try_lock_owned().map_err(|_| nested())?;
-        match slot.tx.as_mut() {
-            Some(tx) => {
-                batch.fetch_ids(tx).await?;
-            }
-            None => slot.deferred.extend(batch),
-        }
-        Ok(())
+        let (tx, _) = gate.begin_with(db, batch).await?;
+        tx.commit().await
     }
 }
 
@@ -662,10 +627,11 @@ enum Held {
     Scoped(tokio::sync::OwnedMutexGuard<Slot>),
 }
 
-/// Begins the update's transaction, with the writes deferred so far.
+/// Begins the update's transaction, with the rows deferred so far.
 async fn open_scoped(slot: &mut Slot, db: &SqlitePool, gate: &WriteGate) -> sqlx::Result<()> {
     if slot.tx.is_none() {
-        let deferred = slot.take_deferred();
+        let mut deferred = Batch::default();
+        SetRow::write_all(&std::mem::take(&mut slot.rows), chrono::Utc::now(), &mut deferred);
         slot.tx = Some(gate.begin_with(db, deferred).await?.0);
     }
     Ok(())
@@ -702,7 +668,7 @@ impl Read {
     pub(crate) async fn begin(db: &SqlitePool, gate: &WriteGate) -> sqlx::Result<Read> {
         if let Some(scope) = UpdateScope::current() {
             let mut slot = scope.slot.try_lock_owned().map_err(|_| nested())?;
-            if !slot.deferred.is_empty() || !slot.rows.is_empty() {
+            if !slot.rows.is_empty() {
                 open_scoped(&mut slot, db, gate).await?;
             }
             if slot.tx.is_some() {
@@ -881,32 +847,41 @@ mod tests {
         batch
     }
 
+    /// A row of a set-wise insert into `t`.
+    fn row(n: i64) -> SetRow {
+        SetRow {
+            statement:
+                "WITH r AS (SELECT value FROM json_each(?)) INSERT INTO t (n) SELECT value FROM r WHERE ? IS NOT NULL",
+            values: serde_json::json!(n),
+        }
+    }
+
     #[tokio::test]
-    async fn deferred_writes_go_with_the_last_statements_and_later_reads_see_them() {
+    async fn deferred_rows_go_with_the_last_statements_and_later_reads_see_them() {
         let (_dir, db) = pool().await;
         let gate = WriteGate::default();
         let scope = UpdateScope::default();
         scope
             .run(async {
-                UpdateScope::defer(&db, &gate, inserting(1)).await.unwrap();
+                UpdateScope::defer(&db, &gate, row(1)).await.unwrap();
                 // Not written yet: nothing began a turn.
                 assert_eq!(rows(&db).await, Vec::<i64>::new());
-                UpdateScope::defer(&db, &gate, inserting(2)).await.unwrap();
+                UpdateScope::defer(&db, &gate, row(2)).await.unwrap();
             })
             .await;
-        let Some(Written::Deferred(deferred)) = scope.take().unwrap() else { panic!("the writes were not deferred") };
+        let Some(written @ Written::Rows(_)) = scope.take().unwrap() else { panic!("the rows were not deferred") };
         let mut last = inserting(3);
         last.push(END_TURN);
-        let (tx, _) = Written::Deferred(deferred).finish(&gate, &db, last).await.unwrap();
+        let (tx, _) = written.finish(&gate, &db, last).await.unwrap();
         tx.commit_released().await.unwrap();
         assert_eq!(rows(&db).await, vec![1, 2, 3]);
 
-        // A read later in the update sends the deferred write first and
+        // A read later in the update sends the deferred row first and
         // reads it in the update's transaction.
         let scope = UpdateScope::default();
         let seen: Vec<i64> = scope
             .run(async {
-                UpdateScope::defer(&db, &gate, inserting(4)).await.unwrap();
+                UpdateScope::defer(&db, &gate, row(4)).await.unwrap();
                 let mut read = Read::begin(&db, &gate).await.unwrap();
                 sqlx::query_scalar("SELECT n FROM t ORDER BY n").fetch_all(&mut *read).await.unwrap()
             })

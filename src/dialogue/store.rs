@@ -89,7 +89,10 @@ pub async fn save(
     user: &UserAddr,
     state: &DialogueState,
 ) -> anyhow::Result<()> {
-    saving(chat, user, state)?.fetch_ids(conn).await?;
+    // The same statement as a deferred save, for one row.
+    let mut batch = Batch::default();
+    SetRow::write_all(&[saving_row(chat, user, state)?], Utc::now(), &mut batch);
+    batch.fetch_ids(conn).await?;
     Ok(())
 }
 
@@ -100,31 +103,13 @@ const SAVE_ALL: &str = "WITH saved AS (SELECT value FROM json_each(?))
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ? FROM saved WHERE true
      ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET flow = excluded.flow, state = excluded.state, updated_at = excluded.updated_at";
 
-/// [`save`] as a row for [`App::defer_row`]: the states of updates ending
+/// [`save`] as a row for [`App::defer`]: the states of updates ending
 /// together are saved by one statement.
 pub fn saving_row(chat: &ChatAddr, user: &UserAddr, state: &DialogueState) -> anyhow::Result<SetRow> {
     forget_prefetched();
     let values =
         serde_json::json!([chat.channel.as_str(), chat.id, user.id, state.flow, serde_json::to_string(state)?]);
     Ok(SetRow { statement: SAVE_ALL, values })
-}
-
-/// The write of [`save`], to run later (see [`App::defer`]).
-pub fn saving(chat: &ChatAddr, user: &UserAddr, state: &DialogueState) -> anyhow::Result<Batch> {
-    forget_prefetched();
-    let mut batch = Batch::default();
-    batch
-        .push(
-            "INSERT INTO dialogues (channel, chat_id, user_id, flow, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET flow = excluded.flow, state = excluded.state, updated_at = excluded.updated_at",
-        )
-        .bind(chat.channel.as_str())
-        .bind(chat.id.as_str())
-        .bind(user.id.as_str())
-        .bind(state.flow.as_str())
-        .bind(serde_json::to_string(state)?)
-        .bind(Utc::now());
-    Ok(batch)
 }
 
 pub async fn delete(conn: &mut SqliteConnection, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<bool> {
