@@ -109,7 +109,6 @@ pub struct Batch {
 /// A value bound to a statement of a [`Batch`].
 #[derive(Debug, Clone)]
 pub enum Value {
-    Null,
     Int(i64),
     Text(String),
     Time(chrono::DateTime<chrono::Utc>),
@@ -139,12 +138,6 @@ impl From<chrono::DateTime<chrono::Utc>> for Value {
     }
 }
 
-impl<T: Into<Value>> From<Option<T>> for Value {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(Value::Null, Into::into)
-    }
-}
-
 impl Batch {
     /// Appends a statement; its `?` take the values bound next.
     pub fn push(&mut self, statement: &str) -> &mut Self {
@@ -163,17 +156,12 @@ impl Batch {
         self.values.extend(other.values);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.sql.is_empty()
-    }
-
     /// Runs the batch; returns the ids its statements returned, in order.
     pub async fn fetch_ids(self, conn: &mut sqlx::SqliteConnection) -> sqlx::Result<Vec<i64>> {
         use sqlx::Arguments;
         let mut args = sqlx::sqlite::SqliteArguments::default();
         for value in self.values {
             let added = match value {
-                Value::Null => args.add(None::<i64>),
                 Value::Int(n) => args.add(n),
                 Value::Text(s) => args.add(s),
                 Value::Time(t) => args.add(t),
@@ -524,33 +512,14 @@ tokio::task_local! {
     static SCOPE: UpdateScope;
 }
 
-/// What an update wrote, to be ended by [`Written::finish`].
+/// What an update wrote, to be ended with its handled mark and replies
+/// (see [`crate::updates::commit_with_replies`]).
 pub enum Written {
     /// Its turn at the writer is under way.
     Open(Tx),
     /// Only deferred rows: its turn has not begun, and the rows can go with
     /// other updates' in set-wise statements (see [`crate::updates`]).
     Rows(Vec<SetRow>),
-}
-
-impl Written {
-    /// Runs `last` (which ends with [`END_TURN`]) as the update's last
-    /// statements, in the same round trip as its deferred rows and the
-    /// opening of its turn when those are still to come.
-    pub async fn finish(self, gate: &WriteGate, db: &SqlitePool, last: Batch) -> sqlx::Result<(Tx, Vec<i64>)> {
-        match self {
-            Written::Open(mut tx) => {
-                let ids = last.fetch_ids(&mut tx).await?;
-                Ok((tx, ids))
-            }
-            Written::Rows(rows) => {
-                let mut batch = Batch::default();
-                SetRow::write_all(&rows, chrono::Utc::now(), &mut batch);
-                batch.extend(last);
-                gate.begin_with(db, batch).await
-            }
-        }
-    }
 }
 
 impl UpdateScope {
@@ -598,7 +567,7 @@ impl UpdateScope {
     }
 
     /// Writes `row` with the current update's last statements (see
-    /// [`Written::finish`]); at once if the update's transaction is already
+    /// [`Written::Rows`]); at once if the update's transaction is already
     /// under way (keeping the order of its writes), or outside an update.
     /// Reads and writes later in the update see it: they send it first.
     pub(crate) async fn defer(db: &SqlitePool, gate: &WriteGate, row: SetRow) -> sqlx::Result<()> {
@@ -759,6 +728,16 @@ mod tests {
         sqlx::query("INSERT INTO t (n) VALUES (?)").bind(n).execute(conn).await.unwrap();
     }
 
+    /// A pool, its gate, and a first writer holding the turn with row 1
+    /// written: writers started now queue behind it, into one transaction.
+    async fn first_writer() -> (tempfile::TempDir, SqlitePool, WriteGate, Write) {
+        let (dir, db) = pool().await;
+        let gate = WriteGate::default();
+        let mut first = gate.begin(&db).await.unwrap();
+        insert(&mut first, 1).await;
+        (dir, db, gate, first)
+    }
+
     #[tokio::test]
     async fn concurrent_writers_share_commits_and_each_sees_its_rows_committed() {
         let (_dir, db) = pool().await;
@@ -786,10 +765,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_writer_that_fails_loses_only_its_own_writes() {
-        let (_dir, db) = pool().await;
-        let gate = WriteGate::default();
-        let mut first = gate.begin(&db).await.unwrap();
-        insert(&mut first, 1).await;
+        let (_dir, db, gate, first) = first_writer().await;
         // Queued behind the first, so all three share one transaction.
         let failing = tokio::spawn({
             let (db, gate) = (db.clone(), gate.clone());
@@ -816,10 +792,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_rollback_of_the_whole_transaction_fails_everyone_in_it() {
-        let (_dir, db) = pool().await;
-        let gate = WriteGate::default();
-        let mut first = gate.begin(&db).await.unwrap();
-        insert(&mut first, 1).await;
+        let (_dir, db, gate, first) = first_writer().await;
         let breaking = tokio::spawn({
             let (db, gate) = (db.clone(), gate.clone());
             async move {
@@ -869,10 +842,13 @@ mod tests {
                 UpdateScope::defer(&db, &gate, row(2)).await.unwrap();
             })
             .await;
-        let Some(written @ Written::Rows(_)) = scope.take().unwrap() else { panic!("the rows were not deferred") };
-        let mut last = inserting(3);
-        last.push(END_TURN);
-        let (tx, _) = written.finish(&gate, &db, last).await.unwrap();
+        let Some(Written::Rows(deferred)) = scope.take().unwrap() else { panic!("the rows were not deferred") };
+        // As the update's ending writes them (see `updates::end_turn`).
+        let mut batch = Batch::default();
+        SetRow::write_all(&deferred, chrono::Utc::now(), &mut batch);
+        batch.extend(inserting(3));
+        batch.push(END_TURN);
+        let (tx, _) = gate.begin_with(&db, batch).await.unwrap();
         tx.commit_released().await.unwrap();
         assert_eq!(rows(&db).await, vec![1, 2, 3]);
 
@@ -894,10 +870,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_batch_loses_only_its_own_deferred_writes() {
-        let (_dir, db) = pool().await;
-        let gate = WriteGate::default();
-        let mut first = gate.begin(&db).await.unwrap();
-        insert(&mut first, 1).await;
+        let (_dir, db, gate, first) = first_writer().await;
         let failing = tokio::spawn({
             let (db, gate) = (db.clone(), gate.clone());
             async move {

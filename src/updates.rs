@@ -93,7 +93,6 @@ pub async fn mark_handled(
 /// answers) ends together with the others ending at the same moment: one
 /// turn at the writer for all of them.
 pub async fn commit_with_replies(
-    app: &App,
     marks: &Marks,
     written: Written,
     channel: Channel,
@@ -104,11 +103,12 @@ pub async fn commit_with_replies(
     let ending = Ending { channel, update_id: update_id.to_string(), replies };
     let mut ids = match written {
         Written::Rows(rows) => marks.end(rows, ending).await?,
-        written => {
+        // The update holds its turn at the writer: its ending goes there.
+        Written::Open(mut tx) => {
             let mut last = Batch::default();
             ending_statements(std::slice::from_ref(&ending), Utc::now(), &mut last);
             last.push(crate::db::END_TURN);
-            let (tx, ids) = written.finish(&app.writes, &app.db, last).await?;
+            let ids = last.fetch_ids(&mut tx).await?;
             tx.commit_released().await?;
             ids
         }
@@ -479,7 +479,7 @@ pub async fn process(app: &App, marks: &Marks, channel: Channel, update_id: &str
     let outcome = match (handled, written) {
         (Ok(mut replies), Some(written)) => {
             replies.person_first(&chat);
-            match commit_with_replies(app, marks, written, channel, update_id, replies.actions).await {
+            match commit_with_replies(marks, written, channel, update_id, replies.actions).await {
                 Ok(queued) => Outcome::Committed(queued),
                 Err(e) => Outcome::Failed(e.context("committing the update")),
             }
