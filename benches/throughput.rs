@@ -215,13 +215,7 @@ impl BotProcess {
 
     /// CPU time used so far (user + system), from /proc.
     fn cpu(&self) -> Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the parenthesised command name; utime and stime are
-        // the 14th and 15th of the line, in clock ticks.
-        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let ticks: u64 = rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse::<u64>().ok()).sum();
-        // /proc counts in USER_HZ, which is 100 on Linux.
-        Duration::from_millis(ticks * 10)
+        process_cpu(&self.child.id().to_string())
     }
 
     /// (current, peak) resident memory in MB.
@@ -323,6 +317,50 @@ async fn calibrate(feeder: &Feeder, router: &Router, db: &SqlitePool, user: i64,
     counts
 }
 
+/// CPU time a process has used (user + system), from /proc; `pid` may be
+/// "self".
+fn process_cpu(pid: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th of the line, in clock ticks.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let ticks: u64 = rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse::<u64>().ok()).sum();
+    // /proc counts in USER_HZ, which is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+/// The machine's (idle, total) clock ticks over all cores so far, from
+/// /proc/stat (idle includes waiting for I/O).
+fn machine_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> =
+        stat.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    (idle, fields.iter().sum())
+}
+
+/// Where the machine's CPU went during a run: the bot, this process (the
+/// fake Bot API and the simulated residents), and nobody.
+struct CpuMeter {
+    bot: Duration,
+    harness: Duration,
+    machine: (u64, u64),
+}
+
+impl CpuMeter {
+    fn start(bot: &BotProcess) -> Self {
+        Self { bot: bot.cpu(), harness: process_cpu("self"), machine: machine_ticks() }
+    }
+
+    fn stop(self, bot: &BotProcess, load: &mut LoadResult) {
+        load.bot_cpu = bot.cpu() - self.bot;
+        load.harness_cpu = process_cpu("self") - self.harness;
+        let (idle, total) = machine_ticks();
+        let (idle, total) = (idle - self.machine.0, total - self.machine.1);
+        load.idle = if total > 0 { idle as f64 / total as f64 } else { f64::NAN };
+    }
+}
+
 #[derive(Default)]
 struct LoadResult {
     updates: usize,
@@ -333,6 +371,10 @@ struct LoadResult {
     stalls: usize,
     /// CPU time the bot process used during the run (user + system).
     bot_cpu: Duration,
+    /// CPU time the fake Bot API and the simulated residents used.
+    harness_cpu: Duration,
+    /// The share of the machine's CPU time nobody used.
+    idle: f64,
 }
 
 impl LoadResult {
@@ -451,9 +493,9 @@ async fn run_todanpho(synchronous: &str, users: i64, dialogues: i64, rate: i64) 
                 (user, resident_script(user, i % GROUPS + 1))
             })
             .collect();
-        let cpu_before = bot.cpu();
+        let meter = CpuMeter::start(&bot);
         let mut load = run_load(&feeder, &router, crowd, expected.clone(), Duration::ZERO).await;
-        load.bot_cpu = bot.cpu() - cpu_before;
+        meter.stop(&bot, &mut load);
         let rss_after = bot.rss_mb();
 
         // The same crowd size at a steady offered rate below saturation: each
@@ -466,9 +508,9 @@ async fn run_todanpho(synchronous: &str, users: i64, dialogues: i64, rate: i64) 
                 })
                 .collect();
             let think = Duration::from_secs_f64(users as f64 / rate as f64);
-            let cpu_before = bot.cpu();
+            let meter = CpuMeter::start(&bot);
             let mut paced = run_load(&feeder, &router, crowd, expected.clone(), think).await;
-            paced.bot_cpu = bot.cpu() - cpu_before;
+            meter.stop(&bot, &mut paced);
             Some(paced)
         } else {
             None
@@ -524,9 +566,9 @@ async fn run_echo(users: i64) -> anyhow::Result<(LoadResult, (f64, f64))> {
         })
         .collect();
     let steps = crowd[0].1.len();
-    let cpu_before = bot.cpu();
+    let meter = CpuMeter::start(&bot);
     let mut load = run_load(&feeder, &router, crowd, Arc::new(vec![1; steps]), Duration::ZERO).await;
-    load.bot_cpu = bot.cpu() - cpu_before;
+    meter.stop(&bot, &mut load);
     let rss = bot.rss_mb();
     bot.stop();
     Ok((load, rss))
@@ -633,16 +675,20 @@ async fn bench() -> anyhow::Result<()> {
     };
 
     println!();
-    println!("| run | updates | updates/s | p50 | p95 | p99 | stalled steps | bot CPU per update | peak RSS |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| run | updates | updates/s | p50 | p95 | p99 | stalled steps | bot CPU per update | harness CPU per update | CPU idle | peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let row = |name: &str, r: &mut LoadResult, rss: f64| {
         let (p50, p95, p99) = (r.percentile(0.50), r.percentile(0.95), r.percentile(0.99));
         let cpu = r.bot_cpu.as_secs_f64() * 1e6 / r.updates.max(1) as f64;
+        let harness = r.harness_cpu.as_secs_f64() * 1e6 / r.updates.max(1) as f64;
         println!(
-            "| {name} | {} | {:.0} | {p50:.1} ms | {p95:.1} ms | {p99:.1} ms | {} | {cpu:.0} µs | {rss:.1} MB |",
+            "| {name} | {} | {:.0} | {p50:.1} ms | {p95:.1} ms | {p99:.1} ms | {} | {cpu:.0} µs | {harness:.0} µs | {:.0}% | {rss:.1} MB |",
             r.updates,
             r.per_second(),
             r.stalls,
+            r.idle * 100.0,
         );
     };
     row("todanpho, synchronous=FULL (default)", &mut full.load, full.rss_after.1);
@@ -673,6 +719,19 @@ async fn bench() -> anyhow::Result<()> {
         full.stored.0, full.stored.1, full.stored.2
     );
     println!("ratio todanpho/bare (FULL): {:.2}", full.load.per_second() / echo.per_second());
+    // If nothing but CPU limited either run, each would reach cores / (its
+    // bot's CPU + the harness's CPU per update). The ratio of those two
+    // ceilings is what the CPU cost per update alone allows.
+    let ceiling = |r: &LoadResult| {
+        let per_update = (r.bot_cpu + r.harness_cpu).as_secs_f64() / r.updates.max(1) as f64;
+        cores as f64 / per_update
+    };
+    println!(
+        "CPU-bound ceilings: todanpho {:.0} updates/s, bare {:.0} updates/s, ratio {:.2}",
+        ceiling(&full.load),
+        ceiling(&echo),
+        ceiling(&full.load) / ceiling(&echo)
+    );
     println!("ratio FULL/NORMAL: {:.2}", full.load.per_second() / normal.load.per_second());
     println!(
         "memory: idle {:.1} MB (peak {:.1} MB); after the run {:.1} MB (peak {:.1} MB)",
