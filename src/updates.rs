@@ -16,9 +16,10 @@ use crate::channel::{Action, Channel, ChatKind, Event, Incoming, Replies};
 use crate::db::UpdateScope;
 use crate::db::{Batch, SetRow, WriteGate, Written};
 
-/// Records a batch of updates in one transaction (one commit for the whole
-/// batch rather than one per update). Returns the indexes of those that are
-/// new; the others were seen before.
+/// Records a batch of updates in one turn at the writer (one commit for
+/// the whole batch rather than one per update). Returns the indexes of those
+/// that are new, in order; the others were seen before (a second copy
+/// within the batch counts as seen).
 pub async fn record_batch(
     db: &SqlitePool,
     writes: &WriteGate,
@@ -29,24 +30,36 @@ pub async fn record_batch(
         return Ok(Vec::new());
     }
     let now = Utc::now();
-    let mut new_ids = std::collections::HashSet::new();
-    let mut tx = writes.begin(db).await?;
-    // One statement per chunk rather than per update: each statement is a
-    // round trip to the connection's thread.
-    for chunk in batch.chunks(RECORD_CHUNK) {
-        let sql = format!(
-            "INSERT INTO processed_updates (channel, update_id, received_at, payload) VALUES {}
-             ON CONFLICT DO NOTHING RETURNING update_id",
+    let mut firsts = std::collections::HashSet::new();
+    let unique: Vec<usize> = (0..batch.len()).filter(|&i| firsts.insert(batch[i].0.as_str())).collect();
+    let ids: Vec<&str> = unique.iter().map(|&i| batch[i].0.as_str()).collect();
+    // The check, the inserts and the end of the turn go as one statement
+    // string: one round trip while the writer is held. The check is exact
+    // because the turn holds the writer: nothing else records meanwhile.
+    let mut statements = Batch::default();
+    statements
+        .push(
+            "SELECT key FROM json_each(?)
+             WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE channel = ? AND update_id = value)",
+        )
+        .bind(serde_json::to_string(&ids)?)
+        .bind(channel.as_str());
+    for chunk in unique.chunks(RECORD_CHUNK) {
+        statements.push(&format!(
+            "INSERT INTO processed_updates (channel, update_id, received_at, payload) VALUES {} ON CONFLICT DO NOTHING",
             vec!["(?, ?, ?, ?)"; chunk.len()].join(", ")
-        );
-        let mut insert = sqlx::query_scalar::<_, String>(&sql);
-        for (update_id, payload) in chunk {
-            insert = insert.bind(channel.as_str()).bind(update_id).bind(now).bind(payload);
+        ));
+        for &i in chunk {
+            let (update_id, payload) = &batch[i];
+            statements.bind(channel.as_str()).bind(update_id.as_str()).bind(now).bind(payload.as_str());
         }
-        new_ids.extend(insert.fetch_all(&mut *tx).await?);
     }
-    tx.commit().await?;
-    Ok(batch.iter().enumerate().filter(|(_, (id, _))| new_ids.contains(id)).map(|(i, _)| i).collect())
+    statements.push(crate::db::END_TURN);
+    let (tx, new) = writes.begin_with(db, statements).await?;
+    tx.commit_released().await?;
+    let mut fresh: Vec<usize> = new.into_iter().filter_map(|k| unique.get(usize::try_from(k).ok()?).copied()).collect();
+    fresh.sort_unstable();
+    Ok(fresh)
 }
 
 /// Updates recorded by one statement (4 parameters each, well under
@@ -421,30 +434,37 @@ async fn write_marks(
 
 async fn write_batch(db: &SqlitePool, writes: &WriteGate, batch: &[Job]) -> anyhow::Result<()> {
     let now = Utc::now();
+    let marked: Vec<(&str, &str, Option<&str>)> = batch
+        .iter()
+        .filter_map(|j| match j {
+            Job::Handled { channel, update_id, error, .. } => {
+                Some((channel.as_str(), update_id.as_str(), error.as_deref()))
+            }
+            Job::Sent(_) => None,
+        })
+        .collect();
     let sent: Vec<i64> = batch.iter().filter_map(|j| if let Job::Sent(id) = j { Some(*id) } else { None }).collect();
-    let mut tx = writes.begin(db).await?;
-    for job in batch {
-        if let Job::Handled { channel, update_id, error, .. } = job {
-            sqlx::query(
-                "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = ?
-                 WHERE channel = ? AND update_id = ?",
+    // Set-wise statements, the same text whatever the number of jobs, sent
+    // with the end of the turn: one round trip while the writer is held.
+    let mut statements = Batch::default();
+    if !marked.is_empty() {
+        statements
+            .push(
+                "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = j.value ->> 2
+                 FROM json_each(?) AS j
+                 WHERE processed_updates.channel = j.value ->> 0 AND processed_updates.update_id = j.value ->> 1",
             )
             .bind(now)
-            .bind(error)
-            .bind(channel.as_str())
-            .bind(update_id)
-            .execute(&mut *tx)
-            .await?;
-        }
+            .bind(serde_json::to_string(&marked)?);
     }
     if !sent.is_empty() {
-        // All of the batch's sent replies in one statement.
-        sqlx::query("DELETE FROM reply_outbox WHERE id IN (SELECT value FROM json_each(?))")
-            .bind(serde_json::to_string(&sent)?)
-            .execute(&mut *tx)
-            .await?;
+        statements
+            .push("DELETE FROM reply_outbox WHERE id IN (SELECT value FROM json_each(?))")
+            .bind(serde_json::to_string(&sent)?);
     }
-    tx.commit().await?;
+    statements.push(crate::db::END_TURN);
+    let (tx, _) = writes.begin_with(db, statements).await?;
+    tx.commit_released().await?;
     Ok(())
 }
 
@@ -590,4 +610,61 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(no message)".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn database() -> (tempfile::TempDir, SqlitePool) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&dir.path().join("t.db"), crate::config::Durability::Normal).await.unwrap();
+        (dir, db)
+    }
+
+    fn updates(ids: &[&str]) -> Vec<(String, String)> {
+        ids.iter().map(|id| (id.to_string(), format!("{{\"update_id\":{id}}}"))).collect()
+    }
+
+    #[tokio::test]
+    async fn an_update_is_new_once_whether_seen_before_or_twice_in_a_batch() {
+        let (_dir, db) = database().await;
+        let gate = WriteGate::default();
+        assert_eq!(record_batch(&db, &gate, Channel::Telegram, &updates(&["1", "2"])).await.unwrap(), vec![0, 1]);
+        // 2 was recorded before; 4 comes twice; Zalo's 1 is another update.
+        let fresh = record_batch(&db, &gate, Channel::Telegram, &updates(&["2", "3", "4", "4", "5"])).await.unwrap();
+        assert_eq!(fresh, vec![1, 2, 4]);
+        assert_eq!(record_batch(&db, &gate, Channel::Zalo, &updates(&["1"])).await.unwrap(), vec![0]);
+        let unhandled: Vec<String> =
+            unhandled(&db, Channel::Telegram).await.unwrap().into_iter().map(|(id, _)| id).collect();
+        assert_eq!(unhandled, ["1", "2", "3", "4", "5"]);
+    }
+
+    #[tokio::test]
+    async fn marks_record_each_update_handled_with_its_own_error() {
+        let (_dir, db) = database().await;
+        let gate = WriteGate::default();
+        record_batch(&db, &gate, Channel::Telegram, &updates(&["1", "2", "3"])).await.unwrap();
+        let marks = Marks::start(db.clone(), gate.clone());
+        let (a, b) = tokio::join!(
+            marks.handled(Channel::Telegram, "1", None),
+            marks.handled(Channel::Telegram, "2", Some("handler failed")),
+        );
+        a.unwrap();
+        b.unwrap();
+        let rows: Vec<(String, Option<String>, Option<String>, bool)> = sqlx::query_as(
+            "SELECT update_id, payload, error, handled_at IS NOT NULL FROM processed_updates ORDER BY update_id",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                ("1".into(), None, None, true),
+                ("2".into(), None, Some("handler failed".into()), true),
+                ("3".into(), Some("{\"update_id\":3}".into()), None, false),
+            ]
+        );
+    }
 }
