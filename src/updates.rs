@@ -146,14 +146,8 @@ struct Ending {
 /// JSON arrays), so SQLite prepares them once. Returns the outbox ids in
 /// insertion order: each ending's replies, one ending after the other.
 fn ending_statements(endings: &[Ending], now: chrono::DateTime<Utc>, batch: &mut Batch) {
-    let marked: Vec<(&str, &str)> = endings.iter().map(|e| (e.channel.as_str(), e.update_id.as_str())).collect();
-    batch
-        .push(
-            "UPDATE processed_updates SET handled_at = ?, payload = NULL
-             WHERE (channel, update_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))",
-        )
-        .bind(now)
-        .bind(serde_json::json!(marked).to_string());
+    let marked: Vec<Mark> = endings.iter().map(|e| (e.channel.as_str(), e.update_id.as_str(), None)).collect();
+    push_marks(&marked, now, batch);
     let replies: Vec<(&str, &str, &str)> = endings
         .iter()
         .flat_map(|e| e.replies.iter().map(|r| (e.channel.as_str(), e.update_id.as_str(), r.as_str())))
@@ -167,6 +161,23 @@ fn ending_statements(endings: &[Ending], now: chrono::DateTime<Utc>, batch: &mut
             .bind(now)
             .bind(serde_json::json!(replies).to_string());
     }
+}
+
+/// An update to mark handled: its channel, its id, and its handler's
+/// error if it failed.
+type Mark<'a> = (&'a str, &'a str, Option<&'a str>);
+
+/// Appends the statement marking `marked` handled (dropping their
+/// payloads): one statement text for any number of updates.
+fn push_marks(marked: &[Mark], now: chrono::DateTime<Utc>, batch: &mut Batch) {
+    batch
+        .push(
+            "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = j.value ->> 2
+             FROM json_each(?) AS j
+             WHERE processed_updates.channel = j.value ->> 0 AND processed_updates.update_id = j.value ->> 1",
+        )
+        .bind(now)
+        .bind(serde_json::json!(marked).to_string());
 }
 
 /// Replies committed but not sent when the process stopped, oldest first.
@@ -434,7 +445,7 @@ async fn write_marks(
 
 async fn write_batch(db: &SqlitePool, writes: &WriteGate, batch: &[Job]) -> anyhow::Result<()> {
     let now = Utc::now();
-    let marked: Vec<(&str, &str, Option<&str>)> = batch
+    let marked: Vec<Mark> = batch
         .iter()
         .filter_map(|j| match j {
             Job::Handled { channel, update_id, error, .. } => {
@@ -448,14 +459,7 @@ async fn write_batch(db: &SqlitePool, writes: &WriteGate, batch: &[Job]) -> anyh
     // with the end of the turn: one round trip while the writer is held.
     let mut statements = Batch::default();
     if !marked.is_empty() {
-        statements
-            .push(
-                "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = j.value ->> 2
-                 FROM json_each(?) AS j
-                 WHERE processed_updates.channel = j.value ->> 0 AND processed_updates.update_id = j.value ->> 1",
-            )
-            .bind(now)
-            .bind(serde_json::to_string(&marked)?);
+        push_marks(&marked, now, &mut statements);
     }
     if !sent.is_empty() {
         statements
