@@ -74,8 +74,9 @@ pub async fn restore(backup: &Path, database: &Path, now: DateTime<Utc>) -> anyh
         std::fs::rename(database, &aside).with_context(|| format!("cannot move {} aside", database.display()))?;
         kept = Some(aside);
     }
-    // The old journal belongs to the old file.
-    for suffix in ["-wal", "-shm"] {
+    // The old journal belongs to the old file, and so do the logs of sent
+    // replies: their ids name the old file's rows, not the copy's.
+    for suffix in ["-wal", "-shm", ".sent", ".sent-telegram", ".sent-zalo"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
     }
     std::fs::copy(backup, database).with_context(|| format!("cannot copy to {}", database.display()))?;

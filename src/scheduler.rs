@@ -1,5 +1,5 @@
 //! Time-driven work (the daily reminder of overdue reports, the last edit of
-//! campaign announcements), checked every `[reports] check_every_secs`,
+//! campaign announcements, pruning the inbox), checked every `[reports] check_every_secs`,
 //! whatever platforms the process runs.
 
 use std::time::Duration;
@@ -15,8 +15,15 @@ pub async fn run(app: App, channels: Vec<Channel>) {
     }
     let mut tick = tokio::time::interval(app.settings.reports.check_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pruned = tokio::time::Instant::now();
     loop {
         tick.tick().await;
+        if pruned.elapsed() >= PRUNE_EVERY {
+            pruned = tokio::time::Instant::now();
+            if let Err(e) = crate::updates::forget_handled(&app.db, &app.writes, chrono::Utc::now()).await {
+                tracing::error!(error = %format!("{e:#}"), "pruning the inbox failed");
+            }
+        }
         match crate::report::deadline::run_due(&app).await {
             Ok(replies) => deliver(&app, replies).await,
             Err(e) => tracing::error!(error = %format!("{e:#}"), "the deadline reminder failed"),
@@ -27,6 +34,10 @@ pub async fn run(app: App, channels: Vec<Channel>) {
         }
     }
 }
+
+/// How often handled updates older than the inbox keeps them are removed
+/// (also once at start-up).
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 async fn deliver(app: &App, replies: Replies) {
     for action in replies.actions {

@@ -27,6 +27,10 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
     report::filing::prepare_definition(&mut book, &config.reports.categories)?;
     campaign::create::prepare_definition(&mut book)?;
     let db = db::connect(&config.database.path, config.database.synchronous).await?;
+    let writes = db::WriteGate::default();
+    // Before any platform takes updates in (and so before any new reply).
+    crate::updates::settle_sent_logs(&db, &writes).await.context("reading the logs of sent replies")?;
+    crate::updates::forget_handled(&db, &writes, chrono::Utc::now()).await.context("pruning the inbox")?;
     {
         let mut conn = db.acquire().await?;
         roles::seed_officials(&mut conn, &config.telegram.officials).await.context("seeding officials from config")?;
@@ -53,7 +57,7 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
         settings: Arc::new(settings),
         clock,
         outbox: Arc::new(tokio::sync::Notify::new()),
-        writes: db::WriteGate::default(),
+        writes,
         flood: Arc::new(crate::flood::FloodGuard::new(config.flood)),
         senders: Arc::default(),
     })

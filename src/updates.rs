@@ -79,6 +79,24 @@ pub async fn unhandled(db: &SqlitePool, channel: Channel) -> anyhow::Result<Vec<
     Ok(rows)
 }
 
+/// How long a handled update is remembered. Telegram keeps an update for
+/// 24 hours, so no copy of it can arrive later; and after a week without
+/// updates it picks the next update id at random, which must not meet an
+/// id remembered from before (the update would be taken for a copy and
+/// dropped). Two days sits safely between the two.
+pub const REMEMBER_HANDLED: chrono::Duration = chrono::Duration::days(2);
+
+/// Forgets updates handled before `now - REMEMBER_HANDLED`. Returns how many.
+pub async fn forget_handled(db: &SqlitePool, writes: &WriteGate, now: chrono::DateTime<Utc>) -> anyhow::Result<u64> {
+    let mut tx = writes.begin(db).await?;
+    let done = sqlx::query("DELETE FROM processed_updates WHERE handled_at IS NOT NULL AND handled_at < ?")
+        .bind(now - REMEMBER_HANDLED)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected())
+}
+
 /// Marks the update handled, with the handler's error if it failed. The
 /// payload is dropped: it may hold personal data and is no longer needed.
 pub async fn mark_handled(
@@ -181,39 +199,70 @@ fn push_marks(marked: &[Mark], now: chrono::DateTime<Utc>, batch: &mut Batch) {
 }
 
 /// Replies committed but not sent when the process stopped, oldest first.
-/// Those the sent log names were sent: they are removed, not sent again.
-/// One that cannot be read any more is dropped with an error in the log.
-pub async fn unsent_replies(db: &SqlitePool, channel: Channel) -> anyhow::Result<Vec<(i64, Action)>> {
-    let log = SentLog::path(db);
-    if let Some(path) = &log {
-        let sent: Vec<i64> =
-            std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| l.trim().parse().ok()).collect();
-        if !sent.is_empty() {
-            let mut tx = db.begin().await?;
-            for id in &sent {
-                sqlx::query("DELETE FROM reply_outbox WHERE id = ?").bind(id).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-        }
-        if path.exists() {
-            std::fs::write(path, "")?;
-        }
-    }
+/// (Those the sent logs named were removed at start-up: see
+/// [`settle_sent_logs`].) One that cannot be read any more is dropped with
+/// an error in the log.
+pub async fn unsent_replies(
+    db: &SqlitePool,
+    writes: &WriteGate,
+    channel: Channel,
+) -> anyhow::Result<Vec<(i64, Action)>> {
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, action FROM reply_outbox WHERE channel = ? ORDER BY id")
         .bind(channel.as_str())
         .fetch_all(db)
         .await?;
     let mut replies = Vec::with_capacity(rows.len());
+    let mut unreadable = Vec::new();
     for (id, action) in rows {
         match serde_json::from_str(&action) {
             Ok(action) => replies.push((id, action)),
             Err(e) => {
                 tracing::error!(reply = id, error = %e, "a stored reply cannot be read; dropped");
-                sqlx::query("DELETE FROM reply_outbox WHERE id = ?").bind(id).execute(db).await?;
+                unreadable.push(id);
             }
         }
     }
+    remove_replies(db, writes, &unreadable).await?;
     Ok(replies)
+}
+
+/// Removes replies from the outbox, in one turn at the writer.
+async fn remove_replies(db: &SqlitePool, writes: &WriteGate, ids: &[i64]) -> anyhow::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut statements = Batch::default();
+    statements.push(REMOVE_REPLIES).bind(serde_json::to_string(ids)?);
+    statements.push(crate::db::END_TURN);
+    let (tx, _) = writes.begin_with(db, statements).await?;
+    tx.commit_released().await?;
+    Ok(())
+}
+
+const REMOVE_REPLIES: &str = "DELETE FROM reply_outbox WHERE id IN (SELECT value FROM json_each(?))";
+
+/// At start-up, before any platform takes updates in: the replies the sent
+/// logs name were sent before the process stopped, so they leave the outbox
+/// and are not sent again; then the logs start empty. Outbox ids are never
+/// reused (AUTOINCREMENT, migration 0014), so an id in a log is that reply
+/// and no later one. The log of the versions before that migration, which
+/// could name a later reply under a reused id, is dropped unread: its
+/// replies may come twice, which is better than not at all.
+pub async fn settle_sent_logs(db: &SqlitePool, writes: &WriteGate) -> anyhow::Result<()> {
+    if let Some(legacy) = SentLog::legacy_path(db).filter(|p| p.exists()) {
+        let named = std::fs::read_to_string(&legacy).unwrap_or_default().lines().count();
+        if named > 0 {
+            tracing::warn!(replies = named, "the old log of sent replies is dropped; those replies may be sent again");
+        }
+        std::fs::remove_file(&legacy)?;
+    }
+    for channel in [Channel::Telegram, Channel::Zalo] {
+        let Some(path) = SentLog::path(db, channel).filter(|p| p.exists()) else { continue };
+        let sent: Vec<i64> = std::fs::read_to_string(&path)?.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        remove_replies(db, writes, &sent).await?;
+        std::fs::write(&path, "")?;
+    }
+    Ok(())
 }
 
 /// Writes to the inbox and the reply outbox done by one task in group
@@ -248,15 +297,25 @@ struct SentLog {
 }
 
 impl SentLog {
-    /// `<database>.sent`, next to the database file.
-    fn path(db: &SqlitePool) -> Option<std::path::PathBuf> {
-        let file = db.connect_options().get_filename().to_path_buf();
-        let name = file.file_name()?.to_string_lossy().to_string();
-        (!name.is_empty() && name != ":memory:").then(|| file.with_file_name(format!("{name}.sent")))
+    /// `<database>.sent-<channel>`, next to the database file: one log per
+    /// platform, since each empties its own when all it names are removed.
+    fn path(db: &SqlitePool, channel: Channel) -> Option<std::path::PathBuf> {
+        Self::beside(db, &format!("sent-{}", channel.as_str()))
     }
 
-    fn open(db: &SqlitePool) -> Option<Self> {
-        let path = Self::path(db)?;
+    /// The single log before migration 0014, which named reusable ids.
+    fn legacy_path(db: &SqlitePool) -> Option<std::path::PathBuf> {
+        Self::beside(db, "sent")
+    }
+
+    fn beside(db: &SqlitePool, suffix: &str) -> Option<std::path::PathBuf> {
+        let file = db.connect_options().get_filename().to_path_buf();
+        let name = file.file_name()?.to_string_lossy().to_string();
+        (!name.is_empty() && name != ":memory:").then(|| file.with_file_name(format!("{name}.{suffix}")))
+    }
+
+    fn open(db: &SqlitePool, channel: Channel) -> Option<Self> {
+        let path = Self::path(db, channel)?;
         match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
             Ok(file) => Some(Self { file: std::sync::Mutex::new((file, 0)), removed: Default::default() }),
             Err(e) => {
@@ -305,9 +364,11 @@ const MAX_BATCH: usize = 512;
 const SENT_GATHER: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl Marks {
-    pub fn start(db: SqlitePool, writes: WriteGate) -> Self {
+    /// The marks of one platform's updates (each has its own log of sent
+    /// replies).
+    pub fn start(db: SqlitePool, writes: WriteGate, channel: Channel) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        let sent = SentLog::open(&db).map(Arc::new);
+        let sent = SentLog::open(&db, channel).map(Arc::new);
         let (endings, ended) = mpsc::unbounded_channel();
         tokio::spawn(end_updates(db.clone(), writes.clone(), ended));
         tokio::spawn(write_marks(db, writes, rx, sent.clone()));
@@ -462,9 +523,7 @@ async fn write_batch(db: &SqlitePool, writes: &WriteGate, batch: &[Job]) -> anyh
         push_marks(&marked, now, &mut statements);
     }
     if !sent.is_empty() {
-        statements
-            .push("DELETE FROM reply_outbox WHERE id IN (SELECT value FROM json_each(?))")
-            .bind(serde_json::to_string(&sent)?);
+        statements.push(REMOVE_REPLIES).bind(serde_json::to_string(&sent)?);
     }
     statements.push(crate::db::END_TURN);
     let (tx, _) = writes.begin_with(db, statements).await?;
@@ -580,7 +639,7 @@ async fn mark(marks: &Marks, channel: Channel, update_id: &str, error: Option<&s
 /// Replies committed before the process stopped but not sent: sent now,
 /// before any new update is handled, so each chat sees them in order.
 pub async fn send_unsent_replies(app: &App, channel: Channel) {
-    let unsent = match unsent_replies(&app.db, channel).await {
+    let unsent = match unsent_replies(&app.db, &app.writes, channel).await {
         Ok(unsent) if unsent.is_empty() => return,
         Ok(unsent) => unsent,
         Err(e) => {
@@ -591,8 +650,8 @@ pub async fn send_unsent_replies(app: &App, channel: Channel) {
     tracing::info!(replies = unsent.len(), "sending replies left from before the restart");
     for (id, action) in unsent {
         app.senders.deliver(channel, action).await;
-        if let Err(e) = sqlx::query("DELETE FROM reply_outbox WHERE id = ?").bind(id).execute(&app.db).await {
-            tracing::error!(error = %e, "cannot remove a sent reply");
+        if let Err(e) = remove_replies(&app.db, &app.writes, &[id]).await {
+            tracing::error!(error = %format!("{e:#}"), "cannot remove a sent reply");
         }
     }
 }
@@ -649,7 +708,7 @@ mod tests {
         let (_dir, db) = database().await;
         let gate = WriteGate::default();
         record_batch(&db, &gate, Channel::Telegram, &updates(&["1", "2", "3"])).await.unwrap();
-        let marks = Marks::start(db.clone(), gate.clone());
+        let marks = Marks::start(db.clone(), gate.clone(), Channel::Telegram);
         let (a, b) = tokio::join!(
             marks.handled(Channel::Telegram, "1", None),
             marks.handled(Channel::Telegram, "2", Some("handler failed")),
@@ -670,5 +729,72 @@ mod tests {
                 ("3".into(), Some("{\"update_id\":3}".into()), None, false),
             ]
         );
+    }
+
+    fn reply(text: &str) -> Action {
+        let to = crate::channel::ChatAddr { channel: Channel::Telegram, id: "300003".into() };
+        Action::Send { to, text: text.into(), keyboard: crate::channel::Keyboard::none() }
+    }
+
+    async fn queue(marks: &Marks, update: &str, texts: &[&str]) -> Vec<i64> {
+        let actions = texts.iter().map(|t| reply(t)).collect();
+        let queued = commit_with_replies(marks, Written::Rows(Vec::new()), Channel::Telegram, update, actions);
+        queued.await.unwrap().into_iter().map(|(id, _)| id).collect()
+    }
+
+    /// The kill of issue 18: B was sent, logged and removed; A was sent and
+    /// logged, its removal not yet written; then C was committed and the
+    /// process died. Before migration 0014, C took B's id and the restart
+    /// dropped it as sent.
+    #[tokio::test]
+    async fn a_reply_logged_as_sent_never_hides_a_later_one_after_a_restart() {
+        let (dir, db) = database().await;
+        let gate = WriteGate::default();
+        let marks = Marks::start(db.clone(), gate.clone(), Channel::Telegram);
+        let [a, b] = queue(&marks, "1", &["A", "B"]).await[..] else { panic!("two replies") };
+        let log = dir.path().join("t.db.sent-telegram");
+        std::fs::write(&log, format!("{b}\n{a}\n")).unwrap();
+        remove_replies(&db, &gate, &[b]).await.unwrap();
+        let [c] = queue(&marks, "2", &["C"]).await[..] else { panic!("one reply") };
+        assert_ne!(c, b, "an outbox id was handed out twice");
+        db.close().await;
+
+        let db = crate::db::connect(&dir.path().join("t.db"), crate::config::Durability::Normal).await.unwrap();
+        let gate = WriteGate::default();
+        settle_sent_logs(&db, &gate).await.unwrap();
+        let unsent = unsent_replies(&db, &gate, Channel::Telegram).await.unwrap();
+        assert_eq!(unsent, vec![(c, reply("C"))], "A was sent; C never was");
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "", "the log starts empty");
+    }
+
+    /// A log from before migration 0014 may name a reused id: it is dropped
+    /// unread, so its replies may come twice but none is lost.
+    #[tokio::test]
+    async fn the_old_log_of_sent_replies_is_dropped_unread() {
+        let (dir, db) = database().await;
+        let gate = WriteGate::default();
+        let marks = Marks::start(db.clone(), gate.clone(), Channel::Telegram);
+        let [a] = queue(&marks, "1", &["A"]).await[..] else { panic!("one reply") };
+        let legacy = dir.path().join("t.db.sent");
+        std::fs::write(&legacy, format!("{a}\n")).unwrap();
+        settle_sent_logs(&db, &gate).await.unwrap();
+        assert!(!legacy.exists());
+        assert_eq!(unsent_replies(&db, &gate, Channel::Telegram).await.unwrap(), vec![(a, reply("A"))]);
+    }
+
+    #[tokio::test]
+    async fn handled_updates_are_forgotten_after_two_days_and_unhandled_ones_kept() {
+        let (_dir, db) = database().await;
+        let gate = WriteGate::default();
+        record_batch(&db, &gate, Channel::Telegram, &updates(&["1", "2", "3"])).await.unwrap();
+        let marks = Marks::start(db.clone(), gate.clone(), Channel::Telegram);
+        marks.handled(Channel::Telegram, "1", None).await.unwrap();
+        marks.handled(Channel::Telegram, "2", None).await.unwrap();
+        let now = Utc::now();
+        assert_eq!(forget_handled(&db, &gate, now).await.unwrap(), 0, "handled just now");
+        // Three days on, 1 and 2 are forgotten: after a week of silence
+        // Telegram may give a new update id 1, and it is new.
+        assert_eq!(forget_handled(&db, &gate, now + chrono::Duration::days(3)).await.unwrap(), 2);
+        assert_eq!(record_batch(&db, &gate, Channel::Telegram, &updates(&["1", "3"])).await.unwrap(), vec![0]);
     }
 }

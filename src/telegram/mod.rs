@@ -66,7 +66,7 @@ async fn on_update(bot: Bot, me: Me, app: App, marks: Marks, sorted: Sorted) -> 
 /// A dispatcher over `bot` running [`schema`], as the binary and the tests
 /// use it.
 pub fn dispatcher(bot: Bot, app: App) -> Dispatcher<Bot, anyhow::Error, DefaultKey> {
-    let marks = crate::updates::Marks::start(app.db.clone(), app.writes.clone());
+    let marks = crate::updates::Marks::start(app.db.clone(), app.writes.clone(), crate::channel::Channel::Telegram);
     Dispatcher::builder(bot, schema()).dependencies(dptree::deps![app, marks]).default_handler(|_| async {}).build()
 }
 

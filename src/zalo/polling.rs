@@ -48,7 +48,7 @@ pub async fn run(app: App, client: Client, settings: Settings) {
 /// then replies and events a crash left are dealt with.
 pub(super) async fn start(app: &App, client: &Client, settings: Settings) -> (Marks, Background) {
     app.senders.set(Channel::Zalo, Arc::new(ZaloSender::new(client.clone(), app.db.clone(), settings.per_second)));
-    let marks = Marks::start(app.db.clone(), app.writes.clone());
+    let marks = Marks::start(app.db.clone(), app.writes.clone(), Channel::Zalo);
     updates::send_unsent_replies(app, Channel::Zalo).await;
 
     match updates::unhandled(&app.db, Channel::Zalo).await {

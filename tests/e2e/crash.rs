@@ -285,11 +285,14 @@ struct Kills {
     in_flight: Vec<(i64, String)>,
     /// Notices being sent at the kill.
     notices_in_flight: i64,
+    /// Every reply committed and still in the outbox at a kill, logged as
+    /// sent or not, by chat and text: each must reach its chat at least once.
+    committed: Vec<(i64, String)>,
 }
 
 async fn note_kill(db: &SqlitePool, dir: &Path, kills: &Mutex<Kills>) {
     // Replies the bot logged as sent are not sent again (see `SentLog`).
-    let sent: Vec<i64> = std::fs::read_to_string(dir.join("bot.db.sent"))
+    let sent: Vec<i64> = std::fs::read_to_string(dir.join("bot.db.sent-telegram"))
         .unwrap_or_default()
         .lines()
         .filter_map(|l| l.parse().ok())
@@ -300,6 +303,7 @@ async fn note_kill(db: &SqlitePool, dir: &Path, kills: &Mutex<Kills>) {
             .await
             .unwrap();
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, action FROM reply_outbox").fetch_all(db).await.unwrap();
+    let committed: Vec<(i64, String)> = rows.iter().filter_map(|(_, action)| chat_and_text(action)).collect();
     let rows = rows.into_iter().filter(|(id, _)| !sent.contains(id)).map(|(_, action)| action);
     let notices: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_deliveries WHERE status = 'sending'")
         .fetch_one(db)
@@ -308,6 +312,7 @@ async fn note_kill(db: &SqlitePool, dir: &Path, kills: &Mutex<Kills>) {
     let mut kills = kills.lock().unwrap();
     kills.replayed += replayed;
     kills.notices_in_flight += notices;
+    kills.committed.extend(committed);
     for row in rows {
         let action: Value = serde_json::from_str(&row).unwrap();
         let body = action.as_object().and_then(|o| o.values().next()).cloned().unwrap_or_default();
@@ -315,6 +320,15 @@ async fn note_kill(db: &SqlitePool, dir: &Path, kills: &Mutex<Kills>) {
         let text = body["text"].as_str().unwrap_or("").to_string();
         kills.in_flight.push((chat, text));
     }
+}
+
+/// The chat and text of a stored reply that shows text in a chat.
+fn chat_and_text(action: &str) -> Option<(i64, String)> {
+    let action: Value = serde_json::from_str(action).ok()?;
+    let body = action.as_object()?.values().next()?.clone();
+    let chat = body["to"]["id"].as_str().or(body["message"]["chat"]["id"].as_str())?.parse().ok()?;
+    let text = body["text"].as_str().or(body["caption"].as_str())?.to_string();
+    Some((chat, text))
 }
 
 async fn soak(plan: Plan) {
@@ -483,6 +497,20 @@ async fn check(
     }
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reply_outbox").fetch_one(db).await.unwrap();
     assert_eq!(left, 0, "every committed reply was sent");
+    // Every reply that was committed and waiting at a kill reached its
+    // chat at least once (issue 18: one whose outbox id was reused was
+    // dropped at the restart as already sent).
+    let delivered: std::collections::HashSet<(i64, String)> = tg
+        .requests()
+        .into_iter()
+        .filter_map(|r| {
+            let text = r.body["text"].as_str().or(r.body["caption"].as_str())?.to_string();
+            Some((r.body["chat_id"].as_i64()?, text))
+        })
+        .collect();
+    for (chat, text) in &kills.committed {
+        assert!(delivered.contains(&(*chat, text.clone())), "a committed reply never reached {chat}: {text}");
+    }
 
     // Every row exactly once.
     let count = |part: Part| residents.iter().filter(|r| r.2 == part).count() as i64;
@@ -524,6 +552,13 @@ async fn check(
         Part::Report => "Đã nhận phản ánh PA-",
         Part::Pledge => "💝 Cảm ơn bác!",
     };
+    // Each registration reached its group's leader.
+    for g in 1..=GROUPS {
+        let registered = residents.iter().filter(|r| r.0 == g && r.2 == Part::Register).count();
+        let told =
+            texts.iter().filter(|((chat, text), _)| *chat == leader(g) && text.contains("Đăng ký hộ mới")).count();
+        assert_eq!(told, registered, "group {g}: the leader is told of each new household once");
+    }
     let mut twice = 0;
     for (g, user, part) in residents {
         let mut expected = vec![confirmation(*part)];
