@@ -114,10 +114,6 @@ pub async fn list(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies)
         out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới xem được danh sách này.");
         return Ok(());
     }
-    if msg.chat_kind != ChatKind::Private {
-        out.send(&msg.chat, "Xin nhắn lệnh /nhom trong tin nhắn riêng với bot.");
-        return Ok(());
-    }
     let rows: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT g.id, g.name,
                 (SELECT COUNT(*) FROM group_chats c WHERE c.group_id = g.id),

@@ -28,7 +28,7 @@
 //! | `/tatthongbao`, `dung nhan`, `/batthongbao` | `notice::optout`            |
 
 use crate::app::App;
-use crate::channel::{ChatKind, Event, Incoming, Replies, Unsupported};
+use crate::channel::{Button, ChatKind, Event, Incoming, Keyboard, Replies, Unsupported};
 use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::flood::Verdict;
 use crate::flows::{self, Flow};
@@ -73,6 +73,14 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             return Ok(out);
         }
     }
+    if msg.chat_kind == ChatKind::Private && !caller.private_open {
+        app.defer(roles::private_chat_opened(&caller)).await?;
+    }
+    // Where a command may answer is the catalog's to say, for every command.
+    let msg = match placed(msg, &caller, &mut out) {
+        Some(msg) => msg,
+        None => return Ok(out),
+    };
     if msg.chat_kind == ChatKind::Group {
         route(app, &msg, &caller, &mut out).await?;
         let to_group = |a: &crate::channel::Action| a.chat() == Some(&msg.chat);
@@ -87,6 +95,42 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
     }
     route(app, &msg, &caller, &mut out).await?;
     Ok(out)
+}
+
+/// Holds a command to the place the catalog gives it ([`help::Place`]).
+/// One meant for private chat, typed in a group, is answered in the
+/// caller's private chat, arguments and all, when the bot can write there;
+/// otherwise the group gets one short note with the way there (an answer
+/// the person asked for, so the group's limit on answers does not hold it
+/// back). One meant for a group, typed in private, is told where it works.
+/// None: answered here, nothing more to do.
+fn placed(msg: Incoming, caller: &Caller, out: &mut Replies) -> Option<Incoming> {
+    let Event::Command { name, .. } = &msg.event else { return Some(msg) };
+    let Some(command) = help::find(name) else { return Some(msg) };
+    match (command.place, msg.chat_kind) {
+        (help::Place::Private, ChatKind::Group) if caller.private_open => {
+            Some(Incoming { chat: caller.addr.private_chat(), chat_kind: ChatKind::Private, ..msg })
+        }
+        (help::Place::Private, ChatKind::Group) => {
+            out.send_with(
+                &msg.chat,
+                format!(
+                    "Lệnh /{} được trả lời trong tin nhắn riêng. Mời bác bấm nút dưới đây rồi gõ lại /{} ở đó ạ.",
+                    command.name, command.name
+                ),
+                Keyboard::single(Button::start_private("💬 Nhắn riêng với bot", help::retype_payload(command))),
+            );
+            None
+        }
+        (help::Place::Group, ChatKind::Private) => {
+            out.send(
+                &msg.chat,
+                format!("Lệnh /{} chỉ dùng trong nhóm chat của tổ. Xin bác gõ lệnh trong nhóm ạ.", command.name),
+            );
+            None
+        }
+        _ => Some(msg),
+    }
 }
 
 async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) -> anyhow::Result<()> {
@@ -116,7 +160,7 @@ async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) ->
             "bangtin" => report::feed::command(app, caller, msg, args, out).await?,
             "lienket" => group::link(app, caller, msg, args, out).await?,
             "nhom" => group::list(app, caller, msg, out).await?,
-            "ketnoi" => crate::identity::issue(app, caller, msg, out).await?,
+            "ketnoi" => crate::identity::issue(app, caller, out).await?,
             "mato" => crate::membership::show(app, caller, msg, out).await?,
             "tatthongbao" => notice::optout::stop(app, caller, msg, out).await?,
             "batthongbao" => notice::optout::resume(app, caller, msg, out).await?,

@@ -58,6 +58,19 @@ pub const COMMANDS: &[CommandInfo] = &[
     cmd("phancong", "Phân công tổ trưởng, cán bộ", Role::Official, Place::Both),
 ];
 
+/// The catalog's entry for a command name.
+pub fn find(name: &str) -> Option<&'static CommandInfo> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// The deep-link payload that opens the private chat to type `command`
+/// again (see [`crate::handle`]).
+pub fn retype_payload(command: &CommandInfo) -> String {
+    format!("{RETYPE}{}", command.name)
+}
+
+const RETYPE: &str = "lenh-";
+
 /// The commands a role may use in a kind of chat.
 pub fn commands_for(role: Role, place: Place) -> impl Iterator<Item = &'static CommandInfo> {
     COMMANDS
@@ -91,6 +104,10 @@ pub async fn help(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies)
 /// `/start`, possibly with a deep-link payload from a group's button.
 pub async fn start(app: &App, caller: &Caller, msg: &Incoming, payload: &str, out: &mut Replies) -> anyhow::Result<()> {
     if msg.chat_kind == ChatKind::Private && !payload.is_empty() {
+        if let Some(command) = payload.strip_prefix(RETYPE).and_then(find) {
+            out.send(&msg.chat, format!("Mời bác gõ lại lệnh /{} ở đây ạ.", command.name));
+            return Ok(());
+        }
         if flows::start_from_payload(app, caller, payload, out).await?
             || crate::campaign::pledge::start_from_payload(app, caller, payload, out).await?
         {

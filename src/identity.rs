@@ -8,20 +8,16 @@ use chrono::{Duration, Utc};
 use sqlx::SqliteConnection;
 
 use crate::app::App;
-use crate::channel::{Channel, Incoming, Replies};
+use crate::channel::{Channel, Replies};
 use crate::roles::Caller;
 
 const VALID_FOR_MINUTES: i64 = 30;
 
 /// `/ketnoi`: a code for linking a Zalo account to this person.
-pub async fn issue(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn issue(app: &App, caller: &Caller, out: &mut Replies) -> anyhow::Result<()> {
     let me = caller.addr.private_chat();
     if caller.addr.channel != Channel::Telegram {
         out.send(&me, "Mã kết nối được lấy trên Telegram (gõ /ketnoi ở đó), rồi gửi mã ấy cho bot tại đây.");
-        return Ok(());
-    }
-    if msg.chat != me {
-        out.send(&msg.chat, "Xin nhắn /ketnoi trong tin nhắn riêng với bot.");
         return Ok(());
     }
     let code = new_code()?;

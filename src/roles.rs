@@ -17,6 +17,8 @@ pub struct Caller {
     pub id: i64,
     pub addr: UserAddr,
     pub name: String,
+    /// The bot can write to them in private: they have written there.
+    pub private_open: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -29,7 +31,24 @@ pub enum Role {
 /// Finds or creates the user, refreshing the display name.
 pub async fn caller(conn: &mut SqliteConnection, sender: &Sender) -> anyhow::Result<Caller> {
     let id = ensure_user(conn, &sender.addr, Some(&sender.display_name)).await?;
-    Ok(Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone() })
+    let private_open =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM private_chats WHERE channel = ? AND chat_id = ?)")
+            .bind(sender.addr.channel.as_str())
+            .bind(&sender.addr.id)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone(), private_open })
+}
+
+/// Records that the caller has written to the bot in private, with the
+/// update's other rows (once per person: see [`Caller::private_open`]).
+pub fn private_chat_opened(caller: &Caller) -> crate::db::SetRow {
+    crate::db::SetRow {
+        statement: "INSERT INTO private_chats (channel, chat_id, opened_at)
+                    SELECT j.value ->> 0, j.value ->> 1, t.at FROM json_each(?) j, (SELECT ? AS at) t
+                    WHERE true ON CONFLICT DO NOTHING",
+        values: serde_json::json!([caller.addr.channel.as_str(), caller.addr.id]),
+    }
 }
 
 /// The caller if already known: a Zalo account linked to a person by a
@@ -47,7 +66,8 @@ pub async fn known(lookups: &Lookups, sender: &Sender) -> anyhow::Result<Option<
         (None, Some(id), Some(stored)) if sender.display_name.is_empty() || stored == sender.display_name => Some(id),
         _ => None,
     };
-    Ok(id.map(|id| Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone() }))
+    let private_open = found.private_open;
+    Ok(id.map(|id| Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone(), private_open }))
 }
 
 /// What is stored about a sender: the person a Zalo account is linked to,
@@ -58,6 +78,7 @@ struct Found {
     id: Option<i64>,
     name: Option<String>,
     dialogue: Option<store::Row>,
+    private_open: bool,
 }
 
 /// Looks senders up for the updates being handled: lookups that arrive
@@ -119,9 +140,10 @@ async fn read_senders(
     db: &SqlitePool,
     keys: &[(&str, &str, &str)],
 ) -> anyhow::Result<std::collections::HashMap<i64, Found>> {
-    type Row = (i64, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<DateTime<Utc>>);
+    type Row = (i64, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<DateTime<Utc>>, bool);
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT k.key, a.user_id, u.id, u.display_name, d.state, d.updated_at
+        "SELECT k.key, a.user_id, u.id, u.display_name, d.state, d.updated_at,
+                EXISTS (SELECT 1 FROM private_chats p WHERE p.channel = k.value ->> 0 AND p.chat_id = k.value ->> 1)
          FROM json_each(?) k
          LEFT JOIN user_aliases a ON a.channel = k.value ->> 0 AND a.external_id = k.value ->> 1
          LEFT JOIN users u ON u.channel = k.value ->> 0 AND u.external_id = k.value ->> 1
@@ -132,8 +154,8 @@ async fn read_senders(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(i, linked, id, name, state, updated_at)| {
-            (i, Found { linked, id, name, dialogue: state.zip(updated_at) })
+        .map(|(i, linked, id, name, state, updated_at, private_open)| {
+            (i, Found { linked, id, name, dialogue: state.zip(updated_at), private_open })
         })
         .collect())
 }

@@ -9,7 +9,7 @@
 
 use super::{registration, repo};
 use crate::app::App;
-use crate::channel::{Button, ChatKind, Incoming, Keyboard, Replies};
+use crate::channel::{Button, Incoming, Keyboard, Replies};
 use crate::conversation;
 use crate::group;
 use crate::roles::Caller;
@@ -17,13 +17,6 @@ use crate::roles::Caller;
 const UPDATE_PREFIX: &str = "hm:upd:";
 
 pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    if msg.chat_kind != ChatKind::Private {
-        out.send(
-            &msg.chat,
-            "Thông tin hộ là thông tin riêng, bot chỉ gửi trong tin nhắn riêng. Xin nhắn /hocuatoi cho bot.",
-        );
-        return Ok(());
-    }
     let mut conn = app.read().await?;
     let households = repo::owned_by(&mut conn, caller.id).await?;
     if households.is_empty() {

@@ -79,11 +79,8 @@ impl Query {
 }
 
 pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
-    // Descriptions can name houses and people: the list stays in private.
-    if msg.chat_kind != crate::channel::ChatKind::Private {
-        out.send(&msg.chat, "Xin nhắn /dsphananh trong tin nhắn riêng với bot.");
-        return Ok(());
-    }
+    // Descriptions can name houses and people: the list is private-only
+    // in the command catalog (`help::COMMANDS`).
     let mut conn = app.read().await?;
     let mut query = Query { status: None, category: None, group: None };
     let folded = fold(args);

@@ -9,7 +9,7 @@ use sqlx::SqliteConnection;
 
 use super::{compute, percent, Period, Scope};
 use crate::app::App;
-use crate::channel::{ChatKind, Incoming, Replies};
+use crate::channel::{Incoming, Replies};
 use crate::household::Circumstance;
 use crate::roles::Caller;
 
@@ -465,13 +465,6 @@ impl<W: std::io::Write + Send> Sink for CsvSink<W> {
 /// `/xuatexcel`: private chat only; officials get the ward, leaders their
 /// groups.
 pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    if msg.chat_kind != ChatKind::Private {
-        out.send(
-            &msg.chat,
-            "Tệp thống kê có thông tin cá nhân nên bot chỉ gửi trong tin nhắn riêng. Xin nhắn /xuatexcel cho bot.",
-        );
-        return Ok(());
-    }
     let mut conn = app.read().await?;
     let Some(scope) = super::command::visible_scope(&mut conn, caller).await? else {
         out.send(&msg.chat, "Xin lỗi, chỉ tổ trưởng, tổ phó và cán bộ phường mới xuất được tệp thống kê.");

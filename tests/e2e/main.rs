@@ -7,6 +7,7 @@ mod crash;
 mod fake_telegram;
 mod fake_zalo;
 mod notices;
+mod places;
 mod support;
 
 mod groups_and_roles;

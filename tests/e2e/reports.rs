@@ -247,8 +247,10 @@ async fn leaders_page_through_open_cases_and_residents_cannot() {
 
     bot.private(&RESIDENT, "/dsphananh").await;
     assert!(bot.last_to(RESIDENT.id).text.contains("chỉ tổ trưởng"));
+    let in_group = bot.messages_to(GROUP_CHAT).len();
     bot.group(GROUP_CHAT, &LEADER, "/dsphananh").await;
-    assert!(bot.last_to(GROUP_CHAT).text.contains("trong tin nhắn riêng"), "the list stays out of the group");
+    assert_eq!(bot.messages_to(GROUP_CHAT).len(), in_group, "the list stays out of the group");
+    assert!(bot.last_to(LEADER.id).text.contains("PA-000001"), "and goes to the leader in private");
     bot.press(&RESIDENT, &page, "rp:ls:1:-:-:-").await;
     assert!(bot.callback_answers().last().unwrap().contains("chỉ tổ trưởng"));
     bot.finish().await;

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
+use todanpho::help::Place;
+
 use crate::support::*;
 
 const OTHER_CHAT: i64 = -4_000_000_013;
@@ -117,12 +119,12 @@ fn buttons(household: i64) -> BTreeMap<&'static str, (String, &'static [Who])> {
 }
 
 /// Every row of every table that holds what people did; left out are the
-/// inbox, the reply outbox and `users` (names are refreshed on each
-/// message).
+/// inbox, the reply outbox, `users` (names are refreshed on each message)
+/// and `private_chats` (who has written to the bot in private).
 async fn snapshot(bot: &TestBot) -> BTreeMap<String, Vec<String>> {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-         AND name NOT IN ('_sqlx_migrations', 'processed_updates', 'reply_outbox', 'users')",
+         AND name NOT IN ('_sqlx_migrations', 'processed_updates', 'reply_outbox', 'users', 'private_chats')",
     )
     .fetch_all(bot.db())
     .await
@@ -277,6 +279,22 @@ async fn every_command_and_button_checks_the_role_on_the_server() {
                     bot.group(chat, user, &text).await;
                 }
                 let seen = answers(&bot, since, &[chat, user.id]);
+                // The place the catalog gives the command holds (everyone
+                // here has written to the bot in private by now).
+                let in_chat = bot.tg.requests()[since..].iter().filter(|r| r.body["chat_id"] == json!(chat)).count();
+                match (todanpho::help::find(name).expect("in the catalog").place, place) {
+                    (Place::Private, "group") => {
+                        assert_eq!(in_chat, 0, "/{name} by {who:?} answered in the group: {seen:?}");
+                        assert!(!seen.is_empty(), "/{name} by {who:?} in the group: no answer in private");
+                    }
+                    (Place::Group, "private") => {
+                        assert!(seen.iter().any(|t| t.contains("chỉ dùng trong nhóm")), "/{name} by {who:?}: {seen:?}");
+                        unchanged(&before, &snapshot(&bot).await, format!("/{name} by {who:?} in private"));
+                        matrix.push(format!("/{name} {who:?} {place}: only in a group"));
+                        continue;
+                    }
+                    _ => {}
+                }
                 let refused = seen.iter().any(|t| refusal(t));
                 let may = if place == "group" { in_group(name, allowed) } else { allowed }.contains(&who);
                 if may {

@@ -250,9 +250,16 @@ fn open(bytes: &[u8]) -> Xlsx<Cursor<Vec<u8>>> {
 async fn excel_and_csv_exports_hold_the_rows_and_stay_private() {
     let bot = TestBot::start().await;
     seed(&bot).await;
+    // The official has not written to the bot in private yet: the way there.
     bot.group(GROUP_CHAT, &OFFICIAL, "/xuatexcel").await;
-    assert!(bot.last_to(GROUP_CHAT).text.contains("chỉ gửi trong tin nhắn riêng"));
+    assert!(bot.last_to(GROUP_CHAT).text.contains("trong tin nhắn riêng"));
     assert!(bot.requests_to("sendDocument", GROUP_CHAT).is_empty());
+    bot.private(&OFFICIAL, "/help").await;
+    let in_group = bot.messages_to(GROUP_CHAT).len();
+    bot.group(GROUP_CHAT, &OFFICIAL, "/xuatexcel").await;
+    assert_eq!(bot.messages_to(GROUP_CHAT).len(), in_group, "nothing in the group");
+    assert!(bot.requests_to("sendDocument", GROUP_CHAT).is_empty());
+    assert_eq!(bot.requests_to("sendDocument", OFFICIAL.id).len(), 1, "the workbook goes to the official in private");
     bot.private(&RESIDENT, "/xuatexcel").await;
     assert!(bot.requests_to("sendDocument", RESIDENT.id).is_empty());
 

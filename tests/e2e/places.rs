@@ -1,0 +1,78 @@
+//! Where a command answers is the command catalog's to say
+//! (`help::COMMANDS`), and holds for every command in one place: a command
+//! meant for private chat, typed in a group, answers in private when the bot
+//! can write there, and otherwise shows the way there with one short note.
+//! Every case is read from the catalog, so a new command is covered here
+//! without a new test.
+
+use serde_json::json;
+use todanpho::help::{Place, COMMANDS};
+
+use crate::support::*;
+
+/// Someone who has never written to the bot in private.
+fn newcomer(i: usize) -> User {
+    User { id: 400_000 + i as i64, first_name: "Khách", last_name: Some("Mới") }
+}
+
+#[tokio::test]
+async fn a_private_command_typed_in_a_group_never_answers_there() {
+    // The group's limit on answers to residents is on: the note is exempt.
+    let bot = TestBot::start_with_flood_control().await;
+    bot.setup_group().await;
+    let private: Vec<&str> = COMMANDS.iter().filter(|c| c.place == Place::Private).map(|c| c.name).collect();
+    assert!(private.contains(&"thongke") && private.contains(&"phananhcuatoi"));
+    for (i, name) in private.iter().enumerate() {
+        let user = newcomer(i);
+        // Not reachable in private: one note in the group, with the way
+        // there, and nothing else.
+        let since = bot.tg.request_count();
+        bot.group(GROUP_CHAT, &user, &format!("/{name}")).await;
+        let to_group: Vec<_> =
+            bot.tg.requests()[since..].iter().filter(|r| r.body["chat_id"] == json!(GROUP_CHAT)).cloned().collect();
+        assert_eq!(to_group.len(), 1, "/{name}: one note in the group, got {to_group:?}");
+        let note = bot.last_to(GROUP_CHAT);
+        assert!(note.text.contains(&format!("/{name}")) && note.text.contains("tin nhắn riêng"), "{}", note.text);
+        let link = note.button("Nhắn riêng");
+        assert!(link.ends_with(&format!("?start=lenh-{name}")), "/{name}: {link}");
+
+        // The button opens the private chat, which asks to type it again.
+        bot.private(&user, &format!("/start lenh-{name}")).await;
+        assert!(bot.last_to(user.id).text.contains(&format!("gõ lại lệnh /{name}")));
+
+        // Now reachable: typed in the group again, answered in private.
+        let since = bot.tg.request_count();
+        bot.group(GROUP_CHAT, &user, &format!("/{name}")).await;
+        let requests = bot.tg.requests()[since..].to_vec();
+        assert!(!requests.iter().any(|r| r.body["chat_id"] == json!(GROUP_CHAT)), "/{name} answered in the group");
+        assert!(requests.iter().any(|r| r.body["chat_id"] == json!(user.id)), "/{name}: no answer in private");
+    }
+    bot.finish().await;
+}
+
+#[tokio::test]
+async fn a_leaders_private_command_in_the_group_gets_its_full_answer_in_private() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    crate::registration::register(&bot, &RESIDENT).await;
+    bot.private(&LEADER, "/help").await;
+    let in_group = bot.messages_to(GROUP_CHAT).len();
+    // Arguments kept: the report part of the statistics.
+    bot.group(GROUP_CHAT, &LEADER, "/thongke phananh").await;
+    assert_eq!(bot.messages_to(GROUP_CHAT).len(), in_group, "no statistics in the group");
+    let answer = bot.last_to(LEADER.id).text;
+    assert!(answer.contains("phản ánh") || answer.contains("Phản ánh"), "{answer}");
+    assert!(!answer.contains("cận nghèo"), "the report part only: {answer}");
+    bot.finish().await;
+}
+
+#[tokio::test]
+async fn a_group_command_typed_in_private_says_where_it_works() {
+    let bot = TestBot::start().await;
+    for c in COMMANDS.iter().filter(|c| c.place == Place::Group) {
+        bot.private(&OFFICIAL, &format!("/{} Tổ dân phố số 30", c.name)).await;
+        assert!(bot.last_to(OFFICIAL.id).text.contains("chỉ dùng trong nhóm"), "/{}", c.name);
+    }
+    assert_eq!(bot.count("SELECT COUNT(*) FROM groups").await, 0, "nothing linked");
+    bot.finish().await;
+}
