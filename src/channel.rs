@@ -133,6 +133,10 @@ pub enum Action {
         message: MessageRef,
         text: String,
         keyboard: Keyboard,
+        /// Who may see the new text, decided by the flow that built it
+        /// (stored replies from before this field are personal).
+        #[serde(default)]
+        reach: Reach,
     },
     /// Acknowledge a button press, with an optional short toast.
     Answer {
@@ -181,6 +185,19 @@ pub enum Action {
     },
 }
 
+/// Who an edit's new text may be shown to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reach {
+    /// It may show something of the presser's own (a dialogue's summary, a
+    /// household, a pledge, a report card): it may replace only a message
+    /// in the presser's private chat (see [`Replies::confine_edits`]).
+    #[default]
+    Personal,
+    /// It shows nothing personal (a campaign's progress, a notice's
+    /// count): it may replace a message in any chat.
+    Public,
+}
+
 impl Action {
     /// The chat this action shows up in; None for a button acknowledgement,
     /// which only the presser sees.
@@ -200,6 +217,26 @@ impl Action {
 }
 
 impl Replies {
+    /// Holds every personal edit to the presser's private chat: a button's
+    /// data can be attached to a message in a group (Telegram's clients do
+    /// not do it, a forged request can), and the pressed message is then
+    /// the group's. Such an edit goes to the presser in private as a new
+    /// message instead. Applied once, to every update's actions.
+    pub fn confine_edits(&mut self, presser: &ChatAddr) {
+        for action in &mut self.actions {
+            if let Action::Edit { message, text, keyboard, reach: Reach::Personal } = action {
+                if message.chat != *presser {
+                    tracing::info!("a personal edit of a message outside the presser's private chat sent in private");
+                    *action = Action::Send {
+                        to: presser.clone(),
+                        text: std::mem::take(text),
+                        keyboard: std::mem::take(keyboard),
+                    };
+                }
+            }
+        }
+    }
+
     /// The answer to the person who wrote comes first; messages to others
     /// (leaders told of a new report, the group feed) follow. Order within
     /// each chat is kept.
@@ -284,8 +321,21 @@ impl Replies {
         self.actions.push(Action::Send { to: to.clone(), text: text.into(), keyboard });
     }
 
+    /// Replaces a message with text that may be the presser's own: allowed
+    /// only in the presser's private chat (see [`Replies::confine_edits`]).
     pub fn edit(&mut self, message: &MessageRef, text: impl Into<String>, keyboard: Keyboard) {
-        self.actions.push(Action::Edit { message: message.clone(), text: text.into(), keyboard });
+        self.actions.push(Action::Edit {
+            message: message.clone(),
+            text: text.into(),
+            keyboard,
+            reach: Reach::Personal,
+        });
+    }
+
+    /// Replaces a message, in any chat, with text that shows nothing
+    /// personal.
+    pub fn edit_public(&mut self, message: &MessageRef, text: impl Into<String>, keyboard: Keyboard) {
+        self.actions.push(Action::Edit { message: message.clone(), text: text.into(), keyboard, reach: Reach::Public });
     }
 
     pub fn answer(&mut self, callback_id: &str, text: Option<String>) {
@@ -359,6 +409,31 @@ mod tests {
         assert_eq!(order, ["resident", "answer", "resident", "leader", "group", "leader"]);
         let Action::Send { text, .. } = &out.actions[3] else { panic!("a send") };
         assert_eq!(text, "Phản ánh mới", "order within a chat is kept");
+    }
+
+    #[test]
+    fn a_personal_edit_outside_the_pressers_private_chat_becomes_a_private_message() {
+        let chat = |id: &str| ChatAddr { channel: Channel::Telegram, id: id.into() };
+        let at = |c: &str| MessageRef { chat: chat(c), message_id: "7".into() };
+        let mut out = Replies::default();
+        out.edit(&at("-100"), "Hồ sơ hộ: 0912345678", Keyboard::none());
+        out.edit(&at("300"), "Trang 2", Keyboard::none());
+        out.edit_public(&at("-100"), "Đã ủng hộ 1.000.000 đ", Keyboard::none());
+        out.confine_edits(&chat("300"));
+        assert!(
+            matches!(&out.actions[0], Action::Send { to, text, .. } if *to == chat("300") && text.contains("0912"))
+        );
+        assert!(matches!(&out.actions[1], Action::Edit { message, .. } if message.chat == chat("300")));
+        assert!(
+            matches!(&out.actions[2], Action::Edit { message, reach: Reach::Public, .. } if message.chat == chat("-100"))
+        );
+    }
+
+    #[test]
+    fn a_stored_edit_without_a_reach_is_personal() {
+        let stored = r#"{"Edit":{"message":{"chat":{"channel":"telegram","id":"1"},"message_id":"2"},"text":"x","keyboard":{"rows":[],"reply":null}}}"#;
+        let action: Action = serde_json::from_str(stored).unwrap();
+        assert!(matches!(action, Action::Edit { reach: Reach::Personal, .. }));
     }
 
     #[test]

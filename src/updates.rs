@@ -540,6 +540,7 @@ pub async fn process(app: &App, marks: &Marks, channel: Channel, update_id: &str
     let kind = describe(&incoming);
     let chat_kind = incoming.chat_kind;
     let chat = incoming.chat.clone();
+    let presser = incoming.from.addr.private_chat();
     let callback = match &incoming.event {
         Event::Button { callback_id, .. } => Some(callback_id.clone()),
         _ => None,
@@ -559,18 +560,20 @@ pub async fn process(app: &App, marks: &Marks, channel: Channel, update_id: &str
         // Rolled back when the scope goes; the update counts as failed.
         Err(e) => (Err(anyhow::Error::from(e).context("ending the update's transaction")), None),
     };
+    // The rules every update's replies keep, whichever flow built them.
+    let handled = handled.map(|mut replies| {
+        replies.confine_edits(&presser);
+        replies.person_first(&chat);
+        replies
+    });
     let outcome = match (handled, written) {
-        (Ok(mut replies), Some(written)) => {
-            replies.person_first(&chat);
+        (Ok(replies), Some(written)) => {
             match commit_with_replies(marks, written, channel, update_id, replies.actions).await {
                 Ok(queued) => Outcome::Committed(queued),
                 Err(e) => Outcome::Failed(e.context("committing the update")),
             }
         }
-        (Ok(mut replies), None) => {
-            replies.person_first(&chat);
-            Outcome::ReadOnly(replies.actions)
-        }
+        (Ok(replies), None) => Outcome::ReadOnly(replies.actions),
         // Dropping the transaction rolls back whatever the handler wrote.
         (Err(e), _) => Outcome::Failed(e),
     };

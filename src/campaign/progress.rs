@@ -63,7 +63,7 @@ pub async fn edit_all(
 ) -> anyhow::Result<()> {
     let (text, keyboard) = announcement(app, conn, campaign).await?;
     for message in crate::posts::find(conn, &campaign.tag()).await? {
-        out.edit(&message, text.clone(), keyboard.clone());
+        out.edit_public(&message, text.clone(), keyboard.clone());
     }
     repo::mark_edited(conn, campaign.code, app.clock.now()).await
 }

@@ -88,7 +88,7 @@ pub async fn after_delivery(
             }
         }
         for m in crate::posts::find(&mut *conn, &tag).await? {
-            out.edit(&m, progress_text(code, &p), Keyboard::none());
+            out.edit_public(&m, progress_text(code, &p), Keyboard::none());
         }
         out.send_with(
             &chat,
@@ -102,7 +102,7 @@ pub async fn after_delivery(
     if p.total >= 20 && tried % 10 == 0 && tried > 0 {
         let existing = crate::posts::find(&mut *conn, &tag).await?;
         match existing.first() {
-            Some(m) => out.edit(m, progress_text(code, &p), Keyboard::none()),
+            Some(m) => out.edit_public(m, progress_text(code, &p), Keyboard::none()),
             None => out.post(&chat, progress_text(code, &p), Keyboard::none(), &tag),
         }
     }

@@ -148,7 +148,7 @@ async fn perform_once(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, action: Action)
                 }
                 req.await.map(|_| ())
             }
-            Action::Edit { message, text, keyboard } => {
+            Action::Edit { message, text, keyboard, .. } => {
                 let (Some(chat), Ok(id)) = (chat_id(&message.chat), message.message_id.parse::<i32>()) else {
                     return Ok(());
                 };

@@ -101,7 +101,7 @@ impl ZaloSender {
         match action {
             Action::Send { to, text, keyboard }
             | Action::Post { to, text, keyboard, .. }
-            | Action::Edit { message: crate::channel::MessageRef { chat: to, .. }, text, keyboard } => {
+            | Action::Edit { message: crate::channel::MessageRef { chat: to, .. }, text, keyboard, .. } => {
                 self.with_menu(&to, &text, &keyboard).await
             }
             Action::Answer { callback_id, text } => match (callback_id.strip_prefix(PRESS_PREFIX), text) {

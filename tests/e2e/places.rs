@@ -76,3 +76,29 @@ async fn a_group_command_typed_in_private_says_where_it_works() {
     assert_eq!(bot.count("SELECT COUNT(*) FROM groups").await, 0, "nothing linked");
     bot.finish().await;
 }
+
+/// A message in the group that carries a button's data it never had (a
+/// forged callback): the presser is the one it was meant for.
+fn group_message(on: &Sent) -> Sent {
+    Sent { chat_id: GROUP_CHAT, message_id: 9_999, ..on.clone() }
+}
+
+#[tokio::test]
+async fn a_dialogue_button_pressed_on_a_group_message_never_writes_into_the_group() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    bot.private(&RESIDENT, "/start dk-1").await;
+    crate::registration::fill_form(&bot, &RESIDENT).await;
+    let summary = bot.last_to(RESIDENT.id);
+    // Every button of the summary (Sửa, Xác nhận) and then the field picker.
+    bot.press(&RESIDENT, &group_message(&summary), summary.button("Sửa")).await;
+    let fields = bot.last_to(RESIDENT.id);
+    bot.press(&RESIDENT, &group_message(&fields), &fields.buttons[0].1.clone()).await;
+    bot.private(&RESIDENT, "nguyễn văn an").await;
+    let summary = bot.last_to(RESIDENT.id);
+    bot.press(&RESIDENT, &group_message(&summary), summary.button("Xác nhận")).await;
+    assert!(bot.edits_in(GROUP_CHAT).is_empty(), "the group's message was edited: {:?}", bot.edits_in(GROUP_CHAT));
+    assert_eq!(bot.count("SELECT COUNT(*) FROM households").await, 1, "the press still did its work");
+    assert!(bot.messages_to(RESIDENT.id).iter().any(|m| m.text.contains(crate::registration::PHONE)));
+    bot.finish().await;
+}

@@ -242,6 +242,16 @@ async fn every_command_and_button_checks_the_role_on_the_server() {
                     body: json!({}),
                 };
                 bot.press(user, &on, data).await;
+                if chat == GROUP_CHAT {
+                    // The pressed message is the group's: never edited into
+                    // what the flow would show the presser in private.
+                    let edited = bot.tg.requests()[since..].iter().any(|r| {
+                        r.method == "editMessageText"
+                            && r.body["chat_id"] == json!(chat)
+                            && r.body["message_id"] == json!(1)
+                    });
+                    assert!(!edited, "{kind} by {who:?} pressed in the group edited the group's message");
+                }
                 let seen = answers(&bot, since, &[chat, user.id]);
                 let refused = seen.iter().any(|t| refusal(t));
                 if allowed.contains(&who) {
