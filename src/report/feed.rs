@@ -1,7 +1,11 @@
 //! A group's public feed of its reports (`/bangtin bat|tat`): new reports
 //! and closures are posted in the group chat as
-//! `PA-000123 · Chiếu sáng · ngõ 12 · đã xử lý` — never with the reporter's
-//! name or phone, and photos only when a leader chose to share them.
+//! `📋 PA-000123 · Chiếu sáng · ngõ 12 · đã xử lý · gửi 2 ngày trước`.
+//! A line is built from structured parts only: nothing the resident typed
+//! (description, the place as typed) is copied into it, so neither the
+//! reporter's name or phone nor a house number can reach the group; the
+//! place is reduced to its lane or street (see [`super::public_place`]).
+//! Photos go only when a leader chose to share them.
 
 use sqlx::SqliteConnection;
 
@@ -18,15 +22,18 @@ pub async fn enabled(conn: &mut SqliteConnection, group_id: i64) -> anyhow::Resu
     Ok(on.unwrap_or(false))
 }
 
-fn line(app: &App, report: &Report) -> String {
+fn line(app: &App, report: &Report, group: &str) -> String {
     let place = match &report.place {
-        Place::Address(a) if a.chars().count() > 60 => format!("{}…", a.chars().take(60).collect::<String>()),
-        Place::Address(a) => a.clone(),
+        Place::Address(typed) => super::public_place::reduce(typed).unwrap_or_else(|| group.to_string()),
         Place::Pin { .. } => "có vị trí trên bản đồ".to_string(),
-        Place::None => "chưa rõ vị trí".to_string(),
+        Place::None => group.to_string(),
+    };
+    let age = match app.settings.age(report.created_at, app.clock.now()) {
+        just if just == "vừa xong" => "vừa gửi".to_string(),
+        age => format!("gửi {age} trước"),
     };
     format!(
-        "📋 {} · {} · {place} · {}",
+        "📋 {} · {} · {place} · {} · {age}",
         report.code,
         app.settings.reports.category_label(&report.category),
         report.status.label()
@@ -38,7 +45,8 @@ pub async fn post(app: &App, conn: &mut SqliteConnection, report: &Report, out: 
     if !enabled(&mut *conn, report.group_id).await? {
         return Ok(());
     }
-    let text = line(app, report);
+    let group = group::by_id(&mut *conn, report.group_id).await?.map(|g| g.name).unwrap_or_default();
+    let text = line(app, report, &group);
     for chat in group::chats_of(conn, report.group_id).await? {
         out.send(&chat, text.clone());
     }

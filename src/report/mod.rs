@@ -5,6 +5,7 @@
 //! - `listing`: `/phananhcuatoi`, `/dsphananh`;
 //! - `deadline`: the daily reminder of overdue reports;
 //! - `feed`: `/bangtin`, the group's public feed;
+//! - `public_place`: what a group may read of where a report is;
 //! - `open311`: the GeoReport v2 export;
 //! - `repo`: the SQL.
 
@@ -14,6 +15,7 @@ pub mod filing;
 pub mod handling;
 pub mod listing;
 pub mod open311;
+pub mod public_place;
 pub mod repo;
 
 use std::fmt;

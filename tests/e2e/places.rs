@@ -102,3 +102,55 @@ async fn a_dialogue_button_pressed_on_a_group_message_never_writes_into_the_grou
     assert!(bot.messages_to(RESIDENT.id).iter().any(|m| m.text.contains(crate::registration::PHONE)));
     bot.finish().await;
 }
+
+/// A phone and a house number planted in every free-text answer of every
+/// resident dialogue (the household's house number, lane and street; the
+/// report's description and typed place); the group's feed is on and the
+/// report goes through its life. No group message, sent or edited, carries
+/// any of it (`finish` scans them all).
+#[tokio::test]
+async fn what_residents_type_never_reaches_the_group() {
+    const PHONE: &str = "0933111222";
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    bot.group(GROUP_CHAT, &LEADER, "/bangtin bat").await;
+    bot.mark_personal(&[PHONE, "0933 111 222", "số 27", "nhà tôi", "nhà số", "gọi"]);
+
+    bot.private(&RESIDENT, "/start dk-1").await;
+    for answer in [
+        "nguyễn văn an",
+        "số 27 gọi 0933111222",
+        "ngõ 41 nhà số 27",
+        "Xuân La gọi 0933 111 222",
+        "0912345678",
+        "4",
+        "1, 5",
+        "2",
+        "co",
+        "3",
+    ] {
+        bot.private(&RESIDENT, answer).await;
+    }
+    bot.tap(&RESIDENT, &bot.last_to(RESIDENT.id), "Xác nhận").await;
+    assert_eq!(bot.count("SELECT COUNT(*) FROM households").await, 1);
+
+    crate::reports::file_report(
+        &bot,
+        &RESIDENT,
+        "Chiếu sáng",
+        "đèn hỏng trước nhà số 27, gọi 0933111222",
+        &["scene"],
+        Some("trước nhà tôi số 27 ngõ 41 Xuân La, gọi 0933111222"),
+    )
+    .await;
+    assert_eq!(bot.last_to(GROUP_CHAT).text, "📋 PA-000001 · Chiếu sáng · ngõ 41 Xuân La · mới · vừa gửi");
+    let case = bot.last_to(LEADER.id);
+    bot.tap(&LEADER, &case, "Đăng ảnh").await;
+    bot.private(&LEADER, "/xuly PA-000001 daxuly").await;
+    assert!(bot.last_to(GROUP_CHAT).text.contains("ngõ 41 Xuân La · đã xử lý"));
+
+    // A place with nothing to recognise shows the group's name.
+    crate::reports::file_report(&bot, &RESIDENT, "Khác", "Việc khác", &[], Some("trước nhà tôi, gọi 0933111222")).await;
+    assert_eq!(bot.last_to(GROUP_CHAT).text, "📋 PA-000002 · Khác · Tổ dân phố số 12 · mới · vừa gửi");
+    bot.finish().await;
+}

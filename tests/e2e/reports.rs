@@ -299,14 +299,14 @@ async fn the_public_feed_shows_codes_and_statuses_but_no_one_s_identity() {
 
     file_report(&bot, &RESIDENT, "Chiếu sáng", "Đèn hỏng trước nhà", &["house-photo"], Some("ngõ 12")).await;
     let line = bot.last_to(GROUP_CHAT).text;
-    assert_eq!(line, "📋 PA-000001 · Chiếu sáng · ngõ 12 · mới");
+    assert_eq!(line, "📋 PA-000001 · Chiếu sáng · ngõ 12 · mới · vừa gửi");
     assert!(bot.requests_to("sendPhoto", GROUP_CHAT).is_empty(), "no photo until a leader shares it");
 
     let case = bot.last_to(LEADER.id);
     bot.tap(&LEADER, &case, "Đăng ảnh").await;
     assert_eq!(bot.requests_to("sendPhoto", GROUP_CHAT)[0]["photo"], json!("house-photo"));
     bot.private(&LEADER, "/xuly PA-000001 daxuly").await;
-    assert_eq!(bot.last_to(GROUP_CHAT).text, "📋 PA-000001 · Chiếu sáng · ngõ 12 · đã xử lý");
+    assert_eq!(bot.last_to(GROUP_CHAT).text, "📋 PA-000001 · Chiếu sáng · ngõ 12 · đã xử lý · vừa gửi");
 
     for sent in bot.messages_to(GROUP_CHAT) {
         for secret in ["Nguyễn", RESIDENT.first_name, "Đèn hỏng trước nhà"] {
