@@ -3,6 +3,7 @@
 //! # Layout
 //! - `handle` — **start here**: where every incoming message is routed.
 //! - `channel` — the platform-neutral shape of messages in and actions out.
+//! - `fit` — splitting what the bot says to fit a platform's limits (the outgoing path of every platform).
 //! - `telegram` — the dptree handler tree and the Bot API side.
 //! - `conversation` — runs dialogues in private chat and saves them each turn.
 //! - `dialogue` — dialogue definitions (`dialogues/*.toml`), the engine, the store.
@@ -39,6 +40,7 @@ pub mod dialogue;
 pub mod domain;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
+pub mod fit;
 pub mod flood;
 pub mod flows;
 pub mod gather;

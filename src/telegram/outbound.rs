@@ -63,6 +63,16 @@ const ATTEMPTS: u32 = 6;
 /// lost may have been carried out: trying it again can show a message
 /// twice, which is better than not at all.
 pub async fn deliver(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, action: Action) -> bool {
+    let mut delivered = true;
+    // A part given up does not stop the others: what arrives is better
+    // than nothing.
+    for part in crate::fit::parts(action, &crate::fit::TELEGRAM) {
+        delivered &= deliver_one(bot, me, db, part).await;
+    }
+    delivered
+}
+
+async fn deliver_one(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, action: Action) -> bool {
     let mut pause = std::time::Duration::from_millis(200);
     for attempt in 1..=ATTEMPTS {
         match perform_once(bot, me, db, action.clone()).await {

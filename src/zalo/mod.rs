@@ -14,6 +14,6 @@ mod polling;
 mod webhook;
 
 pub use api::Client;
-pub use outbound::{split_text, ZaloSender};
+pub use outbound::ZaloSender;
 pub use polling::{run, Settings};
 pub use webhook::{serve as serve_webhook, Webhook};

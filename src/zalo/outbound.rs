@@ -16,8 +16,6 @@ use super::menu;
 use crate::channel::{Action, ButtonKind, Channel, ChatAddr, Keyboard};
 use crate::delivery::Deliver;
 
-/// Zalo's limit on one text message.
-pub const TEXT_LIMIT: usize = 2000;
 const ATTEMPTS: u32 = 5;
 
 /// Sends to Zalo at no more than the configured rate (Zalo publishes no
@@ -46,7 +44,7 @@ impl ZaloSender {
     }
 
     async fn text(&self, chat: &str, text: &str) -> Result<(), ZaloError> {
-        for part in split_text(text, TEXT_LIMIT) {
+        for part in crate::fit::split_text(text, crate::fit::ZALO.text) {
             self.with_retries(|| self.client.send_message(chat, &part)).await?;
         }
         Ok(())
@@ -174,58 +172,12 @@ fn plain(html: &str) -> String {
     out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
 }
 
-/// Splits `text` into parts of at most `max` characters, at a line break
-/// where one is near the end, else after a sentence, else between words.
-pub fn split_text(text: &str, max: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut rest: &str = text.trim();
-    while rest.chars().count() > max {
-        let cut = rest.char_indices().nth(max).map(|(i, _)| i).unwrap_or(rest.len());
-        let window = &rest[..cut];
-        // Only a break in the second half of the window, so that parts are
-        // not needlessly short.
-        let half = window.char_indices().nth(max / 2).map(|(i, _)| i).unwrap_or(0);
-        let at = [window.rfind('\n'), window.rfind(". ").map(|i| i + 1), window.rfind(' ')]
-            .into_iter()
-            .flatten()
-            .find(|i| *i > half)
-            .unwrap_or(cut);
-        parts.push(rest[..at].trim_end().to_string());
-        rest = rest[at..].trim_start();
-    }
-    if !rest.is_empty() || parts.is_empty() {
-        parts.push(rest.to_string());
-    }
-    parts
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     #[test]
-    fn long_texts_split_at_lines_then_sentences() {
-        let line = "Thông báo họp tổ dân phố.";
-        let text = vec![line; 200].join("\n");
-        let parts = split_text(&text, TEXT_LIMIT);
-        assert!(parts.len() > 1);
-        assert!(parts.iter().all(|p| p.chars().count() <= TEXT_LIMIT && p.ends_with('.')));
-        assert_eq!(parts.join("\n"), text, "nothing lost");
-        assert_eq!(split_text("ngắn", 2000), vec!["ngắn"]);
+    fn html_becomes_plain_text() {
         assert_eq!(plain("<pre>a &amp; b &lt;c&gt;</pre>"), "a & b <c>");
-    }
-
-    proptest! {
-        #[test]
-        fn parts_fit_and_keep_every_word(words in prop::collection::vec("[a-zăâđêôơư]{1,12}[.\n ]?", 0..600)) {
-            let text = words.join(" ");
-            let parts = split_text(&text, 200);
-            for p in &parts {
-                prop_assert!(p.chars().count() <= 200);
-            }
-            let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-            prop_assert_eq!(squash(&parts.join(" ")), squash(&text));
-        }
     }
 }
