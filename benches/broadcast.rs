@@ -4,6 +4,8 @@
 //! ratio and the 429s received. A measurement, not a test: it asserts
 //! nothing.
 
+#[path = "../tests/e2e/fake_limits.rs"]
+mod fake_limits;
 #[allow(dead_code)]
 #[path = "../tests/e2e/fake_telegram.rs"]
 mod fake_telegram;

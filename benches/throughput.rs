@@ -18,6 +18,8 @@
 //! 10000) and `THROUGHPUT_STARTUP_HOUSEHOLDS` (default 1000000) shrink the
 //! run; the 1M-household database is built once and kept in `target/`.
 
+#[path = "../tests/e2e/fake_limits.rs"]
+mod fake_limits;
 #[allow(dead_code)]
 #[path = "../tests/e2e/fake_telegram.rs"]
 mod fake_telegram;

@@ -27,6 +27,9 @@ pub struct Request {
     pub message_id: Option<i64>,
     /// Uploaded files by form field.
     pub files: Vec<(String, Vec<u8>)>,
+    /// Why the fake refused it, as Telegram would have (too long, bad
+    /// HTML, too many buttons, an edit that changes nothing).
+    pub refused: Option<String>,
 }
 
 /// How the fake answers one method, until told otherwise.
@@ -69,6 +72,9 @@ struct Inner {
     observer: Option<tokio::sync::mpsc::UnboundedSender<Observed>>,
     forget_requests: bool,
     chaos: Option<Chaos>,
+    /// What each message the bot sent or edited shows now, by chat and
+    /// message id: text and inline keyboard.
+    shown: HashMap<(i64, i64), (Value, Value)>,
 }
 
 /// Faults injected at random into a share of all requests, getUpdates
@@ -184,6 +190,11 @@ impl FakeTelegram {
 
     pub fn requests(&self) -> Vec<Request> {
         self.shared.inner.lock().unwrap().requests.clone()
+    }
+
+    /// Requests refused because Telegram would have refused them.
+    pub fn refusals(&self) -> Vec<Request> {
+        self.shared.inner.lock().unwrap().requests.iter().filter(|r| r.refused.is_some()).cloned().collect()
     }
 
     pub fn request_count(&self) -> usize {
@@ -381,7 +392,20 @@ async fn answer(shared: &Shared, path: &str, headers: &HeaderMap, body: &Bytes) 
     }
     let mut inner = shared.inner.lock().unwrap();
     if !inner.forget_requests {
-        inner.requests.push(Request { method: method.clone(), body: body.clone(), message_id: None, files });
+        inner.requests.push(Request {
+            method: method.clone(),
+            body: body.clone(),
+            message_id: None,
+            files,
+            refused: None,
+        });
+    }
+    if let Some(refusal) = crate::fake_limits::refusal(&method, &body, &inner.shown) {
+        let forget = inner.forget_requests;
+        if let Some(last) = inner.requests.last_mut().filter(|_| !forget) {
+            last.refused = Some(refusal.clone());
+        }
+        return error(400, &refusal, None);
     }
     if matches!(method.as_str(), "sendMessage" | "sendPhoto") {
         if let Some(refusal) = refuse_send(&mut inner, body["chat_id"].as_i64().unwrap_or(0)) {
@@ -411,6 +435,7 @@ async fn answer(shared: &Shared, path: &str, headers: &HeaderMap, body: &Bytes) 
                 last.message_id = Some(id);
             }
             let chat_id = body["chat_id"].as_i64().unwrap_or(0);
+            inner.shown.insert((chat_id, id), crate::fake_limits::content(&body));
             let mut message = json!({
                 "message_id": inner.next_message_id, "date": now(), "chat": chat_json(chat_id), "from": bot_user(),
             });
@@ -430,10 +455,14 @@ async fn answer(shared: &Shared, path: &str, headers: &HeaderMap, body: &Bytes) 
             }
             ok(message)
         }
-        "editMessageText" => ok(json!({
+        "editMessageText" => {
+            let key = (body["chat_id"].as_i64().unwrap_or(0), body["message_id"].as_i64().unwrap_or(0));
+            inner.shown.insert(key, crate::fake_limits::content(&body));
+            ok(json!({
             "message_id": body["message_id"], "date": now(), "chat": chat_json(body["chat_id"].as_i64().unwrap_or(0)),
             "from": bot_user(), "text": body["text"]
-        })),
+            }))
+        }
         _ => ok(json!(true)),
     }
 }

@@ -219,9 +219,21 @@ impl TestBot {
     /// Ends a test: checks that nothing personal went to a group chat or
     /// into the log.
     pub async fn finish(mut self) {
+        self.assert_nothing_refused();
         self.assert_no_personal_data_in_groups();
         self.stop().await;
         self.assert_no_personal_data_in_logs();
+    }
+
+    /// Telegram would have accepted every request the bot made.
+    pub fn assert_nothing_refused(&self) {
+        let refused: Vec<String> = self
+            .tg
+            .refusals()
+            .iter()
+            .map(|r| format!("{} to {}: {}", r.method, r.body["chat_id"], r.refused.as_deref().unwrap_or("")))
+            .collect();
+        assert!(refused.is_empty(), "Telegram would have refused: {refused:#?}");
     }
 
     /// Every line logged at info level or above by any test so far (the
