@@ -90,15 +90,24 @@ pub enum Event {
         latitude: f64,
         longitude: f64,
     },
-    /// A press on one of the bot's buttons.
+    /// A press on one of the bot's buttons; `shown` is what the pressed
+    /// message shows now, where the platform tells.
     Button {
         callback_id: String,
         data: String,
         message: Option<MessageRef>,
+        shown: Option<Shown>,
     },
     /// Something the bot cannot read (a sticker, a voice note, an edit of an
     /// earlier message).
     Unsupported(Unsupported),
+}
+
+/// What a message shows: its text and its buttons.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shown {
+    pub text: String,
+    pub keyboard: Keyboard,
 }
 
 #[derive(Clone, Debug)]
@@ -235,6 +244,17 @@ impl Replies {
                 }
             }
         }
+    }
+
+    /// Drops an edit that would leave the pressed message as it is ("Chọn
+    /// tất cả" when all are chosen): the platform refuses it. Applied once,
+    /// to every update's actions.
+    pub fn drop_unchanged_edits(&mut self, pressed: Option<(&MessageRef, &Shown)>) {
+        let Some((pressed, shown)) = pressed else { return };
+        self.actions.retain(|action| {
+            !matches!(action, Action::Edit { message, text, keyboard, .. }
+                if message == pressed && text.trim() == shown.text.trim() && keyboard.rows == shown.keyboard.rows)
+        });
     }
 
     /// The answer to the person who wrote comes first; messages to others
@@ -434,6 +454,18 @@ mod tests {
         let stored = r#"{"Edit":{"message":{"chat":{"channel":"telegram","id":"1"},"message_id":"2"},"text":"x","keyboard":{"rows":[],"reply":null}}}"#;
         let action: Action = serde_json::from_str(stored).unwrap();
         assert!(matches!(action, Action::Edit { reach: Reach::Personal, .. }));
+    }
+
+    #[test]
+    fn an_edit_that_changes_nothing_is_dropped() {
+        let at = MessageRef { chat: ChatAddr { channel: Channel::Telegram, id: "1".into() }, message_id: "7".into() };
+        let keyboard = Keyboard::single(Button::callback("Chọn tất cả", "nt:all:1"));
+        let shown = Shown { text: "Gửi tới: tất cả".into(), keyboard: keyboard.clone() };
+        let mut out = Replies::default();
+        out.edit(&at, "Gửi tới: tất cả", keyboard.clone());
+        out.edit(&at, "Gửi tới: Tổ 1", keyboard);
+        out.drop_unchanged_edits(Some((&at, &shown)));
+        assert!(matches!(&out.actions[..], [Action::Edit { text, .. }] if text == "Gửi tới: Tổ 1"));
     }
 
     #[test]

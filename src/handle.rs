@@ -173,7 +173,7 @@ async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) ->
             }
             _ => {}
         },
-        Event::Button { callback_id, data, message } => {
+        Event::Button { callback_id, data, message, .. } => {
             if data.starts_with(BUTTON_PREFIX) {
                 out.answer(callback_id, None);
                 let answered =

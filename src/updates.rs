@@ -541,6 +541,10 @@ pub async fn process(app: &App, marks: &Marks, channel: Channel, update_id: &str
     let chat_kind = incoming.chat_kind;
     let chat = incoming.chat.clone();
     let presser = incoming.from.addr.private_chat();
+    let pressed = match &incoming.event {
+        Event::Button { message: Some(message), shown: Some(shown), .. } => Some((message.clone(), shown.clone())),
+        _ => None,
+    };
     let callback = match &incoming.event {
         Event::Button { callback_id, .. } => Some(callback_id.clone()),
         _ => None,
@@ -562,6 +566,7 @@ pub async fn process(app: &App, marks: &Marks, channel: Channel, update_id: &str
     };
     // The rules every update's replies keep, whichever flow built them.
     let handled = handled.map(|mut replies| {
+        replies.drop_unchanged_edits(pressed.as_ref().map(|(m, s)| (m, s)));
         replies.confine_edits(&presser);
         replies.person_first(&chat);
         replies

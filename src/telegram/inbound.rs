@@ -33,7 +33,8 @@ pub fn classify(update: &Update, me: &Me) -> Inbound {
 use teloxide::types::{CallbackQuery, Chat, Me, Message, Update, UpdateKind, User};
 
 use crate::channel::{
-    parse_command, Channel, ChatAddr, ChatKind, Event, Incoming, MessageRef, Replied, Sender, Unsupported, UserAddr,
+    parse_command, Button, ButtonKind, Channel, ChatAddr, ChatKind, Event, Incoming, Keyboard, MessageRef, Replied,
+    Sender, Shown, Unsupported, UserAddr,
 };
 
 pub fn chat_addr(id: teloxide::types::ChatId) -> ChatAddr {
@@ -117,8 +118,42 @@ fn button(q: &CallbackQuery) -> Option<Incoming> {
         chat,
         chat_kind: kind,
         from: sender(&q.from),
-        event: Event::Button { callback_id: q.id.0.clone(), data, message },
+        event: Event::Button {
+            callback_id: q.id.0.clone(),
+            data,
+            message,
+            shown: q.message.as_ref().and_then(|m| m.regular_message()).and_then(shown),
+        },
     })
+}
+
+/// What a message shows, in the bot's own terms; None when a button is one
+/// the bot does not make (so no edit is taken for a repeat of it).
+fn shown(m: &Message) -> Option<Shown> {
+    use teloxide::types::InlineKeyboardButtonKind;
+    let text = m.text().or(m.caption()).unwrap_or("").to_string();
+    let rows = match m.reply_markup() {
+        None => Vec::new(),
+        Some(markup) => markup
+            .inline_keyboard
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|b| {
+                        let kind = match &b.kind {
+                            InlineKeyboardButtonKind::CallbackData(data) => ButtonKind::Callback(data.clone()),
+                            InlineKeyboardButtonKind::Url(url) => ButtonKind::StartPrivate(
+                                url.query_pairs().find(|(k, _)| k == "start").map(|(_, v)| v.to_string())?,
+                            ),
+                            _ => return None,
+                        };
+                        Some(Button { label: b.text.clone(), kind })
+                    })
+                    .collect::<Option<Vec<_>>>()
+            })
+            .collect::<Option<Vec<_>>>()?,
+    };
+    Some(Shown { text, keyboard: Keyboard::rows(rows) })
 }
 
 #[derive(Clone, Debug)]

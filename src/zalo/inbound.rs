@@ -27,7 +27,9 @@ pub async fn incoming(conn: &mut SqliteConnection, update: &ZaloUpdate) -> sqlx:
         return Ok(None);
     } else if let Some(text) = text {
         match menu::pick(conn, &chat.id, text).await? {
-            Some(data) => Event::Button { callback_id: format!("{PRESS_PREFIX}{}", chat.id), data, message: None },
+            Some(data) => {
+                Event::Button { callback_id: format!("{PRESS_PREFIX}{}", chat.id), data, message: None, shown: None }
+            }
             None => Event::Text(text.to_string()),
         }
     } else if let Some(url) = &m.photo {

@@ -192,6 +192,11 @@ impl FakeTelegram {
         self.shared.inner.lock().unwrap().requests.clone()
     }
 
+    /// What a message the bot sent shows now: its text and inline keyboard.
+    pub fn shown(&self, chat: i64, message_id: i64) -> Option<(Value, Value)> {
+        self.shared.inner.lock().unwrap().shown.get(&(chat, message_id)).cloned()
+    }
+
     /// Requests refused because Telegram would have refused them.
     pub fn refusals(&self) -> Vec<Request> {
         self.shared.inner.lock().unwrap().requests.iter().filter(|r| r.refused.is_some()).cloned().collect()

@@ -8,7 +8,7 @@ use crate::fake_telegram::Limits;
 use crate::support::*;
 
 /// Links `n` more groups straight in the database: chats -5000000001….
-async fn many_groups(bot: &TestBot, n: i64) -> Vec<i64> {
+pub async fn many_groups(bot: &TestBot, n: i64) -> Vec<i64> {
     let mut chats = Vec::new();
     for i in 1..=n {
         let chat = -5_000_000_000 - i;
@@ -260,5 +260,23 @@ async fn scheduled_notices_fire_once_at_their_time_and_can_be_cancelled() {
     bot.clock.advance(Duration::days(2));
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert_eq!(notices_in(&bot, GROUP_CHAT), 1, "never twice, and the cancelled one never");
+    bot.finish().await;
+}
+
+/// "Chọn tất cả" when every group is already chosen changes nothing: the
+/// bot does not send Telegram an edit it would refuse.
+#[tokio::test]
+async fn a_button_that_changes_nothing_sends_no_edit() {
+    let bot = TestBot::start().await;
+    many_groups(&bot, 3).await;
+    bot.private(&OFFICIAL, "/thongbao Họp toàn phường").await;
+    let preview = bot.last_to(OFFICIAL.id);
+    let edits = bot.edits_in(OFFICIAL.id).len();
+    bot.tap(&OFFICIAL, &preview, "Chọn tất cả").await;
+    assert_eq!(bot.edits_in(OFFICIAL.id).len(), edits, "everything was chosen already");
+    bot.tap(&OFFICIAL, &preview, "Bỏ chọn tất cả").await;
+    assert_eq!(bot.edits_in(OFFICIAL.id).len(), edits + 1);
+    bot.tap(&OFFICIAL, &preview, "Bỏ chọn tất cả").await;
+    assert_eq!(bot.edits_in(OFFICIAL.id).len(), edits + 1, "nothing was chosen already");
     bot.finish().await;
 }

@@ -378,11 +378,20 @@ impl TestBot {
 
     /// Presses a button on a message the bot sent.
     pub async fn press(&self, from: &User, on: &Sent, data: &str) -> i64 {
-        let message = json!({
+        let mut message = json!({
             "message_id": on.message_id, "date": 1_790_000_000, "chat": chat_json(on.chat_id),
             "from": { "id": crate::fake_telegram::BOT_ID, "is_bot": true, "first_name": "Tổ dân phố" },
             "text": on.text,
         });
+        // As Telegram does: the message as it shows now, buttons included.
+        if let Some((text, keyboard)) = self.tg.shown(on.chat_id, on.message_id) {
+            if text.is_string() {
+                message["text"] = text;
+            }
+            if keyboard.is_array() {
+                message["reply_markup"] = json!({ "inline_keyboard": keyboard });
+            }
+        }
         let cb = json!({
             "id": format!("cb{}", self.message_id()), "from": from.json(), "message": message,
             "chat_instance": "ci", "data": data,
