@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use sqlx::SqliteConnection;
 
 use super::repo;
-use super::{ack, schedule, Notice, NoticeCode, Status, CAPTION_LIMIT, TEXT_LIMIT};
+use super::{ack, schedule, Notice, NoticeCode, Status, TEXT_LIMIT};
 use crate::app::App;
 use crate::channel::{Button, ChatKind, Incoming, Keyboard, MessageRef, Replied, Replies};
 use crate::conversation::{self, Completion};
@@ -31,8 +31,11 @@ pub enum NoticeButton {
     Pin(NoticeCode),
     Time(NoticeCode),
     Toggle(NoticeCode, i64),
-    All(NoticeCode),
-    None(NoticeCode),
+    /// Choose every group; shown on a page of the picker.
+    All(NoticeCode, usize),
+    None(NoticeCode, usize),
+    /// Another page of the group picker.
+    Page(NoticeCode, usize),
     Send(NoticeCode),
     Cancel(NoticeCode),
     Seen(NoticeCode),
@@ -52,8 +55,11 @@ impl NoticeButton {
             ("pin", None) => Self::Pin(code),
             ("time", None) => Self::Time(code),
             ("tg", Some(g)) => Self::Toggle(code, g.parse().ok()?),
-            ("all", None) => Self::All(code),
-            ("none", None) => Self::None(code),
+            ("all", None) => Self::All(code, 0),
+            ("all", Some(p)) => Self::All(code, p.parse().ok()?),
+            ("none", None) => Self::None(code, 0),
+            ("none", Some(p)) => Self::None(code, p.parse().ok()?),
+            ("pg", Some(p)) => Self::Page(code, p.parse().ok()?),
             ("send", None) => Self::Send(code),
             ("cx", None) => Self::Cancel(code),
             ("seen", None) => Self::Seen(code),
@@ -67,8 +73,11 @@ impl NoticeButton {
             Self::Pin(c) => format!("nt:pin:{}", c.id()),
             Self::Time(c) => format!("nt:time:{}", c.id()),
             Self::Toggle(c, g) => format!("nt:tg:{}:{g}", c.id()),
-            Self::All(c) => format!("nt:all:{}", c.id()),
-            Self::None(c) => format!("nt:none:{}", c.id()),
+            Self::All(c, 0) => format!("nt:all:{}", c.id()),
+            Self::All(c, p) => format!("nt:all:{}:{p}", c.id()),
+            Self::None(c, 0) => format!("nt:none:{}", c.id()),
+            Self::None(c, p) => format!("nt:none:{}:{p}", c.id()),
+            Self::Page(c, p) => format!("nt:pg:{}:{p}", c.id()),
             Self::Send(c) => format!("nt:send:{}", c.id()),
             Self::Cancel(c) => format!("nt:cx:{}", c.id()),
             Self::Seen(c) => format!("nt:seen:{}", c.id()),
@@ -130,7 +139,7 @@ pub async fn command(
         out.send(&msg.chat, "Xin gõ nội dung sau lệnh, ví dụ: /thongbao Sáng Chủ nhật 8 giờ tổng vệ sinh ngõ 41. Hoặc trả lời (reply) một tin nhắn bằng /thongbao để gửi tin đó.");
         return Ok(());
     }
-    if let Some(problem) = too_long(&text, photo.is_some()) {
+    if let Some(problem) = too_long(&text) {
         out.send(&msg.chat, problem);
         return Ok(());
     }
@@ -140,14 +149,15 @@ pub async fn command(
     if msg.chat_kind == ChatKind::Group {
         out.send(&msg.chat, "Bot đã gửi bản xem trước cho bác trong tin nhắn riêng để xác nhận.");
     }
-    show_preview(app, &mut tx, caller, code, None, out).await?;
+    show_preview(app, &mut tx, caller, code, None, 0, out).await?;
     tx.commit().await?;
     Ok(())
 }
 
-fn too_long(text: &str, with_photo: bool) -> Option<String> {
-    let limit = if with_photo { CAPTION_LIMIT } else { TEXT_LIMIT };
-    (text.chars().count() > limit).then(|| format!("Nội dung dài quá {limit} ký tự. Xin bác viết ngắn lại."))
+fn too_long(text: &str) -> Option<String> {
+    (text.chars().count() > TEXT_LIMIT).then(|| {
+        format!("Nội dung dài quá {} ký tự. Xin bác viết ngắn lại.", crate::domain::group_thousands(TEXT_LIMIT as i64))
+    })
 }
 
 /// The official's `/thongbao` dialogue: text and an optional photo.
@@ -165,7 +175,7 @@ pub async fn complete_text(
         Some(Answer::Photos(p)) => p.first().cloned(),
         _ => None,
     };
-    if let Some(problem) = too_long(text, photo.is_some()) {
+    if let Some(problem) = too_long(text) {
         return Ok(Completion::Reask { key: "text", message: problem });
     }
     let allowed: Vec<i64> = allowed_groups(tx, caller.id).await?.into_iter().map(|g| g.id).collect();
@@ -174,29 +184,54 @@ pub async fn complete_text(
         return Ok(Completion::Abandoned);
     }
     let code = repo::create_draft(tx, caller.id, text, photo.as_deref(), &allowed, app.clock.now()).await?;
-    show_preview(app, tx, caller, code, None, out).await?;
+    show_preview(app, tx, caller, code, None, 0, out).await?;
     Ok(Completion::Done)
 }
 
+/// Groups on one page of the picker: with the other rows, well under
+/// Telegram's 100 buttons, however many groups the ward has.
+const PAGE: usize = 20;
+
+/// A notice longer than this is shown in a message of its own above the
+/// picker, which is edited on every press and must fit in one message.
+const INLINE_TEXT: usize = 1500;
+
+/// Names of the chosen groups are listed up to this many; beyond, a count.
+const NAMED: usize = 10;
+
+fn inline(notice: &Notice) -> bool {
+    crate::fit::length(&notice.text) <= INLINE_TEXT
+}
+
+/// The preview's picker on `page`: the notice (when short), where it goes,
+/// pin and time, and the buttons. Its length is bounded whatever the text
+/// and the number of groups, so every edit of it fits.
 pub async fn preview(
     app: &App,
     conn: &mut SqliteConnection,
     caller: &Caller,
     notice: &Notice,
+    page: usize,
 ) -> anyhow::Result<(String, Keyboard)> {
     let allowed = allowed_groups(&mut *conn, caller.id).await?;
     let targets = repo::targets(&mut *conn, notice.code).await?;
-    let names: Vec<&str> = allowed.iter().filter(|g| targets.contains(&g.id)).map(|g| g.name.as_str()).collect();
+    let chosen: Vec<&Group> = allowed.iter().filter(|g| targets.contains(&g.id)).collect();
     let when = match notice.scheduled_for {
         Some(at) => format!("hẹn gửi lúc {}", app.settings.show_time(at)),
         None => "gửi ngay khi bấm «Gửi»".to_string(),
     };
+    let to = match chosen.len() {
+        0 => "chưa chọn nhóm nào".to_string(),
+        n if n == allowed.len() && n > NAMED => format!("tất cả {n} nhóm"),
+        n if n > NAMED => format!("{n}/{} nhóm", allowed.len()),
+        _ => chosen.iter().map(|g| short(&g.name)).collect::<Vec<_>>().join(", "),
+    };
+    let body =
+        if inline(notice) { notice.text.clone() } else { "(Nội dung ở tin nhắn ngay phía trên.)".to_string() };
     let text = format!(
-        "Xem trước thông báo {}{}:\n\n{}\n\nGửi tới: {}\nGhim trong nhóm: {}\nThời gian: {when}",
+        "Xem trước thông báo {}{}:\n\n{body}\n\nGửi tới: {to}\nGhim trong nhóm: {}\nThời gian: {when}",
         notice.code,
         if notice.photo.is_some() { " (kèm ảnh)" } else { "" },
-        notice.text,
-        if names.is_empty() { "chưa chọn nhóm nào".to_string() } else { names.join(", ") },
         if notice.pin { "có" } else { "không" },
     );
     let code = notice.code;
@@ -205,13 +240,32 @@ pub async fn preview(
         Button::callback("⏰ Hẹn giờ", NoticeButton::Time(code).data()),
     ]];
     if allowed.len() > 1 {
-        for g in &allowed {
+        let pages = allowed.len().div_ceil(PAGE);
+        let page = page.min(pages - 1);
+        for g in allowed.iter().skip(page * PAGE).take(PAGE) {
             let mark = if targets.contains(&g.id) { "✅ " } else { "⬜ " };
-            rows.push(vec![Button::callback(format!("{mark}{}", g.name), NoticeButton::Toggle(code, g.id).data())]);
+            rows.push(vec![Button::callback(
+                format!("{mark}{}", short(&g.name)),
+                NoticeButton::Toggle(code, g.id).data(),
+            )]);
+        }
+        let mut paging = Vec::new();
+        if page > 0 {
+            paging
+                .push(Button::callback(format!("◀ Trang {}/{pages}", page), NoticeButton::Page(code, page - 1).data()));
+        }
+        if page + 1 < pages {
+            paging.push(Button::callback(
+                format!("Trang {}/{pages} ▶", page + 2),
+                NoticeButton::Page(code, page + 1).data(),
+            ));
+        }
+        if !paging.is_empty() {
+            rows.push(paging);
         }
         rows.push(vec![
-            Button::callback("Chọn tất cả", NoticeButton::All(code).data()),
-            Button::callback("Bỏ chọn tất cả", NoticeButton::None(code).data()),
+            Button::callback("Chọn tất cả", NoticeButton::All(code, page).data()),
+            Button::callback("Bỏ chọn tất cả", NoticeButton::None(code, page).data()),
         ]);
     }
     rows.push(vec![
@@ -221,20 +275,43 @@ pub async fn preview(
     Ok((text, Keyboard::rows(rows)))
 }
 
-/// Shows the preview, editing `message` when the press came from it.
+/// A group's name as a label: long names are cut, so a page of them fits.
+fn short(name: &str) -> String {
+    const MAX: usize = 40;
+    if name.chars().count() <= MAX {
+        name.to_string()
+    } else {
+        format!("{}…", name.chars().take(MAX - 1).collect::<String>())
+    }
+}
+
+/// The page of the picker that shows `group`.
+async fn page_of(conn: &mut SqliteConnection, caller: &Caller, group: i64) -> anyhow::Result<usize> {
+    let allowed = allowed_groups(conn, caller.id).await?;
+    Ok(allowed.iter().position(|g| g.id == group).unwrap_or(0) / PAGE)
+}
+
+/// Shows the preview, editing `message` when the press came from it. A new
+/// preview of a long notice shows the notice in a message of its own first.
 pub async fn show_preview(
     app: &App,
     conn: &mut SqliteConnection,
     caller: &Caller,
     code: NoticeCode,
     message: Option<&MessageRef>,
+    page: usize,
     out: &mut Replies,
 ) -> anyhow::Result<()> {
     let Some(notice) = repo::get(&mut *conn, code).await? else { return Ok(()) };
-    let (text, keyboard) = preview(app, conn, caller, &notice).await?;
+    let (text, keyboard) = preview(app, conn, caller, &notice, page).await?;
     match message {
         Some(m) => out.edit(m, text, keyboard),
-        None => out.send_with(&caller.addr.private_chat(), text, keyboard),
+        None => {
+            if !inline(&notice) {
+                out.send(&caller.addr.private_chat(), format!("Nội dung thông báo {code}:\n\n{}", notice.text));
+            }
+            out.send_with(&caller.addr.private_chat(), text, keyboard)
+        }
     }
     Ok(())
 }
@@ -261,8 +338,9 @@ pub async fn on_button(
         NoticeButton::Pin(c)
         | NoticeButton::Time(c)
         | NoticeButton::Toggle(c, _)
-        | NoticeButton::All(c)
-        | NoticeButton::None(c)
+        | NoticeButton::All(c, _)
+        | NoticeButton::None(c, _)
+        | NoticeButton::Page(c, _)
         | NoticeButton::Send(c)
         | NoticeButton::Cancel(c)
         | NoticeButton::Seen(c)
@@ -297,8 +375,10 @@ pub async fn on_button(
         out.answer(callback_id, Some(format!("Thông báo {code} đã được gửi hoặc huỷ.")));
         return Ok(());
     }
+    let mut page = 0;
     match button {
         NoticeButton::Pin(_) => repo::set_pin(&mut tx, code, !notice.pin).await?,
+        NoticeButton::Page(_, p) => page = p,
         NoticeButton::Toggle(_, g) if allowed.contains(&g) => {
             let mut targets = repo::targets(&mut tx, code).await?;
             if let Some(i) = targets.iter().position(|t| *t == g) {
@@ -307,9 +387,16 @@ pub async fn on_button(
                 targets.push(g);
             }
             repo::set_targets(&mut tx, code, &targets).await?;
+            page = page_of(&mut tx, caller, g).await?;
         }
-        NoticeButton::All(_) => repo::set_targets(&mut tx, code, &allowed).await?,
-        NoticeButton::None(_) => repo::set_targets(&mut tx, code, &[]).await?,
+        NoticeButton::All(_, p) => {
+            repo::set_targets(&mut tx, code, &allowed).await?;
+            page = p;
+        }
+        NoticeButton::None(_, p) => {
+            repo::set_targets(&mut tx, code, &[]).await?;
+            page = p;
+        }
         NoticeButton::Time(_) => {
             tx.commit().await?;
             out.answer(callback_id, None);
@@ -353,7 +440,8 @@ pub async fn on_button(
                 None => format!("📤 Đang gửi thông báo {code} tới {count} nhóm chat. Bot sẽ báo khi gửi xong."),
             };
             match message {
-                Some(m) => out.edit(m, format!("{}\n\n{text}", notice.text), Keyboard::none()),
+                Some(m) if inline(&notice) => out.edit(m, format!("{}\n\n{text}", notice.text), Keyboard::none()),
+                Some(m) => out.edit(m, text, Keyboard::none()),
                 None => out.send(&caller.addr.private_chat(), text),
             }
             return Ok(());
@@ -363,7 +451,7 @@ pub async fn on_button(
             return Ok(());
         }
     }
-    show_preview(app, &mut tx, caller, code, message, out).await?;
+    show_preview(app, &mut tx, caller, code, message, page, out).await?;
     tx.commit().await?;
     out.answer(callback_id, None);
     Ok(())
@@ -380,8 +468,11 @@ mod tests {
             NoticeButton::Pin(c),
             NoticeButton::Time(c),
             NoticeButton::Toggle(c, 12),
-            NoticeButton::All(c),
-            NoticeButton::None(c),
+            NoticeButton::All(c, 0),
+            NoticeButton::All(c, 3),
+            NoticeButton::None(c, 0),
+            NoticeButton::None(c, 2),
+            NoticeButton::Page(c, 4),
             NoticeButton::Send(c),
             NoticeButton::Cancel(c),
             NoticeButton::Seen(c),

@@ -84,10 +84,10 @@ pub struct Notice {
     pub status: Status,
 }
 
-/// A photo caption may hold at most this many characters on Telegram.
-pub const CAPTION_LIMIT: usize = 1024;
-/// A message at most this many.
-pub const TEXT_LIMIT: usize = 3500;
+/// The longest notice, with or without a photo. A group receives it in as
+/// many messages as its platform needs (see `outbox::parts`); the preview
+/// shows it apart from the picker it edits (see `compose::preview`).
+pub const TEXT_LIMIT: usize = 4000;
 
 #[cfg(test)]
 mod tests {

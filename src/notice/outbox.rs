@@ -19,7 +19,7 @@ use super::repo::{self, Progress};
 use super::{Notice, NoticeCode};
 use crate::app::App;
 use crate::channel::{Button, Keyboard, Replies};
-use crate::roles;
+use crate::{fit, roles};
 
 /// Why a chat did not get the notice, as the sender reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ impl Failure {
     }
 }
 
-/// The notice as it appears in a group, with its **Đã xem** button.
+/// The notice's text as it appears in a group, with its **Đã xem** button.
 pub async fn group_message(conn: &mut SqliteConnection, notice: &Notice) -> anyhow::Result<(String, Keyboard)> {
     let sender = roles::user_addr(&mut *conn, notice.sender).await?.map(|(_, n)| n).unwrap_or_default();
     let role = match roles::role_of(conn, notice.sender).await? {
@@ -54,6 +54,40 @@ pub async fn group_message(conn: &mut SqliteConnection, notice: &Notice) -> anyh
     };
     let text = format!("📢 THÔNG BÁO {}\n\n{}\n\n— {sender}, {role}", notice.code, notice.text);
     Ok((text, Keyboard::single(Button::callback("👁 Đã xem", NoticeButton::Seen(notice.code).data()))))
+}
+
+/// One message of a notice in a chat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    pub text: String,
+    pub photo: Option<String>,
+    pub keyboard: Keyboard,
+}
+
+/// A notice in as many messages as a platform's limits need, in order: the
+/// photo (if any) with the start of the text as its caption, then the
+/// text, cut at line ends; the button on the last. Each is one part of the
+/// chat's delivery, sent and counted on its own (see `repo::mark_part_sent`).
+pub fn parts(text: &str, photo: Option<&str>, keyboard: Keyboard, limits: &fit::Limits) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut rest = text.to_string();
+    if let Some(photo) = photo {
+        let mut caption = fit::split_text(text, limits.caption);
+        let first = caption.remove(0);
+        rest = caption.join("\n");
+        parts.push(Part { text: first, photo: Some(photo.to_string()), keyboard: Keyboard::none() });
+    }
+    if !rest.trim().is_empty() {
+        parts.extend(fit::split_text(&rest, limits.text).into_iter().map(|text| Part {
+            text,
+            photo: None,
+            keyboard: Keyboard::none(),
+        }));
+    }
+    if let Some(last) = parts.last_mut() {
+        last.keyboard = keyboard;
+    }
+    parts
 }
 
 fn progress_text(code: NoticeCode, p: &Progress) -> String {
@@ -107,4 +141,32 @@ pub async fn after_delivery(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen() -> Keyboard {
+        Keyboard::single(Button::callback("👁 Đã xem", "nt:seen:1"))
+    }
+
+    #[test]
+    fn a_long_notice_goes_in_parts_with_the_button_on_the_last() {
+        let text = "Lịch cắt điện ngõ 41.\n".repeat(220);
+        let parts = parts(&text, None, seen(), &fit::TELEGRAM);
+        assert_eq!(parts.len(), 2);
+        assert!(parts.iter().all(|p| fit::length(&p.text) <= 4096 && p.photo.is_none()));
+        assert_eq!((parts[0].keyboard.is_empty(), parts[1].keyboard.is_empty()), (true, false));
+        assert_eq!(parts.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n"), text.trim());
+    }
+
+    #[test]
+    fn a_photo_carries_the_start_of_the_text() {
+        let short = parts("Họp tổ", Some("ph"), seen(), &fit::TELEGRAM);
+        assert_eq!(short, vec![Part { text: "Họp tổ".into(), photo: Some("ph".into()), keyboard: seen() }]);
+        let long = parts(&"Nội dung họp.\n".repeat(100), Some("ph"), seen(), &fit::TELEGRAM);
+        assert!(long[0].photo.is_some() && fit::length(&long[0].text) <= 1024 && long[0].keyboard.is_empty());
+        assert!(long[1].photo.is_none() && !long[1].keyboard.is_empty());
+    }
 }

@@ -148,6 +148,8 @@ pub struct Delivery {
     pub group_id: i64,
     pub chat: ChatAddr,
     pub attempts: i64,
+    /// Parts of the notice already sent to this chat (see `outbox::parts`).
+    pub parts_sent: i64,
 }
 
 /// Deliveries that may be sent now, oldest notice first.
@@ -157,8 +159,8 @@ pub async fn due(
     now: DateTime<Utc>,
     limit: i64,
 ) -> anyhow::Result<Vec<Delivery>> {
-    let rows: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
-        "SELECT d.id, d.notice_id, d.group_id, d.chat_id, d.attempts FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id
+    let rows: Vec<(i64, i64, i64, String, i64, i64)> = sqlx::query_as(
+        "SELECT d.id, d.notice_id, d.group_id, d.chat_id, d.attempts, d.parts_sent FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id
          WHERE d.status = 'pending' AND d.channel = ? AND n.status = 'queued'
            AND (n.scheduled_for IS NULL OR n.scheduled_for <= ?) AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)
          ORDER BY d.notice_id, d.id LIMIT ?",
@@ -171,12 +173,13 @@ pub async fn due(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, notice, group_id, chat_id, attempts)| Delivery {
+        .map(|(id, notice, group_id, chat_id, attempts, parts_sent)| Delivery {
             id,
             notice: NoticeCode::new(notice),
             group_id,
             chat: ChatAddr { channel, id: chat_id },
             attempts,
+            parts_sent,
         })
         .collect())
 }
@@ -199,12 +202,29 @@ pub async fn mark_sent(
     message_id: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE notice_deliveries SET status = 'sent', message_id = ?, sent_at = ?, error = NULL WHERE id = ?")
-        .bind(message_id)
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE notice_deliveries SET status = 'sent', parts_sent = parts_sent + 1,
+            message_id = COALESCE(message_id, ?), sent_at = ?, error = NULL WHERE id = ?",
+    )
+    .bind(message_id)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A part of the notice went out and more follow: the delivery is due
+/// again at once for the next part, with its attempts counted afresh.
+pub async fn mark_part_sent(conn: &mut SqliteConnection, id: i64, message_id: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE notice_deliveries SET status = 'pending', parts_sent = parts_sent + 1, attempts = 0,
+            next_attempt_at = NULL, error = NULL, message_id = COALESCE(message_id, ?) WHERE id = ?",
+    )
+    .bind(message_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -75,7 +75,7 @@ pub async fn complete_time(
     match repo::get(tx, code).await? {
         Some(n) if n.sender == caller.id && n.status == super::Status::Draft => {
             repo::set_schedule(tx, code, Some(at)).await?;
-            show_preview(app, tx, caller, code, None, out).await?;
+            show_preview(app, tx, caller, code, None, 0, out).await?;
         }
         _ => out.send(&caller.addr.private_chat(), format!("Thông báo {code} đã được gửi hoặc huỷ.")),
     }

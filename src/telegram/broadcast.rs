@@ -123,21 +123,17 @@ fn classify(error: &RequestError) -> Outcome {
     }
 }
 
-async fn send(
-    bot: Bot,
-    chat: i64,
-    text: String,
-    photo: Option<String>,
-    keyboard: crate::channel::Keyboard,
-    me: Me,
-    pin: bool,
-) -> Outcome {
-    let markup = outbound::inline_markup(&keyboard, &me);
-    let result = match photo {
+/// Sends one part of a notice; the first is pinned when the notice asks.
+async fn send(bot: Bot, chat: i64, part: outbox::Part, me: Me, pin: bool) -> Outcome {
+    let markup = outbound::inline_markup(&part.keyboard, &me);
+    let result = match part.photo {
         Some(file_id) => {
-            bot.send_photo(ChatId(chat), InputFile::file_id(FileId(file_id))).caption(text).reply_markup(markup).await
+            bot.send_photo(ChatId(chat), InputFile::file_id(FileId(file_id)))
+                .caption(part.text)
+                .reply_markup(markup)
+                .await
         }
-        None => bot.send_message(ChatId(chat), text).reply_markup(markup).await,
+        None => bot.send_message(ChatId(chat), part.text).reply_markup(markup).await,
     };
     match result {
         Ok(message) => {
@@ -177,7 +173,7 @@ pub async fn run(bot: Bot, app: App, mut stop: watch::Receiver<bool>) {
     }
     let settings = &app.settings.notices;
     let mut limiter = Limiter::new(settings.per_second, settings.per_group_per_minute);
-    let mut in_flight: JoinSet<(Delivery, Outcome)> = JoinSet::new();
+    let mut in_flight: JoinSet<(Delivery, bool, Outcome)> = JoinSet::new();
     loop {
         let stopping = *stop.borrow();
         if stopping && in_flight.is_empty() {
@@ -193,8 +189,8 @@ pub async fn run(bot: Bot, app: App, mut stop: watch::Receiver<bool>) {
         tokio::select! {
             Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
                 match done {
-                    Ok((delivery, outcome)) => {
-                        if let Err(e) = record(&bot, &me, &app, &mut limiter, delivery, outcome).await {
+                    Ok((delivery, last, outcome)) => {
+                        if let Err(e) = record(&bot, &me, &app, &mut limiter, delivery, last, outcome).await {
                             tracing::error!(error = %format!("{e:#}"), "cannot record a notice delivery");
                         }
                     }
@@ -215,7 +211,7 @@ async fn start_due(
     me: &Me,
     app: &App,
     limiter: &mut Limiter,
-    in_flight: &mut JoinSet<(Delivery, Outcome)>,
+    in_flight: &mut JoinSet<(Delivery, bool, Outcome)>,
 ) -> anyhow::Result<Duration> {
     let mut conn = app.read().await?;
     let due = repo::due(&mut conn, Channel::Telegram, app.clock.now(), 200).await?;
@@ -238,8 +234,12 @@ async fn start_due(
             continue;
         }
         let (text, keyboard) = outbox::group_message(&mut conn, &notice).await?;
-        let task = send(bot.clone(), chat, text, notice.photo.clone(), keyboard, me.clone(), notice.pin);
-        in_flight.spawn(async move { (delivery, task.await) });
+        let parts = outbox::parts(&text, notice.photo.as_deref(), keyboard, &crate::fit::TELEGRAM);
+        // The parts already sent are not sent again: this one is the next.
+        let index = usize::try_from(delivery.parts_sent).unwrap_or(0).min(parts.len() - 1);
+        let last = index + 1 == parts.len();
+        let task = send(bot.clone(), chat, parts[index].clone(), me.clone(), notice.pin && index == 0);
+        in_flight.spawn(async move { (delivery, last, task.await) });
     }
     Ok(wait)
 }
@@ -250,12 +250,18 @@ async fn record(
     app: &App,
     limiter: &mut Limiter,
     delivery: Delivery,
+    last: bool,
     outcome: Outcome,
 ) -> anyhow::Result<()> {
     let mut tx = app.write().await?;
     let now = app.clock.now();
+    // Only a delivery that has ended (every part sent, or given up) moves
+    // the sender's progress.
+    let ended = matches!(outcome, Outcome::Sent(_) if last) || matches!(outcome, Outcome::Failed(_));
+    let mut ended_by_giving_up = false;
     match outcome {
-        Outcome::Sent(message_id) => repo::mark_sent(&mut tx, delivery.id, &message_id, now).await?,
+        Outcome::Sent(message_id) if last => repo::mark_sent(&mut tx, delivery.id, &message_id, now).await?,
+        Outcome::Sent(message_id) => repo::mark_part_sent(&mut tx, delivery.id, &message_id).await?,
         Outcome::RetryAfter(after) => {
             limiter.block(&delivery.chat.id, Instant::now() + after);
             tracing::warn!(seconds = after.as_secs(), "Telegram asked to slow down");
@@ -274,6 +280,7 @@ async fn record(
         Outcome::Transient(error) => {
             if delivery.attempts + 1 >= i64::from(app.settings.notices.attempts) {
                 repo::mark_failed(&mut tx, delivery.id, &Failure::GaveUp(error).reason()).await?;
+                ended_by_giving_up = true;
             } else {
                 let backoff = chrono::Duration::seconds(1 << (delivery.attempts + 1).min(6));
                 tracing::warn!(error, "a notice send failed; retrying");
@@ -282,7 +289,9 @@ async fn record(
         }
     }
     let mut out = Replies::default();
-    outbox::after_delivery(app, &mut tx, delivery.notice, &mut out).await?;
+    if ended || ended_by_giving_up {
+        outbox::after_delivery(app, &mut tx, delivery.notice, &mut out).await?;
+    }
     tx.commit().await?;
     for action in &out.actions {
         if matches!(action, crate::channel::Action::Send { .. } | crate::channel::Action::Post { .. }) {

@@ -64,23 +64,30 @@ async fn drain(app: &App) -> anyhow::Result<usize> {
                 None => None,
             }
         };
-        let sent = match message {
+        // One part per turn, as on Telegram: the parts already sent are not
+        // sent again after a restart.
+        let (sent, last) = match message {
             Some((text, keyboard)) => {
                 let text = format!("{text}\n\n(Không muốn nhận thông báo qua Zalo nữa, bác gõ: dừng nhận)");
-                let action = Action::Send { to: delivery.chat.clone(), text, keyboard };
-                app.senders.deliver(Channel::Zalo, action).await
+                let parts = outbox::parts(&text, None, keyboard, &crate::fit::ZALO);
+                let index = usize::try_from(delivery.parts_sent).unwrap_or(0).min(parts.len() - 1);
+                let part = parts[index].clone();
+                let action = Action::Send { to: delivery.chat.clone(), text: part.text, keyboard: part.keyboard };
+                (app.senders.deliver(Channel::Zalo, action).await, index + 1 == parts.len())
             }
-            None => false,
+            None => (false, true),
         };
         let mut replies = Replies::default();
         {
             let mut tx = app.write().await?;
-            if sent {
-                repo::mark_sent(&mut tx, delivery.id, "", app.clock.now()).await?;
-            } else {
-                repo::mark_failed(&mut tx, delivery.id, "Zalo không nhận tin").await?;
+            match (sent, last) {
+                (true, false) => repo::mark_part_sent(&mut tx, delivery.id, "").await?,
+                (true, true) => repo::mark_sent(&mut tx, delivery.id, "", app.clock.now()).await?,
+                (false, _) => repo::mark_failed(&mut tx, delivery.id, "Zalo không nhận tin").await?,
             }
-            outbox::after_delivery(app, &mut tx, delivery.notice, &mut replies).await?;
+            if !sent || last {
+                outbox::after_delivery(app, &mut tx, delivery.notice, &mut replies).await?;
+            }
             tx.commit().await?;
         }
         for action in replies.actions {

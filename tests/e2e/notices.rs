@@ -139,7 +139,14 @@ async fn an_official_broadcasts_to_sixty_groups_within_the_limits_and_survives_a
     let chats = many_groups(&bot, 60).await;
     bot.private(&OFFICIAL, "/thongbao Lịch cắt điện toàn phường ngày 30/11").await;
     let preview = bot.last_to(OFFICIAL.id);
-    assert_eq!(preview.buttons.iter().filter(|(l, _)| l.starts_with("✅ Tổ")).count(), 60);
+    // Twenty groups a page, all chosen; three pages.
+    assert_eq!(preview.buttons.iter().filter(|(l, _)| l.starts_with("✅ Tổ")).count(), 20);
+    assert!(preview.text.contains("Gửi tới: tất cả 60 nhóm"), "{}", preview.text);
+    bot.tap(&OFFICIAL, &preview, "Trang 2/3").await;
+    let page = bot.edits_in(OFFICIAL.id).pop().expect("the picker turned a page");
+    assert!(
+        page.buttons.iter().any(|(l, _)| l == "✅ Tổ 21") && page.buttons.iter().any(|(l, _)| l.contains("Trang 3/3"))
+    );
     bot.tap(&OFFICIAL, &preview, "Gửi").await;
 
     // Restart half-way: a second dispatcher on the same database finishes.

@@ -105,6 +105,7 @@ fn buttons(household: i64) -> BTreeMap<&'static str, (String, &'static [Who])> {
         ("nt:tg", ("nt:tg:1:1".into(), COMPOSER)),
         ("nt:all", ("nt:all:1".into(), COMPOSER)),
         ("nt:none", ("nt:none:1".into(), COMPOSER)),
+        ("nt:pg", ("nt:pg:1:1".into(), COMPOSER)),
         ("nt:send", ("nt:send:1".into(), COMPOSER)),
         ("nt:cx", ("nt:cx:1".into(), COMPOSER)),
         ("nt:ds", ("nt:ds:1".into(), THIS_GROUP)),
