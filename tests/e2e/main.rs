@@ -7,6 +7,7 @@ mod crash;
 mod fake_limits;
 mod fake_telegram;
 mod fake_zalo;
+mod limits;
 mod notices;
 mod places;
 mod support;
