@@ -154,6 +154,7 @@ pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()>
     let zalo = match Secret::from_env("ZALO_BOT_TOKEN") {
         Ok(token) => {
             let client = crate::zalo::Client::new(&config.zalo.api_url, token.expose())?;
+            crate::zalo::connect(&client, config.zalo.webhook_url.is_none()).await?;
             tracing::info!("Zalo channel starting");
             match &config.zalo.webhook_url {
                 None => Some(tokio::spawn(crate::zalo::run(app.clone(), client, config.zalo.settings()))),

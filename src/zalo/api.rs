@@ -53,13 +53,23 @@ pub struct ZaloMessage {
     pub date: Option<i64>,
     #[serde(default)]
     pub text: Option<String>,
-    /// A URL.
+    /// The picture's URL: Zalo's image event carries it in `photo_url`
+    /// (what its SDKs read first); `photo` is the older name.
+    #[serde(default)]
+    pub photo_url: Option<String>,
     #[serde(default)]
     pub photo: Option<String>,
     #[serde(default)]
     pub caption: Option<String>,
     #[serde(default)]
     pub sticker: Option<String>,
+}
+
+impl ZaloMessage {
+    /// The URL of the picture sent, under either of its names.
+    pub fn picture(&self) -> Option<&str> {
+        self.photo_url.as_deref().or(self.photo.as_deref()).filter(|u| !u.is_empty())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -203,5 +213,21 @@ mod tests {
         assert_eq!(parse_webhook(&json!({ "ok": true, "result": one.clone() }).to_string()).unwrap().len(), 1);
         assert_eq!(parse_webhook(&one.to_string()).unwrap().len(), 1);
         assert!(parse_webhook("not json").is_err());
+    }
+
+    #[test]
+    fn a_picture_is_read_from_photo_url_or_photo() {
+        let image = |extra: Value| {
+            let mut m = json!({ "message_id": "m1", "from": { "id": "u" }, "chat": { "id": "u" } });
+            for (k, v) in extra.as_object().unwrap() {
+                m[k] = v.clone();
+            }
+            parse_updates(json!({ "event_name": "message.image.received", "message": m })).unwrap().remove(0)
+        };
+        assert_eq!(image(json!({ "photo_url": "https://a/1.jpg" })).message.picture(), Some("https://a/1.jpg"));
+        assert_eq!(image(json!({ "photo": "https://a/2.jpg" })).message.picture(), Some("https://a/2.jpg"));
+        let both = image(json!({ "photo_url": "https://a/new.jpg", "photo": "https://a/old.jpg" }));
+        assert_eq!(both.message.picture(), Some("https://a/new.jpg"));
+        assert_eq!(image(json!({})).message.picture(), None);
     }
 }

@@ -32,8 +32,8 @@ pub async fn incoming(conn: &mut SqliteConnection, update: &ZaloUpdate) -> sqlx:
             }
             None => Event::Text(text.to_string()),
         }
-    } else if let Some(url) = &m.photo {
-        Event::Photo { file_id: url.clone(), caption: m.caption.clone() }
+    } else if let Some(url) = m.picture() {
+        Event::Photo { file_id: url.to_string(), caption: m.caption.clone() }
     } else {
         Event::Unsupported(Unsupported::Other)
     };

@@ -22,6 +22,22 @@ pub struct Settings {
     pub per_second: f64,
 }
 
+/// Checks the token before anything starts, and, for long polling, takes
+/// away a webhook left set (Zalo answers getUpdates with nothing while one
+/// is). Fails with what to check.
+pub async fn connect(client: &Client, polling: bool) -> anyhow::Result<()> {
+    use anyhow::Context;
+    client
+        .get_me()
+        .await
+        .context("cannot reach the Zalo Bot API (getMe failed); check ZALO_BOT_TOKEN and [zalo] api_url")?;
+    if polling {
+        client.delete_webhook().await.context("cannot delete the Zalo webhook before long polling")?;
+        tracing::info!("Zalo: any webhook deleted, receiving by long polling");
+    }
+    Ok(())
+}
+
 /// Receives and handles Zalo events until the task is aborted.
 pub async fn run(app: App, client: Client, settings: Settings) {
     let (marks, _notices) = start(&app, &client, settings).await;
@@ -144,7 +160,7 @@ const PHOTO_LIMIT: usize = 10 * 1024 * 1024;
 /// Keeps the bytes of a photo the person sent, before its URL expires;
 /// fetched outside any transaction. A failure is logged: the URL remains.
 async fn keep_photo(app: &App, client: &Client, update: &ZaloUpdate) {
-    let Some(url) = &update.message.photo else { return };
+    let Some(url) = update.message.picture() else { return };
     match client.fetch(url, PHOTO_LIMIT).await {
         Ok((bytes, content_type)) => {
             let stored = async {

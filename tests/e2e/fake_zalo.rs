@@ -1,8 +1,11 @@
 //! A fake Zalo Bot Platform API on a loopback port, in the documented
-//! shapes: `POST /bot<TOKEN>/<method>` with JSON; getUpdates hands out one
-//! event per call (`{"ok":true,"result":{event_name, message}}`) and ends an
-//! empty long poll with error 408; sendMessage refuses more than 2,000
-//! characters. Every request is recorded.
+//! shapes and quirks: `POST /bot<TOKEN>/<method>` with JSON; errors come as
+//! HTTP 200 with `{"ok":false,"error_code":…}`; a token other than
+//! [`TOKEN`] is refused (getMe included); getUpdates hands out one event per
+//! call (`{"ok":true,"result":{event_name, message}}`), ends an empty long
+//! poll with error 408, and gives nothing while a webhook is set; an image
+//! event carries its picture in `photo_url`; sendMessage refuses an empty
+//! text or one over 2,000 characters. Every request is recorded.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -16,11 +19,16 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
+/// The one token this fake accepts.
+pub const TOKEN: &str = "12345:zalo-test-token";
+
 #[derive(Default)]
 struct Inner {
     pending: VecDeque<Value>,
     requests: Vec<(String, Value)>,
     next_id: u64,
+    /// The webhook URL, while one is set.
+    webhook: Option<String>,
 }
 
 struct Shared {
@@ -56,8 +64,24 @@ impl FakeZalo {
         self.event(user, name, user, "PRIVATE", "message.text.received", json!({ "text": text }))
     }
 
+    /// A picture, in `photo_url` as Zalo sends it now.
     pub fn photo(&self, user: &str, name: &str, url: &str) -> String {
+        self.event(user, name, user, "PRIVATE", "message.image.received", json!({ "photo_url": url }))
+    }
+
+    /// A picture in the older `photo` field.
+    pub fn photo_old(&self, user: &str, name: &str, url: &str) -> String {
         self.event(user, name, user, "PRIVATE", "message.image.received", json!({ "photo": url }))
+    }
+
+    /// Sets a webhook as if another process had, and leaves it set.
+    pub fn set_webhook(&self, url: &str) {
+        self.shared.inner.lock().unwrap().webhook = Some(url.to_string());
+    }
+
+    /// Events queued but not yet handed out.
+    pub fn pending(&self) -> usize {
+        self.shared.inner.lock().unwrap().pending.len()
     }
 
     pub fn sticker(&self, user: &str, name: &str) -> String {
@@ -123,22 +147,31 @@ fn ok(result: Value) -> Response {
     Json(json!({ "ok": true, "result": result })).into_response()
 }
 
+/// Zalo answers errors with HTTP 200 and `ok: false`.
 fn error(code: u16, description: &str) -> Response {
-    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, Json(json!({ "ok": false, "error_code": code, "description": description }))).into_response()
+    Json(json!({ "ok": false, "error_code": code, "description": description })).into_response()
 }
 
 async fn api(State(shared): State<Arc<Shared>>, Path(path): Path<String>, Json(body): Json<Value>) -> Response {
     let method = path.rsplit('/').next().unwrap_or("").to_string();
-    if !path.starts_with("bot") {
-        return error(404, "Not Found");
+    let Some(token) = path.strip_prefix("bot").and_then(|p| p.rsplit_once('/')).map(|(t, _)| t) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if token != TOKEN {
+        return error(401, "Unauthorized");
     }
     if method == "getUpdates" {
         let deadline = tokio::time::Instant::now() + Duration::from_millis(300);
         loop {
             let notified = shared.arrived.notified();
-            if let Some(event) = shared.inner.lock().unwrap().pending.pop_front() {
-                return ok(event);
+            {
+                let mut inner = shared.inner.lock().unwrap();
+                // Events go to the webhook while one is set.
+                if inner.webhook.is_none() {
+                    if let Some(event) = inner.pending.pop_front() {
+                        return ok(event);
+                    }
+                }
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 return error(408, "Request timeout");
@@ -158,6 +191,14 @@ async fn api(State(shared): State<Arc<Shared>>, Path(path): Path<String>, Json(b
             ok(json!({ "message_id": format!("m{}", rand_id(&shared)), "date": 1_750_316_131_602i64 }))
         }
         "sendPhoto" | "sendSticker" | "sendChatAction" => ok(json!({ "message_id": format!("m{}", rand_id(&shared)) })),
+        "setWebhook" => {
+            shared.inner.lock().unwrap().webhook = body["url"].as_str().map(str::to_string);
+            ok(json!({ "url": body["url"], "updated_at": 1_750_316_131_602i64 }))
+        }
+        "deleteWebhook" => {
+            shared.inner.lock().unwrap().webhook = None;
+            ok(json!({ "url": "", "updated_at": 1_750_316_131_602i64 }))
+        }
         _ => ok(json!(true)),
     }
 }

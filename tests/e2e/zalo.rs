@@ -17,8 +17,10 @@ struct Zalo {
 impl Zalo {
     async fn start(bot: &TestBot) -> Self {
         let fake = FakeZalo::start().await;
-        let client = todanpho::zalo::Client::new(&fake.url, "12345:zalo-test-token").expect("a Zalo client");
+        let client = todanpho::zalo::Client::new(&fake.url, crate::fake_zalo::TOKEN).expect("a Zalo client");
         let settings = todanpho::zalo::Settings { poll_timeout: Duration::from_secs(1), per_second: 1000.0 };
+        // As start-up does: the token checked, a webhook left set taken away.
+        todanpho::zalo::connect(&client, true).await.expect("Zalo answers getMe");
         let task = tokio::spawn(todanpho::zalo::run(bot.app.clone(), client, settings));
         Self { fake, task }
     }
@@ -181,7 +183,7 @@ async fn zalo_webhook_needs_the_secret_header_and_handles_each_event_once() {
     let bot = TestBot::start().await;
     bot.setup_group().await;
     let fake = FakeZalo::start().await;
-    let client = todanpho::zalo::Client::new(&fake.url, "12345:zalo-test-token").unwrap();
+    let client = todanpho::zalo::Client::new(&fake.url, crate::fake_zalo::TOKEN).unwrap();
     let settings = todanpho::zalo::Settings { poll_timeout: Duration::from_secs(1), per_second: 1000.0 };
     let hook = todanpho::zalo::Webhook {
         url: "https://bot.example.vn/zalo".into(),
@@ -363,5 +365,27 @@ async fn linking_makes_a_household_registered_on_zalo_the_persons_one_record() {
     assert!(mine.iter().any(|t| t.contains("#1")), "{mine:?}");
     let on_zalo = zalo.say(&bot, "/hocuatoi").await;
     assert!(on_zalo.contains("#1") || zalo.fake.texts_to(AN).iter().rev().take(3).any(|t| t.contains("#1")));
+    bot.finish().await;
+}
+
+#[tokio::test]
+async fn start_up_checks_the_token_and_takes_a_webhook_left_set_away() {
+    let fake = FakeZalo::start().await;
+    let wrong = todanpho::zalo::Client::new(&fake.url, "12345:not-the-token").unwrap();
+    let refused = todanpho::zalo::connect(&wrong, true).await.expect_err("a wrong token stops start-up");
+    assert!(format!("{refused:#}").contains("ZALO_BOT_TOKEN"), "{refused:#}");
+
+    // A webhook left set from an earlier run: polling would hear nothing.
+    let bot = TestBot::start().await;
+    fake.set_webhook("https://old.example.vn/zalo");
+    let client = todanpho::zalo::Client::new(&fake.url, crate::fake_zalo::TOKEN).unwrap();
+    todanpho::zalo::connect(&client, true).await.unwrap();
+    assert!(fake.requests().iter().any(|(m, _)| m == "deleteWebhook"));
+    let settings = todanpho::zalo::Settings { poll_timeout: Duration::from_secs(1), per_second: 1000.0 };
+    let task = tokio::spawn(todanpho::zalo::run(bot.app.clone(), client, settings));
+    let id = fake.text(AN, "Bác An", "/help");
+    wait(&bot, &id).await;
+    assert!(!fake.last_to(AN).is_empty(), "the resident is answered");
+    task.abort();
     bot.finish().await;
 }
