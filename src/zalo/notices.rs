@@ -2,20 +2,23 @@
 //! groups, so a notice reaches each Zalo household of the target groups in
 //! private, from the same durable outbox as Telegram's group chats (rows in
 //! `notice_deliveries` with channel `zalo`, written when the notice is
-//! queued), at Zalo's configured pace. "Đã xem" is answered by `1` or
-//! `đã xem`; `dừng nhận` (with or without accents) stops them.
+//! queued), at Zalo's configured pace. "Đã xem" is answered by typing
+//! `đã xem` (or `1` when no question is in hand: a number always answers
+//! the question the resident is in the middle of, see `menu`); `dừng nhận`
+//! (with or without accents) stops them.
 
 use std::time::Duration;
 
 use crate::app::App;
-use crate::channel::{Action, Channel, Replies};
+use crate::channel::{Channel, Replies};
 use crate::notice::{outbox, repo};
 
 /// How often the outbox is looked at when nobody rings.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
 
-/// Drains Zalo deliveries until the task is aborted.
-pub async fn run(app: App) {
+/// Drains Zalo deliveries until the task is aborted, through the same
+/// sender (and so at the same pace) as every other message to Zalo.
+pub async fn run(app: App, sender: std::sync::Arc<super::ZaloSender>) {
     match app.db.acquire().await {
         Ok(mut conn) => {
             if let Err(e) = repo::reset_sending(&mut conn, Channel::Zalo).await {
@@ -25,7 +28,7 @@ pub async fn run(app: App) {
         Err(e) => tracing::error!(error = %e, "cannot open the database for Zalo notices"),
     }
     loop {
-        match drain(&app).await {
+        match drain(&app, &sender).await {
             Ok(0) => {
                 tokio::select! {
                     _ = app.outbox.notified() => {}
@@ -43,7 +46,7 @@ pub async fn run(app: App) {
 
 /// Sends what is due, one at a time (the sender keeps Zalo's pace).
 /// Returns how many were tried.
-async fn drain(app: &App) -> anyhow::Result<usize> {
+async fn drain(app: &App, sender: &super::ZaloSender) -> anyhow::Result<usize> {
     let due = {
         let mut conn = app.db.acquire().await?;
         repo::due(&mut conn, Channel::Zalo, app.clock.now(), 50).await?
@@ -71,9 +74,8 @@ async fn drain(app: &App) -> anyhow::Result<usize> {
                 let text = format!("{text}\n\n(Không muốn nhận thông báo qua Zalo nữa, bác gõ: dừng nhận)");
                 let parts = outbox::parts(&text, None, keyboard, &crate::fit::ZALO);
                 let index = usize::try_from(delivery.parts_sent).unwrap_or(0).min(parts.len() - 1);
-                let part = parts[index].clone();
-                let action = Action::Send { to: delivery.chat.clone(), text: part.text, keyboard: part.keyboard };
-                (app.senders.deliver(Channel::Zalo, action).await, index + 1 == parts.len())
+                let part = &parts[index];
+                (sender.aside(&delivery.chat, &part.text, &part.keyboard).await, index + 1 == parts.len())
             }
             None => (false, true),
         };

@@ -72,10 +72,10 @@ impl ZaloSender {
         }
     }
 
-    /// A message with its buttons as a numbered list, remembered so that a
-    /// number typed back is that button's press.
+    /// A message with its buttons as a list to answer, remembered so that
+    /// a number or label typed back is that button's press.
     async fn with_menu(&self, to: &ChatAddr, text: &str, keyboard: &Keyboard) -> Result<(), ZaloError> {
-        let options = menu::options(keyboard);
+        let menu = menu::Menu::under(text, keyboard);
         let mut body = text.to_string();
         for button in keyboard.rows.iter().flatten() {
             if let ButtonKind::StartPrivate(payload) = &button.kind {
@@ -83,16 +83,41 @@ impl ZaloSender {
                 body.push_str(&format!("\n\n{}: nhắn riêng cho bot «/start {payload}».", button.label));
             }
         }
-        if !options.is_empty() {
+        if !menu.options.is_empty() {
             body.push_str("\n\n");
-            body.push_str(&menu::render(&options));
+            body.push_str(&menu.render());
         }
         if let Ok(mut conn) = self.db.acquire().await {
-            if let Err(e) = menu::remember(&mut conn, &to.id, &options).await {
+            if let Err(e) = menu::remember(&mut conn, &to.id, &menu).await {
                 tracing::warn!(error = %e, "cannot remember the options shown on Zalo");
             }
         }
         self.text(&to.id, &body).await
+    }
+
+    /// A message that comes on its own (a part of a notice): its options
+    /// are answered in words, and kept beside the question the person is
+    /// answering rather than in its place.
+    pub async fn aside(&self, to: &ChatAddr, text: &str, keyboard: &Keyboard) -> bool {
+        let options = menu::options(keyboard);
+        let mut body = text.to_string();
+        if !options.is_empty() {
+            let words: Vec<String> =
+                options.iter().map(|(label, _)| format!("«{}»", menu::word(label).to_lowercase())).collect();
+            body.push_str(&format!("\n\nBác gõ {} để báo cho tổ.", words.join(" hoặc ")));
+            if let Ok(mut conn) = self.db.acquire().await {
+                if let Err(e) = menu::remember_aside(&mut conn, &to.id, &options).await {
+                    tracing::warn!(error = %e, "cannot remember the options shown on Zalo");
+                }
+            }
+        }
+        match self.text(&to.id, &body).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "Zalo refused a request");
+                false
+            }
+        }
     }
 
     async fn perform(&self, action: Action) -> Result<(), ZaloError> {

@@ -63,7 +63,8 @@ pub async fn run(app: App, client: Client, settings: Settings) {
 /// What both ways of receiving do first: the sender for Zalo is set up,
 /// then replies and events a crash left are dealt with.
 pub(super) async fn start(app: &App, client: &Client, settings: Settings) -> (Marks, Background) {
-    app.senders.set(Channel::Zalo, Arc::new(ZaloSender::new(client.clone(), app.db.clone(), settings.per_second)));
+    let sender = Arc::new(ZaloSender::new(client.clone(), app.db.clone(), settings.per_second));
+    app.senders.set(Channel::Zalo, sender.clone());
     let marks = Marks::start(app.db.clone(), app.writes.clone(), Channel::Zalo);
     updates::send_unsent_replies(app, Channel::Zalo).await;
 
@@ -82,7 +83,7 @@ pub(super) async fn start(app: &App, client: &Client, settings: Settings) -> (Ma
         Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot read Zalo events left from before the restart"),
     }
     // Notices to Zalo households, for as long as receiving runs.
-    (marks, Background(tokio::spawn(super::notices::run(app.clone()))))
+    (marks, Background(tokio::spawn(super::notices::run(app.clone(), sender))))
 }
 
 /// A task that ends with its owner.

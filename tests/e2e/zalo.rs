@@ -64,15 +64,10 @@ async fn a_zalo_resident_registers_reports_and_hears_back_from_a_telegram_leader
         zalo.say(&bot, answer).await;
     }
     let summary = zalo.fake.last_to(AN);
-    assert!(summary.contains("kiểm tra lại") && summary.contains("Bác trả lời bằng số:\n1."), "{summary}");
-    let confirm = summary
-        .lines()
-        .find(|l| l.contains("Xác nhận"))
-        .and_then(|l| l.split('.').next())
-        .expect("Xác nhận among the options")
-        .to_string();
-    let done = zalo.say(&bot, &confirm).await;
-    assert!(done.contains("Đã gửi hồ sơ hộ #1"), "typing {confirm} presses «Xác nhận»: {done}");
+    // The fields are numbered: the answers are words, so "1" means one thing.
+    assert!(summary.contains("kiểm tra lại") && summary.contains("Bác trả lời bằng chữ:"), "{summary}");
+    let done = zalo.say(&bot, "Xác nhận").await;
+    assert!(done.contains("Đã gửi hồ sơ hộ #1"), "typing «Xác nhận» confirms: {done}");
     let owner: String =
         sqlx::query_scalar("SELECT u.channel FROM households h JOIN users u ON u.id = h.owner_user_id WHERE h.id = 1")
             .fetch_one(bot.db())
@@ -272,13 +267,13 @@ async fn notices_reach_zalo_households_once_in_private_and_are_acknowledged_by_n
     let first = all.iter().position(|t| t.contains("THÔNG BÁO TB1")).unwrap();
     let parts = &all[first..];
     assert!(parts.len() >= 2 && parts.iter().all(|p| p.chars().count() <= 2000), "split at Zalo's limit");
-    assert!(parts.last().unwrap().contains("1. 👁 Đã xem"), "the list comes with the last part");
+    assert!(parts.last().unwrap().contains("gõ «đã xem»"), "the way to answer comes with the last part");
     let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(squash(&parts.join(" ")).contains(&squash(&long)), "nothing lost in the split");
     assert!(!zalo.fake.texts_to(BINH).iter().any(|t| t.contains("THÔNG BÁO TB1")), "opted out");
     assert_eq!(bot.messages_to(GROUP_CHAT).iter().filter(|m| m.text.contains("THÔNG BÁO TB1")).count(), 1);
 
-    // "1" is the Đã xem button.
+    // No question in hand: "1" is the Đã xem button.
     let id = zalo.fake.text(AN, "Bác An", "1");
     wait(&bot, &id).await;
     assert!(zalo.fake.last_to(AN).contains("Cảm ơn bác đã xác nhận đã xem"), "{}", zalo.fake.last_to(AN));
@@ -387,5 +382,57 @@ async fn start_up_checks_the_token_and_takes_a_webhook_left_set_away() {
     wait(&bot, &id).await;
     assert!(!fake.last_to(AN).is_empty(), "the resident is answered");
     task.abort();
+    bot.finish().await;
+}
+
+/// A notice that arrives while a resident is in the middle of a dialogue
+/// does not take over the numbers: "1" still answers the dialogue, and
+/// "đã xem" acknowledges the notice. Under a summary, whose fields are
+/// numbered, the answers are words.
+#[tokio::test]
+async fn a_notice_in_the_middle_of_a_dialogue_does_not_take_the_numbers() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let zalo = Zalo::start(&bot).await;
+    for text in crate::scripts::registration(1, "12", "0912345678") {
+        zalo.say(&bot, &text).await;
+    }
+    let review = bot.messages_to(LEADER.id).into_iter().rev().find(|m| m.text.contains("Đăng ký hộ mới")).unwrap();
+    bot.tap(&LEADER, &review, "Duyệt").await;
+    bot.mark_personal(&["0912345678", "ngõ 41"]);
+
+    // A report, up to its category question.
+    let asked = zalo.say(&bot, "/phananh").await;
+    assert!(asked.contains("Bác trả lời bằng số"), "{asked}");
+    bot.group(GROUP_CHAT, &LEADER, "/thongbao Chiều nay cắt nước từ 14 giờ").await;
+    let preview = bot.last_to(LEADER.id);
+    bot.tap(&LEADER, &preview, "Gửi").await;
+    for _ in 0..300 {
+        if zalo.fake.texts_to(AN).iter().any(|t| t.contains("THÔNG BÁO TB1")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let notice = zalo.fake.last_to(AN);
+    assert!(notice.contains("THÔNG BÁO TB1") && notice.contains("gõ «đã xem»") && !notice.contains("1."), "{notice}");
+
+    // "1" is the first category, not the notice.
+    let next = zalo.say(&bot, "1").await;
+    assert!(next.contains("mô tả"), "the report goes on: {next}");
+    assert_eq!(bot.count("SELECT COUNT(*) FROM notice_acks").await, 0);
+    let thanks = zalo.say(&bot, "đã xem").await;
+    assert!(thanks.contains("Cảm ơn bác đã xác nhận đã xem"), "{thanks}");
+    assert_eq!(bot.count("SELECT COUNT(*) FROM notice_acks").await, 1);
+
+    // Through to the summary: its fields are numbered, its answers are words.
+    zalo.say(&bot, "Đèn đường hỏng").await;
+    zalo.say(&bot, "bỏ qua").await;
+    let summary = zalo.say(&bot, "ngõ 41 Xuân La").await;
+    assert!(summary.contains("1. ") && summary.contains("Bác trả lời bằng chữ: «Sửa» hoặc «Xác nhận»"), "{summary}");
+    let after_one = zalo.say(&bot, "1").await;
+    assert!(!after_one.contains("sửa mục nào"), "1 does not open the editor: {after_one}");
+    assert_eq!(bot.count("SELECT COUNT(*) FROM reports").await, 0);
+    zalo.say(&bot, "xác nhận").await;
+    assert_eq!(bot.count("SELECT COUNT(*) FROM reports").await, 1);
     bot.finish().await;
 }
