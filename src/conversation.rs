@@ -65,10 +65,10 @@ pub async fn start(
     out: &mut Replies,
 ) -> anyhow::Result<()> {
     let chat = caller.addr.private_chat();
-    let def = app.book.get(flow).ok_or_else(|| anyhow::anyhow!("no dialogue named {flow}"))?;
-    let engine = Engine::new(&app.book, def);
+    let def = app.book.on(caller.addr.channel).get(flow).ok_or_else(|| anyhow::anyhow!("no dialogue named {flow}"))?;
+    let engine = Engine::new(app.book.on(caller.addr.channel), def);
     if let Loaded::Active(running) = store::current(app, &chat, &caller.addr).await? {
-        let title = app.book.get(&running.flow).map(|d| d.title.clone()).unwrap_or_default();
+        let title = app.book.on(caller.addr.channel).get(&running.flow).map(|d| d.title.clone()).unwrap_or_default();
         let mut buttons = vec![Button::callback("▶️ Làm tiếp", CONTINUE)];
         if let Some(restart) = restart {
             buttons.push(Button::callback("🔄 Bỏ việc cũ, làm mới", format!("{RESTART_PREFIX}{restart}")));
@@ -97,8 +97,8 @@ pub async fn resume(app: &App, caller: &Caller, out: &mut Replies) -> anyhow::Re
     let mut conn = app.read().await?;
     match store::load(&mut conn, &chat, &caller.addr).await? {
         Loaded::Active(state) => {
-            if let Some(def) = app.book.get(&state.flow) {
-                let p = Engine::new(&app.book, def).current(&state);
+            if let Some(def) = app.book.on(caller.addr.channel).get(&state.flow) {
+                let p = Engine::new(app.book.on(caller.addr.channel), def).current(&state);
                 out.send_with(&chat, p.text.clone(), keyboard(&p));
             }
         }
@@ -157,13 +157,13 @@ pub async fn answer(
         }
         Loaded::None => return Ok(false),
     };
-    let Some(def) = app.book.get(&state.flow) else {
+    let Some(def) = app.book.on(caller.addr.channel).get(&state.flow) else {
         let mut tx = app.write().await?;
         store::delete(&mut tx, &chat, &caller.addr).await?;
         tx.commit().await?;
         return Ok(false);
     };
-    let engine = Engine::new(&app.book, def);
+    let engine = Engine::new(app.book.on(caller.addr.channel), def);
     match engine.handle(&mut state, input) {
         Turn::Continue { replace, send } => {
             app.defer(store::saving_row(&chat, &caller.addr, &state)?).await?;

@@ -129,7 +129,11 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, flow: Flow, out
                 .iter()
                 .map(|g| vec![Button::callback(g.name.clone(), format!("pk:{}:{}", flow.prefix(), g.id))])
                 .collect();
-            out.send_with(&msg.chat, "Bác ở tổ dân phố nào ạ? Xin bấm chọn.", Keyboard::rows(rows));
+            out.send_with(
+                &msg.chat,
+                "Bác ở tổ dân phố nào ạ? Xin chọn trong danh sách dưới đây.",
+                Keyboard::rows(rows),
+            );
         }
     }
     Ok(())

@@ -213,6 +213,10 @@ async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) ->
                         Unsupported::Edited => {
                             "Bot không đọc lại tin nhắn đã sửa. Nếu bác muốn đổi câu trả lời, xin gửi một tin nhắn mới."
                         }
+                        // A bot on Zalo receives no location.
+                        Unsupported::Other if msg.chat.channel == crate::channel::Channel::Zalo => {
+                            "Bot chưa đọc được loại tin này. Xin gửi chữ hoặc ảnh."
+                        }
                         Unsupported::Other => "Bot chưa đọc được loại tin này. Xin gửi chữ, ảnh hoặc vị trí.",
                     },
                 );

@@ -91,7 +91,9 @@ pub async fn help(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies)
         Role::Resident => "cư dân",
     };
     let mut text = format!("Bot của {} — các lệnh dành cho {who}:", app.settings.ward_name);
-    for c in commands_for(role, place).filter(|c| c.name != "start") {
+    // A code for Zalo is taken on Telegram: on Zalo it is only sent.
+    let zalo = caller.addr.channel == crate::channel::Channel::Zalo;
+    for c in commands_for(role, place).filter(|c| c.name != "start" && !(zalo && c.name == "ketnoi")) {
         text.push_str(&format!("\n/{} — {}", c.name, c.description));
     }
     if msg.chat_kind == ChatKind::Group {
@@ -115,13 +117,18 @@ pub async fn start(app: &App, caller: &Caller, msg: &Incoming, payload: &str, ou
         }
         tracing::info!("unknown start payload");
     }
-    out.send(
-        &msg.chat,
-        format!(
-            "Chào bác! Đây là bot của {} giúp bà con đăng ký hộ gia đình, nhận thông báo và gửi ý kiến tới tổ dân phố.",
-            app.settings.ward_name
-        ),
+    let mut greeting = format!(
+        "Chào bác! Đây là bot của {} giúp bà con đăng ký hộ gia đình, nhận thông báo và gửi ý kiến tới tổ dân phố.",
+        app.settings.ward_name
     );
+    if caller.addr.channel == crate::channel::Channel::Zalo {
+        // No deep links from a group on Zalo: a resident joins their tổ
+        // with the code the leader gives out.
+        greeting.push_str(
+            "\n\nNếu bác chưa vào tổ nào: xin tổ trưởng mã tham gia của tổ (ví dụ: TDP12-7KQ) rồi gửi mã đó cho bot tại đây.",
+        );
+    }
+    out.send(&msg.chat, greeting);
     help(app, caller, msg, out).await
 }
 

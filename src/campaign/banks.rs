@@ -40,6 +40,7 @@ pub fn choices() -> Vec<Choice> {
             value: b.bin.to_string(),
             label: b.name.to_string(),
             aliases: b.aliases.iter().map(|a| a.to_string()).collect(),
+            zalo_label: None,
         })
         .collect()
 }

@@ -203,6 +203,15 @@ pub async fn complete(
 
     let note = format!("{} {}", campaign.code, code);
     match (&campaign.bank, transfer) {
+        // Zalo takes pictures only by URL and the bot has none for a QR
+        // code: the transfer details, in words.
+        (Some(bank), true) if me.channel == crate::channel::Channel::Zalo => out.send(
+            &me,
+            format!(
+                "💝 Cảm ơn bác! Mã ủng hộ của bác là {code}. Bác chuyển khoản theo thông tin sau:\nNgân hàng: {}\nSố tài khoản: {}\nChủ tài khoản: {}\nSố tiền: {amount}\nNội dung chuyển khoản: {note}\n\nTổ trưởng sẽ xác nhận khi nhận được tiền.",
+                bank.bank_name, bank.number, bank.holder
+            ),
+        ),
         (Some(bank), true) => {
             let (Some(bin), Some(account)) = (BankBin::parse(&bank.bin), AccountNumber::parse(&bank.number)) else {
                 anyhow::bail!("campaign {} has an invalid bank account", campaign.code);

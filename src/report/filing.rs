@@ -30,7 +30,7 @@ pub const FLOW: &str = "report";
 pub fn prepare_definition(book: &mut Book, categories: &[Category]) -> Result<(), DefinitionError> {
     let options = categories
         .iter()
-        .map(|c| Choice { value: c.code.clone(), label: c.label.clone(), aliases: Vec::new() })
+        .map(|c| Choice { value: c.code.clone(), label: c.label.clone(), aliases: Vec::new(), zalo_label: None })
         .collect();
     book.set_options(FLOW, "category", options)?;
     let fail = |step: &str, problem: &str| DefinitionError {

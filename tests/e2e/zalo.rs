@@ -40,6 +40,20 @@ impl Drop for Zalo {
     }
 }
 
+/// Nothing the bot said on Zalo speaks of what Zalo lacks: buttons to press,
+/// or a location to send.
+fn assert_zalo_wording(fake: &FakeZalo) {
+    for (method, body) in fake.requests() {
+        let text = body["text"].as_str().unwrap_or("").to_lowercase();
+        if method != "sendMessage" {
+            continue;
+        }
+        for word in ["bấm", "nút", "vị trí hiện tại"] {
+            assert!(!text.contains(word), "«{word}» said on Zalo: {text}");
+        }
+    }
+}
+
 async fn wait(bot: &TestBot, id: &str) {
     for _ in 0..1000 {
         if done(bot.db(), "zalo", id).await {
@@ -128,6 +142,7 @@ async fn a_zalo_resident_registers_reports_and_hears_back_from_a_telegram_leader
     let id = zalo.fake.sticker(AN, "Bác An");
     wait(&bot, &id).await;
     assert!(zalo.fake.last_to(AN).contains("Bot chưa đọc được loại tin này"));
+    assert_zalo_wording(&zalo.fake);
     bot.finish().await;
 }
 
@@ -170,6 +185,7 @@ async fn a_leader_links_zalo_with_a_code_and_acts_there_with_the_same_role() {
         sqlx::query_scalar("SELECT status FROM reports WHERE id = 1").fetch_one(bot.db()).await.unwrap();
     assert_eq!(status, "accepted");
     assert!(bot.last_to(RESIDENT.id).text.contains("PA-000001 của bác đã được tiếp nhận"));
+    assert_zalo_wording(&zalo.fake);
     bot.finish().await;
 }
 
@@ -279,6 +295,7 @@ async fn notices_reach_zalo_households_once_in_private_and_are_acknowledged_by_n
     assert!(zalo.fake.last_to(AN).contains("Cảm ơn bác đã xác nhận đã xem"), "{}", zalo.fake.last_to(AN));
     let acks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_acks").fetch_one(bot.db()).await.unwrap();
     assert_eq!(acks, 1);
+    assert_zalo_wording(&zalo.fake);
     bot.finish().await;
 }
 
@@ -305,6 +322,7 @@ async fn a_join_code_puts_a_zalo_resident_in_the_right_group() {
     assert!(first.contains("Họ và tên chủ hộ"), "{first}");
     let intro = zalo.fake.texts_to(AN);
     assert!(intro.iter().any(|t| t.contains("Tổ dân phố số 12")), "{intro:?}");
+    assert_zalo_wording(&zalo.fake);
     bot.finish().await;
 }
 
@@ -324,12 +342,14 @@ async fn a_zalo_resident_pledges_by_transfer_and_hears_the_leader_confirm() {
     zalo.say(&bot, "2").await;
     let details = zalo.say(&bot, "xác nhận").await;
     assert!(details.contains("Nội dung chuyển khoản: UH1 P0001") && details.contains("0011002345678"), "{details}");
+    // No QR code is promised on Zalo: the details come in words at once.
     let texts = zalo.fake.texts_to(AN);
-    assert!(texts.iter().any(|t| t.contains("Mã QR không gửi được qua Zalo")), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.contains("QR")), "{texts:?}");
 
     bot.private(&LEADER, "/xacnhan P0001").await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(zalo.fake.last_to(AN).contains("Tổ đã nhận 200.000 đ"), "{}", zalo.fake.last_to(AN));
+    assert_zalo_wording(&zalo.fake);
     bot.finish().await;
 }
 
@@ -360,6 +380,7 @@ async fn linking_makes_a_household_registered_on_zalo_the_persons_one_record() {
     assert!(mine.iter().any(|t| t.contains("#1")), "{mine:?}");
     let on_zalo = zalo.say(&bot, "/hocuatoi").await;
     assert!(on_zalo.contains("#1") || zalo.fake.texts_to(AN).iter().rev().take(3).any(|t| t.contains("#1")));
+    assert_zalo_wording(&zalo.fake);
     bot.finish().await;
 }
 
@@ -434,5 +455,23 @@ async fn a_notice_in_the_middle_of_a_dialogue_does_not_take_the_numbers() {
     assert_eq!(bot.count("SELECT COUNT(*) FROM reports").await, 0);
     zalo.say(&bot, "xác nhận").await;
     assert_eq!(bot.count("SELECT COUNT(*) FROM reports").await, 1);
+    assert_zalo_wording(&zalo.fake);
+    bot.finish().await;
+}
+
+#[tokio::test]
+async fn start_on_zalo_tells_how_to_join_a_to_and_offers_no_telegram_code() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let zalo = Zalo::start(&bot).await;
+    zalo.say(&bot, "/start").await;
+    let said = zalo.fake.texts_to(AN).join("\n");
+    assert!(said.contains("mã tham gia") && said.contains("TDP12-7KQ"), "{said}");
+    assert!(!said.contains("/ketnoi"), "{said}");
+    // A sticker: no location to suggest on Zalo.
+    let id = zalo.fake.sticker(AN, "Bác An");
+    wait(&bot, &id).await;
+    assert!(zalo.fake.last_to(AN).contains("Xin gửi chữ hoặc ảnh"));
+    assert_zalo_wording(&zalo.fake);
     bot.finish().await;
 }
