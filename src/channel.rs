@@ -300,6 +300,33 @@ impl Keyboard {
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty() && self.reply.is_none()
     }
+
+    /// One page of a long list of choices, a button a row, with the way to
+    /// the pages before and after (`page_data` gives a page's callback
+    /// data): a keyboard stays far under Telegram's 100 buttons however
+    /// long the list. `page` past the end shows the last page.
+    pub fn page_of(
+        choices: Vec<Button>,
+        page: usize,
+        per_page: usize,
+        page_data: impl Fn(usize) -> String,
+    ) -> Vec<Vec<Button>> {
+        let pages = choices.len().div_ceil(per_page).max(1);
+        let page = page.min(pages - 1);
+        let mut rows: Vec<Vec<Button>> =
+            choices.into_iter().skip(page * per_page).take(per_page).map(|b| vec![b]).collect();
+        let mut paging = Vec::new();
+        if page > 0 {
+            paging.push(Button::callback(format!("◀ Trang {page}/{pages}"), page_data(page - 1)));
+        }
+        if page + 1 < pages {
+            paging.push(Button::callback(format!("Trang {}/{pages} ▶", page + 2), page_data(page + 1)));
+        }
+        if !paging.is_empty() {
+            rows.push(paging);
+        }
+        rows
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

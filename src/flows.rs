@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::app::App;
-use crate::channel::{Button, ChatKind, Incoming, Keyboard, Replies};
+use crate::channel::{Button, ChatKind, Incoming, Keyboard, MessageRef, Replies};
 use crate::conversation;
 use crate::group::{self, Group};
 use crate::roles::{self, Caller};
@@ -108,14 +108,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, flow: Flow, out
         }
         return Ok(());
     }
-    let groups = if flow.for_staff() && !roles::is_official(&mut conn, caller.id).await? {
-        group::led_by(&mut conn, caller.id).await?
-    } else if let Some(joined) = crate::membership::joined(&mut conn, caller.id).await? {
-        // Joined by code (Zalo): that group, without asking.
-        vec![joined]
-    } else {
-        group::all(&mut conn).await?
-    };
+    let groups = offered(&mut conn, caller, flow).await?;
     drop(conn);
     if flow.for_staff() && groups.is_empty() {
         out.send(&msg.chat, STAFF_ONLY);
@@ -124,19 +117,34 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, flow: Flow, out
     match groups.as_slice() {
         [] => out.send(&msg.chat, "Phường chưa có tổ dân phố nào trên bot. Xin liên hệ tổ trưởng hoặc cán bộ phường."),
         [only] => start(app, caller, flow, only, out).await?,
-        many => {
-            let rows = many
-                .iter()
-                .map(|g| vec![Button::callback(g.name.clone(), format!("pk:{}:{}", flow.prefix(), g.id))])
-                .collect();
-            out.send_with(
-                &msg.chat,
-                "Bác ở tổ dân phố nào ạ? Xin chọn trong danh sách dưới đây.",
-                Keyboard::rows(rows),
-            );
-        }
+        many => out.send_with(&msg.chat, PICK, picker(flow, many, 0)),
     }
     Ok(())
+}
+
+/// The groups the caller may start `flow` for.
+async fn offered(conn: &mut sqlx::SqliteConnection, caller: &Caller, flow: Flow) -> anyhow::Result<Vec<Group>> {
+    Ok(if flow.for_staff() && !roles::is_official(&mut *conn, caller.id).await? {
+        group::led_by(conn, caller.id).await?
+    } else if let Some(joined) = crate::membership::joined(&mut *conn, caller.id).await? {
+        // Joined by code (Zalo): that group, without asking.
+        vec![joined]
+    } else {
+        group::all(conn).await?
+    })
+}
+
+const PICK: &str = "Bác ở tổ dân phố nào ạ? Xin chọn trong danh sách dưới đây.";
+
+/// Groups a page of the picker.
+const PICK_PAGE: usize = 20;
+
+/// The picker's page `page`: `pk:<prefix>:<group>` picks a group,
+/// `pk:<prefix>:p<page>` turns the page.
+fn picker(flow: Flow, groups: &[Group], page: usize) -> Keyboard {
+    let choices =
+        groups.iter().map(|g| Button::callback(g.name.clone(), format!("pk:{}:{}", flow.prefix(), g.id))).collect();
+    Keyboard::rows(Keyboard::page_of(choices, page, PICK_PAGE, |p| format!("pk:{}:p{p}", flow.prefix())))
 }
 
 /// A press on the group picker. False if the data is not a picker's.
@@ -145,10 +153,22 @@ pub async fn on_pick(
     caller: &Caller,
     data: &str,
     callback_id: &str,
+    message: Option<&MessageRef>,
     out: &mut Replies,
 ) -> anyhow::Result<bool> {
     let Some(rest) = data.strip_prefix("pk:") else { return Ok(false) };
     out.answer(callback_id, None);
+    let turn =
+        rest.split_once(':').and_then(|(p, n)| Some((Flow::from_prefix(p)?, n.strip_prefix('p')?.parse().ok()?)));
+    if let Some((flow, page)) = turn {
+        let groups = offered(&mut *app.read().await?, caller, flow).await?;
+        let keyboard = picker(flow, &groups, page);
+        match message {
+            Some(m) => out.edit(m, PICK, keyboard),
+            None => out.send_with(&caller.addr.private_chat(), PICK, keyboard),
+        }
+        return Ok(true);
+    }
     start_from_parts(app, caller, rest.split_once(':'), out).await?;
     Ok(true)
 }

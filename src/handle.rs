@@ -195,7 +195,7 @@ async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) ->
             } else if data == conversation::CONTINUE {
                 out.answer(callback_id, None);
                 conversation::resume(app, caller, out).await?;
-            } else if flows::on_pick(app, caller, data, callback_id, out).await?
+            } else if flows::on_pick(app, caller, data, callback_id, message.as_ref(), out).await?
                 || flows::on_restart(app, caller, data, callback_id, out).await?
                 || mine::on_button(app, caller, data, callback_id, out).await?
                 || campaign::pledge::on_pick(app, caller, data, callback_id, out).await?

@@ -240,29 +240,15 @@ pub async fn preview(
         Button::callback("⏰ Hẹn giờ", NoticeButton::Time(code).data()),
     ]];
     if allowed.len() > 1 {
-        let pages = allowed.len().div_ceil(PAGE);
-        let page = page.min(pages - 1);
-        for g in allowed.iter().skip(page * PAGE).take(PAGE) {
-            let mark = if targets.contains(&g.id) { "✅ " } else { "⬜ " };
-            rows.push(vec![Button::callback(
-                format!("{mark}{}", short(&g.name)),
-                NoticeButton::Toggle(code, g.id).data(),
-            )]);
-        }
-        let mut paging = Vec::new();
-        if page > 0 {
-            paging
-                .push(Button::callback(format!("◀ Trang {}/{pages}", page), NoticeButton::Page(code, page - 1).data()));
-        }
-        if page + 1 < pages {
-            paging.push(Button::callback(
-                format!("Trang {}/{pages} ▶", page + 2),
-                NoticeButton::Page(code, page + 1).data(),
-            ));
-        }
-        if !paging.is_empty() {
-            rows.push(paging);
-        }
+        let page = page.min(allowed.len().div_ceil(PAGE) - 1);
+        let choices = allowed
+            .iter()
+            .map(|g| {
+                let mark = if targets.contains(&g.id) { "✅ " } else { "⬜ " };
+                Button::callback(format!("{mark}{}", short(&g.name)), NoticeButton::Toggle(code, g.id).data())
+            })
+            .collect();
+        rows.extend(Keyboard::page_of(choices, page, PAGE, |p| NoticeButton::Page(code, p).data()));
         rows.push(vec![
             Button::callback("Chọn tất cả", NoticeButton::All(code, page).data()),
             Button::callback("Bỏ chọn tất cả", NoticeButton::None(code, page).data()),

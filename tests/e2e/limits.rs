@@ -59,6 +59,16 @@ async fn a_ward_of_a_hundred_groups_and_long_lists_stays_within_telegram_s_limit
         assert!(list.contains(&format!("Tổ dân phố số {i} khu dân cư")), "group {i} missing from /nhom");
     }
 
+    // A resident's group picker pages: twenty groups a page.
+    bot.private(&NEIGHBOUR, "/dangky").await;
+    let picker = bot.last_to(NEIGHBOUR.id);
+    assert_eq!(picker.buttons.len(), 21, "20 groups and the next page");
+    bot.tap(&NEIGHBOUR, &picker, "Trang 2/5").await;
+    let page = bot.edits_in(NEIGHBOUR.id).pop().expect("the picker turned a page");
+    bot.tap(&NEIGHBOUR, &Sent { message_id: picker.message_id, ..page }, "Tổ dân phố số 40 khu").await;
+    assert!(bot.last_to(NEIGHBOUR.id).text.contains("Họ và tên chủ hộ"), "{}", bot.last_to(NEIGHBOUR.id).text);
+    bot.private(&NEIGHBOUR, "/huy").await;
+
     // /thongke for the ward.
     let since = bot.tg.request_count();
     bot.private(&OFFICIAL, "/thongke").await;
@@ -68,9 +78,10 @@ async fn a_ward_of_a_hundred_groups_and_long_lists_stays_within_telegram_s_limit
     for _ in 0..12 {
         crate::reports::file_report(&bot, &RESIDENT, "Chiếu sáng", &"Đèn đường hỏng ".repeat(60), &[], None).await;
     }
-    let since = bot.tg.request_count();
     bot.private(&LEADER, "/dsphananh").await;
-    assert!(!sends_to(&bot, LEADER.id, since).is_empty());
+    let list = bot.last_to(LEADER.id);
+    bot.tap(&LEADER, &list, "Sau").await;
+    assert!(bot.edits_in(LEADER.id).pop().is_some_and(|e| e.text.contains("trang 2/3")), "the list pages in place");
 
     // Sixty open campaigns for /quy; the first closes with 300 names.
     for _ in 0..60 {
