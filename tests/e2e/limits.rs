@@ -13,26 +13,9 @@ const GROUPS: i64 = 100;
 /// leader; LEADER leads the first.
 async fn ward(bot: &TestBot) -> Vec<i64> {
     bot.setup_group().await;
+    let more = (2..=GROUPS).map(|i| (format!("Tổ dân phố số {i} khu dân cư Xuân La Bắc"), -5_100_000_000 - i));
     let mut chats = vec![GROUP_CHAT];
-    for i in 2..=GROUPS {
-        let chat = -5_100_000_000 - i;
-        let name = format!("Tổ dân phố số {i} khu dân cư Xuân La Bắc");
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO groups (name, name_folded, created_at) VALUES (?, ?, '2026-11-01T00:00:00Z') RETURNING id",
-        )
-        .bind(&name)
-        .bind(todanpho::text::fold(&name))
-        .fetch_one(bot.db())
-        .await
-        .unwrap();
-        sqlx::query("INSERT INTO group_chats (channel, chat_id, group_id, linked_at) VALUES ('telegram', ?, ?, '2026-11-01T00:00:00Z')")
-            .bind(chat.to_string())
-            .bind(id)
-            .execute(bot.db())
-            .await
-            .unwrap();
-        chats.push(chat);
-    }
+    chats.extend(bot.link_groups(more).await);
     chats
 }
 

@@ -9,26 +9,7 @@ use crate::support::*;
 
 /// Links `n` more groups straight in the database: chats -5000000001….
 pub async fn many_groups(bot: &TestBot, n: i64) -> Vec<i64> {
-    let mut chats = Vec::new();
-    for i in 1..=n {
-        let chat = -5_000_000_000 - i;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO groups (name, name_folded, created_at) VALUES (?, ?, '2026-11-01T00:00:00Z') RETURNING id",
-        )
-        .bind(format!("Tổ {i}"))
-        .bind(format!("to {i}"))
-        .fetch_one(bot.db())
-        .await
-        .unwrap();
-        sqlx::query("INSERT INTO group_chats (channel, chat_id, group_id, linked_at) VALUES ('telegram', ?, ?, '2026-11-01T00:00:00Z')")
-            .bind(chat.to_string())
-            .bind(id)
-            .execute(bot.db())
-            .await
-            .unwrap();
-        chats.push(chat);
-    }
-    chats
+    bot.link_groups((1..=n).map(|i| (format!("Tổ {i}"), -5_000_000_000 - i))).await
 }
 
 fn notices_in(bot: &TestBot, chat: i64) -> usize {

@@ -464,6 +464,32 @@ impl TestBot {
         sqlx::query_scalar(sql).fetch_one(self.db()).await.expect("count query")
     }
 
+    /// Links groups straight in the database, each to its chat; returns the
+    /// chats.
+    pub async fn link_groups(&self, groups: impl Iterator<Item = (String, i64)>) -> Vec<i64> {
+        let mut chats = Vec::new();
+        for (name, chat) in groups {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO groups (name, name_folded, created_at) VALUES (?, ?, '2026-11-01T00:00:00Z') RETURNING id",
+            )
+            .bind(&name)
+            .bind(todanpho::text::fold(&name))
+            .fetch_one(self.db())
+            .await
+            .expect("a group");
+            sqlx::query(
+                "INSERT INTO group_chats (channel, chat_id, group_id, linked_at) VALUES ('telegram', ?, ?, '2026-11-01T00:00:00Z')",
+            )
+            .bind(chat.to_string())
+            .bind(id)
+            .execute(self.db())
+            .await
+            .expect("its chat");
+            chats.push(chat);
+        }
+        chats
+    }
+
     /// Links GROUP_CHAT to "Tổ dân phố số 12" and makes LEADER its leader.
     pub async fn setup_group(&self) {
         self.group(GROUP_CHAT, &OFFICIAL, "/lienket Tổ dân phố số 12").await;
