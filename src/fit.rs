@@ -40,6 +40,14 @@ pub fn length(s: &str) -> usize {
 
 /// The requests an action becomes within `limits`, in order.
 pub fn parts(action: Action, limits: &Limits) -> Vec<Action> {
+    let action = match action {
+        Action::Send { to, text, keyboard } => Action::Send { to, text, keyboard: fit_keyboard(keyboard) },
+        Action::Post { to, text, keyboard, tag } => Action::Post { to, text, keyboard: fit_keyboard(keyboard), tag },
+        Action::Edit { message, text, keyboard, reach } => {
+            Action::Edit { message, text, keyboard: fit_keyboard(keyboard), reach }
+        }
+        other => other,
+    };
     match action {
         Action::Send { to, text, keyboard } => {
             with_keyboard_last(split_text(&text, limits.text), keyboard, |text, keyboard| Action::Send {
@@ -102,6 +110,31 @@ pub fn parts(action: Action, limits: &Limits) -> Vec<Action> {
         }
         other @ (Action::Answer { .. } | Action::SendLocation { .. }) => vec![other],
     }
+}
+
+/// A keyboard Telegram accepts. Flows page long lists themselves (see
+/// `Keyboard::page_of`); this is the last guard, so that a message is not
+/// refused whole for one button: a button whose data is too long is left
+/// out, and buttons past the hundredth.
+fn fit_keyboard(mut keyboard: Keyboard) -> Keyboard {
+    use crate::channel::ButtonKind;
+    let before: usize = keyboard.rows.iter().map(Vec::len).sum();
+    for row in &mut keyboard.rows {
+        row.retain(
+            |b| !matches!(&b.kind, ButtonKind::Callback(data) if data.is_empty() || data.len() > MAX_BUTTON_DATA),
+        );
+    }
+    let mut left = MAX_BUTTONS;
+    for row in &mut keyboard.rows {
+        row.truncate(left);
+        left -= row.len();
+    }
+    keyboard.rows.retain(|row| !row.is_empty());
+    let after: usize = keyboard.rows.iter().map(Vec::len).sum();
+    if after < before {
+        tracing::error!(dropped = before - after, "buttons over Telegram's limits were left out");
+    }
+    keyboard
 }
 
 fn with_keyboard_last(
@@ -329,6 +362,19 @@ mod tests {
         let sent = parts(Action::SendPhoto { to: chat(), file_id: "f".into(), caption: Some(caption) }, &TELEGRAM);
         assert!(matches!(&sent[0], Action::SendPhoto { caption: Some(c), .. } if length(c) <= 1024));
         assert!(sent[1..].iter().all(|a| matches!(a, Action::Send { .. })));
+    }
+
+    #[test]
+    fn a_keyboard_keeps_within_telegram_s_limits() {
+        let many: Vec<Vec<Button>> =
+            (0..120).map(|i| vec![Button::callback(format!("{i}"), format!("x:{i}"))]).collect();
+        let mut rows = many;
+        rows[0].push(Button::callback("quá dài", "d".repeat(65)));
+        let sent = parts(Action::Send { to: chat(), text: "t".into(), keyboard: Keyboard::rows(rows) }, &TELEGRAM);
+        let Action::Send { keyboard, .. } = &sent[0] else { panic!("a send") };
+        let buttons: Vec<&Button> = keyboard.rows.iter().flatten().collect();
+        assert_eq!(buttons.len(), 100);
+        assert!(buttons.iter().all(|b| b.label != "quá dài"));
     }
 
     #[test]
