@@ -174,8 +174,14 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
     };
     let amount = match words.next().map(str::trim).filter(|s| !s.is_empty()) {
         Some(typed) => match Money::parse(typed) {
-            Ok(m) if m.dong() <= 1_000_000_000_000 => Some(m),
-            _ => {
+            Ok(m) => match super::pledge::out_of_bounds(&app.book, m) {
+                None => Some(m),
+                Some(problem) => {
+                    out.send(&msg.chat, format!("{problem}\n{USAGE}"));
+                    return Ok(());
+                }
+            },
+            Err(_) => {
                 out.send(&msg.chat, format!("Số tiền «{typed}» chưa đúng. Ví dụ: 500k, 1tr5, 1.500.000.\n{USAGE}"));
                 return Ok(());
             }
@@ -208,6 +214,10 @@ pub async fn record_cash(
         out.send(&msg.chat, USAGE);
         return Ok(());
     };
+    if let Some(problem) = super::pledge::out_of_bounds(&app.book, amount) {
+        out.send(&msg.chat, format!("{problem}\n{USAGE}"));
+        return Ok(());
+    }
     if name.chars().count() < 2 || name.chars().count() > 100 {
         out.send(&msg.chat, format!("Xin ghi họ tên người ủng hộ.\n{USAGE}"));
         return Ok(());

@@ -220,3 +220,29 @@ async fn an_official_runs_a_ward_wide_cash_campaign() {
     );
     bot.finish().await;
 }
+
+/// One cap for money: what a pledge may be, `/ghinhan` and `/xacnhan` keep
+/// too (the bounds of the pledge dialogue's amount).
+#[tokio::test]
+async fn recorded_and_confirmed_amounts_keep_the_pledge_cap() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    for answer in crate::scripts::campaign(1) {
+        bot.private(&LEADER, &answer).await;
+    }
+    bot.private(&LEADER, "/ghinhan UH1 2000tr Bà Tư").await;
+    let refused = bot.last_to(LEADER.id).text;
+    assert!(refused.contains("Số tiền phải từ 1.000 đ đến 1.000.000.000 đ"), "{refused}");
+    assert_eq!(bot.count("SELECT COUNT(*) FROM pledges").await, 0, "nothing recorded");
+    bot.private(&LEADER, "/ghinhan UH1 999tr Bà Tư").await;
+    assert_eq!(bot.count("SELECT COUNT(*) FROM pledges").await, 1, "under the cap is allowed");
+
+    bot.private(&RESIDENT, "/start uh-1").await;
+    for answer in ["500k", "Ghi tên tôi", "1", "xác nhận"] {
+        bot.private(&RESIDENT, answer).await;
+    }
+    bot.private(&LEADER, "/xacnhan P0002 5 tỷ").await;
+    assert!(bot.last_to(LEADER.id).text.contains("Số tiền phải từ"), "{}", bot.last_to(LEADER.id).text);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM pledges WHERE status = 'received' AND id = 2").await, 0);
+    bot.finish().await;
+}
