@@ -71,6 +71,31 @@ pub struct Incoming {
     pub event: Event,
 }
 
+impl Incoming {
+    /// The update without invisible formatting characters in anything a
+    /// person typed (texts, captions, names): the one edge every platform's
+    /// updates cross, so nothing stored or shown carries them.
+    pub fn without_invisible(mut self) -> Self {
+        use crate::text::visible;
+        self.from.display_name = visible(&self.from.display_name);
+        match &mut self.event {
+            Event::Command { args, replied, .. } => {
+                *args = visible(args);
+                if let Some(r) = replied {
+                    r.text = r.text.as_deref().map(visible);
+                    if let Some(from) = &mut r.from {
+                        from.display_name = visible(&from.display_name);
+                    }
+                }
+            }
+            Event::Text(text) => *text = visible(text),
+            Event::Photo { caption, .. } => *caption = caption.as_deref().map(visible),
+            Event::Location { .. } | Event::Button { .. } | Event::Unsupported(_) => {}
+        }
+        self
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Event {
     /// `/name args`; `replied` is the message the command answered: its

@@ -19,6 +19,34 @@ pub fn is_code(s: &str) -> bool {
     s.bytes().all(|b| CODE_ALPHABET.contains(&b))
 }
 
+/// `input` without the invisible formatting characters people paste or
+/// type by accident: zero-width spaces and joiners, direction marks and
+/// overrides (which can make a name read backwards to a leader), the
+/// byte-order mark, soft hyphens. Everything else stays as typed. A joiner
+/// between two emoji (a family 👨‍👩‍👧) is kept: it is part of the picture.
+pub fn visible(input: &str) -> String {
+    let invisible = |c: char| {
+        matches!(c,
+            '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    };
+    if !input.chars().any(invisible) {
+        return input.to_string();
+    }
+    let chars: Vec<char> = input.chars().collect();
+    let pictorial =
+        |c: Option<&char>| c.is_some_and(|c| !c.is_alphanumeric() && !c.is_whitespace() && (*c as u32) > 0x2000);
+    chars
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            !invisible(**c)
+                || (**c == '\u{200D}' && pictorial(chars.get(i.wrapping_sub(1))) && pictorial(chars.get(i + 1)))
+        })
+        .map(|(_, c)| *c)
+        .collect()
+}
+
 /// Lower-case, strip diacritics (đ → d) and collapse whitespace.
 ///
 /// Matching is done on folded text because residents type on phones where
@@ -81,6 +109,15 @@ pub fn squash_lines(input: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_formatting_is_stripped_and_the_rest_kept() {
+        assert_eq!(visible("Nguy\u{200B}ễn Văn\u{202E} An"), "Nguyễn Văn An");
+        assert_eq!(visible("\u{FEFF}ngõ 41\u{200F}"), "ngõ 41");
+        assert_eq!(visible("👨\u{200D}👩\u{200D}👧"), "👨\u{200D}👩\u{200D}👧", "an emoji sequence stays");
+        assert_eq!(visible("A\u{200D}B"), "AB");
+        assert_eq!(visible("مرحبا"), "مرحبا", "right-to-left letters themselves stay");
+    }
 
     #[test]
     fn folds_vietnamese() {

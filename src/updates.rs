@@ -537,6 +537,7 @@ async fn write_batch(db: &SqlitePool, writes: &WriteGate, batch: &[Job]) -> anyh
 /// update and answered with an apology; the caller goes on.
 pub async fn process(app: &App, marks: &Marks, channel: Channel, update_id: &str, incoming: Incoming) {
     let started = std::time::Instant::now();
+    let incoming = incoming.without_invisible();
     let kind = describe(&incoming);
     let chat_kind = incoming.chat_kind;
     let chat = incoming.chat.clone();

@@ -330,3 +330,38 @@ async fn one_dialogue_at_a_time_and_expiry_after_a_day() {
     assert_eq!(bot.count("SELECT COUNT(*) FROM dialogues").await, 0);
     bot.finish().await;
 }
+
+/// Invisible formatting characters (zero-width, direction overrides) are
+/// taken out at the edge: neither stored nor shown to the leader.
+#[tokio::test]
+async fn invisible_characters_in_names_and_addresses_are_dropped() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    bot.mark_personal(&[PHONE, STREET]);
+    bot.private(&RESIDENT, "/start dk-1").await;
+    for answer in [
+        "nguy\u{200b}ễn văn\u{202e} an",
+        "1\u{2066}2",
+        "ngõ\u{200d} 41",
+        "Hoàng Quốc\u{feff} Việt",
+        PHONE,
+        "4",
+        "1, 5",
+        "2",
+        "co",
+        "3",
+    ] {
+        bot.private(&RESIDENT, answer).await;
+    }
+    bot.tap(&RESIDENT, &bot.last_to(RESIDENT.id), "Xác nhận").await;
+    let stored: (String, String, String, String) =
+        sqlx::query_as("SELECT head_name, house_number, lane, street FROM households")
+            .fetch_one(bot.db())
+            .await
+            .unwrap();
+    assert_eq!(stored, ("Nguyễn Văn An".into(), "12".into(), "ngõ 41".into(), STREET.into()));
+    let card = bot.messages_to(LEADER.id).into_iter().rev().find(|m| m.text.contains("Đăng ký hộ mới")).unwrap();
+    let invisible = ['\u{200b}', '\u{200d}', '\u{202e}', '\u{2066}', '\u{feff}'];
+    assert!(!card.text.contains(invisible), "{:?}", card.text);
+    bot.finish().await;
+}
