@@ -265,7 +265,21 @@ impl<'a> Engine<'a> {
                 Some(Press::Skip(i)) if i == index && step.optional => Ok(Answer::Skipped),
                 _ => return self.stale(state),
             },
-            Input::Text(text) => self.parse_text(state, step, &text),
+            Input::Text(text) => {
+                // One option typed at a multi-choice step is a toggle, as its
+                // button is: a stray "2" (a second answer to the question
+                // before) must not end the question. A list, or «Xong», ends it.
+                if let Some(value) = typed_toggle(step, &text) {
+                    match state.draft.iter().position(|v| *v == value) {
+                        Some(at) => {
+                            state.draft.remove(at);
+                        }
+                        None => state.draft.push(value),
+                    }
+                    return Turn::Continue { replace: None, send: vec![self.question(state, index)] };
+                }
+                self.parse_text(state, step, &text)
+            }
             Input::Photo(file_id) => match step.kind {
                 StepKind::Photos { max } => {
                     state.draft.push(file_id);
@@ -604,6 +618,17 @@ impl<'a> Engine<'a> {
             Answer::Skipped => step.skip_label.clone().unwrap_or_else(|| self.common.skipped.clone()),
         }
     }
+}
+
+/// The option `text` names when it is exactly one option of a
+/// multi-choice step (its number or its label); not the "none" answer.
+fn typed_toggle(step: &Step, text: &str) -> Option<String> {
+    let StepKind::Choices { options, none_label } = &step.kind else { return None };
+    let folded = fold(text);
+    if folded == fold(none_label) || folded.contains([',', ';', '+']) || folded.contains(" va ") {
+        return None;
+    }
+    match_option(options, &folded).map(|i| options[i].value.clone())
 }
 
 /// Matches a typed answer against options: its number ("2"), its label with

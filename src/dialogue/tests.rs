@@ -210,3 +210,30 @@ proptest! {
         }
     }
 }
+
+/// Issue 20.3: one number typed at a multi-choice question toggles that
+/// option and asks again, as its button does; a list, or «Xong», answers.
+#[test]
+fn a_single_number_toggles_a_multi_choice_and_a_list_or_xong_answers_it() {
+    let book = Book::load(None).unwrap();
+    let engine = Engine::new(&book, book.get("household").unwrap());
+    let (mut state, _) = engine.start(BTreeMap::new());
+    for answer in ["nguyễn văn an", "12", "ngõ 41", "Xuân La", "0912345678", "4"] {
+        engine.handle(&mut state, text(answer));
+    }
+    let at = state.at.clone();
+    let again = sent_text(&engine.handle(&mut state, text("2")));
+    assert_eq!(state.at, at, "a stray 2 does not end the question");
+    assert!(!state.answers.contains_key("circumstances") && state.draft == ["near_poor"], "{again}");
+    engine.handle(&mut state, text("3"));
+    engine.handle(&mut state, text("2"));
+    assert_eq!(state.draft, ["policy"], "typed again, it is taken back");
+    engine.handle(&mut state, text("xong"));
+    assert_eq!(state.answers["circumstances"], Answer::Choices(vec!["policy".into()]));
+
+    let (mut state, _) = engine.start(BTreeMap::new());
+    for answer in ["nguyễn văn an", "12", "ngõ 41", "Xuân La", "0912345678", "4", "1, 5"] {
+        engine.handle(&mut state, text(answer));
+    }
+    assert_eq!(state.answers["circumstances"], Answer::Choices(vec!["poor".into(), "disability".into()]));
+}
