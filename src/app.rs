@@ -82,6 +82,11 @@ impl Settings {
         at.with_timezone(&self.timezone).format("%d/%m/%Y %H:%M").to_string()
     }
 
+    /// The day `at` falls on in the ward's zone.
+    pub fn day(&self, at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        at.with_timezone(&self.timezone).date_naive()
+    }
+
     /// "vừa xong", "35 phút", "5 giờ", "3 ngày".
     pub fn age(&self, since: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
         let minutes = (now - since).num_minutes().max(0);

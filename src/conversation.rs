@@ -66,7 +66,7 @@ pub async fn start(
 ) -> anyhow::Result<()> {
     let chat = caller.addr.private_chat();
     let def = app.book.on(caller.addr.channel).get(flow).ok_or_else(|| anyhow::anyhow!("no dialogue named {flow}"))?;
-    let engine = Engine::new(app.book.on(caller.addr.channel), def);
+    let engine = Engine::new(app.book.on(caller.addr.channel), def).on_day(app.settings.day(app.clock.now()));
     if let Loaded::Active(running) = store::current(app, &chat, &caller.addr).await? {
         let title = app.book.on(caller.addr.channel).get(&running.flow).map(|d| d.title.clone()).unwrap_or_default();
         let mut buttons = vec![Button::callback("▶️ Làm tiếp", CONTINUE)];
@@ -98,7 +98,9 @@ pub async fn resume(app: &App, caller: &Caller, out: &mut Replies) -> anyhow::Re
     match store::load(&mut conn, &chat, &caller.addr).await? {
         Loaded::Active(state) => {
             if let Some(def) = app.book.on(caller.addr.channel).get(&state.flow) {
-                let p = Engine::new(app.book.on(caller.addr.channel), def).current(&state);
+                let p = Engine::new(app.book.on(caller.addr.channel), def)
+                    .on_day(app.settings.day(app.clock.now()))
+                    .current(&state);
                 out.send_with(&chat, p.text.clone(), keyboard(&p));
             }
         }
@@ -163,7 +165,7 @@ pub async fn answer(
         tx.commit().await?;
         return Ok(false);
     };
-    let engine = Engine::new(app.book.on(caller.addr.channel), def);
+    let engine = Engine::new(app.book.on(caller.addr.channel), def).on_day(app.settings.day(app.clock.now()));
     match engine.handle(&mut state, input) {
         Turn::Continue { replace, send } => {
             app.defer(store::saving_row(&chat, &caller.addr, &state)?).await?;

@@ -95,7 +95,14 @@ pub struct KindErrors {
     pub photos: String,
     pub location: String,
     pub date: String,
+    /// A date outside the step's days: `{min}` and `{max}` are dates.
+    #[serde(default = "default_date_range")]
+    pub date_range: String,
     pub wrong_input: String,
+}
+
+fn default_date_range() -> String {
+    "Ngày phải từ {min} đến {max}. Xin nhập lại.".to_string()
 }
 
 #[derive(Debug, Clone)]
@@ -165,8 +172,13 @@ pub enum StepKind {
         max: usize,
     },
     Location,
-    /// A calendar date typed as dd/mm/yyyy.
-    Date,
+    /// A calendar date typed as dd/mm/yyyy, from `min` days after the day
+    /// it is typed (0: not in the past) to `max` days after (unless the
+    /// step says, two years to the day).
+    Date {
+        min: i64,
+        max: Option<i64>,
+    },
 }
 
 impl StepKind {
@@ -181,7 +193,7 @@ impl StepKind {
             StepKind::Choices { .. } => "choices",
             StepKind::Photos { .. } => "photos",
             StepKind::Location => "location",
-            StepKind::Date => "date",
+            StepKind::Date { .. } => "date",
         }
     }
 
@@ -483,7 +495,13 @@ impl RawDefinition {
                     StepKind::Photos { max: max as usize }
                 }
                 "location" => StepKind::Location,
-                "date" => StepKind::Date,
+                "date" => {
+                    let (min, _) = bounds(0, i64::MAX)?;
+                    if raw.max.is_some_and(|max| max < min) {
+                        return Err(fail(at, "min is greater than max"));
+                    }
+                    StepKind::Date { min, max: raw.max }
+                }
                 other => return Err(fail(
                     at,
                     &format!(

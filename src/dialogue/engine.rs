@@ -133,11 +133,21 @@ impl Press {
 pub struct Engine<'a> {
     pub def: &'a Definition,
     pub common: &'a CommonTexts,
+    /// The day answers are typed, in the ward's zone: what a date step's
+    /// bounds count from. Unknown, dates are not bounded.
+    today: Option<chrono::NaiveDate>,
 }
 
 impl<'a> Engine<'a> {
     pub fn new(book: &'a Book, def: &'a Definition) -> Self {
-        Self { def, common: &book.common }
+        Self { def, common: &book.common, today: None }
+    }
+
+    /// The engine on `today`, so that a date is checked against its step's
+    /// bounds when it is typed.
+    pub fn on_day(mut self, today: chrono::NaiveDate) -> Self {
+        self.today = Some(today);
+        self
     }
 
     /// A fresh dialogue: the intro and the first question.
@@ -412,7 +422,24 @@ impl<'a> Engine<'a> {
                 }
                 Err(err())
             }
-            StepKind::Date => crate::domain::parse_date(text).map(Answer::Date).ok_or_else(err),
+            StepKind::Date { min, max } => {
+                let date = crate::domain::parse_date(text).ok_or_else(err)?;
+                let Some(today) = self.today else { return Ok(Answer::Date(date)) };
+                let first = today + chrono::Duration::days(*min);
+                let last = match max {
+                    Some(days) => today + chrono::Duration::days(*days),
+                    None => today.checked_add_months(chrono::Months::new(24)).unwrap_or(chrono::NaiveDate::MAX),
+                };
+                if date < first || date > last {
+                    return Err(self
+                        .common
+                        .errors
+                        .date_range
+                        .replace("{min}", &first.format("%d/%m/%Y").to_string())
+                        .replace("{max}", &last.format("%d/%m/%Y").to_string()));
+                }
+                Ok(Answer::Date(date))
+            }
             StepKind::Location => {
                 let clean = crate::text::squash(text);
                 let readable = clean.chars().filter(|c| c.is_alphanumeric()).count();
@@ -472,7 +499,7 @@ impl<'a> Engine<'a> {
             StepKind::Choices { .. } => e.choices.clone(),
             StepKind::Photos { .. } => e.photos.clone(),
             StepKind::Location => e.location.clone(),
-            StepKind::Date => e.date.clone(),
+            StepKind::Date { .. } => e.date.clone(),
         }
     }
 

@@ -237,3 +237,27 @@ fn a_single_number_toggles_a_multi_choice_and_a_list_or_xong_answers_it() {
     }
     assert_eq!(state.answers["circumstances"], Answer::Choices(vec!["poor".into(), "disability".into()]));
 }
+
+/// Issue 20.4: a date is checked when it is typed, against its step's
+/// bounds (a campaign's deadline: from today to two years ahead), and the
+/// question is asked again.
+#[test]
+fn a_date_outside_its_steps_days_is_refused_when_typed() {
+    let book = Book::load(None).unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let engine = Engine::new(&book, book.get("campaign").unwrap()).on_day(today);
+    let (mut state, _) = engine.start(BTreeMap::new());
+    for answer in ["Quỹ Vì người nghèo", "Giúp các hộ nghèo", "50tr"] {
+        engine.handle(&mut state, text(answer));
+    }
+    for typed in ["01/01/2020", "1/1/26", "31/12/9999", "24/11/2028"] {
+        let said = sent_text(&engine.handle(&mut state, text(typed)));
+        assert!(
+            said.contains("Ngày phải từ 23/11/2026 đến 23/11/2028") && said.contains("đến hết ngày nào"),
+            "{typed}: {said}"
+        );
+        assert!(!state.answers.contains_key("deadline"), "{typed}");
+    }
+    engine.handle(&mut state, text("23/11/2026"));
+    assert_eq!(state.answers["deadline"], Answer::Date(today));
+}

@@ -246,3 +246,26 @@ async fn recorded_and_confirmed_amounts_keep_the_pledge_cap() {
     assert_eq!(bot.count("SELECT COUNT(*) FROM pledges WHERE status = 'received' AND id = 2").await, 0);
     bot.finish().await;
 }
+
+/// A deadline is checked when it is typed (issue 20.4), not after «Xác nhận».
+#[tokio::test]
+async fn a_deadline_in_the_past_or_too_far_is_refused_at_its_step() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    for answer in &crate::scripts::campaign(1)[..4] {
+        bot.private(&LEADER, answer).await;
+    }
+    for typed in ["01/01/2020", "1/1/26", "31/12/9999"] {
+        bot.private(&LEADER, typed).await;
+        let said = bot.last_to(LEADER.id).text;
+        assert!(
+            said.contains("Ngày phải từ 23/11/2026 đến 23/11/2028") && said.contains("đến hết ngày nào"),
+            "{typed}: {said}"
+        );
+    }
+    for answer in &crate::scripts::campaign(1)[4..] {
+        bot.private(&LEADER, answer).await;
+    }
+    assert_eq!(bot.count("SELECT COUNT(*) FROM campaigns").await, 1);
+    bot.finish().await;
+}
