@@ -189,12 +189,20 @@ pub async fn ensure_user(conn: &mut SqliteConnection, addr: &UserAddr, name: Opt
     Ok(id)
 }
 
+/// Where to reach a person, and the name to show for them: the head of
+/// household's registered name where they have an approved household (the
+/// name they gave, in its Vietnamese order), else their platform name.
 pub async fn user_addr(conn: &mut SqliteConnection, user_id: i64) -> anyhow::Result<Option<(UserAddr, String)>> {
-    let row: Option<(String, String, String)> =
-        sqlx::query_as("SELECT channel, external_id, display_name FROM users WHERE id = ?")
-            .bind(user_id)
-            .fetch_optional(conn)
-            .await?;
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT u.channel, u.external_id,
+                COALESCE((SELECT h.head_name FROM households h
+                           WHERE h.owner_user_id = u.id AND h.status = 'approved' ORDER BY h.id LIMIT 1),
+                         u.display_name)
+         FROM users u WHERE u.id = ?",
+    )
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.and_then(|(channel, id, name)| Some((UserAddr { channel: Channel::parse(&channel)?, id }, name))))
 }
 

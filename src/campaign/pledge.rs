@@ -209,10 +209,12 @@ pub async fn complete(
         _ => false,
     };
     let now = app.clock.now();
+    // The honour list shows the registered name where there is one.
+    let donor = crate::roles::user_addr(&mut *tx, caller.id).await?.map_or_else(|| caller.name.clone(), |(_, n)| n);
     let new = NewPledge {
         campaign: campaign.code,
         user_id: Some(caller.id),
-        donor_name: &caller.name,
+        donor_name: &donor,
         anonymous,
         transfer,
         amount: *amount,

@@ -12,5 +12,5 @@ pub mod vietqr;
 pub use count::{parse_count, CountError};
 pub use date::parse_date;
 pub use money::{group_thousands, Money, MoneyError};
-pub use person_name::{NameError, PersonName};
+pub use person_name::{family_first, NameError, PersonName};
 pub use phone::{PhoneError, PhoneNumber};

@@ -20,6 +20,37 @@ pub enum NameError {
 
 use unicode_normalization::UnicodeNormalization;
 
+/// Vietnamese family names as written, and the commonest as typed without
+/// diacritics. Matched with their marks: "Từ" is a family name, "Tú" a
+/// given one.
+const FAMILY_NAMES: &[&str] = &[
+    "nguyễn", "trần", "lê", "phạm", "hoàng", "huỳnh", "phan", "vũ", "võ", "đặng", "bùi", "đỗ", "hồ", "ngô", "dương",
+    "lý", "đinh", "trịnh", "đoàn", "lương", "trương", "mai", "cao", "tạ", "lâm", "hà", "đào", "tô", "quách", "vương",
+    "kiều", "chu", "lưu", "tăng", "thái", "từ", "triệu", "khúc", "giang", "tống", "lại", "thạch", "mạc", "nghiêm",
+    "phùng", "tiêu", "tôn", "viên", "đàm", "diệp", "hứa", "nông", "quan", "nguyen", "tran", "pham", "hoang", "huynh",
+    "dang", "bui", "duong", "dinh", "trinh", "doan", "luong", "truong", "quach", "vuong", "kieu", "trieu",
+];
+
+/// A name put together from a platform's first and last name, family name
+/// first, as Vietnamese names are written: Telegram's form puts the given
+/// name first ("Nam" + "Lê Văn"), so when the last name starts with a
+/// Vietnamese family name it goes first ("Lê Văn Nam").
+pub fn family_first(first: &str, last: Option<&str>) -> String {
+    let first = first.trim();
+    let Some(last) = last.map(str::trim).filter(|l| !l.is_empty()) else { return first.to_string() };
+    let starts_with_family = |s: &str| {
+        s.split_whitespace().next().is_some_and(|w| {
+            let w: String = w.nfc().collect::<String>().to_lowercase();
+            FAMILY_NAMES.contains(&w.as_str())
+        })
+    };
+    if starts_with_family(last) && !starts_with_family(first) {
+        format!("{last} {first}")
+    } else {
+        format!("{first} {last}")
+    }
+}
+
 impl PersonName {
     pub const MAX_CHARS: usize = 80;
 
@@ -97,6 +128,20 @@ impl From<PersonName> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_family_name_in_the_last_name_goes_first() {
+        assert_eq!(family_first("Nam", Some("Lê Văn")), "Lê Văn Nam");
+        assert_eq!(family_first("Hoa", Some("Nguyễn Thị")), "Nguyễn Thị Hoa");
+        assert_eq!(family_first("An", Some("Nguyễn")), "Nguyễn An");
+        assert_eq!(family_first("Lê", Some("Thị Hoa")), "Lê Thị Hoa", "written the Vietnamese way already");
+        assert_eq!(family_first("Trần", Some("Văn Cán")), "Trần Văn Cán");
+        assert_eq!(family_first("John", Some("Smith")), "John Smith");
+        assert_eq!(family_first("Tú", Some("Từ Văn")), "Từ Văn Tú");
+        assert_eq!(family_first("Minh", Some("Nguyen Van")), "Nguyen Van Minh", "typed without diacritics");
+        assert_eq!(family_first("Bình", None), "Bình");
+        assert_eq!(family_first("Bình", Some("  ")), "Bình");
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -50,10 +50,7 @@ fn chat_kind(chat: &Chat) -> ChatKind {
 }
 
 fn sender(user: &User) -> Sender {
-    let name = match &user.last_name {
-        Some(last) => format!("{} {last}", user.first_name),
-        None => user.first_name.clone(),
-    };
+    let name = crate::domain::family_first(&user.first_name, user.last_name.as_deref());
     Sender { addr: UserAddr { channel: Channel::Telegram, id: user.id.0.to_string() }, display_name: name }
 }
 

@@ -165,7 +165,7 @@ async fn a_campaign_from_announcement_to_closing_summary() {
         "Mục tiêu: 2.500.000 đ (đạt 70%).",
         "Đã đăng ký nhưng chưa nhận: 200.000 đ.",
         "1. Nguyễn Thị Tư — 1.000.000 đ",
-        "2. An Nguyễn — 500.000 đ",
+        "2. Nguyễn An — 500.000 đ",
     ] {
         assert!(closing.text.contains(expected), "missing «{expected}» in {}", closing.text);
     }

@@ -157,3 +157,39 @@ async fn unlinked_group_and_group_picker_in_private() {
     assert!(bot.last_to(OFFICIAL.id).text.contains("Đăng ký hộ mới — Tổ dân phố số 3"));
     bot.finish().await;
 }
+
+/// Names the Vietnamese way (issue 20.2): Telegram's "Nam" + "Lê Văn" reads
+/// "Lê Văn Nam" in the appointment and the notice's signature; a registered
+/// head of household is named as registered in the honour list.
+#[tokio::test]
+async fn names_are_shown_family_name_first() {
+    const NAM: User = User { id: 200_077, first_name: "Nam", last_name: Some("Lê Văn") };
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    bot.group_reply(GROUP_CHAT, &OFFICIAL, "/phancong", &NAM).await;
+    let appointed = bot.last_to(GROUP_CHAT).text;
+    assert!(appointed.contains("Lê Văn Nam") && !appointed.contains("Nam Lê"), "{appointed}");
+    bot.group(GROUP_CHAT, &NAM, "/thongbao Họp tổ tối thứ Bảy").await;
+    let preview = bot.last_to(NAM.id);
+    bot.tap(&NAM, &preview, "Gửi").await;
+    bot.wait_for(GROUP_CHAT, "THÔNG BÁO TB1", 1).await;
+    let notice = bot.messages_to(GROUP_CHAT).into_iter().find(|m| m.text.contains("THÔNG BÁO TB1")).unwrap();
+    assert!(notice.text.contains("— Lê Văn Nam, tổ trưởng"), "{}", notice.text);
+
+    let household = crate::registration::register(&bot, &RESIDENT).await;
+    let review = bot.messages_to(LEADER.id).into_iter().rev().find(|m| m.text.contains("Đăng ký hộ mới")).unwrap();
+    bot.tap(&LEADER, &review, "Duyệt").await;
+    assert!(household > 0);
+    for answer in crate::scripts::campaign(1) {
+        bot.private(&LEADER, &answer).await;
+    }
+    bot.private(&RESIDENT, "/start uh-1").await;
+    for answer in ["500k", "Ghi tên tôi", "1", "xác nhận"] {
+        bot.private(&RESIDENT, answer).await;
+    }
+    bot.private(&LEADER, "/xacnhan P0001").await;
+    bot.private(&LEADER, "/ketthuc UH1").await;
+    let closing = bot.messages_to(GROUP_CHAT).into_iter().find(|m| m.text.contains("KẾT THÚC")).unwrap();
+    assert!(closing.text.contains("1. Nguyễn Văn An — 500.000 đ"), "{}", closing.text);
+    bot.finish().await;
+}
