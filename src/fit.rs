@@ -166,6 +166,10 @@ fn fit_caption(caption: Option<String>, limits: &Limits) -> (Option<String>, Vec
 /// Plain text in parts of at most `max`, cut at a line end where one is in
 /// the second half of the part, else between words, else anywhere.
 pub fn split_text(text: &str, max: usize) -> Vec<String> {
+    // Nearly every message fits: no work beyond counting.
+    if length(text.trim()) <= max {
+        return vec![text.trim().to_string()];
+    }
     let units: Vec<Unit> = text.trim().chars().map(|c| Unit::Text(c.to_string())).collect();
     split_units(&units, max)
 }
@@ -174,6 +178,9 @@ pub fn split_text(text: &str, max: usize) -> Vec<String> {
 /// tag open at a cut is closed at the end of the part and opened again at
 /// the start of the next. Tags and entities are never cut.
 pub fn split_html(html: &str, max: usize) -> Vec<String> {
+    if length(html.trim()) <= max {
+        return vec![html.trim().to_string()];
+    }
     split_units(&tokenize(html.trim()), max)
 }
 
