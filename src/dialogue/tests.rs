@@ -221,7 +221,7 @@ fn a_single_number_toggles_a_multi_choice_and_a_list_or_xong_answers_it() {
     for answer in ["nguyễn văn an", "12", "ngõ 41", "Xuân La", "0912345678", "4"] {
         engine.handle(&mut state, text(answer));
     }
-    let at = state.at.clone();
+    let at = state.at;
     let again = sent_text(&engine.handle(&mut state, text("2")));
     assert_eq!(state.at, at, "a stray 2 does not end the question");
     assert!(!state.answers.contains_key("circumstances") && state.draft == ["near_poor"], "{again}");

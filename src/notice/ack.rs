@@ -21,13 +21,25 @@ pub async fn on_seen(
         out.answer(callback_id, Some("Không tìm thấy thông báo này.".into()));
         return Ok(());
     }
-    let group_id = group::by_chat(&mut conn, &msg.chat).await?.map(|g| g.id);
+    // Once per household, for the household's own group, whichever copy
+    // was pressed; someone without a household counts where they pressed.
+    let household: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT id, group_id FROM households WHERE owner_user_id = ? AND status = 'approved' ORDER BY id LIMIT 1",
+    )
+    .bind(caller.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let group_id = match household {
+        Some((_, group)) => Some(group),
+        None => group::by_chat(&mut conn, &msg.chat).await?.map(|g| g.id),
+    };
     let done = sqlx::query(
-        "INSERT INTO notice_acks (notice_id, user_id, group_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO notice_acks (notice_id, user_id, group_id, household_id, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     )
     .bind(code.id())
     .bind(caller.id)
     .bind(group_id)
+    .bind(household.map(|(id, _)| id))
     .bind(app.clock.now())
     .execute(&mut *conn)
     .await?;
@@ -75,12 +87,11 @@ pub async fn show(
         out.send(to, "Xin lỗi, chỉ người gửi thông báo hoặc cán bộ phường mới xem được số người đã xem.");
         return Ok(());
     }
-    // Acknowledgements count households: a person with a registered
-    // household counts as that household, anyone else as one.
+    // Acknowledgements count households, each in its own group (see
+    // `on_seen`); someone without a household counts as one.
     let rows: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT g.name,
-                (SELECT COUNT(DISTINCT COALESCE('h' || h.id, 'u' || a.user_id)) FROM notice_acks a
-                   LEFT JOIN households h ON h.owner_user_id = a.user_id AND h.group_id = g.id AND h.status = 'approved'
+                (SELECT COUNT(DISTINCT COALESCE('h' || a.household_id, 'u' || a.user_id)) FROM notice_acks a
                   WHERE a.notice_id = d.notice_id AND a.group_id = g.id),
                 (SELECT COUNT(*) FROM households h WHERE h.group_id = g.id AND h.status = 'approved')
          FROM (SELECT DISTINCT notice_id, group_id FROM notice_deliveries WHERE notice_id = ?) d

@@ -268,3 +268,28 @@ async fn a_button_that_changes_nothing_sends_no_edit() {
     assert_eq!(bot.edits_in(OFFICIAL.id).len(), edits + 1, "nothing was chosen already");
     bot.finish().await;
 }
+
+/// "Đã xem" counts once per household, for the household's own group,
+/// whichever group's copy of a ward notice was pressed (issue 20.9).
+#[tokio::test]
+async fn an_acknowledgement_counts_for_the_household_s_own_group() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let household = crate::registration::register(&bot, &RESIDENT).await;
+    let review = bot.messages_to(LEADER.id).into_iter().rev().find(|m| m.text.contains("Đăng ký hộ mới")).unwrap();
+    bot.tap(&LEADER, &review, "Duyệt").await;
+    assert!(household > 0);
+    let chats = many_groups(&bot, 1).await;
+    bot.private(&OFFICIAL, "/thongbao Lịch tiêm phòng cho trẻ").await;
+    let preview = bot.last_to(OFFICIAL.id);
+    bot.tap(&OFFICIAL, &preview, "Gửi").await;
+    wait_done(&bot, &OFFICIAL, "TB1").await;
+    // The resident reads the copy in the other group's chat.
+    let other = bot.messages_to(chats[0]).into_iter().find(|m| m.text.contains("THÔNG BÁO TB1")).unwrap();
+    bot.tap(&RESIDENT, &other, "Đã xem").await;
+    bot.tap(&RESIDENT, &bot.last_to(GROUP_CHAT), "Đã xem").await;
+    bot.private(&OFFICIAL, "/thongbao_ds TB1").await;
+    let counts = bot.last_to(OFFICIAL.id).text;
+    assert!(counts.contains("Tổ dân phố số 12: 1/1 hộ") && counts.contains("Tổ 1: 0/0 hộ"), "{counts}");
+    bot.finish().await;
+}
