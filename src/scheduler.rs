@@ -17,7 +17,20 @@ pub async fn run(app: App, channels: Vec<Channel>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut pruned = tokio::time::Instant::now();
     loop {
-        tick.tick().await;
+        // On the beat, or sooner when an announcement may be brought up to
+        // date (see `campaign::progress::next_edit_due`).
+        let due = match crate::campaign::progress::next_edit_due(&app).await {
+            Ok(Some(at)) => (at - app.clock.now()).to_std().unwrap_or(Duration::ZERO),
+            Ok(None) => Duration::MAX,
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "cannot tell when announcements are due");
+                Duration::MAX
+            }
+        };
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = tokio::time::sleep(due.clamp(Duration::from_secs(1), Duration::from_secs(86_400))) => {}
+        }
         if pruned.elapsed() >= PRUNE_EVERY {
             pruned = tokio::time::Instant::now();
             if let Err(e) = crate::updates::forget_handled(&app.db, &app.writes, chrono::Utc::now()).await {

@@ -31,11 +31,14 @@ pub async fn announcement(
         campaign.ways_to_give(),
         progress_line(&totals, campaign.target)
     );
+    // When the figures were read: the announcement is edited at most once a
+    // minute, so a reader knows how fresh they are.
+    let at = app.clock.now().with_timezone(&app.settings.timezone).format("%H:%M");
+    text.push_str(&format!("\n(cập nhật lúc {at})"));
     if !campaign.open {
         text.push_str("\n\nCuộc vận động đã kết thúc. Xin cảm ơn bà con!");
         return Ok((text, Keyboard::none()));
     }
-    let _ = app;
     Ok((text, Keyboard::single(Button::start_private("💝 Ủng hộ", pledge_payload(campaign)))))
 }
 
@@ -66,6 +69,15 @@ pub async fn edit_all(
         out.edit_public(&message, text.clone(), keyboard.clone());
     }
     repo::mark_edited(conn, campaign.code, app.clock.now()).await
+}
+
+/// When the next announcement may be edited (a minute after its last
+/// edit), if one shows an old total: the scheduler wakes then rather than
+/// on its beat, so the announcement catches up as soon as the minute
+/// allows.
+pub async fn next_edit_due(app: &App) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let oldest = repo::oldest_dirty_edit(&mut *app.read().await?).await?;
+    Ok(oldest.map(|at| at + EDIT_EVERY))
 }
 
 /// The scheduler's part: the last state always reaches the groups.

@@ -265,6 +265,13 @@ pub async fn due_for_edit(conn: &mut SqliteConnection, before: DateTime<Utc>) ->
     Ok(ids.into_iter().map(CampaignCode::new).collect())
 }
 
+/// The last edit of the campaign that has waited longest with an old total.
+pub async fn oldest_dirty_edit(conn: &mut SqliteConnection) -> anyhow::Result<Option<DateTime<Utc>>> {
+    Ok(sqlx::query_scalar("SELECT MIN(progress_edited_at) FROM campaigns WHERE progress_dirty = 1")
+        .fetch_one(conn)
+        .await?)
+}
+
 pub async fn mark_edited(conn: &mut SqliteConnection, code: CampaignCode, now: DateTime<Utc>) -> anyhow::Result<()> {
     sqlx::query("UPDATE campaigns SET progress_dirty = 0, progress_edited_at = ? WHERE id = ?")
         .bind(now)

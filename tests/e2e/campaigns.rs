@@ -128,6 +128,12 @@ async fn a_campaign_from_announcement_to_closing_summary() {
     assert!(bot.last_to(LEADER.id).text.contains("đã nhận 250.000 đ"));
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     assert_eq!(announcement_edits(&bot).len(), 1, "at most one edit a minute");
+    // The scheduler wakes when the minute is up, not on its next beat.
+    let edited: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT progress_edited_at FROM campaigns").fetch_one(bot.db()).await.unwrap();
+    let due = todanpho::campaign::progress::next_edit_due(&bot.app).await.unwrap();
+    assert_eq!(due, Some(edited + Duration::seconds(60)));
+    assert!(announcement_edits(&bot)[0].text.contains("(cập nhật lúc 07:00)"), "{}", announcement_edits(&bot)[0].text);
     bot.clock.advance(Duration::seconds(61));
     for _ in 0..200 {
         if announcement_edits(&bot).len() == 2 {
