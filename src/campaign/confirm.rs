@@ -174,7 +174,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
     };
     let amount = match words.next().map(str::trim).filter(|s| !s.is_empty()) {
         Some(typed) => match Money::parse(typed) {
-            Ok(m) => match super::pledge::out_of_bounds(&app.book, m) {
+            Ok(m) => match super::out_of_bounds(&app.book, m) {
                 None => Some(m),
                 Some(problem) => {
                     out.send(&msg.chat, format!("{problem}\n{USAGE}"));
@@ -214,7 +214,7 @@ pub async fn record_cash(
         out.send(&msg.chat, USAGE);
         return Ok(());
     };
-    if let Some(problem) = super::pledge::out_of_bounds(&app.book, amount) {
+    if let Some(problem) = super::out_of_bounds(&app.book, amount) {
         out.send(&msg.chat, format!("{problem}\n{USAGE}"));
         return Ok(());
     }

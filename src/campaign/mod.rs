@@ -196,6 +196,26 @@ pub fn progress_line(totals: &Totals, target: Option<Money>) -> String {
     }
 }
 
+/// The least and the most one contribution may be: the bounds of the
+/// pledge dialogue's amount, which every way of recording money keeps
+/// (`/ghinhan`, `/xacnhan` with the amount received), so there is one cap.
+pub fn amount_bounds(book: &crate::dialogue::Book) -> (i64, i64) {
+    book.get(pledge::FLOW)
+        .and_then(|def| def.steps.iter().find(|s| s.key == "amount"))
+        .and_then(|step| match step.kind {
+            crate::dialogue::definition::StepKind::Money { min, max } => Some((min, max)),
+            _ => None,
+        })
+        .unwrap_or((1_000, 1_000_000_000))
+}
+
+/// Whether `amount` is within [`amount_bounds`]; if not, what to tell.
+pub fn out_of_bounds(book: &crate::dialogue::Book, amount: crate::domain::Money) -> Option<String> {
+    let (min, max) = amount_bounds(book);
+    let shown = |d: i64| crate::domain::Money::from_dong(d).map(|m| m.to_string()).unwrap_or_default();
+    (amount.dong() < min || amount.dong() > max).then(|| format!("Số tiền phải từ {} đến {}.", shown(min), shown(max)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
