@@ -6,6 +6,7 @@ pub mod engine;
 pub mod store;
 #[cfg(test)]
 mod tests;
+mod zalo_wording;
 
 pub use definition::{Book, Definition, DefinitionError};
 pub use engine::{Answer, DialogueState, Engine, Input, Position, Prompt, Turn, BUTTON_PREFIX};
