@@ -1,4 +1,8 @@
 //! The SQLite pool: WAL, foreign keys on, migrations applied at start-up.
+//!
+//! Over 500 lines until issue 21 splits it along its jobs (pool, statement
+//! batches, the one writer and its group commit), with the writer made the
+//! only way to write.
 
 use std::path::Path;
 use std::str::FromStr;

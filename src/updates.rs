@@ -2,6 +2,9 @@
 //! again (Telegram does when the bot did not confirm its offset); recording
 //! every update here, with its payload, before confirming it means each one
 //! is handled once, and one taken in before a crash is handled after it.
+//!
+//! Over 500 lines (about 200 of them tests) until issue 21 splits it along
+//! its jobs: the inbox, the reply outbox and its sent logs, one update's turn.
 
 use std::sync::Arc;
 
