@@ -1,9 +1,8 @@
 //! Dialogue definitions, read from the TOML files in `dialogues/`.
 //!
-//! The files hold the wording and the shape of each flow (steps, kinds of
-//! answer, choices); Rust holds what happens when a flow completes. The files
-//! are embedded in the binary, and a directory named in config overrides them
-//! so a ward can reword a question without a rebuild.
+//! The files hold the wording and shape of each flow (steps, kinds of answer,
+//! choices); Rust holds what happens when it completes. They are embedded, and
+//! a directory named in config overrides them (reworded without a rebuild).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -59,7 +58,27 @@ pub struct CommonTexts {
     /// The wording on Zalo where it differs: Zalo has no buttons (options
     /// are typed, by number or in words) and its bots receive no location.
     #[serde(default)]
-    pub zalo: super::zalo_wording::ZaloTexts,
+    pub zalo: ZaloTexts,
+}
+
+/// Shared wording replaced on Zalo; what is not given stays as it is.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZaloTexts {
+    pub pick_edit: Option<String>,
+    pub summary_hint: Option<String>,
+    pub photo_received: Option<String>,
+    #[serde(default)]
+    pub errors: ZaloErrors,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZaloErrors {
+    pub choice: Option<String>,
+    pub choices: Option<String>,
+    pub photos: Option<String>,
+    pub location: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -250,14 +269,6 @@ impl Book {
 
     pub fn get(&self, id: &str) -> Option<&Definition> {
         self.flows.get(id)
-    }
-
-    /// The dialogues as worded for `channel`.
-    pub fn on(&self, channel: crate::channel::Channel) -> &Book {
-        match (channel, &self.zalo) {
-            (crate::channel::Channel::Zalo, Some(zalo)) => zalo,
-            _ => self,
-        }
     }
 
     /// Replaces the options of a choice step with a list from config (the

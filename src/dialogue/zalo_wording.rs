@@ -5,35 +5,21 @@
 //! `zalo_label`, `[zalo]` in `common.toml`), and a book is refused at
 //! start-up when what a Zalo resident would read still does.
 
-use serde::Deserialize;
-
 use super::definition::{Book, DefinitionError, StepKind};
-
-/// Shared wording replaced on Zalo; what is not given stays as it is.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ZaloTexts {
-    pub pick_edit: Option<String>,
-    pub summary_hint: Option<String>,
-    pub photo_received: Option<String>,
-    #[serde(default)]
-    pub errors: ZaloErrors,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ZaloErrors {
-    pub choice: Option<String>,
-    pub choices: Option<String>,
-    pub photos: Option<String>,
-    pub location: Option<String>,
-}
 
 /// What a prompt on Zalo must not offer: Zalo shows no buttons (options
 /// are typed) and its bots receive no location.
 const NOT_ON_ZALO: &[&str] = &["bấm", "nút", "vị trí hiện tại"];
 
 impl Book {
+    /// The dialogues as worded for `channel`.
+    pub fn on(&self, channel: crate::channel::Channel) -> &Book {
+        match (channel, &self.zalo) {
+            (crate::channel::Channel::Zalo, Some(zalo)) => zalo,
+            _ => self,
+        }
+    }
+
     /// A copy with every Zalo wording in place of the Telegram one.
     pub(super) fn worded_for_zalo(&self) -> Book {
         let mut common = self.common.clone();
