@@ -114,10 +114,9 @@ pub async fn list(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies)
         out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới xem được danh sách này.");
         return Ok(());
     }
-    let rows: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
+    let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(
         "SELECT g.id, g.name,
                 (SELECT COUNT(*) FROM group_chats c WHERE c.group_id = g.id),
-                (SELECT COUNT(*) FROM leaders l WHERE l.group_id = g.id),
                 (SELECT COUNT(*) FROM households h WHERE h.group_id = g.id AND h.status = 'approved')
          FROM groups g ORDER BY g.id",
     )
@@ -130,10 +129,15 @@ pub async fn list(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies)
         );
         return Ok(());
     }
+    let leader_names = roles::leader_names(&mut conn).await?;
     let mut text = format!("Các tổ dân phố của {}:", app.settings.ward_name);
-    for (id, name, chats, leaders, households) in rows {
+    for (id, name, chats, households) in rows {
         let chats = if chats == 0 { "chưa liên kết nhóm chat".to_string() } else { format!("{chats} nhóm chat") };
-        text.push_str(&format!("\n#{id}. {name} — {chats}, {leaders} tổ trưởng/tổ phó, {households} hộ đã duyệt"));
+        let leaders = match leader_names.get(&id) {
+            Some(names) => format!("tổ trưởng/tổ phó: {}", names.join(", ")),
+            None => "chưa có tổ trưởng".to_string(),
+        };
+        text.push_str(&format!("\n#{id}. {name} — {chats}, {leaders}, {households} hộ đã duyệt"));
     }
     out.send(&msg.chat, text);
     Ok(())

@@ -28,9 +28,9 @@
 //! | `/tatthongbao`, `dung nhan`, `/batthongbao` | `notice::optout`            |
 
 use crate::app::App;
-use crate::channel::{Button, ChatKind, Event, Incoming, Keyboard, Replies, Unsupported};
+use crate::channel::{Action, Button, ChatKind, Event, Incoming, Keyboard, Replies, Unsupported};
 use crate::dialogue::{Input, BUTTON_PREFIX};
-use crate::flood::Verdict;
+use crate::flood::{waiting, Verdict};
 use crate::flows::{self, Flow};
 use crate::household::review::ReviewButton;
 use crate::household::{mine, review};
@@ -51,7 +51,7 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
         Some(caller) => caller,
         None => roles::caller(&mut *app.write().await?, &msg.from).await?,
     };
-    let now = std::time::Instant::now();
+    let now = app.clock.now();
     match app.flood.person(&caller.addr, now) {
         Verdict::Handle => {}
         verdict => {
@@ -88,14 +88,40 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             && !(roles::role_of(&mut *app.read().await?, caller.id).await? > roles::Role::Resident)
             && !app.flood.group_reply(&msg.chat, now)
         {
-            tracing::info!("answer in a busy group held back");
-            out.actions.retain(|a| !to_group(a));
+            let (held, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut out.actions).into_iter().partition(to_group);
+            out.actions = kept;
+            serve_held_back(app, &caller, held, &mut out).await?;
         }
         return Ok(out);
     }
     route(app, &msg, &caller, &mut out).await?;
     Ok(out)
 }
+
+/// A resident's answers the group's limit held back: sent to them in
+/// private when the bot can write there, otherwise kept for the group's
+/// next minute, when everyone who asked is answered in one message (see
+/// [`waiting`]).
+async fn serve_held_back(app: &App, caller: &Caller, held: Vec<Action>, out: &mut Replies) -> anyhow::Result<()> {
+    if caller.private_open {
+        tracing::info!("answer in a busy group sent in private");
+        let private = caller.addr.private_chat();
+        for action in held {
+            if let Action::Send { text, keyboard, .. } = action {
+                out.send_with(&private, format!("{BUSY_GROUP}\n\n{text}"), keyboard);
+            }
+        }
+        return Ok(());
+    }
+    tracing::info!("answer in a busy group kept for its next minute");
+    for action in held.iter().filter(|a| matches!(a, Action::Send { .. })) {
+        let chat = action.chat().cloned().unwrap_or_else(|| caller.addr.private_chat());
+        app.defer(waiting::hold(&chat, &caller.name, action)?).await?;
+    }
+    Ok(())
+}
+
+const BUSY_GROUP: &str = "Nhóm đang nhiều tin nhắn nên bot trả lời bác ở đây ạ.";
 
 /// Holds a command to the place the catalog gives it ([`help::Place`]).
 /// One meant for private chat, typed in a group, is answered in the

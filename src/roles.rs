@@ -189,20 +189,25 @@ pub async fn ensure_user(conn: &mut SqliteConnection, addr: &UserAddr, name: Opt
     Ok(id)
 }
 
+/// How a person (`users u`) is named to others: the head of their approved
+/// household as registered, else the name their platform gave.
+macro_rules! person_name {
+    () => {
+        "COALESCE((SELECT h.head_name FROM households h
+                   WHERE h.owner_user_id = u.id AND h.status = 'approved' ORDER BY h.id LIMIT 1),
+                  u.display_name)"
+    };
+}
+
 /// Where to reach a person, and the name to show for them: the head of
 /// household's registered name where they have an approved household (the
 /// name they gave, in its Vietnamese order), else their platform name.
 pub async fn user_addr(conn: &mut SqliteConnection, user_id: i64) -> anyhow::Result<Option<(UserAddr, String)>> {
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT u.channel, u.external_id,
-                COALESCE((SELECT h.head_name FROM households h
-                           WHERE h.owner_user_id = u.id AND h.status = 'approved' ORDER BY h.id LIMIT 1),
-                         u.display_name)
-         FROM users u WHERE u.id = ?",
-    )
-    .bind(user_id)
-    .fetch_optional(conn)
-    .await?;
+    let row: Option<(String, String, String)> =
+        sqlx::query_as(concat!("SELECT u.channel, u.external_id, ", person_name!(), " FROM users u WHERE u.id = ?"))
+            .bind(user_id)
+            .fetch_optional(conn)
+            .await?;
     Ok(row.and_then(|(channel, id, name)| Some((UserAddr { channel: Channel::parse(&channel)?, id }, name))))
 }
 
@@ -221,6 +226,23 @@ pub async fn is_leader_of(conn: &mut SqliteConnection, user_id: i64, group_id: i
         .fetch_optional(conn)
         .await?;
     Ok(found.is_some())
+}
+
+/// The names of each group's leaders, by group id, in the order they were
+/// appointed.
+pub async fn leader_names(conn: &mut SqliteConnection) -> anyhow::Result<std::collections::HashMap<i64, Vec<String>>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(concat!(
+        "SELECT l.group_id, ",
+        person_name!(),
+        " FROM leaders l JOIN users u ON u.id = l.user_id ORDER BY l.group_id, l.appointed_at, l.user_id"
+    ))
+    .fetch_all(conn)
+    .await?;
+    let mut names: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    for (group, name) in rows {
+        names.entry(group).or_default().push(name);
+    }
+    Ok(names)
 }
 
 /// Leaders of the group and every official may act on the group's records.

@@ -1,6 +1,7 @@
 //! Time-driven work (the daily reminder of overdue reports, the last edit of
-//! campaign announcements, pruning the inbox), checked every `[reports] check_every_secs`,
-//! whatever platforms the process runs.
+//! campaign announcements, answers a busy group held back, pruning the
+//! inbox), checked every `[reports] check_every_secs` or sooner when an edit
+//! or answer falls due, whatever platforms the process runs.
 
 use std::time::Duration;
 
@@ -19,14 +20,16 @@ pub async fn run(app: App, channels: Vec<Channel>) {
     loop {
         // On the beat, or sooner when an announcement may be brought up to
         // date (see `campaign::progress::next_edit_due`).
-        let due = match crate::campaign::progress::next_edit_due(&app).await {
-            Ok(Some(at)) => (at - app.clock.now()).to_std().unwrap_or(Duration::ZERO),
-            Ok(None) => Duration::MAX,
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "cannot tell when announcements are due");
-                Duration::MAX
-            }
-        };
+        let due = [crate::campaign::progress::next_edit_due(&app).await, crate::flood::waiting::next_due(&app).await]
+            .into_iter()
+            .filter_map(|due| {
+                due.unwrap_or_else(|e| {
+                    tracing::error!(error = %format!("{e:#}"), "cannot tell when the next edit or answer is due");
+                    None
+                })
+            })
+            .min()
+            .map_or(Duration::MAX, |at| (at - app.clock.now()).to_std().unwrap_or(Duration::ZERO));
         tokio::select! {
             _ = tick.tick() => {}
             _ = tokio::time::sleep(due.clamp(Duration::from_secs(1), Duration::from_secs(86_400))) => {}
@@ -40,6 +43,10 @@ pub async fn run(app: App, channels: Vec<Channel>) {
         match crate::report::deadline::run_due(&app).await {
             Ok(replies) => deliver(&app, replies).await,
             Err(e) => tracing::error!(error = %format!("{e:#}"), "the deadline reminder failed"),
+        }
+        match crate::flood::waiting::flush_due(&app).await {
+            Ok(replies) => deliver(&app, replies).await,
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "answering a busy group failed"),
         }
         match crate::campaign::progress::flush_due(&app).await {
             Ok(replies) => deliver(&app, replies).await,

@@ -65,8 +65,10 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         totals.households
     );
     if let Some(target) = campaign.target {
-        summary
-            .push_str(&format!("\nMục tiêu: {target} (đạt {}%).", totals.received.saturating_mul(100) / target.dong()));
+        summary.push_str(&format!(
+            "\nMục tiêu: {target} (đạt {}).",
+            crate::domain::Percent::of(totals.received, target.dong())
+        ));
     }
     if totals.outstanding > 0 {
         summary.push_str(&format!("\nĐã đăng ký nhưng chưa nhận: {} đ.", group_thousands(totals.outstanding)));

@@ -183,10 +183,10 @@ pub fn progress_line(totals: &Totals, target: Option<Money>) -> String {
     let received = crate::domain::group_thousands(totals.received);
     match target {
         Some(target) => {
-            let percent = (totals.received.saturating_mul(100) / target.dong()).max(0);
-            let filled = (percent / 10).min(10) as usize;
+            let percent = crate::domain::Percent::of(totals.received, target.dong());
+            let filled = (percent.whole() / 10).clamp(0, 10) as usize;
             format!(
-                "{}{} {percent}% · {received} đ / {target} · {} hộ",
+                "{}{} {percent} · {received} đ / {target} · {} hộ",
                 "▓".repeat(filled),
                 "░".repeat(10 - filled),
                 totals.households

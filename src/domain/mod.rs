@@ -5,6 +5,7 @@
 mod count;
 mod date;
 mod money;
+mod percent;
 mod person_name;
 mod phone;
 pub mod vietqr;
@@ -12,5 +13,6 @@ pub mod vietqr;
 pub use count::{parse_count, CountError};
 pub use date::parse_date;
 pub use money::{group_thousands, Money, MoneyError};
+pub use percent::{hours, Percent};
 pub use person_name::{family_first, NameError, PersonName};
 pub use phone::{PhoneError, PhoneNumber};

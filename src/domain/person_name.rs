@@ -44,7 +44,10 @@ pub fn family_first(first: &str, last: Option<&str>) -> String {
             FAMILY_NAMES.contains(&w.as_str())
         })
     };
-    if starts_with_family(last) && !starts_with_family(first) {
+    // A one-word first name that is also a family name ("Mai", "Hà") is
+    // still the given name when the last name is a family name too.
+    let one_word = first.split_whitespace().count() == 1;
+    if starts_with_family(last) && (one_word || !starts_with_family(first)) {
         format!("{last} {first}")
     } else {
         format!("{first} {last}")
@@ -139,6 +142,8 @@ mod tests {
         assert_eq!(family_first("John", Some("Smith")), "John Smith");
         assert_eq!(family_first("Tú", Some("Từ Văn")), "Từ Văn Tú");
         assert_eq!(family_first("Minh", Some("Nguyen Van")), "Nguyen Van Minh", "typed without diacritics");
+        assert_eq!(family_first("Mai", Some("Nguyễn Thị")), "Nguyễn Thị Mai", "Mai is a family name too");
+        assert_eq!(family_first("Hà", Some("Lê")), "Lê Hà");
         assert_eq!(family_first("Bình", None), "Bình");
         assert_eq!(family_first("Bình", Some("  ")), "Bình");
     }

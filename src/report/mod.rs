@@ -159,7 +159,7 @@ impl Report {
     pub fn place_text(&self) -> String {
         match &self.place {
             Place::None => "không có".to_string(),
-            Place::Pin { .. } => "vị trí trên bản đồ (gửi kèm)".to_string(),
+            Place::Pin { .. } => "trên bản đồ (gửi kèm)".to_string(),
             Place::Address(a) => a.clone(),
         }
     }

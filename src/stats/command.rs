@@ -7,10 +7,11 @@
 //! (official) /sohodukien Tổ dân phố số 12 40
 //! ```
 
-use super::{compute, percent, Figures, Period, Scope};
+use super::{compute, Figures, Period, Scope};
 use crate::app::App;
 use crate::channel::{Incoming, Replies};
 use crate::domain::group_thousands;
+use crate::domain::Percent;
 use crate::group;
 use crate::household::Circumstance;
 use crate::report::Status;
@@ -123,20 +124,23 @@ pub fn render(app: &App, f: &Figures, title: &str, period: Period, part: Part) -
         let expected: i64 = f.groups.iter().filter_map(|g| g.expected).sum();
         s.push_str(&format!("\n🏠 <b>Hộ gia đình</b>: {approved} hộ đã duyệt"));
         if expected > 0 {
-            s.push_str(&format!(" / {expected} dự kiến ({}%)", percent(approved, expected)));
+            s.push_str(&format!(" / {expected} dự kiến ({})", Percent::of(approved, expected)));
         }
         s.push_str(&format!(", {pending} chờ duyệt, {people} nhân khẩu\n<pre>"));
         s.push_str(&format!("{} {:>9} {:>4}\n", cut("Tổ", 16), "Hộ/dự kiến", "Chờ"));
         for g in &f.groups {
-            let expected = g.expected.map(|e| e.to_string()).unwrap_or_else(|| "?".into());
-            s.push_str(&format!(
-                "{} {:>9} {:>4}\n",
-                esc(&cut(&g.name, 16)),
-                format!("{}/{expected}", g.approved),
-                g.pending
-            ));
+            // A group whose expected count is not set is marked, not shown
+            // as "2/?", and the mark is explained under the table.
+            let approved = match g.expected {
+                Some(e) => format!("{}/{e}", g.approved),
+                None => format!("{}*", g.approved),
+            };
+            s.push_str(&format!("{} {:>9} {:>4}\n", esc(&cut(&g.name, 16)), approved, g.pending));
         }
         s.push_str("</pre>\n");
+        if f.groups.iter().any(|g| g.expected.is_none()) {
+            s.push_str("* chưa đặt số hộ dự kiến (cán bộ phường đặt bằng /sohodukien)\n");
+        }
         let count =
             |c: Circumstance| f.circumstances.iter().find(|(code, _)| code == c.code()).map(|(_, n)| *n).unwrap_or(0);
         s.push_str("<b>Hoàn cảnh</b>: ");
@@ -145,8 +149,8 @@ pub fn render(app: &App, f: &Figures, title: &str, period: Period, part: Part) -
         );
         let t = &app.settings.targets;
         let line = |label: &str, n: i64, target: i64| {
-            let p = percent(n, approved);
-            format!("\n• {label}: {p}% (mục tiêu {target}%) {}", if p >= target { "✅" } else { "⚠️" })
+            let p = Percent::of(n, approved);
+            format!("\n• {label}: {p} (mục tiêu {target}%) {}", if p.reaches(target) { "✅" } else { "⚠️" })
         };
         s.push_str("\n\n📱 <b>Công dân số</b> (trên số hộ đã duyệt):");
         s.push_str(&line(
@@ -178,10 +182,10 @@ pub fn render(app: &App, f: &Figures, title: &str, period: Period, part: Part) -
         }
         s.push_str(&format!("\nĐã đóng ({}): {}", period.label(app.settings.timezone), r.closed_in_period));
         if let Some(h) = r.median_hours_to_close {
-            s.push_str(&format!(", thời gian xử lý trung vị {h:.1} giờ"));
+            s.push_str(&format!(", thời gian xử lý trung vị {}", crate::domain::hours(h)));
         }
         if r.rated > 0 {
-            s.push_str(&format!(", hài lòng {}% ({}/{})", percent(r.satisfied, r.rated), r.satisfied, r.rated));
+            s.push_str(&format!(", hài lòng {} ({}/{})", Percent::of(r.satisfied, r.rated), r.satisfied, r.rated));
         }
         s.push('\n');
     }

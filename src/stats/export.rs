@@ -7,9 +7,10 @@ use futures_util::TryStreamExt;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use sqlx::SqliteConnection;
 
-use super::{compute, percent, Period, Scope};
+use super::{compute, Period, Scope};
 use crate::app::App;
 use crate::channel::{Incoming, Replies};
+use crate::domain::Percent;
 use crate::household::Circumstance;
 use crate::roles::Caller;
 
@@ -18,6 +19,8 @@ pub enum Cell {
     Text(String),
     Int(i64),
     Money(i64),
+    /// Shown as a percent in Excel, "4,9%" in CSV.
+    Percent(crate::domain::Percent),
     Time(Option<DateTime<Utc>>),
 }
 
@@ -202,15 +205,15 @@ async fn summary_rows(app: &App, conn: &mut SqliteConnection, scope: &Scope) -> 
         vec![Cell::Text("Nhân khẩu".into()), Cell::Int(f.groups.iter().map(|g| g.people).sum())],
         vec![
             Cell::Text("% hộ có người dùng ĐTTM".into()),
-            Cell::Int(percent(f.groups.iter().map(|g| g.smartphone).sum(), approved)),
+            Cell::Percent(Percent::of(f.groups.iter().map(|g| g.smartphone).sum(), approved)),
         ],
         vec![
             Cell::Text("% hộ có thanh toán điện tử".into()),
-            Cell::Int(percent(f.groups.iter().map(|g| g.epayment).sum(), approved)),
+            Cell::Percent(Percent::of(f.groups.iter().map(|g| g.epayment).sum(), approved)),
         ],
         vec![
             Cell::Text("% hộ có VNeID mức 2".into()),
-            Cell::Int(percent(f.groups.iter().map(|g| g.vneid).sum(), approved)),
+            Cell::Percent(Percent::of(f.groups.iter().map(|g| g.vneid).sum(), approved)),
         ],
         vec![Cell::Text("Phản ánh đang mở".into()), Cell::Int(f.reports.open_by_status.iter().map(|(_, n)| n).sum())],
         vec![Cell::Text("Phản ánh quá hạn".into()), Cell::Int(f.reports.overdue)],
@@ -333,6 +336,7 @@ struct XlsxSink {
     bold: Format,
     date: Format,
     money: Format,
+    percent: Format,
 }
 
 impl XlsxSink {
@@ -347,6 +351,7 @@ impl XlsxSink {
             bold: Format::new().set_bold(),
             date: Format::new().set_num_format("dd/mm/yyyy hh:mm"),
             money: Format::new().set_num_format("#,##0 \"đ\""),
+            percent: Format::new().set_num_format("0.0%"),
         }
     }
 
@@ -391,6 +396,10 @@ impl Sink for XlsxSink {
                 Cell::Money(n) => {
                     ws.write_number_with_format(r, col, *n as f64, &self.money)?;
                     sizes.push(n.to_string().len() + 5);
+                }
+                Cell::Percent(p) => {
+                    ws.write_number_with_format(r, col, p.fraction(), &self.percent)?;
+                    sizes.push(6);
                 }
                 Cell::Time(Some(t)) => {
                     ws.write_datetime_with_format(r, col, excel_time(*t, self.tz)?, &self.date)?;
@@ -450,6 +459,7 @@ impl<W: std::io::Write + Send> Sink for CsvSink<W> {
         self.writer.write_record(cells.iter().map(|cell| match cell {
             Cell::Text(t) => t.clone(),
             Cell::Int(n) | Cell::Money(n) => n.to_string(),
+            Cell::Percent(p) => p.to_string(),
             Cell::Time(Some(t)) => t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string(),
             Cell::Time(None) => String::new(),
         }))?;

@@ -10,8 +10,6 @@ mod outbound;
 mod polling;
 mod webhook;
 
-use std::time::Instant;
-
 use teloxide::dispatching::{DefaultKey, Dispatcher, UpdateHandler};
 use teloxide::prelude::*;
 use teloxide::types::Me;
@@ -97,7 +95,7 @@ async fn on_migration(app: &App, marks: &Marks, update_id: &str, moved: inbound:
 }
 
 async fn on_anonymous(bot: &Bot, me: &Me, app: &App, marks: &Marks, update_id: &str, chat: ChatAddr) {
-    if app.flood.group_reply(&chat, Instant::now()) {
+    if app.flood.group_reply(&chat, app.clock.now()) {
         let mut reply = Replies::default();
         reply.send(
             &chat,

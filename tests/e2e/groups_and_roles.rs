@@ -15,7 +15,14 @@ async fn official_links_a_group_and_lists_groups() {
 
     bot.private(&OFFICIAL, "/nhom").await;
     let list = bot.last_to(OFFICIAL.id).text;
-    assert!(list.contains("#1. Tổ dân phố số 12 — 1 nhóm chat") && list.contains("#2. Thôn Song Phượng"), "{list}");
+    assert!(
+        list.contains("#1. Tổ dân phố số 12 — 1 nhóm chat, chưa có tổ trưởng") && list.contains("#2. Thôn Song Phượng"),
+        "{list}"
+    );
+    bot.group_reply(GROUP_CHAT, &OFFICIAL, "/phancong", &LEADER).await;
+    bot.private(&OFFICIAL, "/nhom").await;
+    let list = bot.last_to(OFFICIAL.id).text;
+    assert!(list.contains("#1. Tổ dân phố số 12 — 1 nhóm chat, tổ trưởng/tổ phó: Lê Thị Hoa, 0 hộ đã duyệt"), "{list}");
     bot.group(GROUP_CHAT, &OFFICIAL, "/lienket").await;
     assert!(bot.last_to(GROUP_CHAT).text.contains("Xin gõ kèm tên"));
     assert_eq!(bot.count("SELECT COUNT(*) FROM audit_log WHERE action = 'group.link'").await, 3);

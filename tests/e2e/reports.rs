@@ -80,6 +80,7 @@ async fn a_report_with_photos_and_a_pin_goes_through_its_whole_life() {
     assert!(cleared.iter().any(|m| m.body["reply_markup"]["remove_keyboard"] == json!(true)));
     let summary = bot.last_to(RESIDENT.id);
     assert!(summary.text.contains("Chiếu sáng") && summary.text.contains("2 ảnh"), "{}", summary.text);
+    assert!(summary.text.contains("Vị trí: đã gửi trên bản đồ"), "said once: {}", summary.text);
     bot.tap(&RESIDENT, &summary, "Xác nhận").await;
     assert!(bot.last_to(RESIDENT.id).text.contains("Đã nhận phản ánh PA-000001"));
 
@@ -102,6 +103,9 @@ async fn a_report_with_photos_and_a_pin_goes_through_its_whole_life() {
             case.text.contains("Phản ánh mới PA-000001")
                 && case.text.contains("Chiếu sáng")
                 && case.text.contains("vừa xong")
+                && case.text.contains("Vị trí: trên bản đồ (gửi kèm)"),
+            "{}",
+            case.text
         );
         for label in ["Tiếp nhận", "Đang xử lý", "Đã xử lý", "Không xử lý"] {
             case.button(label);

@@ -1,5 +1,6 @@
 //! Start-up, menus, chat migration and redelivered updates.
 
+use chrono::Duration;
 use serde_json::json;
 
 use crate::support::*;
@@ -249,5 +250,74 @@ async fn a_flooding_resident_is_warned_once_and_others_are_served() {
     assert_eq!(bot.messages_to(GROUP_CHAT).len() - before, 1, "one answer in the group per minute");
     bot.group(GROUP_CHAT, &OFFICIAL, "/nhom").await;
     assert!(bot.last_to(GROUP_CHAT).text.contains("tin nhắn riêng"), "staff are not held back");
+    bot.finish().await;
+}
+
+/// Ten residents asked by the bot to type `/dangky` do so in the group
+/// within ten seconds: the group hears the bot at most twice, and every one
+/// of them is given the way to register, in private for those the bot can
+/// write to, otherwise named in one message at the next minute.
+#[tokio::test]
+async fn a_busy_group_answers_everyone_who_asked_within_two_messages() {
+    const NAMES: [(&str, &str); 10] = [
+        ("Nam", "Lê Văn"),
+        ("Mai", "Nguyễn Thị"),
+        ("Hùng", "Trần Văn"),
+        ("Lan", "Phạm Thị"),
+        ("Tuấn", "Hoàng Anh"),
+        ("Hương", "Vũ Thị"),
+        ("Dũng", "Đặng Văn"),
+        ("Thảo", "Bùi Thị"),
+        ("Minh", "Đỗ Quang"),
+        ("Yến", "Ngô Thị"),
+    ];
+    let residents: Vec<User> = NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, (first, last))| User { id: 310_000 + i as i64, first_name: first, last_name: Some(last) })
+        .collect();
+    let bot = TestBot::start_with_flood_control().await;
+    bot.group(GROUP_CHAT, &OFFICIAL, "/lienket Tổ dân phố số 12").await;
+    assert!(bot.last_to(GROUP_CHAT).text.contains("/dangky"), "the bot asks the group to register");
+    // Two of them have written to the bot in private before.
+    for r in &residents[3..5] {
+        bot.private(r, "/start").await;
+    }
+    let before = bot.messages_to(GROUP_CHAT).len();
+    for r in &residents {
+        bot.group(GROUP_CHAT, r, "/dangky").await;
+        bot.clock.advance(Duration::seconds(1));
+    }
+    let group_id: i64 = sqlx::query_scalar("SELECT id FROM groups").fetch_one(bot.db()).await.unwrap();
+    let register = format!("dk-{group_id}");
+    assert_eq!(bot.messages_to(GROUP_CHAT).len() - before, 1, "the first is answered in the group");
+    for r in &residents[3..5] {
+        let answer = bot.last_to(r.id);
+        assert!(answer.text.contains("trả lời bác ở đây"), "{}", answer.text);
+        assert!(answer.buttons.iter().any(|(_, url)| url.ends_with(&register)), "{:?}", answer.buttons);
+    }
+    assert_eq!(bot.count("SELECT COUNT(*) FROM group_waiting").await, 7, "the others wait, written down");
+
+    // The group's next minute: one message names the seven.
+    bot.clock.advance(Duration::seconds(55));
+    let mut waited = 0;
+    while bot.messages_to(GROUP_CHAT).len() - before < 2 && waited < 500 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    let group = bot.messages_to(GROUP_CHAT);
+    assert_eq!(group.len() - before, 2, "the group hears the bot twice in all");
+    let together = group.last().unwrap();
+    assert!(
+        together.text.starts_with("Mời bác Mai, bác Hùng, bác Hương, bác Dũng, bác Thảo, bác Minh, bác Yến bấm nút"),
+        "{}",
+        together.text
+    );
+    assert!(together.buttons.iter().any(|(_, url)| url.ends_with(&register)), "{:?}", together.buttons);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM group_waiting").await, 0);
+
+    // Pressing it registers as the group's first answer does.
+    bot.private(&residents[9], &format!("/start {register}")).await;
+    assert!(bot.last_to(residents[9].id).text.contains("Họ và tên chủ hộ"));
     bot.finish().await;
 }

@@ -162,8 +162,14 @@ async fn seed(bot: &TestBot) {
 const PLEDGES: [(i64, i64, Option<i64>); 4] =
     [(0, 500_000, Some(500_000)), (1, 200_000, Some(150_000)), (1, 100_000, Some(100_000)), (2, 300_000, None)];
 
-fn pct(part: i64, whole: i64) -> i64 {
-    ((part as f64) * 100.0 / (whole as f64)).round() as i64
+/// A share as Vietnamese write it: rounded to a tenth, decimal comma, no
+/// trailing ",0".
+fn pct(part: i64, whole: i64) -> String {
+    let tenths = ((part as f64) * 1000.0 / (whole as f64)).round() as i64;
+    match tenths % 10 {
+        0 => format!("{}%", tenths / 10),
+        d => format!("{},{d}%", tenths / 10),
+    }
 }
 
 #[tokio::test]
@@ -189,14 +195,14 @@ async fn thongke_matches_figures_computed_from_the_rows() {
     let vneid = approved.iter().filter(|h| h.vneid > 0).count() as i64;
     let poor = approved.iter().filter(|h| h.circumstances.contains(&"poor")).count();
     for expected in [
-        format!("{n} hộ đã duyệt / 40 dự kiến ({}%), {pending} chờ duyệt, {people} nhân khẩu", pct(n, 40)),
+        format!("{n} hộ đã duyệt / 40 dự kiến ({}), {pending} chờ duyệt, {people} nhân khẩu", pct(n, 40)),
         format!("Hộ nghèo {poor}, Hộ cận nghèo 1"),
-        format!("điện thoại thông minh: {}% (mục tiêu 80%) ⚠️", pct(smart, n)),
-        format!("thanh toán điện tử: {}% (mục tiêu 50%) ✅", pct(epay, n)),
-        format!("VNeID mức 2: {}%", pct(vneid, n)),
+        format!("điện thoại thông minh: {} (mục tiêu 80%) ⚠️", pct(smart, n)),
+        format!("thanh toán điện tử: {} (mục tiêu 50%) ✅", pct(epay, n)),
+        format!("VNeID mức 2: {}", pct(vneid, n)),
         "2 đang mở (mới 1, đã tiếp nhận 0, đang xử lý 1), 1 quá hạn".to_string(),
         "Đã đóng (".to_string(),
-        ": 2, thời gian xử lý trung vị 20.0 giờ, hài lòng 50% (1/2)".to_string(),
+        ": 2, thời gian xử lý trung vị 20 giờ, hài lòng 50% (1/2)".to_string(),
         {
             let received: i64 = PLEDGES.iter().filter_map(|(_, _, r)| *r).sum();
             let pledged: i64 = PLEDGES.iter().map(|(_, p, _)| p).sum();
@@ -215,6 +221,19 @@ async fn thongke_matches_figures_computed_from_the_rows() {
         assert!(text.contains(&expected), "missing «{expected}» in\n{text}");
     }
     assert!(text.contains("<pre>") && text.contains("3/40"), "{text}");
+    assert!(!text.contains("/?") && text.contains("* chưa đặt số hộ dự kiến"), "{text}");
+    for shown in text.split(['(', ' ']).filter(|w| w.ends_with('%')) {
+        assert!(!shown.contains('.'), "a share is written with a decimal comma: {shown}");
+    }
+    // A share is rounded to a tenth, not truncated: 4 of 61 is 6,6%.
+    bot.private(&OFFICIAL, "/sohodukien Tổ dân phố số 12 61").await;
+    bot.private(&OFFICIAL, "/thongke ho").await;
+    assert!(
+        bot.last_to(OFFICIAL.id).text.contains(&format!("{n} hộ đã duyệt / 61 dự kiến (6,6%)")),
+        "{}",
+        bot.last_to(OFFICIAL.id).text
+    );
+    bot.private(&OFFICIAL, "/sohodukien Tổ dân phố số 12 40").await;
 
     // A leader sees only their own group; residents nothing.
     bot.private(&LEADER, "/thongke ho").await;
