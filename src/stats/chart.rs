@@ -1,86 +1,147 @@
 //! `/thongke bieudo`: registration coverage and digital-citizen rates per
-//! group as a PNG bar chart. The font is DejaVu Sans from the `dejavu`
-//! crate, embedded, so Vietnamese diacritics render on any machine.
+//! group as a PNG bar chart, with the ward's targets drawn as lines across
+//! the bars they are targets for. Text is shaped (see `canvas`) in DejaVu
+//! Sans, embedded, so Vietnamese renders cleanly on any machine.
 
-use std::sync::Once;
-
-use plotters::prelude::*;
-use plotters::style::{register_font, FontStyle};
-
-use super::{percent, GroupFigures};
+use super::canvas::{Canvas, Rgb, BLACK};
+use super::GroupFigures;
+use crate::config::Stats as Targets;
+use crate::domain::Percent;
 
 const WIDTH: u32 = 900;
-const ROW: u32 = 92;
-const TOP: u32 = 110;
-const LABEL: u32 = 230;
+const ROW: u32 = 96;
+const TOP: u32 = 120;
+const LABEL: i64 = 230;
 const MAX_GROUPS: usize = 40;
+const TARGET: Rgb = [200, 30, 30];
+const GREY: Rgb = [110, 110, 110];
 
-static FONT: Once = Once::new();
-
-fn font(size: u32) -> TextStyle<'static> {
-    FONT.call_once(|| {
-        // Only fails on malformed font bytes, which the crate does not ship.
-        let _ = register_font("dejavu", FontStyle::Normal, dejavu::sans::regular());
-    });
-    ("dejavu", size).into_font().color(&BLACK)
+/// One bar of a group: its label, colour, rate (none when it cannot be
+/// told) and the ward's target for it, if any.
+struct Series {
+    label: &'static str,
+    colour: Rgb,
+    rate: Option<Percent>,
+    target: Option<i64>,
 }
 
-/// The series drawn for each group: label, colour, and the rate.
-fn series(g: &GroupFigures) -> [(&'static str, RGBColor, Option<i64>); 4] {
+fn series(g: &GroupFigures, targets: &Targets) -> [Series; 4] {
     [
-        (
-            "Đăng ký / dự kiến",
-            RGBColor(38, 110, 180),
-            g.expected.filter(|e| *e > 0).map(|e| percent(g.approved, e).min(100)),
-        ),
-        ("Dùng điện thoại thông minh", RGBColor(60, 160, 90), Some(percent(g.smartphone, g.approved))),
-        ("Thanh toán điện tử", RGBColor(230, 150, 30), Some(percent(g.epayment, g.approved))),
-        ("VNeID mức 2", RGBColor(170, 70, 150), Some(percent(g.vneid, g.approved))),
+        Series {
+            label: "Đăng ký / dự kiến",
+            colour: [38, 110, 180],
+            rate: g.expected.filter(|e| *e > 0).map(|e| Percent::of(g.approved.min(e), e)),
+            target: None,
+        },
+        Series {
+            label: "Dùng điện thoại thông minh",
+            colour: [60, 160, 90],
+            rate: Some(Percent::of(g.smartphone, g.approved)),
+            target: Some(targets.smartphone_target),
+        },
+        Series {
+            label: "Thanh toán điện tử",
+            colour: [230, 150, 30],
+            rate: Some(Percent::of(g.epayment, g.approved)),
+            target: Some(targets.epayment_target),
+        },
+        Series {
+            label: "VNeID mức 2",
+            colour: [170, 70, 150],
+            rate: Some(Percent::of(g.vneid, g.approved)),
+            target: Some(targets.vneid_target),
+        },
     ]
 }
 
-pub fn png(title: &str, groups: &[GroupFigures]) -> anyhow::Result<Vec<u8>> {
+pub fn png(title: &str, groups: &[GroupFigures], targets: &Targets) -> anyhow::Result<Vec<u8>> {
     let groups = &groups[..groups.len().min(MAX_GROUPS)];
     let height = TOP + ROW * groups.len().max(1) as u32 + 20;
-    let mut buffer = vec![255u8; (WIDTH * height * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buffer, (WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let draw = |e: Result<(), DrawingAreaErrorKind<_>>| e.map_err(|e| anyhow::anyhow!("{e:?}"));
-        draw(root.draw(&Text::new(title.to_string(), (20, 15), font(24))))?;
-        // Legend.
-        let legend = groups.first().map(series).unwrap_or_else(|| series(&GroupFigures::default()));
-        for (i, (label, colour, _)) in legend.iter().enumerate() {
-            let x = 20 + (i as i32) * 215;
-            draw(root.draw(&Rectangle::new([(x, 60), (x + 16, 76)], colour.filled())))?;
-            draw(root.draw(&Text::new(label.to_string(), (x + 22, 60), font(15))))?;
-        }
-        let bar_width = (WIDTH - LABEL - 80) as i32;
-        for (row, g) in groups.iter().enumerate() {
-            let y0 = (TOP + ROW * row as u32) as i32;
-            let name: String = g.name.chars().take(22).collect();
-            draw(root.draw(&Text::new(name, (20, y0 + 30), font(17))))?;
-            for (i, (_, colour, rate)) in series(g).iter().enumerate() {
-                let y = y0 + 4 + i as i32 * 20;
-                let x0 = LABEL as i32;
-                match rate {
-                    Some(p) => {
-                        let len = (bar_width as i64 * p / 100) as i32;
-                        draw(root.draw(&Rectangle::new([(x0, y), (x0 + len.max(1), y + 16)], colour.filled())))?;
-                        draw(root.draw(&Text::new(format!("{p}%"), (x0 + len + 6, y), font(14))))?;
-                    }
-                    None => draw(root.draw(&Text::new("chưa có số dự kiến".to_string(), (x0, y), font(13))))?,
+    let mut canvas = Canvas::new(WIDTH, height)?;
+    canvas.text(20.0, 14.0, 24.0, BLACK, title);
+
+    // Legend: each colour with its target, and what the red line means.
+    let legend = series(groups.first().unwrap_or(&GroupFigures::default()), targets);
+    let mut x = 20.0;
+    for s in &legend {
+        canvas.fill(x as i64, 58, x as i64 + 16, 74, s.colour);
+        let label = match s.target {
+            Some(t) => format!("{} (mục tiêu {t}%)", s.label),
+            None => s.label.to_string(),
+        };
+        let width = canvas.text(x + 22.0, 58.0, 13.0, BLACK, &label);
+        x += 22.0 + width + 18.0;
+    }
+    canvas.vline(20, 84, 100, 3, 0, TARGET);
+    canvas.text(30.0, 84.0, 13.0, GREY, "Vạch đỏ: mục tiêu của phường");
+
+    let bar_width = i64::from(WIDTH) - LABEL - 80;
+    let along = |p: Percent| (bar_width as f64 * p.fraction().min(1.0)).round() as i64;
+    for (row, g) in groups.iter().enumerate() {
+        let y0 = i64::from(TOP + ROW * row as u32);
+        let name: String = g.name.chars().take(24).collect();
+        canvas.text(20.0, y0 as f32 + 30.0, 16.0, BLACK, &name);
+        for (i, s) in series(g, targets).iter().enumerate() {
+            let y = y0 + 4 + i as i64 * 21;
+            match s.rate {
+                Some(p) => {
+                    let len = along(p).max(1);
+                    canvas.fill(LABEL, y, LABEL + len, y + 16, s.colour);
+                    canvas.text((LABEL + len + 6) as f32, y as f32, 13.0, BLACK, &p.to_string());
+                }
+                None => {
+                    canvas.text(LABEL as f32, y as f32, 13.0, GREY, "chưa đặt số hộ dự kiến");
                 }
             }
+            if let Some(target) = s.target {
+                let x = LABEL + along(Percent::of(target.clamp(0, 100), 100));
+                canvas.vline(x - 1, y - 2, y + 18, 3, 0, TARGET);
+            }
         }
-        root.present().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }
-    let mut out = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut out, WIDTH, height);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.write_header()?.write_image_data(&buffer)?;
+    canvas.png()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_group_shows_the_wards_targets_as_lines() {
+        let group = |id, name: &str, expected, approved, smartphone, epayment, vneid| GroupFigures {
+            id,
+            name: name.to_string(),
+            expected,
+            approved,
+            pending: 0,
+            people: approved * 3,
+            smartphone,
+            epayment,
+            vneid,
+        };
+        let groups = [
+            group(1, "Tổ dân phố số 12", Some(40), 31, 27, 12, 19),
+            group(2, "Thôn Song Phượng", None, 18, 9, 11, 4),
+            group(3, "Tổ dân phố Nghĩa Đô", Some(25), 25, 24, 20, 22),
+        ];
+        let targets = Targets::default();
+        let png = png("Phường Xuân La — công dân số", &groups, &targets).expect("renders");
+
+        let decoder = ::png::Decoder::new(std::io::Cursor::new(&png));
+        let mut reader = decoder.read_info().expect("a PNG");
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut pixels).expect("one frame");
+        assert_eq!((info.width, info.height), (WIDTH, TOP + ROW * 3 + 20));
+        // The smartphone target is a red line across each group's bar row.
+        let x = LABEL + (bar_width_for_test() as f64 * targets.smartphone_target as f64 / 100.0).round() as i64;
+        for row in 0..3 {
+            let y = i64::from(TOP + ROW * row) + 4 + 21 + 8;
+            let at = ((y * i64::from(WIDTH) + x) * 3) as usize;
+            assert_eq!(&pixels[at..at + 3], &TARGET, "the target line on row {row}");
+        }
     }
-    Ok(out)
+
+    fn bar_width_for_test() -> i64 {
+        i64::from(WIDTH) - LABEL - 80
+    }
 }

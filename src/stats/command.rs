@@ -60,7 +60,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
     let mut words: Vec<&str> = folded.split_whitespace().collect();
     if words.first() == Some(&"bieudo") {
         let groups = super::households(&mut conn, &scope).await?;
-        let png = super::chart::png("Tỷ lệ đăng ký và công dân số theo tổ", &groups)?;
+        let png = super::chart::png("Tỷ lệ đăng ký và công dân số theo tổ", &groups, &app.settings.targets)?;
         out.image(
             &msg.chat,
             png,

@@ -6,6 +6,7 @@
 //! - `export`: `/xuatexcel` (xlsx) and the CLI's CSV;
 //! - `chart`: `/thongke bieudo`, a PNG bar chart.
 
+mod canvas;
 pub mod chart;
 pub mod command;
 pub mod export;
@@ -285,15 +286,6 @@ pub async fn compute(app: &App, conn: &mut SqliteConnection, scope: &Scope, peri
     })
 }
 
-/// `part` of `whole` as a whole percentage; 0 when there is no whole.
-pub fn percent(part: i64, whole: i64) -> i64 {
-    if whole <= 0 {
-        0
-    } else {
-        (part * 100 + whole / 2) / whole
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,8 +301,5 @@ mod tests {
         assert_eq!(october.label(tz), "tháng 10/2025");
         assert_eq!(Period::parse(&["thang", "13/2025"], now, tz), None);
         assert_eq!(Period::parse(&["0d"], now, tz), None);
-        assert_eq!(percent(1, 3), 33);
-        assert_eq!(percent(2, 3), 67);
-        assert_eq!(percent(5, 0), 0);
     }
 }
