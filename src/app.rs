@@ -56,7 +56,7 @@ pub struct Settings {
     pub ward_name: String,
     pub timezone: chrono_tz::Tz,
     pub reports: ReportSettings,
-    pub honour_amounts: crate::campaign::close::HonourAmounts,
+    pub honour_amounts: crate::config::HonourAmounts,
     pub notices: crate::config::Notices,
     pub targets: crate::config::Stats,
 }

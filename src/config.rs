@@ -262,7 +262,16 @@ pub struct Campaigns {
     /// "exact" shows each named donor's amount in the closing honour list;
     /// "hidden" lists names only.
     #[serde(default)]
-    pub honour_amounts: crate::campaign::close::HonourAmounts,
+    pub honour_amounts: HonourAmounts,
+}
+
+/// How the honour list shows amounts (`[campaigns] honour_amounts`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HonourAmounts {
+    #[default]
+    Exact,
+    Hidden,
 }
 
 #[derive(Debug, Clone, Deserialize)]

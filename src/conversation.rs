@@ -1,6 +1,7 @@
 //! Runs dialogues for people in their private chat: starts them, feeds each
 //! answer to the engine, saves the state after every turn, and hands a
-//! confirmed form to the flow that owns it.
+//! confirmed form to the flow that owns it (its [`Form`], found in the list
+//! the caller passes: `crate::forms::ALL`).
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,6 @@ use crate::dialogue::engine::Special;
 use crate::dialogue::store::{self, Loaded};
 use crate::dialogue::{Answer, DialogueState, Engine, Input, Prompt, Turn};
 use crate::roles::Caller;
-use crate::{campaign, household, notice, report};
 
 /// What a flow says when its form is confirmed.
 pub enum Completion {
@@ -22,6 +22,27 @@ pub enum Completion {
     /// the dialogue ends with the flow's explanation already sent.
     Abandoned,
 }
+
+/// A dialogue whose confirmed answers a flow saves. Each flow declares its
+/// own (`FORM`), and they are listed once, in `crate::forms::ALL`.
+pub struct Form {
+    /// The dialogue's id in `dialogues/`.
+    pub id: &'static str,
+    /// The steps the completion reads, with their kinds (`StepKind::name`):
+    /// a reworded dialogue file that breaks them is refused at start-up.
+    pub needs: &'static [(&'static str, &'static str)],
+    /// Saves the confirmed answers, in the transaction that ends the
+    /// dialogue.
+    pub complete: Complete,
+}
+
+pub type Complete = for<'a> fn(
+    &'a App,
+    &'a mut sqlx::SqliteConnection,
+    &'a Caller,
+    &'a DialogueState,
+    &'a mut Replies,
+) -> futures_util::future::BoxFuture<'a, anyhow::Result<Completion>>;
 
 pub fn keyboard(prompt: &Prompt) -> Keyboard {
     let reply = match &prompt.special {
@@ -67,7 +88,7 @@ pub async fn start(
     let chat = caller.addr.private_chat();
     let def = app.book.on(caller.addr.channel).get(flow).ok_or_else(|| anyhow::anyhow!("no dialogue named {flow}"))?;
     let engine = Engine::new(app.book.on(caller.addr.channel), def).on_day(app.settings.day(app.clock.now()));
-    if let Loaded::Active(running) = store::current(app, &chat, &caller.addr).await? {
+    if let Loaded::Active(running) = store::current(|| app.read(), &chat, &caller.addr).await? {
         let title = app.book.on(caller.addr.channel).get(&running.flow).map(|d| d.title.clone()).unwrap_or_default();
         let mut buttons = vec![Button::callback("▶️ Làm tiếp", CONTINUE)];
         if let Some(restart) = restart {
@@ -138,6 +159,7 @@ pub async fn answer(
     caller: &Caller,
     input: Input,
     pressed: Option<&MessageRef>,
+    forms: &[Form],
     out: &mut Replies,
 ) -> anyhow::Result<bool> {
     let chat = caller.addr.private_chat();
@@ -147,7 +169,7 @@ pub async fn answer(
     // `UpdateScope`). Only this person's own updates touch their dialogue,
     // and those come one at a time. A turn's new state is deferred to the
     // update's last statements: one round trip at the writer for all.
-    let peeked = store::current(app, &chat, &caller.addr).await?;
+    let peeked = store::current(|| app.read(), &chat, &caller.addr).await?;
     let mut state = match peeked {
         Loaded::Active(state) => state,
         Loaded::Expired => {
@@ -183,7 +205,11 @@ pub async fn answer(
             }
             // The flow writes its records in the same transaction that ends
             // the dialogue, so a crash leaves either both or neither.
-            match complete(app, &mut tx, caller, &state, out).await? {
+            let form = forms
+                .iter()
+                .find(|f| f.id == state.flow)
+                .ok_or_else(|| anyhow::anyhow!("dialogue {} has no form", state.flow))?;
+            match (form.complete)(app, &mut tx, caller, &state, out).await? {
                 Completion::Done | Completion::Abandoned => {
                     store::delete(&mut tx, &chat, &caller.addr).await?;
                 }
@@ -197,23 +223,4 @@ pub async fn answer(
         }
     }
     Ok(true)
-}
-
-async fn complete(
-    app: &App,
-    tx: &mut sqlx::SqliteConnection,
-    caller: &Caller,
-    state: &DialogueState,
-    out: &mut Replies,
-) -> anyhow::Result<Completion> {
-    match state.flow.as_str() {
-        household::registration::FLOW => household::registration::complete(app, tx, caller, state, out).await,
-        report::filing::FLOW => report::filing::complete(app, tx, caller, state, out).await,
-        report::handling::DECLINE_FLOW => report::handling::complete_decline(app, tx, caller, state, out).await,
-        campaign::create::FLOW => campaign::create::complete(app, tx, caller, state, out).await,
-        campaign::pledge::FLOW => campaign::pledge::complete(app, tx, caller, state, out).await,
-        notice::compose::TEXT_FLOW => notice::compose::complete_text(app, tx, caller, state, out).await,
-        notice::schedule::TIME_FLOW => notice::schedule::complete_time(app, tx, caller, state, out).await,
-        other => anyhow::bail!("dialogue {other} has no completion"),
-    }
 }

@@ -5,7 +5,8 @@
 //!
 //! | what arrives                          | handled in                        |
 //! |---------------------------------------|-----------------------------------|
-//! | `/start`, `/help`                     | `help`                            |
+//! | any command: its handler is in the table | `commands::COMMANDS`            |
+//! | `/start`, `/help`                     | `commands`                        |
 //! | `/huy`, answers in private chat       | `conversation`                    |
 //! | `/dangky`, deep links, group picker   | `flows`, `household::registration`|
 //! | `/hocuatoi`, `hm:` buttons            | `household::mine`                 |
@@ -31,13 +32,13 @@ use crate::app::App;
 use crate::channel::{Action, Button, ChatKind, Event, Incoming, Keyboard, Replies, Unsupported};
 use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::flood::{waiting, Verdict};
-use crate::flows::{self, Flow};
+use crate::flows;
 use crate::household::review::ReviewButton;
 use crate::household::{mine, review};
 use crate::report::{self, handling::ReportButton};
 use crate::roles::{self, Caller};
-use crate::{appoint, conversation, group, help};
 use crate::{campaign, notice};
+use crate::{commands, conversation, forms};
 
 pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
     #[cfg(feature = "fault-injection")]
@@ -123,7 +124,7 @@ async fn serve_held_back(app: &App, caller: &Caller, held: Vec<Action>, out: &mu
 
 const BUSY_GROUP: &str = "Nhóm đang nhiều tin nhắn nên bot trả lời bác ở đây ạ.";
 
-/// Holds a command to the place the catalog gives it ([`help::Place`]).
+/// Holds a command to the place the catalog gives it ([`commands::Place`]).
 /// One meant for private chat, typed in a group, is answered in the
 /// caller's private chat, arguments and all, when the bot can write there;
 /// otherwise the group gets one short note with the way there (an answer
@@ -132,23 +133,23 @@ const BUSY_GROUP: &str = "Nhóm đang nhiều tin nhắn nên bot trả lời b�
 /// None: answered here, nothing more to do.
 fn placed(msg: Incoming, caller: &Caller, out: &mut Replies) -> Option<Incoming> {
     let Event::Command { name, .. } = &msg.event else { return Some(msg) };
-    let Some(command) = help::find(name) else { return Some(msg) };
+    let Some(command) = commands::find(name) else { return Some(msg) };
     match (command.place, msg.chat_kind) {
-        (help::Place::Private, ChatKind::Group) if caller.private_open => {
+        (commands::Place::Private, ChatKind::Group) if caller.private_open => {
             Some(Incoming { chat: caller.addr.private_chat(), chat_kind: ChatKind::Private, ..msg })
         }
-        (help::Place::Private, ChatKind::Group) => {
+        (commands::Place::Private, ChatKind::Group) => {
             out.send_with(
                 &msg.chat,
                 format!(
                     "Lệnh /{} được trả lời trong tin nhắn riêng. Mời bác bấm nút dưới đây rồi gõ lại /{} ở đó ạ.",
                     command.name, command.name
                 ),
-                Keyboard::single(Button::start_private("💬 Nhắn riêng với bot", help::retype_payload(command))),
+                Keyboard::single(Button::start_private("💬 Nhắn riêng với bot", commands::retype_payload(command))),
             );
             None
         }
-        (help::Place::Group, ChatKind::Private) => {
+        (commands::Place::Group, ChatKind::Private) => {
             out.send(
                 &msg.chat,
                 format!("Lệnh /{} chỉ dùng trong nhóm chat của tổ. Xin bác gõ lệnh trong nhóm ạ.", command.name),
@@ -161,49 +162,31 @@ fn placed(msg: Incoming, caller: &Caller, out: &mut Replies) -> Option<Incoming>
 
 async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) -> anyhow::Result<()> {
     match &msg.event {
-        Event::Command { name, args, replied } => match name.as_str() {
-            "start" => help::start(app, caller, msg, args.trim(), out).await?,
-            "help" | "trogiup" => help::help(app, caller, msg, out).await?,
-            "huy" => conversation::cancel(app, caller, msg, out).await?,
-            "dangky" => flows::command(app, caller, msg, Flow::Household, out).await?,
-            "hocuatoi" => mine::command(app, caller, msg, out).await?,
-            "phananh" => flows::command(app, caller, msg, Flow::Report, out).await?,
-            "phananhcuatoi" => report::listing::mine(app, caller, msg, out).await?,
-            "dsphananh" => report::listing::command(app, caller, msg, args, out).await?,
-            "xuly" => report::handling::command(app, caller, msg, args, out).await?,
-            "vandong" => flows::command(app, caller, msg, Flow::Campaign, out).await?,
-            "ungho" => campaign::pledge::command(app, caller, msg, out).await?,
-            "xacnhan" => campaign::confirm::command(app, caller, msg, args, out).await?,
-            "ghinhan" => campaign::confirm::record_cash(app, caller, msg, args, out).await?,
-            "quy" => campaign::close::list(app, caller, msg, out).await?,
-            "ketthuc" => campaign::close::command(app, caller, msg, args, out).await?,
-            "thongbao" => notice::compose::command(app, caller, msg, args, replied.as_ref(), out).await?,
-            "thongbao_ds" => notice::ack::command(app, caller, msg, args, out).await?,
-            "henlich" => notice::schedule::command(app, caller, msg, out).await?,
-            "thongke" => crate::stats::command::command(app, caller, msg, args, out).await?,
-            "sohodukien" => crate::stats::command::expected(app, caller, msg, args, out).await?,
-            "xuatexcel" => crate::stats::export::command(app, caller, msg, out).await?,
-            "bangtin" => report::feed::command(app, caller, msg, args, out).await?,
-            "lienket" => group::link(app, caller, msg, args, out).await?,
-            "nhom" => group::list(app, caller, msg, out).await?,
-            "ketnoi" => crate::identity::issue(app, caller, out).await?,
-            "mato" => crate::membership::show(app, caller, msg, out).await?,
-            "tatthongbao" => notice::optout::stop(app, caller, msg, out).await?,
-            "batthongbao" => notice::optout::resume(app, caller, msg, out).await?,
-            "phancong" => {
-                appoint::command(app, caller, msg, args, replied.as_ref().and_then(|r| r.from.as_ref()), out).await?
+        Event::Command { name, args, .. } => match commands::find(name) {
+            Some(command) => {
+                // Who may use a command is the table's to say, for every
+                // command; a handler still checks the records it acts on
+                // (a leader acts on their own group's).
+                if command.role > roles::Role::Resident
+                    && roles::role_of(&mut *app.read().await?, caller.id).await? < command.role
+                {
+                    out.send(&msg.chat, commands::refusal(command));
+                } else {
+                    (command.run)(app, caller, msg, args, out).await?
+                }
             }
             // In a group, an unknown command is most likely another bot's.
-            _ if msg.chat_kind == ChatKind::Private => {
+            None if msg.chat_kind == ChatKind::Private => {
                 out.send(&msg.chat, "Bot chưa hiểu lệnh này. Gõ /help để xem các lệnh.");
             }
-            _ => {}
+            None => {}
         },
         Event::Button { callback_id, data, message, .. } => {
             if data.starts_with(BUTTON_PREFIX) {
                 out.answer(callback_id, None);
                 let answered =
-                    conversation::answer(app, caller, Input::Button(data.clone()), message.as_ref(), out).await?;
+                    conversation::answer(app, caller, Input::Button(data.clone()), message.as_ref(), forms::ALL, out)
+                        .await?;
                 if !answered {
                     out.send(
                         &caller.addr.private_chat(),
@@ -262,7 +245,7 @@ async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) ->
                     }
                 }
                 if let Some(input) = dialogue_input(other) {
-                    if !conversation::answer(app, caller, input, None, out).await? {
+                    if !conversation::answer(app, caller, input, None, forms::ALL, out).await? {
                         out.send(
                             &msg.chat,
                             "Chào bác! Gõ /help để xem bot giúp được gì, hoặc /dangky để đăng ký hộ gia đình.",

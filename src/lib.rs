@@ -15,7 +15,7 @@
 //! - `stats` — `/thongke`, `/sohodukien`, `/xuatexcel` and CSV exports.
 //! - `group` — the ward's groups, `/lienket`, `/nhom`, chat migration.
 //! - `appoint` — `/phancong`; `roles` — who may do what.
-//! - `help` — `/start`, `/help` and the command catalog.
+//! - `commands` — the command table (name, who, where, help line, handler), `/start`, `/help`.
 //! - `domain` — values that cannot be invalid: phone, name, money, counts.
 //! - `audit`, `updates`, `posts` — the audit log; the inbox of incoming updates; messages to edit later.
 //! - `backup` — `todanpho backup` / `restore` and the daily copy with retention.
@@ -31,6 +31,7 @@ pub mod backup;
 pub mod campaign;
 pub mod channel;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod conversation;
 pub mod db;
@@ -43,10 +44,10 @@ pub mod fault;
 pub mod fit;
 pub mod flood;
 pub mod flows;
+pub mod forms;
 pub mod gather;
 pub mod group;
 pub mod handle;
-pub mod help;
 pub mod household;
 pub mod identity;
 pub mod membership;

@@ -23,6 +23,7 @@ pub async fn build_app(config: &Config) -> anyhow::Result<App> {
 
 pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
     let mut book = Book::load(config.dialogues.dir.as_deref())?;
+    crate::forms::check(&book)?;
     household::registration::check_definition(&book)?;
     report::filing::prepare_definition(&mut book, &config.reports.categories)?;
     campaign::create::prepare_definition(&mut book)?;

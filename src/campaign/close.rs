@@ -77,11 +77,11 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         summary.push_str("\n\nXin trân trọng cảm ơn:");
         for (i, (name, amount)) in honour.iter().enumerate() {
             match app.settings.honour_amounts {
-                HonourAmounts::Exact => {
+                crate::config::HonourAmounts::Exact => {
                     let shown = Money::from_dong(*amount).map(|m| m.to_string()).unwrap_or_default();
                     summary.push_str(&format!("\n{}. {name} — {shown}", i + 1));
                 }
-                HonourAmounts::Hidden => summary.push_str(&format!("\n{}. {name}", i + 1)),
+                crate::config::HonourAmounts::Hidden => summary.push_str(&format!("\n{}. {name}", i + 1)),
             }
         }
     }
@@ -96,13 +96,4 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
     tx.commit().await?;
     out.send(&msg.chat, format!("Đã kết thúc {code} và đăng tổng kết lên {posted} nhóm chat.\n\n{summary}"));
     Ok(())
-}
-
-/// How the honour list shows amounts (`[campaigns] honour_amounts`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HonourAmounts {
-    #[default]
-    Exact,
-    Hidden,
 }

@@ -23,14 +23,10 @@ use crate::roles::{self, Caller};
 
 pub const FLOW: &str = "campaign";
 
-pub fn prepare_definition(book: &mut Book) -> Result<(), DefinitionError> {
-    book.set_options(FLOW, "bank", banks::choices())?;
-    let def = book.get(FLOW).ok_or_else(|| DefinitionError {
-        file: "campaign.toml".into(),
-        step: None,
-        problem: "missing".into(),
-    })?;
-    for (key, kind) in [
+/// The form this flow saves (see `crate::forms`).
+pub const FORM: crate::conversation::Form = crate::conversation::Form {
+    id: FLOW,
+    needs: &[
         ("title", "text"),
         ("purpose", "text"),
         ("target", "money"),
@@ -40,15 +36,12 @@ pub fn prepare_definition(book: &mut Book) -> Result<(), DefinitionError> {
         ("account", "text"),
         ("holder", "text"),
         ("scope", "choice"),
-    ] {
-        if !def.steps.iter().any(|s| s.key == key && s.kind.name() == kind) {
-            return Err(DefinitionError {
-                file: "campaign.toml".into(),
-                step: Some(key.into()),
-                problem: format!("a step of kind '{kind}' is required"),
-            });
-        }
-    }
+    ],
+    complete: |app, tx, caller, state, out| Box::pin(complete(app, tx, caller, state, out)),
+};
+
+pub fn prepare_definition(book: &mut Book) -> Result<(), DefinitionError> {
+    book.set_options(FLOW, "bank", banks::choices())?;
     Ok(())
 }
 

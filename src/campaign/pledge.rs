@@ -23,6 +23,13 @@ use crate::group;
 use crate::roles::Caller;
 
 pub const FLOW: &str = "pledge";
+
+/// The form this flow saves (see `crate::forms`).
+pub const FORM: crate::conversation::Form = crate::conversation::Form {
+    id: FLOW,
+    needs: &[("amount", "money"), ("show_name", "choice"), ("method", "choice")],
+    complete: |app, tx, caller, state, out| Box::pin(complete(app, tx, caller, state, out)),
+};
 const PICK_PREFIX: &str = "ug:";
 
 /// Campaigns a group's residents may give to.

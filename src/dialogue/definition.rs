@@ -30,7 +30,7 @@ pub struct DefinitionError {
 }
 
 impl DefinitionError {
-    pub(super) fn new(file: &str, step: Option<&str>, problem: impl Into<String>) -> Self {
+    pub fn new(file: &str, step: Option<&str>, problem: impl Into<String>) -> Self {
         Self { file: file.to_string(), step: step.map(str::to_string), problem: problem.into() }
     }
 }
@@ -226,6 +226,11 @@ pub struct Book {
     pub(super) zalo: Option<Box<Book>>,
 }
 
+/// The dialogue files built into the binary, as (file name, text).
+pub fn embedded_sources() -> Vec<(String, String)> {
+    EMBEDDED.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect()
+}
+
 impl Book {
     /// The embedded definitions, overridden file by file from `dir`.
     pub fn load(dir: Option<&Path>) -> Result<Self, DefinitionError> {
@@ -269,6 +274,11 @@ impl Book {
 
     pub fn get(&self, id: &str) -> Option<&Definition> {
         self.flows.get(id)
+    }
+
+    /// The ids of the dialogues in the book.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.flows.keys().map(String::as_str)
     }
 
     /// Replaces the options of a choice step with a list from config (the

@@ -8,5 +8,5 @@ pub mod store;
 mod tests;
 mod zalo_wording;
 
-pub use definition::{Book, Definition, DefinitionError};
+pub use definition::{embedded_sources, Book, Definition, DefinitionError};
 pub use engine::{Answer, DialogueState, Engine, Input, Position, Prompt, Turn, BUTTON_PREFIX};

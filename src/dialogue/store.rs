@@ -5,7 +5,6 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::SqliteConnection;
 
 use super::DialogueState;
-use crate::app::App;
 use crate::channel::{ChatAddr, UserAddr};
 use crate::db::{Batch, SetRow, UpdateScope};
 
@@ -58,13 +57,17 @@ pub fn prefetched(chat: &ChatAddr, user: &UserAddr, row: Option<Row>) {
 
 /// As [`peek`], from the row read earlier in the update when there is one
 /// (no round trip), else from the database.
-pub async fn current(app: &App, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<Loaded> {
+/// `read` opens a read when one is needed.
+pub async fn current<Opened>(read: impl FnOnce() -> Opened, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<Loaded>
+where
+    Opened: std::future::Future<Output = sqlx::Result<crate::db::Read>>,
+{
     if let Some(p) = UpdateScope::take_stash::<Prefetched>() {
         if &p.chat == chat && &p.user == user {
             return Ok(interpret(p.row));
         }
     }
-    peek(&mut *app.read().await?, chat, user).await
+    peek(&mut *read().await?, chat, user).await
 }
 
 /// Anything written to a dialogue makes a row read before it stale.
@@ -103,7 +106,7 @@ const SAVE_ALL: &str = "WITH saved AS (SELECT value FROM json_each(?))
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ? FROM saved WHERE true
      ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET flow = excluded.flow, state = excluded.state, updated_at = excluded.updated_at";
 
-/// [`save`] as a row for [`App::defer`]: the states of updates ending
+/// [`save`] as a row for [`crate::app::App::defer`]: the states of updates ending
 /// together are saved by one statement.
 pub fn saving_row(chat: &ChatAddr, user: &UserAddr, state: &DialogueState) -> anyhow::Result<SetRow> {
     forget_prefetched();

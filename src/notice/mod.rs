@@ -12,6 +12,7 @@ pub mod ack;
 pub mod compose;
 pub mod optout;
 pub mod outbox;
+pub mod preview;
 pub mod repo;
 pub mod schedule;
 
@@ -86,7 +87,7 @@ pub struct Notice {
 
 /// The longest notice, with or without a photo. A group receives it in as
 /// many messages as its platform needs (see `outbox::parts`); the preview
-/// shows it apart from the picker it edits (see `compose::preview`).
+/// shows it apart from the picker it edits (see `preview::preview`).
 pub const TEXT_LIMIT: usize = 4000;
 
 #[cfg(test)]

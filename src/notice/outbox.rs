@@ -14,7 +14,7 @@
 
 use sqlx::SqliteConnection;
 
-use super::compose::NoticeButton;
+use super::preview::NoticeButton;
 use super::repo::{self, Progress};
 use super::{Notice, NoticeCode};
 use crate::app::App;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDateTime, TimeZone};
 use sqlx::SqliteConnection;
 
-use super::compose::{show_preview, NoticeButton};
+use super::preview::{show_preview, NoticeButton};
 use super::repo;
 use super::NoticeCode;
 use crate::app::App;
@@ -16,6 +16,13 @@ use crate::dialogue::{Answer, DialogueState};
 use crate::roles::{self, Caller};
 
 pub const TIME_FLOW: &str = "notice_time";
+
+/// The form this flow saves (see `crate::forms`).
+pub const TIME_FORM: crate::conversation::Form = crate::conversation::Form {
+    id: TIME_FLOW,
+    needs: &[("when", "text")],
+    complete: |app, tx, caller, state, out| Box::pin(complete_time(app, tx, caller, state, out)),
+};
 
 pub async fn ask_time(app: &App, caller: &Caller, code: NoticeCode, out: &mut Replies) -> anyhow::Result<()> {
     let mut context = BTreeMap::new();

@@ -26,6 +26,13 @@ use crate::roles::{self, Caller};
 
 pub const DECLINE_FLOW: &str = "report_decline";
 
+/// The form this flow saves (see `crate::forms`).
+pub const DECLINE_FORM: crate::conversation::Form = crate::conversation::Form {
+    id: DECLINE_FLOW,
+    needs: &[("reason", "text")],
+    complete: |app, tx, caller, state, out| Box::pin(complete_decline(app, tx, caller, state, out)),
+};
+
 /// Callback data: `rp:st:<id>:<status word>`, `rp:rt:<id>:<y|n>`,
 /// `rp:sh:<id>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -80,7 +80,7 @@ impl Query {
 
 pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
     // Descriptions can name houses and people: the list is private-only
-    // in the command catalog (`help::COMMANDS`).
+    // in the command catalog (`commands::COMMANDS`).
     let mut conn = app.read().await?;
     let mut query = Query { status: None, category: None, group: None };
     let folded = fold(args);

@@ -5,7 +5,7 @@ use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, ChatId, Recipient};
 
 use crate::app::App;
-use crate::help::{commands_for, Place};
+use crate::commands::{commands_for, Place};
 use crate::roles::{self, Role};
 
 fn commands(role: Role, place: Place) -> Vec<BotCommand> {

@@ -307,7 +307,7 @@ async fn random_arguments_to_every_command_and_random_start_payloads_never_fail(
         "  ",
     ];
     let mut sent = 0;
-    for command in todanpho::help::COMMANDS {
+    for command in todanpho::commands::COMMANDS {
         for _ in 0..12 {
             let n = 1 + next() % 4;
             let args: Vec<&str> = (0..n).map(|_| pieces[(next() % pieces.len() as u64) as usize]).collect();

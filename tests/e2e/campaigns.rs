@@ -162,7 +162,7 @@ async fn a_campaign_from_announcement_to_closing_summary() {
     assert_eq!(bot.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'pledge.%'").await, 4);
 
     bot.private(&RESIDENT, "/ketthuc UH1").await;
-    assert!(bot.last_to(RESIDENT.id).text.contains("chỉ người tạo"));
+    assert!(bot.last_to(RESIDENT.id).text.contains("không có quyền dùng lệnh /ketthuc"));
     bot.private(&LEADER, "/ketthuc UH1").await;
     let closing =
         bot.messages_to(GROUP_CHAT).into_iter().find(|m| m.text.contains("KẾT THÚC")).expect("a summary in the group");

@@ -78,7 +78,7 @@ async fn a_leader_previews_pins_and_sends_and_households_acknowledge() {
     bot.private(&LEADER, "/thongbao_ds").await;
     assert!(bot.last_to(LEADER.id).text.contains("Tổ dân phố số 12: 2/1 hộ"), "{}", bot.last_to(LEADER.id).text);
     bot.private(&NEIGHBOUR, "/thongbao_ds TB1").await;
-    assert!(bot.last_to(NEIGHBOUR.id).text.contains("chỉ người gửi"));
+    assert!(bot.last_to(NEIGHBOUR.id).text.contains("không có quyền dùng lệnh /thongbao_ds"));
 
     // Replying to a photo with /thongbao sends that photo.
     let mut msg = json!({

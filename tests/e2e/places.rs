@@ -1,12 +1,12 @@
 //! Where a command answers is the command catalog's to say
-//! (`help::COMMANDS`), and holds for every command in one place: a command
+//! (`commands::COMMANDS`), and holds for every command in one place: a command
 //! meant for private chat, typed in a group, answers in private when the bot
 //! can write there, and otherwise shows the way there with one short note.
 //! Every case is read from the catalog, so a new command is covered here
 //! without a new test.
 
 use serde_json::json;
-use todanpho::help::{Place, COMMANDS};
+use todanpho::commands::{Place, COMMANDS};
 
 use crate::support::*;
 

@@ -1,4 +1,4 @@
-//! Every command in the catalog (`help::COMMANDS`) and every kind of button
+//! Every command in the catalog (`commands::COMMANDS`) and every kind of button
 //! the bot shows, tried by a resident, the leader of another group, the
 //! leader of this group and an official, in private and in the group.
 //! What a role may do works; what it may not is refused with "Xin lỗi…"
@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use todanpho::help::Place;
+use todanpho::commands::Place;
 
 use crate::support::*;
 
@@ -267,7 +267,7 @@ async fn every_command_and_button_checks_the_role_on_the_server() {
     }
     // The table covers the catalog, and nothing the catalog lacks.
     let table = commands();
-    let catalog: BTreeSet<&str> = todanpho::help::COMMANDS.iter().map(|c| c.name).collect();
+    let catalog: BTreeSet<&str> = todanpho::commands::COMMANDS.iter().map(|c| c.name).collect();
     assert_eq!(catalog, table.keys().copied().collect::<BTreeSet<_>>(), "a command without a row in the role table");
 
     for (name, (args, allowed)) in &table {
@@ -293,7 +293,7 @@ async fn every_command_and_button_checks_the_role_on_the_server() {
                 // The place the catalog gives the command holds (everyone
                 // here has written to the bot in private by now).
                 let in_chat = bot.tg.requests()[since..].iter().filter(|r| r.body["chat_id"] == json!(chat)).count();
-                match (todanpho::help::find(name).expect("in the catalog").place, place) {
+                match (todanpho::commands::find(name).expect("in the catalog").place, place) {
                     (Place::Private, "group") => {
                         assert_eq!(in_chat, 0, "/{name} by {who:?} answered in the group: {seen:?}");
                         assert!(!seen.is_empty(), "/{name} by {who:?} in the group: no answer in private");

@@ -307,7 +307,7 @@ async fn a_join_code_puts_a_zalo_resident_in_the_right_group() {
     let zalo = Zalo::start(&bot).await;
 
     bot.private(&RESIDENT, "/mato").await;
-    assert!(bot.last_to(RESIDENT.id).text.contains("Xin lỗi, chỉ tổ trưởng"));
+    assert!(bot.last_to(RESIDENT.id).text.contains("Xin lỗi, bác không có quyền dùng lệnh /mato: chỉ tổ trưởng"));
     bot.private(&LEADER, "/mato").await;
     let text = bot.last_to(LEADER.id).text;
     let code = text.split_whitespace().find(|w| w.starts_with("TDP1-")).expect("the code of group 1").to_string();

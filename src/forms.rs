@@ -1,0 +1,69 @@
+//! Every dialogue whose answers are saved, listed once: the conversation
+//! hands a confirmed dialogue to its form from here, and start-up checks
+//! each form against its dialogue file (and that no dialogue lacks a form).
+
+use crate::conversation::Form;
+use crate::dialogue::{Book, DefinitionError};
+use crate::{campaign, household, notice, report};
+
+pub const ALL: &[Form] = &[
+    household::registration::FORM,
+    report::filing::FORM,
+    report::handling::DECLINE_FORM,
+    campaign::create::FORM,
+    campaign::pledge::FORM,
+    notice::compose::TEXT_FORM,
+    notice::schedule::TIME_FORM,
+];
+
+/// Each form's dialogue has the steps it reads, of the kinds it reads them
+/// as; every dialogue is some form's. (Both the Telegram and the Zalo
+/// wording: they share their steps.)
+pub fn check(book: &Book) -> Result<(), DefinitionError> {
+    for form in ALL {
+        let file = format!("{}.toml", form.id);
+        let def = book.get(form.id).ok_or_else(|| DefinitionError::new(&file, None, "no dialogue with this id"))?;
+        for (key, kind) in form.needs {
+            let step = def
+                .steps
+                .iter()
+                .find(|s| s.key == *key)
+                .ok_or_else(|| DefinitionError::new(&file, Some(key), "this step is required"))?;
+            if step.kind.name() != *kind {
+                return Err(DefinitionError::new(&file, Some(key), format!("must be of kind '{kind}'")));
+            }
+        }
+    }
+    if let Some(orphan) = book.ids().find(|id| !ALL.iter().any(|f| f.id == *id)) {
+        return Err(DefinitionError::new(&format!("{orphan}.toml"), None, "no form saves this dialogue"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_dialogues_and_the_forms_match() {
+        let book = Book::load(None).expect("the embedded dialogues");
+        check(&book).expect("every form finds its steps");
+        let mut ids: Vec<&str> = ALL.iter().map(|f| f.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), ALL.len(), "a form is listed once");
+    }
+
+    #[test]
+    fn a_dialogue_file_that_breaks_a_form_is_refused() {
+        let mut sources: Vec<(String, String)> = crate::dialogue::embedded_sources();
+        for (file, text) in &mut sources {
+            if file == "pledge.toml" {
+                *text = text.replace("kind = \"money\"", "kind = \"text\"");
+            }
+        }
+        let book = Book::from_sources(&sources).expect("still a valid dialogue");
+        let refused = check(&book).expect_err("the pledge form reads a money step");
+        assert_eq!(refused.step.as_deref(), Some("amount"), "{refused}");
+    }
+}
