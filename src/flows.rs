@@ -69,6 +69,10 @@ impl Flow {
     }
 }
 
+/// Callback data of the group picker: `pk:<flow prefix>:<group id>`, or
+/// `pk:<flow prefix>:p<page>`.
+pub const PICK_PREFIX: &str = "pk:";
+
 pub fn context_for(group: &Group) -> BTreeMap<String, String> {
     let mut context = BTreeMap::new();
     context.insert("group_id".to_string(), group.id.to_string());
@@ -142,21 +146,22 @@ const PICK_PAGE: usize = 20;
 /// The picker's page `page`: `pk:<prefix>:<group>` picks a group,
 /// `pk:<prefix>:p<page>` turns the page.
 fn picker(flow: Flow, groups: &[Group], page: usize) -> Keyboard {
-    let choices =
-        groups.iter().map(|g| Button::callback(g.name.clone(), format!("pk:{}:{}", flow.prefix(), g.id))).collect();
-    Keyboard::rows(Keyboard::page_of(choices, page, PICK_PAGE, |p| format!("pk:{}:p{p}", flow.prefix())))
+    let choices = groups
+        .iter()
+        .map(|g| Button::callback(g.name.clone(), format!("{PICK_PREFIX}{}:{}", flow.prefix(), g.id)))
+        .collect();
+    Keyboard::rows(Keyboard::page_of(choices, page, PICK_PAGE, |p| format!("{PICK_PREFIX}{}:p{p}", flow.prefix())))
 }
 
 /// A press on the group picker. False if the data is not a picker's.
 pub async fn on_pick(
     app: &App,
     caller: &Caller,
-    data: &str,
+    rest: &str,
     callback_id: &str,
     message: Option<&MessageRef>,
     out: &mut Replies,
-) -> anyhow::Result<bool> {
-    let Some(rest) = data.strip_prefix("pk:") else { return Ok(false) };
+) -> anyhow::Result<()> {
     out.answer(callback_id, None);
     let turn =
         rest.split_once(':').and_then(|(p, n)| Some((Flow::from_prefix(p)?, n.strip_prefix('p')?.parse().ok()?)));
@@ -167,10 +172,9 @@ pub async fn on_pick(
             Some(m) => out.edit(m, PICK, keyboard),
             None => out.send_with(&caller.addr.private_chat(), PICK, keyboard),
         }
-        return Ok(true);
+        return Ok(());
     }
-    start_from_parts(app, caller, rest.split_once(':'), out).await?;
-    Ok(true)
+    start_from_parts(app, caller, rest.split_once(':'), out).await
 }
 
 /// `/start <prefix>-<group>` from a group's button. False if the payload is
@@ -230,13 +234,11 @@ async fn start(app: &App, caller: &Caller, flow: Flow, group: &Group, out: &mut 
 pub async fn on_restart(
     app: &App,
     caller: &Caller,
-    data: &str,
+    rest: &str,
     callback_id: &str,
     out: &mut Replies,
-) -> anyhow::Result<bool> {
-    let Some(rest) = data.strip_prefix(conversation::RESTART_PREFIX) else { return Ok(false) };
+) -> anyhow::Result<()> {
     out.answer(callback_id, None);
     conversation::drop_running(app, caller).await?;
-    start_from_parts(app, caller, rest.split_once('-'), out).await?;
-    Ok(true)
+    start_from_parts(app, caller, rest.split_once('-'), out).await
 }

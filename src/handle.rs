@@ -3,41 +3,27 @@
 //! button presses and dialogue answers to the flow modules, and returns the
 //! actions for the adapter to carry out.
 //!
-//! | what arrives                          | handled in                        |
-//! |---------------------------------------|-----------------------------------|
-//! | any command: its handler is in the table | `commands::COMMANDS`            |
-//! | `/start`, `/help`                     | `commands`                        |
-//! | `/huy`, answers in private chat       | `conversation`                    |
-//! | `/dangky`, deep links, group picker   | `flows`, `household::registration`|
-//! | `/hocuatoi`, `hm:` buttons            | `household::mine`                 |
-//! | Duyệt / Từ chối `hh:` `hu:`           | `household::review`               |
-//! | `/lienket`, `/nhom`                   | `group`                           |
-//! | `/phancong`                           | `appoint`                         |
-//! | `/phananh`                            | `flows`, `report::filing`         |
-//! | `/xuly`, `rp:st:` `rp:rt:` `rp:sh:`   | `report::handling`                |
-//! | `/phananhcuatoi`, `/dsphananh`, `rp:ls:` | `report::listing`              |
-//! | `/bangtin`                            | `report::feed`                    |
-//! | `/vandong`                            | `flows`, `campaign::create`       |
-//! | `/ungho`, `ug:`, `uh-` deep links     | `campaign::pledge`                |
-//! | `/xacnhan`, `/ghinhan`, `pl:` buttons | `campaign::confirm`               |
-//! | `/quy`, `/ketthuc`                    | `campaign::close`                 |
-//! | `/thongbao`, `nt:` buttons            | `notice::compose`, `notice::ack`  |
-//! | `/thongbao_ds`, `/henlich`            | `notice::ack`, `notice::schedule` |
-//! | `/thongke`, `/sohodukien`, `/xuatexcel` | `stats::command`, `stats::export` |
-//! | `/ketnoi`, a `KN-…` code typed on Zalo | `identity`                       |
-//! | `/mato`, a `TDP12-…` join code        | `membership`                      |
-//! | `/tatthongbao`, `dung nhan`, `/batthongbao` | `notice::optout`            |
+//! | what arrives                         | where it is routed                         |
+//! |--------------------------------------|--------------------------------------------|
+//! | a command (`/dangky`, `/xuly` …)     | its row in `commands::COMMANDS`            |
+//! | a button press                       | `buttons::Press`, one variant per kind     |
+//! | text, photo, location in private     | `conversation` (the running dialogue); a   |
+//! |                                      | confirmed one goes to its `forms::ALL` row |
+//! | a `KN-…` code typed on Zalo          | `identity`                                 |
+//! | a `TDP12-…` join code                | `membership`                               |
+//! | "dung nhan"                          | `notice::optout`                           |
+//!
+//! Rules that hold for every update are applied here, once: flood control,
+//! where a command may answer (the table's place), who may use it (the
+//! table's role), and a busy group's limit on answers.
 
 use crate::app::App;
+use crate::buttons::{self, Press};
 use crate::channel::{Action, Button, ChatKind, Event, Incoming, Keyboard, Replies, Unsupported};
-use crate::dialogue::{Input, BUTTON_PREFIX};
+use crate::dialogue::Input;
 use crate::flood::{waiting, Verdict};
-use crate::flows;
-use crate::household::review::ReviewButton;
-use crate::household::{mine, review};
-use crate::report::{self, handling::ReportButton};
+use crate::notice;
 use crate::roles::{self, Caller};
-use crate::{campaign, notice};
 use crate::{commands, conversation, forms};
 
 pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
@@ -181,39 +167,10 @@ async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) ->
             }
             None => {}
         },
-        Event::Button { callback_id, data, message, .. } => {
-            if data.starts_with(BUTTON_PREFIX) {
-                out.answer(callback_id, None);
-                let answered =
-                    conversation::answer(app, caller, Input::Button(data.clone()), message.as_ref(), forms::ALL, out)
-                        .await?;
-                if !answered {
-                    out.send(
-                        &caller.addr.private_chat(),
-                        "Việc này đã kết thúc hoặc đã huỷ. Gõ /help để xem các lệnh.",
-                    );
-                }
-            } else if let Some(button) = ReviewButton::parse(data) {
-                review::on_button(app, caller, button, callback_id, message.as_ref(), out).await?;
-            } else if let Some(button) = notice::compose::NoticeButton::parse(data) {
-                notice::compose::on_button(app, caller, msg, button, callback_id, message.as_ref(), out).await?;
-            } else if let Some((code, received)) = campaign::confirm::parse_button(data) {
-                campaign::confirm::on_button(app, caller, code, received, callback_id, message.as_ref(), out).await?;
-            } else if let Some(button) = ReportButton::parse(data) {
-                report::handling::on_button(app, caller, button, callback_id, message.as_ref(), out).await?;
-            } else if data == conversation::CONTINUE {
-                out.answer(callback_id, None);
-                conversation::resume(app, caller, out).await?;
-            } else if flows::on_pick(app, caller, data, callback_id, message.as_ref(), out).await?
-                || flows::on_restart(app, caller, data, callback_id, out).await?
-                || mine::on_button(app, caller, data, callback_id, out).await?
-                || campaign::pledge::on_pick(app, caller, data, callback_id, out).await?
-                || report::listing::on_page(app, caller, data, callback_id, message.as_ref(), out).await?
-            {
-            } else {
-                out.answer(callback_id, Some("Nút này không còn dùng được.".into()));
-            }
-        }
+        Event::Button { callback_id, data, message, .. } => match Press::parse(data) {
+            Some(press) => buttons::route(app, caller, msg, press, callback_id, message.as_ref(), out).await?,
+            None => out.answer(callback_id, Some("Nút này không còn dùng được.".into())),
+        },
         Event::Unsupported(kind) => {
             if msg.chat_kind == ChatKind::Private {
                 out.send(

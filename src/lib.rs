@@ -1,7 +1,8 @@
 //! todanpho — a chatbot for Vietnamese residential groups (tổ dân phố, thôn).
 //!
 //! # Layout
-//! - `handle` — **start here**: where every incoming message is routed.
+//! - `handle` — **start here**: where every incoming message is routed;
+//!   `commands` (the command table), `buttons` (every kind of button), `forms` (every saved dialogue).
 //! - `channel` — the platform-neutral shape of messages in and actions out.
 //! - `fit` — splitting what the bot says to fit a platform's limits (the outgoing path of every platform).
 //! - `telegram` — the dptree handler tree and the Bot API side.
@@ -28,6 +29,7 @@ pub mod app;
 pub mod appoint;
 pub mod audit;
 pub mod backup;
+pub mod buttons;
 pub mod campaign;
 pub mod channel;
 pub mod clock;

@@ -30,7 +30,7 @@ pub const FORM: crate::conversation::Form = crate::conversation::Form {
     needs: &[("amount", "money"), ("show_name", "choice"), ("method", "choice")],
     complete: |app, tx, caller, state, out| Box::pin(complete(app, tx, caller, state, out)),
 };
-const PICK_PREFIX: &str = "ug:";
+pub const PICK_PREFIX: &str = "ug:";
 
 /// Campaigns a group's residents may give to.
 async fn open_for_group(conn: &mut SqliteConnection, group_id: i64) -> anyhow::Result<Vec<Campaign>> {
@@ -86,17 +86,9 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Repli
     Ok(())
 }
 
-pub async fn on_pick(
-    app: &App,
-    caller: &Caller,
-    data: &str,
-    callback_id: &str,
-    out: &mut Replies,
-) -> anyhow::Result<bool> {
-    let Some(id) = data.strip_prefix(PICK_PREFIX) else { return Ok(false) };
+pub async fn on_pick(app: &App, caller: &Caller, id: &str, callback_id: &str, out: &mut Replies) -> anyhow::Result<()> {
     out.answer(callback_id, None);
-    start_by_code(app, caller, CampaignCode::parse(id), out).await?;
-    Ok(true)
+    start_by_code(app, caller, CampaignCode::parse(id), out).await
 }
 
 /// `/start uh-<campaign>` from an announcement's button.

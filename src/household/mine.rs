@@ -14,7 +14,7 @@ use crate::conversation;
 use crate::group;
 use crate::roles::Caller;
 
-const UPDATE_PREFIX: &str = "hm:upd:";
+pub const UPDATE_PREFIX: &str = "hm:upd:";
 
 pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
     let mut conn = app.read().await?;
@@ -43,11 +43,10 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Repli
 pub async fn on_button(
     app: &App,
     caller: &Caller,
-    data: &str,
+    id: &str,
     callback_id: &str,
     out: &mut Replies,
-) -> anyhow::Result<bool> {
-    let Some(id) = data.strip_prefix(UPDATE_PREFIX) else { return Ok(false) };
+) -> anyhow::Result<()> {
     let mut conn = app.read().await?;
     let household = match id.parse::<i64>() {
         Ok(id) => repo::get(&mut conn, id).await?,
@@ -56,11 +55,11 @@ pub async fn on_button(
     // Only the owner may update; anyone else is told nothing about it.
     let Some(household) = household.filter(|h| h.owner_user_id == caller.id) else {
         out.answer(callback_id, Some("Không tìm thấy hồ sơ hộ này của bác.".into()));
-        return Ok(true);
+        return Ok(());
     };
     let Some(group) = group::by_id(&mut conn, household.group_id).await? else {
         out.answer(callback_id, Some("Tổ dân phố của hộ này không còn trên bot.".into()));
-        return Ok(true);
+        return Ok(());
     };
     drop(conn);
     out.answer(callback_id, None);
@@ -74,5 +73,5 @@ pub async fn on_button(
         out,
     )
     .await?;
-    Ok(true)
+    Ok(())
 }

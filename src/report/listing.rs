@@ -17,7 +17,7 @@ use crate::roles::{self, Caller};
 use crate::text::fold;
 
 const PER_PAGE: i64 = 5;
-const PAGE_PREFIX: &str = "rp:ls:";
+pub const PAGE_PREFIX: &str = "rp:ls:";
 
 pub async fn mine(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
     let mut conn = app.read().await?;
@@ -139,13 +139,10 @@ pub async fn on_page(
     callback_id: &str,
     message: Option<&MessageRef>,
     out: &mut Replies,
-) -> anyhow::Result<bool> {
-    if !data.starts_with(PAGE_PREFIX) {
-        return Ok(false);
-    }
+) -> anyhow::Result<()> {
     let Some((n, query)) = Query::decode(data) else {
         out.answer(callback_id, Some("Nút này không còn dùng được.".into()));
-        return Ok(true);
+        return Ok(());
     };
     match page(app, caller, &query, n).await? {
         Ok((text, keyboard)) => {
@@ -157,7 +154,7 @@ pub async fn on_page(
         }
         Err(refusal) => out.answer(callback_id, Some(refusal)),
     }
-    Ok(true)
+    Ok(())
 }
 
 /// One page for the caller, with the role check: officials see the ward,

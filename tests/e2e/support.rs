@@ -220,9 +220,27 @@ impl TestBot {
     /// into the log.
     pub async fn finish(mut self) {
         self.assert_nothing_refused();
+        self.assert_every_button_is_known();
         self.assert_no_personal_data_in_groups();
         self.stop().await;
         self.assert_no_personal_data_in_logs();
+    }
+
+    /// Every button the bot showed is one the router knows
+    /// (`buttons::Press`): a button kind added without its route fails
+    /// every test that shows it.
+    pub fn assert_every_button_is_known(&self) {
+        for request in self.tg.requests() {
+            let rows = request.body["reply_markup"]["inline_keyboard"].as_array().cloned().unwrap_or_default();
+            for button in rows.iter().filter_map(|r| r.as_array()).flatten() {
+                if let Some(data) = button["callback_data"].as_str() {
+                    assert!(
+                        todanpho::buttons::Press::parse(data).is_some(),
+                        "the bot showed a button no route knows: {data}"
+                    );
+                }
+            }
+        }
     }
 
     /// Telegram would have accepted every request the bot made.

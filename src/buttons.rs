@@ -1,0 +1,140 @@
+//! Every kind of button the bot shows, parsed once from its callback data
+//! into [`Press`] and routed by one match. (Which message a press may edit
+//! is decided once for all of them, on the way out: see
+//! `channel::Replies::confine_edits`.)
+
+use crate::app::App;
+use crate::campaign::{self, PledgeCode};
+use crate::channel::{MessageRef, Replies};
+use crate::dialogue::{Input, BUTTON_PREFIX};
+use crate::household::mine;
+use crate::household::review::{self, ReviewButton};
+use crate::notice::compose::{self, NoticeButton};
+use crate::report::handling::{self, ReportButton};
+use crate::report::listing;
+use crate::roles::Caller;
+use crate::{conversation, flows, forms};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Press {
+    /// A choice in a running dialogue.
+    Answer(String),
+    /// "Làm tiếp" the dialogue left half done.
+    Continue,
+    /// "Bỏ việc cũ, làm mới": the flow payload to start.
+    Restart(String),
+    /// A group picked (or a page of the picker) for a flow: `<prefix>:…`.
+    Pick(String),
+    /// Duyệt / Từ chối a household.
+    Review(ReviewButton),
+    /// The notice preview's buttons, and "Đã xem".
+    Notice(NoticeButton),
+    /// Đã nhận / Chưa nhận a pledge's money.
+    Money { pledge: PledgeCode, received: bool },
+    /// A report's status buttons.
+    Report(ReportButton),
+    /// A page of the report list: the whole callback data (it carries the
+    /// query).
+    ReportPage(String),
+    /// "Cập nhật" on a household card: its id.
+    UpdateHousehold(String),
+    /// A campaign picked to pledge to: its code.
+    PledgeTo(String),
+}
+
+impl Press {
+    pub fn parse(data: &str) -> Option<Self> {
+        if data.starts_with(BUTTON_PREFIX) {
+            return Some(Press::Answer(data.to_string()));
+        }
+        if data == conversation::CONTINUE {
+            return Some(Press::Continue);
+        }
+        if let Some(rest) = data.strip_prefix(conversation::RESTART_PREFIX) {
+            return Some(Press::Restart(rest.to_string()));
+        }
+        if let Some(rest) = data.strip_prefix(flows::PICK_PREFIX) {
+            return Some(Press::Pick(rest.to_string()));
+        }
+        if let Some(rest) = data.strip_prefix(mine::UPDATE_PREFIX) {
+            return Some(Press::UpdateHousehold(rest.to_string()));
+        }
+        if let Some(rest) = data.strip_prefix(campaign::pledge::PICK_PREFIX) {
+            return Some(Press::PledgeTo(rest.to_string()));
+        }
+        if data.starts_with(listing::PAGE_PREFIX) {
+            return Some(Press::ReportPage(data.to_string()));
+        }
+        if let Some(b) = ReviewButton::parse(data) {
+            return Some(Press::Review(b));
+        }
+        if let Some(b) = NoticeButton::parse(data) {
+            return Some(Press::Notice(b));
+        }
+        if let Some((pledge, received)) = campaign::confirm::parse_button(data) {
+            return Some(Press::Money { pledge, received });
+        }
+        ReportButton::parse(data).map(Press::Report)
+    }
+}
+
+/// A press, handled by the flow that showed the button.
+pub async fn route(
+    app: &App,
+    caller: &Caller,
+    msg: &crate::channel::Incoming,
+    press: Press,
+    callback_id: &str,
+    message: Option<&MessageRef>,
+    out: &mut Replies,
+) -> anyhow::Result<()> {
+    match press {
+        Press::Answer(data) => {
+            out.answer(callback_id, None);
+            if !conversation::answer(app, caller, Input::Button(data), message, forms::ALL, out).await? {
+                out.send(&caller.addr.private_chat(), "Việc này đã kết thúc hoặc đã huỷ. Gõ /help để xem các lệnh.");
+            }
+        }
+        Press::Continue => {
+            out.answer(callback_id, None);
+            conversation::resume(app, caller, out).await?;
+        }
+        Press::Restart(payload) => flows::on_restart(app, caller, &payload, callback_id, out).await?,
+        Press::Pick(rest) => flows::on_pick(app, caller, &rest, callback_id, message, out).await?,
+        Press::Review(b) => review::on_button(app, caller, b, callback_id, message, out).await?,
+        Press::Notice(b) => compose::on_button(app, caller, msg, b, callback_id, message, out).await?,
+        Press::Money { pledge, received } => {
+            campaign::confirm::on_button(app, caller, pledge, received, callback_id, message, out).await?
+        }
+        Press::Report(b) => handling::on_button(app, caller, b, callback_id, message, out).await?,
+        Press::ReportPage(data) => listing::on_page(app, caller, &data, callback_id, message, out).await?,
+        Press::UpdateHousehold(id) => mine::on_button(app, caller, &id, callback_id, out).await?,
+        Press::PledgeTo(code) => campaign::pledge::on_pick(app, caller, &code, callback_id, out).await?,
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_of_button_is_told_apart() {
+        let cases = [
+            (format!("{BUTTON_PREFIX}x"), "Answer"),
+            ("cv:go".to_string(), "Continue"),
+            ("cv:re:dk-1".to_string(), "Restart"),
+            ("pk:dk:5".to_string(), "Pick"),
+            ("hm:upd:3".to_string(), "UpdateHousehold"),
+            ("ug:UH1".to_string(), "PledgeTo"),
+            ("pl:ok:4".to_string(), "Money"),
+            ("rp:ls:0".to_string(), "ReportPage"),
+        ];
+        for (data, kind) in cases {
+            let press = Press::parse(&data).unwrap_or_else(|| panic!("{data} is a button"));
+            assert!(format!("{press:?}").starts_with(kind), "{data} is {press:?}, not {kind}");
+        }
+        assert_eq!(Press::parse("zz:1"), None);
+        assert_eq!(Press::parse(""), None);
+    }
+}
