@@ -261,3 +261,53 @@ fn a_date_outside_its_steps_days_is_refused_when_typed() {
     engine.handle(&mut state, text("23/11/2026"));
     assert_eq!(state.answers["deadline"], Answer::Date(today));
 }
+
+/// Loading dialogue files: what is refused, and how it is named.
+mod definitions {
+    use crate::dialogue::definition::{embedded_sources, Book, DefinitionError};
+
+    #[test]
+    fn embedded_definitions_load() {
+        let book = Book::load(None).expect("embedded dialogues are valid");
+        assert!(book.get("household").is_some());
+    }
+
+    fn load_one(text: &str) -> Result<Book, DefinitionError> {
+        let common = embedded_sources().into_iter().find(|(f, _)| f == "common.toml").map(|(_, t)| t).unwrap();
+        Book::from_sources(&[("common.toml".into(), common), ("x.toml".into(), text.into())])
+    }
+
+    #[test]
+    fn malformed_definition_names_file_and_step() {
+        let err = load_one(
+            r#"id = "x"
+title = "X"
+intro = "i"
+summary = "s"
+[[steps]]
+key = "age"
+label = "Tuổi"
+prompt = "Bao nhiêu tuổi?"
+kind = "numbr"
+"#,
+        )
+        .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("x.toml") && message.contains("'age'") && message.contains("numbr"), "{message}");
+    }
+
+    #[test]
+    fn choice_without_options_is_refused() {
+        let err = load_one(
+            "id = \"x\"\ntitle = \"X\"\nintro = \"i\"\nsummary = \"s\"\n[[steps]]\nkey = \"c\"\nlabel = \"C\"\nprompt = \"?\"\nkind = \"choice\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.step.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn syntax_error_names_file() {
+        let err = load_one("id = ").unwrap_err();
+        assert_eq!(err.file, "x.toml");
+    }
+}

@@ -1,0 +1,108 @@
+//! The inbox: every update recorded before it is confirmed to its platform.
+
+use chrono::Utc;
+use sqlx::SqlitePool;
+
+use crate::channel::Channel;
+use crate::db::{Batch, WriteGate};
+
+/// Records a batch of updates in one turn at the writer (one commit for
+/// the whole batch rather than one per update). Returns the indexes of those
+/// that are new, in order; the others were seen before (a second copy
+/// within the batch counts as seen).
+pub async fn record_batch(
+    db: &SqlitePool,
+    writes: &WriteGate,
+    channel: Channel,
+    batch: &[(String, String)],
+) -> anyhow::Result<Vec<usize>> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = Utc::now();
+    let mut firsts = std::collections::HashSet::new();
+    let unique: Vec<usize> = (0..batch.len()).filter(|&i| firsts.insert(batch[i].0.as_str())).collect();
+    let ids: Vec<&str> = unique.iter().map(|&i| batch[i].0.as_str()).collect();
+    // The check, the inserts and the end of the turn go as one statement
+    // string: one round trip while the writer is held. The check is exact
+    // because the turn holds the writer: nothing else records meanwhile.
+    let mut statements = Batch::default();
+    statements
+        .push(
+            "SELECT key FROM json_each(?)
+             WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE channel = ? AND update_id = value)",
+        )
+        .bind(serde_json::to_string(&ids)?)
+        .bind(channel.as_str());
+    for chunk in unique.chunks(RECORD_CHUNK) {
+        statements.push(&format!(
+            "INSERT INTO processed_updates (channel, update_id, received_at, payload) VALUES {} ON CONFLICT DO NOTHING",
+            vec!["(?, ?, ?, ?)"; chunk.len()].join(", ")
+        ));
+        for &i in chunk {
+            let (update_id, payload) = &batch[i];
+            statements.bind(channel.as_str()).bind(update_id.as_str()).bind(now).bind(payload.as_str());
+        }
+    }
+    statements.push(crate::db::END_TURN);
+    let (tx, new) = writes.begin_with(db, statements).await?;
+    tx.commit_released().await?;
+    let mut fresh: Vec<usize> = new.into_iter().filter_map(|k| unique.get(usize::try_from(k).ok()?).copied()).collect();
+    fresh.sort_unstable();
+    Ok(fresh)
+}
+
+/// Updates recorded by one statement (4 parameters each, well under
+/// SQLite's limit on parameters).
+const RECORD_CHUNK: usize = 200;
+
+/// Updates taken in but never handled, oldest first, with their payloads.
+pub async fn unhandled(db: &SqlitePool, channel: Channel) -> anyhow::Result<Vec<(String, String)>> {
+    let rows = sqlx::query_as(
+        "SELECT update_id, payload FROM processed_updates
+         WHERE channel = ? AND handled_at IS NULL AND payload IS NOT NULL
+         ORDER BY received_at, rowid",
+    )
+    .bind(channel.as_str())
+    .fetch_all(db)
+    .await?;
+    Ok(rows)
+}
+
+/// How long a handled update is remembered. Telegram keeps an update for
+/// 24 hours, so no copy of it can arrive later; and after a week without
+/// updates it picks the next update id at random, which must not meet an
+/// id remembered from before (the update would be taken for a copy and
+/// dropped). Two days sits safely between the two.
+pub const REMEMBER_HANDLED: chrono::Duration = chrono::Duration::days(2);
+
+/// Forgets updates handled before `now - REMEMBER_HANDLED`. Returns how many.
+pub async fn forget_handled(db: &SqlitePool, writes: &WriteGate, now: chrono::DateTime<Utc>) -> anyhow::Result<u64> {
+    let mut tx = writes.begin(db).await?;
+    let done = sqlx::query("DELETE FROM processed_updates WHERE handled_at IS NOT NULL AND handled_at < ?")
+        .bind(now - REMEMBER_HANDLED)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected())
+}
+
+/// Marks the update handled, with the handler's error if it failed. The
+/// payload is dropped: it may hold personal data and is no longer needed.
+pub async fn mark_handled(
+    db: &SqlitePool,
+    channel: Channel,
+    update_id: &str,
+    error: Option<&str>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = ? WHERE channel = ? AND update_id = ?",
+    )
+    .bind(Utc::now())
+    .bind(error)
+    .bind(channel.as_str())
+    .bind(update_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,28 @@
+//! Incoming updates, from arrival to their replies, for every platform.
+//!
+//! A platform may deliver the same update again (Telegram does when the
+//! bot did not confirm its offset); recording every update in the inbox,
+//! with its payload, before confirming it means each one is handled once,
+//! and one taken in before a crash is handled after it.
+//!
+//! - `inbox` — recording updates, finding the unhandled, forgetting old ones.
+//! - `rows` — the statements that end updates and remove sent replies.
+//! - `outbox` — an update's replies committed with it, and those left unsent.
+//! - `marks` — the "handled" marks and endings, written in group commits,
+//!   and the logs of replies sent.
+//! - `process` — one update's turn: handler, transaction, replies.
+
+mod inbox;
+mod marks;
+mod outbox;
+mod process;
+mod rows;
+
+pub use inbox::{forget_handled, mark_handled, record_batch, unhandled, REMEMBER_HANDLED};
+pub use marks::settle_sent_logs;
+pub use marks::Marks;
+pub use outbox::{commit_with_replies, unsent_replies};
+pub use process::{describe, process, send_unsent_replies};
+
+#[cfg(test)]
+mod tests;

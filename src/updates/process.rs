@@ -1,0 +1,166 @@
+//! One update's turn: the handler runs in the update's transaction, which
+//! is committed with the "handled" mark and the replies; then the replies
+//! are sent.
+
+use futures_util::FutureExt;
+
+use crate::app::App;
+use crate::channel::{Action, Channel, ChatKind, Event, Incoming, Replies};
+use crate::db::UpdateScope;
+
+use super::marks::Marks;
+use super::outbox::{commit_with_replies, unsent_replies};
+use super::rows::remove_replies;
+
+/// Handles one update from the inbox: the handler runs in the update's
+/// transaction, which is committed with the "handled" mark and the replies;
+/// then the replies are sent. Errors and panics are recorded with the
+/// update and answered with an apology; the caller goes on.
+pub async fn process(app: &App, marks: &Marks, channel: Channel, update_id: &str, incoming: Incoming) {
+    let started = std::time::Instant::now();
+    let incoming = incoming.without_invisible();
+    let kind = describe(&incoming);
+    let chat_kind = incoming.chat_kind;
+    let chat = incoming.chat.clone();
+    let presser = incoming.from.addr.private_chat();
+    let pressed = match &incoming.event {
+        Event::Button { message: Some(message), shown: Some(shown), .. } => Some((message.clone(), shown.clone())),
+        _ => None,
+    };
+    let callback = match &incoming.event {
+        Event::Button { callback_id, .. } => Some(callback_id.clone()),
+        _ => None,
+    };
+    // Everything the handler writes goes into one transaction (see
+    // `UpdateScope`), committed below with the "handled" mark and the
+    // replies, so a crash leaves all of it or none.
+    let scope = UpdateScope::default();
+    // A panic in one handler must not take the chat's worker (and the
+    // updates queued behind it) down: it is caught and recorded like an
+    // error.
+    let handled = scope.run(std::panic::AssertUnwindSafe(crate::handle::handle(app, incoming)).catch_unwind()).await;
+    let written = scope.take();
+    let handled = handled.unwrap_or_else(|panic| Err(anyhow::anyhow!("panic: {}", panic_message(panic.as_ref()))));
+    let (handled, written) = match written {
+        Ok(written) => (handled, written),
+        // Rolled back when the scope goes; the update counts as failed.
+        Err(e) => (Err(anyhow::Error::from(e).context("ending the update's transaction")), None),
+    };
+    // The rules every update's replies keep, whichever flow built them.
+    let handled = handled.map(|mut replies| {
+        replies.drop_unchanged_edits(pressed.as_ref().map(|(m, s)| (m, s)));
+        replies.confine_edits(&presser);
+        replies.person_first(&chat);
+        replies
+    });
+    let outcome = match (handled, written) {
+        (Ok(replies), Some(written)) => {
+            match commit_with_replies(marks, written, channel, update_id, replies.actions).await {
+                Ok(queued) => Outcome::Committed(queued),
+                Err(e) => Outcome::Failed(e.context("committing the update")),
+            }
+        }
+        (Ok(replies), None) => Outcome::ReadOnly(replies.actions),
+        // Dropping the transaction rolls back whatever the handler wrote.
+        (Err(e), _) => Outcome::Failed(e),
+    };
+    let (sent, failed) = match outcome {
+        Outcome::Committed(queued) => {
+            let sent = queued.len();
+            for (id, action) in queued {
+                app.senders.deliver(channel, action).await;
+                marks.sent(id);
+            }
+            (sent, false)
+        }
+        Outcome::ReadOnly(actions) => {
+            // Nothing was written, so the replies need no outbox: handling
+            // the update again after a crash would only answer again.
+            let sent = actions.len();
+            for action in actions {
+                app.senders.deliver(channel, action).await;
+            }
+            mark(marks, channel, update_id, None).await;
+            (sent, false)
+        }
+        Outcome::Failed(e) => {
+            let error = format!("{e:#}");
+            tracing::error!(update = update_id, kind, error = %error, "handler failed");
+            let mut sorry = Replies::default();
+            if let Some(id) = callback {
+                sorry.answer(&id, Some("Xin lỗi, bot đang gặp sự cố. Xin thử lại sau ít phút.".into()));
+            } else if chat_kind == ChatKind::Private {
+                sorry.send(&chat, "Xin lỗi, bot đang gặp sự cố. Xin bác thử lại sau ít phút.");
+            }
+            for action in sorry.actions {
+                app.senders.deliver(channel, action).await;
+            }
+            mark(marks, channel, update_id, Some(&error)).await;
+            (0, true)
+        }
+    };
+    // No message text or names at info level: they are personal data.
+    tracing::info!(
+        channel = channel.as_str(),
+        update = update_id,
+        kind,
+        chat = if chat_kind == ChatKind::Private { "private" } else { "group" },
+        actions = sent,
+        failed,
+        ms = started.elapsed().as_millis() as u64,
+        "handled update"
+    );
+}
+
+enum Outcome {
+    /// The update changed something: committed with its replies, which
+    /// are in the outbox under these ids.
+    Committed(Vec<(i64, Action)>),
+    ReadOnly(Vec<Action>),
+    Failed(anyhow::Error),
+}
+
+async fn mark(marks: &Marks, channel: Channel, update_id: &str, error: Option<&str>) {
+    if let Err(e) = marks.handled(channel, update_id, error).await {
+        tracing::warn!(error = %format!("{e:#}"), "cannot mark the update handled");
+    }
+}
+
+/// Replies committed before the process stopped but not sent: sent now,
+/// before any new update is handled, so each chat sees them in order.
+pub async fn send_unsent_replies(app: &App, channel: Channel) {
+    let unsent = match unsent_replies(&app.db, &app.writes, channel).await {
+        Ok(unsent) if unsent.is_empty() => return,
+        Ok(unsent) => unsent,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "cannot read replies left from before the restart");
+            return;
+        }
+    };
+    tracing::info!(replies = unsent.len(), "sending replies left from before the restart");
+    for (id, action) in unsent {
+        app.senders.deliver(channel, action).await;
+        if let Err(e) = remove_replies(&app.db, &app.writes, &[id]).await {
+            tracing::error!(error = %format!("{e:#}"), "cannot remove a sent reply");
+        }
+    }
+}
+
+pub fn describe(incoming: &Incoming) -> &'static str {
+    match &incoming.event {
+        Event::Command { .. } => "command",
+        Event::Text(_) => "text",
+        Event::Photo { .. } => "photo",
+        Event::Location { .. } => "location",
+        Event::Button { .. } => "button",
+        Event::Unsupported(_) => "unsupported",
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}

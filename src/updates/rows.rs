@@ -1,0 +1,71 @@
+//! The rows that end updates: their "handled" marks, their replies queued
+//! in the outbox, and the removal of replies sent. One statement text for
+//! any number of updates, so SQLite prepares each once.
+
+use chrono::Utc;
+use sqlx::SqlitePool;
+
+use crate::channel::Channel;
+use crate::db::{Batch, WriteGate};
+
+/// An update's "handled" mark and its replies (as stored in the outbox).
+#[derive(Clone)]
+pub(super) struct Ending {
+    pub(super) channel: Channel,
+    pub(super) update_id: String,
+    pub(super) replies: Vec<String>,
+}
+
+/// The statements that mark `endings` handled and queue their replies, in
+/// order. The same two statements for any number of updates (they take
+/// JSON arrays), so SQLite prepares them once. Returns the outbox ids in
+/// insertion order: each ending's replies, one ending after the other.
+pub(super) fn ending_statements(endings: &[Ending], now: chrono::DateTime<Utc>, batch: &mut Batch) {
+    let marked: Vec<Mark> = endings.iter().map(|e| (e.channel.as_str(), e.update_id.as_str(), None)).collect();
+    push_marks(&marked, now, batch);
+    let replies: Vec<(&str, &str, &str)> = endings
+        .iter()
+        .flat_map(|e| e.replies.iter().map(|r| (e.channel.as_str(), e.update_id.as_str(), r.as_str())))
+        .collect();
+    if !replies.is_empty() {
+        batch
+            .push(
+                "INSERT INTO reply_outbox (channel, update_id, action, created_at)
+                 SELECT value ->> 0, value ->> 1, value ->> 2, ? FROM json_each(?) ORDER BY key RETURNING id",
+            )
+            .bind(now)
+            .bind(serde_json::json!(replies).to_string());
+    }
+}
+
+/// An update to mark handled: its channel, its id, and its handler's
+/// error if it failed.
+pub(super) type Mark<'a> = (&'a str, &'a str, Option<&'a str>);
+
+/// Appends the statement marking `marked` handled (dropping their
+/// payloads): one statement text for any number of updates.
+pub(super) fn push_marks(marked: &[Mark], now: chrono::DateTime<Utc>, batch: &mut Batch) {
+    batch
+        .push(
+            "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = j.value ->> 2
+             FROM json_each(?) AS j
+             WHERE processed_updates.channel = j.value ->> 0 AND processed_updates.update_id = j.value ->> 1",
+        )
+        .bind(now)
+        .bind(serde_json::json!(marked).to_string());
+}
+
+/// Removes replies from the outbox, in one turn at the writer.
+pub(super) async fn remove_replies(db: &SqlitePool, writes: &WriteGate, ids: &[i64]) -> anyhow::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut statements = Batch::default();
+    statements.push(REMOVE_REPLIES).bind(serde_json::to_string(ids)?);
+    statements.push(crate::db::END_TURN);
+    let (tx, _) = writes.begin_with(db, statements).await?;
+    tx.commit_released().await?;
+    Ok(())
+}
+
+pub(super) const REMOVE_REPLIES: &str = "DELETE FROM reply_outbox WHERE id IN (SELECT value FROM json_each(?))";
