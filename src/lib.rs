@@ -1,29 +1,38 @@
 //! todanpho — a chatbot for Vietnamese residential groups (tổ dân phố, thôn).
 //!
 //! # Layout
-//! - `handle` — **start here**: where every incoming message is routed;
-//!   `commands` (the command table), `buttons` (every kind of button), `forms` (every saved dialogue).
-//! - `channel` — the platform-neutral shape of messages in and actions out.
-//! - `fit` — splitting what the bot says to fit a platform's limits (the outgoing path of every platform).
-//! - `telegram` — the dptree handler tree and the Bot API side.
-//! - `conversation` — runs dialogues in private chat and saves them each turn.
-//! - `dialogue` — dialogue definitions (`dialogues/*.toml`), the engine, the store.
-//! - `flows` — starting a group's flow: deep links from the group, group picker.
+//! From the platforms down to storage; imports point down this list.
+//!
+//! Platforms and intake
+//! - `telegram`, `zalo` — each platform's wire format in and out, polling or webhook.
+//! - `startup`, `scheduler` — wiring the process; time-driven work.
+//! - `updates` — the inbox of incoming updates, one update's turn, the reply outbox.
+//! - `delivery`, `fit` — the outgoing path: which platform sends, and fitting its limits.
+//!
+//! Routing — **start here**
+//! - `handle` — where every incoming message is routed, and the rules every update keeps;
+//! - `commands` — the command table (name, who, where, help line, handler), `/start`, `/help`;
+//! - `buttons` — every kind of button, parsed once; `forms` — every dialogue whose answers are saved.
+//! - `flood` — flood control, and answers a busy group held back.
+//!
+//! Features
 //! - `household` — registration, leader review, `/hocuatoi`.
 //! - `report` — scene reports: filing, handling, listing, deadline reminders, feed, Open311.
 //! - `campaign` — fundraising: campaigns, pledges with VietQR, confirmations, progress.
-//! - `notice` — notices: compose, durable outbox, acknowledgements, scheduling.
-//! - `stats` — `/thongke`, `/sohodukien`, `/xuatexcel` and CSV exports.
-//! - `group` — the ward's groups, `/lienket`, `/nhom`, chat migration.
-//! - `appoint` — `/phancong`; `roles` — who may do what.
-//! - `commands` — the command table (name, who, where, help line, handler), `/start`, `/help`.
-//! - `domain` — values that cannot be invalid: phone, name, money, counts.
-//! - `audit`, `updates`, `posts` — the audit log; the inbox of incoming updates; messages to edit later.
-//! - `backup` — `todanpho backup` / `restore` and the daily copy with retention.
-//! - `config`, `db`, `startup`, `app` — configuration and wiring; `gather` — taking queued work in groups.
-//! - `clock` — the bot's notion of now (a manual clock in tests).
-//! - `demo` — realistic demo data (`todanpho seed-demo`), also used by benchmarks.
-//! - `text` — Vietnamese-aware folding for matching without diacritics.
+//! - `notice` — notices: compose, preview, durable outbox, acknowledgements, scheduling.
+//! - `stats` — `/thongke` with its chart, `/sohodukien`, `/xuatexcel` and CSV exports.
+//! - `group`, `appoint`, `membership`, `identity` — groups and `/lienket`, `/nhom`; `/phancong`;
+//!   Zalo join codes; linking a Zalo account to a Telegram one.
+//! - `flows`, `conversation` — starting a group's flow from a group; running a dialogue in private.
+//! - `posts`, `audit`, `backup`, `demo` — messages to edit later; the audit log; backups; demo data.
+//!
+//! Foundation
+//! - `dialogue` — dialogue definitions (`dialogues/*.toml`), the engine, the store.
+//! - `roles` — who may do what; `channel` — the platform-neutral messages in and actions out.
+//! - `domain` — values that cannot be invalid: phone, name, money, counts, percent.
+//! - `app`, `config`, `db`, `clock`, `gather`, `text`, `fault` — the shared handles, configuration,
+//!   the database and its one writer, the bot's now, taking queued work in groups, Vietnamese folding,
+//!   fault injection for the crash tests.
 
 pub mod app;
 pub mod appoint;
