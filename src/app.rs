@@ -42,6 +42,12 @@ impl App {
         Read::begin(&self.db, &self.writes).await
     }
 
+    /// The database for work outside an update's turn (senders, drainers):
+    /// writes go through the one writer.
+    pub fn database(&self) -> crate::db::Database {
+        crate::db::Database::new(self.db.clone(), self.writes.clone())
+    }
+
     /// A row that can wait for the update's last statements, which carry
     /// it to the writer with those of other updates ending at the same
     /// moment (see [`crate::db::UpdateScope::defer`]). Outside an update,

@@ -3,11 +3,11 @@
 //! adapter records it here under the tag the flow chose.
 
 use chrono::Utc;
-use sqlx::SqlitePool;
 
 use crate::channel::{Channel, ChatAddr, MessageRef};
 
-pub async fn record(db: &SqlitePool, tag: &str, chat: &ChatAddr, message_id: &str) -> anyhow::Result<()> {
+pub async fn record(db: &crate::db::Database, tag: &str, chat: &ChatAddr, message_id: &str) -> anyhow::Result<()> {
+    let mut tx = db.write().await?;
     sqlx::query(
         "INSERT INTO posted_messages (tag, channel, chat_id, message_id, posted_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (tag, channel, chat_id) DO UPDATE SET message_id = excluded.message_id, posted_at = excluded.posted_at",
@@ -17,8 +17,9 @@ pub async fn record(db: &SqlitePool, tag: &str, chat: &ChatAddr, message_id: &st
     .bind(&chat.id)
     .bind(message_id)
     .bind(Utc::now())
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 

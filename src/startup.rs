@@ -33,8 +33,9 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
     crate::updates::settle_sent_logs(&db, &writes).await.context("reading the logs of sent replies")?;
     crate::updates::forget_handled(&db, &writes, chrono::Utc::now()).await.context("pruning the inbox")?;
     {
-        let mut conn = db.acquire().await?;
-        roles::seed_officials(&mut conn, &config.telegram.officials).await.context("seeding officials from config")?;
+        let mut tx = writes.begin(&db).await?;
+        roles::seed_officials(&mut tx, &config.telegram.officials).await.context("seeding officials from config")?;
+        tx.commit().await?;
     }
     let r = &config.reports;
     let settings = Settings {
@@ -131,7 +132,7 @@ pub async fn spawn_telegram_with(bot: Bot, app: App, webhook: Option<telegram::W
             .get_me()
             .await
             .context("cannot reach the Telegram Bot API (getMe failed); check TELOXIDE_TOKEN and the API URL")?;
-        let sender = telegram::TelegramSender { bot: bot.clone(), me, db: app_for_replies.db.clone() };
+        let sender = telegram::TelegramSender { bot: bot.clone(), me, db: app_for_replies.database() };
         app_for_replies.senders.set(crate::channel::Channel::Telegram, Arc::new(sender));
         telegram::send_unsent_replies(&app_for_replies).await;
         let errors = LoggingErrorHandler::with_custom_text("receiving updates failed");

@@ -15,6 +15,30 @@ pub use batch::{Batch, SetRow, Value};
 pub use scope::{Read, Slot, UpdateScope, Write, Written};
 pub use writer::{Tx, WriteGate, END_TURN};
 
+/// The database as the parts of the bot outside an update's turn (the
+/// platforms' senders, the notice drainers) hold it: reads from the pool,
+/// every write through the one writer.
+#[derive(Clone)]
+pub struct Database {
+    pool: SqlitePool,
+    writes: WriteGate,
+}
+
+impl Database {
+    pub fn new(pool: SqlitePool, writes: WriteGate) -> Self {
+        Self { pool, writes }
+    }
+
+    /// A write, in turn with every other writer.
+    pub async fn write(&self) -> sqlx::Result<Write> {
+        Write::begin(&self.pool, &self.writes).await
+    }
+
+    pub async fn read(&self) -> sqlx::Result<Read> {
+        Read::begin(&self.pool, &self.writes).await
+    }
+}
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;

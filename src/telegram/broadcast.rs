@@ -298,6 +298,6 @@ async fn record(
             limiter.take_global().await;
         }
     }
-    outbound::perform(bot, me, &app.db, out.actions).await;
+    outbound::perform(bot, me, &app.database(), out.actions).await;
     Ok(())
 }

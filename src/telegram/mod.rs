@@ -72,7 +72,7 @@ pub fn dispatcher(bot: Bot, app: App) -> Dispatcher<Bot, anyhow::Error, DefaultK
 pub struct TelegramSender {
     pub bot: Bot,
     pub me: Me,
-    pub db: sqlx::SqlitePool,
+    pub db: crate::db::Database,
 }
 
 impl Deliver for TelegramSender {
@@ -101,7 +101,7 @@ async fn on_anonymous(bot: &Bot, me: &Me, app: &App, marks: &Marks, update_id: &
             &chat,
             "Bot không biết ai gửi lệnh này vì lệnh được gửi dưới tên kênh hoặc ẩn danh. Xin gửi lại bằng tài khoản cá nhân.",
         );
-        outbound::perform(bot, me, &app.db, reply.actions).await;
+        outbound::perform(bot, me, &app.database(), reply.actions).await;
     }
     mark_handled(marks, update_id, None).await;
 }

@@ -47,7 +47,7 @@ fn markup(keyboard: &Keyboard, me: &Me) -> InlineKeyboardMarkup {
 
 /// Carries out the actions in order. A refusal (the person never started
 /// the bot, the message is too old to edit) is logged and the rest go on.
-pub async fn perform(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, actions: Vec<Action>) {
+pub async fn perform(bot: &Bot, me: &Me, db: &crate::db::Database, actions: Vec<Action>) {
     for action in actions {
         deliver(bot, me, db, action).await;
     }
@@ -62,7 +62,7 @@ const ATTEMPTS: u32 = 6;
 /// pauses). Returns false if it was given up. A request whose answer was
 /// lost may have been carried out: trying it again can show a message
 /// twice, which is better than not at all.
-pub async fn deliver(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, action: Action) -> bool {
+pub async fn deliver(bot: &Bot, me: &Me, db: &crate::db::Database, action: Action) -> bool {
     let mut delivered = true;
     // A part given up does not stop the others: what arrives is better
     // than nothing.
@@ -72,7 +72,7 @@ pub async fn deliver(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, action: Action) 
     delivered
 }
 
-async fn deliver_one(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, action: Action) -> bool {
+async fn deliver_one(bot: &Bot, me: &Me, db: &crate::db::Database, action: Action) -> bool {
     let mut pause = std::time::Duration::from_millis(200);
     for attempt in 1..=ATTEMPTS {
         match perform_once(bot, me, db, action.clone()).await {
@@ -111,7 +111,7 @@ fn passing(e: &RequestError) -> bool {
     }
 }
 
-async fn perform_once(bot: &Bot, me: &Me, db: &sqlx::SqlitePool, action: Action) -> Result<(), RequestError> {
+async fn perform_once(bot: &Bot, me: &Me, db: &crate::db::Database, action: Action) -> Result<(), RequestError> {
     {
         let result = match action {
             Action::Post { to, text, keyboard, tag } => {

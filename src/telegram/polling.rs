@@ -77,7 +77,7 @@ pub(super) fn inbox_listener(
 
 async fn poll(bot: Bot, db: SqlitePool, writes: WriteGate, tx: mpsc::Sender<Update>, mut stop: StopFlag) {
     tokio::select! {
-        _ = prepare(&bot, &db, &tx) => {}
+        _ = prepare(&bot, &db, &writes, &tx) => {}
         _ = &mut stop => return,
     }
     let mut offset: i32 = 0;
@@ -144,7 +144,7 @@ async fn poll(bot: Bot, db: SqlitePool, writes: WriteGate, tx: mpsc::Sender<Upda
 
 /// Drops a webhook left from an earlier set-up (getUpdates refuses to work
 /// while one is set), then hands over what was taken in before a crash.
-async fn prepare(bot: &Bot, db: &SqlitePool, tx: &mpsc::Sender<Update>) {
+async fn prepare(bot: &Bot, db: &SqlitePool, writes: &WriteGate, tx: &mpsc::Sender<Update>) {
     match bot.get_webhook_info().await {
         Ok(info) if info.url.is_some() => {
             if let Err(e) = bot.delete_webhook().await {
@@ -154,11 +154,11 @@ async fn prepare(bot: &Bot, db: &SqlitePool, tx: &mpsc::Sender<Update>) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "cannot read the webhook settings"),
     }
-    replay(db, tx).await;
+    replay(db, writes, tx).await;
 }
 
 /// Hands over what was taken in but not handled before a crash.
-pub(super) async fn replay(db: &SqlitePool, tx: &mpsc::Sender<Update>) {
+pub(super) async fn replay(db: &SqlitePool, writes: &WriteGate, tx: &mpsc::Sender<Update>) {
     let pending = match updates::unhandled(db, Channel::Telegram).await {
         Ok(pending) => pending,
         Err(e) => {
@@ -179,7 +179,7 @@ pub(super) async fn replay(db: &SqlitePool, tx: &mpsc::Sender<Update>) {
             Err(e) => {
                 let error = format!("the stored update cannot be read: {e}");
                 tracing::error!(update = %id, "{error}");
-                let _ = updates::mark_handled(db, Channel::Telegram, &id, Some(&error)).await;
+                let _ = updates::mark_handled(db, writes, Channel::Telegram, &id, Some(&error)).await;
             }
         }
     }

@@ -66,7 +66,7 @@ pub async fn listener(
     let shared = Arc::new(Shared { db, writes, secret: hook.secret, tx });
     let router = Router::new().route("/", post(receive)).route("/{*path}", post(receive)).with_state(shared.clone());
     tokio::spawn(async move {
-        replay(&shared.db, &shared.tx).await;
+        replay(&shared.db, &shared.writes, &shared.tx).await;
         drop(shared);
         if let Err(e) = axum::serve(socket, router).with_graceful_shutdown(flag).await {
             tracing::error!(error = %e, "the webhook server stopped");

@@ -91,10 +91,12 @@ pub async fn forget_handled(db: &SqlitePool, writes: &WriteGate, now: chrono::Da
 /// payload is dropped: it may hold personal data and is no longer needed.
 pub async fn mark_handled(
     db: &SqlitePool,
+    writes: &WriteGate,
     channel: Channel,
     update_id: &str,
     error: Option<&str>,
 ) -> anyhow::Result<()> {
+    let mut tx = writes.begin(db).await?;
     sqlx::query(
         "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = ? WHERE channel = ? AND update_id = ?",
     )
@@ -102,7 +104,8 @@ pub async fn mark_handled(
     .bind(error)
     .bind(channel.as_str())
     .bind(update_id)
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -19,13 +19,14 @@ const LOOK_EVERY: Duration = Duration::from_secs(1);
 /// Drains Zalo deliveries until the task is aborted, through the same
 /// sender (and so at the same pace) as every other message to Zalo.
 pub async fn run(app: App, sender: std::sync::Arc<super::ZaloSender>) {
-    match app.db.acquire().await {
-        Ok(mut conn) => {
-            if let Err(e) = repo::reset_sending(&mut conn, Channel::Zalo).await {
-                tracing::error!(error = %format!("{e:#}"), "cannot take back Zalo notices in flight");
-            }
-        }
-        Err(e) => tracing::error!(error = %e, "cannot open the database for Zalo notices"),
+    let reset = async {
+        let mut tx = app.write().await?;
+        repo::reset_sending(&mut tx, Channel::Zalo).await?;
+        tx.commit().await?;
+        anyhow::Ok(())
+    };
+    if let Err(e) = reset.await {
+        tracing::error!(error = %format!("{e:#}"), "cannot take back Zalo notices in flight");
     }
     loop {
         match drain(&app, &sender).await {
@@ -48,7 +49,7 @@ pub async fn run(app: App, sender: std::sync::Arc<super::ZaloSender>) {
 /// Returns how many were tried.
 async fn drain(app: &App, sender: &super::ZaloSender) -> anyhow::Result<usize> {
     let due = {
-        let mut conn = app.db.acquire().await?;
+        let mut conn = app.read().await?;
         repo::due(&mut conn, Channel::Zalo, app.clock.now(), 50).await?
     };
     for delivery in &due {
@@ -61,7 +62,7 @@ async fn drain(app: &App, sender: &super::ZaloSender) -> anyhow::Result<usize> {
             }
         }
         let message = {
-            let mut conn = app.db.acquire().await?;
+            let mut conn = app.read().await?;
             match repo::get(&mut conn, delivery.notice).await? {
                 Some(notice) => Some(outbox::group_message(&mut conn, &notice).await?),
                 None => None,

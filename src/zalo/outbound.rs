@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -22,13 +21,13 @@ const ATTEMPTS: u32 = 5;
 /// limits, so the default is cautious).
 pub struct ZaloSender {
     client: Client,
-    db: SqlitePool,
+    db: crate::db::Database,
     gap: Duration,
     next: Arc<Mutex<Instant>>,
 }
 
 impl ZaloSender {
-    pub fn new(client: Client, db: SqlitePool, per_second: f64) -> Self {
+    pub fn new(client: Client, db: crate::db::Database, per_second: f64) -> Self {
         let gap = Duration::from_secs_f64(1.0 / per_second.max(0.1));
         Self { client, db, gap, next: Arc::new(Mutex::new(Instant::now())) }
     }
@@ -87,10 +86,14 @@ impl ZaloSender {
             body.push_str("\n\n");
             body.push_str(&menu.render());
         }
-        if let Ok(mut conn) = self.db.acquire().await {
-            if let Err(e) = menu::remember(&mut conn, &to.id, &menu).await {
-                tracing::warn!(error = %e, "cannot remember the options shown on Zalo");
-            }
+        let remembered = async {
+            let mut tx = self.db.write().await?;
+            menu::remember(&mut tx, &to.id, &menu).await?;
+            tx.commit().await?;
+            anyhow::Ok(())
+        };
+        if let Err(e) = remembered.await {
+            tracing::warn!(error = %format!("{e:#}"), "cannot remember the options shown on Zalo");
         }
         self.text(&to.id, &body).await
     }
@@ -105,10 +108,14 @@ impl ZaloSender {
             let words: Vec<String> =
                 options.iter().map(|(label, _)| format!("«{}»", menu::word(label).to_lowercase())).collect();
             body.push_str(&format!("\n\nBác gõ {} để báo cho tổ.", words.join(" hoặc ")));
-            if let Ok(mut conn) = self.db.acquire().await {
-                if let Err(e) = menu::remember_aside(&mut conn, &to.id, &options).await {
-                    tracing::warn!(error = %e, "cannot remember the options shown on Zalo");
-                }
+            let remembered = async {
+                let mut tx = self.db.write().await?;
+                menu::remember_aside(&mut tx, &to.id, &options).await?;
+                tx.commit().await?;
+                anyhow::Ok(())
+            };
+            if let Err(e) = remembered.await {
+                tracing::warn!(error = %format!("{e:#}"), "cannot remember the options shown on Zalo");
             }
         }
         match self.text(&to.id, &body).await {

@@ -63,7 +63,7 @@ pub async fn run(app: App, client: Client, settings: Settings) {
 /// What both ways of receiving do first: the sender for Zalo is set up,
 /// then replies and events a crash left are dealt with.
 pub(super) async fn start(app: &App, client: &Client, settings: Settings) -> (Marks, Background) {
-    let sender = Arc::new(ZaloSender::new(client.clone(), app.db.clone(), settings.per_second));
+    let sender = Arc::new(ZaloSender::new(client.clone(), app.database(), settings.per_second));
     app.senders.set(Channel::Zalo, sender.clone());
     let marks = Marks::start(app.db.clone(), app.writes.clone(), Channel::Zalo);
     updates::send_unsent_replies(app, Channel::Zalo).await;
@@ -187,7 +187,7 @@ async fn keep_photo(app: &App, client: &Client, update: &ZaloUpdate) {
 
 pub(super) async fn handle(app: &App, client: &Client, marks: &Marks, id: &str, update: &ZaloUpdate) {
     keep_photo(app, client, update).await;
-    let incoming = match app.db.acquire().await {
+    let incoming = match app.read().await {
         Ok(mut conn) => inbound::incoming(&mut conn, update).await,
         Err(e) => Err(e),
     };
