@@ -28,6 +28,7 @@
 //!
 //! Foundation
 //! - `dialogue` — dialogue definitions (`dialogues/*.toml`), the engine, the store.
+//! - `refusal` — expected refusals as values, with their Vietnamese words;
 //! - `roles` — who may do what; `channel` — the platform-neutral messages in and actions out.
 //! - `domain` — values that cannot be invalid: phone, name, money, counts, percent.
 //! - `app`, `config`, `db`, `clock`, `gather`, `text`, `fault` — the shared handles, configuration,
@@ -64,6 +65,7 @@ pub mod identity;
 pub mod membership;
 pub mod notice;
 pub mod posts;
+pub mod refusal;
 pub mod report;
 pub mod roles;
 pub mod scheduler;

@@ -10,6 +10,7 @@ use super::{progress, Campaign, CampaignCode, Pledge, PledgeCode, PledgeStatus};
 use crate::app::App;
 use crate::channel::{Button, Incoming, Keyboard, MessageRef, Replies, UserAddr};
 use crate::domain::Money;
+use crate::refusal::Refusal;
 use crate::roles::{self, Caller};
 
 /// Callback data: `pl:ok:<pledge>` and `pl:no:<pledge>`.
@@ -89,25 +90,25 @@ async fn decide(
     code: PledgeCode,
     received: Option<Option<Money>>,
     out: &mut Replies,
-) -> anyhow::Result<Result<String, String>> {
+) -> anyhow::Result<Result<String, Refusal>> {
     let mut tx = app.write().await?;
     let Some(pledge) = repo::get_pledge(&mut tx, code).await? else {
-        return Ok(Err(format!("Không tìm thấy mã ủng hộ {code}.")));
+        return Ok(Err(Refusal::not_found("mã ủng hộ", code)));
     };
     let Some(campaign) = repo::get(&mut tx, pledge.campaign).await? else {
-        return Ok(Err(format!("Không tìm thấy mã ủng hộ {code}.")));
+        return Ok(Err(Refusal::not_found("mã ủng hộ", code)));
     };
     if !may_confirm(&mut tx, caller.id, &campaign).await? {
         tracing::warn!(user = caller.id, "pledge confirmation refused");
-        return Ok(Err("Xin lỗi, bác không có quyền xác nhận tiền của cuộc vận động này.".into()));
+        return Ok(Err(Refusal::no_right("xác nhận tiền của cuộc vận động này")));
     }
     if pledge.status == PledgeStatus::Received {
-        return Ok(Err(format!("{code} đã được xác nhận nhận tiền trước đó; không ghi nhận lại.")));
+        return Ok(Err(Refusal::State(format!("{code} đã được xác nhận nhận tiền trước đó; không ghi nhận lại."))));
     }
     let amount = received.map(|r| r.unwrap_or(pledge.amount));
     let now = app.clock.now();
     if !repo::decide_pledge(&mut tx, code, amount, caller.id, now).await? {
-        return Ok(Err(format!("{code} vừa được người khác xác nhận.")));
+        return Ok(Err(Refusal::Overtaken { what: format!("Mã ủng hộ {code}") }));
     }
     let action = if amount.is_some() { "pledge.received" } else { "pledge.not_received" };
     crate::audit::record(
@@ -159,7 +160,7 @@ pub async fn on_button(
                 out.edit(m, text, keyboard);
             }
         }
-        Err(refusal) => out.answer(callback_id, Some(refusal)),
+        Err(refusal) => out.answer(callback_id, Some(refusal.into())),
     }
     Ok(())
 }
@@ -189,7 +190,8 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         None => None,
     };
     let text = match decide(app, caller, code, Some(amount), out).await? {
-        Ok(t) | Err(t) => t,
+        Ok(t) => t,
+        Err(refusal) => refusal.into(),
     };
     out.send(&msg.chat, text);
     Ok(())

@@ -22,6 +22,7 @@ use crate::channel::{Button, Incoming, Keyboard, MessageRef, Replies, UserAddr};
 use crate::conversation::{self, Completion};
 use crate::dialogue::{Answer, DialogueState};
 use crate::group;
+use crate::refusal::Refusal;
 use crate::roles::{self, Caller};
 
 pub const DECLINE_FLOW: &str = "report_decline";
@@ -206,7 +207,7 @@ pub async fn on_button(
                         );
                     }
                 }
-                Err(refusal) => out.answer(callback_id, Some(refusal)),
+                Err(refusal) => out.answer(callback_id, Some(refusal.into())),
             }
             Ok(())
         }
@@ -301,24 +302,24 @@ async fn apply(
     to: Status,
     note: Option<&str>,
     out: &mut Replies,
-) -> anyhow::Result<Result<Report, String>> {
+) -> anyhow::Result<Result<Report, Refusal>> {
     let Some(report) = repo::get(tx, code).await? else {
-        return Ok(Err(format!("Không tìm thấy phản ánh {code}.")));
+        return Ok(Err(Refusal::not_found("phản ánh", code)));
     };
     if !roles::can_manage_group(tx, caller.id, report.group_id).await? {
         tracing::warn!(user = caller.id, "report move refused: not staff of the group");
-        return Ok(Err("Xin lỗi, bác không có quyền xử lý phản ánh của tổ này.".into()));
+        return Ok(Err(Refusal::no_right("xử lý phản ánh của tổ này")));
     }
     if !report.status.can_move_to(to) {
-        return Ok(Err(format!(
+        return Ok(Err(Refusal::State(format!(
             "Phản ánh {code} đang ở trạng thái «{}», không chuyển sang «{}» được.",
             report.status.label(),
             to.label()
-        )));
+        ))));
     }
     let now = app.clock.now();
     if !repo::set_status(tx, code, report.status, to, now).await? {
-        return Ok(Err(format!("Phản ánh {code} vừa được người khác cập nhật. Xin xem lại.")));
+        return Ok(Err(Refusal::Overtaken { what: format!("Phản ánh {code}") }));
     }
     repo::add_event(tx, code.id(), Some(caller.id), Some(report.status), to, note, now).await?;
     crate::audit::record(tx, caller.id, "report.status", &format!("report:{}", code.id()), Some(to.code())).await?;

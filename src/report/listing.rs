@@ -13,6 +13,7 @@ use super::{Report, Status};
 use crate::app::App;
 use crate::channel::{Button, Incoming, Keyboard, MessageRef, Replies};
 use crate::group;
+use crate::refusal::Refusal;
 use crate::roles::{self, Caller};
 use crate::text::fold;
 
@@ -152,24 +153,29 @@ pub async fn on_page(
                 None => out.send(&caller.addr.private_chat(), text),
             }
         }
-        Err(refusal) => out.answer(callback_id, Some(refusal)),
+        Err(refusal) => out.answer(callback_id, Some(refusal.into())),
     }
     Ok(())
 }
 
 /// One page for the caller, with the role check: officials see the ward,
 /// leaders their own groups, residents nothing.
-async fn page(app: &App, caller: &Caller, query: &Query, n: i64) -> anyhow::Result<Result<(String, Keyboard), String>> {
+async fn page(
+    app: &App,
+    caller: &Caller,
+    query: &Query,
+    n: i64,
+) -> anyhow::Result<Result<(String, Keyboard), Refusal>> {
     let mut conn = app.read().await?;
     let groups = if roles::is_official(&mut conn, caller.id).await? {
         query.group.map(|g| vec![g])
     } else {
         let led: Vec<i64> = group::led_by(&mut conn, caller.id).await?.into_iter().map(|g| g.id).collect();
         if led.is_empty() {
-            return Ok(Err("Xin lỗi, chỉ tổ trưởng, tổ phó và cán bộ phường mới xem được danh sách phản ánh.".into()));
+            return Ok(Err(Refusal::StaffOnly { what: "danh sách phản ánh" }));
         }
         match query.group {
-            Some(g) if !led.contains(&g) => return Ok(Err("Bác chỉ xem được phản ánh của tổ mình.".into())),
+            Some(g) if !led.contains(&g) => return Ok(Err(Refusal::OwnGroupOnly { what: "phản ánh" })),
             Some(g) => Some(vec![g]),
             None => Some(led),
         }
