@@ -55,12 +55,12 @@ const fn cmd(name: &'static str, description: &'static str, role: Role, place: P
 }
 
 /// What someone whose role is below the command's is told.
-pub fn refusal(command: &CommandInfo) -> String {
+pub fn refusal(command: &CommandInfo) -> crate::refusal::Refusal {
     let who = match command.role {
         Role::Official => "cán bộ phường",
         Role::Leader | Role::Resident => "tổ trưởng, tổ phó và cán bộ phường",
     };
-    format!("Xin lỗi, bác không có quyền dùng lệnh /{}: chỉ {who} mới dùng được.", command.name)
+    crate::refusal::Refusal::no_right(format!("dùng lệnh /{}: chỉ {who} mới dùng được", command.name))
 }
 
 /// The message a command replied to, if any.
