@@ -11,7 +11,7 @@ use todanpho::config::{Config, Secret};
 /// process grew to twice its working set and spent a tenth of its time in
 /// malloc. jemalloc allocates faster and, with the settings below, gives
 /// freed memory back within 100 ms from a thread of its own; giving it back
-/// at once, inline, cost a tenth of the CPU in TLB flushes (see README,
+/// at once, inline, cost a tenth of the CPU in TLB flushes (see docs/performance.md,
 /// Performance).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -178,7 +178,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// SQLite allocates through glibc, not through the Rust allocator above,
 /// and glibc gives every thread that allocates (one per SQLite connection)
 /// its own arena and hands little back: two arenas are enough and keep the
-/// process small (README, Performance).
+/// process small (docs/performance.md).
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator tunable; it is called before

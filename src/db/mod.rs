@@ -56,7 +56,7 @@ pub async fn connect(path: &Path, durability: Durability) -> anyhow::Result<Sqli
         .journal_mode(SqliteJournalMode::Wal)
         // NORMAL in WAL mode survives a crash of the process; only a power
         // loss can drop the last transactions. FULL closes that window with
-        // an fsync per commit (see README, Performance); for the writer's
+        // an fsync per commit (see docs/performance.md); for the writer's
         // group commits the committer does that fsync (see `Writer`).
         .synchronous(match durability {
             Durability::Normal => SqliteSynchronous::Normal,
