@@ -11,8 +11,7 @@ use todanpho::config::{Config, Secret};
 /// process grew to twice its working set and spent a tenth of its time in
 /// malloc. jemalloc allocates faster and, with the settings below, gives
 /// freed memory back within 100 ms from a thread of its own; giving it back
-/// at once, inline, cost a tenth of the CPU in TLB flushes (see docs/performance.md,
-/// Performance).
+/// at once, inline, cost a tenth of the CPU in TLB flushes (see docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
