@@ -18,10 +18,11 @@
 //! table's role), and a busy group's limit on answers.
 
 use crate::app::App;
+use crate::busy_group;
 use crate::buttons::{self, Press};
 use crate::channel::{Action, Button, ChatKind, Event, Incoming, Keyboard, Replies, Unsupported};
 use crate::dialogue::Input;
-use crate::flood::{waiting, Verdict};
+use crate::flood::Verdict;
 use crate::notice;
 use crate::roles::{self, Caller};
 use crate::{commands, conversation, forms};
@@ -88,7 +89,7 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
 /// A resident's answers the group's limit held back: sent to them in
 /// private when the bot can write there, otherwise kept for the group's
 /// next minute, when everyone who asked is answered in one message (see
-/// [`waiting`]).
+/// [`busy_group`]).
 async fn serve_held_back(app: &App, caller: &Caller, held: Vec<Action>, out: &mut Replies) -> anyhow::Result<()> {
     if caller.private_open {
         tracing::info!("answer in a busy group sent in private");
@@ -103,7 +104,7 @@ async fn serve_held_back(app: &App, caller: &Caller, held: Vec<Action>, out: &mu
     tracing::info!("answer in a busy group kept for its next minute");
     for action in held.iter().filter(|a| matches!(a, Action::Send { .. })) {
         let chat = action.chat().cloned().unwrap_or_else(|| caller.addr.private_chat());
-        app.defer(waiting::hold(&chat, &caller.name, action)?).await?;
+        app.defer(busy_group::hold(&chat, &caller.name, action)?).await?;
     }
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! - `handle` — where every incoming message is routed, and the rules every update keeps;
 //! - `commands` — the command table (name, who, where, help line, handler), `/start`, `/help`;
 //! - `buttons` — every kind of button, parsed once; `forms` — every dialogue whose answers are saved.
-//! - `flood` — flood control, and answers a busy group held back.
+//! - `flood` — flood control; `busy_group` — the answers a busy group held back, sent together.
 //!
 //! Features
 //! - `household` — registration, leader review, `/hocuatoi`.
@@ -39,6 +39,7 @@ pub mod app;
 pub mod appoint;
 pub mod audit;
 pub mod backup;
+pub mod busy_group;
 pub mod buttons;
 pub mod campaign;
 pub mod channel;

@@ -20,7 +20,7 @@ pub async fn run(app: App, channels: Vec<Channel>) {
     loop {
         // On the beat, or sooner when an announcement may be brought up to
         // date (see `campaign::progress::next_edit_due`).
-        let due = [crate::campaign::progress::next_edit_due(&app).await, crate::flood::waiting::next_due(&app).await]
+        let due = [crate::campaign::progress::next_edit_due(&app).await, crate::busy_group::next_due(&app).await]
             .into_iter()
             .filter_map(|due| {
                 due.unwrap_or_else(|e| {
@@ -44,7 +44,7 @@ pub async fn run(app: App, channels: Vec<Channel>) {
             Ok(replies) => deliver(&app, replies).await,
             Err(e) => tracing::error!(error = %format!("{e:#}"), "the deadline reminder failed"),
         }
-        match crate::flood::waiting::flush_due(&app).await {
+        match crate::busy_group::flush_due(&app).await {
             Ok(replies) => deliver(&app, replies).await,
             Err(e) => tracing::error!(error = %format!("{e:#}"), "answering a busy group failed"),
         }

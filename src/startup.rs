@@ -159,7 +159,9 @@ pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()>
             crate::zalo::connect(&client, config.zalo.webhook_url.is_none()).await?;
             tracing::info!("Zalo channel starting");
             match &config.zalo.webhook_url {
-                None => Some(tokio::spawn(crate::zalo::run(app.clone(), client, config.zalo.settings()))),
+                None => {
+                    Some(tokio::spawn(crate::zalo::run(app.clone(), client, crate::zalo::Settings::from(&config.zalo))))
+                }
                 Some(url) => {
                     let hook = crate::zalo::Webhook {
                         url: url.clone(),
@@ -169,8 +171,13 @@ pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()>
                         secret: Secret::from_env("ZALO_WEBHOOK_SECRET")
                             .map_err(|_| anyhow::anyhow!("ZALO_WEBHOOK_SECRET is not set: a Zalo webhook needs a secret token (8–256 characters)"))?,
                     };
-                    let (_, task) =
-                        crate::zalo::serve_webhook(app.clone(), client, config.zalo.settings(), hook).await?;
+                    let (_, task) = crate::zalo::serve_webhook(
+                        app.clone(),
+                        client,
+                        crate::zalo::Settings::from(&config.zalo),
+                        hook,
+                    )
+                    .await?;
                     Some(task)
                 }
             }

@@ -40,15 +40,6 @@ impl Default for Zalo {
     }
 }
 
-impl Zalo {
-    pub fn settings(&self) -> crate::zalo::Settings {
-        crate::zalo::Settings {
-            poll_timeout: std::time::Duration::from_secs(self.poll_timeout_secs.clamp(1, 50)),
-            per_second: self.per_second,
-        }
-    }
-}
-
 fn default_zalo_api_url() -> String {
     "https://bot-api.zaloplatforms.com".into()
 }

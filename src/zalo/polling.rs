@@ -22,6 +22,12 @@ pub struct Settings {
     pub per_second: f64,
 }
 
+impl From<&crate::config::Zalo> for Settings {
+    fn from(config: &crate::config::Zalo) -> Self {
+        Self { poll_timeout: Duration::from_secs(config.poll_timeout_secs.clamp(1, 50)), per_second: config.per_second }
+    }
+}
+
 /// Checks the token before anything starts, and, for long polling, takes
 /// away a webhook left set (Zalo answers getUpdates with nothing while one
 /// is). Fails with what to check.

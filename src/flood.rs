@@ -2,13 +2,11 @@
 //! polite warning and has the rest of the burst dropped, without slowing
 //! anyone else; a group where residents keep typing commands hears the bot
 //! at most once a minute, and the residents it did not answer there are
-//! answered in private or together at the next minute ([`waiting`]).
+//! answered in private or together at the next minute (`busy_group`).
 //! Leaders and officials are never held back in their groups.
 //!
 //! Time is the bot's clock (`App::clock`), so the minute a waiting answer
 //! is due is the same for the scheduler and for tests.
-
-pub mod waiting;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
