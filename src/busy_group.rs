@@ -50,6 +50,7 @@ pub async fn flush_due(app: &App) -> anyhow::Result<Replies> {
                 .await?;
         tx.commit().await?;
         let mut rows = rows;
+        // RETURNING gives no order: oldest first, as they asked.
         rows.sort_by_key(|(id, ..)| *id);
         let waiting = rows.into_iter().filter_map(|(_, name, action)| match serde_json::from_str(&action) {
             Ok(action) => Some((name, action)),
@@ -58,7 +59,7 @@ pub async fn flush_due(app: &App) -> anyhow::Result<Replies> {
                 None
             }
         });
-        out.actions.extend(combine(waiting));
+        out.actions.extend(combine(&chat, waiting));
     }
     Ok(out)
 }
@@ -83,26 +84,26 @@ async fn waiting_chats(app: &App) -> anyhow::Result<Vec<ChatAddr>> {
 /// bác khác", so the message stays short.
 const NAMED: usize = 12;
 
-/// One message for a group's waiting answers, oldest first: people who got
-/// the same answer are named together in it; different answers follow each
-/// other, with their buttons (each button once).
-fn combine(waiting: impl IntoIterator<Item = (String, Action)>) -> Option<Action> {
+/// One message to `group` for its waiting answers (all were meant for it),
+/// oldest first: people who got the same answer are named together in it;
+/// different answers follow each other, with their buttons (each button
+/// once).
+fn combine(group: &ChatAddr, waiting: impl IntoIterator<Item = (String, Action)>) -> Option<Action> {
     // (the answer's text and keyboard, the people it is for)
-    let mut answers: Vec<(ChatAddr, String, Keyboard, Vec<String>)> = Vec::new();
+    let mut answers: Vec<(String, Keyboard, Vec<String>)> = Vec::new();
     for (name, action) in waiting {
-        let Action::Send { to, text, keyboard } = action else { continue };
-        match answers.iter_mut().find(|(t, x, k, _)| *t == to && *x == text && *k == keyboard) {
+        let Action::Send { text, keyboard, .. } = action else { continue };
+        match answers.iter_mut().find(|(x, k, _)| *x == text && *k == keyboard) {
             Some((.., names)) => names.push(name),
-            None => answers.push((to, text, keyboard, vec![name])),
+            None => answers.push((text, keyboard, vec![name])),
         }
     }
-    let to = answers.first()?.0.clone();
+    if answers.is_empty() {
+        return None;
+    }
     let mut parts = Vec::new();
     let mut rows: Vec<Vec<crate::channel::Button>> = Vec::new();
-    for (chat, text, keyboard, names) in answers {
-        if chat != to {
-            continue;
-        }
+    for (text, keyboard, names) in answers {
         parts.push(addressed(&text, &names));
         for row in keyboard.rows {
             let row: Vec<_> = row.into_iter().filter(|b| !rows.iter().flatten().any(|seen| seen == b)).collect();
@@ -111,7 +112,7 @@ fn combine(waiting: impl IntoIterator<Item = (String, Action)>) -> Option<Action
             }
         }
     }
-    Some(Action::Send { to, text: parts.join("\n\n"), keyboard: Keyboard::rows(rows) })
+    Some(Action::Send { to: group.clone(), text: parts.join("\n\n"), keyboard: Keyboard::rows(rows) })
 }
 
 /// `text` addressed to the people called `names`: an invitation ("Mời bác
@@ -158,7 +159,7 @@ mod tests {
     #[test]
     fn everyone_asking_the_same_is_named_in_one_invitation() {
         let waiting = ["Nam", "Mai", "Nam", ""].map(|n| (n.to_string(), invitation("đăng ký hộ", "dk-1")));
-        let Some(Action::Send { text, keyboard, .. }) = combine(waiting) else { panic!("one message") };
+        let Some(Action::Send { text, keyboard, .. }) = combine(&group(), waiting) else { panic!("one message") };
         assert_eq!(text, "Mời bác Nam, bác Mai và 1 bác khác bấm nút bên dưới để đăng ký hộ.");
         assert_eq!(keyboard.rows.len(), 1, "the button once");
     }
@@ -172,7 +173,7 @@ mod tests {
             ("Tư".to_string(), quy),
             ("Mai".to_string(), invitation("đăng ký hộ", "dk-1")),
         ];
-        let Some(Action::Send { text, keyboard, .. }) = combine(waiting) else { panic!("one message") };
+        let Some(Action::Send { text, keyboard, .. }) = combine(&group(), waiting) else { panic!("one message") };
         assert_eq!(
             text,
             "Mời bác Nam, bác Mai bấm nút bên dưới để đăng ký hộ.\n\n\
@@ -185,7 +186,7 @@ mod tests {
     #[test]
     fn a_long_list_of_names_stays_short() {
         let waiting = (0..30).map(|i| (format!("Người{i}"), invitation("đăng ký hộ", "dk-1")));
-        let Some(Action::Send { text, .. }) = combine(waiting) else { panic!("one message") };
+        let Some(Action::Send { text, .. }) = combine(&group(), waiting) else { panic!("one message") };
         assert!(text.contains("bác Người11 và 18 bác khác bấm nút"), "{text}");
         assert!(!text.contains("Người12,"));
     }

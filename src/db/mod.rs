@@ -33,10 +33,6 @@ impl Database {
     pub async fn write(&self) -> sqlx::Result<Write> {
         Write::begin(&self.pool, &self.writes).await
     }
-
-    pub async fn read(&self) -> sqlx::Result<Read> {
-        Read::begin(&self.pool, &self.writes).await
-    }
 }
 
 use std::path::Path;

@@ -12,6 +12,8 @@ const WIDTH: u32 = 900;
 const ROW: u32 = 96;
 const TOP: u32 = 120;
 const LABEL: i64 = 230;
+/// How long a bar at 100% is.
+const BAR_WIDTH: i64 = WIDTH as i64 - LABEL - 80;
 const MAX_GROUPS: usize = 40;
 const TARGET: Rgb = [200, 30, 30];
 const GREY: Rgb = [110, 110, 110];
@@ -75,8 +77,7 @@ pub fn png(title: &str, groups: &[GroupFigures], targets: &Targets) -> anyhow::R
     canvas.vline(20, 84, 100, 3, 0, TARGET);
     canvas.text(30.0, 84.0, 13.0, GREY, "Vạch đỏ: mục tiêu của phường");
 
-    let bar_width = i64::from(WIDTH) - LABEL - 80;
-    let along = |p: Percent| (bar_width as f64 * p.fraction().min(1.0)).round() as i64;
+    let along = |p: Percent| (BAR_WIDTH as f64 * p.fraction().min(1.0)).round() as i64;
     for (row, g) in groups.iter().enumerate() {
         let y0 = i64::from(TOP + ROW * row as u32);
         let name: String = g.name.chars().take(24).collect();
@@ -133,15 +134,11 @@ mod tests {
         let info = reader.next_frame(&mut pixels).expect("one frame");
         assert_eq!((info.width, info.height), (WIDTH, TOP + ROW * 3 + 20));
         // The smartphone target is a red line across each group's bar row.
-        let x = LABEL + (bar_width_for_test() as f64 * targets.smartphone_target as f64 / 100.0).round() as i64;
+        let x = LABEL + (BAR_WIDTH as f64 * targets.smartphone_target as f64 / 100.0).round() as i64;
         for row in 0..3 {
             let y = i64::from(TOP + ROW * row) + 4 + 21 + 8;
             let at = ((y * i64::from(WIDTH) + x) * 3) as usize;
             assert_eq!(&pixels[at..at + 3], &TARGET, "the target line on row {row}");
         }
-    }
-
-    fn bar_width_for_test() -> i64 {
-        i64::from(WIDTH) - LABEL - 80
     }
 }

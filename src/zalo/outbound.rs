@@ -86,16 +86,22 @@ impl ZaloSender {
             body.push_str("\n\n");
             body.push_str(&menu.render());
         }
-        let remembered = async {
-            let mut tx = self.db.write().await?;
-            menu::remember(&mut tx, &to.id, &menu).await?;
-            tx.commit().await?;
-            anyhow::Ok(())
-        };
-        if let Err(e) = remembered.await {
-            tracing::warn!(error = %format!("{e:#}"), "cannot remember the options shown on Zalo");
-        }
+        self.keep(async |conn| menu::remember(conn, &to.id, &menu).await).await;
         self.text(&to.id, &body).await
+    }
+
+    /// Writes what a chat was offered, so that the answer typed to it can
+    /// be read, through the one writer. A failure is logged; the message
+    /// still goes.
+    async fn keep(&self, write: impl AsyncFnOnce(&mut sqlx::SqliteConnection) -> sqlx::Result<()>) {
+        let kept = async {
+            let mut tx = self.db.write().await?;
+            write(&mut tx).await?;
+            tx.commit().await
+        };
+        if let Err(e) = kept.await {
+            tracing::warn!(error = %e, "cannot remember the options shown on Zalo");
+        }
     }
 
     /// A message that comes on its own (a part of a notice): its options
@@ -108,15 +114,7 @@ impl ZaloSender {
             let words: Vec<String> =
                 options.iter().map(|(label, _)| format!("«{}»", menu::word(label).to_lowercase())).collect();
             body.push_str(&format!("\n\nBác gõ {} để báo cho tổ.", words.join(" hoặc ")));
-            let remembered = async {
-                let mut tx = self.db.write().await?;
-                menu::remember_aside(&mut tx, &to.id, &options).await?;
-                tx.commit().await?;
-                anyhow::Ok(())
-            };
-            if let Err(e) = remembered.await {
-                tracing::warn!(error = %format!("{e:#}"), "cannot remember the options shown on Zalo");
-            }
+            self.keep(async |conn| menu::remember_aside(conn, &to.id, &options).await).await;
         }
         match self.text(&to.id, &body).await {
             Ok(()) => true,
