@@ -30,9 +30,9 @@ async fn main() -> anyhow::Result<()> {
         tg.url
     ))
     .map_err(anyhow::Error::msg)?;
-    let app = startup::build_app(&config).await?;
+    let (app, db) = startup::build_app(&config).await?;
 
-    let mut tx = app.db.begin().await?;
+    let mut tx = db.write().await?;
     let mut groups = Vec::new();
     for i in 0..CHATS {
         let id: i64 = sqlx::query_scalar(
@@ -53,13 +53,13 @@ async fn main() -> anyhow::Result<()> {
     tx.commit().await?;
 
     let bot = startup::telegram_bot(&Secret::new("1:BENCH"), &config.telegram.api_url)?;
-    let running = startup::spawn_telegram(bot, app.clone()).await;
+    let running = startup::spawn_telegram(bot, app.clone(), db.clone()).await;
     // Let start-up traffic (menus, getMe) pass before the clock starts.
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
     let started = Instant::now();
     {
-        let mut tx = app.db.begin().await?;
+        let mut tx = db.write().await?;
         let code =
             todanpho::notice::repo::create_draft(&mut tx, official, "Bench notice", None, &groups, chrono::Utc::now())
                 .await?;
@@ -69,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
     app.outbox.notify_one();
     loop {
         let done: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM notices WHERE status = 'done'").fetch_one(&app.db).await?;
+            sqlx::query_scalar("SELECT COUNT(*) FROM notices WHERE status = 'done'").fetch_one(&mut *db.read().await?).await?;
         if done == 1 {
             break;
         }
@@ -77,7 +77,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let total = started.elapsed();
     let sent: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM notice_deliveries WHERE status = 'sent'").fetch_one(&app.db).await?;
+        sqlx::query_scalar("SELECT COUNT(*) FROM notice_deliveries WHERE status = 'sent'")
+        .fetch_one(&mut *db.read().await?)
+        .await?;
     running.stop().await?;
 
     let ideal = Duration::from_secs_f64(CHATS as f64 / PER_SECOND as f64);

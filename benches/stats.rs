@@ -58,14 +58,16 @@ async fn main() -> anyhow::Result<()> {
             dir.path().join("stats.db").display()
         ))
         .map_err(anyhow::Error::msg)?;
-        let app = startup::build_app(&config).await?;
+        let (app, db) = startup::build_app(&config).await?;
         let t = Instant::now();
-        seed(&app.db, sizes).await?;
-        sqlx::query("ANALYZE").execute(&app.db).await?;
+        seed(&db, sizes).await?;
+        let mut tx = db.write().await?;
+        sqlx::query("ANALYZE").execute(&mut *tx).await?;
+        tx.commit().await?;
         let seeded = t.elapsed();
         let period = Period::last_days(app.clock.now(), 30);
         let summary = median(5, || async {
-            let mut conn = app.db.acquire().await?;
+            let mut conn = db.read().await?;
             compute(&app, &mut conn, &None, period).await?;
             Ok(())
         })
@@ -73,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
         let export_time = {
             let before = peak_rss_kb();
             let t = Instant::now();
-            let mut conn = app.db.acquire().await?;
+            let mut conn = db.read().await?;
             let bytes = export::workbook(&app, &mut conn, &None).await?;
             format!(
                 "{:.2} s, {} KB file, peak RSS {} → {} MB",
@@ -93,7 +95,7 @@ async fn main() -> anyhow::Result<()> {
             summary.as_secs_f64() * 1000.0
         );
         if sizes.households > 10_000 {
-            let mut conn = app.db.acquire().await?;
+            let mut conn = db.read().await?;
             let t = Instant::now();
             households(&mut conn, &None).await?;
             plans.push_str(&format!("households per group alone: {:.1} ms\n", t.elapsed().as_secs_f64() * 1000.0));

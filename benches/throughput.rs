@@ -605,11 +605,15 @@ async fn big_database(households: i64) -> anyhow::Result<PathBuf> {
         building.display()
     ))
     .map_err(anyhow::Error::msg)?;
-    let app = todanpho::startup::build_app(&config).await?;
+    let (_, db) = todanpho::startup::build_app(&config).await?;
     let sizes = todanpho::demo::Sizes { groups: 600, households, reports: households / 10, pledges: 0 };
-    todanpho::demo::seed(&app.db, sizes).await?;
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&app.db).await?;
-    app.db.close().await;
+    todanpho::demo::seed(&db, sizes).await?;
+    db.close().await;
+    // The bot's pool only reads: the checkpoint is made on a connection
+    // of its own.
+    let mut conn = sqlx::ConnectOptions::connect(&sqlx::sqlite::SqliteConnectOptions::new().filename(&building)).await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;
+    sqlx::Connection::close(conn).await?;
     std::fs::rename(&building, &path)?;
     Ok(path)
 }

@@ -1,60 +1,28 @@
-//! The application shared by every channel: database, dialogue book and
-//! settings. Cheap to clone.
+//! The handles shared by every platform and every update: dialogue book,
+//! settings, clock, flood control, senders. Cheap to clone. The database
+//! is not among them: an update reaches it through its turn
+//! ([`crate::turn::Turn`]), work outside updates through
+//! [`crate::db::Database`].
 
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
-
 use crate::clock::Clock;
 use crate::config::Category;
-use crate::db::{Read, SetRow, Write, WriteGate};
 use crate::dialogue::Book;
 
 #[derive(Clone)]
 pub struct App {
-    pub db: SqlitePool,
     pub book: Arc<Book>,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
     /// Woken when a notice is queued, so the sender need not wait for its
     /// next look at the outbox.
     pub outbox: Arc<tokio::sync::Notify>,
-    /// Serialises this process's write transactions (see [`WriteGate`]).
-    pub writes: WriteGate,
     pub flood: Arc<crate::flood::FloodGuard>,
     /// How actions reach each platform this process runs.
     pub senders: Arc<crate::delivery::Senders>,
     /// Finds who sent each update (see [`crate::roles::known`]).
     pub lookups: crate::roles::Lookups,
-}
-
-impl App {
-    /// A write transaction (`BEGIN IMMEDIATE`), in turn with the others.
-    /// Within an incoming update, this is the update's transaction (see
-    /// [`crate::db::UpdateScope`]).
-    pub async fn write(&self) -> sqlx::Result<Write> {
-        Write::begin(&self.db, &self.writes).await
-    }
-
-    /// A connection for reading; within an update that has written, the
-    /// update's transaction.
-    pub async fn read(&self) -> sqlx::Result<Read> {
-        Read::begin(&self.db, &self.writes).await
-    }
-
-    /// The database for work outside an update's turn (senders, drainers):
-    /// writes go through the one writer.
-    pub fn database(&self) -> crate::db::Database {
-        crate::db::Database::new(self.db.clone(), self.writes.clone())
-    }
-
-    /// A row that can wait for the update's last statements, which carry
-    /// it to the writer with those of other updates ending at the same
-    /// moment (see [`crate::db::UpdateScope::defer`]). Outside an update,
-    /// written at once.
-    pub async fn defer(&self, row: SetRow) -> sqlx::Result<()> {
-        crate::db::UpdateScope::defer(&self.db, &self.writes, row).await
-    }
 }
 
 #[derive(Debug, Clone)]

@@ -9,11 +9,11 @@
 //! (private)  Official: /phancong huy 123456789 canbo
 //! ```
 
-use crate::app::App;
-use crate::channel::{ChatKind, Incoming, Replies, Sender, UserAddr};
+use crate::channel::{ChatKind, UserAddr};
 use crate::group;
-use crate::roles::{self, Caller};
+use crate::roles::{self};
 use crate::text::fold;
+use crate::turn::Turn;
 
 const USAGE: &str = "Cách dùng:\n• Trong nhóm: trả lời (reply) tin nhắn của người cần phân công rồi gõ /phancong (thêm «huy» để thu hồi, «canbo» để phân công cán bộ phường).\n• Tin nhắn riêng: /phancong <mã người dùng> <tên hoặc số thứ tự tổ>, hoặc /phancong <mã người dùng> canbo. Thêm «huy» ngay sau lệnh để thu hồi.";
 
@@ -44,21 +44,16 @@ fn parse(args: &str) -> Request {
     req
 }
 
-pub async fn command(
-    app: &App,
-    caller: &Caller,
-    msg: &Incoming,
-    args: &str,
-    replied_to: Option<&Sender>,
-    out: &mut Replies,
-) -> anyhow::Result<()> {
-    let mut tx = app.write().await?;
+pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
+    let replied_to = msg.replied().and_then(|r| r.from.clone());
+    let mut tx = db.write().await?;
     if !roles::is_official(&mut tx, caller.id).await? {
         out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới phân công được tổ trưởng và cán bộ.");
         return Ok(());
     }
     let req = parse(args);
-    let (target, target_name) = match (replied_to, &req.user_id) {
+    let (target, target_name) = match (&replied_to, &req.user_id) {
         (Some(sender), None) if msg.chat_kind == ChatKind::Group => (sender.addr.clone(), sender.display_name.clone()),
         (_, Some(id)) => (UserAddr { channel: caller.addr.channel, id: id.clone() }, String::new()),
         _ => {
@@ -87,7 +82,6 @@ pub async fn command(
         if changed {
             crate::audit::record(&mut tx, caller.id, action, &format!("user:{target_id}"), None).await?;
         }
-        tx.commit().await?;
         let text = match (req.revoke, changed) {
             (false, true) => format!("Đã phân công {shown} làm cán bộ phường."),
             (false, false) => format!("{shown} đã là cán bộ phường từ trước."),
@@ -141,7 +135,6 @@ pub async fn command(
         )
         .await?;
     }
-    tx.commit().await?;
     let text = match (req.revoke, changed) {
         (false, true) => format!("Đã phân công {shown} làm tổ trưởng / tổ phó của «{}».", group.name),
         (false, false) => format!("{shown} đã là tổ trưởng / tổ phó của «{}» từ trước.", group.name),

@@ -10,7 +10,9 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, SqlitePool};
+use sqlx::ConnectOptions;
+
+use crate::db::Database;
 
 use crate::config::Backup as Settings;
 
@@ -24,13 +26,13 @@ pub struct Made {
 
 /// Copies the database to `to`, a file that must not exist yet, and checks
 /// the copy. A copy that fails the check is removed.
-pub async fn backup(db: &SqlitePool, to: &Path) -> anyhow::Result<Made> {
+pub async fn backup(db: &Database, to: &Path) -> anyhow::Result<Made> {
     anyhow::ensure!(!to.exists(), "{} already exists; choose another file name", to.display());
     if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let target = to.to_str().with_context(|| format!("{} is not a UTF-8 path", to.display()))?;
-    sqlx::query("VACUUM INTO ?").bind(target).execute(db).await.context("copying the database")?;
+    db.copy_into(target).await.context("copying the database")?;
     match check(to).await {
         Ok(households) => {
             let bytes = std::fs::metadata(to).map(|m| m.len()).unwrap_or(0);
@@ -90,7 +92,7 @@ fn daily_name(day: NaiveDate) -> String {
 /// Today's backup if it is due (past `[backup] hour` in the ward's zone and
 /// not yet made), then removes all but the newest `keep`.
 pub async fn daily(
-    db: &SqlitePool,
+    db: &Database,
     settings: &Settings,
     tz: chrono_tz::Tz,
     now: DateTime<Utc>,
@@ -129,7 +131,7 @@ fn prune(dir: &Path, keep: usize) -> anyhow::Result<()> {
 }
 
 /// Looks every ten minutes whether the daily backup is due.
-pub async fn run_daily(app: crate::app::App, settings: Settings) {
+pub async fn run_daily(app: crate::app::App, db: Database, settings: Settings) {
     if settings.dir.is_none() {
         return;
     }
@@ -137,7 +139,7 @@ pub async fn run_daily(app: crate::app::App, settings: Settings) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match daily(&app.db, &settings, app.settings.timezone, app.clock.now()).await {
+        match daily(&db, &settings, app.settings.timezone, app.clock.now()).await {
             Ok(Some(made)) => {
                 tracing::info!(file = %made.path.display(), bytes = made.bytes, "daily backup made")
             }

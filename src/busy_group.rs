@@ -6,6 +6,7 @@
 //! minute is answered in one group message when the next minute allows
 //! ("Mời bác Nam, bác Mai bấm nút dưới đây…"). The scheduler sends them.
 
+use crate::db::Database;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
@@ -34,14 +35,14 @@ fn given_name(full: &str) -> &str {
 /// The groups whose waiting answers may be sent now: each such group's
 /// answers, combined into one message, and removed. A group still within
 /// its minute keeps waiting.
-pub async fn flush_due(app: &App) -> anyhow::Result<Replies> {
+pub async fn flush_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
     let mut out = Replies::default();
     let now = app.clock.now();
-    for chat in waiting_chats(app).await? {
+    for chat in waiting_chats(app, db).await? {
         if !app.flood.group_reply(&chat, now) {
             continue;
         }
-        let mut tx = app.write().await?;
+        let mut tx = db.write().await?;
         let rows: Vec<(i64, String, String)> =
             sqlx::query_as("DELETE FROM group_waiting WHERE channel = ? AND chat_id = ? RETURNING id, name, action")
                 .bind(chat.channel.as_str())
@@ -65,15 +66,14 @@ pub async fn flush_due(app: &App) -> anyhow::Result<Replies> {
 }
 
 /// When the earliest waiting answer may be sent, if any waits.
-pub async fn next_due(app: &App) -> anyhow::Result<Option<DateTime<Utc>>> {
+pub async fn next_due(app: &App, db: &Database) -> anyhow::Result<Option<DateTime<Utc>>> {
     let now = app.clock.now();
-    Ok(waiting_chats(app).await?.iter().map(|chat| app.flood.next_group_reply(chat, now)).min())
+    Ok(waiting_chats(app, db).await?.iter().map(|chat| app.flood.next_group_reply(chat, now)).min())
 }
 
-async fn waiting_chats(app: &App) -> anyhow::Result<Vec<ChatAddr>> {
-    let chats: Vec<(String, String)> = sqlx::query_as("SELECT DISTINCT channel, chat_id FROM group_waiting")
-        .fetch_all(&mut *app.read().await?)
-        .await?;
+async fn waiting_chats(_app: &App, db: &Database) -> anyhow::Result<Vec<ChatAddr>> {
+    let chats: Vec<(String, String)> =
+        sqlx::query_as("SELECT DISTINCT channel, chat_id FROM group_waiting").fetch_all(&mut *db.read().await?).await?;
     Ok(chats
         .into_iter()
         .filter_map(|(channel, id)| Some(ChatAddr { channel: Channel::parse(&channel)?, id }))

@@ -3,16 +3,15 @@
 //! is decided once for all of them, on the way out: see
 //! `channel::Replies::confine_edits`.)
 
-use crate::app::App;
 use crate::campaign::{self, PledgeCode};
-use crate::channel::{MessageRef, Replies};
+use crate::channel::MessageRef;
 use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::household::mine;
 use crate::household::review::{self, ReviewButton};
 use crate::notice::compose::{self, NoticeButton};
 use crate::report::handling::{self, ReportButton};
 use crate::report::listing;
-use crate::roles::Caller;
+use crate::turn::Turn;
 use crate::{conversation, flows, forms};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,36 +79,36 @@ impl Press {
 
 /// A press, handled by the flow that showed the button.
 pub async fn route(
-    app: &App,
-    caller: &Caller,
-    msg: &crate::channel::Incoming,
+    turn: &mut Turn,
     press: Press,
     callback_id: &str,
     message: Option<&MessageRef>,
-    out: &mut Replies,
 ) -> anyhow::Result<()> {
     match press {
         Press::Answer(data) => {
-            out.answer(callback_id, None);
-            if !conversation::answer(app, caller, Input::Button(data), message, forms::ALL, out).await? {
-                out.send(&caller.addr.private_chat(), "Việc này đã kết thúc hoặc đã huỷ. Gõ /help để xem các lệnh.");
+            turn.out.answer(callback_id, None);
+            if !conversation::answer(turn, Input::Button(data), message, forms::ALL).await? {
+                turn.out.send(
+                    &turn.caller.addr.private_chat(),
+                    "Việc này đã kết thúc hoặc đã huỷ. Gõ /help để xem các lệnh.",
+                );
             }
         }
         Press::Continue => {
-            out.answer(callback_id, None);
-            conversation::resume(app, caller, out).await?;
+            turn.out.answer(callback_id, None);
+            conversation::resume(turn).await?;
         }
-        Press::Restart(payload) => flows::on_restart(app, caller, &payload, callback_id, out).await?,
-        Press::Pick(rest) => flows::on_pick(app, caller, &rest, callback_id, message, out).await?,
-        Press::Review(b) => review::on_button(app, caller, b, callback_id, message, out).await?,
-        Press::Notice(b) => compose::on_button(app, caller, msg, b, callback_id, message, out).await?,
+        Press::Restart(payload) => flows::on_restart(turn, &payload, callback_id).await?,
+        Press::Pick(rest) => flows::on_pick(turn, &rest, callback_id, message).await?,
+        Press::Review(b) => review::on_button(turn, b, callback_id, message).await?,
+        Press::Notice(b) => compose::on_button(turn, b, callback_id, message).await?,
         Press::Money { pledge, received } => {
-            campaign::confirm::on_button(app, caller, pledge, received, callback_id, message, out).await?
+            campaign::confirm::on_button(turn, pledge, received, callback_id, message).await?
         }
-        Press::Report(b) => handling::on_button(app, caller, b, callback_id, message, out).await?,
-        Press::ReportPage(data) => listing::on_page(app, caller, &data, callback_id, message, out).await?,
-        Press::UpdateHousehold(id) => mine::on_button(app, caller, &id, callback_id, out).await?,
-        Press::PledgeTo(code) => campaign::pledge::on_pick(app, caller, &code, callback_id, out).await?,
+        Press::Report(b) => handling::on_button(turn, b, callback_id, message).await?,
+        Press::ReportPage(data) => listing::on_page(turn, &data, callback_id, message).await?,
+        Press::UpdateHousehold(id) => mine::on_button(turn, &id, callback_id).await?,
+        Press::PledgeTo(code) => campaign::pledge::on_pick(turn, &code, callback_id).await?,
     }
     Ok(())
 }

@@ -3,15 +3,15 @@
 //! line and its handler. The router (`handle`), `/help`, the platforms'
 //! command menus and the tests of roles and places all read it.
 
-use crate::app::App;
 use crate::campaign::{close, confirm, pledge};
-use crate::channel::{ChatKind, Event, Incoming, Replied, Replies};
+use crate::channel::ChatKind;
 use crate::flows::{self as flow, Flow};
 use crate::household::mine;
 use crate::notice::{ack, compose, optout, schedule};
 use crate::report::{feed, handling, listing};
-use crate::roles::{self, Caller, Role};
+use crate::roles::{self, Role};
 use crate::stats::{command as stats, export};
+use crate::turn::Turn;
 use crate::{appoint, conversation, group, identity, membership};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,15 +40,9 @@ impl std::fmt::Debug for CommandInfo {
     }
 }
 
-/// A command's handler: the caller, the message (with what it replied
-/// to), and the words after the command.
-pub type Run = for<'a> fn(
-    &'a App,
-    &'a Caller,
-    &'a Incoming,
-    &'a str,
-    &'a mut Replies,
-) -> futures_util::future::BoxFuture<'a, anyhow::Result<()>>;
+/// A command's handler: the update's turn (the caller, the message with
+/// what it replied to) and the words after the command.
+pub type Run = for<'a> fn(&'a mut Turn, &'a str) -> futures_util::future::BoxFuture<'a, anyhow::Result<()>>;
 
 const fn cmd(name: &'static str, description: &'static str, role: Role, place: Place, run: Run) -> CommandInfo {
     CommandInfo { name, aliases: &[], description, role, place, run }
@@ -63,167 +57,101 @@ pub fn refusal(command: &CommandInfo) -> crate::refusal::Refusal {
     crate::refusal::Refusal::no_right(format!("dùng lệnh /{}: chỉ {who} mới dùng được", command.name))
 }
 
-/// The message a command replied to, if any.
-fn replied(msg: &Incoming) -> Option<&Replied> {
-    match &msg.event {
-        Event::Command { replied, .. } => replied.as_ref(),
-        _ => None,
-    }
-}
-
 pub const COMMANDS: &[CommandInfo] = &[
-    cmd("dangky", "Đăng ký hộ gia đình", Role::Resident, Place::Both, |app, caller, msg, _, out| {
-        Box::pin(flow::command(app, caller, msg, Flow::Household, out))
+    cmd("dangky", "Đăng ký hộ gia đình", Role::Resident, Place::Both, |turn, _| {
+        Box::pin(flow::command(turn, Flow::Household))
     }),
-    cmd(
-        "hocuatoi",
-        "Xem, cập nhật thông tin hộ của tôi",
-        Role::Resident,
-        Place::Private,
-        |app, caller, msg, _, out| Box::pin(mine::command(app, caller, msg, out)),
-    ),
-    cmd("phananh", "Gửi phản ánh hiện trường", Role::Resident, Place::Both, |app, caller, msg, _, out| {
-        Box::pin(flow::command(app, caller, msg, Flow::Report, out))
+    cmd("hocuatoi", "Xem, cập nhật thông tin hộ của tôi", Role::Resident, Place::Private, |turn, _| {
+        Box::pin(mine::command(turn))
     }),
-    cmd(
-        "phananhcuatoi",
-        "Xem phản ánh tôi đã gửi",
-        Role::Resident,
-        Place::Private,
-        |app, caller, msg, _, out| Box::pin(listing::mine(app, caller, msg, out)),
-    ),
-    cmd("ungho", "Ủng hộ cuộc vận động", Role::Resident, Place::Both, |app, caller, msg, _, out| {
-        Box::pin(pledge::command(app, caller, msg, out))
+    cmd("phananh", "Gửi phản ánh hiện trường", Role::Resident, Place::Both, |turn, _| {
+        Box::pin(flow::command(turn, Flow::Report))
+    }),
+    cmd("phananhcuatoi", "Xem phản ánh tôi đã gửi", Role::Resident, Place::Private, |turn, _| {
+        Box::pin(listing::mine(turn))
+    }),
+    cmd("ungho", "Ủng hộ cuộc vận động", Role::Resident, Place::Both, |turn, _| {
+        Box::pin(pledge::command(turn))
     }),
     cmd(
         "quy",
         "Các cuộc vận động đang mở và số tiền đã nhận",
         Role::Resident,
         Place::Both,
-        |app, caller, msg, _, out| Box::pin(close::list(app, caller, msg, out)),
+        |turn, _| Box::pin(close::list(turn)),
     ),
-    cmd("huy", "Huỷ việc đang làm dở", Role::Resident, Place::Private, |app, caller, msg, _, out| {
-        Box::pin(conversation::cancel(app, caller, msg, out))
+    cmd("huy", "Huỷ việc đang làm dở", Role::Resident, Place::Private, |turn, _| {
+        Box::pin(conversation::cancel(turn))
     }),
-    cmd("ketnoi", "Lấy mã để dùng bot trên Zalo", Role::Resident, Place::Private, |app, caller, _, _, out| {
-        Box::pin(identity::issue(app, caller, out))
+    cmd("ketnoi", "Lấy mã để dùng bot trên Zalo", Role::Resident, Place::Private, |turn, _| {
+        Box::pin(identity::issue(turn))
     }),
-    cmd(
-        "tatthongbao",
-        "Không nhận thông báo nhắn riêng nữa",
-        Role::Resident,
-        Place::Private,
-        |app, caller, msg, _, out| Box::pin(optout::stop(app, caller, msg, out)),
-    ),
-    cmd(
-        "batthongbao",
-        "Nhận lại thông báo nhắn riêng",
-        Role::Resident,
-        Place::Private,
-        |app, caller, msg, _, out| Box::pin(optout::resume(app, caller, msg, out)),
-    ),
+    cmd("tatthongbao", "Không nhận thông báo nhắn riêng nữa", Role::Resident, Place::Private, |turn, _| {
+        Box::pin(optout::stop(turn))
+    }),
+    cmd("batthongbao", "Nhận lại thông báo nhắn riêng", Role::Resident, Place::Private, |turn, _| {
+        Box::pin(optout::resume(turn))
+    }),
     CommandInfo {
         aliases: &["trogiup"],
-        ..cmd("help", "Hướng dẫn sử dụng", Role::Resident, Place::Both, |app, caller, msg, _, out| {
-            Box::pin(help(app, caller, msg, out))
-        })
+        ..cmd("help", "Hướng dẫn sử dụng", Role::Resident, Place::Both, |turn, _| Box::pin(help(turn)))
     },
-    cmd(
-        "start",
-        "Bắt đầu trò chuyện với bot",
-        Role::Resident,
-        Place::Private,
-        |app, caller, msg, args, out| Box::pin(start(app, caller, msg, args.trim(), out)),
-    ),
-    cmd(
-        "dsphananh",
-        "Danh sách phản ánh cần xử lý",
-        Role::Leader,
-        Place::Private,
-        |app, caller, msg, args, out| Box::pin(listing::command(app, caller, msg, args, out)),
-    ),
-    cmd("xuly", "Cập nhật xử lý phản ánh", Role::Leader, Place::Private, |app, caller, msg, args, out| {
-        Box::pin(handling::command(app, caller, msg, args, out))
+    cmd("start", "Bắt đầu trò chuyện với bot", Role::Resident, Place::Private, |turn, args| {
+        Box::pin(start(turn, args.trim()))
     }),
-    cmd(
-        "bangtin",
-        "Bật, tắt bảng tin phản ánh của nhóm",
-        Role::Leader,
-        Place::Both,
-        |app, caller, msg, args, out| Box::pin(feed::command(app, caller, msg, args, out)),
-    ),
-    cmd("thongbao", "Gửi thông báo tới nhóm", Role::Leader, Place::Both, |app, caller, msg, args, out| {
-        Box::pin(compose::command(app, caller, msg, args, replied(msg), out))
+    cmd("dsphananh", "Danh sách phản ánh cần xử lý", Role::Leader, Place::Private, |turn, args| {
+        Box::pin(listing::command(turn, args))
     }),
-    cmd(
-        "thongbao_ds",
-        "Xem số hộ đã xem thông báo",
-        Role::Leader,
-        Place::Private,
-        |app, caller, msg, args, out| Box::pin(ack::command(app, caller, msg, args, out)),
-    ),
-    cmd("henlich", "Thông báo đang hẹn giờ gửi", Role::Leader, Place::Private, |app, caller, msg, _, out| {
-        Box::pin(schedule::command(app, caller, msg, out))
+    cmd("xuly", "Cập nhật xử lý phản ánh", Role::Leader, Place::Private, |turn, args| {
+        Box::pin(handling::command(turn, args))
     }),
-    cmd("vandong", "Tạo cuộc vận động ủng hộ", Role::Leader, Place::Both, |app, caller, msg, _, out| {
-        Box::pin(flow::command(app, caller, msg, Flow::Campaign, out))
+    cmd("bangtin", "Bật, tắt bảng tin phản ánh của nhóm", Role::Leader, Place::Both, |turn, args| {
+        Box::pin(feed::command(turn, args))
     }),
-    cmd("mato", "Mã tham gia tổ cho người dùng Zalo", Role::Leader, Place::Both, |app, caller, msg, _, out| {
-        Box::pin(membership::show(app, caller, msg, out))
+    cmd("thongbao", "Gửi thông báo tới nhóm", Role::Leader, Place::Both, |turn, args| {
+        Box::pin(compose::command(turn, args))
     }),
-    cmd(
-        "xacnhan",
-        "Xác nhận đã nhận tiền ủng hộ",
-        Role::Leader,
-        Place::Private,
-        |app, caller, msg, args, out| Box::pin(confirm::command(app, caller, msg, args, out)),
-    ),
+    cmd("thongbao_ds", "Xem số hộ đã xem thông báo", Role::Leader, Place::Private, |turn, args| {
+        Box::pin(ack::command(turn, args))
+    }),
+    cmd("henlich", "Thông báo đang hẹn giờ gửi", Role::Leader, Place::Private, |turn, _| {
+        Box::pin(schedule::command(turn))
+    }),
+    cmd("vandong", "Tạo cuộc vận động ủng hộ", Role::Leader, Place::Both, |turn, _| {
+        Box::pin(flow::command(turn, Flow::Campaign))
+    }),
+    cmd("mato", "Mã tham gia tổ cho người dùng Zalo", Role::Leader, Place::Both, |turn, _| {
+        Box::pin(membership::show(turn))
+    }),
+    cmd("xacnhan", "Xác nhận đã nhận tiền ủng hộ", Role::Leader, Place::Private, |turn, args| {
+        Box::pin(confirm::command(turn, args))
+    }),
     cmd(
         "ghinhan",
         "Ghi nhận tiền mặt của người không dùng bot",
         Role::Leader,
         Place::Private,
-        |app, caller, msg, args, out| Box::pin(confirm::record_cash(app, caller, msg, args, out)),
+        |turn, args| Box::pin(confirm::record_cash(turn, args)),
     ),
-    cmd("ketthuc", "Kết thúc cuộc vận động", Role::Leader, Place::Private, |app, caller, msg, args, out| {
-        Box::pin(close::command(app, caller, msg, args, out))
+    cmd("ketthuc", "Kết thúc cuộc vận động", Role::Leader, Place::Private, |turn, args| {
+        Box::pin(close::command(turn, args))
     }),
-    cmd(
-        "thongke",
-        "Thống kê hộ, phản ánh, quỹ, thông báo",
-        Role::Leader,
-        Place::Private,
-        |app, caller, msg, args, out| Box::pin(stats::command(app, caller, msg, args, out)),
-    ),
-    cmd("xuatexcel", "Xuất tệp Excel thống kê", Role::Leader, Place::Private, |app, caller, msg, _, out| {
-        Box::pin(export::command(app, caller, msg, out))
+    cmd("thongke", "Thống kê hộ, phản ánh, quỹ, thông báo", Role::Leader, Place::Private, |turn, args| {
+        Box::pin(stats::command(turn, args))
     }),
-    cmd(
-        "sohodukien",
-        "Đặt số hộ dự kiến của tổ",
-        Role::Official,
-        Place::Private,
-        |app, caller, msg, args, out| Box::pin(stats::expected(app, caller, msg, args, out)),
-    ),
-    cmd(
-        "lienket",
-        "Liên kết nhóm chat với tổ dân phố",
-        Role::Official,
-        Place::Group,
-        |app, caller, msg, args, out| Box::pin(group::link(app, caller, msg, args, out)),
-    ),
-    cmd("nhom", "Danh sách tổ dân phố", Role::Official, Place::Private, |app, caller, msg, _, out| {
-        Box::pin(group::list(app, caller, msg, out))
+    cmd("xuatexcel", "Xuất tệp Excel thống kê", Role::Leader, Place::Private, |turn, _| {
+        Box::pin(export::command(turn))
     }),
-    cmd(
-        "phancong",
-        "Phân công tổ trưởng, cán bộ",
-        Role::Official,
-        Place::Both,
-        |app, caller, msg, args, out| {
-            Box::pin(appoint::command(app, caller, msg, args, replied(msg).and_then(|r| r.from.as_ref()), out))
-        },
-    ),
+    cmd("sohodukien", "Đặt số hộ dự kiến của tổ", Role::Official, Place::Private, |turn, args| {
+        Box::pin(stats::expected(turn, args))
+    }),
+    cmd("lienket", "Liên kết nhóm chat với tổ dân phố", Role::Official, Place::Group, |turn, args| {
+        Box::pin(group::link(turn, args))
+    }),
+    cmd("nhom", "Danh sách tổ dân phố", Role::Official, Place::Private, |turn, _| Box::pin(group::list(turn))),
+    cmd("phancong", "Phân công tổ trưởng, cán bộ", Role::Official, Place::Both, |turn, args| {
+        Box::pin(appoint::command(turn, args))
+    }),
 ];
 
 /// The catalog's entry for a command name (or one of its aliases).
@@ -246,8 +174,9 @@ pub fn commands_for(role: Role, place: Place) -> impl Iterator<Item = &'static C
         .filter(move |c| c.role <= role && (c.place == Place::Both || place == Place::Both || c.place == place))
 }
 
-pub async fn help(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.read().await?;
+pub async fn help(turn: &mut Turn) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
+    let mut conn = db.read().await?;
     let role = roles::role_of(&mut conn, caller.id).await?;
     let place = match msg.chat_kind {
         ChatKind::Private => Place::Both,
@@ -272,14 +201,14 @@ pub async fn help(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies)
 }
 
 /// `/start`, possibly with a deep-link payload from a group's button.
-pub async fn start(app: &App, caller: &Caller, msg: &Incoming, payload: &str, out: &mut Replies) -> anyhow::Result<()> {
-    if msg.chat_kind == ChatKind::Private && !payload.is_empty() {
+pub async fn start(turn: &mut Turn, payload: &str) -> anyhow::Result<()> {
+    if turn.msg.chat_kind == ChatKind::Private && !payload.is_empty() {
         if let Some(command) = payload.strip_prefix(RETYPE).and_then(find) {
-            out.send(&msg.chat, format!("Mời bác gõ lại lệnh /{} ở đây ạ.", command.name));
+            turn.out.send(&turn.msg.chat, format!("Mời bác gõ lại lệnh /{} ở đây ạ.", command.name));
             return Ok(());
         }
-        if flow::start_from_payload(app, caller, payload, out).await?
-            || crate::campaign::pledge::start_from_payload(app, caller, payload, out).await?
+        if flow::start_from_payload(turn, payload).await?
+            || crate::campaign::pledge::start_from_payload(turn, payload).await?
         {
             return Ok(());
         }
@@ -287,17 +216,17 @@ pub async fn start(app: &App, caller: &Caller, msg: &Incoming, payload: &str, ou
     }
     let mut greeting = format!(
         "Chào bác! Đây là bot của {} giúp bà con đăng ký hộ gia đình, nhận thông báo và gửi ý kiến tới tổ dân phố.",
-        app.settings.ward_name
+        turn.app.settings.ward_name
     );
-    if caller.addr.channel == crate::channel::Channel::Zalo {
+    if turn.caller.addr.channel == crate::channel::Channel::Zalo {
         // No deep links from a group on Zalo: a resident joins their tổ
-        // with the code the leader gives out.
+        // with the code the leader gives turn.out.
         greeting.push_str(
             "\n\nNếu bác chưa vào tổ nào: xin tổ trưởng mã tham gia của tổ (ví dụ: TDP12-7KQ) rồi gửi mã đó cho bot tại đây.",
         );
     }
-    out.send(&msg.chat, greeting);
-    help(app, caller, msg, out).await
+    turn.out.send(&turn.msg.chat, greeting);
+    help(turn).await
 }
 
 #[cfg(test)]

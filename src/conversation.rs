@@ -3,13 +3,14 @@
 //! confirmed form to the flow that owns it (its [`Form`], found in the list
 //! the caller passes: `crate::forms::ALL`).
 
+use crate::turn::Turn;
 use std::collections::BTreeMap;
 
 use crate::app::App;
-use crate::channel::{Button, ChatAddr, Incoming, Keyboard, MessageRef, Replies, ReplyKeyboard};
+use crate::channel::{Button, ChatAddr, Keyboard, MessageRef, Replies, ReplyKeyboard};
 use crate::dialogue::engine::Special;
 use crate::dialogue::store::{self, Loaded};
-use crate::dialogue::{Answer, DialogueState, Engine, Input, Prompt, Turn};
+use crate::dialogue::{Answer, DialogueState, Engine, Input, Prompt, Turn as Step};
 use crate::roles::Caller;
 
 /// What a flow says when its form is confirmed.
@@ -77,18 +78,17 @@ pub const CONTINUE: &str = "cv:go";
 /// the person may go on with it, or (when `restart` says how to start the
 /// new one again) drop it and start over.
 pub async fn start(
-    app: &App,
-    caller: &Caller,
+    turn: &mut Turn,
     context: BTreeMap<String, String>,
     answers: Option<BTreeMap<String, Answer>>,
     flow: &str,
     restart: Option<&str>,
-    out: &mut Replies,
 ) -> anyhow::Result<()> {
+    let Turn { app, caller, db, out, .. } = turn;
     let chat = caller.addr.private_chat();
     let def = app.book.on(caller.addr.channel).get(flow).ok_or_else(|| anyhow::anyhow!("no dialogue named {flow}"))?;
     let engine = Engine::new(app.book.on(caller.addr.channel), def).on_day(app.settings.day(app.clock.now()));
-    if let Loaded::Active(running) = store::current(|| app.read(), &chat, &caller.addr).await? {
+    if let Loaded::Active(running) = db.dialogue(&chat, &caller.addr).await? {
         let title = app.book.on(caller.addr.channel).get(&running.flow).map(|d| d.title.clone()).unwrap_or_default();
         let mut buttons = vec![Button::callback("▶️ Làm tiếp", CONTINUE)];
         if let Some(restart) = restart {
@@ -107,16 +107,16 @@ pub async fn start(
     };
     // Saved with the update's last statements; this overwrites an expired
     // dialogue too.
-    app.defer(store::saving_row(&chat, &caller.addr, &state)?).await?;
+    db.save_dialogue(&chat, &caller.addr, &state).await?;
     send_prompts(out, &chat, &prompts);
     Ok(())
 }
 
 /// "Làm tiếp": show the question the person is at.
-pub async fn resume(app: &App, caller: &Caller, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn resume(turn: &mut Turn) -> anyhow::Result<()> {
+    let Turn { app, caller, db, out, .. } = turn;
     let chat = caller.addr.private_chat();
-    let mut conn = app.read().await?;
-    match store::load(&mut conn, &chat, &caller.addr).await? {
+    match db.dialogue(&chat, &caller.addr).await? {
         Loaded::Active(state) => {
             if let Some(def) = app.book.on(caller.addr.channel).get(&state.flow) {
                 let p = Engine::new(app.book.on(caller.addr.channel), def)
@@ -130,19 +130,17 @@ pub async fn resume(app: &App, caller: &Caller, out: &mut Replies) -> anyhow::Re
     Ok(())
 }
 
-pub async fn drop_running(app: &App, caller: &Caller) -> anyhow::Result<()> {
-    let mut conn = app.write().await?;
-    store::delete(&mut conn, &caller.addr.private_chat(), &caller.addr).await?;
-    conn.commit().await?;
+pub async fn drop_running(turn: &mut Turn) -> anyhow::Result<()> {
+    let Turn { caller, db, .. } = turn;
+    db.forget_dialogue(&caller.addr.private_chat(), &caller.addr).await?;
     Ok(())
 }
 
 /// `/huy`.
-pub async fn cancel(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.write().await?;
+pub async fn cancel(turn: &mut Turn) -> anyhow::Result<()> {
+    let Turn { caller, msg, db, out, .. } = turn;
     let chat = caller.addr.private_chat();
-    let had = store::delete(&mut conn, &chat, &caller.addr).await?;
-    conn.commit().await?;
+    let had = db.forget_dialogue(&chat, &caller.addr).await?;
     let text = if had {
         "Đã huỷ. Thông tin bác vừa nhập chưa được lưu. Khi cần, bác gõ lại lệnh để bắt đầu."
     } else {
@@ -155,49 +153,43 @@ pub async fn cancel(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replie
 /// An answer (text, photo, location or a dialogue button) in private chat.
 /// Returns false if no dialogue is running.
 pub async fn answer(
-    app: &App,
-    caller: &Caller,
+    turn: &mut Turn,
     input: Input,
     pressed: Option<&MessageRef>,
     forms: &[Form],
-    out: &mut Replies,
 ) -> anyhow::Result<bool> {
+    let Turn { app, caller, db, out, .. } = turn;
     let chat = caller.addr.private_chat();
     // Read (most often with the caller, at no cost: see `roles::known`)
-    // and work out the turn before taking the write lock: the update's
-    // transaction holds it until the update is committed (see
-    // `UpdateScope`). Only this person's own updates touch their dialogue,
-    // and those come one at a time. A turn's new state is deferred to the
+    // and work out the step before taking the writer: the update's
+    // transaction holds it until the update is committed. Only this person's own updates touch their dialogue,
+    // and those come one at a time. A step's new state is deferred to the
     // update's last statements: one round trip at the writer for all.
-    let peeked = store::current(|| app.read(), &chat, &caller.addr).await?;
+    let peeked = db.dialogue(&chat, &caller.addr).await?;
     let mut state = match peeked {
         Loaded::Active(state) => state,
         Loaded::Expired => {
-            let mut tx = app.write().await?;
-            store::delete(&mut tx, &chat, &caller.addr).await?;
-            tx.commit().await?;
+            db.forget_dialogue(&chat, &caller.addr).await?;
             out.send(&chat, "Phiên trước đã quá 24 giờ không trả lời nên đã tự huỷ. Xin gõ lại lệnh để bắt đầu lại.");
             return Ok(true);
         }
         Loaded::None => return Ok(false),
     };
     let Some(def) = app.book.on(caller.addr.channel).get(&state.flow) else {
-        let mut tx = app.write().await?;
-        store::delete(&mut tx, &chat, &caller.addr).await?;
-        tx.commit().await?;
+        db.forget_dialogue(&chat, &caller.addr).await?;
         return Ok(false);
     };
     let engine = Engine::new(app.book.on(caller.addr.channel), def).on_day(app.settings.day(app.clock.now()));
     match engine.handle(&mut state, input) {
-        Turn::Continue { replace, send } => {
-            app.defer(store::saving_row(&chat, &caller.addr, &state)?).await?;
+        Step::Continue { replace, send } => {
+            db.save_dialogue(&chat, &caller.addr, &state).await?;
             if let (Some(p), Some(message)) = (replace, pressed) {
                 out.edit(message, p.text.clone(), keyboard(&p));
             }
             send_prompts(out, &chat, &send);
         }
-        Turn::Completed => {
-            let mut tx = app.write().await?;
+        Step::Completed => {
+            let tx = db.write().await?;
             if let Some(message) = pressed {
                 let mut summary = engine.summary(&state);
                 summary.buttons.clear();
@@ -209,17 +201,16 @@ pub async fn answer(
                 .iter()
                 .find(|f| f.id == state.flow)
                 .ok_or_else(|| anyhow::anyhow!("dialogue {} has no form", state.flow))?;
-            match (form.complete)(app, &mut tx, caller, &state, out).await? {
+            match (form.complete)(app, &mut *tx, caller, &state, out).await? {
                 Completion::Done | Completion::Abandoned => {
-                    store::delete(&mut tx, &chat, &caller.addr).await?;
+                    store::delete(&mut *tx, &chat, &caller.addr).await?;
                 }
                 Completion::Reask { key, message } => {
                     let prompts = engine.reask(&mut state, key, &message);
-                    store::save(&mut tx, &chat, &caller.addr, &state).await?;
+                    store::save(&mut *tx, &chat, &caller.addr, &state).await?;
                     send_prompts(out, &chat, &prompts);
                 }
             }
-            tx.commit().await?;
         }
     }
     Ok(true)

@@ -2,8 +2,8 @@
 //! campaigns, pledges) for demos and benchmarks: `todanpho seed-demo`.
 //! Deterministic: the same sizes give the same database.
 
+use crate::db::Database;
 use chrono::{Duration, Utc};
-use sqlx::SqlitePool;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Sizes {
@@ -52,10 +52,10 @@ impl Rng {
     }
 }
 
-pub async fn seed(db: &SqlitePool, sizes: Sizes) -> anyhow::Result<()> {
+pub async fn seed(db: &Database, sizes: Sizes) -> anyhow::Result<()> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let now = Utc::now();
-    let mut tx = db.begin().await?;
+    let mut tx = db.write().await?;
     let first_group: i64 =
         sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM groups").fetch_one(&mut *tx).await?;
     for g in 0..sizes.groups {

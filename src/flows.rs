@@ -4,10 +4,10 @@
 //! Deep-link payloads are `<prefix>-<group id>`, picker buttons
 //! `pk:<prefix>:<group id>`.
 
+use crate::turn::Turn;
 use std::collections::BTreeMap;
 
-use crate::app::App;
-use crate::channel::{Button, ChatKind, Incoming, Keyboard, MessageRef, Replies};
+use crate::channel::{Button, ChatKind, Keyboard, MessageRef};
 use crate::conversation;
 use crate::group::{self, Group};
 use crate::roles::{self, Caller};
@@ -93,8 +93,9 @@ pub async fn context_group(
 }
 
 /// `/dangky`, `/phananh`: a button in a group, the dialogue in private.
-pub async fn command(app: &App, caller: &Caller, msg: &Incoming, flow: Flow, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.read().await?;
+pub async fn command(turn: &mut Turn, flow: Flow) -> anyhow::Result<()> {
+    let Turn { caller, msg, db, out, .. } = turn;
+    let mut conn = db.read().await?;
     if msg.chat_kind == ChatKind::Group {
         match group::by_chat(&mut conn, &msg.chat).await? {
             Some(g) if flow.for_staff() && !roles::can_manage_group(&mut conn, caller.id, g.id).await? => {
@@ -120,7 +121,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, flow: Flow, out
     }
     match groups.as_slice() {
         [] => out.send(&msg.chat, "Phường chưa có tổ dân phố nào trên bot. Xin liên hệ tổ trưởng hoặc cán bộ phường."),
-        [only] => start(app, caller, flow, only, out).await?,
+        [only] => start(turn, flow, only).await?,
         many => out.send_with(&msg.chat, PICK, picker(flow, many, 0)),
     }
     Ok(())
@@ -155,18 +156,17 @@ fn picker(flow: Flow, groups: &[Group], page: usize) -> Keyboard {
 
 /// A press on the group picker. False if the data is not a picker's.
 pub async fn on_pick(
-    app: &App,
-    caller: &Caller,
+    turn: &mut Turn,
     rest: &str,
     callback_id: &str,
     message: Option<&MessageRef>,
-    out: &mut Replies,
 ) -> anyhow::Result<()> {
+    let Turn { caller, db, out, .. } = turn;
     out.answer(callback_id, None);
-    let turn =
+    let paging =
         rest.split_once(':').and_then(|(p, n)| Some((Flow::from_prefix(p)?, n.strip_prefix('p')?.parse().ok()?)));
-    if let Some((flow, page)) = turn {
-        let groups = offered(&mut *app.read().await?, caller, flow).await?;
+    if let Some((flow, page)) = paging {
+        let groups = offered(&mut *db.read().await?, caller, flow).await?;
         let keyboard = picker(flow, &groups, page);
         match message {
             Some(m) => out.edit(m, PICK, keyboard),
@@ -174,37 +174,33 @@ pub async fn on_pick(
         }
         return Ok(());
     }
-    start_from_parts(app, caller, rest.split_once(':'), out).await
+    start_from_parts(turn, rest.split_once(':')).await
 }
 
 /// `/start <prefix>-<group>` from a group's button. False if the payload is
 /// not one of ours.
-pub async fn start_from_payload(app: &App, caller: &Caller, payload: &str, out: &mut Replies) -> anyhow::Result<bool> {
+pub async fn start_from_payload(turn: &mut Turn, payload: &str) -> anyhow::Result<bool> {
     let parts = payload.split_once('-');
     if parts.and_then(|(p, _)| Flow::from_prefix(p)).is_none() {
         return Ok(false);
     }
-    start_from_parts(app, caller, parts, out).await?;
+    start_from_parts(turn, parts).await?;
     Ok(true)
 }
 
-async fn start_from_parts(
-    app: &App,
-    caller: &Caller,
-    parts: Option<(&str, &str)>,
-    out: &mut Replies,
-) -> anyhow::Result<()> {
+async fn start_from_parts(turn: &mut Turn, parts: Option<(&str, &str)>) -> anyhow::Result<()> {
+    let Turn { caller, db, out, .. } = turn;
     let flow = parts.and_then(|(p, _)| Flow::from_prefix(p));
     let group_id = parts.and_then(|(_, g)| g.parse::<i64>().ok());
     let group = match group_id {
         Some(id) => {
-            let mut conn = app.read().await?;
+            let mut conn = db.read().await?;
             group::by_id(&mut conn, id).await?
         }
         None => None,
     };
     match (flow, group) {
-        (Some(flow), Some(group)) => start(app, caller, flow, &group, out).await,
+        (Some(flow), Some(group)) => start(turn, flow, &group).await,
         _ => {
             out.send(&caller.addr.private_chat(), "Nút hoặc đường dẫn này không còn dùng được. Xin gõ lại lệnh.");
             Ok(())
@@ -214,10 +210,11 @@ async fn start_from_parts(
 
 const STAFF_ONLY: &str = "Xin lỗi, chỉ tổ trưởng, tổ phó hoặc cán bộ phường mới làm được việc này.";
 
-async fn start(app: &App, caller: &Caller, flow: Flow, group: &Group, out: &mut Replies) -> anyhow::Result<()> {
+async fn start(turn: &mut Turn, flow: Flow, group: &Group) -> anyhow::Result<()> {
+    let Turn { caller, db, out, .. } = turn;
     let mut context = context_for(group);
     if flow.for_staff() {
-        let mut conn = app.read().await?;
+        let mut conn = db.read().await?;
         if !roles::can_manage_group(&mut conn, caller.id, group.id).await? {
             out.send(&caller.addr.private_chat(), STAFF_ONLY);
             return Ok(());
@@ -226,19 +223,14 @@ async fn start(app: &App, caller: &Caller, flow: Flow, group: &Group, out: &mut 
         context.insert("is_official".to_string(), if official { "yes" } else { "no" }.to_string());
     }
     let restart = format!("{}-{}", flow.prefix(), group.id);
-    conversation::start(app, caller, context, None, flow.dialogue(), Some(&restart), out).await
+    conversation::start(turn, context, None, flow.dialogue(), Some(&restart)).await
 }
 
 /// "Làm lại từ đầu" on the one-dialogue-at-a-time guard: drop the running
 /// dialogue and start the requested one.
-pub async fn on_restart(
-    app: &App,
-    caller: &Caller,
-    rest: &str,
-    callback_id: &str,
-    out: &mut Replies,
-) -> anyhow::Result<()> {
+pub async fn on_restart(turn: &mut Turn, rest: &str, callback_id: &str) -> anyhow::Result<()> {
+    let Turn { out, .. } = turn;
     out.answer(callback_id, None);
-    conversation::drop_running(app, caller).await?;
-    start_from_parts(app, caller, rest.split_once('-'), out).await
+    conversation::drop_running(turn).await?;
+    start_from_parts(turn, rest.split_once('-')).await
 }

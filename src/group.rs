@@ -7,12 +7,14 @@
 //!                     Bot:      Các tổ dân phố của Phường Xuân La: 1. Tổ dân phố số 12 — 1 nhóm chat …
 //! ```
 
+use crate::db::Database;
+use crate::turn::Turn;
 use chrono::Utc;
 use sqlx::SqliteConnection;
 
 use crate::app::App;
-use crate::channel::{ChatAddr, ChatKind, Incoming, Replies};
-use crate::roles::{self, Caller};
+use crate::channel::{ChatAddr, ChatKind};
+use crate::roles::{self};
 use crate::text::{fold, squash};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +60,9 @@ pub async fn all(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Group>> {
 }
 
 /// `/lienket <tên tổ>`, typed in the group chat by an official.
-pub async fn link(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
-    let mut tx = app.write().await?;
+pub async fn link(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+    let Turn { caller, msg, db, out, .. } = turn;
+    let mut tx = db.write().await?;
     if !roles::is_official(&mut tx, caller.id).await? {
         out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới liên kết được nhóm.");
         return Ok(());
@@ -97,7 +100,6 @@ pub async fn link(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &
     .execute(&mut *tx)
     .await?;
     crate::audit::record(&mut tx, caller.id, "group.link", &format!("group:{}", group.id), Some(&msg.chat.id)).await?;
-    tx.commit().await?;
     let text = match previous {
         Some(p) if p.id == group.id => format!("Nhóm chat này đã được liên kết với «{}» từ trước.", group.name),
         Some(p) => format!("Đã chuyển liên kết nhóm chat này từ «{}» sang «{}».", p.name, group.name),
@@ -108,8 +110,9 @@ pub async fn link(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &
 }
 
 /// `/nhom`: the ward's groups with their chats and leaders (officials only).
-pub async fn list(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.read().await?;
+pub async fn list(turn: &mut Turn) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
+    let mut conn = db.read().await?;
     if !roles::is_official(&mut conn, caller.id).await? {
         out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới xem được danh sách này.");
         return Ok(());
@@ -145,8 +148,8 @@ pub async fn list(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies)
 
 /// The chat moved to a new id (a group upgraded to a supergroup): the link
 /// follows it, so roles and records stay with the group.
-pub async fn migrate(app: &App, from: &ChatAddr, to: &ChatAddr) -> anyhow::Result<()> {
-    let mut conn = app.write().await?;
+pub async fn migrate(_app: &App, db: &Database, from: &ChatAddr, to: &ChatAddr) -> anyhow::Result<()> {
+    let mut conn = db.write().await?;
     migrate_on(&mut conn, from, to).await?;
     conn.commit().await?;
     Ok(())

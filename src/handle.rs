@@ -17,36 +17,28 @@
 //! where a command may answer (the table's place), who may use it (the
 //! table's role), and a busy group's limit on answers.
 
-use crate::app::App;
 use crate::busy_group;
 use crate::buttons::{self, Press};
-use crate::channel::{Action, Button, ChatKind, Event, Incoming, Keyboard, Replies, Unsupported};
+use crate::channel::{Action, Button, ChatKind, Event, Keyboard, Unsupported};
 use crate::dialogue::Input;
 use crate::flood::Verdict;
 use crate::notice;
-use crate::roles::{self, Caller};
+use crate::roles::{self};
+use crate::turn::Turn;
 use crate::{commands, conversation, forms};
 
-pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
+pub async fn handle(turn: &mut Turn) -> anyhow::Result<()> {
     #[cfg(feature = "fault-injection")]
-    crate::fault::inject(&msg);
-    let mut out = Replies::default();
-    // Nearly every update comes from someone known under the same name: a
-    // read, so that the update only takes the write lock if it changes
-    // something.
-    let known = roles::known(&app.lookups, &msg.from).await?;
-    let caller = match known {
-        Some(caller) => caller,
-        None => roles::caller(&mut *app.write().await?, &msg.from).await?,
-    };
-    let now = app.clock.now();
-    match app.flood.person(&caller.addr, now) {
+    crate::fault::inject(&turn.msg);
+    let now = turn.app.clock.now();
+    match turn.app.flood.person(&turn.caller.addr, now) {
         Verdict::Handle => {}
         verdict => {
             tracing::info!(
-                chat = if msg.chat_kind == ChatKind::Private { "private" } else { "group" },
+                chat = if turn.msg.chat_kind == ChatKind::Private { "private" } else { "group" },
                 "message dropped: sent too fast"
             );
+            let Turn { caller, msg, out, .. } = turn;
             if verdict == Verdict::DropAndWarn {
                 // Said in private even for a group message: the group is
                 // not told who is flooding.
@@ -58,39 +50,38 @@ pub async fn handle(app: &App, msg: Incoming) -> anyhow::Result<Replies> {
             } else if let Event::Button { callback_id, .. } = &msg.event {
                 out.answer(callback_id, None);
             }
-            return Ok(out);
+            return Ok(());
         }
     }
-    if msg.chat_kind == ChatKind::Private && !caller.private_open {
-        app.defer(roles::private_chat_opened(&caller)).await?;
+    if turn.msg.chat_kind == ChatKind::Private && !turn.caller.private_open {
+        turn.db.defer(roles::private_chat_opened(&turn.caller)).await?;
     }
     // Where a command may answer is the catalog's to say, for every command.
-    let msg = match placed(msg, &caller, &mut out) {
-        Some(msg) => msg,
-        None => return Ok(out),
-    };
-    if msg.chat_kind == ChatKind::Group {
-        route(app, &msg, &caller, &mut out).await?;
-        let to_group = |a: &crate::channel::Action| a.chat() == Some(&msg.chat);
-        if out.actions.iter().any(to_group)
-            && !(roles::role_of(&mut *app.read().await?, caller.id).await? > roles::Role::Resident)
-            && !app.flood.group_reply(&msg.chat, now)
-        {
-            let (held, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut out.actions).into_iter().partition(to_group);
-            out.actions = kept;
-            serve_held_back(app, &caller, held, &mut out).await?;
-        }
-        return Ok(out);
+    if !placed(turn) {
+        return Ok(());
     }
-    route(app, &msg, &caller, &mut out).await?;
-    Ok(out)
+    route(turn).await?;
+    if turn.msg.chat_kind == ChatKind::Group {
+        let chat = turn.msg.chat.clone();
+        let to_group = |a: &Action| a.chat() == Some(&chat);
+        if turn.out.actions.iter().any(to_group)
+            && !(roles::role_of(&mut *turn.db.read().await?, turn.caller.id).await? > roles::Role::Resident)
+            && !turn.app.flood.group_reply(&chat, now)
+        {
+            let (held, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut turn.out.actions).into_iter().partition(to_group);
+            turn.out.actions = kept;
+            serve_held_back(turn, held).await?;
+        }
+    }
+    Ok(())
 }
 
 /// A resident's answers the group's limit held back: sent to them in
 /// private when the bot can write there, otherwise kept for the group's
 /// next minute, when everyone who asked is answered in one message (see
 /// [`busy_group`]).
-async fn serve_held_back(app: &App, caller: &Caller, held: Vec<Action>, out: &mut Replies) -> anyhow::Result<()> {
+async fn serve_held_back(turn: &mut Turn, held: Vec<Action>) -> anyhow::Result<()> {
+    let Turn { caller, db, out, .. } = turn;
     if caller.private_open {
         tracing::info!("answer in a busy group sent in private");
         let private = caller.addr.private_chat();
@@ -104,7 +95,7 @@ async fn serve_held_back(app: &App, caller: &Caller, held: Vec<Action>, out: &mu
     tracing::info!("answer in a busy group kept for its next minute");
     for action in held.iter().filter(|a| matches!(a, Action::Send { .. })) {
         let chat = action.chat().cloned().unwrap_or_else(|| caller.addr.private_chat());
-        app.defer(busy_group::hold(&chat, &caller.name, action)?).await?;
+        db.defer(busy_group::hold(&chat, &caller.name, action)?).await?;
     }
     Ok(())
 }
@@ -117,13 +108,16 @@ const BUSY_GROUP: &str = "Nhóm đang nhiều tin nhắn nên bot trả lời b�
 /// otherwise the group gets one short note with the way there (an answer
 /// the person asked for, so the group's limit on answers does not hold it
 /// back). One meant for a group, typed in private, is told where it works.
-/// None: answered here, nothing more to do.
-fn placed(msg: Incoming, caller: &Caller, out: &mut Replies) -> Option<Incoming> {
-    let Event::Command { name, .. } = &msg.event else { return Some(msg) };
-    let Some(command) = commands::find(name) else { return Some(msg) };
+/// False: answered here, nothing more to do.
+fn placed(turn: &mut Turn) -> bool {
+    let Turn { caller, msg, out, .. } = turn;
+    let Event::Command { name, .. } = &msg.event else { return true };
+    let Some(command) = commands::find(name) else { return true };
     match (command.place, msg.chat_kind) {
         (commands::Place::Private, ChatKind::Group) if caller.private_open => {
-            Some(Incoming { chat: caller.addr.private_chat(), chat_kind: ChatKind::Private, ..msg })
+            msg.chat = caller.addr.private_chat();
+            msg.chat_kind = ChatKind::Private;
+            true
         }
         (commands::Place::Private, ChatKind::Group) => {
             out.send_with(
@@ -134,81 +128,74 @@ fn placed(msg: Incoming, caller: &Caller, out: &mut Replies) -> Option<Incoming>
                 ),
                 Keyboard::single(Button::start_private("💬 Nhắn riêng với bot", commands::retype_payload(command))),
             );
-            None
+            false
         }
         (commands::Place::Group, ChatKind::Private) => {
             out.send(
                 &msg.chat,
                 format!("Lệnh /{} chỉ dùng trong nhóm chat của tổ. Xin bác gõ lệnh trong nhóm ạ.", command.name),
             );
-            None
+            false
         }
-        _ => Some(msg),
+        _ => true,
     }
 }
 
-async fn route(app: &App, msg: &Incoming, caller: &Caller, out: &mut Replies) -> anyhow::Result<()> {
-    match &msg.event {
-        Event::Command { name, args, .. } => match commands::find(name) {
+async fn route(turn: &mut Turn) -> anyhow::Result<()> {
+    let private = turn.msg.chat_kind == ChatKind::Private;
+    // Owned, so the handler can have the whole turn.
+    match turn.msg.event.clone() {
+        Event::Command { name, args, .. } => match commands::find(&name) {
             Some(command) => {
                 // Who may use a command is the table's to say, for every
                 // command; a handler still checks the records it acts on
                 // (a leader acts on their own group's).
                 if command.role > roles::Role::Resident
-                    && roles::role_of(&mut *app.read().await?, caller.id).await? < command.role
+                    && roles::role_of(&mut *turn.db.read().await?, turn.caller.id).await? < command.role
                 {
-                    out.send(&msg.chat, commands::refusal(command));
+                    turn.out.send(&turn.msg.chat, commands::refusal(command));
                 } else {
-                    (command.run)(app, caller, msg, args, out).await?
+                    (command.run)(turn, &args).await?
                 }
             }
             // In a group, an unknown command is most likely another bot's.
-            None if msg.chat_kind == ChatKind::Private => {
-                out.send(&msg.chat, "Bot chưa hiểu lệnh này. Gõ /help để xem các lệnh.");
-            }
+            None if private => turn.out.send(&turn.msg.chat, "Bot chưa hiểu lệnh này. Gõ /help để xem các lệnh."),
             None => {}
         },
-        Event::Button { callback_id, data, message, .. } => match Press::parse(data) {
-            Some(press) => buttons::route(app, caller, msg, press, callback_id, message.as_ref(), out).await?,
-            None => out.answer(callback_id, Some("Nút này không còn dùng được.".into())),
+        Event::Button { callback_id, data, message, .. } => match Press::parse(&data) {
+            Some(press) => buttons::route(turn, press, &callback_id, message.as_ref()).await?,
+            None => turn.out.answer(&callback_id, Some("Nút này không còn dùng được.".into())),
         },
-        Event::Unsupported(kind) => {
-            if msg.chat_kind == ChatKind::Private {
-                out.send(
-                    &msg.chat,
-                    match kind {
-                        Unsupported::Edited => {
-                            "Bot không đọc lại tin nhắn đã sửa. Nếu bác muốn đổi câu trả lời, xin gửi một tin nhắn mới."
-                        }
-                        // A bot on Zalo receives no location.
-                        Unsupported::Other if msg.chat.channel == crate::channel::Channel::Zalo => {
-                            "Bot chưa đọc được loại tin này. Xin gửi chữ hoặc ảnh."
-                        }
-                        Unsupported::Other => "Bot chưa đọc được loại tin này. Xin gửi chữ, ảnh hoặc vị trí.",
-                    },
-                );
-            }
-        }
-        other => {
-            // Group chatter is not the bot's business (privacy mode).
-            if msg.chat_kind == ChatKind::Private {
-                if let Event::Text(text) = other {
-                    if crate::identity::redeem(app, caller, text, out).await?
-                        || crate::membership::join(app, caller, text, out).await?
-                    {
-                        return Ok(());
-                    }
-                    if notice::optout::asks_to_stop(text) {
-                        return notice::optout::stop(app, caller, msg, out).await;
-                    }
+        Event::Unsupported(kind) if private => {
+            let text = match kind {
+                Unsupported::Edited => {
+                    "Bot không đọc lại tin nhắn đã sửa. Nếu bác muốn đổi câu trả lời, xin gửi một tin nhắn mới."
                 }
-                if let Some(input) = dialogue_input(other) {
-                    if !conversation::answer(app, caller, input, None, forms::ALL, out).await? {
-                        out.send(
-                            &msg.chat,
-                            "Chào bác! Gõ /help để xem bot giúp được gì, hoặc /dangky để đăng ký hộ gia đình.",
-                        );
-                    }
+                // A bot on Zalo receives no location.
+                Unsupported::Other if turn.msg.chat.channel == crate::channel::Channel::Zalo => {
+                    "Bot chưa đọc được loại tin này. Xin gửi chữ hoặc ảnh."
+                }
+                Unsupported::Other => "Bot chưa đọc được loại tin này. Xin gửi chữ, ảnh hoặc vị trí.",
+            };
+            turn.out.send(&turn.msg.chat, text);
+        }
+        // Group chatter is not the bot's business (privacy mode).
+        _ if !private => {}
+        other => {
+            if let Event::Text(text) = &other {
+                if crate::identity::redeem(turn, text).await? || crate::membership::join(turn, text).await? {
+                    return Ok(());
+                }
+                if notice::optout::asks_to_stop(text) {
+                    return notice::optout::stop(turn).await;
+                }
+            }
+            if let Some(input) = dialogue_input(&other) {
+                if !conversation::answer(turn, input, None, forms::ALL).await? {
+                    turn.out.send(
+                        &turn.msg.chat,
+                        "Chào bác! Gõ /help để xem bot giúp được gì, hoặc /dangky để đăng ký hộ gia đình.",
+                    );
                 }
             }
         }

@@ -4,24 +4,24 @@
 //! same person: same household, same role. A Zalo account is never tied to
 //! a person by its display name, only by such a code.
 
+use crate::turn::Turn;
 use chrono::{Duration, Utc};
 use sqlx::SqliteConnection;
 
-use crate::app::App;
-use crate::channel::{Channel, Replies};
-use crate::roles::Caller;
+use crate::channel::Channel;
 
 const VALID_FOR_MINUTES: i64 = 30;
 
 /// `/ketnoi`: a code for linking a Zalo account to this person.
-pub async fn issue(app: &App, caller: &Caller, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn issue(turn: &mut Turn) -> anyhow::Result<()> {
+    let Turn { app, caller, db, out, .. } = turn;
     let me = caller.addr.private_chat();
     if caller.addr.channel != Channel::Telegram {
         out.send(&me, "Mã kết nối được lấy trên Telegram (gõ /ketnoi ở đó), rồi gửi mã ấy cho bot tại đây.");
         return Ok(());
     }
     let code = new_code()?;
-    let mut tx = app.write().await?;
+    let tx = db.write().await?;
     sqlx::query("DELETE FROM link_codes WHERE user_id = ? OR created_at < ?")
         .bind(caller.id)
         .bind(app.clock.now() - Duration::minutes(VALID_FOR_MINUTES))
@@ -33,7 +33,6 @@ pub async fn issue(app: &App, caller: &Caller, out: &mut Replies) -> anyhow::Res
         .bind(app.clock.now())
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
     out.send(
         &me,
         format!(
@@ -44,14 +43,15 @@ pub async fn issue(app: &App, caller: &Caller, out: &mut Replies) -> anyhow::Res
 }
 
 /// A text sent on Zalo that may be a code. True if it was one (used or not).
-pub async fn redeem(app: &App, caller: &Caller, text: &str, out: &mut Replies) -> anyhow::Result<bool> {
+pub async fn redeem(turn: &mut Turn, text: &str) -> anyhow::Result<bool> {
+    let Turn { app, caller, db, out, .. } = turn;
     let Some(code) = parse_code(text) else { return Ok(false) };
     let me = caller.addr.private_chat();
     if caller.addr.channel == Channel::Telegram {
         out.send(&me, "Mã này dùng để gửi cho bot trên Zalo.");
         return Ok(true);
     }
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     let owner: Option<(i64, chrono::DateTime<Utc>)> =
         sqlx::query_as("SELECT user_id, created_at FROM link_codes WHERE code = ?")
             .bind(&code)
@@ -77,7 +77,6 @@ pub async fn redeem(app: &App, caller: &Caller, text: &str, out: &mut Replies) -
         merge(&mut tx, caller.id, user_id).await?;
     }
     crate::audit::record(&mut tx, user_id, "identity.link", caller.addr.channel.as_str(), None).await?;
-    tx.commit().await?;
     out.send(&me, "✅ Đã kết nối. Từ nay bác dùng bot trên Zalo như trên Telegram: cùng hồ sơ hộ, cùng vai trò.");
     Ok(true)
 }

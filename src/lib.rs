@@ -74,5 +74,6 @@ pub mod startup;
 pub mod stats;
 pub mod telegram;
 pub mod text;
+pub mod turn;
 pub mod updates;
 pub mod zalo;

@@ -124,14 +124,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::ExportReports { format: ExportFormat::Open311 } => {
-            let app = todanpho::startup::build_app(&config).await?;
-            let requests = todanpho::report::open311::requests(&app).await?;
+            let (app, db) = todanpho::startup::build_app(&config).await?;
+            let requests = todanpho::report::open311::requests(&app, &db).await?;
             println!("{}", serde_json::to_string_pretty(&requests)?);
             Ok(())
         }
         Command::Export { which, format: TableFormat::Csv } => {
-            let app = todanpho::startup::build_app(&config).await?;
-            let mut conn = app.read().await?;
+            let (app, db) = todanpho::startup::build_app(&config).await?;
+            let mut conn = db.read().await?;
             let mut sink = todanpho::stats::export::CsvSink::new(
                 std::io::BufWriter::new(std::io::stdout()),
                 app.settings.timezone,
@@ -139,14 +139,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             todanpho::stats::export::write(&app, &mut conn, &None, which, &mut sink).await
         }
         Command::SeedDemo { groups, households, reports, pledges } => {
-            let app = todanpho::startup::build_app(&config).await?;
-            todanpho::demo::seed(&app.db, todanpho::demo::Sizes { groups, households, reports, pledges }).await?;
+            let (_, db) = todanpho::startup::build_app(&config).await?;
+            todanpho::demo::seed(&db, todanpho::demo::Sizes { groups, households, reports, pledges }).await?;
             println!("added {groups} groups, {households} households, {reports} reports, {pledges} pledges");
             Ok(())
         }
         Command::Backup { file } => {
-            let pool = todanpho::db::connect(&config.database.path, config.database.synchronous).await?;
-            let made = todanpho::backup::backup(&pool, &file).await?;
+            let db = todanpho::db::connect(&config.database.path, config.database.synchronous).await?;
+            let made = todanpho::backup::backup(&db, &file).await?;
             println!(
                 "backup written to {} ({} KB, {} households), integrity ok",
                 made.path.display(),

@@ -3,17 +3,18 @@
 //! to the bot belongs to that group from then on, so `/dangky`, `/phananh`
 //! and `/ungho` start there without asking which group.
 
+use crate::turn::Turn;
 use sqlx::SqliteConnection;
 
-use crate::app::App;
-use crate::channel::{ChatKind, Incoming, Replies};
+use crate::channel::ChatKind;
 use crate::group::{self, Group};
-use crate::roles::{self, Caller};
+use crate::roles::{self};
 
 /// `/mato`: the join codes of the groups the caller leads (all for
 /// officials; in a group chat, that group's).
-pub async fn show(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut tx = app.write().await?;
+pub async fn show(turn: &mut Turn) -> anyhow::Result<()> {
+    let Turn { caller, msg, db, out, .. } = turn;
+    let mut tx = db.write().await?;
     let groups = if msg.chat_kind == ChatKind::Group {
         match group::by_chat(&mut tx, &msg.chat).await? {
             Some(g) if roles::can_manage_group(&mut tx, caller.id, g.id).await? => vec![g],
@@ -32,7 +33,6 @@ pub async fn show(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies)
     for g in &groups {
         text.push_str(&format!("\n• {}: {}", g.name, code_of(&mut tx, g).await?));
     }
-    tx.commit().await?;
     out.send(&msg.chat, text);
     Ok(())
 }
@@ -61,10 +61,11 @@ pub fn parse_code(text: &str) -> Option<String> {
 }
 
 /// A text that may be a join code. True if it was one (right or wrong).
-pub async fn join(app: &App, caller: &Caller, text: &str, out: &mut Replies) -> anyhow::Result<bool> {
+pub async fn join(turn: &mut Turn, text: &str) -> anyhow::Result<bool> {
+    let Turn { app, caller, db, out, .. } = turn;
     let Some(code) = parse_code(text) else { return Ok(false) };
     let me = caller.addr.private_chat();
-    let mut tx = app.write().await?;
+    let tx = db.write().await?;
     let found: Option<(i64, String)> =
         sqlx::query_as("SELECT id, name FROM groups WHERE join_code = ?").bind(&code).fetch_optional(&mut *tx).await?;
     let Some((group_id, name)) = found else {
@@ -80,7 +81,6 @@ pub async fn join(app: &App, caller: &Caller, text: &str, out: &mut Replies) -> 
     .bind(app.clock.now())
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     out.send(
         &me,
         format!(

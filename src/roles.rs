@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use crate::dialogue::store;
 use sqlx::SqliteConnection;
 
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::channel::{Channel, ChatAddr, Sender, UserAddr};
@@ -55,19 +54,20 @@ pub fn private_chat_opened(caller: &Caller) -> crate::db::SetRow {
 /// code (see [`crate::identity`]) is that person; anyone else counts as
 /// known under the same display name. The same read fetches the sender's
 /// dialogue in private chat, the next thing most updates look at (see
-/// [`store::current`]). It comes with every update, so the lookups of
-/// updates arriving together share one read (see [`Lookups`]).
-pub async fn known(lookups: &Lookups, sender: &Sender) -> anyhow::Result<Option<Caller>> {
+/// [`crate::turn::TurnDb::dialogue`]). It comes with every update, so the
+/// lookups of updates arriving together share one read (see [`Lookups`]).
+pub async fn known(lookups: &Lookups, sender: &Sender) -> anyhow::Result<(Option<Caller>, store::Prefetched)> {
     let private = sender.addr.private_chat();
     let found = lookups.find(&sender.addr, &private).await?;
-    store::prefetched(&private, &sender.addr, found.dialogue);
+    let dialogue = store::Prefetched { chat: private, user: sender.addr.clone(), row: found.dialogue };
     let id = match (found.linked, found.id, found.name) {
         (Some(linked), _, _) => Some(linked),
         (None, Some(id), Some(stored)) if sender.display_name.is_empty() || stored == sender.display_name => Some(id),
         _ => None,
     };
     let private_open = found.private_open;
-    Ok(id.map(|id| Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone(), private_open }))
+    let caller = id.map(|id| Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone(), private_open });
+    Ok((caller, dialogue))
 }
 
 /// What is stored about a sender: the person a Zalo account is linked to,
@@ -97,7 +97,7 @@ struct Lookup {
 const MAX_LOOKUPS: usize = 256;
 
 impl Lookups {
-    pub fn start(db: SqlitePool) -> Self {
+    pub fn start(db: crate::db::Database) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(serve_lookups(db, rx));
         Self(tx)
@@ -115,7 +115,7 @@ impl Lookups {
     }
 }
 
-async fn serve_lookups(db: SqlitePool, mut rx: mpsc::UnboundedReceiver<Lookup>) {
+async fn serve_lookups(db: crate::db::Database, mut rx: mpsc::UnboundedReceiver<Lookup>) {
     while let Some(batch) = crate::gather::next_group(&mut rx, MAX_LOOKUPS).await {
         let keys: Vec<(&str, &str, &str)> =
             batch.iter().map(|l| (l.key.0.as_str(), l.key.1.as_str(), l.key.2.as_str())).collect();
@@ -137,7 +137,7 @@ async fn serve_lookups(db: SqlitePool, mut rx: mpsc::UnboundedReceiver<Lookup>) 
 /// One statement whatever the number of senders (they go as one JSON
 /// array), so SQLite prepares it once.
 async fn read_senders(
-    db: &SqlitePool,
+    db: &crate::db::Database,
     keys: &[(&str, &str, &str)],
 ) -> anyhow::Result<std::collections::HashMap<i64, Found>> {
     type Row = (i64, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<DateTime<Utc>>, bool);
@@ -150,7 +150,7 @@ async fn read_senders(
          LEFT JOIN dialogues d ON d.channel = k.value ->> 0 AND d.chat_id = k.value ->> 2 AND d.user_id = k.value ->> 1",
     )
     .bind(serde_json::to_string(keys)?)
-    .fetch_all(db)
+    .fetch_all(&mut *db.read().await?)
     .await?;
     Ok(rows
         .into_iter()

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::channel::{Channel, Replies};
+use crate::db::Database;
 
 /// Runs until the task is aborted; starts once the senders of `channels`
 /// are set up, so that nothing it says is lost at start-up.
-pub async fn run(app: App, channels: Vec<Channel>) {
+pub async fn run(app: App, db: Database, channels: Vec<Channel>) {
     while !channels.iter().all(|c| app.senders.ready(*c)) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -20,35 +21,36 @@ pub async fn run(app: App, channels: Vec<Channel>) {
     loop {
         // On the beat, or sooner when an announcement may be brought up to
         // date (see `campaign::progress::next_edit_due`).
-        let due = [crate::campaign::progress::next_edit_due(&app).await, crate::busy_group::next_due(&app).await]
-            .into_iter()
-            .filter_map(|due| {
-                due.unwrap_or_else(|e| {
-                    tracing::error!(error = %format!("{e:#}"), "cannot tell when the next edit or answer is due");
-                    None
+        let due =
+            [crate::campaign::progress::next_edit_due(&app, &db).await, crate::busy_group::next_due(&app, &db).await]
+                .into_iter()
+                .filter_map(|due| {
+                    due.unwrap_or_else(|e| {
+                        tracing::error!(error = %format!("{e:#}"), "cannot tell when the next edit or answer is due");
+                        None
+                    })
                 })
-            })
-            .min()
-            .map_or(Duration::MAX, |at| (at - app.clock.now()).to_std().unwrap_or(Duration::ZERO));
+                .min()
+                .map_or(Duration::MAX, |at| (at - app.clock.now()).to_std().unwrap_or(Duration::ZERO));
         tokio::select! {
             _ = tick.tick() => {}
             _ = tokio::time::sleep(due.clamp(Duration::from_secs(1), Duration::from_secs(86_400))) => {}
         }
         if pruned.elapsed() >= PRUNE_EVERY {
             pruned = tokio::time::Instant::now();
-            if let Err(e) = crate::updates::forget_handled(&app.db, &app.writes, chrono::Utc::now()).await {
+            if let Err(e) = crate::updates::forget_handled(&db, chrono::Utc::now()).await {
                 tracing::error!(error = %format!("{e:#}"), "pruning the inbox failed");
             }
         }
-        match crate::report::deadline::run_due(&app).await {
+        match crate::report::deadline::run_due(&app, &db).await {
             Ok(replies) => deliver(&app, replies).await,
             Err(e) => tracing::error!(error = %format!("{e:#}"), "the deadline reminder failed"),
         }
-        match crate::busy_group::flush_due(&app).await {
+        match crate::busy_group::flush_due(&app, &db).await {
             Ok(replies) => deliver(&app, replies).await,
             Err(e) => tracing::error!(error = %format!("{e:#}"), "answering a busy group failed"),
         }
-        match crate::campaign::progress::flush_due(&app).await {
+        match crate::campaign::progress::flush_due(&app, &db).await {
             Ok(replies) => deliver(&app, replies).await,
             Err(e) => tracing::error!(error = %format!("{e:#}"), "updating campaign announcements failed"),
         }

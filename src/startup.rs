@@ -12,28 +12,29 @@ use tokio::task::JoinHandle;
 use crate::app::{App, ReportSettings, Settings};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Secret};
+use crate::db::Database;
 use crate::dialogue::Book;
 use crate::{campaign, db, household, report, roles, telegram};
 
 /// Everything but the chat platform: database migrated, officials seeded,
-/// dialogues loaded and checked.
-pub async fn build_app(config: &Config) -> anyhow::Result<App> {
+/// dialogues loaded and checked. The shared handles, and the database for
+/// the work outside updates (each update reaches it through its turn).
+pub async fn build_app(config: &Config) -> anyhow::Result<(App, Database)> {
     build_app_with_clock(config, Arc::new(SystemClock)).await
 }
 
-pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<(App, Database)> {
     let mut book = Book::load(config.dialogues.dir.as_deref())?;
     crate::forms::check(&book)?;
     household::registration::check_definition(&book)?;
     report::filing::prepare_definition(&mut book, &config.reports.categories)?;
     campaign::create::prepare_definition(&mut book)?;
     let db = db::connect(&config.database.path, config.database.synchronous).await?;
-    let writes = db::WriteGate::default();
     // Before any platform takes updates in (and so before any new reply).
-    crate::updates::settle_sent_logs(&db, &writes).await.context("reading the logs of sent replies")?;
-    crate::updates::forget_handled(&db, &writes, chrono::Utc::now()).await.context("pruning the inbox")?;
+    crate::updates::settle_sent_logs(&db).await.context("reading the logs of sent replies")?;
+    crate::updates::forget_handled(&db, chrono::Utc::now()).await.context("pruning the inbox")?;
     {
-        let mut tx = writes.begin(&db).await?;
+        let mut tx = db.write().await?;
         roles::seed_officials(&mut tx, &config.telegram.officials).await.context("seeding officials from config")?;
         tx.commit().await?;
     }
@@ -52,17 +53,16 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
         notices: config.notices.clone(),
         targets: config.stats.clone(),
     };
-    Ok(App {
+    let app = App {
         lookups: crate::roles::Lookups::start(db.clone()),
-        db,
         book: Arc::new(book),
         settings: Arc::new(settings),
         clock,
         outbox: Arc::new(tokio::sync::Notify::new()),
-        writes,
         flood: Arc::new(crate::flood::FloodGuard::new(config.flood)),
         senders: Arc::default(),
-    })
+    };
+    Ok((app, db))
 }
 
 pub fn telegram_bot(token: &Secret, api_url: &str) -> anyhow::Result<Bot> {
@@ -113,33 +113,33 @@ impl Running {
 }
 
 /// Registers the command menu and starts long polling in the background.
-pub async fn spawn_telegram(bot: Bot, app: App) -> Running {
-    spawn_telegram_with(bot, app, None).await
+pub async fn spawn_telegram(bot: Bot, app: App, db: Database) -> Running {
+    spawn_telegram_with(bot, app, db, None).await
 }
 
 /// As [`spawn_telegram`], receiving updates by `webhook` when given.
-pub async fn spawn_telegram_with(bot: Bot, app: App, webhook: Option<telegram::Webhook>) -> Running {
-    telegram::register_commands(&bot, &app).await;
-    let scheduler = tokio::spawn(crate::scheduler::run(app.clone(), vec![crate::channel::Channel::Telegram]));
+pub async fn spawn_telegram_with(bot: Bot, app: App, db: Database, webhook: Option<telegram::Webhook>) -> Running {
+    telegram::register_commands(&bot, &db).await;
+    let scheduler =
+        tokio::spawn(crate::scheduler::run(app.clone(), db.clone(), vec![crate::channel::Channel::Telegram]));
     let (outbox_stop, stop) = tokio::sync::watch::channel(false);
-    let outbox = tokio::spawn(telegram::run_outbox(bot.clone(), app.clone(), stop));
-    let (db, writes) = (app.db.clone(), app.writes.clone());
+    let outbox = tokio::spawn(telegram::run_outbox(bot.clone(), app.clone(), db.clone(), stop));
     let app_for_replies = app.clone();
-    let mut dispatcher = telegram::dispatcher(bot.clone(), app);
+    let mut dispatcher = telegram::dispatcher(bot.clone(), app, db.clone());
     let shutdown = dispatcher.shutdown_token();
     let task = tokio::spawn(async move {
         let me = bot
             .get_me()
             .await
             .context("cannot reach the Telegram Bot API (getMe failed); check TELOXIDE_TOKEN and the API URL")?;
-        let sender = telegram::TelegramSender { bot: bot.clone(), me, db: app_for_replies.database() };
+        let sender = telegram::TelegramSender { bot: bot.clone(), me, db: db.clone() };
         app_for_replies.senders.set(crate::channel::Channel::Telegram, Arc::new(sender));
-        telegram::send_unsent_replies(&app_for_replies).await;
+        telegram::send_unsent_replies(&app_for_replies, &db).await;
         let errors = LoggingErrorHandler::with_custom_text("receiving updates failed");
         let dispatched = match webhook {
-            None => dispatcher.try_dispatch_with_listener(telegram::listener(bot, db, writes), errors).await,
+            None => dispatcher.try_dispatch_with_listener(telegram::listener(bot, db), errors).await,
             Some(hook) => {
-                let listener = telegram::webhook_listener(bot, db, writes, hook).await?;
+                let listener = telegram::webhook_listener(bot, db, hook).await?;
                 dispatcher.try_dispatch_with_listener(listener, errors).await
             }
         };
@@ -150,18 +150,21 @@ pub async fn spawn_telegram_with(bot: Bot, app: App, webhook: Option<telegram::W
 
 /// What `todanpho` runs: until Ctrl-C or SIGTERM.
 pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()> {
-    let app = build_app(&config).await?;
+    let (app, db) = build_app(&config).await?;
     tracing::info!(ward = %config.ward.name, database = %config.database.path.display(), "todanpho starting");
-    let daily_backup = tokio::spawn(crate::backup::run_daily(app.clone(), config.backup.clone()));
+    let daily_backup = tokio::spawn(crate::backup::run_daily(app.clone(), db.clone(), config.backup.clone()));
     let zalo = match Secret::from_env("ZALO_BOT_TOKEN") {
         Ok(token) => {
             let client = crate::zalo::Client::new(&config.zalo.api_url, token.expose())?;
             crate::zalo::connect(&client, config.zalo.webhook_url.is_none()).await?;
             tracing::info!("Zalo channel starting");
             match &config.zalo.webhook_url {
-                None => {
-                    Some(tokio::spawn(crate::zalo::run(app.clone(), client, crate::zalo::Settings::from(&config.zalo))))
-                }
+                None => Some(tokio::spawn(crate::zalo::run(
+                    app.clone(),
+                    db.clone(),
+                    client,
+                    crate::zalo::Settings::from(&config.zalo),
+                ))),
                 Some(url) => {
                     let hook = crate::zalo::Webhook {
                         url: url.clone(),
@@ -173,6 +176,7 @@ pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()>
                     };
                     let (_, task) = crate::zalo::serve_webhook(
                         app.clone(),
+                        db.clone(),
                         client,
                         crate::zalo::Settings::from(&config.zalo),
                         hook,
@@ -187,7 +191,8 @@ pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()>
     let Some(token) = telegram else {
         // Zalo only.
         let Some(zalo) = zalo else { return Err(crate::config::ConfigError::MissingToken.into()) };
-        let scheduler = tokio::spawn(crate::scheduler::run(app.clone(), vec![crate::channel::Channel::Zalo]));
+        let scheduler =
+            tokio::spawn(crate::scheduler::run(app.clone(), db.clone(), vec![crate::channel::Channel::Zalo]));
         wait_for_signal().await;
         tracing::info!("stopping");
         scheduler.abort();
@@ -207,7 +212,7 @@ pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()>
                 .map_err(|_| anyhow::anyhow!("TODANPHO_WEBHOOK_SECRET is not set: a webhook needs a secret token (1–256 characters A–Z, a–z, 0–9, _ and -)"))?,
         }),
     };
-    let running = spawn_telegram_with(bot, app, webhook).await;
+    let running = spawn_telegram_with(bot, app, db, webhook).await;
     let shutdown = running.shutdown.clone();
     let scheduler = running.scheduler.abort_handle();
     let outbox_stop = running.outbox_stop.clone();

@@ -2,14 +2,14 @@
 //! campaign, post the summary and the honour list).
 
 use super::{progress, progress_line, repo, CampaignCode};
-use crate::app::App;
-use crate::channel::{Incoming, Replies};
 use crate::domain::{group_thousands, Money};
 use crate::group;
-use crate::roles::{self, Caller};
+use crate::roles::{self};
+use crate::turn::Turn;
 
-pub async fn list(app: &App, _caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.read().await?;
+pub async fn list(turn: &mut Turn) -> anyhow::Result<()> {
+    let Turn { msg, db, out, .. } = turn;
+    let mut conn = db.read().await?;
     let campaigns = repo::open_campaigns(&mut conn).await?;
     if campaigns.is_empty() {
         out.send(&msg.chat, "Hiện chưa có cuộc vận động nào đang mở.");
@@ -34,12 +34,13 @@ pub async fn list(app: &App, _caller: &Caller, msg: &Incoming, out: &mut Replies
 }
 
 /// `/ketthuc UH1`: the creator or an official.
-pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
     let Some(code) = CampaignCode::parse(args) else {
         out.send(&msg.chat, "Cách dùng: /ketthuc <mã cuộc vận động>, ví dụ: /ketthuc UH1. Gõ /quy để xem mã.");
         return Ok(());
     };
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     let Some(campaign) = repo::get(&mut tx, code).await? else {
         out.send(&msg.chat, format!("Không tìm thấy cuộc vận động {code}."));
         return Ok(());
@@ -93,7 +94,6 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         }
     }
     progress::edit_all(app, &mut tx, &campaign, out).await?;
-    tx.commit().await?;
     out.send(&msg.chat, format!("Đã kết thúc {code} và đăng tổng kết lên {posted} nhóm chat.\n\n{summary}"));
     Ok(())
 }

@@ -3,12 +3,13 @@
 //! someone not on the bot. Only received money counts; every decision is
 //! audited; a pledge already received cannot be counted again.
 
+use crate::turn::{Turn, TurnDb};
 use sqlx::SqliteConnection;
 
 use super::repo::{self, NewPledge};
 use super::{progress, Campaign, CampaignCode, Pledge, PledgeCode, PledgeStatus};
 use crate::app::App;
-use crate::channel::{Button, Incoming, Keyboard, MessageRef, Replies, UserAddr};
+use crate::channel::{Button, Keyboard, MessageRef, Replies, UserAddr};
 use crate::domain::Money;
 use crate::refusal::Refusal;
 use crate::roles::{self, Caller};
@@ -86,12 +87,13 @@ pub async fn notify_confirmers(
 /// for "chưa nhận". Returns the text to show the caller.
 async fn decide(
     app: &App,
+    db: &mut TurnDb,
     caller: &Caller,
     code: PledgeCode,
     received: Option<Option<Money>>,
     out: &mut Replies,
 ) -> anyhow::Result<Result<String, Refusal>> {
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     let Some(pledge) = repo::get_pledge(&mut tx, code).await? else {
         return Ok(Err(Refusal::not_found("mã ủng hộ", code)));
     };
@@ -126,7 +128,6 @@ async fn decide(
         Some(uid) => roles::user_addr(&mut tx, uid).await?.map(|(a, _)| a),
         None => None,
     };
-    tx.commit().await?;
     if let (Some(donor), Some(amount)) = (donor, amount) {
         out.send(
             &donor.private_chat(),
@@ -140,15 +141,14 @@ async fn decide(
 }
 
 pub async fn on_button(
-    app: &App,
-    caller: &Caller,
+    turn: &mut Turn,
     code: PledgeCode,
     received: bool,
     callback_id: &str,
     message: Option<&MessageRef>,
-    out: &mut Replies,
 ) -> anyhow::Result<()> {
-    match decide(app, caller, code, received.then_some(None), out).await? {
+    let Turn { app, caller, db, out, .. } = turn;
+    match decide(app, db, caller, code, received.then_some(None), out).await? {
         Ok(text) => {
             out.answer(callback_id, Some(text.clone()));
             if let Some(m) = message {
@@ -166,7 +166,8 @@ pub async fn on_button(
 }
 
 /// `/xacnhan P0345 [số tiền thực nhận]`.
-pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
     const USAGE: &str = "Cách dùng: /xacnhan P0345 [số tiền thực nhận], ví dụ: /xacnhan P0345 450k";
     let mut words = args.splitn(2, char::is_whitespace);
     let Some(code) = words.next().and_then(PledgeCode::parse) else {
@@ -189,7 +190,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         },
         None => None,
     };
-    let text = match decide(app, caller, code, Some(amount), out).await? {
+    let text = match decide(app, db, caller, code, Some(amount), out).await? {
         Ok(t) => t,
         Err(refusal) => refusal.into(),
     };
@@ -199,13 +200,8 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
 
 /// `/ghinhan UH1 500k Nguyễn Văn Bình`: cash handed to the leader by
 /// someone not on the bot.
-pub async fn record_cash(
-    app: &App,
-    caller: &Caller,
-    msg: &Incoming,
-    args: &str,
-    out: &mut Replies,
-) -> anyhow::Result<()> {
+pub async fn record_cash(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
     const USAGE: &str =
         "Cách dùng: /ghinhan <mã vận động> <số tiền> <họ tên người ủng hộ>\nVí dụ: /ghinhan UH1 500k Nguyễn Văn Bình";
     let mut words = args.split_whitespace();
@@ -224,7 +220,7 @@ pub async fn record_cash(
         out.send(&msg.chat, format!("Xin ghi họ tên người ủng hộ.\n{USAGE}"));
         return Ok(());
     }
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     let Some(campaign) = repo::get(&mut tx, code).await? else {
         out.send(&msg.chat, format!("Không tìm thấy cuộc vận động {code}."));
         return Ok(());
@@ -249,7 +245,6 @@ pub async fn record_cash(
     )
     .await?;
     progress::touch(app, &mut tx, &campaign, out).await?;
-    tx.commit().await?;
     out.send(&msg.chat, format!("✅ Đã ghi nhận {amount} tiền mặt của {name} cho {code} (mã {pledge})."));
     Ok(())
 }

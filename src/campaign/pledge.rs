@@ -8,6 +8,7 @@
 //! (leader)  Bot: 💝 P0001 · 500.000 đ · chuyển khoản … [✅ Đã nhận tiền] [❌ Chưa nhận]
 //! ```
 
+use crate::turn::Turn;
 use std::collections::BTreeMap;
 
 use sqlx::SqliteConnection;
@@ -15,7 +16,7 @@ use sqlx::SqliteConnection;
 use super::repo::{self, NewPledge};
 use super::{confirm, qr, Campaign, CampaignCode};
 use crate::app::App;
-use crate::channel::{Button, ChatKind, Incoming, Keyboard, Replies};
+use crate::channel::{Button, ChatKind, Keyboard, Replies};
 use crate::conversation::{self, Completion};
 use crate::dialogue::{Answer, DialogueState, Engine};
 use crate::domain::vietqr::{AccountNumber, BankBin, VietQr};
@@ -43,8 +44,9 @@ async fn open_for_group(conn: &mut SqliteConnection, group_id: i64) -> anyhow::R
     Ok(out)
 }
 
-pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.read().await?;
+pub async fn command(turn: &mut Turn) -> anyhow::Result<()> {
+    let Turn { msg, db, out, .. } = turn;
+    let mut conn = db.read().await?;
     let campaigns = if msg.chat_kind == ChatKind::Group {
         match group::by_chat(&mut conn, &msg.chat).await? {
             Some(g) => open_for_group(&mut conn, g.id).await?,
@@ -72,7 +74,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Repli
                 Keyboard::rows(rows),
             );
         }
-        (ChatKind::Private, [only]) => start(app, caller, only, out).await?,
+        (ChatKind::Private, [only]) => start(turn, only).await?,
         (ChatKind::Private, list) => {
             let rows = list
                 .iter()
@@ -86,33 +88,30 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Repli
     Ok(())
 }
 
-pub async fn on_pick(app: &App, caller: &Caller, id: &str, callback_id: &str, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn on_pick(turn: &mut Turn, id: &str, callback_id: &str) -> anyhow::Result<()> {
+    let Turn { out, .. } = turn;
     out.answer(callback_id, None);
-    start_by_code(app, caller, CampaignCode::parse(id), out).await
+    start_by_code(turn, CampaignCode::parse(id)).await
 }
 
 /// `/start uh-<campaign>` from an announcement's button.
-pub async fn start_from_payload(app: &App, caller: &Caller, payload: &str, out: &mut Replies) -> anyhow::Result<bool> {
+pub async fn start_from_payload(turn: &mut Turn, payload: &str) -> anyhow::Result<bool> {
     let Some(id) = payload.strip_prefix("uh-") else { return Ok(false) };
-    start_by_code(app, caller, CampaignCode::parse(id), out).await?;
+    start_by_code(turn, CampaignCode::parse(id)).await?;
     Ok(true)
 }
 
-async fn start_by_code(
-    app: &App,
-    caller: &Caller,
-    code: Option<CampaignCode>,
-    out: &mut Replies,
-) -> anyhow::Result<()> {
+async fn start_by_code(turn: &mut Turn, code: Option<CampaignCode>) -> anyhow::Result<()> {
+    let Turn { caller, db, out, .. } = turn;
     let campaign = match code {
         Some(code) => {
-            let mut conn = app.read().await?;
+            let mut conn = db.read().await?;
             repo::get(&mut conn, code).await?
         }
         None => None,
     };
     match campaign {
-        Some(c) => start(app, caller, &c, out).await,
+        Some(c) => start(turn, &c).await,
         None => {
             out.send(
                 &caller.addr.private_chat(),
@@ -138,7 +137,8 @@ fn closed_reason(app: &App, campaign: &Campaign) -> Option<String> {
     }
 }
 
-async fn start(app: &App, caller: &Caller, campaign: &Campaign, out: &mut Replies) -> anyhow::Result<()> {
+async fn start(turn: &mut Turn, campaign: &Campaign) -> anyhow::Result<()> {
+    let Turn { app, caller, out, .. } = turn;
     if let Some(reason) = closed_reason(app, campaign) {
         out.send(&caller.addr.private_chat(), reason);
         return Ok(());
@@ -153,7 +153,7 @@ async fn start(app: &App, caller: &Caller, campaign: &Campaign, out: &mut Replie
         _ => "cash",
     };
     context.insert("methods".to_string(), methods.to_string());
-    conversation::start(app, caller, context, None, FLOW, Some(&format!("uh-{}", campaign.code.id())), out).await
+    conversation::start(turn, context, None, FLOW, Some(&format!("uh-{}", campaign.code.id()))).await
 }
 
 pub async fn complete(

@@ -3,6 +3,7 @@
 //! announcement is edited at most once a minute; a confirmation inside that
 //! minute leaves the campaign marked and the scheduler makes the last edit.
 
+use crate::db::Database;
 use chrono::Duration;
 use sqlx::SqliteConnection;
 
@@ -75,19 +76,19 @@ pub async fn edit_all(
 /// edit), if one shows an old total: the scheduler wakes then rather than
 /// on its beat, so the announcement catches up as soon as the minute
 /// allows.
-pub async fn next_edit_due(app: &App) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
-    let oldest = repo::oldest_dirty_edit(&mut *app.read().await?).await?;
+pub async fn next_edit_due(_app: &App, db: &Database) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let oldest = repo::oldest_dirty_edit(&mut *db.read().await?).await?;
     Ok(oldest.map(|at| at + EDIT_EVERY))
 }
 
 /// The scheduler's part: the last state always reaches the groups.
-pub async fn flush_due(app: &App) -> anyhow::Result<Replies> {
+pub async fn flush_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
     let mut out = Replies::default();
     // Looked at every few seconds: the write lock only when there is work.
-    if repo::due_for_edit(&mut *app.read().await?, app.clock.now() - EDIT_EVERY).await?.is_empty() {
+    if repo::due_for_edit(&mut *db.read().await?, app.clock.now() - EDIT_EVERY).await?.is_empty() {
         return Ok(out);
     }
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     for code in repo::due_for_edit(&mut tx, app.clock.now() - EDIT_EVERY).await? {
         if let Some(campaign) = repo::get(&mut tx, code).await? {
             edit_all(app, &mut tx, &campaign, &mut out).await?;

@@ -75,6 +75,14 @@ pub struct Incoming {
 }
 
 impl Incoming {
+    /// The message a command replied to, if any.
+    pub fn replied(&self) -> Option<&Replied> {
+        match &self.event {
+            Event::Command { replied, .. } => replied.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The update without invisible formatting characters in anything a
     /// person typed (texts, captions, names): the one edge every platform's
     /// updates cross, so nothing stored or shown carries them.

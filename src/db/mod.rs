@@ -4,20 +4,21 @@
 //! - `batch` — statements sent to the writer as one round trip.
 //! - `writer` — the one writer: turns in savepoints of a shared write
 //!   transaction, committed in groups ([`WriteGate`], [`Tx`]).
-//! - `scope` — an update's transaction and its reads ([`UpdateScope`],
-//!   [`Write`], [`Read`]).
+//! - `update` — an update's transaction and its reads ([`UpdateTx`]).
 
 mod batch;
-mod scope;
+mod update;
 mod writer;
 
 pub use batch::{Batch, SetRow, Value};
-pub use scope::{Read, Slot, UpdateScope, Write, Written};
+pub use update::{Reading, UpdateTx, Written};
 pub use writer::{Tx, WriteGate, END_TURN};
 
-/// The database as the parts of the bot outside an update's turn (the
-/// platforms' senders, the notice drainers) hold it: reads from the pool,
-/// every write through the one writer.
+/// The database as the bot holds it: reads from the pool, every write
+/// through the one writer. Work outside an update's turn (senders,
+/// drainers, the scheduler) writes in transactions of its own
+/// ([`Database::write`]); an update writes in its own one
+/// ([`Database::update`]).
 #[derive(Clone)]
 pub struct Database {
     pool: SqlitePool,
@@ -25,13 +26,51 @@ pub struct Database {
 }
 
 impl Database {
-    pub fn new(pool: SqlitePool, writes: WriteGate) -> Self {
+    fn new(pool: SqlitePool, writes: WriteGate) -> Self {
         Self { pool, writes }
     }
 
-    /// A write, in turn with every other writer.
-    pub async fn write(&self) -> sqlx::Result<Write> {
-        Write::begin(&self.pool, &self.writes).await
+    /// Closes the pool's connections (the writer's goes with the last
+    /// handle).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A write transaction of its own, in turn with every other writer;
+    /// done when [`Tx::commit`] returns.
+    pub async fn write(&self) -> sqlx::Result<Tx> {
+        self.writes.begin(&self.pool).await
+    }
+
+    /// A connection for reading.
+    pub async fn read(&self) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+        self.pool.acquire().await
+    }
+
+    /// A write transaction of its own that begins with `batch` in the same
+    /// round trip; with the ids the batch's statements returned.
+    pub async fn write_with(&self, batch: Batch) -> sqlx::Result<(Tx, Vec<i64>)> {
+        self.writes.begin_with(&self.pool, batch).await
+    }
+
+    /// Copies the database into `file` (`VACUUM INTO`), on a connection of
+    /// its own: the pool's only read, and the copy is written.
+    pub async fn copy_into(&self, file: &str) -> sqlx::Result<()> {
+        let mut conn = self.pool.connect_options().connect().await?;
+        sqlx::query("VACUUM INTO ?").bind(file).execute(&mut conn).await?;
+        conn.close().await
+    }
+
+    /// The database's file (none in memory).
+    pub fn file(&self) -> Option<std::path::PathBuf> {
+        let file = self.pool.connect_options().get_filename().to_path_buf();
+        let name = file.file_name()?.to_string_lossy().to_string();
+        (!name.is_empty() && name != ":memory:").then_some(file)
+    }
+
+    /// The transaction of one update's turn, begun on its first write.
+    pub fn update(&self) -> UpdateTx {
+        UpdateTx::new(self.clone())
     }
 }
 
@@ -42,10 +81,11 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::{ConnectOptions, Connection};
 
 use crate::config::Durability;
 
-pub async fn connect(path: &Path, durability: Durability) -> anyhow::Result<SqlitePool> {
+pub async fn connect(path: &Path, durability: Durability) -> anyhow::Result<Database> {
     let options = SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)
         .create_if_missing(true)
@@ -60,24 +100,29 @@ pub async fn connect(path: &Path, durability: Durability) -> anyhow::Result<Sqli
         })
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
+    {
+        let mut conn = options.connect().await.with_context(|| format!("opening the database {}", path.display()))?;
+        sqlx::migrate!("./migrations").run(&mut conn).await.context("applying database migrations")?;
+        conn.close().await?;
+    }
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         // A ping before every use is a round trip to the connection's
         // thread; a local file cannot go stale like a network connection.
         .test_before_acquire(false)
-        .after_release(|conn, _| {
+        // The pool only reads: every write goes through the one writer,
+        // on a connection of its own. A write through a pooled connection
+        // fails loudly instead of escaping the writer's order.
+        .after_connect(|conn, _| {
             Box::pin(async move {
-                if cfg!(debug_assertions) {
-                    sqlx::query("PRAGMA query_only = OFF").execute(&mut *conn).await?;
-                }
-                Ok(true)
+                sqlx::query("PRAGMA query_only = ON").execute(conn).await?;
+                Ok(())
             })
         })
         .connect_with(options)
         .await
         .with_context(|| format!("opening the database {}", path.display()))?;
-    sqlx::migrate!("./migrations").run(&pool).await.context("applying database migrations")?;
-    Ok(pool)
+    Ok(Database::new(pool, WriteGate::default()))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sqlx::{ConnectOptions, SqlitePool};
 use tokio::sync::oneshot;
 
-use super::{Batch, Write};
+use super::Batch;
 
 /// The process's one writer, with group commit.
 ///
@@ -61,17 +61,13 @@ const UNDO: &str = "ROLLBACK TO todanpho_turn";
 impl WriteGate {
     /// Waits for this process's turn, then begins a savepoint in the shared
     /// write transaction.
-    pub async fn begin(&self, db: &SqlitePool) -> sqlx::Result<Write> {
-        Ok(Write::own(self.begin_tx(db).await?))
+    pub async fn begin(&self, db: &SqlitePool) -> sqlx::Result<Tx> {
+        Ok(self.begin_with(db, Batch::default()).await?.0)
     }
 
     /// Transactions committed so far.
     pub fn commits(&self) -> u64 {
         self.0.commits.load(Ordering::Relaxed)
-    }
-
-    async fn begin_tx(&self, db: &SqlitePool) -> sqlx::Result<Tx> {
-        Ok(self.begin_with(db, Batch::default()).await?.0)
     }
 
     /// Waits for this process's turn and begins it with `batch` in the same
@@ -352,9 +348,9 @@ mod tests {
     async fn under_full_the_writer_leaves_the_fsync_to_the_committer() {
         let dir = tempfile::tempdir().unwrap();
         let db = connect(&dir.path().join("t.db"), Durability::Full).await.unwrap();
-        sqlx::query("CREATE TABLE t (n INTEGER PRIMARY KEY)").execute(&db).await.unwrap();
-        let gate = WriteGate::default();
-        let mut tx = gate.begin(&db).await.unwrap();
+        let gate = db.writes.clone();
+        let mut tx = db.write().await.unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER PRIMARY KEY)").execute(&mut *tx).await.unwrap();
         sqlx::query("INSERT INTO t (n) VALUES (1)").execute(&mut *tx).await.unwrap();
         let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *tx).await.unwrap();
         assert_eq!(level, 1, "the writer commits at normal");
@@ -364,9 +360,10 @@ mod tests {
         assert!(writer.wal.as_deref().is_some_and(|wal| sync_file(wal).is_ok()));
         drop(writer);
         // Other connections keep `full`.
-        let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&db).await.unwrap();
+        let mut conn = db.read().await.unwrap();
+        let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await.unwrap();
         assert_eq!(level, 2);
-        let rows: Vec<i64> = sqlx::query_scalar("SELECT n FROM t").fetch_all(&db).await.unwrap();
+        let rows: Vec<i64> = sqlx::query_scalar("SELECT n FROM t").fetch_all(&mut *conn).await.unwrap();
         assert_eq!(rows, vec![1]);
     }
 }

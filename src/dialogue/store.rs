@@ -6,7 +6,7 @@ use sqlx::SqliteConnection;
 
 use super::DialogueState;
 use crate::channel::{ChatAddr, UserAddr};
-use crate::db::{Batch, SetRow, UpdateScope};
+use crate::db::{Batch, SetRow};
 
 /// A dialogue left silent this long is dropped.
 pub const EXPIRY: Duration = Duration::hours(24);
@@ -41,38 +41,19 @@ fn interpret(row: Option<Row>) -> Loaded {
     serde_json::from_str(&state).map(Loaded::Active).unwrap_or(Loaded::Expired)
 }
 
-/// A dialogue row read early in an update, with something else (see
+/// A dialogue row read early in an update, with the caller (see
 /// [`crate::roles::known`]), for the update's later look at it.
-struct Prefetched {
-    chat: ChatAddr,
-    user: UserAddr,
-    row: Option<Row>,
+pub struct Prefetched {
+    pub chat: ChatAddr,
+    pub user: UserAddr,
+    pub row: Option<Row>,
 }
 
-/// Keeps the row of `user`'s dialogue in `chat`, as just read, for
-/// [`current`] later in the same update.
-pub fn prefetched(chat: &ChatAddr, user: &UserAddr, row: Option<Row>) {
-    UpdateScope::stash(Prefetched { chat: chat.clone(), user: user.clone(), row });
-}
-
-/// As [`peek`], from the row read earlier in the update when there is one
-/// (no round trip), else from the database.
-/// `read` opens a read when one is needed.
-pub async fn current<Opened>(read: impl FnOnce() -> Opened, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<Loaded>
-where
-    Opened: std::future::Future<Output = sqlx::Result<crate::db::Read>>,
-{
-    if let Some(p) = UpdateScope::take_stash::<Prefetched>() {
-        if &p.chat == chat && &p.user == user {
-            return Ok(interpret(p.row));
-        }
+impl Prefetched {
+    /// The dialogue, if this is the row of `user` in `chat`.
+    pub fn of(self, chat: &ChatAddr, user: &UserAddr) -> Option<Loaded> {
+        (&self.chat == chat && &self.user == user).then(|| interpret(self.row))
     }
-    peek(&mut *read().await?, chat, user).await
-}
-
-/// Anything written to a dialogue makes a row read before it stale.
-fn forget_prefetched() {
-    UpdateScope::take_stash::<Prefetched>();
 }
 
 /// The person's dialogue in this chat; an expired or unreadable one (a
@@ -106,17 +87,15 @@ const SAVE_ALL: &str = "WITH saved AS (SELECT value FROM json_each(?))
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ? FROM saved WHERE true
      ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET flow = excluded.flow, state = excluded.state, updated_at = excluded.updated_at";
 
-/// [`save`] as a row for [`crate::app::App::defer`]: the states of updates ending
+/// [`save`] as a row for an update's last statements: the states of updates ending
 /// together are saved by one statement.
 pub fn saving_row(chat: &ChatAddr, user: &UserAddr, state: &DialogueState) -> anyhow::Result<SetRow> {
-    forget_prefetched();
     let values =
         serde_json::json!([chat.channel.as_str(), chat.id, user.id, state.flow, serde_json::to_string(state)?]);
     Ok(SetRow { statement: SAVE_ALL, values })
 }
 
 pub async fn delete(conn: &mut SqliteConnection, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<bool> {
-    forget_prefetched();
     let done = sqlx::query("DELETE FROM dialogues WHERE channel = ? AND chat_id = ? AND user_id = ?")
         .bind(chat.channel.as_str())
         .bind(&chat.id)

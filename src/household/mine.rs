@@ -8,16 +8,16 @@
 //! ```
 
 use super::{registration, repo};
-use crate::app::App;
-use crate::channel::{Button, Incoming, Keyboard, Replies};
+use crate::channel::{Button, Keyboard};
 use crate::conversation;
 use crate::group;
-use crate::roles::Caller;
+use crate::turn::Turn;
 
 pub const UPDATE_PREFIX: &str = "hm:upd:";
 
-pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.read().await?;
+pub async fn command(turn: &mut Turn) -> anyhow::Result<()> {
+    let Turn { caller, msg, db, out, .. } = turn;
+    let mut conn = db.read().await?;
     let households = repo::owned_by(&mut conn, caller.id).await?;
     if households.is_empty() {
         out.send(&msg.chat, "Bác chưa đăng ký hộ nào. Gõ /dangky để đăng ký hộ gia đình.");
@@ -40,14 +40,9 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Repli
 
 /// A press on "Cập nhật": the registration dialogue, starting at the summary
 /// with what is on record.
-pub async fn on_button(
-    app: &App,
-    caller: &Caller,
-    id: &str,
-    callback_id: &str,
-    out: &mut Replies,
-) -> anyhow::Result<()> {
-    let mut conn = app.read().await?;
+pub async fn on_button(turn: &mut Turn, id: &str, callback_id: &str) -> anyhow::Result<()> {
+    let Turn { caller, db, out, .. } = turn;
+    let mut conn = db.read().await?;
     let household = match id.parse::<i64>() {
         Ok(id) => repo::get(&mut conn, id).await?,
         Err(_) => None,
@@ -64,13 +59,11 @@ pub async fn on_button(
     drop(conn);
     out.answer(callback_id, None);
     conversation::start(
-        app,
-        caller,
+        turn,
         registration::context_for(&group, Some(household.id)),
         Some(household.details.to_answers()),
         registration::FLOW,
         None,
-        out,
     )
     .await?;
     Ok(())

@@ -2,10 +2,10 @@
 //! on a change to an approved one. Every press is checked against the
 //! caller's role on the server; a forged or stale press changes nothing.
 
+use crate::turn::Turn;
 use sqlx::SqliteConnection;
 
 use super::{repo, Household, HouseholdDetails, Status};
-use crate::app::App;
 use crate::channel::{Button, Keyboard, MessageRef, Replies, UserAddr};
 use crate::group::Group;
 use crate::roles::{self, Caller};
@@ -121,14 +121,13 @@ pub async fn notify_update(
 
 /// A press on Duyệt / Từ chối.
 pub async fn on_button(
-    app: &App,
-    caller: &Caller,
+    turn: &mut Turn,
     button: ReviewButton,
     callback_id: &str,
     message: Option<&MessageRef>,
-    out: &mut Replies,
 ) -> anyhow::Result<()> {
-    let mut tx = app.write().await?;
+    let Turn { app, caller, db, out, .. } = turn;
+    let mut tx = db.write().await?;
     let (household_id, approve, update) = match button {
         ReviewButton::Household { id, approve } => (Some(id), approve, None),
         ReviewButton::Update { id, approve } => match repo::pending_update(&mut tx, id).await? {
@@ -176,7 +175,6 @@ pub async fn on_button(
     };
     crate::audit::record(&mut tx, caller.id, action, &subject, None).await?;
     let owner = roles::user_addr(&mut tx, household.owner_user_id).await?;
-    tx.commit().await?;
 
     let verdict = if approve { "✅ Đã duyệt" } else { "❌ Đã từ chối" };
     out.answer(callback_id, Some(format!("{verdict}.")));

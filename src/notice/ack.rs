@@ -4,19 +4,14 @@
 use super::repo;
 use super::NoticeCode;
 use crate::app::App;
-use crate::channel::{ChatAddr, Incoming, Replies};
+use crate::channel::{ChatAddr, Replies};
 use crate::group;
 use crate::roles::{self, Caller};
+use crate::turn::{Turn, TurnDb};
 
-pub async fn on_seen(
-    app: &App,
-    caller: &Caller,
-    msg: &Incoming,
-    code: NoticeCode,
-    callback_id: &str,
-    out: &mut Replies,
-) -> anyhow::Result<()> {
-    let mut conn = app.write().await?;
+pub async fn on_seen(turn: &mut Turn, code: NoticeCode, callback_id: &str) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
+    let mut conn = db.write().await?;
     if repo::get(&mut conn, code).await?.is_none() {
         out.answer(callback_id, Some("Không tìm thấy thông báo này.".into()));
         return Ok(());
@@ -43,7 +38,6 @@ pub async fn on_seen(
     .bind(app.clock.now())
     .execute(&mut *conn)
     .await?;
-    conn.commit().await?;
     let toast = if done.rows_affected() == 1 {
         "Cảm ơn bác đã xác nhận đã xem."
     } else {
@@ -54,23 +48,25 @@ pub async fn on_seen(
 }
 
 /// `/thongbao_ds [TB12]`: the sender's latest notice by default.
-pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
     let code = if args.trim().is_empty() { None } else { NoticeCode::parse(args) };
     if !args.trim().is_empty() && code.is_none() {
         out.send(&msg.chat, "Cách dùng: /thongbao_ds [mã thông báo], ví dụ: /thongbao_ds TB3");
         return Ok(());
     }
-    show(app, caller, &msg.chat, code, out).await
+    show(app, db, caller, &msg.chat, code, out).await
 }
 
 pub async fn show(
-    app: &App,
+    _app: &App,
+    db: &mut TurnDb,
     caller: &Caller,
     to: &ChatAddr,
     code: Option<NoticeCode>,
     out: &mut Replies,
 ) -> anyhow::Result<()> {
-    let mut conn = app.read().await?;
+    let mut conn = db.read().await?;
     let code = match code {
         Some(c) => Some(c),
         None => repo::latest_by(&mut conn, caller.id).await?,

@@ -10,6 +10,7 @@
 //! (private) Bot:    ✅ Đã gửi xong TB3: 60/60 nhóm chat. [👁 Xem số hộ đã xem]
 //! ```
 
+use crate::turn::Turn;
 use std::collections::BTreeMap;
 
 use sqlx::SqliteConnection;
@@ -19,7 +20,7 @@ use super::preview::{allowed_groups, inline, page_of, show_preview};
 use super::repo;
 use super::{ack, schedule, Status, TEXT_LIMIT};
 use crate::app::App;
-use crate::channel::{ChatKind, Incoming, Keyboard, MessageRef, Replied, Replies};
+use crate::channel::{ChatKind, Keyboard, MessageRef, Replies};
 use crate::conversation::{self, Completion};
 use crate::dialogue::{Answer, DialogueState};
 use crate::group;
@@ -36,15 +37,10 @@ pub const TEXT_FORM: crate::conversation::Form = crate::conversation::Form {
 
 const REFUSED: &str = "Xin lỗi, chỉ tổ trưởng, tổ phó và cán bộ phường mới gửi được thông báo.";
 
-pub async fn command(
-    app: &App,
-    caller: &Caller,
-    msg: &Incoming,
-    args: &str,
-    replied: Option<&Replied>,
-    out: &mut Replies,
-) -> anyhow::Result<()> {
-    let mut conn = app.read().await?;
+pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
+    let replied = msg.replied();
+    let mut conn = db.read().await?;
     let allowed = allowed_groups(&mut conn, caller.id).await?;
     let targets: Vec<i64> = if msg.chat_kind == ChatKind::Group {
         match group::by_chat(&mut conn, &msg.chat).await? {
@@ -72,7 +68,7 @@ pub async fn command(
             let mut context = BTreeMap::new();
             context.insert("groups".to_string(), targets.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(","));
             drop(conn);
-            return conversation::start(app, caller, context, None, TEXT_FLOW, None, out).await;
+            return conversation::start(turn, context, None, TEXT_FLOW, None).await;
         }
         out.send(&msg.chat, "Xin gõ nội dung sau lệnh, ví dụ: /thongbao Sáng Chủ nhật 8 giờ tổng vệ sinh ngõ 41. Hoặc trả lời (reply) một tin nhắn bằng /thongbao để gửi tin đó.");
         return Ok(());
@@ -82,13 +78,12 @@ pub async fn command(
         return Ok(());
     }
     drop(conn);
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     let code = repo::create_draft(&mut tx, caller.id, &text, photo.as_deref(), &targets, app.clock.now()).await?;
     if msg.chat_kind == ChatKind::Group {
         out.send(&msg.chat, "Bot đã gửi bản xem trước cho bác trong tin nhắn riêng để xác nhận.");
     }
     show_preview(app, &mut tx, caller, code, None, 0, out).await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -127,23 +122,21 @@ pub async fn complete_text(
 }
 
 pub async fn on_button(
-    app: &App,
-    caller: &Caller,
-    msg: &Incoming,
+    turn: &mut Turn,
     button: NoticeButton,
     callback_id: &str,
     message: Option<&MessageRef>,
-    out: &mut Replies,
 ) -> anyhow::Result<()> {
+    let Turn { app, caller, db, out, .. } = turn;
     match button {
-        NoticeButton::Seen(code) => return ack::on_seen(app, caller, msg, code, callback_id, out).await,
+        NoticeButton::Seen(code) => return ack::on_seen(turn, code, callback_id).await,
         NoticeButton::Stats(code) => {
             out.answer(callback_id, None);
-            return ack::show(app, caller, &caller.addr.private_chat(), Some(code), out).await;
+            return ack::show(app, db, caller, &caller.addr.private_chat(), Some(code), out).await;
         }
         _ => {}
     }
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     let code = match button {
         NoticeButton::Pin(c)
         | NoticeButton::Time(c)
@@ -168,7 +161,6 @@ pub async fn on_button(
     }
     if let NoticeButton::Cancel(_) = button {
         let cancelled = repo::cancel(&mut tx, code, app.clock.now()).await?;
-        tx.commit().await?;
         out.answer(callback_id, None);
         let text = if cancelled {
             format!("Đã huỷ thông báo {code}.")
@@ -208,9 +200,8 @@ pub async fn on_button(
             page = p;
         }
         NoticeButton::Time(_) => {
-            tx.commit().await?;
             out.answer(callback_id, None);
-            return schedule::ask_time(app, caller, code, out).await;
+            return schedule::ask_time(turn, code).await;
         }
         NoticeButton::Send(_) => {
             let targets = repo::targets(&mut tx, code).await?;
@@ -239,7 +230,6 @@ pub async fn on_button(
                 Some(&count.to_string()),
             )
             .await?;
-            tx.commit().await?;
             app.outbox.notify_one();
             out.answer(callback_id, None);
             let text = match notice.scheduled_for {
@@ -262,7 +252,6 @@ pub async fn on_button(
         }
     }
     show_preview(app, &mut tx, caller, code, message, page, out).await?;
-    tx.commit().await?;
     out.answer(callback_id, None);
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Scheduled notices: the time a draft is sent (`Hẹn giờ`), and `/henlich`
 //! to see and cancel what is waiting.
 
+use crate::turn::Turn;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDateTime, TimeZone};
@@ -10,7 +11,7 @@ use super::preview::{show_preview, NoticeButton};
 use super::repo;
 use super::NoticeCode;
 use crate::app::App;
-use crate::channel::{Button, Incoming, Keyboard, Replies};
+use crate::channel::{Button, Keyboard, Replies};
 use crate::conversation::{self, Completion};
 use crate::dialogue::{Answer, DialogueState};
 use crate::roles::{self, Caller};
@@ -24,11 +25,11 @@ pub const TIME_FORM: crate::conversation::Form = crate::conversation::Form {
     complete: |app, tx, caller, state, out| Box::pin(complete_time(app, tx, caller, state, out)),
 };
 
-pub async fn ask_time(app: &App, caller: &Caller, code: NoticeCode, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn ask_time(turn: &mut Turn, code: NoticeCode) -> anyhow::Result<()> {
     let mut context = BTreeMap::new();
     context.insert("notice_id".to_string(), code.id().to_string());
     context.insert("notice".to_string(), code.to_string());
-    conversation::start(app, caller, context, None, TIME_FLOW, None, out).await
+    conversation::start(turn, context, None, TIME_FLOW, None).await
 }
 
 /// `dd/mm/yyyy HH:MM` (or `HH:MM dd/mm/yyyy`, `8h30 31/12/2026`) in the
@@ -91,8 +92,9 @@ pub async fn complete_time(
 
 /// `/henlich`: scheduled notices (one's own; officials see all), each with
 /// a cancel button.
-pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.read().await?;
+pub async fn command(turn: &mut Turn) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
+    let mut conn = db.read().await?;
     let official = roles::is_official(&mut conn, caller.id).await?;
     let list = repo::scheduled(&mut conn, (!official).then_some(caller.id), app.clock.now()).await?;
     if list.is_empty() {

@@ -3,6 +3,7 @@
 //! get the ward's. The day is recorded before anything is sent, so a
 //! restart never reminds twice on the same day.
 
+use crate::db::Database;
 use std::collections::BTreeMap;
 
 use chrono::Timelike;
@@ -16,7 +17,7 @@ pub const JOB: &str = "report_deadline";
 const MAX_LINES: usize = 30;
 
 /// Runs the reminder if it is due now; the actions to send, if any.
-pub async fn run_due(app: &App) -> anyhow::Result<Replies> {
+pub async fn run_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
     let mut out = Replies::default();
     let settings = &app.settings;
     let now = app.clock.now();
@@ -30,12 +31,12 @@ pub async fn run_due(app: &App) -> anyhow::Result<Replies> {
     let ran: Option<i64> = sqlx::query_scalar("SELECT 1 FROM scheduled_runs WHERE job = ? AND day = ?")
         .bind(JOB)
         .bind(&day)
-        .fetch_optional(&mut *app.read().await?)
+        .fetch_optional(&mut *db.read().await?)
         .await?;
     if ran.is_some() {
         return Ok(out);
     }
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     let claimed = sqlx::query("INSERT INTO scheduled_runs (job, day, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
         .bind(JOB)
         .bind(&day)

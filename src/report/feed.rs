@@ -7,13 +7,14 @@
 //! place is reduced to its lane or street (see [`super::public_place`]).
 //! Photos go only when a leader chose to share them.
 
+use crate::turn::Turn;
 use sqlx::SqliteConnection;
 
 use super::{Place, Report};
 use crate::app::App;
-use crate::channel::{ChatKind, Incoming, Replies};
+use crate::channel::{ChatKind, Replies};
 use crate::group::{self, Group};
-use crate::roles::{self, Caller};
+use crate::roles::{self};
 use crate::text::fold;
 
 pub async fn enabled(conn: &mut SqliteConnection, group_id: i64) -> anyhow::Result<bool> {
@@ -63,7 +64,8 @@ pub async fn post_photos(conn: &mut SqliteConnection, report: &Report, out: &mut
 }
 
 /// `/bangtin bat|tat [tổ]`: leaders of the group, or officials.
-pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+    let Turn { caller, msg, db, out, .. } = turn;
     const USAGE: &str = "Cách dùng: /bangtin bat để đăng phản ánh mới và kết quả xử lý lên nhóm (không kèm tên, số điện thoại người gửi), /bangtin tat để tắt.";
     let folded = fold(args);
     let mut words = folded.split_whitespace();
@@ -76,7 +78,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         }
     };
     let rest: String = args.split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     let group: Option<Group> = if msg.chat_kind == ChatKind::Group {
         group::by_chat(&mut tx, &msg.chat).await?
     } else if !rest.is_empty() {
@@ -104,7 +106,6 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         None,
     )
     .await?;
-    tx.commit().await?;
     let text = if on {
         format!("Đã bật bảng tin phản ánh của «{}»: phản ánh mới và kết quả xử lý sẽ được đăng lên nhóm, không kèm tên hay số điện thoại người gửi.", group.name)
     } else {

@@ -12,13 +12,14 @@
 //! Every change is checked on the server (role, transition), written with
 //! its event and audit row in one transaction, and refused otherwise.
 
+use crate::turn::{Turn, TurnDb};
 use std::collections::BTreeMap;
 
 use sqlx::SqliteConnection;
 
 use super::{feed, repo, Place, Report, ReportCode, Status};
 use crate::app::App;
-use crate::channel::{Button, Incoming, Keyboard, MessageRef, Replies, UserAddr};
+use crate::channel::{Button, Keyboard, MessageRef, Replies, UserAddr};
 use crate::conversation::{self, Completion};
 use crate::dialogue::{Answer, DialogueState};
 use crate::group;
@@ -156,17 +157,16 @@ fn send_case(out: &mut Replies, to: &UserAddr, report: &Report, text: String) {
 }
 
 pub async fn on_button(
-    app: &App,
-    caller: &Caller,
+    turn: &mut Turn,
     button: ReportButton,
     callback_id: &str,
     message: Option<&MessageRef>,
-    out: &mut Replies,
 ) -> anyhow::Result<()> {
+    let Turn { app, caller, db, out, .. } = turn;
     match button {
         ReportButton::Move { code, to: Status::Declined } => {
             // The reason is asked first; nothing changes until it is given.
-            let mut conn = app.read().await?;
+            let mut conn = db.read().await?;
             let Some(report) = repo::get(&mut conn, code).await? else {
                 out.answer(callback_id, Some("Không tìm thấy phản ánh này.".into()));
                 return Ok(());
@@ -187,17 +187,16 @@ pub async fn on_button(
             let mut context = BTreeMap::new();
             context.insert("report".to_string(), code.to_string());
             context.insert("report_id".to_string(), code.id().to_string());
-            conversation::start(app, caller, context, None, DECLINE_FLOW, None, out).await
+            conversation::start(turn, context, None, DECLINE_FLOW, None).await
         }
         ReportButton::Move { code, to } => {
-            let mut tx = app.write().await?;
+            let mut tx = db.write().await?;
             let result = apply(app, &mut tx, caller, code, to, None, out).await?;
-            tx.commit().await?;
             match result {
                 Ok(report) => {
                     out.answer(callback_id, Some(format!("Đã chuyển sang «{}».", to.label())));
                     if let Some(message) = message {
-                        let mut conn = app.read().await?;
+                        let mut conn = db.read().await?;
                         let text = staff_text(app, &mut conn, &report, "📣 Phản ánh").await?;
                         let when = app.settings.show_time(app.clock.now());
                         out.edit(
@@ -211,9 +210,11 @@ pub async fn on_button(
             }
             Ok(())
         }
-        ReportButton::Rate { code, satisfied } => rate(app, caller, code, satisfied, callback_id, message, out).await,
+        ReportButton::Rate { code, satisfied } => {
+            rate(app, db, caller, code, satisfied, callback_id, message, out).await
+        }
         ReportButton::SharePhotos { code } => {
-            let mut tx = app.write().await?;
+            let mut tx = db.write().await?;
             let Some(report) = repo::get(&mut tx, code).await? else {
                 out.answer(callback_id, Some("Không tìm thấy phản ánh này.".into()));
                 return Ok(());
@@ -231,7 +232,6 @@ pub async fn on_button(
                     .await?;
                 feed::post_photos(&mut tx, &report, out).await?;
             }
-            tx.commit().await?;
             out.answer(callback_id, Some("Đã đăng ảnh lên bảng tin nhóm.".into()));
             Ok(())
         }
@@ -239,7 +239,8 @@ pub async fn on_button(
 }
 
 /// `/xuly PA-000123 <tiepnhan|dangxuly|daxuly|khongxuly> [ghi chú]`.
-pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
     const USAGE: &str = "Cách dùng: /xuly PA-000123 <tiepnhan | dangxuly | daxuly | khongxuly> [ghi chú]\nVí dụ: /xuly PA-000123 daxuly Đã thay bóng đèn\nVới «khongxuly», xin ghi lý do.";
     let mut words = args.split_whitespace();
     let code = words.next().and_then(ReportCode::parse);
@@ -258,9 +259,8 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         out.send(&msg.chat, "Ghi chú dài quá 500 ký tự. Xin viết ngắn lại.");
         return Ok(());
     }
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     let result = apply(app, &mut tx, caller, code, to, Some(note.as_str()).filter(|n| !n.is_empty()), out).await?;
-    tx.commit().await?;
     match result {
         Ok(_) => out.send(&msg.chat, format!("Đã chuyển {code} sang «{}». Người phản ánh đã được báo.", to.label())),
         Err(refusal) => out.send(&msg.chat, refusal),
@@ -357,6 +357,7 @@ async fn apply(
 
 async fn rate(
     app: &App,
+    db: &mut TurnDb,
     caller: &Caller,
     code: ReportCode,
     satisfied: bool,
@@ -364,7 +365,7 @@ async fn rate(
     message: Option<&MessageRef>,
     out: &mut Replies,
 ) -> anyhow::Result<()> {
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     let report = repo::get(&mut tx, code).await?.filter(|r| r.reporter_user_id == caller.id);
     let Some(report) = report else {
         out.answer(callback_id, Some("Xin lỗi, chỉ người gửi phản ánh mới đánh giá được.".into()));
@@ -403,7 +404,6 @@ async fn rate(
             out.send_with(&addr.private_chat(), text.clone(), staff_keyboard(&report));
         }
     }
-    tx.commit().await?;
     out.answer(callback_id, None);
     let thanks = match (satisfied, reopen) {
         (true, _) => format!("Cảm ơn bác đã đánh giá phản ánh {code}: hài lòng."),

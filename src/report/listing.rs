@@ -11,17 +11,19 @@
 use super::repo::{self, Filter};
 use super::{Report, Status};
 use crate::app::App;
-use crate::channel::{Button, Incoming, Keyboard, MessageRef, Replies};
+use crate::channel::{Button, Keyboard, MessageRef};
 use crate::group;
 use crate::refusal::Refusal;
 use crate::roles::{self, Caller};
 use crate::text::fold;
+use crate::turn::{Turn, TurnDb};
 
 const PER_PAGE: i64 = 5;
 pub const PAGE_PREFIX: &str = "rp:ls:";
 
-pub async fn mine(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.read().await?;
+pub async fn mine(turn: &mut Turn) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
+    let mut conn = db.read().await?;
     let reports = repo::by_reporter(&mut conn, caller.id, 20).await?;
     if reports.is_empty() {
         out.send(&msg.chat, "Bác chưa gửi phản ánh nào. Gõ /phananh để gửi phản ánh.");
@@ -79,10 +81,11 @@ impl Query {
     }
 }
 
-pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
     // Descriptions can name houses and people: the list is private-only
     // in the command catalog (`commands::COMMANDS`).
-    let mut conn = app.read().await?;
+    let mut conn = db.read().await?;
     let mut query = Query { status: None, category: None, group: None };
     let folded = fold(args);
     let (before_group, group_part) =
@@ -126,7 +129,7 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
         }
     }
     drop(conn);
-    match page(app, caller, &query, 0).await? {
+    match page(app, db, caller, &query, 0).await? {
         Ok((text, keyboard)) => out.send_with(&msg.chat, text, keyboard),
         Err(refusal) => out.send(&msg.chat, refusal),
     }
@@ -134,18 +137,17 @@ pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out
 }
 
 pub async fn on_page(
-    app: &App,
-    caller: &Caller,
+    turn: &mut Turn,
     data: &str,
     callback_id: &str,
     message: Option<&MessageRef>,
-    out: &mut Replies,
 ) -> anyhow::Result<()> {
+    let Turn { app, caller, db, out, .. } = turn;
     let Some((n, query)) = Query::decode(data) else {
         out.answer(callback_id, Some("Nút này không còn dùng được.".into()));
         return Ok(());
     };
-    match page(app, caller, &query, n).await? {
+    match page(app, db, caller, &query, n).await? {
         Ok((text, keyboard)) => {
             out.answer(callback_id, None);
             match message {
@@ -162,11 +164,12 @@ pub async fn on_page(
 /// leaders their own groups, residents nothing.
 async fn page(
     app: &App,
+    db: &mut TurnDb,
     caller: &Caller,
     query: &Query,
     n: i64,
 ) -> anyhow::Result<Result<(String, Keyboard), Refusal>> {
-    let mut conn = app.read().await?;
+    let mut conn = db.read().await?;
     let groups = if roles::is_official(&mut conn, caller.id).await? {
         query.group.map(|g| vec![g])
     } else {

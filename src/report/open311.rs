@@ -1,6 +1,7 @@
 //! The ward's reports as Open311 GeoReport v2 `requests.json`, so a city
 //! system can import them: `todanpho export-reports --format open311`.
 
+use crate::db::Database;
 use serde::Serialize;
 
 use super::{repo, Place, Status};
@@ -23,8 +24,8 @@ pub struct ServiceRequest {
     pub media_url: String,
 }
 
-pub async fn requests(app: &App) -> anyhow::Result<Vec<ServiceRequest>> {
-    let mut conn = app.read().await?;
+pub async fn requests(app: &App, db: &Database) -> anyhow::Result<Vec<ServiceRequest>> {
+    let mut conn = db.read().await?;
     let tz = app.settings.timezone;
     let mut out = Vec::new();
     for r in repo::all(&mut conn).await? {

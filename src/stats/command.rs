@@ -9,7 +9,6 @@
 
 use super::{compute, Figures, Period, Scope};
 use crate::app::App;
-use crate::channel::{Incoming, Replies};
 use crate::domain::group_thousands;
 use crate::domain::Percent;
 use crate::group;
@@ -17,6 +16,7 @@ use crate::household::Circumstance;
 use crate::report::Status;
 use crate::roles::{self, Caller};
 use crate::text::fold;
+use crate::turn::Turn;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
@@ -49,8 +49,9 @@ fn cut(s: &str, n: usize) -> String {
     }
 }
 
-pub async fn command(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.read().await?;
+pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
+    let mut conn = db.read().await?;
     let Some(mut scope) = visible_scope(&mut conn, caller).await? else {
         out.send(&msg.chat, "Xin lỗi, chỉ tổ trưởng, tổ phó và cán bộ phường mới xem được thống kê.");
         return Ok(());
@@ -221,9 +222,10 @@ pub fn render(app: &App, f: &Figures, title: &str, period: Period, part: Part) -
 }
 
 /// `/sohodukien <tổ> <n>`: how many households the group should have.
-pub async fn expected(app: &App, caller: &Caller, msg: &Incoming, args: &str, out: &mut Replies) -> anyhow::Result<()> {
+pub async fn expected(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+    let Turn { caller, msg, db, out, .. } = turn;
     const USAGE: &str = "Cách dùng: /sohodukien <tên hoặc số tổ> <số hộ>, ví dụ: /sohodukien Tổ dân phố số 12 40";
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     if !roles::is_official(&mut tx, caller.id).await? {
         out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới đặt được số hộ dự kiến.");
         return Ok(());
@@ -244,7 +246,6 @@ pub async fn expected(app: &App, caller: &Caller, msg: &Incoming, args: &str, ou
     sqlx::query("UPDATE groups SET expected_households = ? WHERE id = ?").bind(n).bind(g.id).execute(&mut *tx).await?;
     crate::audit::record(&mut tx, caller.id, "group.expected", &format!("group:{}", g.id), Some(&n.to_string()))
         .await?;
-    tx.commit().await?;
     out.send(&msg.chat, format!("Đã đặt số hộ dự kiến của «{}» là {n}.", g.name));
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! for `/xuatexcel`, CSV for `todanpho export <sheet> --format csv`. Both
 //! read the same [`Sheet`]s, so the two never disagree.
 
+use crate::turn::Turn;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use futures_util::TryStreamExt;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
@@ -9,10 +10,8 @@ use sqlx::SqliteConnection;
 
 use super::{compute, Period, Scope};
 use crate::app::App;
-use crate::channel::{Incoming, Replies};
 use crate::domain::Percent;
 use crate::household::Circumstance;
-use crate::roles::Caller;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -474,17 +473,17 @@ impl<W: std::io::Write + Send> Sink for CsvSink<W> {
 
 /// `/xuatexcel`: private chat only; officials get the ward, leaders their
 /// groups.
-pub async fn command(app: &App, caller: &Caller, msg: &Incoming, out: &mut Replies) -> anyhow::Result<()> {
-    let mut conn = app.read().await?;
+pub async fn command(turn: &mut Turn) -> anyhow::Result<()> {
+    let Turn { app, caller, msg, db, out } = turn;
+    let mut conn = db.read().await?;
     let Some(scope) = super::command::visible_scope(&mut conn, caller).await? else {
         out.send(&msg.chat, "Xin lỗi, chỉ tổ trưởng, tổ phó và cán bộ phường mới xuất được tệp thống kê.");
         return Ok(());
     };
     let bytes = workbook(app, &mut conn, &scope).await?;
     drop(conn);
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     crate::audit::record(&mut tx, caller.id, "stats.export", "xlsx", None).await?;
-    tx.commit().await?;
     let day = app.clock.now().with_timezone(&app.settings.timezone).format("%Y-%m-%d");
     out.document(
         &msg.chat,

@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use super::outbound;
 use crate::app::App;
 use crate::channel::{Channel, ChatAddr, Replies};
+use crate::db::Database;
 use crate::notice::outbox::{self, Failure};
 use crate::notice::repo::{self, Delivery};
 
@@ -150,7 +151,7 @@ async fn send(bot: Bot, chat: i64, part: outbox::Part, me: Me, pin: bool) -> Out
 
 /// Runs until `stop` turns true, then lets the requests in flight finish and
 /// records them.
-pub async fn run(bot: Bot, app: App, mut stop: watch::Receiver<bool>) {
+pub async fn run(bot: Bot, app: App, db: Database, mut stop: watch::Receiver<bool>) {
     let me = loop {
         match bot.get_me().await {
             Ok(me) => break me,
@@ -163,13 +164,16 @@ pub async fn run(bot: Bot, app: App, mut stop: watch::Receiver<bool>) {
             }
         }
     };
-    match app.read().await {
-        Ok(mut conn) => match repo::reset_sending(&mut conn, Channel::Telegram).await {
-            Ok(n) if n > 0 => tracing::warn!(deliveries = n, "resending notices interrupted by a restart"),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot reset interrupted notices"),
-        },
-        Err(e) => tracing::error!(error = %e, "cannot reach the database"),
+    let reset = async {
+        let mut tx = db.write().await?;
+        let n = repo::reset_sending(&mut tx, Channel::Telegram).await?;
+        tx.commit().await?;
+        anyhow::Ok(n)
+    };
+    match reset.await {
+        Ok(n) if n > 0 => tracing::warn!(deliveries = n, "resending notices interrupted by a restart"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot reset interrupted notices"),
     }
     let settings = &app.settings.notices;
     let mut limiter = Limiter::new(settings.per_second, settings.per_group_per_minute);
@@ -181,7 +185,7 @@ pub async fn run(bot: Bot, app: App, mut stop: watch::Receiver<bool>) {
         }
         let mut wait = Duration::from_millis(200);
         if !stopping && in_flight.len() < settings.in_flight {
-            match start_due(&bot, &me, &app, &mut limiter, &mut in_flight).await {
+            match start_due(&bot, &me, &app, &db, &mut limiter, &mut in_flight).await {
                 Ok(w) => wait = wait.min(w),
                 Err(e) => tracing::error!(error = %format!("{e:#}"), "the notice outbox failed"),
             }
@@ -190,7 +194,7 @@ pub async fn run(bot: Bot, app: App, mut stop: watch::Receiver<bool>) {
             Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
                 match done {
                     Ok((delivery, last, outcome)) => {
-                        if let Err(e) = record(&bot, &me, &app, &mut limiter, delivery, last, outcome).await {
+                        if let Err(e) = record(&bot, &me, &app, &db, &mut limiter, delivery, last, outcome).await {
                             tracing::error!(error = %format!("{e:#}"), "cannot record a notice delivery");
                         }
                     }
@@ -210,18 +214,26 @@ async fn start_due(
     bot: &Bot,
     me: &Me,
     app: &App,
+    db: &Database,
     limiter: &mut Limiter,
     in_flight: &mut JoinSet<(Delivery, bool, Outcome)>,
 ) -> anyhow::Result<Duration> {
-    let mut conn = app.read().await?;
-    let due = repo::due(&mut conn, Channel::Telegram, app.clock.now(), 200).await?;
+    let due = repo::due(&mut *db.read().await?, Channel::Telegram, app.clock.now(), 200).await?;
     let mut wait = Duration::from_millis(200);
+    if due.is_empty() {
+        return Ok(wait);
+    }
+    // Marked "sending" and committed before any request goes: a restart
+    // finds them (see `reset_sending`) instead of sending them twice.
+    let mut tx = db.write().await?;
+    let mut starting = Vec::new();
     for delivery in due {
-        if in_flight.len() >= app.settings.notices.in_flight {
-            return Ok(Duration::from_millis(5));
+        if in_flight.len() + starting.len() >= app.settings.notices.in_flight {
+            wait = Duration::from_millis(5);
+            break;
         }
         let Ok(chat) = delivery.chat.id.parse::<i64>() else {
-            repo::mark_failed(&mut conn, delivery.id, &Failure::Gone.reason()).await?;
+            repo::mark_failed(&mut tx, delivery.id, &Failure::Gone.reason()).await?;
             continue;
         };
         if let Err(w) = limiter.try_take(&delivery.chat.id, Instant::now()) {
@@ -229,16 +241,20 @@ async fn start_due(
             wait = wait.min(w);
             continue;
         }
-        let Some(notice) = crate::notice::repo::get(&mut conn, delivery.notice).await? else { continue };
-        if !repo::mark_sending(&mut conn, delivery.id).await? {
+        let Some(notice) = crate::notice::repo::get(&mut tx, delivery.notice).await? else { continue };
+        if !repo::mark_sending(&mut tx, delivery.id).await? {
             continue;
         }
-        let (text, keyboard) = outbox::group_message(&mut conn, &notice).await?;
+        let (text, keyboard) = outbox::group_message(&mut tx, &notice).await?;
         let parts = outbox::parts(&text, notice.photo.as_deref(), keyboard, &crate::fit::TELEGRAM);
         // The parts already sent are not sent again: this one is the next.
         let index = usize::try_from(delivery.parts_sent).unwrap_or(0).min(parts.len() - 1);
         let last = index + 1 == parts.len();
-        let task = send(bot.clone(), chat, parts[index].clone(), me.clone(), notice.pin && index == 0);
+        starting.push((delivery, last, chat, parts[index].clone(), notice.pin && index == 0));
+    }
+    tx.commit().await?;
+    for (delivery, last, chat, part, pin) in starting {
+        let task = send(bot.clone(), chat, part, me.clone(), pin);
         in_flight.spawn(async move { (delivery, last, task.await) });
     }
     Ok(wait)
@@ -248,12 +264,13 @@ async fn record(
     bot: &Bot,
     me: &Me,
     app: &App,
+    db: &Database,
     limiter: &mut Limiter,
     delivery: Delivery,
     last: bool,
     outcome: Outcome,
 ) -> anyhow::Result<()> {
-    let mut tx = app.write().await?;
+    let mut tx = db.write().await?;
     let now = app.clock.now();
     // Only a delivery that has ended (every part sent, or given up) moves
     // the sender's progress.
@@ -298,6 +315,6 @@ async fn record(
             limiter.take_global().await;
         }
     }
-    outbound::perform(bot, me, &app.database(), out.actions).await;
+    outbound::perform(bot, me, db, out.actions).await;
     Ok(())
 }

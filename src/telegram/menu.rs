@@ -4,7 +4,6 @@
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, ChatId, Recipient};
 
-use crate::app::App;
 use crate::commands::{commands_for, Place};
 use crate::roles::{self, Role};
 
@@ -14,12 +13,12 @@ fn commands(role: Role, place: Place) -> Vec<BotCommand> {
 
 /// Registers the menus. A refusal is logged and the bot runs on: the menu is
 /// a convenience, every command works without it.
-pub async fn register_commands(bot: &Bot, app: &App) {
+pub async fn register_commands(bot: &Bot, db: &crate::db::Database) {
     let mut scopes = vec![
         (BotCommandScope::AllPrivateChats, commands(Role::Resident, Place::Private)),
         (BotCommandScope::AllGroupChats, commands(Role::Resident, Place::Group)),
     ];
-    match app.read().await {
+    match db.read().await {
         Ok(mut conn) => match roles::official_telegram_ids(&mut conn).await {
             Ok(ids) => {
                 for id in ids.iter().filter_map(|id| id.parse::<i64>().ok()) {

@@ -16,6 +16,7 @@ use teloxide::types::Me;
 
 use crate::app::App;
 use crate::channel::{Action, Channel, ChatAddr, Replies};
+use crate::db::Database;
 use crate::delivery::Deliver;
 use crate::updates::{self, Marks};
 use inbound::Inbound;
@@ -47,12 +48,12 @@ struct Sorted {
 
 // Duplicates never reach here: the inbox (see `polling`) lets each update
 // through once.
-async fn on_update(bot: Bot, me: Me, app: App, marks: Marks, sorted: Sorted) -> HandlerResult {
+async fn on_update(bot: Bot, me: Me, app: App, db: Database, marks: Marks, sorted: Sorted) -> HandlerResult {
     let Sorted { id, inbound } = sorted;
     match inbound {
-        Inbound::Incoming(incoming) => updates::process(&app, &marks, Channel::Telegram, &id, incoming).await,
-        Inbound::Migration(moved) => on_migration(&app, &marks, &id, moved).await,
-        Inbound::Anonymous(chat) => on_anonymous(&bot, &me, &app, &marks, &id, chat).await,
+        Inbound::Incoming(incoming) => updates::process(&app, &db, &marks, Channel::Telegram, &id, incoming).await,
+        Inbound::Migration(moved) => on_migration(&app, &db, &marks, &id, moved).await,
+        Inbound::Anonymous(chat) => on_anonymous(&bot, &me, &app, &db, &marks, &id, chat).await,
         Inbound::Other => {
             mark_handled(&marks, &id, None).await;
             tracing::debug!(update = id, "ignored update");
@@ -63,9 +64,9 @@ async fn on_update(bot: Bot, me: Me, app: App, marks: Marks, sorted: Sorted) -> 
 
 /// A dispatcher over `bot` running [`schema`], as the binary and the tests
 /// use it.
-pub fn dispatcher(bot: Bot, app: App) -> Dispatcher<Bot, anyhow::Error, DefaultKey> {
-    let marks = crate::updates::Marks::start(app.db.clone(), app.writes.clone(), crate::channel::Channel::Telegram);
-    Dispatcher::builder(bot, schema()).dependencies(dptree::deps![app, marks]).default_handler(|_| async {}).build()
+pub fn dispatcher(bot: Bot, app: App, db: Database) -> Dispatcher<Bot, anyhow::Error, DefaultKey> {
+    let marks = crate::updates::Marks::start(db.clone(), crate::channel::Channel::Telegram);
+    Dispatcher::builder(bot, schema()).dependencies(dptree::deps![app, db, marks]).default_handler(|_| async {}).build()
 }
 
 /// Carries actions out through the Bot API.
@@ -83,25 +84,25 @@ impl Deliver for TelegramSender {
 
 /// Replies committed before the process stopped but not sent: sent now,
 /// before any new update is handled, so each chat sees them in order.
-pub async fn send_unsent_replies(app: &App) {
-    updates::send_unsent_replies(app, Channel::Telegram).await;
+pub async fn send_unsent_replies(app: &App, db: &Database) {
+    updates::send_unsent_replies(app, db, Channel::Telegram).await;
 }
 
-async fn on_migration(app: &App, marks: &Marks, update_id: &str, moved: inbound::Migration) {
-    if let Err(e) = crate::group::migrate(app, &moved.from, &moved.to).await {
+async fn on_migration(app: &App, db: &Database, marks: &Marks, update_id: &str, moved: inbound::Migration) {
+    if let Err(e) = crate::group::migrate(app, db, &moved.from, &moved.to).await {
         tracing::error!(error = %format!("{e:#}"), "cannot follow the chat migration");
     }
     mark_handled(marks, update_id, None).await;
 }
 
-async fn on_anonymous(bot: &Bot, me: &Me, app: &App, marks: &Marks, update_id: &str, chat: ChatAddr) {
+async fn on_anonymous(bot: &Bot, me: &Me, app: &App, db: &Database, marks: &Marks, update_id: &str, chat: ChatAddr) {
     if app.flood.group_reply(&chat, app.clock.now()) {
         let mut reply = Replies::default();
         reply.send(
             &chat,
             "Bot không biết ai gửi lệnh này vì lệnh được gửi dưới tên kênh hoặc ẩn danh. Xin gửi lại bằng tài khoản cá nhân.",
         );
-        outbound::perform(bot, me, &app.database(), reply.actions).await;
+        outbound::perform(bot, me, db, reply.actions).await;
     }
     mark_handled(marks, update_id, None).await;
 }

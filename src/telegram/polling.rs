@@ -12,7 +12,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::Stream;
-use sqlx::SqlitePool;
 use teloxide::prelude::*;
 use teloxide::stop::{mk_stop_token, StopFlag, StopToken};
 use teloxide::types::AllowedUpdate;
@@ -21,7 +20,7 @@ use teloxide::RequestError;
 use tokio::sync::mpsc;
 
 use crate::channel::Channel;
-use crate::db::WriteGate;
+use crate::db::Database;
 use crate::updates;
 
 /// How long one getUpdates waits on Telegram's side for something new.
@@ -56,10 +55,10 @@ fn stop_token(inbox: &mut Inbox) -> StopToken {
 /// Starts polling in the background and returns the listener the
 /// dispatcher reads from. Stopping it ends polling; what was recorded but
 /// not yet handled is handled after the next start.
-pub fn listener(bot: Bot, db: SqlitePool, writes: WriteGate) -> impl UpdateListener<Err = Infallible> + Send {
+pub fn listener(bot: Bot, db: Database) -> impl UpdateListener<Err = Infallible> + Send {
     let (tx, rx) = mpsc::channel(QUEUE);
     let (stop, flag) = mk_stop_token();
-    tokio::spawn(poll(bot, db, writes, tx, flag));
+    tokio::spawn(poll(bot, db, tx, flag));
     inbox_listener(rx, stop)
 }
 
@@ -75,9 +74,9 @@ pub(super) fn inbox_listener(
     )
 }
 
-async fn poll(bot: Bot, db: SqlitePool, writes: WriteGate, tx: mpsc::Sender<Update>, mut stop: StopFlag) {
+async fn poll(bot: Bot, db: Database, tx: mpsc::Sender<Update>, mut stop: StopFlag) {
     tokio::select! {
-        _ = prepare(&bot, &db, &writes, &tx) => {}
+        _ = prepare(&bot, &db, &tx) => {}
         _ = &mut stop => return,
     }
     let mut offset: i32 = 0;
@@ -115,7 +114,7 @@ async fn poll(bot: Bot, db: SqlitePool, writes: WriteGate, tx: mpsc::Sender<Upda
         let Some(last) = batch.last().map(|u| u.id.0) else { continue };
         let rows: Vec<(String, String)> =
             batch.iter().map(|u| (u.id.0.to_string(), serde_json::to_string(u).unwrap_or_default())).collect();
-        match updates::record_batch(&db, &writes, Channel::Telegram, &rows).await {
+        match updates::record_batch(&db, Channel::Telegram, &rows).await {
             Ok(fresh) => {
                 let seen = batch.len() - fresh.len();
                 if seen > 0 {
@@ -144,7 +143,7 @@ async fn poll(bot: Bot, db: SqlitePool, writes: WriteGate, tx: mpsc::Sender<Upda
 
 /// Drops a webhook left from an earlier set-up (getUpdates refuses to work
 /// while one is set), then hands over what was taken in before a crash.
-async fn prepare(bot: &Bot, db: &SqlitePool, writes: &WriteGate, tx: &mpsc::Sender<Update>) {
+async fn prepare(bot: &Bot, db: &Database, tx: &mpsc::Sender<Update>) {
     match bot.get_webhook_info().await {
         Ok(info) if info.url.is_some() => {
             if let Err(e) = bot.delete_webhook().await {
@@ -154,11 +153,11 @@ async fn prepare(bot: &Bot, db: &SqlitePool, writes: &WriteGate, tx: &mpsc::Send
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "cannot read the webhook settings"),
     }
-    replay(db, writes, tx).await;
+    replay(db, tx).await;
 }
 
 /// Hands over what was taken in but not handled before a crash.
-pub(super) async fn replay(db: &SqlitePool, writes: &WriteGate, tx: &mpsc::Sender<Update>) {
+pub(super) async fn replay(db: &Database, tx: &mpsc::Sender<Update>) {
     let pending = match updates::unhandled(db, Channel::Telegram).await {
         Ok(pending) => pending,
         Err(e) => {
@@ -179,7 +178,7 @@ pub(super) async fn replay(db: &SqlitePool, writes: &WriteGate, tx: &mpsc::Sende
             Err(e) => {
                 let error = format!("the stored update cannot be read: {e}");
                 tracing::error!(update = %id, "{error}");
-                let _ = updates::mark_handled(db, writes, Channel::Telegram, &id, Some(&error)).await;
+                let _ = updates::mark_handled(db, Channel::Telegram, &id, Some(&error)).await;
             }
         }
     }

@@ -13,7 +13,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use sqlx::SqlitePool;
 use teloxide::prelude::*;
 use teloxide::stop::mk_stop_token;
 use teloxide::types::AllowedUpdate;
@@ -23,7 +22,7 @@ use tokio::sync::mpsc;
 use super::polling::{inbox_listener, replay, QUEUE};
 use crate::channel::Channel;
 use crate::config::Secret;
-use crate::db::WriteGate;
+use crate::db::Database;
 use crate::updates;
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
@@ -39,8 +38,7 @@ pub struct Webhook {
 }
 
 struct Shared {
-    db: SqlitePool,
-    writes: WriteGate,
+    db: Database,
     secret: Secret,
     tx: mpsc::Sender<Update>,
 }
@@ -49,8 +47,7 @@ struct Shared {
 /// returns the listener the dispatcher reads from.
 pub async fn listener(
     bot: Bot,
-    db: SqlitePool,
-    writes: WriteGate,
+    db: Database,
     hook: Webhook,
 ) -> anyhow::Result<impl UpdateListener<Err = Infallible> + Send> {
     let (tx, rx) = mpsc::channel(QUEUE);
@@ -63,10 +60,10 @@ pub async fn listener(
         .allowed_updates([AllowedUpdate::Message, AllowedUpdate::EditedMessage, AllowedUpdate::CallbackQuery])
         .await
         .context("setWebhook failed")?;
-    let shared = Arc::new(Shared { db, writes, secret: hook.secret, tx });
+    let shared = Arc::new(Shared { db, secret: hook.secret, tx });
     let router = Router::new().route("/", post(receive)).route("/{*path}", post(receive)).with_state(shared.clone());
     tokio::spawn(async move {
-        replay(&shared.db, &shared.writes, &shared.tx).await;
+        replay(&shared.db, &shared.tx).await;
         drop(shared);
         if let Err(e) = axum::serve(socket, router).with_graceful_shutdown(flag).await {
             tracing::error!(error = %e, "the webhook server stopped");
@@ -90,7 +87,7 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         }
     };
     let row = [(update.id.0.to_string(), String::from_utf8_lossy(&body).into_owned())];
-    match updates::record_batch(&shared.db, &shared.writes, Channel::Telegram, &row).await {
+    match updates::record_batch(&shared.db, Channel::Telegram, &row).await {
         Ok(fresh) if fresh.is_empty() => {
             tracing::info!(updates = 1, "skipping updates already taken in");
             StatusCode::OK

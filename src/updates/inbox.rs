@@ -1,21 +1,15 @@
 //! The inbox: every update recorded before it is confirmed to its platform.
 
 use chrono::Utc;
-use sqlx::SqlitePool;
 
 use crate::channel::Channel;
-use crate::db::{Batch, WriteGate};
+use crate::db::{Batch, Database};
 
 /// Records a batch of updates in one turn at the writer (one commit for
 /// the whole batch rather than one per update). Returns the indexes of those
 /// that are new, in order; the others were seen before (a second copy
 /// within the batch counts as seen).
-pub async fn record_batch(
-    db: &SqlitePool,
-    writes: &WriteGate,
-    channel: Channel,
-    batch: &[(String, String)],
-) -> anyhow::Result<Vec<usize>> {
+pub async fn record_batch(db: &Database, channel: Channel, batch: &[(String, String)]) -> anyhow::Result<Vec<usize>> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
@@ -45,7 +39,7 @@ pub async fn record_batch(
         }
     }
     statements.push(crate::db::END_TURN);
-    let (tx, new) = writes.begin_with(db, statements).await?;
+    let (tx, new) = db.write_with(statements).await?;
     tx.commit_released().await?;
     let mut fresh: Vec<usize> = new.into_iter().filter_map(|k| unique.get(usize::try_from(k).ok()?).copied()).collect();
     fresh.sort_unstable();
@@ -57,14 +51,14 @@ pub async fn record_batch(
 const RECORD_CHUNK: usize = 200;
 
 /// Updates taken in but never handled, oldest first, with their payloads.
-pub async fn unhandled(db: &SqlitePool, channel: Channel) -> anyhow::Result<Vec<(String, String)>> {
+pub async fn unhandled(db: &Database, channel: Channel) -> anyhow::Result<Vec<(String, String)>> {
     let rows = sqlx::query_as(
         "SELECT update_id, payload FROM processed_updates
          WHERE channel = ? AND handled_at IS NULL AND payload IS NOT NULL
          ORDER BY received_at, rowid",
     )
     .bind(channel.as_str())
-    .fetch_all(db)
+    .fetch_all(&mut *db.read().await?)
     .await?;
     Ok(rows)
 }
@@ -77,8 +71,8 @@ pub async fn unhandled(db: &SqlitePool, channel: Channel) -> anyhow::Result<Vec<
 pub const REMEMBER_HANDLED: chrono::Duration = chrono::Duration::days(2);
 
 /// Forgets updates handled before `now - REMEMBER_HANDLED`. Returns how many.
-pub async fn forget_handled(db: &SqlitePool, writes: &WriteGate, now: chrono::DateTime<Utc>) -> anyhow::Result<u64> {
-    let mut tx = writes.begin(db).await?;
+pub async fn forget_handled(db: &Database, now: chrono::DateTime<Utc>) -> anyhow::Result<u64> {
+    let mut tx = db.write().await?;
     let done = sqlx::query("DELETE FROM processed_updates WHERE handled_at IS NOT NULL AND handled_at < ?")
         .bind(now - REMEMBER_HANDLED)
         .execute(&mut *tx)
@@ -89,14 +83,8 @@ pub async fn forget_handled(db: &SqlitePool, writes: &WriteGate, now: chrono::Da
 
 /// Marks the update handled, with the handler's error if it failed. The
 /// payload is dropped: it may hold personal data and is no longer needed.
-pub async fn mark_handled(
-    db: &SqlitePool,
-    writes: &WriteGate,
-    channel: Channel,
-    update_id: &str,
-    error: Option<&str>,
-) -> anyhow::Result<()> {
-    let mut tx = writes.begin(db).await?;
+pub async fn mark_handled(db: &Database, channel: Channel, update_id: &str, error: Option<&str>) -> anyhow::Result<()> {
+    let mut tx = db.write().await?;
     sqlx::query(
         "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = ? WHERE channel = ? AND update_id = ?",
     )

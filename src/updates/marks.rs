@@ -4,11 +4,10 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::channel::Channel;
-use crate::db::{Batch, SetRow, WriteGate};
+use crate::db::{Batch, Database, SetRow};
 
 use super::rows::{ending_statements, push_marks, remove_replies, Ending, Mark, REMOVE_REPLIES};
 
@@ -46,22 +45,22 @@ pub(super) struct SentLog {
 impl SentLog {
     /// `<database>.sent-<channel>`, next to the database file: one log per
     /// platform, since each empties its own when all it names are removed.
-    pub(super) fn path(db: &SqlitePool, channel: Channel) -> Option<std::path::PathBuf> {
+    pub(super) fn path(db: &Database, channel: Channel) -> Option<std::path::PathBuf> {
         Self::beside(db, &format!("sent-{}", channel.as_str()))
     }
 
     /// The single log before migration 0014, which named reusable ids.
-    pub(super) fn legacy_path(db: &SqlitePool) -> Option<std::path::PathBuf> {
+    pub(super) fn legacy_path(db: &Database) -> Option<std::path::PathBuf> {
         Self::beside(db, "sent")
     }
 
-    fn beside(db: &SqlitePool, suffix: &str) -> Option<std::path::PathBuf> {
-        let file = db.connect_options().get_filename().to_path_buf();
+    fn beside(db: &Database, suffix: &str) -> Option<std::path::PathBuf> {
+        let file = db.file()?;
         let name = file.file_name()?.to_string_lossy().to_string();
-        (!name.is_empty() && name != ":memory:").then(|| file.with_file_name(format!("{name}.{suffix}")))
+        Some(file.with_file_name(format!("{name}.{suffix}")))
     }
 
-    fn open(db: &SqlitePool, channel: Channel) -> Option<Self> {
+    fn open(db: &Database, channel: Channel) -> Option<Self> {
         let path = Self::path(db, channel)?;
         match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
             Ok(file) => Some(Self { file: std::sync::Mutex::new((file, 0)), removed: Default::default() }),
@@ -113,12 +112,12 @@ const SENT_GATHER: std::time::Duration = std::time::Duration::from_millis(20);
 impl Marks {
     /// The marks of one platform's updates (each has its own log of sent
     /// replies).
-    pub fn start(db: SqlitePool, writes: WriteGate, channel: Channel) -> Self {
+    pub fn start(db: Database, channel: Channel) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let sent = SentLog::open(&db, channel).map(Arc::new);
         let (endings, ended) = mpsc::unbounded_channel();
-        tokio::spawn(end_updates(db.clone(), writes.clone(), ended));
-        tokio::spawn(write_marks(db, writes, rx, sent.clone()));
+        tokio::spawn(end_updates(db.clone(), ended));
+        tokio::spawn(write_marks(db, rx, sent.clone()));
         Self { tx, sent, endings }
     }
 
@@ -159,9 +158,9 @@ impl Marks {
 /// Ends updates that only deferred rows, all those waiting in one turn at
 /// the writer (their rows, marks and replies in set-wise statements). The
 /// commit is awaited apart, so the next group can take its turn meanwhile.
-async fn end_updates(db: SqlitePool, writes: WriteGate, mut rx: mpsc::UnboundedReceiver<Ended>) {
+async fn end_updates(db: Database, mut rx: mpsc::UnboundedReceiver<Ended>) {
     while let Some(group) = crate::gather::next_group(&mut rx, MAX_BATCH).await {
-        match end_turn(&db, &writes, &group).await {
+        match end_turn(&db, &group).await {
             Ok((tx, ids)) => {
                 tokio::spawn(async move {
                     let committed = tx.commit_released().await;
@@ -172,10 +171,10 @@ async fn end_updates(db: SqlitePool, writes: WriteGate, mut rx: mpsc::UnboundedR
             // that one fails.
             Err(_) if group.len() > 1 => {
                 for ended in group {
-                    let (db, writes) = (db.clone(), writes.clone());
+                    let db = db.clone();
                     tokio::spawn(async move {
                         let group = vec![ended];
-                        match end_turn(&db, &writes, &group).await {
+                        match end_turn(&db, &group).await {
                             Ok((tx, ids)) => {
                                 let committed = tx.commit_released().await;
                                 tell_ended(group, ids, committed.map_err(|e| e.to_string()));
@@ -190,7 +189,7 @@ async fn end_updates(db: SqlitePool, writes: WriteGate, mut rx: mpsc::UnboundedR
     }
 }
 
-async fn end_turn(db: &SqlitePool, writes: &WriteGate, group: &[Ended]) -> sqlx::Result<(crate::db::Tx, Vec<i64>)> {
+async fn end_turn(db: &Database, group: &[Ended]) -> sqlx::Result<(crate::db::Tx, Vec<i64>)> {
     let now = Utc::now();
     let mut batch = Batch::default();
     let rows: Vec<SetRow> = group.iter().flat_map(|e| e.rows.iter().cloned()).collect();
@@ -198,7 +197,7 @@ async fn end_turn(db: &SqlitePool, writes: &WriteGate, group: &[Ended]) -> sqlx:
     let endings: Vec<Ending> = group.iter().map(|e| e.ending.clone()).collect();
     ending_statements(&endings, now, &mut batch);
     batch.push(crate::db::END_TURN);
-    writes.begin_with(db, batch).await
+    db.write_with(batch).await
 }
 
 /// Each update gets the outbox ids of its own replies.
@@ -211,12 +210,7 @@ fn tell_ended(group: Vec<Ended>, mut ids: Vec<i64>, committed: Result<(), String
     }
 }
 
-async fn write_marks(
-    db: SqlitePool,
-    writes: WriteGate,
-    mut rx: mpsc::UnboundedReceiver<Job>,
-    sent: Option<Arc<SentLog>>,
-) {
+async fn write_marks(db: Database, mut rx: mpsc::UnboundedReceiver<Job>, sent: Option<Arc<SentLog>>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         // Removing sent replies can wait a moment (the sent log covers a
@@ -235,7 +229,7 @@ async fn write_marks(
                 None => break,
             }
         }
-        let written = write_batch(&db, &writes, &batch).await;
+        let written = write_batch(&db, &batch).await;
         if let Err(e) = &written {
             tracing::error!(error = %format!("{e:#}"), marks = batch.len(), "cannot mark updates handled");
         }
@@ -251,7 +245,7 @@ async fn write_marks(
     }
 }
 
-async fn write_batch(db: &SqlitePool, writes: &WriteGate, batch: &[Job]) -> anyhow::Result<()> {
+async fn write_batch(db: &Database, batch: &[Job]) -> anyhow::Result<()> {
     let now = Utc::now();
     let marked: Vec<Mark> = batch
         .iter()
@@ -273,7 +267,7 @@ async fn write_batch(db: &SqlitePool, writes: &WriteGate, batch: &[Job]) -> anyh
         statements.push(REMOVE_REPLIES).bind(serde_json::to_string(&sent)?);
     }
     statements.push(crate::db::END_TURN);
-    let (tx, _) = writes.begin_with(db, statements).await?;
+    let (tx, _) = db.write_with(statements).await?;
     tx.commit_released().await?;
     Ok(())
 }
@@ -285,7 +279,7 @@ async fn write_batch(db: &SqlitePool, writes: &WriteGate, batch: &[Job]) -> anyh
 /// and no later one. The log of the versions before that migration, which
 /// could name a later reply under a reused id, is dropped unread: its
 /// replies may come twice, which is better than not at all.
-pub async fn settle_sent_logs(db: &SqlitePool, writes: &WriteGate) -> anyhow::Result<()> {
+pub async fn settle_sent_logs(db: &Database) -> anyhow::Result<()> {
     if let Some(legacy) = SentLog::legacy_path(db).filter(|p| p.exists()) {
         let named = std::fs::read_to_string(&legacy).unwrap_or_default().lines().count();
         if named > 0 {
@@ -296,7 +290,7 @@ pub async fn settle_sent_logs(db: &SqlitePool, writes: &WriteGate) -> anyhow::Re
     for channel in [Channel::Telegram, Channel::Zalo] {
         let Some(path) = SentLog::path(db, channel).filter(|p| p.exists()) else { continue };
         let sent: Vec<i64> = std::fs::read_to_string(&path)?.lines().filter_map(|l| l.trim().parse().ok()).collect();
-        remove_replies(db, writes, &sent).await?;
+        remove_replies(db, &sent).await?;
         std::fs::write(&path, "")?;
     }
     Ok(())

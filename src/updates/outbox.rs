@@ -2,10 +2,9 @@
 //! removed; those a crash left unsent are sent at the restart.
 
 use chrono::Utc;
-use sqlx::SqlitePool;
 
 use crate::channel::{Action, Channel};
-use crate::db::{Batch, WriteGate, Written};
+use crate::db::{Batch, Database, Written};
 
 use super::marks::Marks;
 use super::rows::{ending_statements, remove_replies, Ending};
@@ -48,14 +47,10 @@ pub async fn commit_with_replies(
 /// (Those the sent logs named were removed at start-up: see
 /// [`settle_sent_logs`].) One that cannot be read any more is dropped with
 /// an error in the log.
-pub async fn unsent_replies(
-    db: &SqlitePool,
-    writes: &WriteGate,
-    channel: Channel,
-) -> anyhow::Result<Vec<(i64, Action)>> {
+pub async fn unsent_replies(db: &Database, channel: Channel) -> anyhow::Result<Vec<(i64, Action)>> {
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, action FROM reply_outbox WHERE channel = ? ORDER BY id")
         .bind(channel.as_str())
-        .fetch_all(db)
+        .fetch_all(&mut *db.read().await?)
         .await?;
     let mut replies = Vec::with_capacity(rows.len());
     let mut unreadable = Vec::new();
@@ -68,6 +63,6 @@ pub async fn unsent_replies(
             }
         }
     }
-    remove_replies(db, writes, &unreadable).await?;
+    remove_replies(db, &unreadable).await?;
     Ok(replies)
 }

@@ -6,7 +6,8 @@ use futures_util::FutureExt;
 
 use crate::app::App;
 use crate::channel::{Action, Channel, ChatKind, Event, Incoming, Replies};
-use crate::db::UpdateScope;
+use crate::db::Database;
+use crate::turn::Turn;
 
 use super::marks::Marks;
 use super::outbox::{commit_with_replies, unsent_replies};
@@ -16,7 +17,14 @@ use super::rows::remove_replies;
 /// transaction, which is committed with the "handled" mark and the replies;
 /// then the replies are sent. Errors and panics are recorded with the
 /// update and answered with an apology; the caller goes on.
-pub async fn process(app: &App, marks: &Marks, channel: Channel, update_id: &str, incoming: Incoming) {
+pub async fn process(
+    app: &App,
+    database: &Database,
+    marks: &Marks,
+    channel: Channel,
+    update_id: &str,
+    incoming: Incoming,
+) {
     let started = std::time::Instant::now();
     let incoming = incoming.without_invisible();
     let kind = describe(&incoming);
@@ -31,20 +39,26 @@ pub async fn process(app: &App, marks: &Marks, channel: Channel, update_id: &str
         Event::Button { callback_id, .. } => Some(callback_id.clone()),
         _ => None,
     };
-    // Everything the handler writes goes into one transaction (see
-    // `UpdateScope`), committed below with the "handled" mark and the
-    // replies, so a crash leaves all of it or none.
-    let scope = UpdateScope::default();
-    // A panic in one handler must not take the chat's worker (and the
-    // updates queued behind it) down: it is caught and recorded like an
-    // error.
-    let handled = scope.run(std::panic::AssertUnwindSafe(crate::handle::handle(app, incoming)).catch_unwind()).await;
-    let written = scope.take();
+    // Everything the handler writes goes into the turn's one transaction,
+    // committed below with the "handled" mark and the replies, so a crash
+    // leaves all of it or none. A panic in one handler must not take the
+    // chat's worker (and the updates queued behind it) down: it is caught
+    // and recorded like an error, and the turn is dropped (rolled back).
+    let mut turn = None;
+    let handled = std::panic::AssertUnwindSafe(async {
+        let turn = turn.insert(Turn::begin(app, database, incoming).await?);
+        crate::handle::handle(turn).await
+    })
+    .catch_unwind()
+    .await;
     let handled = handled.unwrap_or_else(|panic| Err(anyhow::anyhow!("panic: {}", panic_message(panic.as_ref()))));
-    let (handled, written) = match written {
-        Ok(written) => (handled, written),
-        // Rolled back when the scope goes; the update counts as failed.
-        Err(e) => (Err(anyhow::Error::from(e).context("ending the update's transaction")), None),
+    let (handled, written) = match (handled, turn) {
+        (Ok(()), Some(turn)) => {
+            let (replies, written) = turn.finish();
+            (Ok(replies), written)
+        }
+        (Ok(()), None) => (Err(anyhow::anyhow!("the turn was not begun")), None),
+        (Err(e), _) => (Err(e), None),
     };
     // The rules every update's replies keep, whichever flow built them.
     let handled = handled.map(|mut replies| {
@@ -128,8 +142,8 @@ async fn mark(marks: &Marks, channel: Channel, update_id: &str, error: Option<&s
 
 /// Replies committed before the process stopped but not sent: sent now,
 /// before any new update is handled, so each chat sees them in order.
-pub async fn send_unsent_replies(app: &App, channel: Channel) {
-    let unsent = match unsent_replies(&app.db, &app.writes, channel).await {
+pub async fn send_unsent_replies(app: &App, database: &Database, channel: Channel) {
+    let unsent = match unsent_replies(database, channel).await {
         Ok(unsent) if unsent.is_empty() => return,
         Ok(unsent) => unsent,
         Err(e) => {
@@ -140,7 +154,7 @@ pub async fn send_unsent_replies(app: &App, channel: Channel) {
     tracing::info!(replies = unsent.len(), "sending replies left from before the restart");
     for (id, action) in unsent {
         app.senders.deliver(channel, action).await;
-        if let Err(e) = remove_replies(&app.db, &app.writes, &[id]).await {
+        if let Err(e) = remove_replies(database, &[id]).await {
             tracing::error!(error = %format!("{e:#}"), "cannot remove a sent reply");
         }
     }

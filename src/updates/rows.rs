@@ -3,10 +3,9 @@
 //! any number of updates, so SQLite prepares each once.
 
 use chrono::Utc;
-use sqlx::SqlitePool;
 
 use crate::channel::Channel;
-use crate::db::{Batch, WriteGate};
+use crate::db::{Batch, Database};
 
 /// An update's "handled" mark and its replies (as stored in the outbox).
 #[derive(Clone)]
@@ -56,14 +55,14 @@ pub(super) fn push_marks(marked: &[Mark], now: chrono::DateTime<Utc>, batch: &mu
 }
 
 /// Removes replies from the outbox, in one turn at the writer.
-pub(super) async fn remove_replies(db: &SqlitePool, writes: &WriteGate, ids: &[i64]) -> anyhow::Result<()> {
+pub(super) async fn remove_replies(db: &Database, ids: &[i64]) -> anyhow::Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
     let mut statements = Batch::default();
     statements.push(REMOVE_REPLIES).bind(serde_json::to_string(ids)?);
     statements.push(crate::db::END_TURN);
-    let (tx, _) = writes.begin_with(db, statements).await?;
+    let (tx, _) = db.write_with(statements).await?;
     tx.commit_released().await?;
     Ok(())
 }

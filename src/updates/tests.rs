@@ -4,11 +4,10 @@ use super::*;
 
 use super::rows::remove_replies;
 use crate::channel::{Action, Channel};
-use crate::db::{WriteGate, Written};
+use crate::db::{Database, Written};
 use chrono::Utc;
-use sqlx::SqlitePool;
 
-async fn database() -> (tempfile::TempDir, SqlitePool) {
+async fn database() -> (tempfile::TempDir, Database) {
     let dir = tempfile::tempdir().unwrap();
     let db = crate::db::connect(&dir.path().join("t.db"), crate::config::Durability::Normal).await.unwrap();
     (dir, db)
@@ -21,12 +20,11 @@ fn updates(ids: &[&str]) -> Vec<(String, String)> {
 #[tokio::test]
 async fn an_update_is_new_once_whether_seen_before_or_twice_in_a_batch() {
     let (_dir, db) = database().await;
-    let gate = WriteGate::default();
-    assert_eq!(record_batch(&db, &gate, Channel::Telegram, &updates(&["1", "2"])).await.unwrap(), vec![0, 1]);
+    assert_eq!(record_batch(&db, Channel::Telegram, &updates(&["1", "2"])).await.unwrap(), vec![0, 1]);
     // 2 was recorded before; 4 comes twice; Zalo's 1 is another update.
-    let fresh = record_batch(&db, &gate, Channel::Telegram, &updates(&["2", "3", "4", "4", "5"])).await.unwrap();
+    let fresh = record_batch(&db, Channel::Telegram, &updates(&["2", "3", "4", "4", "5"])).await.unwrap();
     assert_eq!(fresh, vec![1, 2, 4]);
-    assert_eq!(record_batch(&db, &gate, Channel::Zalo, &updates(&["1"])).await.unwrap(), vec![0]);
+    assert_eq!(record_batch(&db, Channel::Zalo, &updates(&["1"])).await.unwrap(), vec![0]);
     let unhandled: Vec<String> =
         unhandled(&db, Channel::Telegram).await.unwrap().into_iter().map(|(id, _)| id).collect();
     assert_eq!(unhandled, ["1", "2", "3", "4", "5"]);
@@ -35,9 +33,8 @@ async fn an_update_is_new_once_whether_seen_before_or_twice_in_a_batch() {
 #[tokio::test]
 async fn marks_record_each_update_handled_with_its_own_error() {
     let (_dir, db) = database().await;
-    let gate = WriteGate::default();
-    record_batch(&db, &gate, Channel::Telegram, &updates(&["1", "2", "3"])).await.unwrap();
-    let marks = Marks::start(db.clone(), gate.clone(), Channel::Telegram);
+    record_batch(&db, Channel::Telegram, &updates(&["1", "2", "3"])).await.unwrap();
+    let marks = Marks::start(db.clone(), Channel::Telegram);
     let (a, b) = tokio::join!(
         marks.handled(Channel::Telegram, "1", None),
         marks.handled(Channel::Telegram, "2", Some("handler failed")),
@@ -47,7 +44,7 @@ async fn marks_record_each_update_handled_with_its_own_error() {
     let rows: Vec<(String, Option<String>, Option<String>, bool)> = sqlx::query_as(
         "SELECT update_id, payload, error, handled_at IS NOT NULL FROM processed_updates ORDER BY update_id",
     )
-    .fetch_all(&db)
+    .fetch_all(&mut *db.read().await.unwrap())
     .await
     .unwrap();
     assert_eq!(
@@ -78,20 +75,18 @@ async fn queue(marks: &Marks, update: &str, texts: &[&str]) -> Vec<i64> {
 #[tokio::test]
 async fn a_reply_logged_as_sent_never_hides_a_later_one_after_a_restart() {
     let (dir, db) = database().await;
-    let gate = WriteGate::default();
-    let marks = Marks::start(db.clone(), gate.clone(), Channel::Telegram);
+    let marks = Marks::start(db.clone(), Channel::Telegram);
     let [a, b] = queue(&marks, "1", &["A", "B"]).await[..] else { panic!("two replies") };
     let log = dir.path().join("t.db.sent-telegram");
     std::fs::write(&log, format!("{b}\n{a}\n")).unwrap();
-    remove_replies(&db, &gate, &[b]).await.unwrap();
+    remove_replies(&db, &[b]).await.unwrap();
     let [c] = queue(&marks, "2", &["C"]).await[..] else { panic!("one reply") };
     assert_ne!(c, b, "an outbox id was handed out twice");
     db.close().await;
 
     let db = crate::db::connect(&dir.path().join("t.db"), crate::config::Durability::Normal).await.unwrap();
-    let gate = WriteGate::default();
-    settle_sent_logs(&db, &gate).await.unwrap();
-    let unsent = unsent_replies(&db, &gate, Channel::Telegram).await.unwrap();
+    settle_sent_logs(&db).await.unwrap();
+    let unsent = unsent_replies(&db, Channel::Telegram).await.unwrap();
     assert_eq!(unsent, vec![(c, reply("C"))], "A was sent; C never was");
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "", "the log starts empty");
 }
@@ -101,28 +96,26 @@ async fn a_reply_logged_as_sent_never_hides_a_later_one_after_a_restart() {
 #[tokio::test]
 async fn the_old_log_of_sent_replies_is_dropped_unread() {
     let (dir, db) = database().await;
-    let gate = WriteGate::default();
-    let marks = Marks::start(db.clone(), gate.clone(), Channel::Telegram);
+    let marks = Marks::start(db.clone(), Channel::Telegram);
     let [a] = queue(&marks, "1", &["A"]).await[..] else { panic!("one reply") };
     let legacy = dir.path().join("t.db.sent");
     std::fs::write(&legacy, format!("{a}\n")).unwrap();
-    settle_sent_logs(&db, &gate).await.unwrap();
+    settle_sent_logs(&db).await.unwrap();
     assert!(!legacy.exists());
-    assert_eq!(unsent_replies(&db, &gate, Channel::Telegram).await.unwrap(), vec![(a, reply("A"))]);
+    assert_eq!(unsent_replies(&db, Channel::Telegram).await.unwrap(), vec![(a, reply("A"))]);
 }
 
 #[tokio::test]
 async fn handled_updates_are_forgotten_after_two_days_and_unhandled_ones_kept() {
     let (_dir, db) = database().await;
-    let gate = WriteGate::default();
-    record_batch(&db, &gate, Channel::Telegram, &updates(&["1", "2", "3"])).await.unwrap();
-    let marks = Marks::start(db.clone(), gate.clone(), Channel::Telegram);
+    record_batch(&db, Channel::Telegram, &updates(&["1", "2", "3"])).await.unwrap();
+    let marks = Marks::start(db.clone(), Channel::Telegram);
     marks.handled(Channel::Telegram, "1", None).await.unwrap();
     marks.handled(Channel::Telegram, "2", None).await.unwrap();
     let now = Utc::now();
-    assert_eq!(forget_handled(&db, &gate, now).await.unwrap(), 0, "handled just now");
+    assert_eq!(forget_handled(&db, now).await.unwrap(), 0, "handled just now");
     // Three days on, 1 and 2 are forgotten: after a week of silence
     // Telegram may give a new update id 1, and it is new.
-    assert_eq!(forget_handled(&db, &gate, now + chrono::Duration::days(3)).await.unwrap(), 2);
-    assert_eq!(record_batch(&db, &gate, Channel::Telegram, &updates(&["1", "3"])).await.unwrap(), vec![0]);
+    assert_eq!(forget_handled(&db, now + chrono::Duration::days(3)).await.unwrap(), 2);
+    assert_eq!(record_batch(&db, Channel::Telegram, &updates(&["1", "3"])).await.unwrap(), vec![0]);
 }

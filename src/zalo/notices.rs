@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::channel::{Channel, Replies};
+use crate::db::Database;
 use crate::notice::{outbox, repo};
 
 /// How often the outbox is looked at when nobody rings.
@@ -18,9 +19,9 @@ const LOOK_EVERY: Duration = Duration::from_secs(1);
 
 /// Drains Zalo deliveries until the task is aborted, through the same
 /// sender (and so at the same pace) as every other message to Zalo.
-pub async fn run(app: App, sender: std::sync::Arc<super::ZaloSender>) {
+pub async fn run(app: App, db: Database, sender: std::sync::Arc<super::ZaloSender>) {
     let reset = async {
-        let mut tx = app.write().await?;
+        let mut tx = db.write().await?;
         repo::reset_sending(&mut tx, Channel::Zalo).await?;
         tx.commit().await?;
         anyhow::Ok(())
@@ -29,7 +30,7 @@ pub async fn run(app: App, sender: std::sync::Arc<super::ZaloSender>) {
         tracing::error!(error = %format!("{e:#}"), "cannot take back Zalo notices in flight");
     }
     loop {
-        match drain(&app, &sender).await {
+        match drain(&app, &db, &sender).await {
             Ok(0) => {
                 tokio::select! {
                     _ = app.outbox.notified() => {}
@@ -47,14 +48,14 @@ pub async fn run(app: App, sender: std::sync::Arc<super::ZaloSender>) {
 
 /// Sends what is due, one at a time (the sender keeps Zalo's pace).
 /// Returns how many were tried.
-async fn drain(app: &App, sender: &super::ZaloSender) -> anyhow::Result<usize> {
+async fn drain(app: &App, db: &Database, sender: &super::ZaloSender) -> anyhow::Result<usize> {
     let due = {
-        let mut conn = app.read().await?;
+        let mut conn = db.read().await?;
         repo::due(&mut conn, Channel::Zalo, app.clock.now(), 50).await?
     };
     for delivery in &due {
         {
-            let mut tx = app.write().await?;
+            let mut tx = db.write().await?;
             let claimed = repo::mark_sending(&mut tx, delivery.id).await?;
             tx.commit().await?;
             if !claimed {
@@ -62,7 +63,7 @@ async fn drain(app: &App, sender: &super::ZaloSender) -> anyhow::Result<usize> {
             }
         }
         let message = {
-            let mut conn = app.read().await?;
+            let mut conn = db.read().await?;
             match repo::get(&mut conn, delivery.notice).await? {
                 Some(notice) => Some(outbox::group_message(&mut conn, &notice).await?),
                 None => None,
@@ -82,7 +83,7 @@ async fn drain(app: &App, sender: &super::ZaloSender) -> anyhow::Result<usize> {
         };
         let mut replies = Replies::default();
         {
-            let mut tx = app.write().await?;
+            let mut tx = db.write().await?;
             match (sent, last) {
                 (true, false) => repo::mark_part_sent(&mut tx, delivery.id, "").await?,
                 (true, true) => repo::mark_sent(&mut tx, delivery.id, "", app.clock.now()).await?,

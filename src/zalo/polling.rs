@@ -13,6 +13,7 @@ use super::inbound;
 use super::outbound::ZaloSender;
 use crate::app::App;
 use crate::channel::Channel;
+use crate::db::Database;
 use crate::updates::{self, Marks};
 
 /// How Zalo is used: the rate is ours to choose, Zalo publishes none.
@@ -45,9 +46,9 @@ pub async fn connect(client: &Client, polling: bool) -> anyhow::Result<()> {
 }
 
 /// Receives and handles Zalo events until the task is aborted.
-pub async fn run(app: App, client: Client, settings: Settings) {
-    let (marks, _notices) = start(&app, &client, settings).await;
-    let mut workers = Workers::new(app.clone(), client.clone(), marks);
+pub async fn run(app: App, db: Database, client: Client, settings: Settings) {
+    let (marks, _notices) = start(&app, &db, &client, settings).await;
+    let mut workers = Workers::new(app.clone(), db.clone(), client.clone(), marks);
     let mut backoff = Duration::from_secs(1);
     loop {
         let batch = match client.get_updates(settings.poll_timeout).await {
@@ -62,23 +63,23 @@ pub async fn run(app: App, client: Client, settings: Settings) {
                 continue;
             }
         };
-        receive(&app, &mut workers, batch).await;
+        receive(&db, &mut workers, batch).await;
     }
 }
 
 /// What both ways of receiving do first: the sender for Zalo is set up,
 /// then replies and events a crash left are dealt with.
-pub(super) async fn start(app: &App, client: &Client, settings: Settings) -> (Marks, Background) {
-    let sender = Arc::new(ZaloSender::new(client.clone(), app.database(), settings.per_second));
+pub(super) async fn start(app: &App, db: &Database, client: &Client, settings: Settings) -> (Marks, Background) {
+    let sender = Arc::new(ZaloSender::new(client.clone(), db.clone(), settings.per_second));
     app.senders.set(Channel::Zalo, sender.clone());
-    let marks = Marks::start(app.db.clone(), app.writes.clone(), Channel::Zalo);
-    updates::send_unsent_replies(app, Channel::Zalo).await;
+    let marks = Marks::start(db.clone(), Channel::Zalo);
+    updates::send_unsent_replies(app, db, Channel::Zalo).await;
 
-    match updates::unhandled(&app.db, Channel::Zalo).await {
+    match updates::unhandled(db, Channel::Zalo).await {
         Ok(pending) => {
             for (id, payload) in pending {
                 match serde_json::from_str::<ZaloUpdate>(&payload) {
-                    Ok(update) => handle(app, client, &marks, &id, &update).await,
+                    Ok(update) => handle(app, db, client, &marks, &id, &update).await,
                     Err(e) => {
                         let error = format!("the stored event cannot be read: {e}");
                         let _ = marks.handled(Channel::Zalo, &id, Some(&error)).await;
@@ -89,7 +90,7 @@ pub(super) async fn start(app: &App, client: &Client, settings: Settings) -> (Ma
         Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot read Zalo events left from before the restart"),
     }
     // Notices to Zalo households, for as long as receiving runs.
-    (marks, Background(tokio::spawn(super::notices::run(app.clone(), sender))))
+    (marks, Background(tokio::spawn(super::notices::run(app.clone(), db.clone(), sender))))
 }
 
 /// A task that ends with its owner.
@@ -103,8 +104,8 @@ impl Drop for Background {
 
 /// Records a batch of events in the inbox and hands the new ones to their
 /// chats' workers.
-pub(super) async fn receive(app: &App, workers: &mut Workers, batch: Vec<ZaloUpdate>) {
-    match record(app, batch).await {
+pub(super) async fn receive(db: &Database, workers: &mut Workers, batch: Vec<ZaloUpdate>) {
+    match record(db, batch).await {
         Ok(fresh) => {
             for (id, update) in fresh {
                 workers.dispatch(id, update);
@@ -120,24 +121,25 @@ pub(super) async fn receive(app: &App, workers: &mut Workers, batch: Vec<ZaloUpd
 /// few thousand chats; an idle worker is a few hundred bytes).
 pub(super) struct Workers {
     app: App,
+    db: Database,
     client: Client,
     marks: Marks,
     chats: std::collections::HashMap<String, tokio::sync::mpsc::UnboundedSender<(String, ZaloUpdate)>>,
 }
 
 impl Workers {
-    pub(super) fn new(app: App, client: Client, marks: Marks) -> Self {
-        Self { app, client, marks, chats: Default::default() }
+    pub(super) fn new(app: App, db: Database, client: Client, marks: Marks) -> Self {
+        Self { app, db, client, marks, chats: Default::default() }
     }
 
     pub(super) fn dispatch(&mut self, id: String, update: ZaloUpdate) {
         let chat = update.message.chat.id.clone();
         let tx = self.chats.entry(chat).or_insert_with(|| {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, ZaloUpdate)>();
-            let (app, client, marks) = (self.app.clone(), self.client.clone(), self.marks.clone());
+            let (app, db, client, marks) = (self.app.clone(), self.db.clone(), self.client.clone(), self.marks.clone());
             tokio::spawn(async move {
                 while let Some((id, update)) = rx.recv().await {
-                    handle(&app, &client, &marks, &id, &update).await;
+                    handle(&app, &db, &client, &marks, &id, &update).await;
                 }
             });
             tx
@@ -150,13 +152,13 @@ impl Workers {
 
 /// Records a batch in the inbox (one transaction); returns the events not
 /// seen before, with their ids.
-pub(super) async fn record(app: &App, batch: Vec<ZaloUpdate>) -> anyhow::Result<Vec<(String, ZaloUpdate)>> {
+pub(super) async fn record(db: &Database, batch: Vec<ZaloUpdate>) -> anyhow::Result<Vec<(String, ZaloUpdate)>> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
     let rows: Vec<(String, String)> =
         batch.iter().map(|u| (u.message.message_id.clone(), serde_json::to_string(u).unwrap_or_default())).collect();
-    let fresh = updates::record_batch(&app.db, &app.writes, Channel::Zalo, &rows).await?;
+    let fresh = updates::record_batch(db, Channel::Zalo, &rows).await?;
     let mut batch: Vec<Option<ZaloUpdate>> = batch.into_iter().map(Some).collect();
     Ok(fresh.into_iter().filter_map(|i| Some((rows[i].0.clone(), batch[i].take()?))).collect())
 }
@@ -166,12 +168,12 @@ const PHOTO_LIMIT: usize = 10 * 1024 * 1024;
 
 /// Keeps the bytes of a photo the person sent, before its URL expires;
 /// fetched outside any transaction. A failure is logged: the URL remains.
-async fn keep_photo(app: &App, client: &Client, update: &ZaloUpdate) {
+async fn keep_photo(db: &Database, client: &Client, update: &ZaloUpdate) {
     let Some(url) = update.message.picture() else { return };
     match client.fetch(url, PHOTO_LIMIT).await {
         Ok((bytes, content_type)) => {
             let stored = async {
-                let mut tx = app.write().await?;
+                let mut tx = db.write().await?;
                 sqlx::query(
                     "INSERT INTO zalo_media (url, bytes, content_type, fetched_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 )
@@ -191,14 +193,14 @@ async fn keep_photo(app: &App, client: &Client, update: &ZaloUpdate) {
     }
 }
 
-pub(super) async fn handle(app: &App, client: &Client, marks: &Marks, id: &str, update: &ZaloUpdate) {
-    keep_photo(app, client, update).await;
-    let incoming = match app.read().await {
+pub(super) async fn handle(app: &App, db: &Database, client: &Client, marks: &Marks, id: &str, update: &ZaloUpdate) {
+    keep_photo(db, client, update).await;
+    let incoming = match db.read().await {
         Ok(mut conn) => inbound::incoming(&mut conn, update).await,
         Err(e) => Err(e),
     };
     match incoming {
-        Ok(Some(incoming)) => updates::process(app, marks, Channel::Zalo, id, incoming).await,
+        Ok(Some(incoming)) => updates::process(app, db, marks, Channel::Zalo, id, incoming).await,
         Ok(None) => {
             let _ = marks.handled(Channel::Zalo, id, None).await;
         }

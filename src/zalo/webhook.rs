@@ -18,6 +18,7 @@ use super::api::{parse_webhook, Client, ZaloUpdate};
 use super::polling::{record, start, Settings, Workers};
 use crate::app::App;
 use crate::config::Secret;
+use crate::db::Database;
 
 const SECRET_HEADER: &str = "x-bot-api-secret-token";
 
@@ -32,7 +33,7 @@ pub struct Webhook {
 }
 
 struct Shared {
-    app: App,
+    db: Database,
     secret: Secret,
     tx: mpsc::Sender<(String, ZaloUpdate)>,
 }
@@ -41,6 +42,7 @@ struct Shared {
 /// handles events until the task is aborted. Returns the address bound.
 pub async fn serve(
     app: App,
+    db: Database,
     client: Client,
     settings: Settings,
     hook: Webhook,
@@ -51,18 +53,18 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen for the Zalo webhook on {}", hook.listen))?;
     let bound = socket.local_addr()?;
-    let (marks, notices) = start(&app, &client, settings).await;
+    let (marks, notices) = start(&app, &db, &client, settings).await;
     client.set_webhook(&hook.url, hook.secret.expose()).await.context("Zalo setWebhook failed")?;
     // Each chat's events in order, chats side by side, apart from
     // answering Zalo.
     let (tx, mut rx) = mpsc::channel::<(String, ZaloUpdate)>(256);
-    let mut workers = Workers::new(app.clone(), client.clone(), marks);
+    let mut workers = Workers::new(app, db.clone(), client.clone(), marks);
     let worker = tokio::spawn(async move {
         while let Some((id, update)) = rx.recv().await {
             workers.dispatch(id, update);
         }
     });
-    let shared = Arc::new(Shared { app, secret: hook.secret, tx });
+    let shared = Arc::new(Shared { db, secret: hook.secret, tx });
     let router = Router::new().route("/", post(receive)).route("/{*path}", post(receive)).with_state(shared);
     let task = tokio::spawn(async move {
         let _notices = notices;
@@ -87,7 +89,7 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: St
             return StatusCode::OK;
         }
     };
-    match record(&shared.app, batch).await {
+    match record(&shared.db, batch).await {
         Ok(fresh) => {
             for event in fresh {
                 // Stopping: it is recorded and is handled after the restart.

@@ -35,7 +35,7 @@ async fn a_backup_taken_while_residents_register_restores_to_a_working_database(
         while bot.count("SELECT COUNT(*) FROM households").await < 2 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        backup::backup(bot.db(), &copy).await.expect("backup while the bot writes")
+        backup::backup(&bot.database, &copy).await.expect("backup while the bot writes")
     };
     let ((), made) = tokio::join!(load, take);
     assert_eq!(bot.count("SELECT COUNT(*) FROM households").await, 6);
@@ -45,7 +45,7 @@ async fn a_backup_taken_while_residents_register_restores_to_a_working_database(
     let in_copy = backup::check(&copy).await.expect("the copy passes its checks");
     assert_eq!(in_copy, made.households);
     assert!((2..=6).contains(&in_copy), "{in_copy}");
-    let pool = todanpho::db::connect(&copy, Default::default()).await.unwrap();
+    let pool = crate::support::open_pool(&copy).await;
     let partial: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM households h WHERE NOT EXISTS
          (SELECT 1 FROM household_circumstances c WHERE c.household_id = h.id)",

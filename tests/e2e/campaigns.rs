@@ -131,7 +131,7 @@ async fn a_campaign_from_announcement_to_closing_summary() {
     // The scheduler wakes when the minute is up, not on its next beat.
     let edited: chrono::DateTime<chrono::Utc> =
         sqlx::query_scalar("SELECT progress_edited_at FROM campaigns").fetch_one(bot.db()).await.unwrap();
-    let due = todanpho::campaign::progress::next_edit_due(&bot.app).await.unwrap();
+    let due = todanpho::campaign::progress::next_edit_due(&bot.app, &bot.database).await.unwrap();
     assert_eq!(due, Some(edited + Duration::seconds(60)));
     assert!(announcement_edits(&bot)[0].text.contains("(cập nhật lúc 07:00)"), "{}", announcement_edits(&bot)[0].text);
     bot.clock.advance(Duration::seconds(61));

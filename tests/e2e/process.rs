@@ -66,9 +66,9 @@ async fn dialogue_files_can_be_overridden_and_a_broken_one_is_refused() {
     std::fs::write(dialogues.join("household.toml"), &reworded).unwrap();
     let (ok, out) = run(&["--config", config.to_str().unwrap(), "check"], None);
     assert!(ok, "{out}");
-    let app = todanpho::startup::build_app(&todanpho::config::Config::load(&config).unwrap()).await.unwrap();
+    let (app, db) = todanpho::startup::build_app(&todanpho::config::Config::load(&config).unwrap()).await.unwrap();
     assert_eq!(app.book.get("household").unwrap().steps[0].prompt, "Xin cho biết tên chủ hộ? (ví dụ: Nguyễn Văn An)");
-    app.db.close().await;
+    db.close().await;
 
     let broken = original.replacen("kind = \"number\"\nmin = 1", "kind = \"numbr\"\nmin = 1", 1);
     std::fs::write(dialogues.join("household.toml"), broken).unwrap();
@@ -159,7 +159,7 @@ async fn the_binary_killed_mid_dialogue_continues_after_restart() {
     wait_for_text(&tg, RESIDENT.id, "ngõ", seen).await;
     bot.kill();
 
-    let pool = todanpho::db::connect(&dir.path().join("bot.db"), Default::default()).await.unwrap();
+    let pool = crate::support::open_pool(&dir.path().join("bot.db")).await;
     let state: String = sqlx::query_scalar("SELECT state FROM dialogues").fetch_one(&pool).await.unwrap();
     assert!(state.contains("Nguyễn Văn An") && state.contains("\"12\""), "{state}");
     let linked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM group_chats").fetch_one(&pool).await.unwrap();

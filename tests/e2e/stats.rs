@@ -366,7 +366,7 @@ async fn seed_demo_fills_a_database_with_vietnamese_data() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let pool = todanpho::db::connect(&dir.path().join("demo.db"), Default::default()).await.unwrap();
+    let pool = crate::support::open_pool(&dir.path().join("demo.db")).await;
     let count = |sql: &'static str| {
         let pool = pool.clone();
         async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }

@@ -11,6 +11,7 @@ use todanpho::clock::ManualClock;
 use serde_json::{json, Value};
 use sqlx::SqlitePool;
 use todanpho::app::App;
+use todanpho::db::Database;
 use todanpho::config::{Config, Secret};
 use todanpho::startup::{self, Running};
 
@@ -121,6 +122,11 @@ pub struct TestBot {
     /// The same config, written to a file, for running the binary.
     pub config_file: PathBuf,
     pub app: App,
+    /// The bot's database handle (for calling into the bot's own code).
+    pub database: Database,
+    /// A pool of the test's own over the same file, to look at what the
+    /// bot stored as an inspector would, from outside.
+    inspect: SqlitePool,
     pub clock: Arc<ManualClock>,
     running: Option<Running>,
     webhook: Option<todanpho::telegram::Webhook>,
@@ -175,12 +181,15 @@ impl TestBot {
         std::fs::write(&config_file, &text).expect("write test config");
         let config = Config::parse(&text).expect("test config");
         let clock = Arc::new(ManualClock::new(start_time()));
-        let app = startup::build_app_with_clock(&config, clock.clone()).await.expect("app builds");
+        let (app, database) = startup::build_app_with_clock(&config, clock.clone()).await.expect("app builds");
+        let inspect = open_pool(&config.database.path).await;
         let mut bot = Self {
             tg,
             config,
             config_file,
             app,
+            database,
+            inspect,
             clock,
             running: None,
             webhook,
@@ -194,19 +203,20 @@ impl TestBot {
 
     async fn spawn(&mut self) {
         let bot = startup::telegram_bot(&Secret::new("123456:TEST"), &self.config.telegram.api_url).expect("bot");
-        self.running = Some(startup::spawn_telegram_with(bot, self.app.clone(), self.webhook.clone()).await);
+        self.running = Some(startup::spawn_telegram_with(bot, self.app.clone(), self.database.clone(), self.webhook.clone()).await);
     }
 
     pub fn db(&self) -> &SqlitePool {
-        &self.app.db
+        &self.inspect
     }
 
     /// Stops the dispatcher and starts a new one on a new pool over the
     /// same database file, as a restarted process would.
     pub async fn restart(&mut self) {
         self.stop().await;
-        self.app.db.close().await;
-        self.app = startup::build_app_with_clock(&self.config, self.clock.clone()).await.expect("app rebuilds");
+        self.database.close().await;
+        (self.app, self.database) =
+            startup::build_app_with_clock(&self.config, self.clock.clone()).await.expect("app rebuilds");
         self.spawn().await;
     }
 
@@ -513,4 +523,15 @@ impl TestBot {
         self.group(GROUP_CHAT, &OFFICIAL, "/lienket Tổ dân phố số 12").await;
         self.group_reply(GROUP_CHAT, &OFFICIAL, "/phancong", &LEADER).await;
     }
+}
+
+/// A pool over a database file, for a test to look at what is stored (and
+/// set up what a test needs) from outside the bot.
+pub async fn open_pool(path: &std::path::Path) -> SqlitePool {
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(std::time::Duration::from_secs(10));
+    SqlitePool::connect_with(options).await.expect("the test opens the database")
 }

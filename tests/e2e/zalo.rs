@@ -21,7 +21,7 @@ impl Zalo {
         let settings = todanpho::zalo::Settings { poll_timeout: Duration::from_secs(1), per_second: 1000.0 };
         // As start-up does: the token checked, a webhook left set taken away.
         todanpho::zalo::connect(&client, true).await.expect("Zalo answers getMe");
-        let task = tokio::spawn(todanpho::zalo::run(bot.app.clone(), client, settings));
+        let task = tokio::spawn(todanpho::zalo::run(bot.app.clone(), bot.database.clone(), client, settings));
         Self { fake, task }
     }
 
@@ -201,7 +201,7 @@ async fn zalo_webhook_needs_the_secret_header_and_handles_each_event_once() {
         listen: "127.0.0.1:0".parse().unwrap(),
         secret: todanpho::config::Secret::new("zalo-secret-123"),
     };
-    let (addr, task) = todanpho::zalo::serve_webhook(bot.app.clone(), client, settings, hook).await.unwrap();
+    let (addr, task) = todanpho::zalo::serve_webhook(bot.app.clone(), bot.database.clone(), client, settings, hook).await.unwrap();
     let set = fake.requests().into_iter().find(|(m, _)| m == "setWebhook").expect("setWebhook");
     assert_eq!(set.1["secret_token"], "zalo-secret-123");
 
@@ -398,7 +398,7 @@ async fn start_up_checks_the_token_and_takes_a_webhook_left_set_away() {
     todanpho::zalo::connect(&client, true).await.unwrap();
     assert!(fake.requests().iter().any(|(m, _)| m == "deleteWebhook"));
     let settings = todanpho::zalo::Settings { poll_timeout: Duration::from_secs(1), per_second: 1000.0 };
-    let task = tokio::spawn(todanpho::zalo::run(bot.app.clone(), client, settings));
+    let task = tokio::spawn(todanpho::zalo::run(bot.app.clone(), bot.database.clone(), client, settings));
     let id = fake.text(AN, "Bác An", "/help");
     wait(&bot, &id).await;
     assert!(!fake.last_to(AN).is_empty(), "the resident is answered");
