@@ -31,7 +31,8 @@ impl Turn {
         let mut db = TurnDb { tx: database.update(), dialogue: Some(dialogue) };
         let caller = match known {
             Some(caller) => caller,
-            None => roles::caller(db.write().await?, &msg.from).await?,
+            // A user row, not a dialogue: the dialogue read stays good.
+            None => roles::caller(db.tx.write().await?, &msg.from).await?,
         };
         Ok(Turn { app: app.clone(), caller, msg, db, out: Replies::default() })
     }
