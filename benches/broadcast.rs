@@ -68,16 +68,16 @@ async fn main() -> anyhow::Result<()> {
     }
     app.outbox.notify_one();
     loop {
-        let done: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM notices WHERE status = 'done'").fetch_one(&mut *db.read().await?).await?;
+        let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notices WHERE status = 'done'")
+            .fetch_one(&mut *db.read().await?)
+            .await?;
         if done == 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let total = started.elapsed();
-    let sent: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM notice_deliveries WHERE status = 'sent'")
+    let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_deliveries WHERE status = 'sent'")
         .fetch_one(&mut *db.read().await?)
         .await?;
     running.stop().await?;

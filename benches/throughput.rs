@@ -611,7 +611,8 @@ async fn big_database(households: i64) -> anyhow::Result<PathBuf> {
     db.close().await;
     // The bot's pool only reads: the checkpoint is made on a connection
     // of its own.
-    let mut conn = sqlx::ConnectOptions::connect(&sqlx::sqlite::SqliteConnectOptions::new().filename(&building)).await?;
+    let mut conn =
+        sqlx::ConnectOptions::connect(&sqlx::sqlite::SqliteConnectOptions::new().filename(&building)).await?;
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;
     sqlx::Connection::close(conn).await?;
     std::fs::rename(&building, &path)?;

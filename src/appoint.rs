@@ -11,6 +11,7 @@
 
 use crate::channel::{ChatKind, UserAddr};
 use crate::group;
+use crate::refusal::{Handled, Refusal};
 use crate::roles::{self};
 use crate::text::fold;
 use crate::turn::Turn;
@@ -44,21 +45,22 @@ fn parse(args: &str) -> Request {
     req
 }
 
-pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     let replied_to = msg.replied().and_then(|r| r.from.clone());
     let mut tx = db.write().await?;
     if !roles::is_official(&mut tx, caller.id).await? {
-        out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới phân công được tổ trưởng và cán bộ.");
-        return Ok(());
+        return Err(Refusal::OnlyFor {
+            who: "cán bộ phường", to: "phân công được tổ trưởng và cán bộ"
+        }
+        .into());
     }
     let req = parse(args);
     let (target, target_name) = match (&replied_to, &req.user_id) {
         (Some(sender), None) if msg.chat_kind == ChatKind::Group => (sender.addr.clone(), sender.display_name.clone()),
         (_, Some(id)) => (UserAddr { channel: caller.addr.channel, id: id.clone() }, String::new()),
         _ => {
-            out.send(&msg.chat, USAGE);
-            return Ok(());
+            return Err(Refusal::input(USAGE).into());
         }
     };
     let target_id =
@@ -71,8 +73,10 @@ pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
     if req.official {
         let changed = if req.revoke {
             if target_id == caller.id || roles::count_officials(&mut tx).await? <= 1 {
-                out.send(&msg.chat, "Không thể tự thu hồi quyền của mình hoặc thu hồi cán bộ cuối cùng của phường.");
-                return Ok(());
+                return Err(Refusal::state(
+                    "Không thể tự thu hồi quyền của mình hoặc thu hồi cán bộ cuối cùng của phường.",
+                )
+                .into());
             }
             roles::revoke_official(&mut tx, target_id).await?
         } else {
@@ -116,8 +120,7 @@ pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
         } else {
             format!("Không tìm thấy tổ dân phố «{}». Gõ /nhom để xem danh sách.\n\n{USAGE}", req.group)
         };
-        out.send(&msg.chat, text);
-        return Ok(());
+        return Err(Refusal::input(text).into());
     };
     let changed = if req.revoke {
         roles::revoke_leader(&mut tx, target_id, group.id).await?

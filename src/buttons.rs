@@ -9,6 +9,7 @@ use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::household::mine;
 use crate::household::review::{self, ReviewButton};
 use crate::notice::compose::{self, NoticeButton};
+use crate::refusal::Handled;
 use crate::report::handling::{self, ReportButton};
 use crate::report::listing;
 use crate::turn::Turn;
@@ -78,12 +79,7 @@ impl Press {
 }
 
 /// A press, handled by the flow that showed the button.
-pub async fn route(
-    turn: &mut Turn,
-    press: Press,
-    callback_id: &str,
-    message: Option<&MessageRef>,
-) -> anyhow::Result<()> {
+pub async fn route(turn: &mut Turn, press: Press, callback_id: &str, message: Option<&MessageRef>) -> Handled {
     match press {
         Press::Answer(data) => {
             turn.out.answer(callback_id, None);

@@ -8,6 +8,7 @@ use crate::channel::ChatKind;
 use crate::flows::{self as flow, Flow};
 use crate::household::mine;
 use crate::notice::{ack, compose, optout, schedule};
+use crate::refusal::Handled;
 use crate::report::{feed, handling, listing};
 use crate::roles::{self, Role};
 use crate::stats::{command as stats, export};
@@ -42,7 +43,7 @@ impl std::fmt::Debug for CommandInfo {
 
 /// A command's handler: the update's turn (the caller, the message with
 /// what it replied to) and the words after the command.
-pub type Run = for<'a> fn(&'a mut Turn, &'a str) -> futures_util::future::BoxFuture<'a, anyhow::Result<()>>;
+pub type Run = for<'a> fn(&'a mut Turn, &'a str) -> futures_util::future::BoxFuture<'a, Handled>;
 
 const fn cmd(name: &'static str, description: &'static str, role: Role, place: Place, run: Run) -> CommandInfo {
     CommandInfo { name, aliases: &[], description, role, place, run }
@@ -174,7 +175,7 @@ pub fn commands_for(role: Role, place: Place) -> impl Iterator<Item = &'static C
         .filter(move |c| c.role <= role && (c.place == Place::Both || place == Place::Both || c.place == place))
 }
 
-pub async fn help(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn help(turn: &mut Turn) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     let mut conn = db.read().await?;
     let role = roles::role_of(&mut conn, caller.id).await?;
@@ -201,7 +202,7 @@ pub async fn help(turn: &mut Turn) -> anyhow::Result<()> {
 }
 
 /// `/start`, possibly with a deep-link payload from a group's button.
-pub async fn start(turn: &mut Turn, payload: &str) -> anyhow::Result<()> {
+pub async fn start(turn: &mut Turn, payload: &str) -> Handled {
     if turn.msg.chat_kind == ChatKind::Private && !payload.is_empty() {
         if let Some(command) = payload.strip_prefix(RETYPE).and_then(find) {
             turn.out.send(&turn.msg.chat, format!("Mời bác gõ lại lệnh /{} ở đây ạ.", command.name));

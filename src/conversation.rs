@@ -3,6 +3,7 @@
 //! confirmed form to the flow that owns it (its [`Form`], found in the list
 //! the caller passes: `crate::forms::ALL`).
 
+use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 use std::collections::BTreeMap;
 
@@ -19,8 +20,11 @@ pub enum Completion {
     Done,
     /// One answer breaks a rule across answers: ask it again.
     Reask { key: &'static str, message: String },
-    /// Nothing can be saved (the group was removed, the record changed):
-    /// the dialogue ends with the flow's explanation already sent.
+    /// Nothing can be saved (the group was removed, the role revoked, the
+    /// record changed): the dialogue ends, and the person is told why.
+    Refused(Refusal),
+    /// Nothing can be saved and there is nothing to say (the dialogue's
+    /// own context is unreadable).
     Abandoned,
 }
 
@@ -83,7 +87,7 @@ pub async fn start(
     answers: Option<BTreeMap<String, Answer>>,
     flow: &str,
     restart: Option<&str>,
-) -> anyhow::Result<()> {
+) -> Handled {
     let Turn { app, caller, db, out, .. } = turn;
     let chat = caller.addr.private_chat();
     let def = app.book.on(caller.addr.channel).get(flow).ok_or_else(|| anyhow::anyhow!("no dialogue named {flow}"))?;
@@ -113,7 +117,7 @@ pub async fn start(
 }
 
 /// "Làm tiếp": show the question the person is at.
-pub async fn resume(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn resume(turn: &mut Turn) -> Handled {
     let Turn { app, caller, db, out, .. } = turn;
     let chat = caller.addr.private_chat();
     match db.dialogue(&chat, &caller.addr).await? {
@@ -130,14 +134,14 @@ pub async fn resume(turn: &mut Turn) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn drop_running(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn drop_running(turn: &mut Turn) -> Handled {
     let Turn { caller, db, .. } = turn;
     db.forget_dialogue(&caller.addr.private_chat(), &caller.addr).await?;
     Ok(())
 }
 
 /// `/huy`.
-pub async fn cancel(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn cancel(turn: &mut Turn) -> Handled {
     let Turn { caller, msg, db, out, .. } = turn;
     let chat = caller.addr.private_chat();
     let had = db.forget_dialogue(&chat, &caller.addr).await?;
@@ -152,12 +156,7 @@ pub async fn cancel(turn: &mut Turn) -> anyhow::Result<()> {
 
 /// An answer (text, photo, location or a dialogue button) in private chat.
 /// Returns false if no dialogue is running.
-pub async fn answer(
-    turn: &mut Turn,
-    input: Input,
-    pressed: Option<&MessageRef>,
-    forms: &[Form],
-) -> anyhow::Result<bool> {
+pub async fn answer(turn: &mut Turn, input: Input, pressed: Option<&MessageRef>, forms: &[Form]) -> Handled<bool> {
     let Turn { app, caller, db, out, .. } = turn;
     let chat = caller.addr.private_chat();
     // Read (most often with the caller, at no cost: see `roles::known`)
@@ -204,6 +203,10 @@ pub async fn answer(
             match (form.complete)(app, &mut *tx, caller, &state, out).await? {
                 Completion::Done | Completion::Abandoned => {
                     store::delete(&mut *tx, &chat, &caller.addr).await?;
+                }
+                Completion::Refused(refusal) => {
+                    store::delete(&mut *tx, &chat, &caller.addr).await?;
+                    out.send(&chat, refusal.to_string());
                 }
                 Completion::Reask { key, message } => {
                     let prompts = engine.reask(&mut state, key, &message);

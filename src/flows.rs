@@ -4,6 +4,7 @@
 //! Deep-link payloads are `<prefix>-<group id>`, picker buttons
 //! `pk:<prefix>:<group id>`.
 
+use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 use std::collections::BTreeMap;
 
@@ -93,13 +94,13 @@ pub async fn context_group(
 }
 
 /// `/dangky`, `/phananh`: a button in a group, the dialogue in private.
-pub async fn command(turn: &mut Turn, flow: Flow) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, flow: Flow) -> Handled {
     let Turn { caller, msg, db, out, .. } = turn;
     let mut conn = db.read().await?;
     if msg.chat_kind == ChatKind::Group {
         match group::by_chat(&mut conn, &msg.chat).await? {
             Some(g) if flow.for_staff() && !roles::can_manage_group(&mut conn, caller.id, g.id).await? => {
-                out.send(&msg.chat, STAFF_ONLY);
+                return Err(STAFF_ONLY.into());
             }
             Some(g) => out.send_with(
                 &msg.chat,
@@ -116,8 +117,7 @@ pub async fn command(turn: &mut Turn, flow: Flow) -> anyhow::Result<()> {
     let groups = offered(&mut conn, caller, flow).await?;
     drop(conn);
     if flow.for_staff() && groups.is_empty() {
-        out.send(&msg.chat, STAFF_ONLY);
-        return Ok(());
+        return Err(STAFF_ONLY.into());
     }
     match groups.as_slice() {
         [] => out.send(&msg.chat, "Phường chưa có tổ dân phố nào trên bot. Xin liên hệ tổ trưởng hoặc cán bộ phường."),
@@ -155,12 +155,7 @@ fn picker(flow: Flow, groups: &[Group], page: usize) -> Keyboard {
 }
 
 /// A press on the group picker. False if the data is not a picker's.
-pub async fn on_pick(
-    turn: &mut Turn,
-    rest: &str,
-    callback_id: &str,
-    message: Option<&MessageRef>,
-) -> anyhow::Result<()> {
+pub async fn on_pick(turn: &mut Turn, rest: &str, callback_id: &str, message: Option<&MessageRef>) -> Handled {
     let Turn { caller, db, out, .. } = turn;
     out.answer(callback_id, None);
     let paging =
@@ -179,7 +174,7 @@ pub async fn on_pick(
 
 /// `/start <prefix>-<group>` from a group's button. False if the payload is
 /// not one of ours.
-pub async fn start_from_payload(turn: &mut Turn, payload: &str) -> anyhow::Result<bool> {
+pub async fn start_from_payload(turn: &mut Turn, payload: &str) -> Handled<bool> {
     let parts = payload.split_once('-');
     if parts.and_then(|(p, _)| Flow::from_prefix(p)).is_none() {
         return Ok(false);
@@ -188,7 +183,7 @@ pub async fn start_from_payload(turn: &mut Turn, payload: &str) -> anyhow::Resul
     Ok(true)
 }
 
-async fn start_from_parts(turn: &mut Turn, parts: Option<(&str, &str)>) -> anyhow::Result<()> {
+async fn start_from_parts(turn: &mut Turn, parts: Option<(&str, &str)>) -> Handled {
     let Turn { caller, db, out, .. } = turn;
     let flow = parts.and_then(|(p, _)| Flow::from_prefix(p));
     let group_id = parts.and_then(|(_, g)| g.parse::<i64>().ok());
@@ -208,16 +203,16 @@ async fn start_from_parts(turn: &mut Turn, parts: Option<(&str, &str)>) -> anyho
     }
 }
 
-const STAFF_ONLY: &str = "Xin lỗi, chỉ tổ trưởng, tổ phó hoặc cán bộ phường mới làm được việc này.";
+const STAFF_ONLY: Refusal =
+    Refusal::OnlyFor { who: "tổ trưởng, tổ phó hoặc cán bộ phường", to: "làm được việc này" };
 
-async fn start(turn: &mut Turn, flow: Flow, group: &Group) -> anyhow::Result<()> {
-    let Turn { caller, db, out, .. } = turn;
+async fn start(turn: &mut Turn, flow: Flow, group: &Group) -> Handled {
+    let Turn { caller, db, .. } = turn;
     let mut context = context_for(group);
     if flow.for_staff() {
         let mut conn = db.read().await?;
         if !roles::can_manage_group(&mut conn, caller.id, group.id).await? {
-            out.send(&caller.addr.private_chat(), STAFF_ONLY);
-            return Ok(());
+            return Err(STAFF_ONLY.into());
         }
         let official = roles::is_official(&mut conn, caller.id).await?;
         context.insert("is_official".to_string(), if official { "yes" } else { "no" }.to_string());
@@ -228,7 +223,7 @@ async fn start(turn: &mut Turn, flow: Flow, group: &Group) -> anyhow::Result<()>
 
 /// "Làm lại từ đầu" on the one-dialogue-at-a-time guard: drop the running
 /// dialogue and start the requested one.
-pub async fn on_restart(turn: &mut Turn, rest: &str, callback_id: &str) -> anyhow::Result<()> {
+pub async fn on_restart(turn: &mut Turn, rest: &str, callback_id: &str) -> Handled {
     let Turn { out, .. } = turn;
     out.answer(callback_id, None);
     conversation::drop_running(turn).await?;

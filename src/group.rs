@@ -8,6 +8,7 @@
 //! ```
 
 use crate::db::Database;
+use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 use chrono::Utc;
 use sqlx::SqliteConnection;
@@ -60,21 +61,21 @@ pub async fn all(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Group>> {
 }
 
 /// `/lienket <tên tổ>`, typed in the group chat by an official.
-pub async fn link(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+pub async fn link(turn: &mut Turn, args: &str) -> Handled {
     let Turn { caller, msg, db, out, .. } = turn;
     let mut tx = db.write().await?;
     if !roles::is_official(&mut tx, caller.id).await? {
-        out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới liên kết được nhóm.");
-        return Ok(());
+        return Err(Refusal::OnlyFor { who: "cán bộ phường", to: "liên kết được nhóm" }.into());
     }
     if msg.chat_kind != ChatKind::Group {
-        out.send(&msg.chat, "Xin gõ lệnh này trong nhóm chat của tổ dân phố, ví dụ: /lienket Tổ dân phố số 12");
-        return Ok(());
+        return Err(Refusal::WrongPlace(
+            "Xin gõ lệnh này trong nhóm chat của tổ dân phố, ví dụ: /lienket Tổ dân phố số 12".into(),
+        )
+        .into());
     }
     let name = squash(args);
     if name.chars().count() < 2 || name.chars().count() > 100 {
-        out.send(&msg.chat, "Xin gõ kèm tên tổ dân phố, ví dụ: /lienket Tổ dân phố số 12");
-        return Ok(());
+        return Err(Refusal::input("Xin gõ kèm tên tổ dân phố, ví dụ: /lienket Tổ dân phố số 12").into());
     }
     let now = Utc::now();
     let group_id: i64 = sqlx::query_scalar(
@@ -110,12 +111,11 @@ pub async fn link(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
 }
 
 /// `/nhom`: the ward's groups with their chats and leaders (officials only).
-pub async fn list(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn list(turn: &mut Turn) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     let mut conn = db.read().await?;
     if !roles::is_official(&mut conn, caller.id).await? {
-        out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới xem được danh sách này.");
-        return Ok(());
+        return Err(Refusal::OnlyFor { who: "cán bộ phường", to: "xem được danh sách này" }.into());
     }
     let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(
         "SELECT g.id, g.name,

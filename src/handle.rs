@@ -23,6 +23,7 @@ use crate::channel::{Action, Button, ChatKind, Event, Keyboard, Unsupported};
 use crate::dialogue::Input;
 use crate::flood::Verdict;
 use crate::notice;
+use crate::refusal::{Handled, Refusal, Stop};
 use crate::roles::{self};
 use crate::turn::Turn;
 use crate::{commands, conversation, forms};
@@ -60,7 +61,13 @@ pub async fn handle(turn: &mut Turn) -> anyhow::Result<()> {
     if !placed(turn) {
         return Ok(());
     }
-    route(turn).await?;
+    // An expected refusal is shown here, for every handler: a handler
+    // returns it, and never sends it itself.
+    match route(turn).await {
+        Ok(()) => {}
+        Err(Stop::Refused(refusal)) => turn.refuse(refusal),
+        Err(Stop::Failed(e)) => return Err(e),
+    }
     if turn.msg.chat_kind == ChatKind::Group {
         let chat = turn.msg.chat.clone();
         let to_group = |a: &Action| a.chat() == Some(&chat);
@@ -131,17 +138,17 @@ fn placed(turn: &mut Turn) -> bool {
             false
         }
         (commands::Place::Group, ChatKind::Private) => {
-            out.send(
-                &msg.chat,
-                format!("Lệnh /{} chỉ dùng trong nhóm chat của tổ. Xin bác gõ lệnh trong nhóm ạ.", command.name),
-            );
+            turn.refuse(Refusal::WrongPlace(format!(
+                "Lệnh /{} chỉ dùng trong nhóm chat của tổ. Xin bác gõ lệnh trong nhóm ạ.",
+                command.name
+            )));
             false
         }
         _ => true,
     }
 }
 
-async fn route(turn: &mut Turn) -> anyhow::Result<()> {
+async fn route(turn: &mut Turn) -> Handled {
     let private = turn.msg.chat_kind == ChatKind::Private;
     // Owned, so the handler can have the whole turn.
     match turn.msg.event.clone() {
@@ -153,7 +160,7 @@ async fn route(turn: &mut Turn) -> anyhow::Result<()> {
                 if command.role > roles::Role::Resident
                     && roles::role_of(&mut *turn.db.read().await?, turn.caller.id).await? < command.role
                 {
-                    turn.out.send(&turn.msg.chat, commands::refusal(command));
+                    return Err(commands::refusal(command).into());
                 } else {
                     (command.run)(turn, &args).await?
                 }
@@ -164,7 +171,7 @@ async fn route(turn: &mut Turn) -> anyhow::Result<()> {
         },
         Event::Button { callback_id, data, message, .. } => match Press::parse(&data) {
             Some(press) => buttons::route(turn, press, &callback_id, message.as_ref()).await?,
-            None => turn.out.answer(&callback_id, Some("Nút này không còn dùng được.".into())),
+            None => return Err(Refusal::StaleButton.into()),
         },
         Event::Unsupported(kind) if private => {
             let text = match kind {

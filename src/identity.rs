@@ -4,6 +4,7 @@
 //! same person: same household, same role. A Zalo account is never tied to
 //! a person by its display name, only by such a code.
 
+use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 use chrono::{Duration, Utc};
 use sqlx::SqliteConnection;
@@ -13,12 +14,14 @@ use crate::channel::Channel;
 const VALID_FOR_MINUTES: i64 = 30;
 
 /// `/ketnoi`: a code for linking a Zalo account to this person.
-pub async fn issue(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn issue(turn: &mut Turn) -> Handled {
     let Turn { app, caller, db, out, .. } = turn;
     let me = caller.addr.private_chat();
     if caller.addr.channel != Channel::Telegram {
-        out.send(&me, "Mã kết nối được lấy trên Telegram (gõ /ketnoi ở đó), rồi gửi mã ấy cho bot tại đây.");
-        return Ok(());
+        return Err(Refusal::WrongPlace(
+            "Mã kết nối được lấy trên Telegram (gõ /ketnoi ở đó), rồi gửi mã ấy cho bot tại đây.".into(),
+        )
+        .into());
     }
     let code = new_code()?;
     let tx = db.write().await?;
@@ -43,7 +46,7 @@ pub async fn issue(turn: &mut Turn) -> anyhow::Result<()> {
 }
 
 /// A text sent on Zalo that may be a code. True if it was one (used or not).
-pub async fn redeem(turn: &mut Turn, text: &str) -> anyhow::Result<bool> {
+pub async fn redeem(turn: &mut Turn, text: &str) -> Handled<bool> {
     let Turn { app, caller, db, out, .. } = turn;
     let Some(code) = parse_code(text) else { return Ok(false) };
     let me = caller.addr.private_chat();

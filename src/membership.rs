@@ -3,6 +3,7 @@
 //! to the bot belongs to that group from then on, so `/dangky`, `/phananh`
 //! and `/ungho` start there without asking which group.
 
+use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 use sqlx::SqliteConnection;
 
@@ -12,7 +13,7 @@ use crate::roles::{self};
 
 /// `/mato`: the join codes of the groups the caller leads (all for
 /// officials; in a group chat, that group's).
-pub async fn show(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn show(turn: &mut Turn) -> Handled {
     let Turn { caller, msg, db, out, .. } = turn;
     let mut tx = db.write().await?;
     let groups = if msg.chat_kind == ChatKind::Group {
@@ -26,8 +27,11 @@ pub async fn show(turn: &mut Turn) -> anyhow::Result<()> {
         group::led_by(&mut tx, caller.id).await?
     };
     if groups.is_empty() {
-        out.send(&msg.chat, "Xin lỗi, chỉ tổ trưởng, tổ phó hoặc cán bộ phường mới xem được mã tham gia của tổ.");
-        return Ok(());
+        return Err(Refusal::OnlyFor {
+            who: "tổ trưởng, tổ phó hoặc cán bộ phường",
+            to: "xem được mã tham gia của tổ",
+        }
+        .into());
     }
     let mut text = String::from("Mã tham gia tổ (người dùng Zalo nhắn mã này cho bot để vào đúng tổ):");
     for g in &groups {
@@ -61,7 +65,7 @@ pub fn parse_code(text: &str) -> Option<String> {
 }
 
 /// A text that may be a join code. True if it was one (right or wrong).
-pub async fn join(turn: &mut Turn, text: &str) -> anyhow::Result<bool> {
+pub async fn join(turn: &mut Turn, text: &str) -> Handled<bool> {
     let Turn { app, caller, db, out, .. } = turn;
     let Some(code) = parse_code(text) else { return Ok(false) };
     let me = caller.addr.private_chat();

@@ -5,10 +5,11 @@
 //! begins the turn and ends it).
 
 use crate::app::App;
-use crate::channel::{ChatAddr, Incoming, Replies, UserAddr};
+use crate::channel::{ChatAddr, Event, Incoming, Replies, UserAddr};
 use crate::db::{Database, Reading, SetRow, UpdateTx, Written};
 use crate::dialogue::store::{self, Loaded};
 use crate::dialogue::DialogueState;
+use crate::refusal::Refusal;
 use crate::roles::{self, Caller};
 
 pub struct Turn {
@@ -35,6 +36,20 @@ impl Turn {
             None => roles::caller(db.tx.write().await?, &msg.from).await?,
         };
         Ok(Turn { app: app.clone(), caller, msg, db, out: Replies::default() })
+    }
+
+    /// Shows a refusal where the person is looking: as the note of the
+    /// button they pressed (in private when the press was answered
+    /// already), else in the chat they typed in.
+    pub fn refuse(&mut self, refusal: Refusal) {
+        let text = refusal.to_string();
+        match &self.msg.event {
+            Event::Button { callback_id, .. } if !self.out.answered(callback_id) => {
+                self.out.answer(callback_id, Some(text))
+            }
+            Event::Button { .. } => self.out.send(&self.caller.addr.private_chat(), text),
+            _ => self.out.send(&self.msg.chat, text),
+        }
     }
 
     /// The replies and what the update wrote, for the caller to commit

@@ -4,10 +4,11 @@
 use super::{progress, progress_line, repo, CampaignCode};
 use crate::domain::{group_thousands, Money};
 use crate::group;
+use crate::refusal::{Handled, Refusal};
 use crate::roles::{self};
 use crate::turn::Turn;
 
-pub async fn list(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn list(turn: &mut Turn) -> Handled {
     let Turn { msg, db, out, .. } = turn;
     let mut conn = db.read().await?;
     let campaigns = repo::open_campaigns(&mut conn).await?;
@@ -34,24 +35,25 @@ pub async fn list(turn: &mut Turn) -> anyhow::Result<()> {
 }
 
 /// `/ketthuc UH1`: the creator or an official.
-pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     let Some(code) = CampaignCode::parse(args) else {
-        out.send(&msg.chat, "Cách dùng: /ketthuc <mã cuộc vận động>, ví dụ: /ketthuc UH1. Gõ /quy để xem mã.");
-        return Ok(());
+        return Err(
+            Refusal::input("Cách dùng: /ketthuc <mã cuộc vận động>, ví dụ: /ketthuc UH1. Gõ /quy để xem mã.").into()
+        );
     };
     let mut tx = db.write().await?;
     let Some(campaign) = repo::get(&mut tx, code).await? else {
-        out.send(&msg.chat, format!("Không tìm thấy cuộc vận động {code}."));
-        return Ok(());
+        return Err(Refusal::not_found("cuộc vận động", code).into());
     };
     if campaign.created_by != caller.id && !roles::is_official(&mut tx, caller.id).await? {
-        out.send(&msg.chat, "Xin lỗi, chỉ người tạo cuộc vận động hoặc cán bộ phường mới kết thúc được.");
-        return Ok(());
+        return Err(Refusal::OnlyFor {
+            who: "người tạo cuộc vận động hoặc cán bộ phường", to: "kết thúc được"
+        }
+        .into());
     }
     if !repo::close(&mut tx, code, caller.id, app.clock.now()).await? {
-        out.send(&msg.chat, format!("Cuộc vận động {code} đã kết thúc từ trước."));
-        return Ok(());
+        return Err(Refusal::state(format!("Cuộc vận động {code} đã kết thúc từ trước.")).into());
     }
     crate::audit::record(&mut tx, caller.id, "campaign.close", &format!("campaign:{}", code.id()), None).await?;
     let campaign = repo::get(&mut tx, code).await?.ok_or_else(|| anyhow::anyhow!("campaign vanished"))?;

@@ -11,7 +11,7 @@ use super::{progress, Campaign, CampaignCode, Pledge, PledgeCode, PledgeStatus};
 use crate::app::App;
 use crate::channel::{Button, Keyboard, MessageRef, Replies, UserAddr};
 use crate::domain::Money;
-use crate::refusal::Refusal;
+use crate::refusal::{Handled, Refusal};
 use crate::roles::{self, Caller};
 
 /// Callback data: `pl:ok:<pledge>` and `pl:no:<pledge>`.
@@ -92,25 +92,25 @@ async fn decide(
     code: PledgeCode,
     received: Option<Option<Money>>,
     out: &mut Replies,
-) -> anyhow::Result<Result<String, Refusal>> {
+) -> Handled<String> {
     let mut tx = db.write().await?;
     let Some(pledge) = repo::get_pledge(&mut tx, code).await? else {
-        return Ok(Err(Refusal::not_found("mã ủng hộ", code)));
+        return Err(Refusal::not_found("mã ủng hộ", code).into());
     };
     let Some(campaign) = repo::get(&mut tx, pledge.campaign).await? else {
-        return Ok(Err(Refusal::not_found("mã ủng hộ", code)));
+        return Err(Refusal::not_found("mã ủng hộ", code).into());
     };
     if !may_confirm(&mut tx, caller.id, &campaign).await? {
         tracing::warn!(user = caller.id, "pledge confirmation refused");
-        return Ok(Err(Refusal::no_right("xác nhận tiền của cuộc vận động này")));
+        return Err(Refusal::no_right("xác nhận tiền của cuộc vận động này").into());
     }
     if pledge.status == PledgeStatus::Received {
-        return Ok(Err(Refusal::State(format!("{code} đã được xác nhận nhận tiền trước đó; không ghi nhận lại."))));
+        return Err(Refusal::State(format!("{code} đã được xác nhận nhận tiền trước đó; không ghi nhận lại.")).into());
     }
     let amount = received.map(|r| r.unwrap_or(pledge.amount));
     let now = app.clock.now();
     if !repo::decide_pledge(&mut tx, code, amount, caller.id, now).await? {
-        return Ok(Err(Refusal::Overtaken { what: format!("Mã ủng hộ {code}") }));
+        return Err(Refusal::Overtaken { what: format!("Mã ủng hộ {code}") }.into());
     }
     let action = if amount.is_some() { "pledge.received" } else { "pledge.not_received" };
     crate::audit::record(
@@ -134,10 +134,10 @@ async fn decide(
             format!("✅ Tổ đã nhận {amount} bác ủng hộ cho {} ({code}). Xin chân thành cảm ơn bác!", campaign.code),
         );
     }
-    Ok(Ok(match amount {
+    Ok(match amount {
         Some(a) => format!("✅ Đã ghi nhận {code}: đã nhận {a}."),
         None => format!("Đã ghi {code}: chưa nhận được tiền. Khi nhận được, gõ /xacnhan {code}."),
-    }))
+    })
 }
 
 pub async fn on_button(
@@ -146,61 +146,54 @@ pub async fn on_button(
     received: bool,
     callback_id: &str,
     message: Option<&MessageRef>,
-) -> anyhow::Result<()> {
+) -> Handled {
     let Turn { app, caller, db, out, .. } = turn;
-    match decide(app, db, caller, code, received.then_some(None), out).await? {
-        Ok(text) => {
-            out.answer(callback_id, Some(text.clone()));
-            if let Some(m) = message {
-                let keyboard = if received {
-                    Keyboard::none()
-                } else {
-                    Keyboard::single(Button::callback("✅ Đã nhận tiền", format!("pl:ok:{}", code.id())))
-                };
-                out.edit(m, text, keyboard);
-            }
-        }
-        Err(refusal) => out.answer(callback_id, Some(refusal.into())),
+    let text = decide(app, db, caller, code, received.then_some(None), out).await?;
+    out.answer(callback_id, Some(text.clone()));
+    if let Some(m) = message {
+        let keyboard = if received {
+            Keyboard::none()
+        } else {
+            Keyboard::single(Button::callback("✅ Đã nhận tiền", format!("pl:ok:{}", code.id())))
+        };
+        out.edit(m, text, keyboard);
     }
     Ok(())
 }
 
 /// `/xacnhan P0345 [số tiền thực nhận]`.
-pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     const USAGE: &str = "Cách dùng: /xacnhan P0345 [số tiền thực nhận], ví dụ: /xacnhan P0345 450k";
     let mut words = args.splitn(2, char::is_whitespace);
     let Some(code) = words.next().and_then(PledgeCode::parse) else {
-        out.send(&msg.chat, USAGE);
-        return Ok(());
+        return Err(Refusal::input(USAGE).into());
     };
     let amount = match words.next().map(str::trim).filter(|s| !s.is_empty()) {
         Some(typed) => match Money::parse(typed) {
             Ok(m) => match super::out_of_bounds(&app.book, m) {
                 None => Some(m),
                 Some(problem) => {
-                    out.send(&msg.chat, format!("{problem}\n{USAGE}"));
-                    return Ok(());
+                    return Err(Refusal::input(format!("{problem}\n{USAGE}")).into());
                 }
             },
             Err(_) => {
-                out.send(&msg.chat, format!("Số tiền «{typed}» chưa đúng. Ví dụ: 500k, 1tr5, 1.500.000.\n{USAGE}"));
-                return Ok(());
+                return Err(Refusal::input(format!(
+                    "Số tiền «{typed}» chưa đúng. Ví dụ: 500k, 1tr5, 1.500.000.\n{USAGE}"
+                ))
+                .into());
             }
         },
         None => None,
     };
-    let text = match decide(app, db, caller, code, Some(amount), out).await? {
-        Ok(t) => t,
-        Err(refusal) => refusal.into(),
-    };
+    let text = decide(app, db, caller, code, Some(amount), out).await?;
     out.send(&msg.chat, text);
     Ok(())
 }
 
 /// `/ghinhan UH1 500k Nguyễn Văn Bình`: cash handed to the leader by
 /// someone not on the bot.
-pub async fn record_cash(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+pub async fn record_cash(turn: &mut Turn, args: &str) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     const USAGE: &str =
         "Cách dùng: /ghinhan <mã vận động> <số tiền> <họ tên người ủng hộ>\nVí dụ: /ghinhan UH1 500k Nguyễn Văn Bình";
@@ -209,29 +202,23 @@ pub async fn record_cash(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
     let amount = words.next().map(Money::parse);
     let name = crate::text::squash(&words.collect::<Vec<_>>().join(" "));
     let (Some(code), Some(Ok(amount))) = (code, amount) else {
-        out.send(&msg.chat, USAGE);
-        return Ok(());
+        return Err(Refusal::input(USAGE).into());
     };
     if let Some(problem) = super::out_of_bounds(&app.book, amount) {
-        out.send(&msg.chat, format!("{problem}\n{USAGE}"));
-        return Ok(());
+        return Err(Refusal::input(format!("{problem}\n{USAGE}")).into());
     }
     if name.chars().count() < 2 || name.chars().count() > 100 {
-        out.send(&msg.chat, format!("Xin ghi họ tên người ủng hộ.\n{USAGE}"));
-        return Ok(());
+        return Err(Refusal::input(format!("Xin ghi họ tên người ủng hộ.\n{USAGE}")).into());
     }
     let mut tx = db.write().await?;
     let Some(campaign) = repo::get(&mut tx, code).await? else {
-        out.send(&msg.chat, format!("Không tìm thấy cuộc vận động {code}."));
-        return Ok(());
+        return Err(Refusal::not_found("cuộc vận động", code).into());
     };
     if !may_confirm(&mut tx, caller.id, &campaign).await? {
-        out.send(&msg.chat, "Xin lỗi, bác không có quyền ghi nhận tiền cho cuộc vận động này.");
-        return Ok(());
+        return Err(Refusal::no_right("ghi nhận tiền cho cuộc vận động này").into());
     }
     if !campaign.open {
-        out.send(&msg.chat, format!("Cuộc vận động {code} đã kết thúc."));
-        return Ok(());
+        return Err(Refusal::state(format!("Cuộc vận động {code} đã kết thúc.")).into());
     }
     let now = app.clock.now();
     let new = NewPledge { campaign: code, user_id: None, donor_name: &name, anonymous: false, transfer: false, amount };

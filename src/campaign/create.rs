@@ -19,6 +19,7 @@ use crate::conversation::Completion;
 use crate::dialogue::{Answer, Book, DefinitionError, DialogueState, Engine};
 use crate::domain::vietqr::AccountNumber;
 use crate::group;
+use crate::refusal::Refusal;
 use crate::roles::{self, Caller};
 
 pub const FLOW: &str = "campaign";
@@ -63,13 +64,14 @@ pub async fn complete(
     let def = app.book.get(FLOW).ok_or_else(|| anyhow::anyhow!("campaign dialogue missing"))?;
     let answers = Engine::new(&app.book, def).visible_answers(state);
     let Some(group) = crate::flows::context_group(tx, &state.context).await? else {
-        out.send(&me, "Tổ dân phố này không còn trên bot.");
-        return Ok(Completion::Abandoned);
+        return Ok(Completion::Refused(Refusal::state("Tổ dân phố này không còn trên bot.")));
     };
     // The role is checked again: it may have been revoked mid-dialogue.
     if !roles::can_manage_group(tx, caller.id, group.id).await? {
-        out.send(&me, "Xin lỗi, chỉ tổ trưởng, tổ phó hoặc cán bộ phường mới tạo được cuộc vận động.");
-        return Ok(Completion::Abandoned);
+        return Ok(Completion::Refused(Refusal::OnlyFor {
+            who: "tổ trưởng, tổ phó hoặc cán bộ phường",
+            to: "tạo được cuộc vận động",
+        }));
     }
     let (Some(title), Some(purpose)) = (text(&answers, "title"), text(&answers, "purpose")) else {
         return Ok(Completion::Reask { key: "title", message: "Xin nhập tên cuộc vận động.".into() });

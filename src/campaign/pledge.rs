@@ -8,6 +8,7 @@
 //! (leader)  Bot: 💝 P0001 · 500.000 đ · chuyển khoản … [✅ Đã nhận tiền] [❌ Chưa nhận]
 //! ```
 
+use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 use std::collections::BTreeMap;
 
@@ -44,7 +45,7 @@ async fn open_for_group(conn: &mut SqliteConnection, group_id: i64) -> anyhow::R
     Ok(out)
 }
 
-pub async fn command(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn) -> Handled {
     let Turn { msg, db, out, .. } = turn;
     let mut conn = db.read().await?;
     let campaigns = if msg.chat_kind == ChatKind::Group {
@@ -88,20 +89,20 @@ pub async fn command(turn: &mut Turn) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn on_pick(turn: &mut Turn, id: &str, callback_id: &str) -> anyhow::Result<()> {
+pub async fn on_pick(turn: &mut Turn, id: &str, callback_id: &str) -> Handled {
     let Turn { out, .. } = turn;
     out.answer(callback_id, None);
     start_by_code(turn, CampaignCode::parse(id)).await
 }
 
 /// `/start uh-<campaign>` from an announcement's button.
-pub async fn start_from_payload(turn: &mut Turn, payload: &str) -> anyhow::Result<bool> {
+pub async fn start_from_payload(turn: &mut Turn, payload: &str) -> Handled<bool> {
     let Some(id) = payload.strip_prefix("uh-") else { return Ok(false) };
     start_by_code(turn, CampaignCode::parse(id)).await?;
     Ok(true)
 }
 
-async fn start_by_code(turn: &mut Turn, code: Option<CampaignCode>) -> anyhow::Result<()> {
+async fn start_by_code(turn: &mut Turn, code: Option<CampaignCode>) -> Handled {
     let Turn { caller, db, out, .. } = turn;
     let campaign = match code {
         Some(code) => {
@@ -137,11 +138,9 @@ fn closed_reason(app: &App, campaign: &Campaign) -> Option<String> {
     }
 }
 
-async fn start(turn: &mut Turn, campaign: &Campaign) -> anyhow::Result<()> {
-    let Turn { app, caller, out, .. } = turn;
-    if let Some(reason) = closed_reason(app, campaign) {
-        out.send(&caller.addr.private_chat(), reason);
-        return Ok(());
+async fn start(turn: &mut Turn, campaign: &Campaign) -> Handled {
+    if let Some(reason) = closed_reason(&turn.app, campaign) {
+        return Err(Refusal::State(reason).into());
     }
     let mut context = BTreeMap::new();
     context.insert("campaign_id".to_string(), campaign.code.id().to_string());
@@ -171,12 +170,10 @@ pub async fn complete(
         None => None,
     };
     let Some(campaign) = campaign else {
-        out.send(&me, "Không tìm thấy cuộc vận động này.");
-        return Ok(Completion::Abandoned);
+        return Ok(Completion::Refused(Refusal::state("Không tìm thấy cuộc vận động này.")));
     };
     if let Some(reason) = closed_reason(app, &campaign) {
-        out.send(&me, reason);
-        return Ok(Completion::Abandoned);
+        return Ok(Completion::Refused(Refusal::State(reason)));
     }
     let Some(Answer::Money(amount)) = answers.get("amount") else {
         return Ok(Completion::Reask { key: "amount", message: "Xin nhập số tiền.".into() });

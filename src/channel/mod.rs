@@ -340,6 +340,11 @@ impl Replies {
         self.actions.push(Action::Answer { callback_id: callback_id.to_string(), text });
     }
 
+    /// Whether the press `callback_id` has been answered (it can be once).
+    pub fn answered(&self, callback_id: &str) -> bool {
+        self.actions.iter().any(|a| matches!(a, Action::Answer { callback_id: id, .. } if id == callback_id))
+    }
+
     pub fn photo(&mut self, to: &ChatAddr, file_id: &str, caption: Option<String>) {
         self.actions.push(Action::SendPhoto { to: to.clone(), file_id: file_id.to_string(), caption });
     }

@@ -39,8 +39,11 @@ async fn concurrent_writers_share_commits_and_each_sees_its_rows_committed() {
                 insert(&mut tx, n).await;
                 tx.commit().await.unwrap();
                 // Done means committed: another connection sees it.
-                let seen: Option<i64> =
-                    sqlx::query_scalar("SELECT n FROM t WHERE n = ?").bind(n).fetch_optional(&mut *db.read().await.unwrap()).await.unwrap();
+                let seen: Option<i64> = sqlx::query_scalar("SELECT n FROM t WHERE n = ?")
+                    .bind(n)
+                    .fetch_optional(&mut *db.read().await.unwrap())
+                    .await
+                    .unwrap();
                 assert_eq!(seen, Some(n));
             })
         })

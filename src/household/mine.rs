@@ -11,11 +11,12 @@ use super::{registration, repo};
 use crate::channel::{Button, Keyboard};
 use crate::conversation;
 use crate::group;
+use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 
 pub const UPDATE_PREFIX: &str = "hm:upd:";
 
-pub async fn command(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn) -> Handled {
     let Turn { caller, msg, db, out, .. } = turn;
     let mut conn = db.read().await?;
     let households = repo::owned_by(&mut conn, caller.id).await?;
@@ -40,7 +41,7 @@ pub async fn command(turn: &mut Turn) -> anyhow::Result<()> {
 
 /// A press on "Cập nhật": the registration dialogue, starting at the summary
 /// with what is on record.
-pub async fn on_button(turn: &mut Turn, id: &str, callback_id: &str) -> anyhow::Result<()> {
+pub async fn on_button(turn: &mut Turn, id: &str, callback_id: &str) -> Handled {
     let Turn { caller, db, out, .. } = turn;
     let mut conn = db.read().await?;
     let household = match id.parse::<i64>() {
@@ -49,12 +50,10 @@ pub async fn on_button(turn: &mut Turn, id: &str, callback_id: &str) -> anyhow::
     };
     // Only the owner may update; anyone else is told nothing about it.
     let Some(household) = household.filter(|h| h.owner_user_id == caller.id) else {
-        out.answer(callback_id, Some("Không tìm thấy hồ sơ hộ này của bác.".into()));
-        return Ok(());
+        return Err(Refusal::state("Không tìm thấy hồ sơ hộ này của bác.").into());
     };
     let Some(group) = group::by_id(&mut conn, household.group_id).await? else {
-        out.answer(callback_id, Some("Tổ dân phố của hộ này không còn trên bot.".into()));
-        return Ok(());
+        return Err(Refusal::state("Tổ dân phố của hộ này không còn trên bot.").into());
     };
     drop(conn);
     out.answer(callback_id, None);

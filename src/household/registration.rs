@@ -27,6 +27,7 @@ use crate::conversation::Completion;
 use crate::dialogue::definition::StepKind;
 use crate::dialogue::{Book, DefinitionError, DialogueState};
 use crate::group::Group;
+use crate::refusal::Refusal;
 use crate::roles::Caller;
 
 pub const FLOW: &str = "household";
@@ -105,8 +106,9 @@ pub async fn complete(
         Err(e) => return Ok(Completion::Reask { key: e.step(), message: explain(&e) }),
     };
     let Some(group) = crate::flows::context_group(tx, &state.context).await? else {
-        out.send(&me, "Tổ dân phố này không còn trên bot nên chưa lưu được. Xin liên hệ tổ trưởng.");
-        return Ok(Completion::Abandoned);
+        return Ok(Completion::Refused(Refusal::state(
+            "Tổ dân phố này không còn trên bot nên chưa lưu được. Xin liên hệ tổ trưởng.",
+        )));
     };
 
     let household_id = state.context.get("household_id").and_then(|h| h.parse::<i64>().ok());
@@ -119,8 +121,9 @@ pub async fn complete(
     };
 
     let Some(existing) = repo::get(tx, household_id).await?.filter(|h| h.owner_user_id == caller.id) else {
-        out.send(&me, "Không tìm thấy hồ sơ hộ này của bác. Xin gõ /hocuatoi để xem lại.");
-        return Ok(Completion::Abandoned);
+        return Ok(Completion::Refused(Refusal::state(
+            "Không tìm thấy hồ sơ hộ này của bác. Xin gõ /hocuatoi để xem lại.",
+        )));
     };
     if existing.details == details {
         out.send(&me, "Thông tin không có gì thay đổi nên bot không gửi lại. Cảm ơn bác!");

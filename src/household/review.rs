@@ -2,6 +2,7 @@
 //! on a change to an approved one. Every press is checked against the
 //! caller's role on the server; a forged or stale press changes nothing.
 
+use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 use sqlx::SqliteConnection;
 
@@ -125,7 +126,7 @@ pub async fn on_button(
     button: ReviewButton,
     callback_id: &str,
     message: Option<&MessageRef>,
-) -> anyhow::Result<()> {
+) -> Handled {
     let Turn { app, caller, db, out, .. } = turn;
     let mut tx = db.write().await?;
     let (household_id, approve, update) = match button {
@@ -140,13 +141,11 @@ pub async fn on_button(
         None => None,
     };
     let Some(household) = household else {
-        out.answer(callback_id, Some("Hồ sơ này đã được xử lý hoặc không còn.".into()));
-        return Ok(());
+        return Err(Refusal::state("Hồ sơ này đã được xử lý hoặc không còn.").into());
     };
     if !roles::can_manage_group(&mut tx, caller.id, household.group_id).await? {
         tracing::warn!(user = caller.id, "review refused: not a leader of the group");
-        out.answer(callback_id, Some("Xin lỗi, bác không có quyền duyệt hồ sơ của tổ này.".into()));
-        return Ok(());
+        return Err(Refusal::no_right("duyệt hồ sơ của tổ này").into());
     }
     let to = if approve { Status::Approved } else { Status::Rejected };
     let decided = match &update {
@@ -160,8 +159,7 @@ pub async fn on_button(
         }
     };
     if !decided {
-        out.answer(callback_id, Some("Hồ sơ này đã được xử lý trước đó.".into()));
-        return Ok(());
+        return Err(Refusal::state("Hồ sơ này đã được xử lý trước đó.").into());
     }
     let action = match (&update, approve) {
         (None, true) => "household.approve",

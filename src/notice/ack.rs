@@ -3,18 +3,17 @@
 
 use super::repo;
 use super::NoticeCode;
-use crate::app::App;
-use crate::channel::{ChatAddr, Replies};
+use crate::channel::ChatAddr;
 use crate::group;
-use crate::roles::{self, Caller};
-use crate::turn::{Turn, TurnDb};
+use crate::refusal::{Handled, Refusal};
+use crate::roles;
+use crate::turn::Turn;
 
-pub async fn on_seen(turn: &mut Turn, code: NoticeCode, callback_id: &str) -> anyhow::Result<()> {
+pub async fn on_seen(turn: &mut Turn, code: NoticeCode, callback_id: &str) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     let mut conn = db.write().await?;
     if repo::get(&mut conn, code).await?.is_none() {
-        out.answer(callback_id, Some("Không tìm thấy thông báo này.".into()));
-        return Ok(());
+        return Err(Refusal::not_found("thông báo", code).into());
     }
     // Once per household, for the household's own group, whichever copy
     // was pressed; someone without a household counts where they pressed.
@@ -48,24 +47,19 @@ pub async fn on_seen(turn: &mut Turn, code: NoticeCode, callback_id: &str) -> an
 }
 
 /// `/thongbao_ds [TB12]`: the sender's latest notice by default.
-pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
-    let Turn { app, caller, msg, db, out } = turn;
+pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let code = if args.trim().is_empty() { None } else { NoticeCode::parse(args) };
     if !args.trim().is_empty() && code.is_none() {
-        out.send(&msg.chat, "Cách dùng: /thongbao_ds [mã thông báo], ví dụ: /thongbao_ds TB3");
-        return Ok(());
+        return Err(Refusal::input("Cách dùng: /thongbao_ds [mã thông báo], ví dụ: /thongbao_ds TB3").into());
     }
-    show(app, db, caller, &msg.chat, code, out).await
+    let to = turn.msg.chat.clone();
+    show(turn, &to, code).await
 }
 
-pub async fn show(
-    _app: &App,
-    db: &mut TurnDb,
-    caller: &Caller,
-    to: &ChatAddr,
-    code: Option<NoticeCode>,
-    out: &mut Replies,
-) -> anyhow::Result<()> {
+/// How many households saw the caller's notice `code` (their latest when
+/// none), each group on a line, sent to `to`.
+pub async fn show(turn: &mut Turn, to: &ChatAddr, code: Option<NoticeCode>) -> Handled {
+    let Turn { caller, db, out, .. } = turn;
     let mut conn = db.read().await?;
     let code = match code {
         Some(c) => Some(c),
@@ -76,12 +70,13 @@ pub async fn show(
         None => None,
     };
     let Some(notice) = notice else {
-        out.send(to, "Không tìm thấy thông báo nào của bác.");
-        return Ok(());
+        return Err(Refusal::state("Không tìm thấy thông báo nào của bác.").into());
     };
     if notice.sender != caller.id && !roles::is_official(&mut conn, caller.id).await? {
-        out.send(to, "Xin lỗi, chỉ người gửi thông báo hoặc cán bộ phường mới xem được số người đã xem.");
-        return Ok(());
+        return Err(Refusal::OnlyFor {
+            who: "người gửi thông báo hoặc cán bộ phường", to: "xem được số người đã xem"
+        }
+        .into());
     }
     // Acknowledgements count households, each in its own group (see
     // `on_seen`); someone without a household counts as one.

@@ -10,6 +10,7 @@
 //! (private) Bot:    ✅ Đã gửi xong TB3: 60/60 nhóm chat. [👁 Xem số hộ đã xem]
 //! ```
 
+use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 use std::collections::BTreeMap;
 
@@ -35,9 +36,10 @@ pub const TEXT_FORM: crate::conversation::Form = crate::conversation::Form {
     complete: |app, tx, caller, state, out| Box::pin(complete_text(app, tx, caller, state, out)),
 };
 
-const REFUSED: &str = "Xin lỗi, chỉ tổ trưởng, tổ phó và cán bộ phường mới gửi được thông báo.";
+const REFUSED: Refusal =
+    Refusal::OnlyFor { who: "tổ trưởng, tổ phó và cán bộ phường", to: "gửi được thông báo" };
 
-pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     let replied = msg.replied();
     let mut conn = db.read().await?;
@@ -45,17 +47,13 @@ pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
     let targets: Vec<i64> = if msg.chat_kind == ChatKind::Group {
         match group::by_chat(&mut conn, &msg.chat).await? {
             Some(g) if allowed.iter().any(|a| a.id == g.id) => vec![g.id],
-            Some(_) | None => {
-                out.send(&msg.chat, REFUSED);
-                return Ok(());
-            }
+            Some(_) | None => return Err(REFUSED.into()),
         }
     } else {
         allowed.iter().map(|g| g.id).collect()
     };
     if targets.is_empty() {
-        out.send(&msg.chat, REFUSED);
-        return Ok(());
+        return Err(REFUSED.into());
     }
     let text = crate::text::squash_lines(if args.trim().is_empty() {
         replied.and_then(|r| r.text.as_deref()).unwrap_or("")
@@ -70,12 +68,10 @@ pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
             drop(conn);
             return conversation::start(turn, context, None, TEXT_FLOW, None).await;
         }
-        out.send(&msg.chat, "Xin gõ nội dung sau lệnh, ví dụ: /thongbao Sáng Chủ nhật 8 giờ tổng vệ sinh ngõ 41. Hoặc trả lời (reply) một tin nhắn bằng /thongbao để gửi tin đó.");
-        return Ok(());
+        return Err(Refusal::input("Xin gõ nội dung sau lệnh, ví dụ: /thongbao Sáng Chủ nhật 8 giờ tổng vệ sinh ngõ 41. Hoặc trả lời (reply) một tin nhắn bằng /thongbao để gửi tin đó.").into());
     }
     if let Some(problem) = too_long(&text) {
-        out.send(&msg.chat, problem);
-        return Ok(());
+        return Err(Refusal::input(problem).into());
     }
     drop(conn);
     let mut tx = db.write().await?;
@@ -113,8 +109,7 @@ pub async fn complete_text(
     }
     let allowed: Vec<i64> = allowed_groups(tx, caller.id).await?.into_iter().map(|g| g.id).collect();
     if allowed.is_empty() {
-        out.send(&caller.addr.private_chat(), REFUSED);
-        return Ok(Completion::Abandoned);
+        return Ok(Completion::Refused(REFUSED));
     }
     let code = repo::create_draft(tx, caller.id, text, photo.as_deref(), &allowed, app.clock.now()).await?;
     show_preview(app, tx, caller, code, None, 0, out).await?;
@@ -126,13 +121,14 @@ pub async fn on_button(
     button: NoticeButton,
     callback_id: &str,
     message: Option<&MessageRef>,
-) -> anyhow::Result<()> {
+) -> Handled {
     let Turn { app, caller, db, out, .. } = turn;
     match button {
         NoticeButton::Seen(code) => return ack::on_seen(turn, code, callback_id).await,
         NoticeButton::Stats(code) => {
             out.answer(callback_id, None);
-            return ack::show(app, db, caller, &caller.addr.private_chat(), Some(code), out).await;
+            let private = caller.addr.private_chat();
+            return ack::show(turn, &private, Some(code)).await;
         }
         _ => {}
     }
@@ -151,13 +147,11 @@ pub async fn on_button(
     };
     let notice = repo::get(&mut tx, code).await?;
     let Some(notice) = notice.filter(|n| n.sender == caller.id) else {
-        out.answer(callback_id, Some("Xin lỗi, chỉ người soạn thông báo mới dùng được nút này.".into()));
-        return Ok(());
+        return Err(Refusal::OnlyFor { who: "người soạn thông báo", to: "dùng được nút này" }.into());
     };
     let allowed: Vec<i64> = allowed_groups(&mut tx, caller.id).await?.into_iter().map(|g| g.id).collect();
     if allowed.is_empty() {
-        out.answer(callback_id, Some(REFUSED.into()));
-        return Ok(());
+        return Err(REFUSED.into());
     }
     if let NoticeButton::Cancel(_) = button {
         let cancelled = repo::cancel(&mut tx, code, app.clock.now()).await?;
@@ -174,8 +168,7 @@ pub async fn on_button(
         return Ok(());
     }
     if notice.status != Status::Draft {
-        out.answer(callback_id, Some(format!("Thông báo {code} đã được gửi hoặc huỷ.")));
-        return Ok(());
+        return Err(Refusal::state(format!("Thông báo {code} đã được gửi hoặc huỷ.")).into());
     }
     let mut page = 0;
     match button {
@@ -207,20 +200,16 @@ pub async fn on_button(
             let targets = repo::targets(&mut tx, code).await?;
             // A role revoked since the draft was written no longer reaches.
             if targets.is_empty() || targets.iter().any(|t| !allowed.contains(t)) {
-                out.answer(callback_id, Some("Xin chọn ít nhất một nhóm bác được phép gửi.".into()));
-                return Ok(());
+                return Err(Refusal::input("Xin chọn ít nhất một nhóm bác được phép gửi.").into());
             }
             if notice.scheduled_for.is_some_and(|at| at <= app.clock.now()) {
-                out.answer(callback_id, Some("Giờ hẹn đã qua. Xin bấm «Hẹn giờ» để chọn lại.".into()));
-                return Ok(());
+                return Err(Refusal::input("Giờ hẹn đã qua. Xin bấm «Hẹn giờ» để chọn lại.").into());
             }
             let Some(count) = repo::queue(&mut tx, code, app.clock.now()).await? else {
-                out.answer(callback_id, Some(format!("Thông báo {code} đã được gửi.")));
-                return Ok(());
+                return Err(Refusal::state(format!("Thông báo {code} đã được gửi.")).into());
             };
             if count == 0 {
-                out.answer(callback_id, Some("Các tổ đã chọn chưa liên kết nhóm chat nào.".into()));
-                return Ok(());
+                return Err(Refusal::state("Các tổ đã chọn chưa liên kết nhóm chat nào.").into());
             }
             crate::audit::record(
                 &mut tx,
@@ -246,10 +235,7 @@ pub async fn on_button(
             }
             return Ok(());
         }
-        _ => {
-            out.answer(callback_id, Some("Nút này không còn dùng được.".into()));
-            return Ok(());
-        }
+        _ => return Err(Refusal::StaleButton.into()),
     }
     show_preview(app, &mut tx, caller, code, message, page, out).await?;
     out.answer(callback_id, None);

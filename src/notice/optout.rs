@@ -1,6 +1,7 @@
 //! `dung nhan` / `/tatthongbao`: no more notices in private (on Zalo,
 //! where they come one by one); `/batthongbao` to have them again.
 
+use crate::refusal::Handled;
 use crate::turn::Turn;
 
 /// Whether a typed text asks to stop notices.
@@ -8,7 +9,7 @@ pub fn asks_to_stop(text: &str) -> bool {
     matches!(crate::text::fold(text.trim()).as_str(), "dung nhan" | "dung nhan thong bao" | "tat thong bao")
 }
 
-pub async fn stop(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn stop(turn: &mut Turn) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     let tx = db.write().await?;
     sqlx::query("INSERT INTO notice_optouts (user_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING")
@@ -23,7 +24,7 @@ pub async fn stop(turn: &mut Turn) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn resume(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn resume(turn: &mut Turn) -> Handled {
     let Turn { caller, msg, db, out, .. } = turn;
     let tx = db.write().await?;
     sqlx::query("DELETE FROM notice_optouts WHERE user_id = ?").bind(caller.id).execute(&mut *tx).await?;

@@ -1,6 +1,7 @@
 //! Scheduled notices: the time a draft is sent (`Hẹn giờ`), and `/henlich`
 //! to see and cancel what is waiting.
 
+use crate::refusal::Handled;
 use crate::turn::Turn;
 use std::collections::BTreeMap;
 
@@ -25,7 +26,7 @@ pub const TIME_FORM: crate::conversation::Form = crate::conversation::Form {
     complete: |app, tx, caller, state, out| Box::pin(complete_time(app, tx, caller, state, out)),
 };
 
-pub async fn ask_time(turn: &mut Turn, code: NoticeCode) -> anyhow::Result<()> {
+pub async fn ask_time(turn: &mut Turn, code: NoticeCode) -> Handled {
     let mut context = BTreeMap::new();
     context.insert("notice_id".to_string(), code.id().to_string());
     context.insert("notice".to_string(), code.to_string());
@@ -92,7 +93,7 @@ pub async fn complete_time(
 
 /// `/henlich`: scheduled notices (one's own; officials see all), each with
 /// a cancel button.
-pub async fn command(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     let mut conn = db.read().await?;
     let official = roles::is_official(&mut conn, caller.id).await?;

@@ -7,6 +7,7 @@
 //! place is reduced to its lane or street (see [`super::public_place`]).
 //! Photos go only when a leader chose to share them.
 
+use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 use sqlx::SqliteConnection;
 
@@ -64,7 +65,7 @@ pub async fn post_photos(conn: &mut SqliteConnection, report: &Report, out: &mut
 }
 
 /// `/bangtin bat|tat [tổ]`: leaders of the group, or officials.
-pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let Turn { caller, msg, db, out, .. } = turn;
     const USAGE: &str = "Cách dùng: /bangtin bat để đăng phản ánh mới và kết quả xử lý lên nhóm (không kèm tên, số điện thoại người gửi), /bangtin tat để tắt.";
     let folded = fold(args);
@@ -73,8 +74,7 @@ pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
         Some("bat" | "on") => true,
         Some("tat" | "off") => false,
         _ => {
-            out.send(&msg.chat, USAGE);
-            return Ok(());
+            return Err(Refusal::input(USAGE).into());
         }
     };
     let rest: String = args.split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
@@ -90,12 +90,17 @@ pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
         }
     };
     let Some(group) = group else {
-        out.send(&msg.chat, "Xin gõ lệnh trong nhóm chat của tổ, hoặc ghi tên tổ: /bangtin bat Tổ dân phố số 12");
-        return Ok(());
+        return Err(Refusal::input(
+            "Xin gõ lệnh trong nhóm chat của tổ, hoặc ghi tên tổ: /bangtin bat Tổ dân phố số 12",
+        )
+        .into());
     };
     if !roles::can_manage_group(&mut tx, caller.id, group.id).await? {
-        out.send(&msg.chat, "Xin lỗi, chỉ tổ trưởng, tổ phó của tổ hoặc cán bộ phường mới bật, tắt được bảng tin.");
-        return Ok(());
+        return Err(Refusal::OnlyFor {
+            who: "tổ trưởng, tổ phó của tổ hoặc cán bộ phường",
+            to: "bật, tắt được bảng tin",
+        }
+        .into());
     }
     sqlx::query("UPDATE groups SET public_feed = ? WHERE id = ?").bind(on).bind(group.id).execute(&mut *tx).await?;
     crate::audit::record(

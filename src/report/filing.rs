@@ -21,6 +21,7 @@ use crate::config::Category;
 use crate::conversation::Completion;
 use crate::dialogue::definition::{Choice, StepKind};
 use crate::dialogue::{Answer, Book, DefinitionError, DialogueState};
+use crate::refusal::Refusal;
 use crate::roles::Caller;
 
 pub const FLOW: &str = "report";
@@ -90,8 +91,9 @@ pub async fn complete(
         _ => Place::None,
     };
     let Some(group) = crate::flows::context_group(tx, &state.context).await? else {
-        out.send(&me, "Tổ dân phố này không còn trên bot nên chưa gửi được phản ánh. Xin liên hệ tổ trưởng.");
-        return Ok(Completion::Abandoned);
+        return Ok(Completion::Refused(Refusal::state(
+            "Tổ dân phố này không còn trên bot nên chưa gửi được phản ánh. Xin liên hệ tổ trưởng.",
+        )));
     };
 
     let now = app.clock.now();

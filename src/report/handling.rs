@@ -23,7 +23,7 @@ use crate::channel::{Button, Keyboard, MessageRef, Replies, UserAddr};
 use crate::conversation::{self, Completion};
 use crate::dialogue::{Answer, DialogueState};
 use crate::group;
-use crate::refusal::Refusal;
+use crate::refusal::{Handled, Refusal, Stop};
 use crate::roles::{self, Caller};
 
 pub const DECLINE_FLOW: &str = "report_decline";
@@ -161,26 +161,19 @@ pub async fn on_button(
     button: ReportButton,
     callback_id: &str,
     message: Option<&MessageRef>,
-) -> anyhow::Result<()> {
+) -> Handled {
     let Turn { app, caller, db, out, .. } = turn;
     match button {
         ReportButton::Move { code, to: Status::Declined } => {
             // The reason is asked first; nothing changes until it is given.
             let mut conn = db.read().await?;
-            let Some(report) = repo::get(&mut conn, code).await? else {
-                out.answer(callback_id, Some("Không tìm thấy phản ánh này.".into()));
-                return Ok(());
-            };
-            if !roles::can_manage_group(&mut conn, caller.id, report.group_id).await? {
-                out.answer(callback_id, Some("Xin lỗi, bác không có quyền xử lý phản ánh của tổ này.".into()));
-                return Ok(());
-            }
+            let report = managed(&mut conn, caller, code).await?;
             if !report.status.can_move_to(Status::Declined) {
-                out.answer(
-                    callback_id,
-                    Some(format!("Phản ánh này đang ở trạng thái «{}», không chuyển được.", report.status.label())),
-                );
-                return Ok(());
+                return Err(Refusal::state(format!(
+                    "Phản ánh này đang ở trạng thái «{}», không chuyển được.",
+                    report.status.label()
+                ))
+                .into());
             }
             drop(conn);
             out.answer(callback_id, None);
@@ -190,23 +183,16 @@ pub async fn on_button(
             conversation::start(turn, context, None, DECLINE_FLOW, None).await
         }
         ReportButton::Move { code, to } => {
-            let mut tx = db.write().await?;
-            let result = apply(app, &mut tx, caller, code, to, None, out).await?;
-            match result {
-                Ok(report) => {
-                    out.answer(callback_id, Some(format!("Đã chuyển sang «{}».", to.label())));
-                    if let Some(message) = message {
-                        let mut conn = db.read().await?;
-                        let text = staff_text(app, &mut conn, &report, "📣 Phản ánh").await?;
-                        let when = app.settings.show_time(app.clock.now());
-                        out.edit(
-                            message,
-                            format!("{text}\n\n➜ {} bởi {} lúc {when}", to.label(), caller.name),
-                            staff_keyboard(&report),
-                        );
-                    }
-                }
-                Err(refusal) => out.answer(callback_id, Some(refusal.into())),
+            let report = apply(app, db.write().await?, caller, code, to, None, out).await?;
+            out.answer(callback_id, Some(format!("Đã chuyển sang «{}».", to.label())));
+            if let Some(message) = message {
+                let text = staff_text(app, &mut *db.read().await?, &report, "📣 Phản ánh").await?;
+                let when = app.settings.show_time(app.clock.now());
+                out.edit(
+                    message,
+                    format!("{text}\n\n➜ {} bởi {} lúc {when}", to.label(), caller.name),
+                    staff_keyboard(&report),
+                );
             }
             Ok(())
         }
@@ -215,17 +201,9 @@ pub async fn on_button(
         }
         ReportButton::SharePhotos { code } => {
             let mut tx = db.write().await?;
-            let Some(report) = repo::get(&mut tx, code).await? else {
-                out.answer(callback_id, Some("Không tìm thấy phản ánh này.".into()));
-                return Ok(());
-            };
-            if !roles::can_manage_group(&mut tx, caller.id, report.group_id).await? {
-                out.answer(callback_id, Some("Xin lỗi, bác không có quyền xử lý phản ánh của tổ này.".into()));
-                return Ok(());
-            }
+            let report = managed(&mut tx, caller, code).await?;
             if !feed::enabled(&mut tx, report.group_id).await? {
-                out.answer(callback_id, Some("Nhóm chưa bật bảng tin. Gõ /bangtin bat trong nhóm để bật.".into()));
-                return Ok(());
+                return Err(Refusal::state("Nhóm chưa bật bảng tin. Gõ /bangtin bat trong nhóm để bật.").into());
             }
             if repo::set_share_photos(&mut tx, code).await? {
                 crate::audit::record(&mut tx, caller.id, "report.share_photos", &format!("report:{}", code.id()), None)
@@ -239,7 +217,7 @@ pub async fn on_button(
 }
 
 /// `/xuly PA-000123 <tiepnhan|dangxuly|daxuly|khongxuly> [ghi chú]`.
-pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     const USAGE: &str = "Cách dùng: /xuly PA-000123 <tiepnhan | dangxuly | daxuly | khongxuly> [ghi chú]\nVí dụ: /xuly PA-000123 daxuly Đã thay bóng đèn\nVới «khongxuly», xin ghi lý do.";
     let mut words = args.split_whitespace();
@@ -248,23 +226,17 @@ pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
     let note = words.collect::<Vec<_>>().join(" ");
     let note = crate::text::squash(&note);
     let (Some(code), Some(to)) = (code, to) else {
-        out.send(&msg.chat, USAGE);
-        return Ok(());
+        return Err(Refusal::input(USAGE).into());
     };
     if to == Status::Declined && note.is_empty() {
-        out.send(&msg.chat, format!("Xin ghi lý do không xử lý.\n\n{USAGE}"));
-        return Ok(());
+        return Err(Refusal::input(format!("Xin ghi lý do không xử lý.\n\n{USAGE}")).into());
     }
     if note.chars().count() > 500 {
-        out.send(&msg.chat, "Ghi chú dài quá 500 ký tự. Xin viết ngắn lại.");
-        return Ok(());
+        return Err(Refusal::input("Ghi chú dài quá 500 ký tự. Xin viết ngắn lại.").into());
     }
-    let mut tx = db.write().await?;
-    let result = apply(app, &mut tx, caller, code, to, Some(note.as_str()).filter(|n| !n.is_empty()), out).await?;
-    match result {
-        Ok(_) => out.send(&msg.chat, format!("Đã chuyển {code} sang «{}». Người phản ánh đã được báo.", to.label())),
-        Err(refusal) => out.send(&msg.chat, refusal),
-    }
+    let note = Some(note.as_str()).filter(|n| !n.is_empty());
+    apply(app, db.write().await?, caller, code, to, note, out).await?;
+    out.send(&msg.chat, format!("Đã chuyển {code} sang «{}». Người phản ánh đã được báo.", to.label()));
     Ok(())
 }
 
@@ -282,18 +254,18 @@ pub async fn complete_decline(
     let Some(code) = state.context.get("report_id").and_then(|id| id.parse().ok()).map(ReportCode::new) else {
         return Ok(Completion::Abandoned);
     };
-    match apply(app, tx, caller, code, Status::Declined, Some(reason), out).await? {
+    match apply(app, tx, caller, code, Status::Declined, Some(reason), out).await {
         Ok(_) => out.send(
             &caller.addr.private_chat(),
             format!("Đã đóng {code} với trạng thái «không xử lý». Người phản ánh đã được báo lý do."),
         ),
-        Err(refusal) => out.send(&caller.addr.private_chat(), refusal),
+        Err(Stop::Refused(refusal)) => return Ok(Completion::Refused(refusal)),
+        Err(Stop::Failed(e)) => return Err(e),
     }
     Ok(Completion::Done)
 }
 
-/// Checks and applies one move. `Ok(Err(text))` is a refusal to show;
-/// nothing was changed.
+/// Checks and applies one move; nothing is changed when it is refused.
 async fn apply(
     app: &App,
     tx: &mut SqliteConnection,
@@ -302,24 +274,19 @@ async fn apply(
     to: Status,
     note: Option<&str>,
     out: &mut Replies,
-) -> anyhow::Result<Result<Report, Refusal>> {
-    let Some(report) = repo::get(tx, code).await? else {
-        return Ok(Err(Refusal::not_found("phản ánh", code)));
-    };
-    if !roles::can_manage_group(tx, caller.id, report.group_id).await? {
-        tracing::warn!(user = caller.id, "report move refused: not staff of the group");
-        return Ok(Err(Refusal::no_right("xử lý phản ánh của tổ này")));
-    }
+) -> Handled<Report> {
+    let report = managed(tx, caller, code).await?;
     if !report.status.can_move_to(to) {
-        return Ok(Err(Refusal::State(format!(
+        return Err(Refusal::State(format!(
             "Phản ánh {code} đang ở trạng thái «{}», không chuyển sang «{}» được.",
             report.status.label(),
             to.label()
-        ))));
+        ))
+        .into());
     }
     let now = app.clock.now();
     if !repo::set_status(tx, code, report.status, to, now).await? {
-        return Ok(Err(Refusal::Overtaken { what: format!("Phản ánh {code}") }));
+        return Err(Refusal::Overtaken { what: format!("Phản ánh {code}") }.into());
     }
     repo::add_event(tx, code.id(), Some(caller.id), Some(report.status), to, note, now).await?;
     crate::audit::record(tx, caller.id, "report.status", &format!("report:{}", code.id()), Some(to.code())).await?;
@@ -352,7 +319,19 @@ async fn apply(
     if to.is_closed() {
         feed::post(app, tx, &report, out).await?;
     }
-    Ok(Ok(report))
+    Ok(report)
+}
+
+/// The report `code`, if the caller may handle it: staff of its group.
+async fn managed(conn: &mut SqliteConnection, caller: &Caller, code: ReportCode) -> Handled<Report> {
+    let Some(report) = repo::get(&mut *conn, code).await? else {
+        return Err(Refusal::not_found("phản ánh", code).into());
+    };
+    if !roles::can_manage_group(conn, caller.id, report.group_id).await? {
+        tracing::warn!(user = caller.id, "report move refused: not staff of the group");
+        return Err(Refusal::no_right("xử lý phản ánh của tổ này").into());
+    }
+    Ok(report)
 }
 
 async fn rate(
@@ -364,16 +343,14 @@ async fn rate(
     callback_id: &str,
     message: Option<&MessageRef>,
     out: &mut Replies,
-) -> anyhow::Result<()> {
+) -> Handled {
     let mut tx = db.write().await?;
     let report = repo::get(&mut tx, code).await?.filter(|r| r.reporter_user_id == caller.id);
     let Some(report) = report else {
-        out.answer(callback_id, Some("Xin lỗi, chỉ người gửi phản ánh mới đánh giá được.".into()));
-        return Ok(());
+        return Err(Refusal::OnlyFor { who: "người gửi phản ánh", to: "đánh giá được" }.into());
     };
     if !repo::rate(&mut tx, code, satisfied).await? {
-        out.answer(callback_id, Some("Phản ánh này đã được đánh giá, hoặc chưa xử lý xong.".into()));
-        return Ok(());
+        return Err(Refusal::state("Phản ánh này đã được đánh giá, hoặc chưa xử lý xong.").into());
     }
     let now = app.clock.now();
     let reopen = !satisfied && !report.reopened;

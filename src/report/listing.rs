@@ -13,7 +13,7 @@ use super::{Report, Status};
 use crate::app::App;
 use crate::channel::{Button, Keyboard, MessageRef};
 use crate::group;
-use crate::refusal::Refusal;
+use crate::refusal::{Handled, Refusal};
 use crate::roles::{self, Caller};
 use crate::text::fold;
 use crate::turn::{Turn, TurnDb};
@@ -21,7 +21,7 @@ use crate::turn::{Turn, TurnDb};
 const PER_PAGE: i64 = 5;
 pub const PAGE_PREFIX: &str = "rp:ls:";
 
-pub async fn mine(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn mine(turn: &mut Turn) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     let mut conn = db.read().await?;
     let reports = repo::by_reporter(&mut conn, caller.id, 20).await?;
@@ -81,7 +81,7 @@ impl Query {
     }
 }
 
-pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     // Descriptions can name houses and people: the list is private-only
     // in the command catalog (`commands::COMMANDS`).
@@ -111,11 +111,7 @@ pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
         match found {
             Some(c) => query.category = Some(c.code.clone()),
             None => {
-                out.send(
-                    &msg.chat,
-                    "Chưa hiểu bộ lọc. Cách dùng: /dsphananh [moi | tiepnhan | dangxuly | daxuly | khongxuly] [loại việc] [to <tên hoặc số tổ>]\nVí dụ: /dsphananh dangxuly chieu sang",
-                );
-                return Ok(());
+                return Err(Refusal::input("Chưa hiểu bộ lọc. Cách dùng: /dsphananh [moi | tiepnhan | dangxuly | daxuly | khongxuly] [loại việc] [to <tên hoặc số tổ>]\nVí dụ: /dsphananh dangxuly chieu sang").into());
             }
         }
     }
@@ -123,62 +119,43 @@ pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
         match group::find(&mut conn, &g).await? {
             Some(found) => query.group = Some(found.id),
             None => {
-                out.send(&msg.chat, format!("Không tìm thấy tổ «{g}». Gõ /nhom để xem danh sách."));
-                return Ok(());
+                return Err(Refusal::input(format!("Không tìm thấy tổ «{g}». Gõ /nhom để xem danh sách.")).into());
             }
         }
     }
     drop(conn);
-    match page(app, db, caller, &query, 0).await? {
-        Ok((text, keyboard)) => out.send_with(&msg.chat, text, keyboard),
-        Err(refusal) => out.send(&msg.chat, refusal),
-    }
+    let (text, keyboard) = page(app, db, caller, &query, 0).await?;
+    out.send_with(&msg.chat, text, keyboard);
     Ok(())
 }
 
-pub async fn on_page(
-    turn: &mut Turn,
-    data: &str,
-    callback_id: &str,
-    message: Option<&MessageRef>,
-) -> anyhow::Result<()> {
+pub async fn on_page(turn: &mut Turn, data: &str, callback_id: &str, message: Option<&MessageRef>) -> Handled {
     let Turn { app, caller, db, out, .. } = turn;
     let Some((n, query)) = Query::decode(data) else {
-        out.answer(callback_id, Some("Nút này không còn dùng được.".into()));
-        return Ok(());
+        return Err(Refusal::StaleButton.into());
     };
-    match page(app, db, caller, &query, n).await? {
-        Ok((text, keyboard)) => {
-            out.answer(callback_id, None);
-            match message {
-                Some(m) => out.edit(m, text, keyboard),
-                None => out.send(&caller.addr.private_chat(), text),
-            }
-        }
-        Err(refusal) => out.answer(callback_id, Some(refusal.into())),
+    let (text, keyboard) = page(app, db, caller, &query, n).await?;
+    out.answer(callback_id, None);
+    match message {
+        Some(m) => out.edit(m, text, keyboard),
+        None => out.send(&caller.addr.private_chat(), text),
     }
     Ok(())
 }
 
 /// One page for the caller, with the role check: officials see the ward,
 /// leaders their own groups, residents nothing.
-async fn page(
-    app: &App,
-    db: &mut TurnDb,
-    caller: &Caller,
-    query: &Query,
-    n: i64,
-) -> anyhow::Result<Result<(String, Keyboard), Refusal>> {
+async fn page(app: &App, db: &mut TurnDb, caller: &Caller, query: &Query, n: i64) -> Handled<(String, Keyboard)> {
     let mut conn = db.read().await?;
     let groups = if roles::is_official(&mut conn, caller.id).await? {
         query.group.map(|g| vec![g])
     } else {
         let led: Vec<i64> = group::led_by(&mut conn, caller.id).await?.into_iter().map(|g| g.id).collect();
         if led.is_empty() {
-            return Ok(Err(Refusal::StaffOnly { what: "danh sách phản ánh" }));
+            return Err(Refusal::StaffOnly { what: "danh sách phản ánh" }.into());
         }
         match query.group {
-            Some(g) if !led.contains(&g) => return Ok(Err(Refusal::OwnGroupOnly { what: "phản ánh" })),
+            Some(g) if !led.contains(&g) => return Err(Refusal::OwnGroupOnly { what: "phản ánh" }.into()),
             Some(g) => Some(vec![g]),
             None => Some(led),
         }
@@ -190,7 +167,7 @@ async fn page(
         None => "Phản ánh đang mở".to_string(),
     };
     if total == 0 {
-        return Ok(Ok((format!("{what}: không có việc nào."), Keyboard::none())));
+        return Ok((format!("{what}: không có việc nào."), Keyboard::none()));
     }
     let pages = (total + PER_PAGE - 1) / PER_PAGE;
     let now = app.clock.now();
@@ -206,7 +183,7 @@ async fn page(
         buttons.push(Button::callback("Sau »", query.encode(n + 1)));
     }
     let keyboard = if buttons.is_empty() { Keyboard::none() } else { Keyboard::rows(vec![buttons]) };
-    Ok(Ok((text, keyboard)))
+    Ok((text, keyboard))
 }
 
 async fn summary_line(

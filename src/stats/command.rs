@@ -13,6 +13,7 @@ use crate::domain::group_thousands;
 use crate::domain::Percent;
 use crate::group;
 use crate::household::Circumstance;
+use crate::refusal::{Handled, Refusal};
 use crate::report::Status;
 use crate::roles::{self, Caller};
 use crate::text::fold;
@@ -49,12 +50,14 @@ fn cut(s: &str, n: usize) -> String {
     }
 }
 
-pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     let mut conn = db.read().await?;
     let Some(mut scope) = visible_scope(&mut conn, caller).await? else {
-        out.send(&msg.chat, "Xin lỗi, chỉ tổ trưởng, tổ phó và cán bộ phường mới xem được thống kê.");
-        return Ok(());
+        return Err(Refusal::OnlyFor {
+            who: "tổ trưởng, tổ phó và cán bộ phường", to: "xem được thống kê"
+        }
+        .into());
     };
     let now = app.clock.now();
     let folded = fold(args);
@@ -96,12 +99,10 @@ pub async fn command(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
     if !words.is_empty() {
         let name = words.join(" ");
         let Some(g) = group::find(&mut conn, &name).await? else {
-            out.send(&msg.chat, format!("Không tìm thấy tổ «{name}». Cách dùng: /thongke [ho | phananh | quy] [tên tổ] [7d | 30d | thang 10/2025]"));
-            return Ok(());
+            return Err(Refusal::input(format!("Không tìm thấy tổ «{name}». Cách dùng: /thongke [ho | phananh | quy] [tên tổ] [7d | 30d | thang 10/2025]")).into());
         };
         if scope.as_ref().is_some_and(|s| !s.contains(&g.id)) {
-            out.send(&msg.chat, "Bác chỉ xem được thống kê của tổ mình.");
-            return Ok(());
+            return Err(Refusal::OwnGroupOnly { what: "thống kê" }.into());
         }
         scope = Some(vec![g.id]);
     }
@@ -222,26 +223,22 @@ pub fn render(app: &App, f: &Figures, title: &str, period: Period, part: Part) -
 }
 
 /// `/sohodukien <tổ> <n>`: how many households the group should have.
-pub async fn expected(turn: &mut Turn, args: &str) -> anyhow::Result<()> {
+pub async fn expected(turn: &mut Turn, args: &str) -> Handled {
     let Turn { caller, msg, db, out, .. } = turn;
     const USAGE: &str = "Cách dùng: /sohodukien <tên hoặc số tổ> <số hộ>, ví dụ: /sohodukien Tổ dân phố số 12 40";
     let mut tx = db.write().await?;
     if !roles::is_official(&mut tx, caller.id).await? {
-        out.send(&msg.chat, "Xin lỗi, chỉ cán bộ phường mới đặt được số hộ dự kiến.");
-        return Ok(());
+        return Err(Refusal::OnlyFor { who: "cán bộ phường", to: "đặt được số hộ dự kiến" }.into());
     }
     let words: Vec<&str> = args.split_whitespace().collect();
     let Some((n, name)) = words.split_last() else {
-        out.send(&msg.chat, USAGE);
-        return Ok(());
+        return Err(Refusal::input(USAGE).into());
     };
     let Ok(n) = crate::domain::parse_count(n, 0, 100_000) else {
-        out.send(&msg.chat, USAGE);
-        return Ok(());
+        return Err(Refusal::input(USAGE).into());
     };
     let Some(g) = group::find(&mut tx, &name.join(" ")).await? else {
-        out.send(&msg.chat, format!("Không tìm thấy tổ «{}». {USAGE}", name.join(" ")));
-        return Ok(());
+        return Err(Refusal::input(format!("Không tìm thấy tổ «{}». {USAGE}", name.join(" "))).into());
     };
     sqlx::query("UPDATE groups SET expected_households = ? WHERE id = ?").bind(n).bind(g.id).execute(&mut *tx).await?;
     crate::audit::record(&mut tx, caller.id, "group.expected", &format!("group:{}", g.id), Some(&n.to_string()))

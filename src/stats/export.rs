@@ -2,6 +2,7 @@
 //! for `/xuatexcel`, CSV for `todanpho export <sheet> --format csv`. Both
 //! read the same [`Sheet`]s, so the two never disagree.
 
+use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use futures_util::TryStreamExt;
@@ -473,12 +474,14 @@ impl<W: std::io::Write + Send> Sink for CsvSink<W> {
 
 /// `/xuatexcel`: private chat only; officials get the ward, leaders their
 /// groups.
-pub async fn command(turn: &mut Turn) -> anyhow::Result<()> {
+pub async fn command(turn: &mut Turn) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     let mut conn = db.read().await?;
     let Some(scope) = super::command::visible_scope(&mut conn, caller).await? else {
-        out.send(&msg.chat, "Xin lỗi, chỉ tổ trưởng, tổ phó và cán bộ phường mới xuất được tệp thống kê.");
-        return Ok(());
+        return Err(Refusal::OnlyFor {
+            who: "tổ trưởng, tổ phó và cán bộ phường", to: "xuất được tệp thống kê"
+        }
+        .into());
     };
     let bytes = workbook(app, &mut conn, &scope).await?;
     drop(conn);

@@ -11,8 +11,8 @@ use todanpho::clock::ManualClock;
 use serde_json::{json, Value};
 use sqlx::SqlitePool;
 use todanpho::app::App;
-use todanpho::db::Database;
 use todanpho::config::{Config, Secret};
+use todanpho::db::Database;
 use todanpho::startup::{self, Running};
 
 pub use crate::fake_telegram::{chat_json, Failure, FakeTelegram};
@@ -203,7 +203,9 @@ impl TestBot {
 
     async fn spawn(&mut self) {
         let bot = startup::telegram_bot(&Secret::new("123456:TEST"), &self.config.telegram.api_url).expect("bot");
-        self.running = Some(startup::spawn_telegram_with(bot, self.app.clone(), self.database.clone(), self.webhook.clone()).await);
+        self.running = Some(
+            startup::spawn_telegram_with(bot, self.app.clone(), self.database.clone(), self.webhook.clone()).await,
+        );
     }
 
     pub fn db(&self) -> &SqlitePool {

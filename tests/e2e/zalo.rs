@@ -201,7 +201,8 @@ async fn zalo_webhook_needs_the_secret_header_and_handles_each_event_once() {
         listen: "127.0.0.1:0".parse().unwrap(),
         secret: todanpho::config::Secret::new("zalo-secret-123"),
     };
-    let (addr, task) = todanpho::zalo::serve_webhook(bot.app.clone(), bot.database.clone(), client, settings, hook).await.unwrap();
+    let (addr, task) =
+        todanpho::zalo::serve_webhook(bot.app.clone(), bot.database.clone(), client, settings, hook).await.unwrap();
     let set = fake.requests().into_iter().find(|(m, _)| m == "setWebhook").expect("setWebhook");
     assert_eq!(set.1["secret_token"], "zalo-secret-123");
 
