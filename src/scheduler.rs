@@ -38,7 +38,7 @@ pub async fn run(app: App, db: Database, channels: Vec<Channel>) {
         }
         if pruned.elapsed() >= PRUNE_EVERY {
             pruned = tokio::time::Instant::now();
-            if let Err(e) = crate::updates::forget_handled(&db, chrono::Utc::now()).await {
+            if let Err(e) = crate::intake::forget_handled(&db, chrono::Utc::now()).await {
                 tracing::error!(error = %format!("{e:#}"), "pruning the inbox failed");
             }
         }

@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use teloxide::dispatching::ShutdownToken;
-use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::app::{App, ReportSettings, Settings};
@@ -14,6 +13,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Secret};
 use crate::db::Database;
 use crate::dialogue::Book;
+use crate::intake::Intake;
 use crate::{campaign, db, household, report, roles, telegram};
 
 /// Everything but the chat platform: database migrated, officials seeded,
@@ -31,8 +31,8 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
     campaign::create::prepare_definition(&mut book)?;
     let db = db::connect(&config.database.path, config.database.synchronous).await?;
     // Before any platform takes updates in (and so before any new reply).
-    crate::updates::settle_sent_logs(&db).await.context("reading the logs of sent replies")?;
-    crate::updates::forget_handled(&db, chrono::Utc::now()).await.context("pruning the inbox")?;
+    crate::intake::settle_sent_logs(&db).await.context("reading the logs of sent replies")?;
+    crate::intake::forget_handled(&db, chrono::Utc::now()).await.context("pruning the inbox")?;
     {
         let mut tx = db.write().await?;
         roles::seed_officials(&mut tx, &config.telegram.officials).await.context("seeding officials from config")?;
@@ -80,36 +80,53 @@ pub fn telegram_bot(token: &Secret, api_url: &str) -> anyhow::Result<Bot> {
     Ok(Bot::with_client(token.expose(), client).set_api_url(url))
 }
 
-/// A running Telegram dispatcher and its scheduler.
+/// A platform running: receiving into its intake, its notice sender, and
+/// (Telegram's, or the only one's) the scheduler. Every platform is
+/// stopped the same way.
 pub struct Running {
-    pub shutdown: ShutdownToken,
-    pub task: JoinHandle<anyhow::Result<()>>,
-    pub scheduler: JoinHandle<()>,
-    pub outbox: JoinHandle<()>,
-    outbox_stop: tokio::sync::watch::Sender<bool>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<anyhow::Result<()>>,
+    scheduler: Option<JoinHandle<()>>,
+    outbox: JoinHandle<()>,
+    /// Where a Zalo webhook listens.
+    pub listening: Option<std::net::SocketAddr>,
 }
 
 impl Running {
-    /// Stops polling, lets handlers in flight finish, and waits.
+    /// Stops receiving, lets the updates taken in be handled and the
+    /// notices in flight be recorded, and waits.
     pub async fn stop(self) -> anyhow::Result<()> {
-        // A dispatcher that has not started listening yet refuses to shut
-        // down ("idle"); wait until it can, or until it has ended on its own.
-        loop {
-            match self.shutdown.shutdown() {
-                Ok(done) => {
-                    done.await;
-                    break;
-                }
-                Err(_) if self.task.is_finished() => break,
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
-            }
+        let _ = self.stop.send(true);
+        let result = self.task.await.context("a platform's task failed")?;
+        if let Some(scheduler) = self.scheduler {
+            scheduler.abort();
         }
-        self.scheduler.abort();
-        // The notice sender finishes the requests in flight and records them.
-        let _ = self.outbox_stop.send(true);
         let _ = self.outbox.await;
-        self.task.await.context("the dispatcher task failed")?
+        result
     }
+
+    /// Receiving has ended by itself (it could not start, or failed).
+    pub fn ended(&self) -> bool {
+        self.task.is_finished()
+    }
+}
+
+/// Starts Zalo (see [`crate::zalo::start`]).
+pub async fn spawn_zalo(
+    app: App,
+    db: Database,
+    client: crate::zalo::Client,
+    settings: crate::zalo::Settings,
+    webhook: Option<crate::zalo::Webhook>,
+) -> anyhow::Result<Running> {
+    let started = crate::zalo::start(app, db, client, settings, webhook).await?;
+    Ok(Running {
+        stop: started.stop,
+        task: started.task,
+        scheduler: None,
+        outbox: started.notices,
+        listening: started.listening,
+    })
 }
 
 /// Registers the command menu and starts long polling in the background.
@@ -122,30 +139,27 @@ pub async fn spawn_telegram_with(bot: Bot, app: App, db: Database, webhook: Opti
     telegram::register_commands(&bot, &db).await;
     let scheduler =
         tokio::spawn(crate::scheduler::run(app.clone(), db.clone(), vec![crate::channel::Channel::Telegram]));
-    let (outbox_stop, stop) = tokio::sync::watch::channel(false);
-    let outbox = tokio::spawn(telegram::run_outbox(bot.clone(), app.clone(), db.clone(), stop));
-    let app_for_replies = app.clone();
-    let mut dispatcher = telegram::dispatcher(bot.clone(), app, db.clone());
-    let shutdown = dispatcher.shutdown_token();
+    let (stop, stopped) = watch::channel(false);
+    let outbox = tokio::spawn(telegram::run_outbox(bot.clone(), app.clone(), db.clone(), stopped.clone()));
     let task = tokio::spawn(async move {
         let me = bot
             .get_me()
             .await
             .context("cannot reach the Telegram Bot API (getMe failed); check TELOXIDE_TOKEN and the API URL")?;
-        let sender = telegram::TelegramSender { bot: bot.clone(), me, db: db.clone() };
-        app_for_replies.senders.set(crate::channel::Channel::Telegram, Arc::new(sender));
-        telegram::send_unsent_replies(&app_for_replies, &db).await;
-        let errors = LoggingErrorHandler::with_custom_text("receiving updates failed");
-        let dispatched = match webhook {
-            None => dispatcher.try_dispatch_with_listener(telegram::listener(bot, db), errors).await,
-            Some(hook) => {
-                let listener = telegram::webhook_listener(bot, db, hook).await?;
-                dispatcher.try_dispatch_with_listener(listener, errors).await
+        let sender = telegram::TelegramSender { bot: bot.clone(), me: me.clone(), db: db.clone() };
+        app.senders.set(crate::channel::Channel::Telegram, Arc::new(sender));
+        let intake = Intake::start(app, db, telegram::Updates { me }).await;
+        let received = match webhook {
+            None => {
+                telegram::poll(&bot, &intake, stopped).await;
+                Ok(())
             }
+            Some(hook) => telegram::serve_webhook(&bot, intake.clone(), hook, stopped).await,
         };
-        dispatched.context("cannot reach the Telegram Bot API (getMe failed); check TELOXIDE_TOKEN and the API URL")
+        intake.drain().await;
+        received
     });
-    Running { shutdown, task, scheduler, outbox, outbox_stop }
+    Running { stop, task, scheduler: Some(scheduler), outbox, listening: None }
 }
 
 /// What `todanpho` runs: until Ctrl-C or SIGTERM.
@@ -153,86 +167,79 @@ pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()>
     let (app, db) = build_app(&config).await?;
     tracing::info!(ward = %config.ward.name, database = %config.database.path.display(), "todanpho starting");
     let daily_backup = tokio::spawn(crate::backup::run_daily(app.clone(), db.clone(), config.backup.clone()));
-    let zalo = match Secret::from_env("ZALO_BOT_TOKEN") {
-        Ok(token) => {
-            let client = crate::zalo::Client::new(&config.zalo.api_url, token.expose())?;
-            crate::zalo::connect(&client, config.zalo.webhook_url.is_none()).await?;
-            tracing::info!("Zalo channel starting");
-            match &config.zalo.webhook_url {
-                None => Some(tokio::spawn(crate::zalo::run(
-                    app.clone(),
-                    db.clone(),
-                    client,
-                    crate::zalo::Settings::from(&config.zalo),
-                ))),
-                Some(url) => {
-                    let hook = crate::zalo::Webhook {
-                        url: url.clone(),
-                        listen: config.zalo.webhook_listen.parse().with_context(|| {
-                            format!("[zalo] webhook_listen '{}' is not an address like 0.0.0.0:8444", config.zalo.webhook_listen)
-                        })?,
-                        secret: Secret::from_env("ZALO_WEBHOOK_SECRET")
-                            .map_err(|_| anyhow::anyhow!("ZALO_WEBHOOK_SECRET is not set: a Zalo webhook needs a secret token (8–256 characters)"))?,
-                    };
-                    let (_, task) = crate::zalo::serve_webhook(
-                        app.clone(),
-                        db.clone(),
-                        client,
-                        crate::zalo::Settings::from(&config.zalo),
-                        hook,
+    // Every platform this process runs, each started and stopped the same
+    // way.
+    let mut platforms = Vec::new();
+    if let Ok(token) = Secret::from_env("ZALO_BOT_TOKEN") {
+        let client = crate::zalo::Client::new(&config.zalo.api_url, token.expose())?;
+        crate::zalo::connect(&client, config.zalo.webhook_url.is_none()).await?;
+        tracing::info!("Zalo channel starting");
+        let webhook = match &config.zalo.webhook_url {
+            None => None,
+            Some(url) => Some(crate::zalo::Webhook {
+                url: url.clone(),
+                listen: config.zalo.webhook_listen.parse().with_context(|| {
+                    format!(
+                        "[zalo] webhook_listen '{}' is not an address like 0.0.0.0:8444",
+                        config.zalo.webhook_listen
                     )
-                    .await?;
-                    Some(task)
+                })?,
+                secret: Secret::from_env("ZALO_WEBHOOK_SECRET").map_err(|_| {
+                    anyhow::anyhow!(
+                        "ZALO_WEBHOOK_SECRET is not set: a Zalo webhook needs a secret token (8–256 characters)"
+                    )
+                })?,
+            }),
+        };
+        let settings = crate::zalo::Settings::from(&config.zalo);
+        platforms.push(spawn_zalo(app.clone(), db.clone(), client, settings, webhook).await?);
+    }
+    match telegram {
+        Some(token) => {
+            let bot = telegram_bot(&token, &config.telegram.api_url)?;
+            let webhook = match &config.telegram.webhook_url {
+                None => None,
+                Some(url) => Some(telegram::Webhook {
+                    url: url::Url::parse(url).with_context(|| format!("[telegram] webhook_url '{url}' is not a valid URL"))?,
+                    listen: config.telegram.webhook_listen.parse().with_context(|| {
+                        format!("[telegram] webhook_listen '{}' is not an address like 0.0.0.0:8443", config.telegram.webhook_listen)
+                    })?,
+                    secret: Secret::from_env("TODANPHO_WEBHOOK_SECRET")
+                        .map_err(|_| anyhow::anyhow!("TODANPHO_WEBHOOK_SECRET is not set: a webhook needs a secret token (1–256 characters A–Z, a–z, 0–9, _ and -)"))?,
+                }),
+            };
+            platforms.push(spawn_telegram_with(bot, app.clone(), db.clone(), webhook).await);
+        }
+        None if platforms.is_empty() => return Err(crate::config::ConfigError::MissingToken.into()),
+        // Zalo only: the scheduler Telegram's start would run.
+        None => {
+            let scheduler =
+                tokio::spawn(crate::scheduler::run(app.clone(), db.clone(), vec![crate::channel::Channel::Zalo]));
+            if let Some(zalo) = platforms.first_mut() {
+                zalo.scheduler = Some(scheduler);
+            }
+        }
+    }
+    // Until a signal, or until a platform's receiving ends by itself (it
+    // could not start, or failed).
+    let signal = wait_for_signal();
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            _ = &mut signal => break,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
+                if platforms.iter().any(Running::ended) {
+                    break;
                 }
             }
         }
-        Err(_) => None,
-    };
-    let Some(token) = telegram else {
-        // Zalo only.
-        let Some(zalo) = zalo else { return Err(crate::config::ConfigError::MissingToken.into()) };
-        let scheduler =
-            tokio::spawn(crate::scheduler::run(app.clone(), db.clone(), vec![crate::channel::Channel::Zalo]));
-        wait_for_signal().await;
-        tracing::info!("stopping");
-        scheduler.abort();
-        zalo.abort();
-        daily_backup.abort();
-        return Ok(());
-    };
-    let bot = telegram_bot(&token, &config.telegram.api_url)?;
-    let webhook = match &config.telegram.webhook_url {
-        None => None,
-        Some(url) => Some(telegram::Webhook {
-            url: url::Url::parse(url).with_context(|| format!("[telegram] webhook_url '{url}' is not a valid URL"))?,
-            listen: config.telegram.webhook_listen.parse().with_context(|| {
-                format!("[telegram] webhook_listen '{}' is not an address like 0.0.0.0:8443", config.telegram.webhook_listen)
-            })?,
-            secret: Secret::from_env("TODANPHO_WEBHOOK_SECRET")
-                .map_err(|_| anyhow::anyhow!("TODANPHO_WEBHOOK_SECRET is not set: a webhook needs a secret token (1–256 characters A–Z, a–z, 0–9, _ and -)"))?,
-        }),
-    };
-    let running = spawn_telegram_with(bot, app, db, webhook).await;
-    let shutdown = running.shutdown.clone();
-    let scheduler = running.scheduler.abort_handle();
-    let outbox_stop = running.outbox_stop.clone();
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("stopping: finishing the updates in hand");
-        scheduler.abort();
-        let _ = outbox_stop.send(true);
-        if let Ok(done) = shutdown.shutdown() {
-            done.await;
-        }
-    });
-    let result = running.task.await.context("the dispatcher task failed")?;
-    daily_backup.abort();
-    if let Some(zalo) = zalo {
-        zalo.abort();
     }
-    // Let the notice sender record what it has in flight before exiting.
-    let _ = running.outbox_stop.send(true);
-    let _ = running.outbox.await;
+    tracing::info!("stopping: finishing the updates in hand");
+    let mut result = Ok(());
+    for platform in platforms {
+        result = result.and(platform.stop().await);
+    }
+    daily_backup.abort();
     result
 }
 

@@ -1,7 +1,7 @@
 //! One update's turn, as a value: who is calling, what they sent, the
 //! update's transaction and the replies it builds. Every handler takes one
 //! `&mut Turn` and can touch nothing else: it cannot reach the pool, begin a
-//! transaction of its own or commit (see [`crate::updates::process`], which
+//! transaction of its own or commit (see [`crate::intake::process`], which
 //! begins the turn and ends it).
 
 use crate::app::App;

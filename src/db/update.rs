@@ -24,7 +24,7 @@ pub struct UpdateTx {
 }
 
 /// What an update wrote, to be ended with its handled mark and replies
-/// (see [`crate::updates::commit_with_replies`]).
+/// (see [`crate::intake::commit_with_replies`]).
 pub enum Written {
     /// Its turn at the writer is under way.
     Open(Tx),

@@ -1,25 +1,11 @@
 //! Telegram updates → channel-neutral [`Incoming`].
 
-/// What a Telegram update is to the bot.
-#[derive(Clone, Debug)]
-pub enum Inbound {
-    /// A group became a supergroup.
-    Migration(Migration),
-    /// A command, a button press, or a private message or edit.
-    Incoming(Incoming),
-    /// A command sent under a channel's or the group's own name.
-    Anonymous(ChatAddr),
-    /// Anything else: marked handled and left.
-    Other,
-}
-
 /// Sorts an update, looking at it in place: the order of the checks is the
 /// order of precedence (a migration notice is never a message to answer,
 /// a command is never a dialogue answer).
 pub fn classify(update: &Update, me: &Me) -> Inbound {
     let found = match &update.kind {
         UpdateKind::Message(msg) => migration(msg)
-            .map(Inbound::Migration)
             .or_else(|| command(msg, me).map(Inbound::Incoming))
             .or_else(|| anonymous_command(msg, me).map(Inbound::Anonymous))
             .or_else(|| private_message(msg).map(Inbound::Incoming)),
@@ -36,6 +22,7 @@ use crate::channel::{
     parse_command, Button, ButtonKind, Channel, ChatAddr, ChatKind, Event, Incoming, Keyboard, MessageRef, Replied,
     Sender, Shown, Unsupported, UserAddr,
 };
+use crate::intake::Inbound;
 
 pub fn chat_addr(id: teloxide::types::ChatId) -> ChatAddr {
     ChatAddr { channel: Channel::Telegram, id: id.0.to_string() }
@@ -153,19 +140,13 @@ fn shown(m: &Message) -> Option<Shown> {
     Some(Shown { text, keyboard: Keyboard::rows(rows) })
 }
 
-#[derive(Clone, Debug)]
-pub struct Migration {
-    pub from: ChatAddr,
-    pub to: ChatAddr,
-}
-
 /// A group became a supergroup: Telegram posts one service message in the old
 /// chat (migrate_to) and one in the new (migrate_from). Either moves the link.
-fn migration(msg: &Message) -> Option<Migration> {
+fn migration(msg: &Message) -> Option<Inbound> {
     if let Some(to) = msg.migrate_to_chat_id() {
-        return Some(Migration { from: chat_addr(msg.chat.id), to: chat_addr(*to) });
+        return Some(Inbound::Moved { from: chat_addr(msg.chat.id), to: chat_addr(*to) });
     }
-    msg.migrate_from_chat_id().map(|from| Migration { from: chat_addr(*from), to: chat_addr(msg.chat.id) })
+    msg.migrate_from_chat_id().map(|from| Inbound::Moved { from: chat_addr(*from), to: chat_addr(msg.chat.id) })
 }
 
 /// An edit of an earlier private message: answers are never changed

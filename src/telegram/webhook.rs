@@ -4,7 +4,6 @@
 //! Telegram's secret token header, or with a wrong one, get 401 and change
 //! nothing.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -14,16 +13,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use teloxide::prelude::*;
-use teloxide::stop::mk_stop_token;
 use teloxide::types::AllowedUpdate;
-use teloxide::update_listeners::UpdateListener;
-use tokio::sync::mpsc;
+use tokio::sync::watch;
 
-use super::polling::{inbox_listener, replay, QUEUE};
-use crate::channel::Channel;
+use super::Updates;
 use crate::config::Secret;
-use crate::db::Database;
-use crate::updates;
+use crate::intake::Intake;
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
@@ -38,20 +33,18 @@ pub struct Webhook {
 }
 
 struct Shared {
-    db: Database,
+    intake: Arc<Intake<Updates>>,
     secret: Secret,
-    tx: mpsc::Sender<Update>,
 }
 
-/// Binds the server, replays what a crash left, tells Telegram the URL, and
-/// returns the listener the dispatcher reads from.
-pub async fn listener(
-    bot: Bot,
-    db: Database,
+/// Binds the server, tells Telegram the URL, and takes updates in until
+/// `stop` turns true.
+pub async fn receive(
+    bot: &Bot,
+    intake: Arc<Intake<Updates>>,
     hook: Webhook,
-) -> anyhow::Result<impl UpdateListener<Err = Infallible> + Send> {
-    let (tx, rx) = mpsc::channel(QUEUE);
-    let (stop, flag) = mk_stop_token();
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let socket = tokio::net::TcpListener::bind(hook.listen)
         .await
         .with_context(|| format!("cannot listen for the webhook on {}", hook.listen))?;
@@ -60,19 +53,19 @@ pub async fn listener(
         .allowed_updates([AllowedUpdate::Message, AllowedUpdate::EditedMessage, AllowedUpdate::CallbackQuery])
         .await
         .context("setWebhook failed")?;
-    let shared = Arc::new(Shared { db, secret: hook.secret, tx });
-    let router = Router::new().route("/", post(receive)).route("/{*path}", post(receive)).with_state(shared.clone());
-    tokio::spawn(async move {
-        replay(&shared.db, &shared.tx).await;
-        drop(shared);
-        if let Err(e) = axum::serve(socket, router).with_graceful_shutdown(flag).await {
-            tracing::error!(error = %e, "the webhook server stopped");
+    let shared = Arc::new(Shared { intake, secret: hook.secret });
+    let router = Router::new().route("/", post(take)).route("/{*path}", post(take)).with_state(shared);
+    let stopped = async move {
+        while !*stop.borrow() {
+            if stop.changed().await.is_err() {
+                break;
+            }
         }
-    });
-    Ok(inbox_listener(rx, stop))
+    };
+    axum::serve(socket, router).with_graceful_shutdown(stopped).await.context("the webhook server stopped")
 }
 
-async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn take(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let presented = headers.get(SECRET_HEADER).map(|v| v.as_bytes());
     if !presented.is_some_and(|p| constant_time_eq(p, shared.secret.expose().as_bytes())) {
         tracing::warn!("webhook request without the right secret token refused");
@@ -86,17 +79,10 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
             return StatusCode::OK;
         }
     };
-    let row = [(update.id.0.to_string(), String::from_utf8_lossy(&body).into_owned())];
-    match updates::record_batch(&shared.db, Channel::Telegram, &row).await {
-        Ok(fresh) if fresh.is_empty() => {
-            tracing::info!(updates = 1, "skipping updates already taken in");
-            StatusCode::OK
-        }
-        Ok(_) => match shared.tx.send(update).await {
-            Ok(()) => StatusCode::OK,
-            // Stopping: it is recorded and will be handled after the restart.
-            Err(_) => StatusCode::OK,
-        },
+    let row = (update.id.0.to_string(), String::from_utf8_lossy(&body).into_owned(), update);
+    match shared.intake.take(vec![row]).await {
+        // Stopping: it is recorded and will be handled after the restart.
+        Ok(()) => StatusCode::OK,
         // Not recorded: Telegram retries a failed delivery.
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), "cannot record a webhook update");

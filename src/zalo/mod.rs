@@ -15,5 +15,5 @@ mod webhook;
 
 pub use api::Client;
 pub use outbound::ZaloSender;
-pub use polling::{connect, run, Settings};
-pub use webhook::{serve as serve_webhook, Webhook};
+pub use polling::{connect, start, Settings, Started};
+pub use webhook::Webhook;

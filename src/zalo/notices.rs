@@ -9,6 +9,8 @@
 
 use std::time::Duration;
 
+use tokio::sync::watch;
+
 use crate::app::App;
 use crate::channel::{Channel, Replies};
 use crate::db::Database;
@@ -17,9 +19,10 @@ use crate::notice::{outbox, repo};
 /// How often the outbox is looked at when nobody rings.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
 
-/// Drains Zalo deliveries until the task is aborted, through the same
-/// sender (and so at the same pace) as every other message to Zalo.
-pub async fn run(app: App, db: Database, sender: std::sync::Arc<super::ZaloSender>) {
+/// Drains Zalo deliveries until `stop` turns true (the one in hand is
+/// finished and recorded), through the same sender (and so at the same
+/// pace) as every other message to Zalo.
+pub async fn run(app: App, db: Database, sender: std::sync::Arc<super::ZaloSender>, mut stop: watch::Receiver<bool>) {
     let reset = async {
         let mut tx = db.write().await?;
         repo::reset_sending(&mut tx, Channel::Zalo).await?;
@@ -29,12 +32,13 @@ pub async fn run(app: App, db: Database, sender: std::sync::Arc<super::ZaloSende
     if let Err(e) = reset.await {
         tracing::error!(error = %format!("{e:#}"), "cannot take back Zalo notices in flight");
     }
-    loop {
-        match drain(&app, &db, &sender).await {
+    while !*stop.borrow() {
+        match drain(&app, &db, &sender, &stop).await {
             Ok(0) => {
                 tokio::select! {
                     _ = app.outbox.notified() => {}
                     _ = tokio::time::sleep(LOOK_EVERY) => {}
+                    _ = stop.changed() => {}
                 }
             }
             Ok(_) => {}
@@ -48,12 +52,20 @@ pub async fn run(app: App, db: Database, sender: std::sync::Arc<super::ZaloSende
 
 /// Sends what is due, one at a time (the sender keeps Zalo's pace).
 /// Returns how many were tried.
-async fn drain(app: &App, db: &Database, sender: &super::ZaloSender) -> anyhow::Result<usize> {
+async fn drain(
+    app: &App,
+    db: &Database,
+    sender: &super::ZaloSender,
+    stop: &watch::Receiver<bool>,
+) -> anyhow::Result<usize> {
     let due = {
         let mut conn = db.read().await?;
         repo::due(&mut conn, Channel::Zalo, app.clock.now(), 50).await?
     };
     for delivery in &due {
+        if *stop.borrow() {
+            break;
+        }
         {
             let mut tx = db.write().await?;
             let claimed = repo::mark_sending(&mut tx, delivery.id).await?;

@@ -1,20 +1,27 @@
-//! Long polling Zalo through the inbox. Zalo's getUpdates has no offset: an
-//! event is gone once answered, so each batch is recorded (one
-//! transaction) the moment it arrives, then handled from the record, and
-//! what was recorded but not handled before a crash is handled at the next
-//! start. (An event lost between Zalo's answer and the record cannot be
-//! asked for again; webhook mode records before answering Zalo.)
+//! Receiving Zalo's events into the intake, by long polling (or webhook,
+//! see `webhook`). Zalo's getUpdates has no offset: an event is gone once
+//! answered, so each batch is recorded (one transaction) the moment it
+//! arrives, then handled from the record, and what was recorded but not
+//! handled before a crash is handled at the next start. (An event lost
+//! between Zalo's answer and the record cannot be asked for again; webhook
+//! mode records before answering Zalo.)
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use super::api::{Client, ZaloUpdate};
 use super::inbound;
 use super::outbound::ZaloSender;
+use super::webhook::Webhook;
 use crate::app::App;
 use crate::channel::Channel;
 use crate::db::Database;
-use crate::updates::{self, Marks};
+use crate::intake::{Inbound, Intake, Platform};
 
 /// How Zalo is used: the rate is ours to choose, Zalo publishes none.
 #[derive(Debug, Clone, Copy)]
@@ -45,122 +52,118 @@ pub async fn connect(client: &Client, polling: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Receives and handles Zalo events until the task is aborted.
-pub async fn run(app: App, db: Database, client: Client, settings: Settings) {
-    let (marks, _notices) = start(&app, &db, &client, settings).await;
-    let mut workers = Workers::new(app.clone(), db.clone(), client.clone(), marks);
+/// Zalo running: receiving into its intake, and its notice sender.
+pub struct Started {
+    pub stop: watch::Sender<bool>,
+    /// Receives until told to stop, then lets what was taken in be handled.
+    pub task: JoinHandle<anyhow::Result<()>>,
+    /// Sends notices to Zalo households; finishes the one in hand on stop.
+    pub notices: JoinHandle<()>,
+    /// Where the webhook listens, if it does.
+    pub listening: Option<SocketAddr>,
+}
+
+/// Sets Zalo's sender up, sends the replies and handles the events a crash
+/// left, then receives by long polling (or by `webhook`) in the background.
+pub async fn start(
+    app: App,
+    db: Database,
+    client: Client,
+    settings: Settings,
+    webhook: Option<Webhook>,
+) -> anyhow::Result<Started> {
+    let sender = Arc::new(ZaloSender::new(client.clone(), db.clone(), settings.per_second));
+    app.senders.set(Channel::Zalo, sender.clone());
+    let (stop, stopped) = watch::channel(false);
+    let notices = tokio::spawn(super::notices::run(app.clone(), db.clone(), sender, stopped.clone()));
+    let intake = Intake::start(app, db, Updates { client: client.clone() }).await;
+    let (task, listening) = match webhook {
+        None => {
+            let task = tokio::spawn(async move {
+                poll(&client, &intake, settings, stopped).await;
+                intake.drain().await;
+                Ok(())
+            });
+            (task, None)
+        }
+        Some(hook) => {
+            let (listening, serving) = super::webhook::serve(intake.clone(), &client, hook, stopped).await?;
+            let task = tokio::spawn(async move {
+                let served = serving.await;
+                intake.drain().await;
+                served
+            });
+            (task, Some(listening))
+        }
+    };
+    Ok(Started { stop, task, notices, listening })
+}
+
+async fn poll(client: &Client, intake: &Intake<Updates>, settings: Settings, mut stop: watch::Receiver<bool>) {
     let mut backoff = Duration::from_secs(1);
-    loop {
-        let batch = match client.get_updates(settings.poll_timeout).await {
+    while !*stop.borrow() {
+        let answer = tokio::select! {
+            answer = client.get_updates(settings.poll_timeout) => answer,
+            _ = stop.changed() => return,
+        };
+        let batch = match answer {
             Ok(batch) => {
                 backoff = Duration::from_secs(1);
                 batch
             }
             Err(e) => {
                 tracing::warn!(error = %e, retry_in_secs = backoff.as_secs(), "Zalo getUpdates failed");
-                tokio::time::sleep(backoff).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = stop.changed() => return,
+                }
                 backoff = (backoff * 2).min(Duration::from_secs(30));
                 continue;
             }
         };
-        receive(&db, &mut workers, batch).await;
-    }
-}
-
-/// What both ways of receiving do first: the sender for Zalo is set up,
-/// then replies and events a crash left are dealt with.
-pub(super) async fn start(app: &App, db: &Database, client: &Client, settings: Settings) -> (Marks, Background) {
-    let sender = Arc::new(ZaloSender::new(client.clone(), db.clone(), settings.per_second));
-    app.senders.set(Channel::Zalo, sender.clone());
-    let marks = Marks::start(db.clone(), Channel::Zalo);
-    updates::send_unsent_replies(app, db, Channel::Zalo).await;
-
-    match updates::unhandled(db, Channel::Zalo).await {
-        Ok(pending) => {
-            for (id, payload) in pending {
-                match serde_json::from_str::<ZaloUpdate>(&payload) {
-                    Ok(update) => handle(app, db, client, &marks, &id, &update).await,
-                    Err(e) => {
-                        let error = format!("the stored event cannot be read: {e}");
-                        let _ = marks.handled(Channel::Zalo, &id, Some(&error)).await;
-                    }
-                }
-            }
+        if let Err(e) = intake.take(rows(batch)).await {
+            tracing::error!(error = %format!("{e:#}"), "cannot record Zalo events");
         }
-        Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot read Zalo events left from before the restart"),
-    }
-    // Notices to Zalo households, for as long as receiving runs.
-    (marks, Background(tokio::spawn(super::notices::run(app.clone(), db.clone(), sender))))
-}
-
-/// A task that ends with its owner.
-pub(super) struct Background(tokio::task::JoinHandle<()>);
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
-/// Records a batch of events in the inbox and hands the new ones to their
-/// chats' workers.
-pub(super) async fn receive(db: &Database, workers: &mut Workers, batch: Vec<ZaloUpdate>) {
-    match record(db, batch).await {
-        Ok(fresh) => {
-            for (id, update) in fresh {
-                workers.dispatch(id, update);
-            }
-        }
-        Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot record Zalo events"),
-    }
+/// Events as the inbox stores them: id, payload, event.
+pub(super) fn rows(batch: Vec<ZaloUpdate>) -> Vec<(String, String, ZaloUpdate)> {
+    batch
+        .into_iter()
+        .map(|u| (u.message.message_id.clone(), serde_json::to_string(&u).unwrap_or_default(), u))
+        .collect()
 }
 
-/// One worker per chat: a chat's events are handled in the order they came,
-/// different chats side by side, so that one slow conversation holds up
-/// nobody else. Workers stay for the life of the process (a ward has a
-/// few thousand chats; an idle worker is a few hundred bytes).
-pub(super) struct Workers {
-    app: App,
-    db: Database,
+/// Zalo's events for the intake.
+pub struct Updates {
     client: Client,
-    marks: Marks,
-    chats: std::collections::HashMap<String, tokio::sync::mpsc::UnboundedSender<(String, ZaloUpdate)>>,
 }
 
-impl Workers {
-    pub(super) fn new(app: App, db: Database, client: Client, marks: Marks) -> Self {
-        Self { app, db, client, marks, chats: Default::default() }
+impl Platform for Updates {
+    type Update = ZaloUpdate;
+
+    fn channel(&self) -> Channel {
+        Channel::Zalo
     }
 
-    pub(super) fn dispatch(&mut self, id: String, update: ZaloUpdate) {
-        let chat = update.message.chat.id.clone();
-        let tx = self.chats.entry(chat).or_insert_with(|| {
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, ZaloUpdate)>();
-            let (app, db, client, marks) = (self.app.clone(), self.db.clone(), self.client.clone(), self.marks.clone());
-            tokio::spawn(async move {
-                while let Some((id, update)) = rx.recv().await {
-                    handle(&app, &db, &client, &marks, &id, &update).await;
-                }
-            });
-            tx
-        });
-        if tx.send((id, update)).is_err() {
-            tracing::error!("a Zalo chat worker has stopped; the event is handled after the restart");
-        }
+    fn parse(&self, payload: &str) -> Result<ZaloUpdate, String> {
+        serde_json::from_str(payload).map_err(|e| e.to_string())
     }
-}
 
-/// Records a batch in the inbox (one transaction); returns the events not
-/// seen before, with their ids.
-pub(super) async fn record(db: &Database, batch: Vec<ZaloUpdate>) -> anyhow::Result<Vec<(String, ZaloUpdate)>> {
-    if batch.is_empty() {
-        return Ok(Vec::new());
+    fn chat_of(&self, update: &ZaloUpdate) -> Option<String> {
+        Some(update.message.chat.id.clone())
     }
-    let rows: Vec<(String, String)> =
-        batch.iter().map(|u| (u.message.message_id.clone(), serde_json::to_string(u).unwrap_or_default())).collect();
-    let fresh = updates::record_batch(db, Channel::Zalo, &rows).await?;
-    let mut batch: Vec<Option<ZaloUpdate>> = batch.into_iter().map(Some).collect();
-    Ok(fresh.into_iter().filter_map(|i| Some((rows[i].0.clone(), batch[i].take()?))).collect())
+
+    /// Keeps a photo's bytes before its URL expires, then reads the event
+    /// (a number answers the options the chat was offered last).
+    fn read<'a>(&'a self, db: &'a Database, update: ZaloUpdate) -> BoxFuture<'a, anyhow::Result<Inbound>> {
+        Box::pin(async move {
+            keep_photo(db, &self.client, &update).await;
+            let incoming = inbound::incoming(&mut *db.read().await?, &update).await?;
+            Ok(incoming.map_or(Inbound::Other, Inbound::Incoming))
+        })
+    }
 }
 
 /// The most a kept photo may weigh.
@@ -190,22 +193,5 @@ async fn keep_photo(db: &Database, client: &Client, update: &ZaloUpdate) {
             }
         }
         Err(e) => tracing::warn!(error = %e, "cannot fetch a photo from Zalo; only its URL is kept"),
-    }
-}
-
-pub(super) async fn handle(app: &App, db: &Database, client: &Client, marks: &Marks, id: &str, update: &ZaloUpdate) {
-    keep_photo(db, client, update).await;
-    let incoming = match db.read().await {
-        Ok(mut conn) => inbound::incoming(&mut conn, update).await,
-        Err(e) => Err(e),
-    };
-    match incoming {
-        Ok(Some(incoming)) => updates::process(app, db, marks, Channel::Zalo, id, incoming).await,
-        Ok(None) => {
-            let _ = marks.handled(Channel::Zalo, id, None).await;
-        }
-        Err(e) => {
-            let _ = marks.handled(Channel::Zalo, id, Some(&format!("reading the event: {e}"))).await;
-        }
     }
 }

@@ -12,13 +12,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use tokio::sync::mpsc;
+use tokio::sync::watch;
 
-use super::api::{parse_webhook, Client, ZaloUpdate};
-use super::polling::{record, start, Settings, Workers};
-use crate::app::App;
+use super::api::{parse_webhook, Client};
+use super::polling::{rows, Updates};
 use crate::config::Secret;
-use crate::db::Database;
+use crate::intake::Intake;
 
 const SECRET_HEADER: &str = "x-bot-api-secret-token";
 
@@ -33,47 +32,38 @@ pub struct Webhook {
 }
 
 struct Shared {
-    db: Database,
+    intake: Arc<Intake<Updates>>,
     secret: Secret,
-    tx: mpsc::Sender<(String, ZaloUpdate)>,
 }
 
-/// Binds the server, deals with what a crash left, tells Zalo the URL, and
-/// handles events until the task is aborted. Returns the address bound.
-pub async fn serve(
-    app: App,
-    db: Database,
-    client: Client,
-    settings: Settings,
+/// Binds the server and tells Zalo the URL; the returned future serves
+/// until `stop` turns true. Returns the address bound.
+pub(super) async fn serve(
+    intake: Arc<Intake<Updates>>,
+    client: &Client,
     hook: Webhook,
-) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<(SocketAddr, impl std::future::Future<Output = anyhow::Result<()>>)> {
     let secret_len = hook.secret.expose().chars().count();
     anyhow::ensure!((8..=256).contains(&secret_len), "ZALO_WEBHOOK_SECRET must be 8–256 characters");
     let socket = tokio::net::TcpListener::bind(hook.listen)
         .await
         .with_context(|| format!("cannot listen for the Zalo webhook on {}", hook.listen))?;
     let bound = socket.local_addr()?;
-    let (marks, notices) = start(&app, &db, &client, settings).await;
     client.set_webhook(&hook.url, hook.secret.expose()).await.context("Zalo setWebhook failed")?;
-    // Each chat's events in order, chats side by side, apart from
-    // answering Zalo.
-    let (tx, mut rx) = mpsc::channel::<(String, ZaloUpdate)>(256);
-    let mut workers = Workers::new(app, db.clone(), client.clone(), marks);
-    let worker = tokio::spawn(async move {
-        while let Some((id, update)) = rx.recv().await {
-            workers.dispatch(id, update);
-        }
-    });
-    let shared = Arc::new(Shared { db, secret: hook.secret, tx });
+    let shared = Arc::new(Shared { intake, secret: hook.secret });
     let router = Router::new().route("/", post(receive)).route("/{*path}", post(receive)).with_state(shared);
-    let task = tokio::spawn(async move {
-        let _notices = notices;
-        if let Err(e) = axum::serve(socket, router).await {
-            tracing::error!(error = %e, "the Zalo webhook server stopped");
+    let stopped = async move {
+        while !*stop.borrow() {
+            if stop.changed().await.is_err() {
+                break;
+            }
         }
-        worker.abort();
-    });
-    Ok((bound, task))
+    };
+    let serving = async move {
+        axum::serve(socket, router).with_graceful_shutdown(stopped).await.context("the Zalo webhook server stopped")
+    };
+    Ok((bound, serving))
 }
 
 async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: String) -> StatusCode {
@@ -89,14 +79,9 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: St
             return StatusCode::OK;
         }
     };
-    match record(&shared.db, batch).await {
-        Ok(fresh) => {
-            for event in fresh {
-                // Stopping: it is recorded and is handled after the restart.
-                let _ = shared.tx.send(event).await;
-            }
-            StatusCode::OK
-        }
+    match shared.intake.take(rows(batch)).await {
+        // Stopping: it is recorded and is handled after the restart.
+        Ok(()) => StatusCode::OK,
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), "cannot record a Zalo webhook event");
             StatusCode::INTERNAL_SERVER_ERROR

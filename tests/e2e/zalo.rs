@@ -11,7 +11,7 @@ const AN: &str = "6ede9afa66b88fe6d6a9";
 
 struct Zalo {
     fake: FakeZalo,
-    task: tokio::task::JoinHandle<()>,
+    running: todanpho::startup::Running,
 }
 
 impl Zalo {
@@ -21,8 +21,15 @@ impl Zalo {
         let settings = todanpho::zalo::Settings { poll_timeout: Duration::from_secs(1), per_second: 1000.0 };
         // As start-up does: the token checked, a webhook left set taken away.
         todanpho::zalo::connect(&client, true).await.expect("Zalo answers getMe");
-        let task = tokio::spawn(todanpho::zalo::run(bot.app.clone(), bot.database.clone(), client, settings));
-        Self { fake, task }
+        let running = todanpho::startup::spawn_zalo(bot.app.clone(), bot.database.clone(), client, settings, None)
+            .await
+            .expect("Zalo starts");
+        Self { fake, running }
+    }
+
+    /// Stops Zalo as the process does on shutdown.
+    async fn stop(self) {
+        self.running.stop().await.expect("Zalo stops cleanly");
     }
 
     /// Sends a text as the resident and waits until it is handled and its
@@ -31,12 +38,6 @@ impl Zalo {
         let id = self.fake.text(AN, "Bác An", text);
         wait(bot, &id).await;
         self.fake.last_to(AN)
-    }
-}
-
-impl Drop for Zalo {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 
@@ -52,6 +53,44 @@ fn assert_zalo_wording(fake: &FakeZalo) {
             assert!(!text.contains(word), "«{word}» said on Zalo: {text}");
         }
     }
+}
+
+/// Shutdown lets every Zalo event already taken in be handled and
+/// answered, as Telegram's: it is not cut off half-way (issue 21).
+#[tokio::test]
+async fn stopping_zalo_handles_every_event_taken_in_first() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let zalo = Zalo::start(&bot).await;
+    let residents: Vec<String> = (0..12).map(|i| format!("zalo-resident-{i}")).collect();
+    let mut ids = Vec::new();
+    for round in 0..4 {
+        for r in &residents {
+            let text = if round % 2 == 0 { "/help" } else { "/quy" };
+            ids.push(zalo.fake.text(r, "Bác Ba", text));
+        }
+    }
+    // Stop the moment every event is recorded: most are still waiting for
+    // their chat's turn.
+    let recorded = format!(
+        "SELECT COUNT(*) FROM processed_updates WHERE channel = 'zalo' AND update_id IN ('{}')",
+        ids.join("','")
+    );
+    for _ in 0..1000 {
+        if bot.count(&recorded).await == ids.len() as i64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let fake = zalo.fake.clone();
+    zalo.stop().await;
+    for id in &ids {
+        assert!(done(bot.db(), "zalo", id).await, "event {id} was taken in but not handled at shutdown");
+    }
+    for r in &residents {
+        assert_eq!(fake.texts_to(r).len(), 4, "every event of {r} was answered");
+    }
+    bot.finish().await;
 }
 
 async fn wait(bot: &TestBot, id: &str) {
@@ -201,8 +240,10 @@ async fn zalo_webhook_needs_the_secret_header_and_handles_each_event_once() {
         listen: "127.0.0.1:0".parse().unwrap(),
         secret: todanpho::config::Secret::new("zalo-secret-123"),
     };
-    let (addr, task) =
-        todanpho::zalo::serve_webhook(bot.app.clone(), bot.database.clone(), client, settings, hook).await.unwrap();
+    let running = todanpho::startup::spawn_zalo(bot.app.clone(), bot.database.clone(), client, settings, Some(hook))
+        .await
+        .unwrap();
+    let addr = running.listening.expect("the webhook listens");
     let set = fake.requests().into_iter().find(|(m, _)| m == "setWebhook").expect("setWebhook");
     assert_eq!(set.1["secret_token"], "zalo-secret-123");
 
@@ -240,7 +281,7 @@ async fn zalo_webhook_needs_the_secret_header_and_handles_each_event_once() {
     let texts = fake.texts_to(AN);
     assert_eq!(texts.iter().filter(|t| t.contains("các lệnh dành cho")).count(), 1, "{texts:?}");
     assert!(texts.last().unwrap().contains("Họ và tên chủ hộ"));
-    task.abort();
+    running.stop().await.unwrap();
     bot.finish().await;
 }
 
@@ -399,11 +440,12 @@ async fn start_up_checks_the_token_and_takes_a_webhook_left_set_away() {
     todanpho::zalo::connect(&client, true).await.unwrap();
     assert!(fake.requests().iter().any(|(m, _)| m == "deleteWebhook"));
     let settings = todanpho::zalo::Settings { poll_timeout: Duration::from_secs(1), per_second: 1000.0 };
-    let task = tokio::spawn(todanpho::zalo::run(bot.app.clone(), bot.database.clone(), client, settings));
+    let running =
+        todanpho::startup::spawn_zalo(bot.app.clone(), bot.database.clone(), client, settings, None).await.unwrap();
     let id = fake.text(AN, "Bác An", "/help");
     wait(&bot, &id).await;
     assert!(!fake.last_to(AN).is_empty(), "the resident is answered");
-    task.abort();
+    running.stop().await.unwrap();
     bot.finish().await;
 }
 

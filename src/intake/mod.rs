@@ -11,12 +11,22 @@
 //! - `marks` — the "handled" marks and endings, written in group commits,
 //!   and the logs of replies sent.
 //! - `process` — one update's turn: handler, transaction, replies.
+//! - `platform` — what a platform gives: its updates, read into [`Inbound`].
+//! - `chats` — one platform's intake ([`Intake`]): record, replay, one chat
+//!   at a time, drained on shutdown.
+//! - `route` — the handler tree every platform's updates go through.
 
+mod chats;
 mod inbox;
 mod marks;
 mod outbox;
+mod platform;
 mod process;
+mod route;
 mod rows;
+
+pub use chats::Intake;
+pub use platform::{Inbound, Platform};
 
 pub use inbox::{forget_handled, mark_handled, record_batch, unhandled, REMEMBER_HANDLED};
 pub use marks::settle_sent_logs;
