@@ -10,6 +10,7 @@
 
 pub mod ack;
 pub mod compose;
+pub mod drain;
 pub mod optout;
 pub mod outbox;
 pub mod preview;

@@ -18,7 +18,6 @@ use crate::db::Database;
 use crate::delivery::Deliver;
 use crate::intake::{Inbound, Platform};
 
-pub use broadcast::Limiter;
 pub use menu::register_commands;
 pub use polling::receive as poll;
 pub use webhook::{receive as serve_webhook, Webhook};

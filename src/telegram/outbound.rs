@@ -45,14 +45,6 @@ fn markup(keyboard: &Keyboard, me: &Me) -> InlineKeyboardMarkup {
     }))
 }
 
-/// Carries out the actions in order. A refusal (the person never started
-/// the bot, the message is too old to edit) is logged and the rest go on.
-pub async fn perform(bot: &Bot, me: &Me, db: &crate::db::Database, actions: Vec<Action>) {
-    for action in actions {
-        deliver(bot, me, db, action).await;
-    }
-}
-
 /// How many times a request is tried when Telegram is overloaded or the
 /// connection fails.
 const ATTEMPTS: u32 = 6;
