@@ -5,7 +5,9 @@
 
 use crate::campaign::{self, PledgeCode};
 use crate::channel::MessageRef;
+use crate::conversation::{self, flow};
 use crate::dialogue::{Input, BUTTON_PREFIX};
+use crate::forms;
 use crate::household::mine;
 use crate::household::review::{self, ReviewButton};
 use crate::notice::compose::{self, NoticeButton};
@@ -13,7 +15,6 @@ use crate::refusal::Handled;
 use crate::report::handling::{self, ReportButton};
 use crate::report::listing;
 use crate::turn::Turn;
-use crate::{conversation, flows, forms};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Press {
@@ -53,7 +54,7 @@ impl Press {
         if let Some(rest) = data.strip_prefix(conversation::RESTART_PREFIX) {
             return Some(Press::Restart(rest.to_string()));
         }
-        if let Some(rest) = data.strip_prefix(flows::PICK_PREFIX) {
+        if let Some(rest) = data.strip_prefix(flow::PICK_PREFIX) {
             return Some(Press::Pick(rest.to_string()));
         }
         if let Some(rest) = data.strip_prefix(mine::UPDATE_PREFIX) {
@@ -94,8 +95,8 @@ pub async fn route(turn: &mut Turn, press: Press, callback_id: &str, message: Op
             turn.out.answer(callback_id, None);
             conversation::resume(turn).await?;
         }
-        Press::Restart(payload) => flows::on_restart(turn, &payload, callback_id).await?,
-        Press::Pick(rest) => flows::on_pick(turn, &rest, callback_id, message).await?,
+        Press::Restart(payload) => flow::on_restart(turn, &payload, callback_id).await?,
+        Press::Pick(rest) => flow::on_pick(turn, &rest, callback_id, message).await?,
         Press::Review(b) => review::on_button(turn, b, callback_id, message).await?,
         Press::Notice(b) => compose::on_button(turn, b, callback_id, message).await?,
         Press::Money { pledge, received } => {

@@ -5,7 +5,7 @@
 
 use crate::campaign::{close, confirm, pledge};
 use crate::channel::ChatKind;
-use crate::flows::{self as flow, Flow};
+use crate::conversation::flow::{self, Flow};
 use crate::household::mine;
 use crate::notice::{ack, compose, optout, schedule};
 use crate::refusal::Handled;

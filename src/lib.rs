@@ -6,24 +6,29 @@
 //! Platforms and intake
 //! - `telegram`, `zalo` — each platform's wire format in and out, polling or webhook.
 //! - `startup`, `scheduler` — wiring the process; time-driven work.
-//! - `updates` — the inbox of incoming updates, one update's turn, the reply outbox.
+//! - `intake` — one intake for every platform: the inbox, replay, one chat at a time, the
+//!   handler tree, one update's turn ([`intake::process`]), the reply outbox.
 //! - `delivery`, `fit` — the outgoing path: which platform sends, and fitting its limits.
 //!
 //! Routing — **start here**
 //! - `handle` — where every incoming message is routed, and the rules every update keeps;
 //! - `commands` — the command table (name, who, where, help line, handler), `/start`, `/help`;
 //! - `buttons` — every kind of button, parsed once; `forms` — every dialogue whose answers are saved.
+//! - `turn` — one update's turn as a value: the caller, the message, the update's transaction
+//!   and the replies; every handler takes `&mut Turn`.
 //! - `flood` — flood control; `busy_group` — the answers a busy group held back, sent together.
 //!
 //! Features
 //! - `household` — registration, leader review, `/hocuatoi`.
 //! - `report` — scene reports: filing, handling, listing, deadline reminders, feed, Open311.
 //! - `campaign` — fundraising: campaigns, pledges with VietQR, confirmations, progress.
-//! - `notice` — notices: compose, preview, durable outbox, acknowledgements, scheduling.
+//! - `notice` — notices: compose, preview, durable outbox and its drain for every platform,
+//!   acknowledgements, scheduling.
 //! - `stats` — `/thongke` with its chart, `/sohodukien`, `/xuatexcel` and CSV exports.
 //! - `group`, `appoint`, `membership`, `identity` — groups and `/lienket`, `/nhom`; `/phancong`;
 //!   Zalo join codes; linking a Zalo account to a Telegram one.
-//! - `flows`, `conversation` — starting a group's flow from a group; running a dialogue in private.
+//! - `conversation` — running a dialogue in private; `conversation::flow` starts a group's flow
+//!   (registration, a report, a campaign) from a group's button, a picker or a deep link.
 //! - `posts`, `audit`, `backup`, `demo` — messages to edit later; the audit log; backups; demo data.
 //!
 //! Foundation
@@ -56,7 +61,6 @@ pub mod domain;
 pub mod fault;
 pub mod fit;
 pub mod flood;
-pub mod flows;
 pub mod forms;
 pub mod gather;
 pub mod group;

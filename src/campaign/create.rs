@@ -63,7 +63,7 @@ pub async fn complete(
     let me = caller.addr.private_chat();
     let def = app.book.get(FLOW).ok_or_else(|| anyhow::anyhow!("campaign dialogue missing"))?;
     let answers = Engine::new(&app.book, def).visible_answers(state);
-    let Some(group) = crate::flows::context_group(tx, &state.context).await? else {
+    let Some(group) = crate::conversation::flow::context_group(tx, &state.context).await? else {
         return Ok(Completion::Refused(Refusal::state("Tổ dân phố này không còn trên bot.")));
     };
     // The role is checked again: it may have been revoked mid-dialogue.

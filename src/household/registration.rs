@@ -3,7 +3,7 @@
 //! ```text
 //! (group)   Resident: /dangky
 //!           Bot:      Mời bác bấm nút bên dưới để đăng ký … [📝 Đăng ký hộ] → t.me/<bot>?start=dk-12
-//!           (the button and the group picker are in `flows`)
+//!           (the button and the group picker are in `conversation::flow`)
 //! (private) Bot:      Họ và tên chủ hộ là gì ạ?
 //!           Resident: nguyễn văn an
 //!           Bot:      Số nhà của hộ là bao nhiêu ạ?  … (one question at a time)
@@ -84,7 +84,7 @@ pub fn check_definition(book: &Book) -> Result<(), DefinitionError> {
 }
 
 pub fn context_for(group: &Group, household_id: Option<i64>) -> BTreeMap<String, String> {
-    let mut context = crate::flows::context_for(group);
+    let mut context = crate::conversation::flow::context_for(group);
     if let Some(id) = household_id {
         context.insert("household_id".to_string(), id.to_string());
     }
@@ -105,7 +105,7 @@ pub async fn complete(
         Ok(d) => d,
         Err(e) => return Ok(Completion::Reask { key: e.step(), message: explain(&e) }),
     };
-    let Some(group) = crate::flows::context_group(tx, &state.context).await? else {
+    let Some(group) = crate::conversation::flow::context_group(tx, &state.context).await? else {
         return Ok(Completion::Refused(Refusal::state(
             "Tổ dân phố này không còn trên bot nên chưa lưu được. Xin liên hệ tổ trưởng.",
         )));

@@ -90,7 +90,7 @@ pub async fn complete(
         Some(Answer::Address(a)) => Place::Address(a.clone()),
         _ => Place::None,
     };
-    let Some(group) = crate::flows::context_group(tx, &state.context).await? else {
+    let Some(group) = crate::conversation::flow::context_group(tx, &state.context).await? else {
         return Ok(Completion::Refused(Refusal::state(
             "Tổ dân phố này không còn trên bot nên chưa gửi được phản ánh. Xin liên hệ tổ trưởng.",
         )));

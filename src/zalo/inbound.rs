@@ -2,10 +2,14 @@
 
 use sqlx::SqliteConnection;
 
-use super::api::ZaloUpdate;
+use futures_util::future::BoxFuture;
+
+use super::api::{Client, ZaloUpdate};
 use super::menu;
 use super::outbound::PRESS_PREFIX;
 use crate::channel::{parse_command, Channel, ChatAddr, ChatKind, Event, Incoming, Sender, Unsupported, UserAddr};
+use crate::db::Database;
+use crate::intake::{Inbound, Platform};
 
 /// What the bot makes of an event; None for what is not its business
 /// (other bots, chatter in groups).
@@ -39,4 +43,73 @@ pub async fn incoming(conn: &mut SqliteConnection, update: &ZaloUpdate) -> sqlx:
     };
     let chat_kind = if private { ChatKind::Private } else { ChatKind::Group };
     Ok(Some(Incoming { chat, chat_kind, from, event }))
+}
+
+/// Events as the inbox stores them: id, payload, event.
+pub(super) fn rows(batch: Vec<ZaloUpdate>) -> Vec<(String, String, ZaloUpdate)> {
+    batch
+        .into_iter()
+        .map(|u| (u.message.message_id.clone(), serde_json::to_string(&u).unwrap_or_default(), u))
+        .collect()
+}
+
+/// Zalo's events for the intake.
+pub struct Updates {
+    pub(super) client: Client,
+}
+
+impl Platform for Updates {
+    type Update = ZaloUpdate;
+
+    fn channel(&self) -> Channel {
+        Channel::Zalo
+    }
+
+    fn parse(&self, payload: &str) -> Result<ZaloUpdate, String> {
+        serde_json::from_str(payload).map_err(|e| e.to_string())
+    }
+
+    fn chat_of(&self, update: &ZaloUpdate) -> Option<String> {
+        Some(update.message.chat.id.clone())
+    }
+
+    /// Keeps a photo's bytes before its URL expires, then reads the event
+    /// (a number answers the options the chat was offered last).
+    fn read<'a>(&'a self, db: &'a Database, update: ZaloUpdate) -> BoxFuture<'a, anyhow::Result<Inbound>> {
+        Box::pin(async move {
+            keep_photo(db, &self.client, &update).await;
+            let incoming = incoming(&mut *db.read().await?, &update).await?;
+            Ok(incoming.map_or(Inbound::Other, Inbound::Incoming))
+        })
+    }
+}
+
+/// The most a kept photo may weigh.
+const PHOTO_LIMIT: usize = 10 * 1024 * 1024;
+
+/// Keeps the bytes of a photo the person sent, before its URL expires;
+/// fetched outside any transaction. A failure is logged: the URL remains.
+async fn keep_photo(db: &Database, client: &Client, update: &ZaloUpdate) {
+    let Some(url) = update.message.picture() else { return };
+    match client.fetch(url, PHOTO_LIMIT).await {
+        Ok((bytes, content_type)) => {
+            let stored = async {
+                let mut tx = db.write().await?;
+                sqlx::query(
+                    "INSERT INTO zalo_media (url, bytes, content_type, fetched_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                )
+                .bind(url)
+                .bind(bytes)
+                .bind(content_type)
+                .bind(chrono::Utc::now())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await
+            };
+            if let Err(e) = stored.await {
+                tracing::warn!(error = %e, "cannot keep a photo from Zalo");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot fetch a photo from Zalo; only its URL is kept"),
+    }
 }

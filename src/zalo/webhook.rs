@@ -15,7 +15,7 @@ use axum::Router;
 use tokio::sync::watch;
 
 use super::api::{parse_webhook, Client};
-use super::polling::{rows, Updates};
+use super::inbound::{rows, Updates};
 use crate::config::Secret;
 use crate::intake::Intake;
 

@@ -7,6 +7,8 @@ use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 use std::collections::BTreeMap;
 
+pub mod flow;
+
 use crate::app::App;
 use crate::channel::{Button, ChatAddr, Keyboard, MessageRef, Replies, ReplyKeyboard};
 use crate::dialogue::engine::Special;
