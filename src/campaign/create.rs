@@ -8,19 +8,17 @@
 //! (groups)  📢 VẬN ĐỘNG ỦNG HỘ UH1: … ░░░░░░░░░░ 0% · 0 đ / 50.000.000 đ · 0 hộ [💝 Ủng hộ]
 //! ```
 
+use crate::turn::Turn;
 use chrono::NaiveDate;
-use sqlx::SqliteConnection;
 
 use super::repo::{self, NewCampaign};
 use super::{banks, progress, BankAccount};
-use crate::app::App;
-use crate::channel::Replies;
 use crate::conversation::Completion;
 use crate::dialogue::{Answer, Book, DefinitionError, DialogueState, Engine};
 use crate::domain::vietqr::AccountNumber;
 use crate::group;
 use crate::refusal::Refusal;
-use crate::roles::{self, Caller};
+use crate::roles::{self};
 
 pub const FLOW: &str = "campaign";
 
@@ -38,7 +36,7 @@ pub const FORM: crate::conversation::Form = crate::conversation::Form {
         ("holder", "text"),
         ("scope", "choice"),
     ],
-    complete: |app, tx, caller, state, out| Box::pin(complete(app, tx, caller, state, out)),
+    complete: |turn, state| Box::pin(complete(turn, state)),
 };
 
 pub fn prepare_definition(book: &mut Book) -> Result<(), DefinitionError> {
@@ -53,13 +51,9 @@ fn text(answers: &std::collections::BTreeMap<String, Answer>, key: &str) -> Opti
     }
 }
 
-pub async fn complete(
-    app: &App,
-    tx: &mut SqliteConnection,
-    caller: &Caller,
-    state: &DialogueState,
-    out: &mut Replies,
-) -> anyhow::Result<Completion> {
+pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
+    let Turn { app, caller, out, db, .. } = turn;
+    let tx = db.write().await?;
     let me = caller.addr.private_chat();
     let def = app.book.get(FLOW).ok_or_else(|| anyhow::anyhow!("campaign dialogue missing"))?;
     let answers = Engine::new(&app.book, def).visible_answers(state);

@@ -17,12 +17,11 @@ use sqlx::SqliteConnection;
 use super::repo::{self, NewPledge};
 use super::{confirm, qr, Campaign, CampaignCode};
 use crate::app::App;
-use crate::channel::{Button, ChatKind, Keyboard, Replies};
+use crate::channel::{Button, ChatKind, Keyboard};
 use crate::conversation::{self, Completion};
 use crate::dialogue::{Answer, DialogueState, Engine};
 use crate::domain::vietqr::{AccountNumber, BankBin, VietQr};
 use crate::group;
-use crate::roles::Caller;
 
 pub const FLOW: &str = "pledge";
 
@@ -30,7 +29,7 @@ pub const FLOW: &str = "pledge";
 pub const FORM: crate::conversation::Form = crate::conversation::Form {
     id: FLOW,
     needs: &[("amount", "money"), ("show_name", "choice"), ("method", "choice")],
-    complete: |app, tx, caller, state, out| Box::pin(complete(app, tx, caller, state, out)),
+    complete: |turn, state| Box::pin(complete(turn, state)),
 };
 pub const PICK_PREFIX: &str = "ug:";
 
@@ -155,13 +154,9 @@ async fn start(turn: &mut Turn, campaign: &Campaign) -> Handled {
     conversation::start(turn, context, None, FLOW, Some(&format!("uh-{}", campaign.code.id()))).await
 }
 
-pub async fn complete(
-    app: &App,
-    tx: &mut SqliteConnection,
-    caller: &Caller,
-    state: &DialogueState,
-    out: &mut Replies,
-) -> anyhow::Result<Completion> {
+pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
+    let Turn { app, caller, out, db, .. } = turn;
+    let tx = db.write().await?;
     let me = caller.addr.private_chat();
     let def = app.book.get(FLOW).ok_or_else(|| anyhow::anyhow!("pledge dialogue missing"))?;
     let answers = Engine::new(&app.book, def).visible_answers(state);

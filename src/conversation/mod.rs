@@ -9,12 +9,10 @@ use std::collections::BTreeMap;
 
 pub mod flow;
 
-use crate::app::App;
 use crate::channel::{Button, ChatAddr, Keyboard, MessageRef, Replies, ReplyKeyboard};
 use crate::dialogue::engine::Special;
 use crate::dialogue::store::{self, Loaded};
 use crate::dialogue::{Answer, DialogueState, Engine, Input, Prompt, Turn as Step};
-use crate::roles::Caller;
 
 /// What a flow says when its form is confirmed.
 pub enum Completion {
@@ -43,13 +41,10 @@ pub struct Form {
     pub complete: Complete,
 }
 
-pub type Complete = for<'a> fn(
-    &'a App,
-    &'a mut sqlx::SqliteConnection,
-    &'a Caller,
-    &'a DialogueState,
-    &'a mut Replies,
-) -> futures_util::future::BoxFuture<'a, anyhow::Result<Completion>>;
+/// Saves a confirmed form in the update's turn (its transaction is the one
+/// that ends the dialogue).
+pub type Complete =
+    for<'a> fn(&'a mut Turn, &'a DialogueState) -> futures_util::future::BoxFuture<'a, anyhow::Result<Completion>>;
 
 pub fn keyboard(prompt: &Prompt) -> Keyboard {
     let reply = match &prompt.special {
@@ -159,13 +154,18 @@ pub async fn cancel(turn: &mut Turn) -> Handled {
 /// An answer (text, photo, location or a dialogue button) in private chat.
 /// Returns false if no dialogue is running.
 pub async fn answer(turn: &mut Turn, input: Input, pressed: Option<&MessageRef>, forms: &[Form]) -> Handled<bool> {
+    // The book outlives the borrow of the turn: a confirmed form is saved
+    // with the whole turn in hand.
+    let book = turn.app.book.clone();
     let Turn { app, caller, db, out, .. } = turn;
     let chat = caller.addr.private_chat();
+    let who = caller.addr.clone();
     // Read (most often with the caller, at no cost: see `roles::known`)
     // and work out the step before taking the writer: the update's
-    // transaction holds it until the update is committed. Only this person's own updates touch their dialogue,
-    // and those come one at a time. A step's new state is deferred to the
-    // update's last statements: one round trip at the writer for all.
+    // transaction holds it until the update is committed. Only this
+    // person's own updates touch their dialogue, and those come one at a
+    // time. A step's new state is deferred to the update's last
+    // statements: one round trip at the writer for all.
     let peeked = db.dialogue(&chat, &caller.addr).await?;
     let mut state = match peeked {
         Loaded::Active(state) => state,
@@ -176,11 +176,11 @@ pub async fn answer(turn: &mut Turn, input: Input, pressed: Option<&MessageRef>,
         }
         Loaded::None => return Ok(false),
     };
-    let Some(def) = app.book.on(caller.addr.channel).get(&state.flow) else {
+    let Some(def) = book.on(caller.addr.channel).get(&state.flow) else {
         db.forget_dialogue(&chat, &caller.addr).await?;
         return Ok(false);
     };
-    let engine = Engine::new(app.book.on(caller.addr.channel), def).on_day(app.settings.day(app.clock.now()));
+    let engine = Engine::new(book.on(caller.addr.channel), def).on_day(app.settings.day(app.clock.now()));
     match engine.handle(&mut state, input) {
         Step::Continue { replace, send } => {
             db.save_dialogue(&chat, &caller.addr, &state).await?;
@@ -190,7 +190,6 @@ pub async fn answer(turn: &mut Turn, input: Input, pressed: Option<&MessageRef>,
             send_prompts(out, &chat, &send);
         }
         Step::Completed => {
-            let tx = db.write().await?;
             if let Some(message) = pressed {
                 let mut summary = engine.summary(&state);
                 summary.buttons.clear();
@@ -202,18 +201,18 @@ pub async fn answer(turn: &mut Turn, input: Input, pressed: Option<&MessageRef>,
                 .iter()
                 .find(|f| f.id == state.flow)
                 .ok_or_else(|| anyhow::anyhow!("dialogue {} has no form", state.flow))?;
-            match (form.complete)(app, &mut *tx, caller, &state, out).await? {
+            match (form.complete)(turn, &state).await? {
                 Completion::Done | Completion::Abandoned => {
-                    store::delete(&mut *tx, &chat, &caller.addr).await?;
+                    turn.db.forget_dialogue(&chat, &who).await?;
                 }
                 Completion::Refused(refusal) => {
-                    store::delete(&mut *tx, &chat, &caller.addr).await?;
-                    out.send(&chat, refusal.to_string());
+                    turn.db.forget_dialogue(&chat, &who).await?;
+                    turn.out.send(&chat, refusal.to_string());
                 }
                 Completion::Reask { key, message } => {
                     let prompts = engine.reask(&mut state, key, &message);
-                    store::save(&mut *tx, &chat, &caller.addr, &state).await?;
-                    send_prompts(out, &chat, &prompts);
+                    store::save(turn.db.write().await?, &chat, &who, &state).await?;
+                    send_prompts(&mut turn.out, &chat, &prompts);
                 }
             }
         }

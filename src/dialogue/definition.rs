@@ -3,6 +3,9 @@
 //! The files hold the wording and shape of each flow (steps, kinds of answer,
 //! choices); Rust holds what happens when it completes. They are embedded, and
 //! a directory named in config overrides them (reworded without a rebuild).
+//!
+//! Longer than the guide on purpose: the file's shapes and the checks that
+//! refuse a broken file at start-up read best side by side.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

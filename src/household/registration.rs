@@ -16,19 +16,15 @@
 //! The wording and the questions are in `dialogues/household.toml`; this
 //! file decides what a confirmed form becomes.
 
+use crate::turn::Turn;
 use std::collections::BTreeMap;
 
-use sqlx::SqliteConnection;
-
 use super::{repo, review, DetailsError, HouseholdDetails, Status};
-use crate::app::App;
-use crate::channel::Replies;
 use crate::conversation::Completion;
 use crate::dialogue::definition::StepKind;
 use crate::dialogue::{Book, DefinitionError, DialogueState};
 use crate::group::Group;
 use crate::refusal::Refusal;
-use crate::roles::Caller;
 
 pub const FLOW: &str = "household";
 
@@ -47,7 +43,7 @@ pub const FORM: crate::conversation::Form = crate::conversation::Form {
         ("epayment", "choice"),
         ("vneid_level2", "number"),
     ],
-    complete: |app, tx, caller, state, out| Box::pin(complete(app, tx, caller, state, out)),
+    complete: |turn, state| Box::pin(complete(turn, state)),
 };
 
 /// The options the flow reads by value (circumstances, e-payment) are ones
@@ -93,13 +89,9 @@ pub fn context_for(group: &Group, household_id: Option<i64>) -> BTreeMap<String,
 
 /// The resident confirmed the summary: save and tell the leaders, in the
 /// transaction that ends the dialogue.
-pub async fn complete(
-    _app: &App,
-    tx: &mut SqliteConnection,
-    caller: &Caller,
-    state: &DialogueState,
-    out: &mut Replies,
-) -> anyhow::Result<Completion> {
+pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
+    let Turn { caller, out, db, .. } = turn;
+    let tx = db.write().await?;
     let me = caller.addr.private_chat();
     let details = match HouseholdDetails::from_answers(&state.answers) {
         Ok(d) => d,

@@ -14,18 +14,14 @@ use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 use std::collections::BTreeMap;
 
-use sqlx::SqliteConnection;
-
 pub use super::preview::NoticeButton;
 use super::preview::{allowed_groups, inline, page_of, show_preview};
 use super::repo;
 use super::{ack, schedule, Status, TEXT_LIMIT};
-use crate::app::App;
-use crate::channel::{ChatKind, Keyboard, MessageRef, Replies};
+use crate::channel::{ChatKind, Keyboard, MessageRef};
 use crate::conversation::{self, Completion};
 use crate::dialogue::{Answer, DialogueState};
 use crate::group;
-use crate::roles::Caller;
 
 pub const TEXT_FLOW: &str = "notice";
 
@@ -33,7 +29,7 @@ pub const TEXT_FLOW: &str = "notice";
 pub const TEXT_FORM: crate::conversation::Form = crate::conversation::Form {
     id: TEXT_FLOW,
     needs: &[("text", "text")],
-    complete: |app, tx, caller, state, out| Box::pin(complete_text(app, tx, caller, state, out)),
+    complete: |turn, state| Box::pin(complete_text(turn, state)),
 };
 
 const REFUSED: Refusal =
@@ -90,13 +86,9 @@ fn too_long(text: &str) -> Option<String> {
 }
 
 /// The official's `/thongbao` dialogue: text and an optional photo.
-pub async fn complete_text(
-    app: &App,
-    tx: &mut SqliteConnection,
-    caller: &Caller,
-    state: &DialogueState,
-    out: &mut Replies,
-) -> anyhow::Result<Completion> {
+pub async fn complete_text(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
+    let Turn { app, caller, out, db, .. } = turn;
+    let tx = db.write().await?;
     let Some(Answer::Text(text)) = state.answers.get("text") else {
         return Ok(Completion::Reask { key: "text", message: "Xin nhập nội dung thông báo.".into() });
     };

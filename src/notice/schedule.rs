@@ -6,16 +6,14 @@ use crate::turn::Turn;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDateTime, TimeZone};
-use sqlx::SqliteConnection;
 
 use super::preview::{show_preview, NoticeButton};
 use super::repo;
 use super::NoticeCode;
-use crate::app::App;
-use crate::channel::{Button, Keyboard, Replies};
+use crate::channel::{Button, Keyboard};
 use crate::conversation::{self, Completion};
 use crate::dialogue::{Answer, DialogueState};
-use crate::roles::{self, Caller};
+use crate::roles::{self};
 
 pub const TIME_FLOW: &str = "notice_time";
 
@@ -23,7 +21,7 @@ pub const TIME_FLOW: &str = "notice_time";
 pub const TIME_FORM: crate::conversation::Form = crate::conversation::Form {
     id: TIME_FLOW,
     needs: &[("when", "text")],
-    complete: |app, tx, caller, state, out| Box::pin(complete_time(app, tx, caller, state, out)),
+    complete: |turn, state| Box::pin(complete_time(turn, state)),
 };
 
 pub async fn ask_time(turn: &mut Turn, code: NoticeCode) -> Handled {
@@ -51,13 +49,9 @@ pub fn parse_local(input: &str) -> Option<NaiveDateTime> {
     date.and_hms_opt(h, m, 0)
 }
 
-pub async fn complete_time(
-    app: &App,
-    tx: &mut SqliteConnection,
-    caller: &Caller,
-    state: &DialogueState,
-    out: &mut Replies,
-) -> anyhow::Result<Completion> {
+pub async fn complete_time(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
+    let Turn { app, caller, out, db, .. } = turn;
+    let tx = db.write().await?;
     let Some(code) = state.context.get("notice_id").and_then(|n| n.parse::<i64>().ok()).map(NoticeCode::new) else {
         return Ok(Completion::Abandoned);
     };

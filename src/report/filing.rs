@@ -11,18 +11,15 @@
 //!           [Tiếp nhận] [Đang xử lý] [Đã xử lý] [Không xử lý]
 //! ```
 
-use sqlx::SqliteConnection;
+use crate::turn::Turn;
 
 use super::repo::{self, NewReport};
 use super::{feed, handling, in_vietnam, Place};
-use crate::app::App;
-use crate::channel::Replies;
 use crate::config::Category;
 use crate::conversation::Completion;
 use crate::dialogue::definition::{Choice, StepKind};
 use crate::dialogue::{Answer, Book, DefinitionError, DialogueState};
 use crate::refusal::Refusal;
-use crate::roles::Caller;
 
 pub const FLOW: &str = "report";
 
@@ -30,7 +27,7 @@ pub const FLOW: &str = "report";
 pub const FORM: crate::conversation::Form = crate::conversation::Form {
     id: FLOW,
     needs: &[("category", "choice"), ("description", "text"), ("photos", "photos"), ("location", "location")],
-    complete: |app, tx, caller, state, out| Box::pin(complete(app, tx, caller, state, out)),
+    complete: |turn, state| Box::pin(complete(turn, state)),
 };
 
 /// Puts the ward's categories into the dialogue and checks that the steps
@@ -57,13 +54,9 @@ pub fn prepare_definition(book: &mut Book, categories: &[Category]) -> Result<()
     Ok(())
 }
 
-pub async fn complete(
-    app: &App,
-    tx: &mut SqliteConnection,
-    caller: &Caller,
-    state: &DialogueState,
-    out: &mut Replies,
-) -> anyhow::Result<Completion> {
+pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
+    let Turn { app, caller, out, db, .. } = turn;
+    let tx = db.write().await?;
     let me = caller.addr.private_chat();
     let category = match state.answers.get("category") {
         Some(Answer::Choice(code)) if app.settings.reports.categories.iter().any(|c| &c.code == code) => code.clone(),

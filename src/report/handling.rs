@@ -32,7 +32,7 @@ pub const DECLINE_FLOW: &str = "report_decline";
 pub const DECLINE_FORM: crate::conversation::Form = crate::conversation::Form {
     id: DECLINE_FLOW,
     needs: &[("reason", "text")],
-    complete: |app, tx, caller, state, out| Box::pin(complete_decline(app, tx, caller, state, out)),
+    complete: |turn, state| Box::pin(complete_decline(turn, state)),
 };
 
 /// Callback data: `rp:st:<id>:<status word>`, `rp:rt:<id>:<y|n>`,
@@ -241,13 +241,9 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
 }
 
 /// The leader gave the reason for "không xử lý".
-pub async fn complete_decline(
-    app: &App,
-    tx: &mut SqliteConnection,
-    caller: &Caller,
-    state: &DialogueState,
-    out: &mut Replies,
-) -> anyhow::Result<Completion> {
+pub async fn complete_decline(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
+    let Turn { app, caller, out, db, .. } = turn;
+    let tx = db.write().await?;
     let Some(Answer::Text(reason)) = state.answers.get("reason") else {
         return Ok(Completion::Reask { key: "reason", message: "Xin ghi lý do.".into() });
     };
