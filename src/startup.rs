@@ -1,4 +1,4 @@
-//! Wiring: configuration → database → dialogues → the Telegram dispatcher.
+//! Wiring: configuration → database → dialogues → each platform's intake, notice drain and the scheduler.
 //! The binary and the tests both start the bot through here.
 
 use std::sync::Arc;

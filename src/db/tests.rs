@@ -130,7 +130,7 @@ async fn deferred_rows_go_with_the_last_statements_and_later_reads_see_them() {
     assert_eq!(rows(&db).await, Vec::<i64>::new());
     update.defer(row(2)).await.unwrap();
     let Some(Written::Rows(deferred)) = update.finish() else { panic!("the rows were not deferred") };
-    // As the update's ending writes them (see `updates::end_turn`).
+    // As the update's ending writes them (see `intake::marks::end_turn`).
     let mut batch = Batch::default();
     SetRow::write_all(&deferred, chrono::Utc::now(), &mut batch);
     batch.extend(inserting(3));
