@@ -3,10 +3,11 @@
 //! one chat at a time, in the order they came, different chats side by side.
 //! Written once; Telegram and Zalo each run one (see [`Platform`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use futures_util::FutureExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::inbox::{mark_handled, record_batch, unhandled};
@@ -17,10 +18,9 @@ use crate::db::Database;
 
 pub struct Intake<P: Platform> {
     shared: Arc<Shared<P>>,
-    chats: Mutex<Chats<P::Update>>,
 }
 
-struct Shared<P> {
+struct Shared<P: Platform> {
     app: App,
     db: Database,
     marks: Marks,
@@ -28,6 +28,7 @@ struct Shared<P> {
     /// Updates queued and not yet handled: taking in waits when this many
     /// are (long polling then asks for no more).
     room: Arc<Semaphore>,
+    chats: Mutex<Chats<P::Update>>,
 }
 
 /// Updates taken in and waiting for their chat's turn, at most.
@@ -36,10 +37,19 @@ const QUEUE: usize = 256;
 /// An update waiting in its chat's queue, holding its room.
 type Queued<U> = (String, U, OwnedSemaphorePermit);
 
-/// One queue and one worker per chat; workers stay for the life of the
-/// intake (a ward has a few thousand chats; an idle worker is a few hundred
-/// bytes). None once the intake is draining.
-type Chats<U> = Option<HashMap<String, (mpsc::UnboundedSender<Queued<U>>, JoinHandle<()>)>>;
+/// The chats with updates waiting, each with its queue and the one worker
+/// handling it. A worker ends when its chat's queue is empty (a ward has
+/// thousands of chats, most of them quiet: none holds memory while idle).
+struct Chats<U> {
+    waiting: HashMap<String, Chat<U>>,
+    /// Shutting down: nothing more is taken in.
+    draining: bool,
+}
+
+struct Chat<U> {
+    queue: VecDeque<Queued<U>>,
+    worker: Option<JoinHandle<()>>,
+}
 
 impl<P: Platform> Intake<P> {
     /// Sends the replies a crash left unsent, then queues the updates it
@@ -48,16 +58,26 @@ impl<P: Platform> Intake<P> {
         let channel = platform.channel();
         let marks = Marks::start(db.clone(), channel);
         send_unsent_replies(&app, &db, channel).await;
-        let intake = Arc::new(Self {
-            shared: Arc::new(Shared { app, db, marks, platform, room: Arc::new(Semaphore::new(QUEUE)) }),
-            chats: Mutex::new(Some(HashMap::new())),
-        });
+        let chats = Mutex::new(Chats { waiting: HashMap::new(), draining: false });
+        let room = Arc::new(Semaphore::new(QUEUE));
+        let intake = Arc::new(Self { shared: Arc::new(Shared { app, db, marks, platform, room, chats }) });
         intake.replay().await;
         intake
     }
 
     pub fn platform(&self) -> &P {
         &self.shared.platform
+    }
+
+    /// Chats with a worker now.
+    #[cfg(test)]
+    pub(super) fn busy_chats(&self) -> usize {
+        self.shared.chats.lock().map(|c| c.waiting.len()).unwrap_or(0)
+    }
+
+    #[cfg(test)]
+    pub(super) fn database(&self) -> &Database {
+        &self.shared.db
     }
 
     /// Records a batch in the inbox (one transaction) and queues the
@@ -84,9 +104,13 @@ impl<P: Platform> Intake<P> {
     /// Lets the updates queued so far be handled, takes no more, and
     /// returns when they are: nothing taken in is left half-done.
     pub async fn drain(&self) {
-        let chats = self.chats.lock().ok().and_then(|mut chats| chats.take()).unwrap_or_default();
-        // Closing each queue ends its worker once the queue is empty.
-        let workers: Vec<JoinHandle<()>> = chats.into_values().map(|(_, worker)| worker).collect();
+        let workers: Vec<JoinHandle<()>> = match self.shared.chats.lock() {
+            Ok(mut chats) => {
+                chats.draining = true;
+                chats.waiting.values_mut().filter_map(|chat| chat.worker.take()).collect()
+            }
+            Err(_) => Vec::new(),
+        };
         for worker in workers {
             let _ = worker.await;
         }
@@ -116,32 +140,54 @@ impl<P: Platform> Intake<P> {
         }
     }
 
+    /// Puts the update in its chat's queue, starting the chat's worker if
+    /// it has none.
     async fn queue(&self, id: String, update: P::Update) {
         let Ok(room) = self.shared.room.clone().acquire_owned().await else { return };
         let key = self.shared.platform.chat_of(&update).unwrap_or_default();
-        let Ok(mut chats) = self.chats.lock() else { return };
-        let Some(chats) = chats.as_mut() else {
-            // Draining: it is recorded, and handled after the restart.
+        let Ok(mut chats) = self.shared.chats.lock() else { return };
+        if chats.draining {
+            // It is recorded, and handled after the restart.
             return;
-        };
-        let (queue, _) = chats.entry(key).or_insert_with(|| {
-            let (tx, mut rx) = mpsc::unbounded_channel::<Queued<P::Update>>();
-            let shared = self.shared.clone();
-            let worker = tokio::spawn(async move {
-                while let Some((id, update, room)) = rx.recv().await {
-                    shared.handle(&id, update).await;
-                    drop(room);
-                }
-            });
-            (tx, worker)
-        });
-        if queue.send((id, update, room)).is_err() {
-            tracing::error!("a chat's worker has stopped; the update is handled after the restart");
+        }
+        match chats.waiting.get_mut(&key) {
+            Some(chat) => chat.queue.push_back((id, update, room)),
+            None => {
+                let worker = tokio::spawn(self.shared.clone().work(key.clone()));
+                let queue = VecDeque::from([(id, update, room)]);
+                chats.waiting.insert(key, Chat { queue, worker: Some(worker) });
+            }
         }
     }
 }
 
 impl<P: Platform> Shared<P> {
+    /// Handles the chat's updates in order until its queue is empty, then
+    /// ends (under the same lock as [`Intake::queue`], so no update is
+    /// left behind).
+    async fn work(self: Arc<Self>, key: String) {
+        loop {
+            let next = {
+                let Ok(mut chats) = self.chats.lock() else { return };
+                let Some(chat) = chats.waiting.get_mut(&key) else { return };
+                match chat.queue.pop_front() {
+                    Some(next) => next,
+                    None => {
+                        chats.waiting.remove(&key);
+                        return;
+                    }
+                }
+            };
+            let (id, update, room) = next;
+            // A panic here must not leave the chat's queue without a
+            // worker (handlers' own panics are caught in `process`).
+            if std::panic::AssertUnwindSafe(self.handle(&id, update)).catch_unwind().await.is_err() {
+                tracing::error!(update = id, "reading an update panicked; it is handled after the restart");
+            }
+            drop(room);
+        }
+    }
+
     async fn handle(&self, id: &str, update: P::Update) {
         let channel = self.platform.channel();
         match self.platform.read(&self.db, update).await {

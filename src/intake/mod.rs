@@ -34,5 +34,15 @@ pub use marks::Marks;
 pub use outbox::{commit_with_replies, unsent_replies};
 pub use process::{describe, process, send_unsent_replies};
 
+/// Resolves once `stop` turns true (or its sender is gone): when a
+/// platform's receiving is to end.
+pub async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        if stop.changed().await.is_err() {
+            break;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -119,3 +119,102 @@ async fn handled_updates_are_forgotten_after_two_days_and_unhandled_ones_kept() 
     assert_eq!(forget_handled(&db, now + chrono::Duration::days(3)).await.unwrap(), 2);
     assert_eq!(record_batch(&db, Channel::Telegram, &updates(&["1", "3"])).await.unwrap(), vec![0]);
 }
+
+/// A platform whose updates are `chat:n`, read by noting the order.
+struct Numbered {
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, u32)>>>,
+}
+
+impl Platform for Numbered {
+    type Update = (String, u32);
+
+    fn channel(&self) -> Channel {
+        Channel::Zalo
+    }
+
+    fn parse(&self, payload: &str) -> Result<(String, u32), String> {
+        let (chat, n) = payload.split_once(':').ok_or("no colon")?;
+        Ok((chat.to_string(), n.parse().map_err(|_| "no number")?))
+    }
+
+    fn chat_of(&self, update: &(String, u32)) -> Option<String> {
+        Some(update.0.clone())
+    }
+
+    fn read<'a>(
+        &'a self,
+        _: &'a Database,
+        (chat, n): (String, u32),
+    ) -> futures_util::future::BoxFuture<'a, anyhow::Result<Inbound>> {
+        Box::pin(async move {
+            // The first chat is slow: the others must not wait for it.
+            if chat == "a" {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            self.seen.lock().unwrap().push((chat, n));
+            Ok(Inbound::Other)
+        })
+    }
+}
+
+async fn numbered_intake() -> (tempfile::TempDir, std::sync::Arc<Intake<Numbered>>, Numbered) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[ward]\nname = \"P\"\n[database]\npath = \"{}\"\n[telegram]\nofficials = []\n",
+        dir.path().join("t.db").display()
+    );
+    let config = crate::config::Config::parse(&text).unwrap();
+    let (app, db) = crate::startup::build_app(&config).await.unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let intake = Intake::start(app, db, Numbered { seen: seen.clone() }).await;
+    (dir, intake, Numbered { seen })
+}
+
+fn batch(chats: &[&str], per_chat: u32, from: u32) -> Vec<(String, String, (String, u32))> {
+    let mut batch = Vec::new();
+    for n in from..from + per_chat {
+        for chat in chats {
+            let payload = format!("{chat}:{n}");
+            batch.push((payload.clone(), payload, (chat.to_string(), n)));
+        }
+    }
+    batch
+}
+
+#[tokio::test]
+async fn each_chat_is_handled_in_order_and_its_worker_ends_when_it_is_quiet() {
+    let (_dir, intake, probe) = numbered_intake().await;
+    intake.take(batch(&["a", "b", "c"], 40, 0)).await.unwrap();
+    // The same batch again (a platform delivering twice) changes nothing.
+    intake.take(batch(&["a", "b", "c"], 40, 0)).await.unwrap();
+    for _ in 0..2000 {
+        if probe.seen.lock().unwrap().len() >= 120 && intake.busy_chats() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let seen = probe.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 120, "each update once");
+    for chat in ["a", "b", "c"] {
+        let order: Vec<u32> = seen.iter().filter(|(c, _)| c == chat).map(|(_, n)| *n).collect();
+        assert_eq!(order, (0..40).collect::<Vec<_>>(), "chat {chat} in the order it came");
+    }
+    // The quick chats did not wait for the slow one.
+    let last_b = seen.iter().rposition(|(c, _)| c == "b").unwrap();
+    let last_a = seen.iter().rposition(|(c, _)| c == "a").unwrap();
+    assert!(last_b < last_a, "chat b waited for chat a");
+    assert!(intake.busy_chats() == 0, "a quiet chat keeps no worker");
+}
+
+#[tokio::test]
+async fn draining_handles_everything_taken_in_and_takes_nothing_more() {
+    let (_dir, intake, probe) = numbered_intake().await;
+    intake.take(batch(&["a", "b"], 30, 0)).await.unwrap();
+    intake.drain().await;
+    assert_eq!(probe.seen.lock().unwrap().len(), 60, "all taken in is handled before drain returns");
+    // After: recorded, left for the restart.
+    intake.take(batch(&["a"], 1, 100)).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(probe.seen.lock().unwrap().len(), 60);
+    assert_eq!(unhandled(intake.database(), Channel::Zalo).await.unwrap().len(), 1);
+}

@@ -43,7 +43,7 @@ pub async fn receive(
     bot: &Bot,
     intake: Arc<Intake<Updates>>,
     hook: Webhook,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let socket = tokio::net::TcpListener::bind(hook.listen)
         .await
@@ -55,14 +55,10 @@ pub async fn receive(
         .context("setWebhook failed")?;
     let shared = Arc::new(Shared { intake, secret: hook.secret });
     let router = Router::new().route("/", post(take)).route("/{*path}", post(take)).with_state(shared);
-    let stopped = async move {
-        while !*stop.borrow() {
-            if stop.changed().await.is_err() {
-                break;
-            }
-        }
-    };
-    axum::serve(socket, router).with_graceful_shutdown(stopped).await.context("the webhook server stopped")
+    axum::serve(socket, router)
+        .with_graceful_shutdown(crate::intake::stopped(stop))
+        .await
+        .context("the webhook server stopped")
 }
 
 async fn take(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> StatusCode {

@@ -42,7 +42,7 @@ pub(super) async fn serve(
     intake: Arc<Intake<Updates>>,
     client: &Client,
     hook: Webhook,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> anyhow::Result<(SocketAddr, impl std::future::Future<Output = anyhow::Result<()>>)> {
     let secret_len = hook.secret.expose().chars().count();
     anyhow::ensure!((8..=256).contains(&secret_len), "ZALO_WEBHOOK_SECRET must be 8–256 characters");
@@ -53,15 +53,11 @@ pub(super) async fn serve(
     client.set_webhook(&hook.url, hook.secret.expose()).await.context("Zalo setWebhook failed")?;
     let shared = Arc::new(Shared { intake, secret: hook.secret });
     let router = Router::new().route("/", post(receive)).route("/{*path}", post(receive)).with_state(shared);
-    let stopped = async move {
-        while !*stop.borrow() {
-            if stop.changed().await.is_err() {
-                break;
-            }
-        }
-    };
     let serving = async move {
-        axum::serve(socket, router).with_graceful_shutdown(stopped).await.context("the Zalo webhook server stopped")
+        axum::serve(socket, router)
+            .with_graceful_shutdown(crate::intake::stopped(stop))
+            .await
+            .context("the Zalo webhook server stopped")
     };
     Ok((bound, serving))
 }
