@@ -21,6 +21,8 @@ pub struct App {
     pub flood: Arc<crate::flood::FloodGuard>,
     /// How actions reach each platform this process runs.
     pub senders: Arc<crate::delivery::Senders>,
+    /// When each platform last answered (see `ops`).
+    pub health: Arc<crate::health::Health>,
     /// Finds who sent each update (see [`crate::roles::known`]).
     pub lookups: crate::roles::Lookups,
 }
@@ -33,6 +35,7 @@ pub struct Settings {
     pub honour_amounts: crate::config::HonourAmounts,
     pub notices: crate::config::Notices,
     pub targets: crate::config::Stats,
+    pub ops: crate::config::Ops,
 }
 
 #[derive(Debug, Clone)]

@@ -105,6 +105,18 @@ pub async fn daily(
     if chrono::Timelike::hour(&local) >= settings.hour && !path.exists() {
         made = Some(backup(db, &path).await?);
     }
+    // The newest copy kept, made now or before a restart: the operator's
+    // "last backup" (see `ops`).
+    let newest = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("todanpho-"))
+        .filter_map(|e| e.metadata().and_then(|m| m.modified()).ok())
+        .max();
+    if let Some(at) = newest.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()) {
+        metrics::gauge!(crate::measure::LAST_BACKUP).set(at.as_secs_f64());
+    }
     prune(dir, settings.keep)?;
     Ok(made)
 }

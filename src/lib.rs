@@ -5,7 +5,7 @@
 //!
 //! Platforms and intake
 //! - `telegram`, `zalo` — each platform's wire format in and out, polling or webhook.
-//! - `startup`, `scheduler` — wiring the process; time-driven work.
+//! - `startup`, `scheduler`, `ops` — wiring the process; time-driven work; `/healthz` and `/metrics`.
 //! - `intake` — one intake for every platform: the inbox, replay, one chat at a time, the
 //!   handler tree, one update's turn ([`intake::process`]), the reply outbox.
 //! - `delivery`, `fit` — the outgoing path: which platform sends, and fitting its limits.
@@ -36,6 +36,7 @@
 //! - `refusal` — expected refusals as values, with their Vietnamese words;
 //! - `roles` — who may do what; `channel` — the platform-neutral messages in and actions out.
 //! - `domain` — values that cannot be invalid: phone, name, money, counts, percent.
+//! - `health`, `measure` — when each platform last answered; the names of what is counted and timed.
 //! - `app`, `config`, `db`, `clock`, `gather`, `text`, `fault` — the shared handles, configuration,
 //!   the database and its one writer, the bot's now, taking queued work in groups, Vietnamese folding,
 //!   fault injection for the crash tests.
@@ -65,11 +66,14 @@ pub mod forms;
 pub mod gather;
 pub mod group;
 pub mod handle;
+pub mod health;
 pub mod household;
 pub mod identity;
 pub mod intake;
+pub mod measure;
 pub mod membership;
 pub mod notice;
+pub mod ops;
 pub mod posts;
 pub mod refusal;
 pub mod report;

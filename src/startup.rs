@@ -24,6 +24,8 @@ pub async fn build_app(config: &Config) -> anyhow::Result<(App, Database)> {
 }
 
 pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<(App, Database)> {
+    // Counting starts before anything happens (see `ops`).
+    crate::ops::install();
     let mut book = Book::load(config.dialogues.dir.as_deref())?;
     crate::forms::check(&book)?;
     household::registration::check_definition(&book)?;
@@ -52,6 +54,7 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
         honour_amounts: config.campaigns.honour_amounts,
         notices: config.notices.clone(),
         targets: config.stats.clone(),
+        ops: config.ops.clone(),
     };
     let app = App {
         lookups: crate::roles::Lookups::start(db.clone()),
@@ -61,6 +64,7 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
         outbox: Arc::new(tokio::sync::Notify::new()),
         flood: Arc::new(crate::flood::FloodGuard::new(config.flood)),
         senders: Arc::default(),
+        health: Arc::default(),
     };
     Ok((app, db))
 }
@@ -168,9 +172,22 @@ pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()>
     tracing::info!(ward = %config.ward.name, database = %config.database.path.display(), "todanpho starting");
     let daily_backup = tokio::spawn(crate::backup::run_daily(app.clone(), db.clone(), config.backup.clone()));
     // Every platform this process runs, each started and stopped the same
-    // way.
+    // way; the operator's listener first, so that a port taken stops
+    // start-up before anything runs.
+    let zalo = Secret::from_env("ZALO_BOT_TOKEN").ok();
+    let channels: Vec<crate::channel::Channel> = [
+        zalo.as_ref().map(|_| crate::channel::Channel::Zalo),
+        telegram.as_ref().map(|_| crate::channel::Channel::Telegram),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if channels.is_empty() {
+        return Err(crate::config::ConfigError::MissingToken.into());
+    }
+    let (_, ops) = crate::ops::serve(app.clone(), db.clone(), channels).await?;
     let mut platforms = Vec::new();
-    if let Ok(token) = Secret::from_env("ZALO_BOT_TOKEN") {
+    if let Some(token) = zalo {
         let client = crate::zalo::Client::new(&config.zalo.api_url, token.expose())?;
         crate::zalo::connect(&client, config.zalo.webhook_url.is_none()).await?;
         tracing::info!("Zalo channel starting");
@@ -210,7 +227,6 @@ pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()>
             };
             platforms.push(spawn_telegram_with(bot, app.clone(), db.clone(), webhook).await);
         }
-        None if platforms.is_empty() => return Err(crate::config::ConfigError::MissingToken.into()),
         // Zalo only: the scheduler Telegram's start would run.
         None => {
             let scheduler =
@@ -240,6 +256,7 @@ pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()>
         result = result.and(platform.stop().await);
     }
     daily_backup.abort();
+    ops.abort();
     result
 }
 

@@ -50,6 +50,8 @@ pub struct Config {
     pub flood: Flood,
     #[serde(default)]
     pub zalo: Zalo,
+    #[serde(default)]
+    pub ops: Ops,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -97,6 +97,45 @@ fn default_group_per_minute() -> u32 {
     1
 }
 
+/// Running it: the operator's own listener for `/healthz` and `/metrics`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ops {
+    /// Where `/healthz` and `/metrics` answer: loopback by default, never a
+    /// public listener's address.
+    #[serde(default = "default_ops_listen")]
+    pub listen: String,
+    /// A platform that has not answered for this long is reported down.
+    #[serde(default = "default_stale_after")]
+    pub stale_after_secs: u64,
+    /// How often a webhook's platform is asked whether it is there (a
+    /// quiet ward sends nothing for hours).
+    #[serde(default = "default_probe_every")]
+    pub probe_every_secs: u64,
+}
+
+impl Default for Ops {
+    fn default() -> Self {
+        Self {
+            listen: default_ops_listen(),
+            stale_after_secs: default_stale_after(),
+            probe_every_secs: default_probe_every(),
+        }
+    }
+}
+
+fn default_ops_listen() -> String {
+    "127.0.0.1:9464".into()
+}
+
+fn default_stale_after() -> u64 {
+    120
+}
+
+fn default_probe_every() -> u64 {
+    60
+}
+
 /// The daily backup: off unless `dir` is set.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -234,6 +234,7 @@ async fn commit_groups(
         if writer.members.is_empty() {
             continue;
         }
+        let started = std::time::Instant::now();
         let committed = writer.commit().await;
         drop(writer);
         commits.fetch_add(1, Ordering::Relaxed);
@@ -251,6 +252,7 @@ async fn commit_groups(
             if let Err(e) = &durable {
                 tracing::error!(error = %e, "a commit may not survive a power cut");
             }
+            metrics::histogram!(crate::measure::COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
             for member in members {
                 let _ = member.send(durable.clone());
             }

@@ -69,6 +69,18 @@ impl<P: Platform> Intake<P> {
         &self.shared.platform
     }
 
+    /// The platform answered a request just now (a poll, a probe, a
+    /// delivery to the webhook): it is alive (see `ops`).
+    pub fn heard(&self) {
+        let app = &self.shared.app;
+        app.health.answered(self.shared.platform.channel(), app.clock.now());
+    }
+
+    /// How often a webhook's platform is to be probed (see `ops`).
+    pub fn probe_every(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.shared.app.settings.ops.probe_every_secs.max(1))
+    }
+
     /// Chats with a worker now.
     #[cfg(test)]
     pub(super) fn busy_chats(&self) -> usize {
@@ -89,6 +101,8 @@ impl<P: Platform> Intake<P> {
         }
         let rows: Vec<(String, String)> = batch.iter().map(|(id, payload, _)| (id.clone(), payload.clone())).collect();
         let fresh = record_batch(&self.shared.db, self.shared.platform.channel(), &rows).await?;
+        metrics::counter!(crate::measure::RECEIVED, "platform" => self.shared.platform.channel().as_str())
+            .increment(fresh.len() as u64);
         if fresh.len() < batch.len() {
             tracing::info!(updates = batch.len() - fresh.len(), "skipping updates already taken in");
         }

@@ -113,6 +113,11 @@ pub async fn process(
             (0, true)
         }
     };
+    let platform = channel.as_str();
+    metrics::counter!(crate::measure::HANDLED, "platform" => platform, "kind" => kind).increment(1);
+    if failed {
+        metrics::counter!(crate::measure::FAILED, "platform" => platform, "kind" => kind).increment(1);
+    }
     // No message text or names at info level: they are personal data.
     tracing::info!(
         channel = channel.as_str(),

@@ -239,6 +239,7 @@ async fn record<C: Carrier>(
         Outcome::RetryAfter(after) => {
             limiter.block(&delivery.chat.id, Instant::now() + after);
             tracing::warn!(seconds = after.as_secs(), "the platform asked to slow down");
+            metrics::counter!(crate::measure::RATE_LIMITED, "platform" => carrier.channel().as_str()).increment(1);
             repo::mark_retry(&mut tx, delivery.id, now, "429", false).await?;
         }
         Outcome::Moved(to) => {
@@ -257,6 +258,7 @@ async fn record<C: Carrier>(
             } else {
                 let backoff = chrono::Duration::seconds(1 << (delivery.attempts + 1).min(6));
                 tracing::warn!(error, "a notice send failed; retrying");
+                metrics::counter!(crate::measure::RETRIED, "platform" => carrier.channel().as_str()).increment(1);
                 repo::mark_retry(&mut tx, delivery.id, now + backoff, &error, true).await?;
             }
         }

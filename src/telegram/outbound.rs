@@ -71,9 +71,13 @@ async fn deliver_one(bot: &Bot, me: &Me, db: &crate::db::Database, action: Actio
             Ok(()) => return true,
             Err(e) if attempt < ATTEMPTS && passing(&e) => {
                 let wait = match &e {
-                    RequestError::RetryAfter(after) => after.duration(),
+                    RequestError::RetryAfter(after) => {
+                        metrics::counter!(crate::measure::RATE_LIMITED, "platform" => "telegram").increment(1);
+                        after.duration()
+                    }
                     _ => pause,
                 };
+                metrics::counter!(crate::measure::RETRIED, "platform" => "telegram").increment(1);
                 tracing::warn!(error = %e, attempt, retry_in_ms = wait.as_millis() as u64, "a request to Telegram failed; trying again");
                 tokio::time::sleep(wait).await;
                 pause = (pause * 3).min(std::time::Duration::from_secs(10));

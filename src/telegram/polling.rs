@@ -46,6 +46,7 @@ pub async fn receive(bot: &Bot, intake: &Intake<Updates>, mut stop: watch::Recei
         };
         let batch = match answer {
             Ok(batch) => {
+                intake.heard();
                 backoff = Duration::from_secs(1);
                 batch
             }

@@ -53,12 +53,27 @@ pub async fn receive(
         .allowed_updates([AllowedUpdate::Message, AllowedUpdate::EditedMessage, AllowedUpdate::CallbackQuery])
         .await
         .context("setWebhook failed")?;
+    // A quiet ward sends nothing for hours: Telegram is asked now and then
+    // whether the webhook is still set, so that `/healthz` can tell.
+    let probe = {
+        let (bot, intake) = (bot.clone(), intake.clone());
+        tokio::spawn(async move {
+            loop {
+                if bot.get_webhook_info().await.is_ok_and(|info| info.url.is_some()) {
+                    intake.heard();
+                }
+                tokio::time::sleep(intake.probe_every()).await;
+            }
+        })
+    };
     let shared = Arc::new(Shared { intake, secret: hook.secret });
     let router = Router::new().route("/", post(take)).route("/{*path}", post(take)).with_state(shared);
-    axum::serve(socket, router)
+    let served = axum::serve(socket, router)
         .with_graceful_shutdown(crate::intake::stopped(stop))
         .await
-        .context("the webhook server stopped")
+        .context("the webhook server stopped");
+    probe.abort();
+    served
 }
 
 async fn take(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> StatusCode {
@@ -76,6 +91,7 @@ async fn take(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
         }
     };
     let row = (update.id.0.to_string(), String::from_utf8_lossy(&body).into_owned(), update);
+    shared.intake.heard();
     match shared.intake.take(vec![row]).await {
         // Stopping: it is recorded and will be handled after the restart.
         Ok(()) => StatusCode::OK,

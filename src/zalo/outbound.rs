@@ -62,6 +62,7 @@ impl ZaloSender {
                 Ok(()) => return Ok(()),
                 Err(e) if attempt < ATTEMPTS && e.passing() => {
                     tracing::warn!(error = %e, attempt, "a request to Zalo failed; trying again");
+                    metrics::counter!(crate::measure::RETRIED, "platform" => "zalo").increment(1);
                     tokio::time::sleep(pause).await;
                     pause = (pause * 3).min(Duration::from_secs(10));
                     attempt += 1;

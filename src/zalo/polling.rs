@@ -107,6 +107,7 @@ async fn poll(client: &Client, intake: &Intake<Updates>, settings: Settings, mut
         };
         let batch = match answer {
             Ok(batch) => {
+                intake.heard();
                 backoff = Duration::from_secs(1);
                 batch
             }

@@ -51,13 +51,28 @@ pub(super) async fn serve(
         .with_context(|| format!("cannot listen for the Zalo webhook on {}", hook.listen))?;
     let bound = socket.local_addr()?;
     client.set_webhook(&hook.url, hook.secret.expose()).await.context("Zalo setWebhook failed")?;
+    // A quiet ward sends nothing for hours: Zalo is asked now and then
+    // whether the bot is still there, so that `/healthz` can tell.
+    let probe = {
+        let (client, intake) = (client.clone(), intake.clone());
+        tokio::spawn(async move {
+            loop {
+                if client.get_me().await.is_ok() {
+                    intake.heard();
+                }
+                tokio::time::sleep(intake.probe_every()).await;
+            }
+        })
+    };
     let shared = Arc::new(Shared { intake, secret: hook.secret });
     let router = Router::new().route("/", post(receive)).route("/{*path}", post(receive)).with_state(shared);
     let serving = async move {
-        axum::serve(socket, router)
+        let served = axum::serve(socket, router)
             .with_graceful_shutdown(crate::intake::stopped(stop))
             .await
-            .context("the Zalo webhook server stopped")
+            .context("the Zalo webhook server stopped");
+        probe.abort();
+        served
     };
     Ok((bound, serving))
 }
@@ -75,6 +90,7 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: St
             return StatusCode::OK;
         }
     };
+    shared.intake.heard();
     match shared.intake.take(rows(batch)).await {
         // Stopping: it is recorded and is handled after the restart.
         Ok(()) => StatusCode::OK,

@@ -338,7 +338,7 @@ async fn soak(plan: Plan) {
     std::fs::write(
         dir.path().join("config.toml"),
         format!(
-            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"bot.db\"\n[telegram]\nofficials = [{OFFICIAL}]\n[flood]\nper_person_burst = 100000\ngroup_burst = 100000\n"
+            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"bot.db\"\n[telegram]\nofficials = [{OFFICIAL}]\n[flood]\nper_person_burst = 100000\ngroup_burst = 100000\n[ops]\nlisten = \"127.0.0.1:0\"\n"
         ),
     )
     .unwrap();

@@ -9,6 +9,7 @@ mod fake_telegram;
 mod fake_zalo;
 mod limits;
 mod notices;
+mod ops;
 mod places;
 mod support;
 

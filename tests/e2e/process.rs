@@ -16,7 +16,7 @@ fn write_config(dir: &Path, api_url: &str, extra: &str) -> std::path::PathBuf {
     std::fs::write(
         &path,
         format!(
-            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"bot.db\"\n[telegram]\napi_url = \"{api_url}\"\nofficials = [{}]\n{extra}",
+            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"bot.db\"\n[telegram]\napi_url = \"{api_url}\"\nofficials = [{}]\n[ops]\nlisten = \"127.0.0.1:0\"\n{extra}",
             OFFICIAL.id
         ),
     )

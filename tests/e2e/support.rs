@@ -169,7 +169,7 @@ impl TestBot {
         tweak(&tg);
         let dir = tempfile::tempdir().expect("temp dir");
         let text = format!(
-            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"{}\"\n[telegram]\napi_url = \"{}\"\nofficials = [{}]\n[reports]\ndeadline_hours = 72\nreminder_hour = 8\ncheck_every_secs = 0.02\n{}",
+            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"{}\"\n[telegram]\napi_url = \"{}\"\nofficials = [{}]\n[reports]\ndeadline_hours = 72\nreminder_hour = 8\ncheck_every_secs = 0.02\n[ops]\nlisten = \"127.0.0.1:0\"\nstale_after_secs = 30\n{}",
             dir.path().join("test.db").display(),
             tg.url,
             OFFICIAL.id,
