@@ -34,6 +34,9 @@ struct Cli {
     /// SQLite database file; overrides [database] path in the config.
     #[arg(long)]
     database: Option<PathBuf>,
+    /// `human` or `json` (one object a line); overrides [ops] log_format.
+    #[arg(long)]
+    log_format: Option<todanpho::config::LogFormat>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -90,12 +93,16 @@ enum TableFormat {
 fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The config's format, when it can be read here; a config that cannot
+    // is reported by the command itself.
+    let format =
+        cli.log_format.or_else(|| Config::load(&cli.config).ok().map(|c| c.ops.log_format)).unwrap_or_default();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        todanpho::config::LogFormat::Human => logs.init(),
+        todanpho::config::LogFormat::Json => logs.json().init(),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

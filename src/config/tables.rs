@@ -112,6 +112,30 @@ pub struct Ops {
     /// quiet ward sends nothing for hours).
     #[serde(default = "default_probe_every")]
     pub probe_every_secs: u64,
+    /// How the log is written: for a person reading it, or one JSON object
+    /// a line for a log shipper (`--log-format` overrides it).
+    #[serde(default)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "human" => Ok(LogFormat::Human),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("'{other}' is not a log format: human or json")),
+        }
+    }
 }
 
 impl Default for Ops {
@@ -120,6 +144,7 @@ impl Default for Ops {
             listen: default_ops_listen(),
             stale_after_secs: default_stale_after(),
             probe_every_secs: default_probe_every(),
+            log_format: LogFormat::default(),
         }
     }
 }

@@ -7,11 +7,12 @@ use std::sync::{Arc, OnceLock};
 
 use dptree::di::DependencyMap;
 use dptree::prelude::*;
+use tracing::Instrument;
 
 use super::platform::Inbound;
 use super::{process, Marks};
 use crate::app::App;
-use crate::channel::{Channel, ChatAddr, Incoming, Replies};
+use crate::channel::{Channel, ChatAddr, ChatKind, Incoming, Replies};
 use crate::db::Database;
 
 /// Which update is being routed, and from where.
@@ -34,11 +35,19 @@ fn tree() -> &'static Tree {
     })
 }
 
-/// Routes one update, read, to what handles it.
+/// Routes one update, read, to what handles it. Everything logged while
+/// it is handled carries its platform, id and kind of chat (never who or
+/// what: those are personal data).
 pub(super) async fn dispatch(app: &App, db: &Database, marks: &Marks, channel: Channel, id: &str, inbound: Inbound) {
+    let chat = match &inbound {
+        Inbound::Incoming(incoming) if incoming.chat_kind == ChatKind::Private => "private",
+        Inbound::Incoming(_) | Inbound::Moved { .. } | Inbound::Anonymous(_) => "group",
+        Inbound::Other => "unknown",
+    };
+    let span = tracing::info_span!("update", platform = channel.as_str(), update = id, chat);
     let update = Update { channel, id: id.into() };
     let deps: DependencyMap = dptree::deps![app.clone(), db.clone(), marks.clone(), update, inbound];
-    let _ = tree().dispatch(deps).await;
+    let _ = tree().dispatch(deps).instrument(span).await;
 }
 
 async fn on_incoming(app: App, db: Database, marks: Marks, update: Update, incoming: Incoming) {

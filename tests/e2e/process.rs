@@ -175,13 +175,15 @@ async fn the_binary_runs_with_zalo_only() {
         "http://127.0.0.1:9/",
         &format!("[zalo]\napi_url = \"{}\"\npoll_timeout_secs = 1\n", zalo.url),
     );
+    // With the log as JSON for a log shipper (issue 24).
+    let log = std::fs::File::create(dir.path().join("log.json")).unwrap();
     let mut child = Command::new(BIN)
-        .args(["--config", config.to_str().unwrap()])
+        .args(["--config", config.to_str().unwrap(), "--log-format", "json"])
         .env_remove("TELOXIDE_TOKEN")
         .env("ZALO_BOT_TOKEN", "12345:zalo-test-token")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info,sqlx=warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("start todanpho");
     zalo.text("6ede9afa66b88fe6d6a9", "Bác An", "/dangky");
@@ -196,4 +198,18 @@ async fn the_binary_runs_with_zalo_only() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(answer.contains("chưa có tổ dân phố nào"), "a Zalo-only bot answers: {answer:?}");
+    // Every line is one JSON object; the update's lines name it and its
+    // kind of chat, and nothing the resident wrote.
+    let log = std::fs::read_to_string(dir.path().join("log.json")).unwrap();
+    let lines: Vec<serde_json::Value> =
+        log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    let handled = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "handled update")
+        .unwrap_or_else(|| panic!("no 'handled update' line in {log}"));
+    assert_eq!(handled["span"]["name"], "update", "{handled}");
+    assert_eq!(handled["span"]["chat"], "private", "{handled}");
+    assert_eq!(handled["span"]["platform"], "zalo", "{handled}");
+    assert!(handled["span"]["update"].as_str().is_some_and(|id| !id.is_empty()), "{handled}");
+    assert!(!log.contains("Bác An"), "a name in the log");
 }

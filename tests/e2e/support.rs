@@ -64,6 +64,14 @@ fn install_logging() {
                 .with_writer(|| LogSink)
                 .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
         )
+        // The same lines as a log shipper gets them (`[ops] log_format =
+        // "json"`): the scan for personal data reads both.
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(|| LogSink)
+                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+        )
         .try_init();
 }
 
