@@ -17,7 +17,9 @@ pub async fn run(app: App, db: Database, channels: Vec<Channel>) {
     }
     let mut tick = tokio::time::interval(app.settings.reports.check_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut pruned = tokio::time::Instant::now();
+    // On the bot's clock, so that the tests can move a day on.
+    let mut prune_at = app.clock.now() + PRUNE_EVERY;
+    let keep = app.settings.ops.keep_handled().unwrap_or(chrono::Duration::days(2));
     loop {
         // On the beat, or sooner when an announcement may be brought up to
         // date (see `campaign::progress::next_edit_due`).
@@ -36,9 +38,10 @@ pub async fn run(app: App, db: Database, channels: Vec<Channel>) {
             _ = tick.tick() => {}
             _ = tokio::time::sleep(due.clamp(Duration::from_secs(1), Duration::from_secs(86_400))) => {}
         }
-        if pruned.elapsed() >= PRUNE_EVERY {
-            pruned = tokio::time::Instant::now();
-            if let Err(e) = crate::intake::forget_handled(&db, chrono::Utc::now()).await {
+        let now = app.clock.now();
+        if now >= prune_at {
+            prune_at = now + PRUNE_EVERY;
+            if let Err(e) = crate::intake::forget_handled(&db, now, keep).await {
                 tracing::error!(error = %format!("{e:#}"), "pruning the inbox failed");
             }
         }
@@ -59,7 +62,7 @@ pub async fn run(app: App, db: Database, channels: Vec<Channel>) {
 
 /// How often handled updates older than the inbox keeps them are removed
 /// (also once at start-up).
-const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+const PRUNE_EVERY: chrono::Duration = chrono::Duration::hours(1);
 
 async fn deliver(app: &App, replies: Replies) {
     for action in replies.actions {

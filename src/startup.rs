@@ -34,7 +34,8 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
     let db = db::connect(&config.database.path, config.database.synchronous).await?;
     // Before any platform takes updates in (and so before any new reply).
     crate::intake::settle_sent_logs(&db).await.context("reading the logs of sent replies")?;
-    crate::intake::forget_handled(&db, chrono::Utc::now()).await.context("pruning the inbox")?;
+    let keep = config.ops.keep_handled().map_err(crate::config::ConfigError::Invalid)?;
+    crate::intake::forget_handled(&db, clock.now(), keep).await.context("pruning the inbox")?;
     {
         let mut tx = db.write().await?;
         roles::seed_officials(&mut tx, &config.telegram.officials).await.context("seeding officials from config")?;

@@ -161,6 +161,7 @@ impl Config {
                 "[reports] reminder_hour must be 0–23, deadline_hours and check_every_secs more than 0.".into(),
             ));
         }
+        self.ops.keep_handled().map_err(ConfigError::Invalid)?;
         let n = &self.notices;
         if n.per_second == 0 || n.per_group_per_minute == 0 || n.in_flight == 0 || n.attempts == 0 {
             return Err(ConfigError::Invalid("[notices] limits must all be more than 0.".into()));
@@ -226,6 +227,17 @@ mod tests {
         let config = Config::parse(include_str!("../../config.toml")).unwrap();
         assert_eq!(config.ward.timezone, "Asia/Ho_Chi_Minh");
         assert!(config.timezone().is_ok());
+    }
+
+    #[test]
+    fn handled_updates_are_kept_from_a_day_to_less_than_a_week() {
+        let ops = |keep: &str| Ops { keep_handled_updates: keep.into(), ..Ops::default() };
+        assert_eq!(Ops::default().keep_handled(), Ok(chrono::Duration::days(2)));
+        assert_eq!(ops("36h").keep_handled(), Ok(chrono::Duration::hours(36)));
+        assert_eq!(ops(" 6d ").keep_handled(), Ok(chrono::Duration::days(6)));
+        for refused in ["7d", "12h", "0d", "2", "d", "2w", "-1d", ""] {
+            assert!(ops(refused).keep_handled().is_err(), "{refused}");
+        }
     }
 
     #[test]

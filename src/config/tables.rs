@@ -116,6 +116,40 @@ pub struct Ops {
     /// a line for a log shipper (`--log-format` overrides it).
     #[serde(default)]
     pub log_format: LogFormat,
+    /// How long a handled update's row is kept, to recognise a copy the
+    /// platform sends again ("2d", "36h"); see [`Ops::keep_handled`].
+    #[serde(default = "default_keep_handled")]
+    pub keep_handled_updates: String,
+}
+
+impl Ops {
+    /// The retention of handled updates. Telegram keeps an update for 24
+    /// hours, so no copy of it arrives later; and after a week without
+    /// updates it picks the next update id at random, which must not meet
+    /// a remembered one (that update would be taken for a copy and
+    /// dropped). So: at least a day, less than a week.
+    pub fn keep_handled(&self) -> Result<chrono::Duration, String> {
+        let text = self.keep_handled_updates.trim();
+        let (number, unit) = text.split_at(text.len().saturating_sub(1));
+        let n: i64 = number.parse().map_err(|_| self.keep_handled_problem())?;
+        let span = match unit {
+            "d" => chrono::Duration::days(n),
+            "h" => chrono::Duration::hours(n),
+            _ => return Err(self.keep_handled_problem()),
+        };
+        if span < chrono::Duration::days(1) || span >= chrono::Duration::days(7) {
+            return Err(self.keep_handled_problem());
+        }
+        Ok(span)
+    }
+
+    fn keep_handled_problem(&self) -> String {
+        format!(
+            "[ops] keep_handled_updates '{}' must be a span like \"2d\" or \"36h\", from 1 day to less than 7 \
+             (Telegram may reuse an update id after a week without updates).",
+            self.keep_handled_updates
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -145,6 +179,7 @@ impl Default for Ops {
             stale_after_secs: default_stale_after(),
             probe_every_secs: default_probe_every(),
             log_format: LogFormat::default(),
+            keep_handled_updates: default_keep_handled(),
         }
     }
 }
@@ -159,6 +194,10 @@ fn default_stale_after() -> u64 {
 
 fn default_probe_every() -> u64 {
     60
+}
+
+fn default_keep_handled() -> String {
+    "2d".into()
 }
 
 /// The daily backup: off unless `dir` is set.

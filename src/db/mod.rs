@@ -61,6 +61,11 @@ impl Database {
         conn.close().await
     }
 
+    /// Transactions the writer has committed (the tests count turns).
+    pub fn commits(&self) -> u64 {
+        self.writes.commits()
+    }
+
     /// The database's file (none in memory).
     pub fn file(&self) -> Option<std::path::PathBuf> {
         let file = self.pool.connect_options().get_filename().to_path_buf();

@@ -10,7 +10,7 @@ use futures_util::FutureExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::inbox::{mark_handled, record_batch, unhandled};
+use super::inbox::{record_batch, unhandled};
 use super::platform::Platform;
 use super::{route, send_unsent_replies, Marks};
 use crate::app::App;
@@ -56,7 +56,7 @@ impl<P: Platform> Intake<P> {
     /// left unhandled, before any new one: each chat sees them in order.
     pub async fn start(app: App, db: Database, platform: P) -> Arc<Self> {
         let channel = platform.channel();
-        let marks = Marks::start(db.clone(), channel);
+        let marks = Marks::start(db.clone(), channel, app.clock.clone());
         send_unsent_replies(&app, &db, channel).await;
         let chats = Mutex::new(Chats { waiting: HashMap::new(), draining: false });
         let room = Arc::new(Semaphore::new(QUEUE));
@@ -148,7 +148,7 @@ impl<P: Platform> Intake<P> {
                 Err(e) => {
                     let error = format!("the stored update cannot be read: {e}");
                     tracing::error!(update = %id, "{error}");
-                    let _ = mark_handled(&self.shared.db, channel, &id, Some(&error)).await;
+                    let _ = self.shared.marks.handled(channel, &id, Some(&error)).await;
                 }
             }
         }

@@ -63,37 +63,31 @@ pub async fn unhandled(db: &Database, channel: Channel) -> anyhow::Result<Vec<(S
     Ok(rows)
 }
 
-/// How long a handled update is remembered. Telegram keeps an update for
-/// 24 hours, so no copy of it can arrive later; and after a week without
-/// updates it picks the next update id at random, which must not meet an
-/// id remembered from before (the update would be taken for a copy and
-/// dropped). Two days sits safely between the two.
-pub const REMEMBER_HANDLED: chrono::Duration = chrono::Duration::days(2);
+/// Handled updates removed in one writer turn: pruning a busy ward's day
+/// never holds the writer long.
+const FORGET_AT_ONCE: i64 = 500;
 
-/// Forgets updates handled before `now - REMEMBER_HANDLED`. Returns how many.
-pub async fn forget_handled(db: &Database, now: chrono::DateTime<Utc>) -> anyhow::Result<u64> {
-    let mut tx = db.write().await?;
-    let done = sqlx::query("DELETE FROM processed_updates WHERE handled_at IS NOT NULL AND handled_at < ?")
-        .bind(now - REMEMBER_HANDLED)
+/// Forgets updates handled before `now - keep` (see
+/// [`crate::config::Ops::keep_handled`]), a few hundred at a time, each in
+/// a turn of its own. Returns how many.
+pub async fn forget_handled(db: &Database, now: chrono::DateTime<Utc>, keep: chrono::Duration) -> anyhow::Result<u64> {
+    let mut forgotten = 0;
+    loop {
+        let mut tx = db.write().await?;
+        let done = sqlx::query(
+            "DELETE FROM processed_updates WHERE rowid IN (SELECT rowid FROM processed_updates
+             WHERE handled_at IS NOT NULL AND handled_at < ? LIMIT ?)",
+        )
+        .bind(now - keep)
+        .bind(FORGET_AT_ONCE)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
-    Ok(done.rows_affected())
-}
-
-/// Marks the update handled, with the handler's error if it failed. The
-/// payload is dropped: it may hold personal data and is no longer needed.
-pub async fn mark_handled(db: &Database, channel: Channel, update_id: &str, error: Option<&str>) -> anyhow::Result<()> {
-    let mut tx = db.write().await?;
-    sqlx::query(
-        "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = ? WHERE channel = ? AND update_id = ?",
-    )
-    .bind(Utc::now())
-    .bind(error)
-    .bind(channel.as_str())
-    .bind(update_id)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
+        tx.commit().await?;
+        forgotten += done.rows_affected();
+        if done.rows_affected() < FORGET_AT_ONCE as u64 {
+            return Ok(forgotten);
+        }
+        // Other writers take their turns between two batches.
+        tokio::task::yield_now().await;
+    }
 }

@@ -7,6 +7,7 @@ use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::channel::Channel;
+use crate::clock::Clock;
 use crate::db::{Batch, Database, SetRow};
 
 use super::rows::{ending_statements, push_marks, remove_replies, Ending, Mark, REMOVE_REPLIES};
@@ -20,6 +21,9 @@ pub struct Marks {
     tx: mpsc::UnboundedSender<Job>,
     sent: Option<Arc<SentLog>>,
     endings: mpsc::UnboundedSender<Ended>,
+    /// The bot's clock: "handled at" is read against it when the inbox is
+    /// pruned.
+    clock: Arc<dyn Clock>,
 }
 
 /// An update that only deferred rows, waiting to end with the others.
@@ -112,13 +116,18 @@ const SENT_GATHER: std::time::Duration = std::time::Duration::from_millis(20);
 impl Marks {
     /// The marks of one platform's updates (each has its own log of sent
     /// replies).
-    pub fn start(db: Database, channel: Channel) -> Self {
+    pub fn start(db: Database, channel: Channel, clock: Arc<dyn Clock>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let sent = SentLog::open(&db, channel).map(Arc::new);
         let (endings, ended) = mpsc::unbounded_channel();
-        tokio::spawn(end_updates(db.clone(), ended));
-        tokio::spawn(write_marks(db, rx, sent.clone()));
-        Self { tx, sent, endings }
+        tokio::spawn(end_updates(db.clone(), ended, clock.clone()));
+        tokio::spawn(write_marks(db, rx, sent.clone(), clock.clone()));
+        Self { tx, sent, endings, clock }
+    }
+
+    /// Now, on the bot's clock.
+    pub(super) fn now(&self) -> chrono::DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Writes `rows` and `ending` with the other updates ending now, and
@@ -158,9 +167,9 @@ impl Marks {
 /// Ends updates that only deferred rows, all those waiting in one turn at
 /// the writer (their rows, marks and replies in set-wise statements). The
 /// commit is awaited apart, so the next group can take its turn meanwhile.
-async fn end_updates(db: Database, mut rx: mpsc::UnboundedReceiver<Ended>) {
+async fn end_updates(db: Database, mut rx: mpsc::UnboundedReceiver<Ended>, clock: Arc<dyn Clock>) {
     while let Some(group) = crate::gather::next_group(&mut rx, MAX_BATCH).await {
-        match end_turn(&db, &group).await {
+        match end_turn(&db, &group, clock.now()).await {
             Ok((tx, ids)) => {
                 tokio::spawn(async move {
                     let committed = tx.commit_released().await;
@@ -172,9 +181,10 @@ async fn end_updates(db: Database, mut rx: mpsc::UnboundedReceiver<Ended>) {
             Err(_) if group.len() > 1 => {
                 for ended in group {
                     let db = db.clone();
+                    let now = clock.now();
                     tokio::spawn(async move {
                         let group = vec![ended];
-                        match end_turn(&db, &group).await {
+                        match end_turn(&db, &group, now).await {
                             Ok((tx, ids)) => {
                                 let committed = tx.commit_released().await;
                                 tell_ended(group, ids, committed.map_err(|e| e.to_string()));
@@ -189,11 +199,16 @@ async fn end_updates(db: Database, mut rx: mpsc::UnboundedReceiver<Ended>) {
     }
 }
 
-async fn end_turn(db: &Database, group: &[Ended]) -> sqlx::Result<(crate::db::Tx, Vec<i64>)> {
-    let now = Utc::now();
+async fn end_turn(
+    db: &Database,
+    group: &[Ended],
+    now: chrono::DateTime<Utc>,
+) -> sqlx::Result<(crate::db::Tx, Vec<i64>)> {
     let mut batch = Batch::default();
     let rows: Vec<SetRow> = group.iter().flat_map(|e| e.rows.iter().cloned()).collect();
-    SetRow::write_all(&rows, now, &mut batch);
+    // The rows are the handlers' (a dialogue's state), timed as the
+    // handlers time them; the endings on the bot's clock (see `Marks`).
+    SetRow::write_all(&rows, Utc::now(), &mut batch);
     let endings: Vec<Ending> = group.iter().map(|e| e.ending.clone()).collect();
     ending_statements(&endings, now, &mut batch);
     batch.push(crate::db::END_TURN);
@@ -210,7 +225,12 @@ fn tell_ended(group: Vec<Ended>, mut ids: Vec<i64>, committed: Result<(), String
     }
 }
 
-async fn write_marks(db: Database, mut rx: mpsc::UnboundedReceiver<Job>, sent: Option<Arc<SentLog>>) {
+async fn write_marks(
+    db: Database,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    sent: Option<Arc<SentLog>>,
+    clock: Arc<dyn Clock>,
+) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         // Removing sent replies can wait a moment (the sent log covers a
@@ -229,7 +249,7 @@ async fn write_marks(db: Database, mut rx: mpsc::UnboundedReceiver<Job>, sent: O
                 None => break,
             }
         }
-        let written = write_batch(&db, &batch).await;
+        let written = write_batch(&db, &batch, clock.now()).await;
         if let Err(e) = &written {
             tracing::error!(error = %format!("{e:#}"), marks = batch.len(), "cannot mark updates handled");
         }
@@ -245,8 +265,7 @@ async fn write_marks(db: Database, mut rx: mpsc::UnboundedReceiver<Job>, sent: O
     }
 }
 
-async fn write_batch(db: &Database, batch: &[Job]) -> anyhow::Result<()> {
-    let now = Utc::now();
+async fn write_batch(db: &Database, batch: &[Job], now: chrono::DateTime<Utc>) -> anyhow::Result<()> {
     let marked: Vec<Mark> = batch
         .iter()
         .filter_map(|j| match j {

@@ -28,7 +28,7 @@ mod rows;
 pub use chats::Intake;
 pub use platform::{Inbound, Platform};
 
-pub use inbox::{forget_handled, mark_handled, record_batch, unhandled, REMEMBER_HANDLED};
+pub use inbox::{forget_handled, record_batch, unhandled};
 pub use marks::settle_sent_logs;
 pub use marks::Marks;
 pub use outbox::{commit_with_replies, unsent_replies};

@@ -1,8 +1,6 @@
 //! The reply outbox: an update's replies are committed with it, sent, then
 //! removed; those a crash left unsent are sent at the restart.
 
-use chrono::Utc;
-
 use crate::channel::{Action, Channel};
 use crate::db::{Batch, Database, Written};
 
@@ -29,7 +27,7 @@ pub async fn commit_with_replies(
         // The update holds its turn at the writer: its ending goes there.
         Written::Open(mut tx) => {
             let mut last = Batch::default();
-            ending_statements(std::slice::from_ref(&ending), Utc::now(), &mut last);
+            ending_statements(std::slice::from_ref(&ending), marks.now(), &mut last);
             last.push(crate::db::END_TURN);
             let ids = last.fetch_ids(&mut tx).await?;
             tx.commit_released().await?;

@@ -34,7 +34,7 @@ async fn an_update_is_new_once_whether_seen_before_or_twice_in_a_batch() {
 async fn marks_record_each_update_handled_with_its_own_error() {
     let (_dir, db) = database().await;
     record_batch(&db, Channel::Telegram, &updates(&["1", "2", "3"])).await.unwrap();
-    let marks = Marks::start(db.clone(), Channel::Telegram);
+    let marks = Marks::start(db.clone(), Channel::Telegram, std::sync::Arc::new(crate::clock::SystemClock));
     let (a, b) = tokio::join!(
         marks.handled(Channel::Telegram, "1", None),
         marks.handled(Channel::Telegram, "2", Some("handler failed")),
@@ -75,7 +75,7 @@ async fn queue(marks: &Marks, update: &str, texts: &[&str]) -> Vec<i64> {
 #[tokio::test]
 async fn a_reply_logged_as_sent_never_hides_a_later_one_after_a_restart() {
     let (dir, db) = database().await;
-    let marks = Marks::start(db.clone(), Channel::Telegram);
+    let marks = Marks::start(db.clone(), Channel::Telegram, std::sync::Arc::new(crate::clock::SystemClock));
     let [a, b] = queue(&marks, "1", &["A", "B"]).await[..] else { panic!("two replies") };
     let log = dir.path().join("t.db.sent-telegram");
     std::fs::write(&log, format!("{b}\n{a}\n")).unwrap();
@@ -96,7 +96,7 @@ async fn a_reply_logged_as_sent_never_hides_a_later_one_after_a_restart() {
 #[tokio::test]
 async fn the_old_log_of_sent_replies_is_dropped_unread() {
     let (dir, db) = database().await;
-    let marks = Marks::start(db.clone(), Channel::Telegram);
+    let marks = Marks::start(db.clone(), Channel::Telegram, std::sync::Arc::new(crate::clock::SystemClock));
     let [a] = queue(&marks, "1", &["A"]).await[..] else { panic!("one reply") };
     let legacy = dir.path().join("t.db.sent");
     std::fs::write(&legacy, format!("{a}\n")).unwrap();
@@ -109,14 +109,14 @@ async fn the_old_log_of_sent_replies_is_dropped_unread() {
 async fn handled_updates_are_forgotten_after_two_days_and_unhandled_ones_kept() {
     let (_dir, db) = database().await;
     record_batch(&db, Channel::Telegram, &updates(&["1", "2", "3"])).await.unwrap();
-    let marks = Marks::start(db.clone(), Channel::Telegram);
+    let marks = Marks::start(db.clone(), Channel::Telegram, std::sync::Arc::new(crate::clock::SystemClock));
     marks.handled(Channel::Telegram, "1", None).await.unwrap();
     marks.handled(Channel::Telegram, "2", None).await.unwrap();
     let now = Utc::now();
-    assert_eq!(forget_handled(&db, now).await.unwrap(), 0, "handled just now");
+    assert_eq!(forget_handled(&db, now, chrono::Duration::days(2)).await.unwrap(), 0, "handled just now");
     // Three days on, 1 and 2 are forgotten: after a week of silence
     // Telegram may give a new update id 1, and it is new.
-    assert_eq!(forget_handled(&db, now + chrono::Duration::days(3)).await.unwrap(), 2);
+    assert_eq!(forget_handled(&db, now + chrono::Duration::days(3), chrono::Duration::days(2)).await.unwrap(), 2);
     assert_eq!(record_batch(&db, Channel::Telegram, &updates(&["1", "3"])).await.unwrap(), vec![0]);
 }
 
@@ -217,4 +217,21 @@ async fn draining_handles_everything_taken_in_and_takes_nothing_more() {
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     assert_eq!(probe.seen.lock().unwrap().len(), 60);
     assert_eq!(unhandled(intake.database(), Channel::Zalo).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_busy_days_handled_updates_are_forgotten_a_few_hundred_at_a_time() {
+    let (_dir, db) = database().await;
+    let ids: Vec<String> = (0..1_234).map(|i| i.to_string()).collect();
+    let rows: Vec<(String, String)> = ids.iter().map(|id| (id.clone(), "{}".to_string())).collect();
+    record_batch(&db, Channel::Telegram, &rows).await.unwrap();
+    let marks = Marks::start(db.clone(), Channel::Telegram, std::sync::Arc::new(crate::clock::SystemClock));
+    for id in &ids {
+        marks.handled(Channel::Telegram, id, None).await.unwrap();
+    }
+    let commits = db.commits();
+    let later = Utc::now() + chrono::Duration::days(3);
+    assert_eq!(forget_handled(&db, later, chrono::Duration::days(2)).await.unwrap(), 1_234);
+    assert!(db.commits() - commits >= 3, "three turns at the writer at least, not one long one");
+    assert!(unhandled(&db, Channel::Telegram).await.unwrap().is_empty());
 }

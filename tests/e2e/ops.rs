@@ -98,3 +98,37 @@ async fn health_follows_the_bot_api_and_metrics_move_with_a_dialogue() {
     ops.abort();
     bot.finish().await;
 }
+
+/// Handled updates are kept `[ops] keep_handled_updates` (2 days) to
+/// recognise a copy, then pruned by the scheduler, on the bot's clock.
+#[tokio::test]
+async fn a_handled_update_is_recognised_within_the_retention_and_pruned_after_it() {
+    let bot = TestBot::start().await;
+    let update = serde_json::json!({ "message": {
+        "message_id": 5, "date": 1_790_000_000, "chat": { "id": RESIDENT.id, "type": "private", "first_name": "An" },
+        "from": RESIDENT.json(), "text": "/help"
+    }});
+    let id = bot.deliver(update.clone()).await;
+    let answered = bot.messages_to(RESIDENT.id).len();
+
+    // A day on, Telegram sends it again: still recognised, not answered twice.
+    bot.clock.advance(chrono::Duration::days(1));
+    let mut again = update;
+    again["update_id"] = serde_json::json!(id);
+    bot.tg.redeliver(again);
+    bot.private(&RESIDENT, "/quy").await;
+    assert_eq!(bot.messages_to(RESIDENT.id).len(), answered + 1, "only /quy was answered");
+    let kept = format!("SELECT COUNT(*) FROM processed_updates WHERE update_id = '{id}'");
+    assert_eq!(bot.count(&kept).await, 1);
+
+    // Past the retention, the scheduler's hourly pruning forgets it.
+    bot.clock.advance(chrono::Duration::days(2));
+    for _ in 0..500 {
+        if bot.count(&kept).await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(bot.count(&kept).await, 0, "pruned after two days");
+    bot.finish().await;
+}

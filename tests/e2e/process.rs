@@ -195,6 +195,13 @@ async fn the_binary_runs_with_zalo_only() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // The update's last line is written after its answer is sent.
+    for _ in 0..500 {
+        if std::fs::read_to_string(dir.path().join("log.json")).unwrap_or_default().contains("handled update") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let _ = child.kill();
     let _ = child.wait();
     assert!(answer.contains("chưa có tổ dân phố nào"), "a Zalo-only bot answers: {answer:?}");
