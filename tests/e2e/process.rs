@@ -220,3 +220,32 @@ async fn the_binary_runs_with_zalo_only() {
     assert!(handled["span"]["update"].as_str().is_some_and(|id| !id.is_empty()), "{handled}");
     assert!(!log.contains("Bác An"), "a name in the log");
 }
+
+/// `deploy/todanpho.service` is a unit systemd accepts as it is, with no
+/// warning (an unknown key is only a warning to systemd, so any output
+/// fails the test), and it keeps the promises README makes of it.
+#[test]
+fn the_service_unit_passes_systemd_analyze_verify() {
+    let unit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/todanpho.service")).unwrap();
+    for line in [
+        "DynamicUser=yes",
+        "StateDirectory=todanpho",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "Restart=on-failure",
+        "EnvironmentFile=/etc/todanpho/env",
+    ] {
+        assert!(unit.lines().any(|l| l == line), "the unit lacks {line}");
+    }
+    if Command::new("systemd-analyze").arg("--version").output().is_err() {
+        eprintln!("systemd-analyze is not on this machine: the unit was checked for its settings only");
+        return;
+    }
+    // Verified where the binary really is (systemd checks it exists).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("todanpho.service");
+    std::fs::write(&path, unit.replace("/usr/local/bin/todanpho", BIN)).unwrap();
+    let out = Command::new("systemd-analyze").arg("verify").arg(&path).output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && said.trim().is_empty(), "systemd-analyze verify: {said}");
+}
