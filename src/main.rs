@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use todanpho::config::{Config, Secret};
 
 /// glibc's allocator kept the memory freed by the dispatcher's per-chat
@@ -37,6 +37,10 @@ struct Cli {
     /// `human` or `json` (one object a line); overrides [ops] log_format.
     #[arg(long)]
     log_format: Option<todanpho::config::LogFormat>,
+    /// Apply new migrations without first copying the database to
+    /// <database>.before-<first new migration>.
+    #[arg(long)]
+    no_upgrade_backup: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -92,7 +96,15 @@ enum TableFormat {
 
 fn main() -> ExitCode {
     limit_malloc_arenas();
-    let cli = Cli::parse();
+    // The version says which database it can open.
+    let version =
+        format!("{} (database migrations up to {:04})", env!("CARGO_PKG_VERSION"), todanpho::db::upgrade::latest());
+    let version: &'static str = Box::leak(version.into_boxed_str());
+    let matches = Cli::command().version(version).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     // The config's format, when it can be read here; a config that cannot
     // is reported by the command itself.
     let format =
@@ -124,6 +136,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(db) = cli.database {
         config.database.path = db;
     }
+    config.database.upgrade_backup = !cli.no_upgrade_backup;
     match cli.command.unwrap_or(Command::Run) {
         Command::Check => {
             todanpho::startup::build_app(&config).await?;

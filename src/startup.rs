@@ -31,7 +31,8 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
     household::registration::check_definition(&book)?;
     report::filing::prepare_definition(&mut book, &config.reports.categories)?;
     campaign::create::prepare_definition(&mut book)?;
-    let db = db::connect(&config.database.path, config.database.synchronous).await?;
+    let db =
+        db::connect_with(&config.database.path, config.database.synchronous, config.database.upgrade_backup).await?;
     // Before any platform takes updates in (and so before any new reply).
     crate::intake::settle_sent_logs(&db).await.context("reading the logs of sent replies")?;
     let keep = config.ops.keep_handled().map_err(crate::config::ConfigError::Invalid)?;

@@ -72,6 +72,14 @@ pub struct Database {
     /// crash of the process.
     #[serde(default)]
     pub synchronous: Durability,
+    /// Copy the database before applying new migrations (not in the file:
+    /// `--no-upgrade-backup` turns it off).
+    #[serde(skip, default = "copy_before_upgrades")]
+    pub upgrade_backup: bool,
+}
+
+fn copy_before_upgrades() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

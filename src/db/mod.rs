@@ -5,9 +5,11 @@
 //! - `writer` — the one writer: turns in savepoints of a shared write
 //!   transaction, committed in groups ([`WriteGate`], [`Tx`]).
 //! - `update` — an update's transaction and its reads ([`UpdateTx`]).
+//! - `upgrade` — new migrations at start-up, with a copy to go back to.
 
 mod batch;
 mod update;
+pub mod upgrade;
 mod writer;
 
 pub use batch::{Batch, SetRow, Value};
@@ -90,7 +92,15 @@ use sqlx::{ConnectOptions, Connection};
 
 use crate::config::Durability;
 
+/// Opens the database, upgrading it first with a copy kept beside it
+/// (see `upgrade`).
 pub async fn connect(path: &Path, durability: Durability) -> anyhow::Result<Database> {
+    connect_with(path, durability, true).await
+}
+
+/// As [`connect`]; without `upgrade_backup`, no copy is made before new
+/// migrations (`--no-upgrade-backup`).
+pub async fn connect_with(path: &Path, durability: Durability, upgrade_backup: bool) -> anyhow::Result<Database> {
     let options = SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)
         .create_if_missing(true)
@@ -105,11 +115,7 @@ pub async fn connect(path: &Path, durability: Durability) -> anyhow::Result<Data
         })
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
-    {
-        let mut conn = options.connect().await.with_context(|| format!("opening the database {}", path.display()))?;
-        sqlx::migrate!("./migrations").run(&mut conn).await.context("applying database migrations")?;
-        conn.close().await?;
-    }
+    upgrade::upgrade(path, &options, &upgrade::MIGRATIONS, upgrade_backup).await?;
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         // A ping before every use is a round trip to the connection's

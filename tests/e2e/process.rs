@@ -249,3 +249,80 @@ fn the_service_unit_passes_systemd_analyze_verify() {
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && said.trim().is_empty(), "systemd-analyze verify: {said}");
 }
+
+/// A database left at each earlier migration (built here from the
+/// migrations themselves) is brought up to date at start-up, keeps its
+/// rows, and leaves the pre-upgrade copy beside it.
+#[tokio::test]
+async fn an_upgrade_from_each_earlier_migration_keeps_every_row_and_a_copy() {
+    use std::borrow::Cow;
+    use todanpho::db::upgrade::{latest, MIGRATIONS};
+    let (ok, out) = run(&["--version"], None);
+    assert!(ok && out.contains(&format!("database migrations up to {:04}", latest())), "{out}");
+    let all: Vec<_> = MIGRATIONS.iter().cloned().collect();
+    for at in 1..all.len() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = write_config(dir.path(), "http://127.0.0.1:9/", "");
+        let file = dir.path().join("bot.db");
+        {
+            let pool = open_pool(&file).await;
+            let old = sqlx::migrate::Migrator {
+                migrations: Cow::Owned(all[..at].to_vec()),
+                ..sqlx::migrate::Migrator::DEFAULT
+            };
+            old.run(&pool).await.unwrap();
+            sqlx::query("INSERT INTO users (channel, external_id, display_name, created_at) VALUES ('telegram', '42', 'x', '2026-01-01T00:00:00Z')")
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+        // The last one as an operator who keeps their own backups would.
+        let no_copy = at + 1 == all.len();
+        let mut args = vec!["--config", config.to_str().unwrap(), "check"];
+        if no_copy {
+            args.insert(0, "--no-upgrade-backup");
+        }
+        let (ok, out) = run(&args, None);
+        assert!(ok, "from migration {at}: {out}");
+        let copy = dir.path().join(format!("bot.db.before-{:04}", all[at].version));
+        assert_eq!(copy.exists(), !no_copy, "from migration {at}: the copy at {}", copy.display());
+        let pool = open_pool(&file).await;
+        let users: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE external_id = '42'").fetch_one(&pool).await.unwrap();
+        assert_eq!(users, 1, "from migration {at}");
+        let newest: i64 =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(&pool).await.unwrap();
+        assert_eq!(newest, latest());
+        pool.close().await;
+    }
+}
+
+/// An older binary on a database a newer one upgraded stops with words an
+/// operator understands, and changes nothing.
+#[tokio::test]
+async fn an_older_binary_on_a_newer_database_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "http://127.0.0.1:9/", "");
+    let (ok, out) = run(&["--config", config.to_str().unwrap(), "check"], None);
+    assert!(ok, "{out}");
+    let pool = open_pool(&dir.path().join("bot.db")).await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time)
+         VALUES (9999, 'from the future', '2027-01-01', 1, x'00', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let (ok, out) = run(&["--config", config.to_str().unwrap(), "check"], None);
+    assert!(!ok, "{out}");
+    assert!(out.contains("upgraded by a newer version of todanpho") && out.contains("9999"), "{out}");
+    assert!(!out.contains("panicked"), "{out}");
+    // Refused before anything is copied or applied.
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("before-")));
+}

@@ -540,6 +540,7 @@ impl TestBot {
 pub async fn open_pool(path: &std::path::Path) -> SqlitePool {
     let options = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(path)
+        .create_if_missing(true)
         .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
         .foreign_keys(true)
         .busy_timeout(std::time::Duration::from_secs(10));
