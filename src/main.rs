@@ -49,6 +49,22 @@ struct Cli {
 enum Command {
     /// Run the bot (the default).
     Run,
+    /// Write a config file (--config, default config.toml) for a new ward:
+    /// asks for what is not given as a flag.
+    Init {
+        /// The ward's or commune's name, as residents see it.
+        #[arg(long)]
+        ward: Option<String>,
+        /// Its time zone.
+        #[arg(long)]
+        timezone: Option<String>,
+        /// The Telegram user id of the first ward official.
+        #[arg(long)]
+        official: Option<i64>,
+        /// Replace a config file that is already there.
+        #[arg(long)]
+        force: bool,
+    },
     /// Check the config and the dialogue files, apply migrations, and exit.
     Check,
     /// Write one table of the ward (households, reports, pledges, notices,
@@ -132,12 +148,18 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // `init` writes the config the others read.
+    let command = match cli.command.unwrap_or(Command::Run) {
+        Command::Init { ward, timezone, official, force } => return init(&cli.config, ward, timezone, official, force),
+        other => other,
+    };
     let mut config = Config::load(&cli.config)?;
     if let Some(db) = cli.database {
         config.database.path = db;
     }
     config.database.upgrade_backup = !cli.no_upgrade_backup;
-    match cli.command.unwrap_or(Command::Run) {
+    match command {
+        Command::Init { .. } => Ok(()),
         Command::Check => {
             todanpho::startup::build_app(&config).await?;
             println!("config, dialogues and database are fine");
@@ -205,4 +227,57 @@ fn limit_malloc_arenas() {
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
+}
+
+/// `todanpho init`: the answers from the flags, the rest asked for.
+fn init(
+    path: &std::path::Path,
+    ward: Option<String>,
+    timezone: Option<String>,
+    official: Option<i64>,
+    force: bool,
+) -> anyhow::Result<()> {
+    use todanpho::config::init::{render, Answers};
+    anyhow::ensure!(
+        force || !path.exists(),
+        "{} already exists; pass --force to replace it, or --config for another file",
+        path.display()
+    );
+    let ward = match ward {
+        Some(w) => w,
+        None => ask("The ward's name, as residents see it (e.g. Phường Xuân La)", None)?,
+    };
+    let timezone = match timezone {
+        Some(t) => t,
+        None => ask("Time zone", Some("Asia/Ho_Chi_Minh"))?,
+    };
+    let official = match official {
+        Some(o) => o,
+        None => ask("The Telegram user id of the first ward official (a number)", None)?
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("a Telegram user id is a number"))?,
+    };
+    let text = render(&Answers { ward, timezone, official }).map_err(anyhow::Error::msg)?;
+    std::fs::write(path, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    println!(
+        "wrote {}; next: `todanpho --config {} check`, then start it with TELOXIDE_TOKEN=<token> todanpho",
+        path.display(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// One question on standard error, its answer from standard input.
+fn ask(question: &str, default: Option<&str>) -> anyhow::Result<String> {
+    use std::io::Write;
+    match default {
+        Some(d) => eprint!("{question} [{d}]: "),
+        None => eprint!("{question}: "),
+    }
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    let answer = answer.trim().to_string();
+    Ok(if answer.is_empty() { default.unwrap_or_default().to_string() } else { answer })
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod init;
 mod tables;
 
 pub use tables::*;

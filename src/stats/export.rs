@@ -1,9 +1,7 @@
 //! The ward's (or a leader's groups') records as tables: an Excel workbook
 //! for `/xuatexcel`, CSV for `todanpho export <sheet> --format csv`. Both
-//! read the same [`Sheet`]s, so the two never disagree.
-//!
-//! Longer than the guide on purpose: each sheet's columns stand beside the
-//! one writer both formats go through, so a column is added in one place.
+//! read the same [`Sheet`]s, so the two never disagree. Long on purpose:
+//! each sheet's columns stand beside the one writer both formats use.
 
 use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;

@@ -326,3 +326,40 @@ async fn an_older_binary_on_a_newer_database_says_so() {
         .to_string_lossy()
         .contains("before-")));
 }
+
+/// `init` writes a config for a new ward that `check` accepts, from flags
+/// or from answers typed at its questions, and never overwrites one.
+#[test]
+fn init_writes_a_config_that_check_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let path = config.to_str().unwrap();
+    let (ok, out) = run(
+        &["--config", path, "init", "--ward", "Xã Song Phượng", "--timezone", "Asia/Ho_Chi_Minh", "--official", "777"],
+        None,
+    );
+    assert!(ok, "{out}");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("name = \"Xã Song Phượng\"") && text.contains("officials = [777]"), "{text}");
+    let (ok, out) = run(&["--config", path, "check"], None);
+    assert!(ok, "check after init: {out}");
+    let (ok, out) = run(&["--config", path, "init", "--ward", "Khác", "--official", "1"], None);
+    assert!(!ok && out.contains("already exists"), "{out}");
+
+    // Asked, with the time zone's default taken by pressing Enter.
+    let asked = dir.path().join("asked.toml");
+    let mut child = Command::new(BIN)
+        .args(["--config", asked.to_str().unwrap(), "init"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all("Phường Mới\n\n12345\n".as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&asked).unwrap();
+    assert!(text.contains("name = \"Phường Mới\"") && text.contains("timezone = \"Asia/Ho_Chi_Minh\""), "{text}");
+    assert!(text.contains("officials = [12345]"), "{text}");
+}
