@@ -177,7 +177,7 @@ impl BotProcess {
         std::fs::write(
             &config,
             format!(
-                "[ward]\nname = \"Phường Bench\"\n[database]\npath = \"{}\"\nsynchronous = \"{synchronous}\"\n[telegram]\napi_url = \"{api_url}\"\nofficials = [{OFFICIAL}]\n{FLOOD}",
+                "[ward]\nname = \"Phường Bench\"\n[database]\npath = \"{}\"\nsynchronous = \"{synchronous}\"\n[telegram]\napi_url = \"{api_url}\"\nofficials = [{OFFICIAL}]\n[ops]\nlisten = \"127.0.0.1:0\"\n{FLOOD}",
                 database.display()
             ),
         )?;
