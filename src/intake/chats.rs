@@ -76,9 +76,24 @@ impl<P: Platform> Intake<P> {
         app.health.answered(self.shared.platform.channel(), app.clock.now());
     }
 
-    /// How often a webhook's platform is to be probed (see `ops`).
-    pub fn probe_every(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(self.shared.app.settings.ops.probe_every_secs.max(1))
+    /// Asks the platform every `[ops] probe_every_secs` whether it is
+    /// there (`ask` says yes or no): a webhook hears nothing from a quiet
+    /// ward for hours, and `/healthz` must still tell.
+    pub fn keep_probing<F, Fut>(self: &Arc<Self>, ask: F) -> JoinHandle<()>
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = bool> + Send,
+    {
+        let intake = self.clone();
+        let every = std::time::Duration::from_secs(self.shared.app.settings.ops.probe_every_secs.max(1));
+        tokio::spawn(async move {
+            loop {
+                if ask().await {
+                    intake.heard();
+                }
+                tokio::time::sleep(every).await;
+            }
+        })
     }
 
     /// Chats with a worker now.

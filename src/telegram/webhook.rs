@@ -53,17 +53,11 @@ pub async fn receive(
         .allowed_updates([AllowedUpdate::Message, AllowedUpdate::EditedMessage, AllowedUpdate::CallbackQuery])
         .await
         .context("setWebhook failed")?;
-    // A quiet ward sends nothing for hours: Telegram is asked now and then
-    // whether the webhook is still set, so that `/healthz` can tell.
     let probe = {
-        let (bot, intake) = (bot.clone(), intake.clone());
-        tokio::spawn(async move {
-            loop {
-                if bot.get_webhook_info().await.is_ok_and(|info| info.url.is_some()) {
-                    intake.heard();
-                }
-                tokio::time::sleep(intake.probe_every()).await;
-            }
+        let bot = bot.clone();
+        intake.keep_probing(move || {
+            let bot = bot.clone();
+            async move { bot.get_webhook_info().await.is_ok_and(|info| info.url.is_some()) }
         })
     };
     let shared = Arc::new(Shared { intake, secret: hook.secret });

@@ -51,17 +51,11 @@ pub(super) async fn serve(
         .with_context(|| format!("cannot listen for the Zalo webhook on {}", hook.listen))?;
     let bound = socket.local_addr()?;
     client.set_webhook(&hook.url, hook.secret.expose()).await.context("Zalo setWebhook failed")?;
-    // A quiet ward sends nothing for hours: Zalo is asked now and then
-    // whether the bot is still there, so that `/healthz` can tell.
     let probe = {
-        let (client, intake) = (client.clone(), intake.clone());
-        tokio::spawn(async move {
-            loop {
-                if client.get_me().await.is_ok() {
-                    intake.heard();
-                }
-                tokio::time::sleep(intake.probe_every()).await;
-            }
+        let client = client.clone();
+        intake.keep_probing(move || {
+            let client = client.clone();
+            async move { client.get_me().await.is_ok() }
         })
     };
     let shared = Arc::new(Shared { intake, secret: hook.secret });
