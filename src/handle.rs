@@ -1,7 +1,8 @@
-//! Where every incoming message goes. Channel adapters translate their
-//! updates into [`Incoming`] and call [`handle`]; this routes commands,
-//! button presses and dialogue answers to the flow modules, and returns the
-//! actions for the adapter to carry out.
+//! Where every incoming message goes. The intake reads each platform's
+//! updates into [`Incoming`](crate::channel::Incoming), begins the update's
+//! [`Turn`] and calls [`handle`]; this routes commands, button presses and
+//! dialogue answers to the flow modules, which put their replies in the
+//! turn.
 //!
 //! | what arrives                         | where it is routed                         |
 //! |--------------------------------------|--------------------------------------------|
@@ -15,7 +16,8 @@
 //!
 //! Rules that hold for every update are applied here, once: flood control,
 //! where a command may answer (the table's place), who may use it (the
-//! table's role), and a busy group's limit on answers.
+//! table's role), how a refusal is shown ([`Turn::refuse`]), and a busy
+//! group's limit on answers.
 
 use crate::busy_group;
 use crate::buttons::{self, Press};

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use todanpho::config::{Config, Secret};
 
-/// glibc's allocator kept the memory freed by the dispatcher's per-chat
-/// workers (created and dropped for nearly every update under load): the
+/// glibc's allocator kept the memory freed by the per-chat workers (see
+/// `intake`; created and dropped for nearly every update under load): the
 /// process grew to twice its working set and spent a tenth of its time in
 /// malloc. jemalloc allocates faster and, with the settings below, gives
 /// freed memory back within 100 ms from a thread of its own; giving it back

@@ -74,7 +74,7 @@ pub struct Button {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ButtonKind {
-    /// Comes back as [`Event::Button`] with this data.
+    /// Comes back as [`Event::Button`](super::Event::Button) with this data.
     Callback(String),
     /// Opens the private chat with the bot and starts it with this payload.
     StartPrivate(String),

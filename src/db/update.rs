@@ -1,5 +1,5 @@
 //! An update's transaction: everything the update writes, its "handled"
-//! mark and its replies, in one transaction (see `crate::updates`).
+//! mark and its replies, in one transaction (see `crate::intake`).
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection};
@@ -8,7 +8,7 @@ use super::{Batch, Database, SetRow, Tx};
 
 /// The one transaction that everything an incoming update changes is
 /// written in, together with its "handled" mark and its replies (see
-/// [`crate::updates`]). A crash leaves either all of it or none, so a
+/// [`crate::intake`]). A crash leaves either all of it or none, so a
 /// replayed update can neither be applied twice nor lose its replies.
 ///
 /// It is a value owned by the update's turn ([`crate::turn::Turn`]): a
@@ -29,7 +29,7 @@ pub enum Written {
     /// Its turn at the writer is under way.
     Open(Tx),
     /// Only deferred rows: its turn has not begun, and the rows can go with
-    /// other updates' in set-wise statements (see [`crate::updates`]).
+    /// other updates' in set-wise statements (see [`crate::intake`]).
     Rows(Vec<SetRow>),
 }
 

@@ -43,7 +43,7 @@ pub async fn commit_with_replies(
 
 /// Replies committed but not sent when the process stopped, oldest first.
 /// (Those the sent logs named were removed at start-up: see
-/// [`settle_sent_logs`].) One that cannot be read any more is dropped with
+/// [`settle_sent_logs`](super::settle_sent_logs).) One that cannot be read any more is dropped with
 /// an error in the log.
 pub async fn unsent_replies(db: &Database, channel: Channel) -> anyhow::Result<Vec<(i64, Action)>> {
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, action FROM reply_outbox WHERE channel = ? ORDER BY id")

@@ -1,6 +1,6 @@
 //! The ward's (or a leader's groups') records as tables: an Excel workbook
 //! for `/xuatexcel`, CSV for `todanpho export <sheet> --format csv`. Both
-//! read the same [`Sheet`]s, so the two never disagree. Long on purpose:
+//! read the same `Sheet`s, so the two never disagree. Long on purpose:
 //! each sheet's columns stand beside the one writer both formats use.
 
 use crate::refusal::{Handled, Refusal};
