@@ -244,7 +244,7 @@ mod tests {
         assert_eq!(Ops::default().keep_handled(), Ok(chrono::Duration::days(2)));
         assert_eq!(ops("36h").keep_handled(), Ok(chrono::Duration::hours(36)));
         assert_eq!(ops(" 6d ").keep_handled(), Ok(chrono::Duration::days(6)));
-        for refused in ["7d", "12h", "0d", "2", "d", "2w", "-1d", ""] {
+        for refused in ["7d", "12h", "0d", "2", "d", "2w", "-1d", "", "2ngày", "ngày"] {
             assert!(ops(refused).keep_handled().is_err(), "{refused}");
         }
     }

@@ -130,11 +130,10 @@ impl Ops {
     /// dropped). So: at least a day, less than a week.
     pub fn keep_handled(&self) -> Result<chrono::Duration, String> {
         let text = self.keep_handled_updates.trim();
-        let (number, unit) = text.split_at(text.len().saturating_sub(1));
-        let n: i64 = number.parse().map_err(|_| self.keep_handled_problem())?;
-        let span = match unit {
-            "d" => chrono::Duration::days(n),
-            "h" => chrono::Duration::hours(n),
+        let number = |unit: char| text.strip_suffix(unit).and_then(|n| n.parse::<i64>().ok());
+        let span = match (number('d'), number('h')) {
+            (Some(days), _) => chrono::Duration::days(days),
+            (_, Some(hours)) => chrono::Duration::hours(hours),
             _ => return Err(self.keep_handled_problem()),
         };
         if span < chrono::Duration::days(1) || span >= chrono::Duration::days(7) {

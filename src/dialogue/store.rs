@@ -20,8 +20,10 @@ pub enum Loaded {
 /// A dialogue row as stored: the state and when it was saved.
 pub type Row = (String, DateTime<Utc>);
 
-/// As [`load`], without removing an expired or unreadable state (for a
-/// read-only connection; the caller removes it in a write).
+/// The person's dialogue in this chat. An expired or unreadable one (a
+/// state written by an older, incompatible version: better to start over
+/// than to be stuck) is reported, not removed: reading is done on a
+/// read-only connection, and the caller removes it in a write.
 pub async fn peek(conn: &mut SqliteConnection, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<Loaded> {
     let row: Option<Row> =
         sqlx::query_as("SELECT state, updated_at FROM dialogues WHERE channel = ? AND chat_id = ? AND user_id = ?")
@@ -54,17 +56,6 @@ impl Prefetched {
     pub fn of(self, chat: &ChatAddr, user: &UserAddr) -> Option<Loaded> {
         (&self.chat == chat && &self.user == user).then(|| interpret(self.row))
     }
-}
-
-/// The person's dialogue in this chat; an expired or unreadable one (a
-/// state written by an older, incompatible version: better to start over
-/// than to be stuck) is removed.
-pub async fn load(conn: &mut SqliteConnection, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<Loaded> {
-    let loaded = peek(&mut *conn, chat, user).await?;
-    if matches!(loaded, Loaded::Expired) {
-        delete(conn, chat, user).await?;
-    }
-    Ok(loaded)
 }
 
 pub async fn save(

@@ -65,10 +65,6 @@ impl<P: Platform> Intake<P> {
         intake
     }
 
-    pub fn platform(&self) -> &P {
-        &self.shared.platform
-    }
-
     /// The platform answered a request just now (a poll, a probe, a
     /// delivery to the webhook): it is alive (see `ops`).
     pub fn heard(&self) {
