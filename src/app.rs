@@ -36,6 +36,8 @@ pub struct Settings {
     pub notices: crate::config::Notices,
     pub targets: crate::config::Stats,
     pub ops: crate::config::Ops,
+    /// When members get their weekly summary (see `digital::weekly`).
+    pub weekly_summary: (chrono::Weekday, chrono::NaiveTime),
 }
 
 #[derive(Debug, Clone)]

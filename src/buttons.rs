@@ -7,6 +7,7 @@ use crate::campaign::{self, PledgeCode};
 use crate::channel::MessageRef;
 use crate::conversation::{self, flow};
 use crate::dialogue::{Input, BUTTON_PREFIX};
+use crate::digital::{self, doors::DoorButton};
 use crate::forms;
 use crate::household::mine;
 use crate::household::review::{self, ReviewButton};
@@ -41,6 +42,10 @@ pub enum Press {
     UpdateHousehold(String),
     /// A campaign picked to pledge to: its code.
     PledgeTo(String),
+    /// The walking list's pages, groups, search and visits.
+    Doors(DoorButton),
+    /// "Cập nhật công dân số" on a household card: its id.
+    OwnIndicators(String),
 }
 
 impl Press {
@@ -56,6 +61,12 @@ impl Press {
         }
         if let Some(rest) = data.strip_prefix(flow::PICK_PREFIX) {
             return Some(Press::Pick(rest.to_string()));
+        }
+        if let Some(rest) = data.strip_prefix(digital::own::PREFIX) {
+            return Some(Press::OwnIndicators(rest.to_string()));
+        }
+        if data.starts_with(digital::doors::PREFIX) {
+            return DoorButton::parse(data).map(Press::Doors);
         }
         if let Some(rest) = data.strip_prefix(mine::UPDATE_PREFIX) {
             return Some(Press::UpdateHousehold(rest.to_string()));
@@ -106,6 +117,8 @@ pub async fn route(turn: &mut Turn, press: Press, callback_id: &str, message: Op
         Press::ReportPage(data) => listing::on_page(turn, &data, callback_id, message).await?,
         Press::UpdateHousehold(id) => mine::on_button(turn, &id, callback_id).await?,
         Press::PledgeTo(code) => campaign::pledge::on_pick(turn, &code, callback_id).await?,
+        Press::Doors(b) => digital::doors::on_button(turn, b, callback_id, message).await?,
+        Press::OwnIndicators(id) => digital::own::on_button(turn, &id, callback_id).await?,
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use crate::report::{feed, handling, listing};
 use crate::roles::{self, Role};
 use crate::stats::{command as stats, export};
 use crate::turn::Turn;
-use crate::{appoint, conversation, group, identity, membership};
+use crate::{appoint, conversation, digital, group, identity, membership};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Place {
@@ -54,6 +54,7 @@ pub fn refusal(command: &CommandInfo) -> crate::refusal::Refusal {
     let who = match command.role {
         Role::Official => "cán bộ phường",
         Role::Leader | Role::Resident => "tổ trưởng, tổ phó và cán bộ phường",
+        Role::Member => "thành viên tổ công nghệ số, tổ trưởng và cán bộ phường",
     };
     crate::refusal::Refusal::no_right(format!("dùng lệnh /{}: chỉ {who} mới dùng được", command.name))
 }
@@ -143,6 +144,20 @@ pub const COMMANDS: &[CommandInfo] = &[
     cmd("xuatexcel", "Xuất tệp Excel thống kê", Role::Leader, Place::Private, |turn, _| {
         Box::pin(export::command(turn))
     }),
+    cmd(
+        "ditham",
+        "Danh sách hộ cần đến hỗ trợ công dân số",
+        Role::Member,
+        Place::Private,
+        |turn, args| Box::pin(digital::doors::command(turn, args)),
+    ),
+    cmd(
+        "tiendo",
+        "Tiến độ công dân số của tổ, đội, phường",
+        Role::Member,
+        Place::Private,
+        |turn, args| Box::pin(digital::progress::command(turn, args)),
+    ),
     cmd("sohodukien", "Đặt số hộ dự kiến của tổ", Role::Official, Place::Private, |turn, args| {
         Box::pin(stats::expected(turn, args))
     }),
@@ -153,6 +168,13 @@ pub const COMMANDS: &[CommandInfo] = &[
     cmd("phancong", "Phân công tổ trưởng, cán bộ", Role::Official, Place::Both, |turn, args| {
         Box::pin(appoint::command(turn, args))
     }),
+    cmd(
+        "tocongnghe",
+        "Lập tổ công nghệ số, thêm bớt thành viên",
+        Role::Official,
+        Place::Both,
+        |turn, args| Box::pin(digital::team::command(turn, args)),
+    ),
 ];
 
 /// The catalog's entry for a command name (or one of its aliases).
@@ -186,6 +208,7 @@ pub async fn help(turn: &mut Turn) -> Handled {
     let who = match role {
         Role::Official => "cán bộ phường",
         Role::Leader => "tổ trưởng / tổ phó",
+        Role::Member => "thành viên tổ công nghệ số",
         Role::Resident => "cư dân",
     };
     let mut text = format!("Bot của {} — các lệnh dành cho {who}:", app.settings.ward_name);

@@ -4,7 +4,7 @@
 
 use crate::conversation::Form;
 use crate::dialogue::{Book, DefinitionError};
-use crate::{campaign, household, notice, report};
+use crate::{campaign, digital, household, notice, report};
 
 pub const ALL: &[Form] = &[
     household::registration::FORM,
@@ -14,6 +14,8 @@ pub const ALL: &[Form] = &[
     campaign::pledge::FORM,
     notice::compose::TEXT_FORM,
     notice::schedule::TIME_FORM,
+    digital::visit::FORM,
+    digital::own::FORM,
 ];
 
 /// Each form's dialogue has the steps it reads, of the kinds it reads them

@@ -25,6 +25,8 @@
 //! - `notice` — notices: compose, preview, durable outbox and its drain for every platform,
 //!   acknowledgements, scheduling.
 //! - `stats` — `/thongke` with its chart, `/sohodukien`, `/xuatexcel` and CSV exports.
+//! - `digital` — community digital teams: `/tocongnghe`, the walking list `/ditham`, visits,
+//!   residents' own figures, `/tiendo` with its chart, weekly summaries.
 //! - `group`, `appoint`, `membership`, `identity` — groups and `/lienket`, `/nhom`; `/phancong`;
 //!   Zalo join codes; linking a Zalo account to a Telegram one.
 //! - `conversation` — running a dialogue in private; `conversation::flow` starts a group's flow
@@ -37,6 +39,7 @@
 //! - `roles` — who may do what; `channel` — the platform-neutral messages in and actions out.
 //! - `domain` — values that cannot be invalid: phone, name, money, counts, percent.
 //! - `health`, `measure` — when each platform last answered; the names of what is counted and timed.
+//! - `canvas` — drawing the charts' PNGs, Vietnamese text shaped.
 //! - `app`, `config`, `db`, `clock`, `gather`, `text`, `fault` — the shared handles, configuration,
 //!   the database and its one writer, the bot's now, taking queued work in groups, Vietnamese folding,
 //!   fault injection for the crash tests.
@@ -48,6 +51,7 @@ pub mod backup;
 pub mod busy_group;
 pub mod buttons;
 pub mod campaign;
+pub mod canvas;
 pub mod channel;
 pub mod clock;
 pub mod commands;
@@ -57,6 +61,7 @@ pub mod db;
 pub mod delivery;
 pub mod demo;
 pub mod dialogue;
+pub mod digital;
 pub mod domain;
 #[cfg(feature = "fault-injection")]
 pub mod fault;

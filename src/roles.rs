@@ -23,6 +23,9 @@ pub struct Caller {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
     Resident,
+    /// A member of a community digital team (thành viên tổ công nghệ số),
+    /// for the groups their teams cover (see [`crate::digital::team`]).
+    Member,
     Leader,
     Official,
 }
@@ -198,6 +201,7 @@ macro_rules! person_name {
                   u.display_name)"
     };
 }
+pub(crate) use person_name;
 
 /// Where to reach a person, and the name to show for them: the head of
 /// household's registered name where they have an approved household (the
@@ -256,9 +260,16 @@ pub async fn role_of(conn: &mut SqliteConnection, user_id: i64) -> anyhow::Resul
     }
     let leads: Option<i64> = sqlx::query_scalar("SELECT group_id FROM leaders WHERE user_id = ? LIMIT 1")
         .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if leads.is_some() {
+        return Ok(Role::Leader);
+    }
+    let member: Option<i64> = sqlx::query_scalar("SELECT team_id FROM digital_team_members WHERE user_id = ? LIMIT 1")
+        .bind(user_id)
         .fetch_optional(conn)
         .await?;
-    Ok(if leads.is_some() { Role::Leader } else { Role::Resident })
+    Ok(if member.is_some() { Role::Member } else { Role::Resident })
 }
 
 pub async fn leaders_of(conn: &mut SqliteConnection, group_id: i64) -> anyhow::Result<Vec<(i64, UserAddr)>> {

@@ -1,4 +1,5 @@
-//! Time-driven work (the daily reminder of overdue reports, the last edit of
+//! Time-driven work (the daily reminder of overdue reports, the digital
+//! teams' weekly summary, the last edit of
 //! campaign announcements, answers a busy group held back, pruning the
 //! inbox), checked every `[reports] check_every_secs` or sooner when an edit
 //! or answer falls due, whatever platforms the process runs.
@@ -48,6 +49,10 @@ pub async fn run(app: App, db: Database, channels: Vec<Channel>) {
         match crate::report::deadline::run_due(&app, &db).await {
             Ok(replies) => deliver(&app, replies).await,
             Err(e) => tracing::error!(error = %format!("{e:#}"), "the deadline reminder failed"),
+        }
+        match crate::digital::weekly::run_due(&app, &db).await {
+            Ok(replies) => deliver(&app, replies).await,
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "the digital teams' weekly summary failed"),
         }
         match crate::busy_group::flush_due(&app, &db).await {
             Ok(replies) => deliver(&app, replies).await,

@@ -53,6 +53,8 @@ pub struct Config {
     pub zalo: Zalo,
     #[serde(default)]
     pub ops: Ops,
+    #[serde(default)]
+    pub digital_teams: DigitalTeams,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -171,6 +173,7 @@ impl Config {
             ));
         }
         self.ops.keep_handled().map_err(ConfigError::Invalid)?;
+        self.digital_teams.weekly().map_err(ConfigError::Invalid)?;
         let n = &self.notices;
         if n.per_second == 0 || n.per_group_per_minute == 0 || n.in_flight == 0 || n.attempts == 0 {
             return Err(ConfigError::Invalid("[notices] limits must all be more than 0.".into()));
@@ -242,6 +245,12 @@ mod tests {
     fn handled_updates_are_kept_from_a_day_to_less_than_a_week() {
         let ops = |keep: &str| Ops { keep_handled_updates: keep.into(), ..Ops::default() };
         assert_eq!(Ops::default().keep_handled(), Ok(chrono::Duration::days(2)));
+        let weekly = |s: &str| DigitalTeams { weekly_summary: s.into() }.weekly();
+        assert_eq!(weekly("mon 08:00"), Ok((chrono::Weekday::Mon, chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap())));
+        assert_eq!(weekly(" Sunday  19:30 ").map(|w| w.0), Ok(chrono::Weekday::Sun));
+        for refused in ["", "mon", "thu2 08:00", "mon 25:00", "mon 08:00 extra"] {
+            assert!(weekly(refused).is_err(), "{refused}");
+        }
         assert_eq!(ops("36h").keep_handled(), Ok(chrono::Duration::hours(36)));
         assert_eq!(ops(" 6d ").keep_handled(), Ok(chrono::Duration::days(6)));
         for refused in ["7d", "12h", "0d", "2", "d", "2w", "-1d", "", "2ngày", "ngày"] {

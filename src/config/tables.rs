@@ -389,3 +389,42 @@ fn default_categories() -> Vec<Category> {
     .map(|(code, label)| Category { code: code.into(), label: label.into() })
     .collect()
 }
+
+/// `[digital_teams]`: community digital teams (issue 23).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigitalTeams {
+    /// When each member gets their weekly summary, in the ward's time
+    /// zone: a weekday and a time, "mon 08:00".
+    #[serde(default = "default_weekly_summary")]
+    pub weekly_summary: String,
+}
+
+impl Default for DigitalTeams {
+    fn default() -> Self {
+        Self { weekly_summary: default_weekly_summary() }
+    }
+}
+
+fn default_weekly_summary() -> String {
+    "mon 08:00".into()
+}
+
+impl DigitalTeams {
+    /// The weekday and time of the weekly summary.
+    pub fn weekly(&self) -> Result<(chrono::Weekday, chrono::NaiveTime), String> {
+        let refused = || {
+            format!(
+                "[digital_teams] weekly_summary '{}' must be a weekday and a time, such as \"mon 08:00\".",
+                self.weekly_summary
+            )
+        };
+        let mut words = self.weekly_summary.split_whitespace();
+        let (Some(day), Some(time), None) = (words.next(), words.next(), words.next()) else {
+            return Err(refused());
+        };
+        let day: chrono::Weekday = day.parse().map_err(|_| refused())?;
+        let time = chrono::NaiveTime::parse_from_str(time, "%H:%M").map_err(|_| refused())?;
+        Ok((day, time))
+    }
+}

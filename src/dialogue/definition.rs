@@ -22,6 +22,8 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("pledge.toml", include_str!("../../dialogues/pledge.toml")),
     ("notice.toml", include_str!("../../dialogues/notice.toml")),
     ("notice_time.toml", include_str!("../../dialogues/notice_time.toml")),
+    ("visit.toml", include_str!("../../dialogues/visit.toml")),
+    ("digital_self.toml", include_str!("../../dialogues/digital_self.toml")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -30,11 +30,16 @@ pub async fn command(turn: &mut Turn) -> Handled {
         if repo::has_pending_update(&mut conn, h.id).await? {
             text.push_str("\n\n⏳ Có thông tin cập nhật đang chờ tổ trưởng duyệt.");
         }
-        out.send_with(
-            &msg.chat,
-            text,
-            Keyboard::single(Button::callback(format!("✏️ Cập nhật hộ #{}", h.id), format!("{UPDATE_PREFIX}{}", h.id))),
-        );
+        let mut buttons =
+            vec![vec![Button::callback(format!("✏️ Cập nhật hộ #{}", h.id), format!("{UPDATE_PREFIX}{}", h.id))]];
+        if h.status == super::Status::Approved {
+            // Their own digital figures need no leader's approval.
+            buttons.push(vec![Button::callback(
+                "📱 Cập nhật công dân số",
+                format!("{}{}", crate::digital::own::PREFIX, h.id),
+            )]);
+        }
+        out.send_with(&msg.chat, text, Keyboard::rows(buttons));
     }
     Ok(())
 }

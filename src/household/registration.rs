@@ -134,7 +134,7 @@ pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<
             ),
         );
     } else {
-        repo::replace_details(tx, existing.id, &details, Status::Pending).await?;
+        repo::replace_details(tx, existing.id, &details, Status::Pending, caller.id).await?;
         let household = repo::get(tx, existing.id).await?.ok_or_else(|| anyhow::anyhow!("household vanished"))?;
         let reached = review::notify_new(tx, &household, &group, caller, out).await?;
         out.send(&me, submitted_text(existing.id, reached));

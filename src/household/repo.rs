@@ -117,7 +117,20 @@ pub async fn replace_details(
     id: i64,
     details: &HouseholdDetails,
     status: Status,
+    by: i64,
 ) -> anyhow::Result<()> {
+    if status == Status::Approved {
+        // An approved household's indicators change with their events.
+        if let Some(found) = crate::digital::household(&mut *conn, id).await? {
+            let to = crate::digital::Indicators {
+                smartphone_users: i64::from(details.smartphone_users),
+                has_epayment: details.has_epayment,
+                vneid_level2: i64::from(details.vneid_level2),
+                ..found.now
+            };
+            crate::digital::change(&mut *conn, id, to, by, crate::digital::Source::Leader, Utc::now()).await?;
+        }
+    }
     sqlx::query(
         "UPDATE households SET head_name = ?, head_name_folded = ?, house_number = ?, lane = ?, street = ?, phone = ?,
             members = ?, smartphone_users = ?, has_epayment = ?, vneid_level2 = ?, status = ?, updated_at = ?
@@ -138,6 +151,18 @@ pub async fn replace_details(
     .bind(id)
     .execute(&mut *conn)
     .await?;
+    if status != Status::Approved {
+        // Still being registered: what it gives now is its baseline.
+        sqlx::query(
+            "UPDATE household_baselines SET smartphone_users = ?, has_epayment = ?, vneid_level2 = ? WHERE household_id = ?",
+        )
+        .bind(details.smartphone_users)
+        .bind(details.has_epayment)
+        .bind(details.vneid_level2)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
     sqlx::query("DELETE FROM household_circumstances WHERE household_id = ?").bind(id).execute(&mut *conn).await?;
     write_circumstances(conn, id, &details.circumstances).await
 }

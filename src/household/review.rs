@@ -153,7 +153,7 @@ pub async fn on_button(
         Some(u) => {
             let closed = repo::close_update(&mut tx, u.id, to, caller.id).await?;
             if closed && approve {
-                repo::replace_details(&mut tx, household.id, &u.details, Status::Approved).await?;
+                repo::replace_details(&mut tx, household.id, &u.details, Status::Approved, caller.id).await?;
             }
             closed
         }

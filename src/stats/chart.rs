@@ -1,10 +1,10 @@
 //! `/thongke bieudo`: registration coverage and digital-citizen rates per
 //! group as a PNG bar chart, with the ward's targets drawn as lines across
-//! the bars they are targets for. Text is shaped (see `canvas`) in DejaVu
+//! the bars they are targets for. Text is shaped (see `crate::canvas`) in DejaVu
 //! Sans, embedded, so Vietnamese renders cleanly on any machine.
 
-use super::canvas::{Canvas, Rgb, BLACK};
 use super::GroupFigures;
+use crate::canvas::{Canvas, Rgb, BLACK};
 use crate::config::Stats as Targets;
 use crate::domain::Percent;
 

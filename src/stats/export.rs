@@ -5,11 +5,12 @@
 
 use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use sqlx::SqliteConnection;
 
+pub use super::sinks::CsvSink;
+use super::sinks::XlsxSink;
 use super::{compute, Period, Scope};
 use crate::app::App;
 use crate::domain::Percent;
@@ -40,10 +41,20 @@ pub enum Which {
     Pledges,
     Notices,
     Summary,
+    Visits,
+    Digital,
 }
 
 impl Which {
-    pub const ALL: [Which; 5] = [Which::Households, Which::Reports, Which::Pledges, Which::Notices, Which::Summary];
+    pub const ALL: [Which; 7] = [
+        Which::Households,
+        Which::Reports,
+        Which::Pledges,
+        Which::Notices,
+        Which::Summary,
+        Which::Visits,
+        Which::Digital,
+    ];
 }
 
 fn scope_json(scope: &Scope) -> anyhow::Result<Option<String>> {
@@ -312,119 +323,10 @@ pub async fn write(
                 sink.row(&row)?;
             }
         }
+        Which::Visits => super::visits::visits(conn, scope, sink).await?,
+        Which::Digital => super::visits::by_group(app, conn, scope, sink).await?,
     }
     sink.end()
-}
-
-fn excel_time(at: DateTime<Utc>, tz: chrono_tz::Tz) -> anyhow::Result<ExcelDateTime> {
-    let local = at.with_timezone(&tz);
-    Ok(ExcelDateTime::from_ymd(local.year() as u16, local.month() as u8, local.day() as u8)?.and_hms(
-        local.hour() as u16,
-        local.minute() as u8,
-        local.second(),
-    )?)
-}
-
-/// Worksheets in constant-memory mode: each finished row goes to a
-/// temporary file, so the workbook never holds a table.
-struct XlsxSink {
-    book: Workbook,
-    tz: chrono_tz::Tz,
-    sheet: usize,
-    row: u32,
-    columns: u16,
-    widths: Vec<usize>,
-    bold: Format,
-    date: Format,
-    money: Format,
-    percent: Format,
-}
-
-impl XlsxSink {
-    fn new(tz: chrono_tz::Tz) -> Self {
-        Self {
-            book: Workbook::new(),
-            tz,
-            sheet: 0,
-            row: 0,
-            columns: 0,
-            widths: Vec::new(),
-            bold: Format::new().set_bold(),
-            date: Format::new().set_num_format("dd/mm/yyyy hh:mm"),
-            money: Format::new().set_num_format("#,##0 \"đ\""),
-            percent: Format::new().set_num_format("0.0%"),
-        }
-    }
-
-    fn width(&mut self, col: usize, chars: usize) {
-        if let Some(w) = self.widths.get_mut(col) {
-            // Long texts would make columns unreadably wide.
-            *w = (*w).max(chars.min(60));
-        }
-    }
-}
-
-impl Sink for XlsxSink {
-    fn begin(&mut self, name: &'static str, headers: &[&'static str]) -> anyhow::Result<()> {
-        let ws = self.book.add_worksheet_with_constant_memory();
-        ws.set_name(name)?;
-        for (c, h) in headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &self.bold)?;
-        }
-        self.sheet = self.book.worksheets().len() - 1;
-        self.row = 0;
-        self.columns = headers.len() as u16;
-        self.widths = headers.iter().map(|h| h.chars().count() + 2).collect();
-        Ok(())
-    }
-
-    fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
-        self.row += 1;
-        let r = self.row;
-        let mut sizes = Vec::with_capacity(cells.len());
-        let ws = self.book.worksheet_from_index(self.sheet)?;
-        for (c, cell) in cells.iter().enumerate() {
-            let col = c as u16;
-            match cell {
-                Cell::Text(t) => {
-                    ws.write_string(r, col, t)?;
-                    sizes.push(t.chars().count());
-                }
-                Cell::Int(n) => {
-                    ws.write_number(r, col, *n as f64)?;
-                    sizes.push(n.to_string().len());
-                }
-                Cell::Money(n) => {
-                    ws.write_number_with_format(r, col, *n as f64, &self.money)?;
-                    sizes.push(n.to_string().len() + 5);
-                }
-                Cell::Percent(p) => {
-                    ws.write_number_with_format(r, col, p.fraction(), &self.percent)?;
-                    sizes.push(6);
-                }
-                Cell::Time(Some(t)) => {
-                    ws.write_datetime_with_format(r, col, excel_time(*t, self.tz)?, &self.date)?;
-                    sizes.push(16);
-                }
-                Cell::Time(None) => sizes.push(0),
-            }
-        }
-        for (c, size) in sizes.into_iter().enumerate() {
-            self.width(c, size);
-        }
-        Ok(())
-    }
-
-    fn end(&mut self) -> anyhow::Result<()> {
-        let (row, columns, widths) = (self.row, self.columns, self.widths.clone());
-        let ws = self.book.worksheet_from_index(self.sheet)?;
-        for (c, w) in widths.iter().enumerate() {
-            ws.set_column_width(c as u16, (*w + 2) as f64)?;
-        }
-        ws.set_freeze_panes(1, 0)?;
-        ws.autofilter(0, 0, row, columns.saturating_sub(1))?;
-        Ok(())
-    }
 }
 
 /// The workbook: one sheet per table, Vietnamese headers, real dates in the
@@ -434,43 +336,7 @@ pub async fn workbook(app: &App, conn: &mut SqliteConnection, scope: &Scope) -> 
     for which in Which::ALL {
         write(app, &mut *conn, scope, which, &mut sink).await?;
     }
-    Ok(sink.book.save_to_buffer()?)
-}
-
-/// One table as CSV, streamed (for the CLI).
-pub struct CsvSink<W: std::io::Write> {
-    writer: csv::Writer<W>,
-    tz: chrono_tz::Tz,
-}
-
-impl<W: std::io::Write> CsvSink<W> {
-    pub fn new(out: W, tz: chrono_tz::Tz) -> Self {
-        Self { writer: csv::Writer::from_writer(out), tz }
-    }
-}
-
-impl<W: std::io::Write + Send> Sink for CsvSink<W> {
-    fn begin(&mut self, _name: &'static str, headers: &[&'static str]) -> anyhow::Result<()> {
-        self.writer.write_record(headers)?;
-        Ok(())
-    }
-
-    fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
-        let tz = self.tz;
-        self.writer.write_record(cells.iter().map(|cell| match cell {
-            Cell::Text(t) => t.clone(),
-            Cell::Int(n) | Cell::Money(n) => n.to_string(),
-            Cell::Percent(p) => p.to_string(),
-            Cell::Time(Some(t)) => t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string(),
-            Cell::Time(None) => String::new(),
-        }))?;
-        Ok(())
-    }
-
-    fn end(&mut self) -> anyhow::Result<()> {
-        self.writer.flush()?;
-        Ok(())
-    }
+    sink.finish()
 }
 
 /// `/xuatexcel`: private chat only; officials get the ward, leaders their
@@ -493,7 +359,10 @@ pub async fn command(turn: &mut Turn) -> Handled {
         &msg.chat,
         bytes,
         &format!("thong-ke-{day}.xlsx"),
-        Some("Tệp thống kê (Excel): hộ gia đình, phản ánh, ủng hộ, thông báo, tổng hợp.".into()),
+        Some(
+            "Tệp thống kê (Excel): hộ gia đình, phản ánh, ủng hộ, thông báo, tổng hợp, thăm hộ, công dân số theo tổ."
+                .into(),
+        ),
     );
     Ok(())
 }

@@ -3,13 +3,15 @@
 //!
 //! - this file: the figures, computed in SQL over the scope and period;
 //! - `command`: `/thongke`, `/sohodukien`, the text summary;
-//! - `export`: `/xuatexcel` (xlsx) and the CLI's CSV;
-//! - `chart`: `/thongke bieudo`, a PNG bar chart.
+//! - `export`: `/xuatexcel` (xlsx) and the CLI's CSV, written through `sinks`;
+//! - `chart`: `/thongke bieudo`, a PNG bar chart;
+//! - `visits`: the sheets of the digital teams' visits and of the indicators by group.
 
-mod canvas;
 pub mod chart;
 pub mod command;
 pub mod export;
+mod sinks;
+pub mod visits;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use sqlx::SqliteConnection;

@@ -8,12 +8,13 @@ impl Engine<'_> {
     pub fn visible(&self, state: &DialogueState, index: usize) -> bool {
         let Some(step) = self.def.steps.get(index) else { return false };
         let Some(cond) = &step.only_if else { return true };
-        let value = match state.answers.get(&cond.key) {
-            Some(Answer::Choice(v)) | Some(Answer::Text(v)) => Some(v.clone()),
-            Some(_) => None,
-            None => state.context.get(&cond.key).cloned(),
-        };
-        value.is_some_and(|v| cond.values.contains(&v))
+        match state.answers.get(&cond.key) {
+            Some(Answer::Choice(v)) | Some(Answer::Text(v)) => cond.values.contains(v),
+            // Several chosen: asked when any of them is one of the values.
+            Some(Answer::Choices(chosen)) => chosen.iter().any(|v| cond.values.contains(v)),
+            Some(_) => false,
+            None => state.context.get(&cond.key).is_some_and(|v| cond.values.contains(v)),
+        }
     }
 
     /// The answers of the steps that are asked; hidden ones are left out.

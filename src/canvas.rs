@@ -64,6 +64,26 @@ impl Canvas {
         }
     }
 
+    /// A horizontal line, `width` pixels high, dashed as [`Canvas::vline`].
+    pub fn hline(&mut self, x0: i64, x1: i64, y: i64, width: i64, dash: i64, colour: Rgb) {
+        for x in x0..x1 {
+            if dash == 0 || ((x - x0) / dash) % 2 == 0 {
+                self.fill(x, y, x + 1, y + width, colour);
+            }
+        }
+    }
+
+    /// A straight line from one point to another, `width` pixels thick.
+    pub fn line(&mut self, (x0, y0): (i64, i64), (x1, y1): (i64, i64), width: i64, colour: Rgb) {
+        let steps = (x1 - x0).abs().max((y1 - y0).abs()).max(1);
+        let half = width / 2;
+        for i in 0..=steps {
+            let x = x0 + (x1 - x0) * i / steps;
+            let y = y0 + (y1 - y0) * i / steps;
+            self.fill(x - half, y - half, x - half + width, y - half + width, colour);
+        }
+    }
+
     /// Writes `text` with its top-left corner at (`x`, `top`), `size`
     /// pixels high; returns how wide it was.
     pub fn text(&mut self, x: f32, top: f32, size: f32, colour: Rgb, text: &str) -> f32 {

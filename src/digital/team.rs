@@ -1,0 +1,232 @@
+//! `/tocongnghe`: officials make community digital teams, say which groups
+//! each covers, and add or remove members. A member's role
+//! ([`crate::roles::Role::Member`]) lasts as long as their row.
+//!
+//! ```text
+//! (private) Official: /tocongnghe tao Tổ CNS số 1: 12, Tổ dân phố số 13
+//!           Bot:      Đã lập «Tổ CNS số 1» (đội số 1), phụ trách: Tổ dân phố số 12, Tổ dân phố số 13.
+//! (group, replying to someone)  Official: /tocongnghe them 1
+//! (private) Official: /tocongnghe them 1 123456789      (bo instead of them: remove)
+//! (private) Official: /tocongnghe                        → the teams, their groups and members
+//! ```
+
+use crate::channel::{ChatKind, UserAddr};
+use crate::refusal::{Handled, Refusal};
+use crate::text::{fold, squash};
+use crate::turn::Turn;
+use crate::{audit, group, roles};
+
+const USAGE: &str = "Cách dùng:\n• Lập đội: /tocongnghe tao <tên đội>: <tổ>, <tổ> (tổ ghi tên hoặc số thứ tự trong /nhom)\n• Thêm thành viên: trong nhóm, trả lời (reply) tin nhắn của người đó rồi gõ /tocongnghe them <số đội>; hoặc nhắn riêng /tocongnghe them <số đội> <mã người dùng>\n• Bớt thành viên: như trên, thay «them» bằng «bo»\n• Xem các đội: /tocongnghe";
+
+#[derive(Debug, PartialEq, Eq)]
+enum Request {
+    List,
+    Create { name: String, groups: Vec<String> },
+    Member { add: bool, team: i64, user_id: Option<String> },
+}
+
+fn parse(args: &str) -> Option<Request> {
+    let args = squash(args);
+    let (word, rest) = args.split_once(' ').unwrap_or((&args, ""));
+    match fold(word).as_str() {
+        "" => Some(Request::List),
+        "tao" => {
+            let (name, groups) = rest.split_once(':')?;
+            let name = squash(name);
+            let groups: Vec<String> = groups.split([',', ';']).map(squash).filter(|g| !g.is_empty()).collect();
+            (!name.is_empty() && name.chars().count() <= 60 && !groups.is_empty())
+                .then_some(Request::Create { name, groups })
+        }
+        w @ ("them" | "bo") => {
+            let mut words = rest.split_whitespace();
+            let team = words.next()?.trim_start_matches('#').parse().ok()?;
+            let user_id = match words.next() {
+                Some(id) if id.len() >= 5 && id.chars().all(|c| c.is_ascii_digit()) => Some(id.to_string()),
+                Some(_) => return None,
+                None => None,
+            };
+            words.next().is_none().then_some(Request::Member { add: w == "them", team, user_id })
+        }
+        _ => None,
+    }
+}
+
+pub async fn command(turn: &mut Turn, args: &str) -> Handled {
+    let Some(request) = parse(args) else {
+        return Err(Refusal::input(USAGE).into());
+    };
+    match request {
+        Request::List => list(turn).await,
+        Request::Create { name, groups } => create(turn, &name, &groups).await,
+        Request::Member { add, team, user_id } => member(turn, add, team, user_id).await,
+    }
+}
+
+async fn list(turn: &mut Turn) -> Handled {
+    let Turn { msg, db, out, .. } = turn;
+    let mut conn = db.read().await?;
+    let teams: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(concat!(
+        "SELECT t.id, t.name,
+                (SELECT group_concat(g.name, ', ') FROM digital_team_groups tg JOIN groups g ON g.id = tg.group_id
+                 WHERE tg.team_id = t.id),
+                (SELECT group_concat(name, ', ') FROM (SELECT ",
+        crate::roles::person_name!(),
+        " AS name FROM digital_team_members m JOIN users u ON u.id = m.user_id
+                 WHERE m.team_id = t.id ORDER BY m.added_at))
+         FROM digital_teams t ORDER BY t.id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut text = String::from("👥 Các tổ công nghệ số cộng đồng:");
+    if teams.is_empty() {
+        text.push_str("\nChưa có đội nào.");
+    }
+    for (id, name, groups, members) in teams {
+        text.push_str(&format!(
+            "\n\n{id}. {name}\nPhụ trách: {groups}\nThành viên: {}",
+            members.unwrap_or_else(|| "chưa có".into())
+        ));
+    }
+    text.push_str(&format!("\n\n{USAGE}"));
+    out.send(&msg.chat, text);
+    Ok(())
+}
+
+async fn create(turn: &mut Turn, name: &str, wanted: &[String]) -> Handled {
+    let Turn { app, caller, msg, db, out } = turn;
+    let mut tx = db.write().await?;
+    let mut groups = Vec::new();
+    for query in wanted {
+        match group::find(&mut tx, query).await? {
+            Some(g) if !groups.iter().any(|h: &group::Group| h.id == g.id) => groups.push(g),
+            Some(_) => {}
+            None => {
+                return Err(Refusal::input(format!(
+                    "Không tìm thấy tổ dân phố «{query}». Gõ /nhom để xem danh sách.\n\n{USAGE}"
+                ))
+                .into())
+            }
+        }
+    }
+    let now = app.clock.now();
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO digital_teams (name, name_folded, created_by, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name_folded) DO NOTHING RETURNING id",
+    )
+    .bind(name)
+    .bind(fold(name))
+    .bind(caller.id)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = id else {
+        return Err(Refusal::state(format!("Đã có đội tên «{name}». Xin đặt tên khác.")).into());
+    };
+    for g in &groups {
+        sqlx::query("INSERT INTO digital_team_groups (team_id, group_id) VALUES (?, ?)")
+            .bind(id)
+            .bind(g.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit::record(&mut tx, caller.id, "digital_team.create", &format!("team:{id}"), None).await?;
+    let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+    out.send(
+        &msg.chat,
+        format!(
+            "Đã lập «{name}» (đội số {id}), phụ trách: {}.\nThêm thành viên: /tocongnghe them {id} <mã người dùng>, hoặc trả lời tin nhắn của người đó trong nhóm bằng /tocongnghe them {id}.",
+            names.join(", ")
+        ),
+    );
+    Ok(())
+}
+
+async fn member(turn: &mut Turn, add: bool, team: i64, user_id: Option<String>) -> Handled {
+    let Turn { app, caller, msg, db, out } = turn;
+    let replied_to = msg.replied().and_then(|r| r.from.clone());
+    let (target, given_name) = match (&replied_to, user_id) {
+        (_, Some(id)) => (UserAddr { channel: caller.addr.channel, id }, None),
+        (Some(sender), None) if msg.chat_kind == ChatKind::Group => {
+            (sender.addr.clone(), Some(sender.display_name.clone()).filter(|n| !n.is_empty()))
+        }
+        _ => return Err(Refusal::input(USAGE).into()),
+    };
+    let mut tx = db.write().await?;
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT name FROM digital_teams WHERE id = ?").bind(team).fetch_optional(&mut *tx).await?;
+    let Some(team_name) = found else {
+        return Err(Refusal::input(format!("Không có đội số {team}. Gõ /tocongnghe để xem các đội.")).into());
+    };
+    let target_id = roles::ensure_user(&mut tx, &target, given_name.as_deref()).await?;
+    let shown = match roles::user_addr(&mut tx, target_id).await? {
+        Some((_, name)) if !name.is_empty() => name,
+        _ => format!("người dùng {}", target.id),
+    };
+    let changed = if add {
+        sqlx::query(
+            "INSERT INTO digital_team_members (team_id, user_id, added_by, added_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(team)
+        .bind(target_id)
+        .bind(caller.id)
+        .bind(app.clock.now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1
+    } else {
+        sqlx::query("DELETE FROM digital_team_members WHERE team_id = ? AND user_id = ?")
+            .bind(team)
+            .bind(target_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1
+    };
+    if changed {
+        let action = if add { "digital_team.member.add" } else { "digital_team.member.remove" };
+        audit::record(&mut tx, caller.id, action, &format!("user:{target_id}"), Some(&format!("team:{team}"))).await?;
+    }
+    let text = match (add, changed) {
+        (true, true) => format!("Đã thêm {shown} vào «{team_name}»."),
+        (true, false) => format!("{shown} đã ở trong «{team_name}» từ trước."),
+        (false, true) => format!("Đã bớt {shown} khỏi «{team_name}»."),
+        (false, false) => format!("{shown} không ở trong «{team_name}»."),
+    };
+    out.send(&msg.chat, text);
+    if changed && add {
+        out.send(
+            &target.private_chat(),
+            format!(
+                "Bác đã được thêm vào «{team_name}», tổ công nghệ số cộng đồng của {}. Gõ /ditham để xem các hộ cần đến hỗ trợ, /tiendo để xem tiến độ.",
+                app.settings.ward_name
+            ),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_each_form() {
+        assert_eq!(parse(""), Some(Request::List));
+        assert_eq!(
+            parse("tạo  Tổ CNS số 1 : 12, Tổ dân phố số 13;"),
+            Some(Request::Create {
+                name: "Tổ CNS số 1".into(), groups: vec!["12".into(), "Tổ dân phố số 13".into()]
+            })
+        );
+        assert_eq!(parse("them 1"), Some(Request::Member { add: true, team: 1, user_id: None }));
+        assert_eq!(
+            parse("bỏ #2 123456789"),
+            Some(Request::Member { add: false, team: 2, user_id: Some("123456789".into()) })
+        );
+        for bad in ["tao Tổ không có tổ", "tao : 12", "them", "them x", "them 1 12", "them 1 123456 7", "xoa 1"] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+}
