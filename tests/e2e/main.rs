@@ -4,6 +4,7 @@ mod backup;
 mod bad_input;
 mod campaigns;
 mod crash;
+mod digital;
 mod fake_limits;
 mod fake_telegram;
 mod fake_zalo;
