@@ -154,9 +154,11 @@ async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Comp
     let before = household.now;
     let mut after = before;
     after.vneid_level2 += vneid_added;
-    // VNeID level 2 is used through its app on a phone: whoever reached it
-    // on this visit uses a smartphone.
-    after.smartphone_users = after.smartphone_users.max(after.vneid_level2).min(household.members);
+    if vneid_added > 0 {
+        // VNeID level 2 is used through its app on a phone: whoever reached
+        // it on this visit uses a smartphone.
+        after.smartphone_users = after.smartphone_users.max(after.vneid_level2.min(household.members));
+    }
     after.has_epayment |= did("epayment");
     after.ward_app |= did("ward_app");
     after.joined_group |= did("joined_group");

@@ -1,5 +1,6 @@
 //! Exactly-once handling across crashes: the real `todanpho` binary runs a
-//! scripted stream of about 2,000 updates from 200 people in 10 groups and is
+//! scripted stream of about 2,000 updates from 200 people in 10 groups
+//! (registrations, reports, pledges, digital teams' visits) and is
 //! killed with SIGKILL at five random points, then started again. The fake
 //! Bot API redelivers what the bot had not confirmed, as Telegram does.
 //!
@@ -62,14 +63,24 @@ impl Rng {
     }
 }
 
-/// What one resident does: a third register their household, a third send a
-/// report with a photo, a third pledge (and their leader confirms the
-/// money); everyone acknowledges their group's notice.
+/// What one resident does: a quarter register their household, a quarter
+/// send a report with a photo, a quarter pledge (and their leader confirms
+/// the money), a quarter are members of their group's digital team and
+/// record a visit to the same household; everyone acknowledges their
+/// group's notice.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Part {
     Register,
     Report,
     Pledge,
+    Visit,
+}
+
+const PARTS: [Part; 4] = [Part::Register, Part::Report, Part::Pledge, Part::Visit];
+
+/// Who registered the household of group `g` that its team visits.
+fn visited(g: i64) -> i64 {
+    5_000_000 + g
 }
 
 fn script(part: Part, user: i64, group: i64) -> Vec<Send> {
@@ -89,6 +100,9 @@ fn script(part: Part, user: i64, group: i64) -> Vec<Send> {
             t("xác nhận"),
         ],
         Part::Pledge => crate::scripts::pledge(group).into_iter().map(Send::Text).collect(),
+        Part::Visit => {
+            vec![t("/ditham"), Send::Find("dt:v:"), t("Hôm nay"), t("1"), t("2, 4"), t("Không ghi chú"), t("xác nhận")]
+        }
     }
 }
 
@@ -102,6 +116,9 @@ enum Send {
         message_id: i64,
         chat: i64,
     },
+    /// A press on the first button starting with this that the bot sent
+    /// the person.
+    Find(&'static str),
 }
 
 /// Builds updates and pushes them into the fake server; counts them, so that
@@ -153,6 +170,7 @@ impl Feeder {
                                  "text": "…" }
                 }})
             }
+            Send::Find(prefix) => unreachable!("a press on '{prefix}' is found before it is pushed"),
         };
         let id = self.tg.push(update);
         self.ids.lock().unwrap().push(id);
@@ -260,8 +278,10 @@ fn find_button(tg: &FakeTelegram, chat: i64, prefix: &str) -> Option<(String, i6
 }
 
 /// Links the groups, appoints leaders, opens a campaign and sends a notice
-/// in each; the bot is not killed during this.
-async fn set_up(feeder: &Feeder, db: &SqlitePool) {
+/// in each, registers the household each group's digital team visits and
+/// makes the team (the visitors its members); the bot is not killed during
+/// this.
+async fn set_up(feeder: &Feeder, db: &SqlitePool, residents_per_group: i64) {
     for g in 1..=GROUPS {
         let chat = group_chat(g);
         send_and_wait(feeder, db, chat, OFFICIAL, &Send::Text(format!("/lienket Tổ dân phố số {g}"))).await;
@@ -273,6 +293,23 @@ async fn set_up(feeder: &Feeder, db: &SqlitePool) {
     }
     let campaigns: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaigns").fetch_one(db).await.unwrap();
     assert_eq!(campaigns, GROUPS, "every leader opened a campaign");
+    for g in 1..=GROUPS {
+        let owner = visited(g);
+        for text in crate::scripts::registration(g, "7", &format!("09{owner:08}")) {
+            send_and_wait(feeder, db, owner, owner, &Send::Text(text)).await;
+        }
+        let (data, message_id) = button(&feeder.tg, leader(g), "hh:ok:").await;
+        send_and_wait(feeder, db, leader(g), leader(g), &Send::Press { data, message_id, chat: leader(g) }).await;
+        let team = format!("/tocongnghe tao Đội {g}: {g}");
+        send_and_wait(feeder, db, OFFICIAL, OFFICIAL, &Send::Text(team)).await;
+        for i in (0..residents_per_group).filter(|i| PARTS[(i % 4) as usize] == Part::Visit) {
+            let add = format!("/tocongnghe them {g} {}", resident(g, i));
+            send_and_wait(feeder, db, OFFICIAL, OFFICIAL, &Send::Text(add)).await;
+        }
+    }
+    let approved: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM households WHERE status = 'approved'").fetch_one(db).await.unwrap();
+    assert_eq!(approved, GROUPS, "each group has the household its team visits");
 }
 
 /// What the bot had left to do when it was killed.
@@ -350,7 +387,7 @@ async fn soak(plan: Plan) {
         pushed: AtomicUsize::new(0),
         ids: Mutex::new(Vec::new()),
     });
-    set_up(&feeder, &db).await;
+    set_up(&feeder, &db, residents_per_group).await;
 
     // Each leader sends a notice from the group and presses "Gửi".
     for g in 1..=GROUPS {
@@ -365,7 +402,7 @@ async fn soak(plan: Plan) {
     let mut residents = Vec::new();
     for g in 1..=GROUPS {
         for i in 0..residents_per_group {
-            let part = [Part::Register, Part::Report, Part::Pledge][(i % 3) as usize];
+            let part = PARTS[(i % 4) as usize];
             residents.push((g, resident(g, i), part));
         }
     }
@@ -402,6 +439,13 @@ async fn soak(plan: Plan) {
         let (feeder, db, tg) = (feeder.clone(), db.clone(), tg.clone());
         tasks.push(tokio::spawn(async move {
             for send in script(part, user, g) {
+                let send = match send {
+                    Send::Find(prefix) => {
+                        let (data, message_id) = button(&tg, user, prefix).await;
+                        Send::Press { data, message_id, chat: user }
+                    }
+                    other => other,
+                };
                 send_and_wait(&feeder, &db, user, user, &send).await;
             }
             if part == Part::Pledge {
@@ -515,7 +559,17 @@ async fn check(
     // Every row exactly once.
     let count = |part: Part| residents.iter().filter(|r| r.2 == part).count() as i64;
     for (what, sql, expected) in [
-        ("households", "SELECT COUNT(*), COUNT(DISTINCT owner_user_id) FROM households", count(Part::Register)),
+        (
+            "households",
+            "SELECT COUNT(*), COUNT(DISTINCT owner_user_id) FROM households",
+            count(Part::Register) + GROUPS,
+        ),
+        ("visits", "SELECT COUNT(*), COUNT(DISTINCT by_user_id) FROM visits", count(Part::Visit)),
+        (
+            "joining the group, once per visited household",
+            "SELECT COUNT(*), COUNT(DISTINCT household_id) FROM indicator_events WHERE indicator = 'joined_group'",
+            if count(Part::Visit) > 0 { GROUPS } else { 0 },
+        ),
         ("reports", "SELECT COUNT(*), COUNT(DISTINCT reporter_user_id) FROM reports", count(Part::Report)),
         ("pledges", "SELECT COUNT(*), COUNT(DISTINCT user_id) FROM pledges", count(Part::Pledge)),
         (
@@ -551,13 +605,15 @@ async fn check(
         Part::Register => "Đã gửi hồ sơ hộ #",
         Part::Report => "Đã nhận phản ánh PA-",
         Part::Pledge => "💝 Cảm ơn bác!",
+        Part::Visit => "Đã ghi lần thăm hộ",
     };
     // Each registration reached its group's leader.
     for g in 1..=GROUPS {
         let registered = residents.iter().filter(|r| r.0 == g && r.2 == Part::Register).count();
         let told =
             texts.iter().filter(|((chat, text), _)| *chat == leader(g) && text.contains("Đăng ký hộ mới")).count();
-        assert_eq!(told, registered, "group {g}: the leader is told of each new household once");
+        // And of the household its team visits.
+        assert_eq!(told, registered + 1, "group {g}: the leader is told of each new household once");
     }
     let mut twice = 0;
     for (g, user, part) in residents {

@@ -165,7 +165,7 @@ async fn a_member_walks_the_list_and_visits_move_the_indicators_with_events() {
     bot.private(&MEMBER_2, "/ditham").await;
     let list_2 = bot.last_to(MEMBER_2.id);
     for who in [&MEMBER, &MEMBER_2] {
-        visit(&bot, who, if who.id == MEMBER.id { &list } else { &list_2 }, h2, "1", "4", None).await;
+        visit(&bot, who, if who.id == MEMBER.id { &list } else { &list_2 }, h2, "1", "2, 4", None).await;
     }
     let (a, b) = (bot.last_to(MEMBER.id), bot.last_to(MEMBER_2.id));
     tokio::join!(bot.tap(&MEMBER, &a, "Xác nhận"), bot.tap(&MEMBER_2, &b, "Xác nhận"));
