@@ -10,10 +10,14 @@ use crate::app::App;
 use crate::channel::{Channel, Replies};
 use crate::db::Database;
 
-/// Runs until the task is aborted; starts once the senders of `channels`
+/// Runs until `stopped` turns true, between two rounds of work: never
+/// while a job holds a transaction. Starts once the senders of `channels`
 /// are set up, so that nothing it says is lost at start-up.
-pub async fn run(app: App, db: Database, channels: Vec<Channel>) {
+pub async fn run(app: App, db: Database, channels: Vec<Channel>, mut stopped: tokio::sync::watch::Receiver<bool>) {
     while !channels.iter().all(|c| app.senders.ready(*c)) {
+        if *stopped.borrow() {
+            return;
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut tick = tokio::time::interval(app.settings.reports.check_every);
@@ -35,9 +39,13 @@ pub async fn run(app: App, db: Database, channels: Vec<Channel>) {
                 })
                 .min()
                 .map_or(Duration::MAX, |at| (at - app.clock.now()).to_std().unwrap_or(Duration::ZERO));
+        if *stopped.borrow() {
+            return;
+        }
         tokio::select! {
             _ = tick.tick() => {}
             _ = tokio::time::sleep(due.clamp(Duration::from_secs(1), Duration::from_secs(86_400))) => {}
+            _ = stopped.changed() => return,
         }
         let now = app.clock.now();
         if now >= prune_at {

@@ -106,7 +106,9 @@ impl Running {
         let _ = self.stop.send(true);
         let result = self.task.await.context("a platform's task failed")?;
         if let Some(scheduler) = self.scheduler {
-            scheduler.abort();
+            // It ends between two rounds of work; aborted, it could leave a
+            // job's transaction open on the writer's connection.
+            let _ = scheduler.await;
         }
         let _ = self.outbox.await;
         result
@@ -144,9 +146,13 @@ pub async fn spawn_telegram(bot: Bot, app: App, db: Database) -> Running {
 /// As [`spawn_telegram`], receiving updates by `webhook` when given.
 pub async fn spawn_telegram_with(bot: Bot, app: App, db: Database, webhook: Option<telegram::Webhook>) -> Running {
     telegram::register_commands(&bot, &db).await;
-    let scheduler =
-        tokio::spawn(crate::scheduler::run(app.clone(), db.clone(), vec![crate::channel::Channel::Telegram]));
     let (stop, stopped) = watch::channel(false);
+    let scheduler = tokio::spawn(crate::scheduler::run(
+        app.clone(),
+        db.clone(),
+        vec![crate::channel::Channel::Telegram],
+        stopped.clone(),
+    ));
     let outbox = tokio::spawn(telegram::run_outbox(bot.clone(), app.clone(), db.clone(), stopped.clone()));
     let task = tokio::spawn(async move {
         let me = bot
@@ -232,10 +238,10 @@ pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()>
         }
         // Zalo only: the scheduler Telegram's start would run.
         None => {
-            let scheduler =
-                tokio::spawn(crate::scheduler::run(app.clone(), db.clone(), vec![crate::channel::Channel::Zalo]));
             if let Some(zalo) = platforms.first_mut() {
-                zalo.scheduler = Some(scheduler);
+                let stopped = zalo.stop.subscribe();
+                let channels = vec![crate::channel::Channel::Zalo];
+                zalo.scheduler = Some(tokio::spawn(crate::scheduler::run(app.clone(), db.clone(), channels, stopped)));
             }
         }
     }

@@ -202,6 +202,7 @@ pub async fn on_button(turn: &mut Turn, press: DoorButton, callback_id: &str, me
 
 async fn page(turn: &mut Turn, press: &DoorButton) -> Handled<(String, Keyboard)> {
     let Turn { caller, db, .. } = turn;
+    let zalo = caller.addr.channel == crate::channel::Channel::Zalo;
     let mut conn = db.read().await?;
     let reach = super::reach(&mut conn, caller.id).await?;
     if reach.as_ref().is_some_and(Vec::is_empty) {
@@ -220,7 +221,7 @@ async fn page(turn: &mut Turn, press: &DoorButton) -> Handled<(String, Keyboard)
                 }
             };
             if let [only] = groups.as_slice() {
-                return group_page(&mut conn, only, 0).await;
+                return group_page(&mut conn, only, 0, zalo).await;
             }
             let pages = groups.len().div_ceil(GROUPS_PER_PAGE).max(1);
             let page = (*page).min(pages - 1);
@@ -230,7 +231,8 @@ async fn page(turn: &mut Turn, press: &DoorButton) -> Handled<(String, Keyboard)
                 .take(GROUPS_PER_PAGE)
                 .map(|g| vec![Button::callback(cut(&g.name, 40), DoorButton::Page { group: g.id, page: 0 }.data())])
                 .collect();
-            rows.extend(nav(page, pages, |p| DoorButton::Groups { page: p }));
+            let next = rows.len() + 1;
+            rows.extend(nav(page, pages, next, |p| DoorButton::Groups { page: p }));
             Ok((
                 format!(
                     "🚪 Bác muốn xem hộ cần đến của tổ nào ạ? (trang {}/{pages})\nTìm một hộ: gõ /ditham <số nhà hoặc tên chủ hộ>.",
@@ -246,7 +248,7 @@ async fn page(turn: &mut Turn, press: &DoorButton) -> Handled<(String, Keyboard)
             let Some(found) = group::by_id(&mut conn, *group).await? else {
                 return Err(Refusal::StaleButton.into());
             };
-            group_page(&mut conn, &found, *page).await
+            group_page(&mut conn, &found, *page, zalo).await
         }
         DoorButton::Search { page, query } => {
             let found = search(&mut conn, &reach, query).await?;
@@ -259,13 +261,18 @@ async fn page(turn: &mut Turn, press: &DoorButton) -> Handled<(String, Keyboard)
                 ));
             }
             let title = format!("🔎 Hộ tìm theo «{query}»");
-            Ok(render(&title, &found, *page, |p| DoorButton::Search { page: p, query: query.clone() }))
+            Ok(render(&title, &found, *page, zalo, |p| DoorButton::Search { page: p, query: query.clone() }))
         }
         DoorButton::Visit { .. } => Err(Refusal::StaleButton.into()),
     }
 }
 
-async fn group_page(conn: &mut SqliteConnection, group: &group::Group, page: usize) -> Handled<(String, Keyboard)> {
+async fn group_page(
+    conn: &mut SqliteConnection,
+    group: &group::Group,
+    page: usize,
+    zalo: bool,
+) -> Handled<(String, Keyboard)> {
     let doors = remaining(conn, group.id).await?;
     if doors.is_empty() {
         return Ok((
@@ -274,32 +281,47 @@ async fn group_page(conn: &mut SqliteConnection, group: &group::Group, page: usi
         ));
     }
     let title = format!("🚪 Hộ cần đến — {}", group.name);
-    Ok(render(&title, &doors, page, |p| DoorButton::Page { group: group.id, page: p }))
+    Ok(render(&title, &doors, page, zalo, |p| DoorButton::Page { group: group.id, page: p }))
 }
 
-fn render(title: &str, doors: &[Door], page: usize, to: impl Fn(usize) -> DoorButton) -> (String, Keyboard) {
+/// A page of doors. Lines and buttons are numbered on the page, paging
+/// buttons after them, so that on Zalo the numbers typed are the page's.
+fn render(
+    title: &str,
+    doors: &[Door],
+    page: usize,
+    zalo: bool,
+    to: impl Fn(usize) -> DoorButton,
+) -> (String, Keyboard) {
     let pages = doors.len().div_ceil(PER_PAGE).max(1);
     let page = page.min(pages - 1);
     let mut text = format!("{title} (trang {}/{pages}, {} hộ), theo đường đi:", page + 1, doors.len());
     let mut rows = Vec::new();
-    for (i, door) in doors.iter().enumerate().skip(page * PER_PAGE).take(PER_PAGE) {
+    for (n, door) in doors.iter().skip(page * PER_PAGE).take(PER_PAGE).enumerate() {
         text.push_str("\n\n");
-        text.push_str(&door.line(i + 1));
-        let label = cut(&format!("✍️ {}. {}", i + 1, door.household.address()), 48);
+        text.push_str(&door.line(n + 1));
+        let label = cut(&format!("{}. ✍️ Ghi thăm {}", n + 1, door.household.address()), 48);
         rows.push(vec![Button::callback(label, DoorButton::Visit { household: door.household.id }.data())]);
     }
-    text.push_str("\n\nBấm vào một hộ để ghi lần thăm. Tìm một hộ: gõ /ditham <số nhà hoặc tên chủ hộ>.");
-    rows.extend(nav(page, pages, to));
+    let how = if zalo {
+        "Gõ số của hộ để ghi lần thăm."
+    } else {
+        "Bấm vào một hộ để ghi lần thăm."
+    };
+    text.push_str(&format!("\n\n{how} Tìm một hộ: gõ /ditham <số nhà hoặc tên chủ hộ>."));
+    let next = rows.len() + 1;
+    rows.extend(nav(page, pages, next, to));
     (text, Keyboard::rows(rows))
 }
 
-fn nav(page: usize, pages: usize, to: impl Fn(usize) -> DoorButton) -> Option<Vec<Button>> {
+/// "« Trang trước", "Trang sau »", numbered from `first`.
+fn nav(page: usize, pages: usize, first: usize, to: impl Fn(usize) -> DoorButton) -> Option<Vec<Button>> {
     let mut buttons = Vec::new();
     if page > 0 {
-        buttons.push(Button::callback("« Trước", to(page - 1).data()));
+        buttons.push(Button::callback(format!("{}. « Trang trước", first), to(page - 1).data()));
     }
     if page + 1 < pages {
-        buttons.push(Button::callback("Sau »", to(page + 1).data()));
+        buttons.push(Button::callback(format!("{}. Trang sau »", first + buttons.len()), to(page + 1).data()));
     }
     (!buttons.is_empty()).then_some(buttons)
 }

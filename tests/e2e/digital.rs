@@ -190,6 +190,11 @@ async fn a_member_walks_the_list_and_visits_move_the_indicators_with_events() {
     assert!(bot.last_to(MEMBER_2.id).text.starts_with("Xin lỗi"));
     assert_eq!(bot.count("SELECT COUNT(*) FROM visits").await, before);
 
+    // Another resident's household is not theirs to update.
+    let card = bot.last_to(R1.id);
+    bot.press(&R1, &card, &format!("hm:dg:{h102}")).await;
+    assert!(bot.callback_answers().last().unwrap().contains("Không tìm thấy hộ"), "{:?}", bot.callback_answers());
+
     // A resident updates their own figures from /hocuatoi, at once.
     bot.private(&R4, "/hocuatoi").await;
     bot.tap(&R4, &bot.last_to(R4.id), "công dân số").await;

@@ -271,7 +271,7 @@ async fn overdue_reports_are_reminded_once_a_day_even_across_restarts() {
     // Next morning: due, nothing overdue yet.
     bot.clock.advance(Duration::hours(26));
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert_eq!(bot.count("SELECT COUNT(*) FROM scheduled_runs").await, 1);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM scheduled_runs WHERE job = 'report_deadline'").await, 1);
     assert!(!bot.messages_to(LEADER.id).iter().any(|m| m.text.contains("Nhắc việc")));
 
     // Three days later, after 08:00: one reminder to the leader and the official.

@@ -27,9 +27,15 @@ enum Who {
     OtherLeader,
     Leader,
     Official,
+    /// A member of the digital team covering this group.
+    Member,
 }
 
-const EVERYONE: &[Who] = &[Who::Resident, Who::OtherLeader, Who::Leader, Who::Official];
+const EVERYONE: &[Who] = &[Who::Resident, Who::OtherLeader, Who::Leader, Who::Official, Who::Member];
+/// Whoever reaches some group's households: the walking list, progress.
+const REACHING: &[Who] = &[Who::OtherLeader, Who::Leader, Who::Official, Who::Member];
+/// Whoever reaches this group's households.
+const THIS_GROUPS_DOORS: &[Who] = &[Who::Leader, Who::Official, Who::Member];
 const STAFF: &[Who] = &[Who::OtherLeader, Who::Leader, Who::Official];
 const THIS_GROUP: &[Who] = &[Who::Leader, Who::Official];
 const OFFICIALS: &[Who] = &[Who::Official];
@@ -43,6 +49,7 @@ impl Who {
             Who::OtherLeader => &OTHER_LEADER,
             Who::Leader => &LEADER,
             Who::Official => &OFFICIAL,
+            Who::Member => &crate::digital::MEMBER,
         }
     }
 }
@@ -83,6 +90,9 @@ fn commands() -> BTreeMap<&'static str, (&'static str, &'static [Who])> {
         ("lienket", ("Tổ dân phố số 14", OFFICIALS)),
         ("nhom", ("", OFFICIALS)),
         ("phancong", ("", OFFICIALS)),
+        ("tocongnghe", ("", OFFICIALS)),
+        ("ditham", ("", REACHING)),
+        ("tiendo", ("", REACHING)),
     ])
 }
 
@@ -116,6 +126,10 @@ fn buttons(household: i64) -> BTreeMap<&'static str, (String, &'static [Who])> {
         ("rp:sh", ("rp:sh:1".into(), THIS_GROUP)),
         ("rp:rt", ("rp:rt:1:y".into(), &[])),
         ("rp:ls", ("rp:ls:".into(), STAFF)),
+        ("dt:v", (format!("dt:v:{household}"), THIS_GROUPS_DOORS)),
+        ("dt:pg", ("dt:pg:1:0".into(), THIS_GROUPS_DOORS)),
+        ("dt:gp", ("dt:gp:0".into(), REACHING)),
+        ("dt:sr", ("dt:sr:0:12".into(), REACHING)),
     ])
 }
 
@@ -211,6 +225,13 @@ async fn set_up_world(bot: &TestBot) -> i64 {
     }
     bot.private(&LEADER, "/thongbao Họp tổ tối thứ Bảy").await;
     bot.private(&LEADER, "/dsphananh").await;
+    // The household approved, so that it is on the walking list; team 1
+    // covers this group, with its member.
+    let review = bot.messages_to(LEADER.id).into_iter().rfind(|m| m.text.contains("Đăng ký hộ mới")).unwrap();
+    bot.tap(&LEADER, &review, "Duyệt").await;
+    bot.private(&OFFICIAL, "/tocongnghe tao Tổ CNS số 1: Tổ dân phố số 12").await;
+    bot.private(&OFFICIAL, &format!("/tocongnghe them 1 {}", crate::digital::MEMBER.id)).await;
+    bot.private(&crate::digital::MEMBER, "/ditham").await;
     household
 }
 
@@ -229,7 +250,7 @@ async fn every_command_and_button_checks_the_role_on_the_server() {
     for (kind, (sample, allowed)) in &rows {
         // A button the bot really showed, where there is one.
         let data = shown_data.iter().find(|d| d.starts_with(&format!("{kind}:"))).unwrap_or(sample);
-        for who in [Who::Resident, Who::OtherLeader, Who::Official, Who::Leader] {
+        for who in [Who::Resident, Who::OtherLeader, Who::Official, Who::Leader, Who::Member] {
             for chat in [who.user().id, GROUP_CHAT] {
                 let user = who.user();
                 let before = snapshot(&bot).await;
@@ -272,7 +293,7 @@ async fn every_command_and_button_checks_the_role_on_the_server() {
 
     for (name, (args, allowed)) in &table {
         for place in ["private", "group"] {
-            for who in [Who::Resident, Who::OtherLeader, Who::Official, Who::Leader] {
+            for who in [Who::Resident, Who::OtherLeader, Who::Official, Who::Leader, Who::Member] {
                 let user = who.user();
                 let chat = match (place, *name) {
                     ("private", _) => user.id,

@@ -293,7 +293,10 @@ async fn excel_and_csv_exports_hold_the_rows_and_stay_private() {
     let part = upload.body["document"].as_str().and_then(|p| p.strip_prefix("attach://")).unwrap_or("document");
     let bytes = &upload.files.iter().find(|(name, _)| name == part).unwrap().1;
     let mut book = open(bytes);
-    assert_eq!(book.sheet_names(), vec!["Hộ gia đình", "Phản ánh", "Ủng hộ", "Thông báo", "Tổng hợp"]);
+    assert_eq!(
+        book.sheet_names(),
+        vec!["Hộ gia đình", "Phản ánh", "Ủng hộ", "Thông báo", "Tổng hợp", "Thăm hộ", "Công dân số theo tổ"]
+    );
     let households = book.worksheet_range("Hộ gia đình").unwrap();
     assert_eq!(households.height(), HOUSEHOLDS.len() + 1);
     assert_eq!(households.get((0, 2)), Some(&Data::String("Chủ hộ".into())));

@@ -518,3 +518,89 @@ async fn start_on_zalo_tells_how_to_join_a_to_and_offers_no_telegram_code() {
     assert_zalo_wording(&zalo.fake);
     bot.finish().await;
 }
+
+/// A digital team's member on Zalo (their Zalo linked to their Telegram
+/// self) walks the list and records a visit by typing numbers; a resident
+/// on Zalo updates their own figures the same way.
+#[tokio::test]
+async fn a_digital_team_member_and_a_resident_use_zalo_by_numbers() {
+    let bot = TestBot::start().await;
+    let [_, _, _, h102] = crate::digital::set_up(&bot).await;
+    let zalo = Zalo::start(&bot).await;
+    bot.private(&crate::digital::MEMBER, "/ketnoi").await;
+    let text = bot.last_to(crate::digital::MEMBER.id).text;
+    let code = text.split_whitespace().find(|w| w.starts_with("KN-")).unwrap().to_string();
+    assert!(zalo.say(&bot, &code).await.contains("Đã kết nối"));
+
+    let list = zalo.say(&bot, "/ditham").await;
+    assert!(list.contains("Gõ số của hộ") && list.contains("Bác trả lời bằng số:"), "{list}");
+    let first = list.find("số 102, Hoàng Quốc Việt").expect("the first door");
+    assert!(first < list.find("số 8, Xuân La").expect("the second"), "walking order: {list}");
+    let asked = zalo.say(&bot, "1").await;
+    assert!(asked.contains("gõ «Hôm nay»"), "{asked}");
+    for answer in ["Hôm nay", "1", "2, 4", "Không ghi chú"] {
+        zalo.say(&bot, answer).await;
+    }
+    let saved = zalo.say(&bot, "xác nhận").await;
+    assert!(saved.contains("Đã ghi lần thăm hộ số 102, Hoàng Quốc Việt"), "{saved}");
+    let (by, joined): (String, i64) = sqlx::query_as(
+        "SELECT u.external_id, d.joined_group FROM visits v JOIN users u ON u.id = v.by_user_id
+         JOIN household_digital d ON d.household_id = v.household_id WHERE v.household_id = ?",
+    )
+    .bind(h102)
+    .fetch_one(bot.db())
+    .await
+    .unwrap();
+    assert_eq!((by, joined), (crate::digital::MEMBER.id.to_string(), 1), "recorded as the member, on Zalo");
+
+    // A resident on Zalo: registered there, approved on Telegram, updates
+    // their own figures from /hocuatoi.
+    const BA: &str = "9a8b7c6d5e4f3a2b1c0d";
+    let say = |text: &str| {
+        let id = zalo.fake.text(BA, "Bác Ba", text);
+        let bot = &bot;
+        async move { wait(bot, &id).await }
+    };
+    for answer in [
+        "/dangky",
+        "nguyễn thị ba",
+        "5",
+        "Không ở trong ngõ",
+        "Xuân La",
+        "0988 777 666",
+        "3",
+        "Xong",
+        "1",
+        "co",
+        "0",
+        "Xác nhận",
+    ] {
+        say(answer).await;
+    }
+    bot.mark_personal(&["0988777666"]);
+    let review = bot.messages_to(LEADER.id).into_iter().rev().find(|m| m.text.contains("Đăng ký hộ mới")).unwrap();
+    bot.tap(&LEADER, &review, "Duyệt").await;
+    say("/hocuatoi").await;
+    let card = zalo.fake.last_to(BA);
+    assert!(card.contains("Cập nhật công dân số"), "{card}");
+    say("2").await;
+    let summary = zalo.fake.last_to(BA);
+    assert!(summary.contains("thông tin công dân số"), "{summary}");
+    say("Sửa").await;
+    say("3").await;
+    say("2").await;
+    say("Xác nhận").await;
+    assert!(zalo.fake.last_to(BA).contains("Đã cập nhật thông tin công dân số"), "{}", zalo.fake.last_to(BA));
+    let vneid: i64 = sqlx::query_scalar(
+        "SELECT h.vneid_level2 FROM households h JOIN users u ON u.id = h.owner_user_id WHERE u.external_id = ?",
+    )
+    .bind(BA)
+    .fetch_one(bot.db())
+    .await
+    .unwrap();
+    assert_eq!(vneid, 2);
+    assert_zalo_wording(&zalo.fake);
+    bot.assert_no_personal_data_in_groups();
+    zalo.stop().await;
+    bot.finish().await;
+}
