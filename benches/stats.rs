@@ -1,12 +1,15 @@
 //! `cargo bench --bench stats`: the full `/thongke` computation and the
-//! xlsx export at ward scale (10,000 households) and city scale (1,000,000
-//! households, 100,000 reports, 500,000 contributions), with the query plans
-//! of the heaviest queries. A measurement, not a test.
+//! xlsx export at ward scale (10,000 and 30,000 households) and city scale
+//! (1,000,000 households, 100,000 reports, 500,000 contributions), with the
+//! query plans of the heaviest queries; and for the digital teams (a visit
+//! to every third household), `/tiendo` for the ward and the walking list
+//! of one group. A measurement, not a test.
 
 use std::time::{Duration, Instant};
 
 use todanpho::config::Config;
 use todanpho::demo::{seed, Sizes};
+use todanpho::digital::{doors, progress};
 use todanpho::startup;
 use todanpho::stats::{compute, export, households, Period};
 
@@ -42,16 +45,19 @@ async fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         chrono::Utc::now().format("%Y-%m-%d")
     );
-    println!("| households | groups | reports | pledges | seed | /thongke (median of 5) | xlsx export |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| households | groups | reports | pledges | seed | /thongke (median of 5) | /tiendo ward (median of 5) | walking list, one group (median of 5) | xlsx export |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     let mut plans = String::new();
     // STATS_BENCH=small runs only the ward size (seconds instead of minutes).
     let small_only = std::env::var("STATS_BENCH").is_ok_and(|v| v == "small");
     let all = [
         Sizes { groups: 40, households: 10_000, reports: 5_000, pledges: 20_000 },
+        Sizes { groups: 100, households: 30_000, reports: 10_000, pledges: 50_000 },
         Sizes { groups: 600, households: 1_000_000, reports: 100_000, pledges: 500_000 },
     ];
-    for sizes in all.into_iter().take(if small_only { 1 } else { 2 }) {
+    for sizes in all.into_iter().take(if small_only { 1 } else { 3 }) {
         let dir = tempfile::tempdir()?;
         let config = Config::parse(&format!(
             "[ward]\nname = \"Bench\"\n[database]\npath = \"{}\"\n[telegram]\nofficials = []\n",
@@ -72,6 +78,25 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         })
         .await?;
+        // `/tiendo` for the ward: the figures and both rankings over 7 days.
+        let now = app.clock.now();
+        let since_at = now - chrono::Duration::days(7);
+        let since = app.settings.day(since_at);
+        let tiendo = median(5, || async {
+            let mut conn = db.read().await?;
+            progress::figures(&mut conn, &None).await?;
+            progress::rank_teams(&mut conn, &None, since, since_at).await?;
+            progress::rank_groups(&mut conn, &None, since, since_at).await?;
+            Ok(())
+        })
+        .await?;
+        let walk = median(5, || async {
+            let mut conn = db.read().await?;
+            doors::remaining(&mut conn, 1).await?;
+            Ok(())
+        })
+        .await?;
+        let doors_found = doors::remaining(&mut *db.read().await?, 1).await?.len();
         let export_time = {
             let before = peak_rss_kb();
             let t = Instant::now();
@@ -86,13 +111,15 @@ async fn main() -> anyhow::Result<()> {
             )
         };
         println!(
-            "| {} | {} | {} | {} | {:.1} s | {:.1} ms | {export_time} |",
+            "| {} | {} | {} | {} | {:.1} s | {:.1} ms | {:.1} ms | {:.1} ms ({doors_found} doors) | {export_time} |",
             sizes.households,
             sizes.groups,
             sizes.reports,
             sizes.pledges,
             seeded.as_secs_f64(),
-            summary.as_secs_f64() * 1000.0
+            summary.as_secs_f64() * 1000.0,
+            tiendo.as_secs_f64() * 1000.0,
+            walk.as_secs_f64() * 1000.0
         );
         if sizes.households > 10_000 {
             let mut conn = db.read().await?;

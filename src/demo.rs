@@ -1,5 +1,5 @@
 //! Realistic demo data (names with diacritics, addresses, reports,
-//! campaigns, pledges) for demos and benchmarks: `todanpho seed-demo`.
+//! campaigns, pledges, digital teams' visits) for demos and benchmarks: `todanpho seed-demo`.
 //! Deterministic: the same sizes give the same database.
 
 use crate::db::Database;
@@ -177,6 +177,76 @@ pub async fn seed(db: &Database, sizes: Sizes) -> anyhow::Result<()> {
             .await?;
         }
     }
+    seed_digital_teams(&mut tx, first_group, sizes.groups, first_user, now).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// One community digital team per ten groups, each with a member, and a
+/// visit in the last 30 days to every third approved household, which
+/// brought one more person to VNeID level 2 where there was room: what
+/// `/tiendo` and the walking list read.
+async fn seed_digital_teams(
+    tx: &mut sqlx::SqliteConnection,
+    first_group: i64,
+    groups: i64,
+    member: i64,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
+    for t in 0..(groups + 9) / 10 {
+        let name = format!("Tổ công nghệ số {}", first_group / 10 + t + 1);
+        let team: i64 = sqlx::query_scalar(
+            "INSERT INTO digital_teams (name, name_folded, created_by, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&name)
+        .bind(crate::text::fold(&name))
+        .bind(member)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let from = first_group + t * 10;
+        sqlx::query(
+            "INSERT INTO digital_team_groups (team_id, group_id) SELECT ?, id FROM groups WHERE id BETWEEN ? AND ?",
+        )
+        .bind(team)
+        .bind(from)
+        .bind((from + 9).min(first_group + groups - 1))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO digital_team_members (team_id, user_id, added_by, added_at) VALUES (?, ?, ?, ?)")
+            .bind(team)
+            .bind(member)
+            .bind(member)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(
+        "INSERT INTO visits (household_id, group_id, team_id, by_user_id, visited_on, outcome, vneid_added, recorded_at)
+         SELECT h.id, h.group_id, (SELECT tg.team_id FROM digital_team_groups tg WHERE tg.group_id = h.group_id LIMIT 1),
+                ?1, date(?2, '-' || (h.id % 30) || ' days'), 'helped', h.vneid_level2 < h.members, ?3
+         FROM households h WHERE h.status = 'approved' AND h.id % 3 = 0 AND h.group_id >= ?4",
+    )
+    .bind(member)
+    .bind(now.date_naive().format("%Y-%m-%d").to_string())
+    .bind(now)
+    .bind(first_group)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO indicator_events (household_id, indicator, before, after, source, visit_id, by_user_id, at)
+         SELECT v.household_id, 'vneid_level2', h.vneid_level2, h.vneid_level2 + 1, 'visit', v.id, v.by_user_id, v.recorded_at
+         FROM visits v JOIN households h ON h.id = v.household_id WHERE v.vneid_added = 1 AND h.group_id >= ?",
+    )
+    .bind(first_group)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE households SET vneid_level2 = vneid_level2 + 1
+         WHERE group_id >= ? AND id IN (SELECT household_id FROM visits WHERE vneid_added = 1)",
+    )
+    .bind(first_group)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }

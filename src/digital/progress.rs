@@ -268,6 +268,16 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_is_read_or_refused(args in "\\PC{0,80}") {
+            if let Some(request) = parse(&args) {
+                prop_assert!(request.days == 7 || request.days == 30);
+            }
+        }
+    }
 
     #[test]
     fn reads_the_period_the_chart_and_the_unit() {

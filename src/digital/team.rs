@@ -210,6 +210,18 @@ async fn member(turn: &mut Turn, add: bool, team: i64, user_id: Option<String>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // Whatever an official types, it is read or refused, never a panic;
+        // a new team always has a name and groups.
+        #[test]
+        fn any_text_is_read_or_refused(args in "\\PC{0,80}") {
+            if let Some(Request::Create { name, groups }) = parse(&args) {
+                prop_assert!(!name.is_empty() && !groups.is_empty());
+            }
+        }
+    }
 
     #[test]
     fn reads_each_form() {

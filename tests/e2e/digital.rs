@@ -7,6 +7,7 @@
 
 use chrono::Duration;
 use serde_json::json;
+use todanpho::clock::Clock;
 
 use crate::support::*;
 
@@ -293,5 +294,60 @@ async fn progress_ranks_teams_and_groups_and_members_get_their_week() {
     bot.wait_for(MEMBER.id, "Tổng kết tuần", 2).await;
     let last = summaries(&bot).pop().unwrap();
     assert!(last.contains("(23/11 – 29/11)") && last.contains("đã thăm 1 lần, giúp 1 hộ"), "{last}");
+    bot.finish().await;
+}
+
+/// A group of many households: 10 a page, in walking order across pages,
+/// numbered on each page; paging edits the list in place.
+#[tokio::test]
+async fn the_walking_list_pages_in_order() {
+    let bot = TestBot::start().await;
+    set_up(&bot).await;
+    // Twelve more on "Xuân La", house numbers 20–31 (the four of set_up
+    // are 102 Hoàng Quốc Việt, 8 Xuân La, 2 ngõ 9, 14 ngõ 41).
+    let now = bot.clock.now();
+    for n in 20..32 {
+        let user: i64 = sqlx::query_scalar(
+            "INSERT INTO users (channel, external_id, display_name, created_at) VALUES ('telegram', ?, 'X', ?) RETURNING id",
+        )
+        .bind(format!("77{n}"))
+        .bind(now)
+        .fetch_one(bot.db())
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO households (group_id, owner_user_id, head_name, head_name_folded, house_number, street, phone,
+                members, smartphone_users, has_epayment, vneid_level2, status, created_at, updated_at)
+             VALUES (1, ?, ?, 'x', ?, 'Xuân La', '0912345678', 2, 0, 0, 0, 'approved', ?, ?)",
+        )
+        .bind(user)
+        .bind(format!("Hộ số {n}"))
+        .bind(n.to_string())
+        .bind(now)
+        .bind(now)
+        .execute(bot.db())
+        .await
+        .unwrap();
+    }
+    bot.private(&MEMBER, "/ditham").await;
+    let first = bot.last_to(MEMBER.id);
+    assert!(first.text.contains("trang 1/2, 16 hộ"), "{}", first.text);
+    // 102 HQV, then Xuân La: 8, 20 … 27 on the street (before the lanes).
+    assert!(
+        first.text.contains("1. số 102, Hoàng Quốc Việt") && first.text.contains("10. số 27, Xuân La"),
+        "{}",
+        first.text
+    );
+    assert!(!first.text.contains("số 28,"), "{}", first.text);
+    assert_eq!(first.buttons.iter().filter(|(_, d)| d.starts_with("dt:v:")).count(), 10);
+    bot.tap(&MEMBER, &first, "Trang sau").await;
+    let second = bot.edits_in(MEMBER.id).pop().expect("the list is edited in place");
+    assert!(second.text.contains("trang 2/2"), "{}", second.text);
+    assert!(
+        second.text.contains("1. số 28, Xuân La") && second.text.contains("6. số 14, ngõ 41, Xuân La"),
+        "{}",
+        second.text
+    );
+    assert!(second.buttons.iter().any(|(l, _)| l.contains("Trang trước")), "{:?}", second.buttons);
     bot.finish().await;
 }
