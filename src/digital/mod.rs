@@ -26,6 +26,16 @@ pub mod weekly;
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
+/// Which households the figures are of, and what to call them.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub title: String,
+    /// None: the whole ward.
+    pub groups: Option<Vec<i64>>,
+    /// A team's own work (its visits), when the unit is a team.
+    pub team: Option<i64>,
+}
+
 /// A household's digital-citizen indicators, as kept now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Indicators {

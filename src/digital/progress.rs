@@ -7,9 +7,12 @@
 //! Officials see the ward and any unit; leaders and members see the groups
 //! they reach ([`super::reach`]) and the teams inside them.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::SqliteConnection;
 
+use super::Unit;
 use crate::domain::Percent;
 use crate::group;
 use crate::refusal::{Handled, Refusal};
@@ -19,16 +22,6 @@ use crate::turn::Turn;
 const USAGE: &str =
     "Cách dùng: /tiendo [tên hoặc số tổ, hoặc tên đội] [7d | 30d], ví dụ: /tiendo 12 30d. Biểu đồ: /tiendo bieudo.";
 const RANKED: usize = 10;
-
-/// Which households the figures are of, and what to call them.
-#[derive(Debug, Clone)]
-pub struct Unit {
-    pub title: String,
-    /// None: the whole ward.
-    pub groups: Option<Vec<i64>>,
-    /// A team's own work (its visits), when the unit is a team.
-    pub team: Option<i64>,
-}
 
 /// The indicators of a unit's approved households, now and at baseline.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -74,8 +67,44 @@ pub struct Ranked {
     pub households: i64,
 }
 
+/// The start of a period, as a query compares it: a local day (visits
+/// are dated) or a moment (events are timed).
+enum Since {
+    Ever,
+    Day(NaiveDate),
+    At(DateTime<Utc>),
+}
+
+/// Counts by a key (a team's or a group's id) from one grouped query over
+/// `?1`, the scope, and `?2`, the start of the period.
+async fn counted(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    scope: &str,
+    since: Since,
+) -> anyhow::Result<HashMap<i64, i64>> {
+    let query = sqlx::query_as::<_, (Option<i64>, i64)>(sql).bind(scope);
+    let query = match since {
+        Since::Ever => query,
+        Since::Day(day) => query.bind(day.format("%Y-%m-%d").to_string()),
+        Since::At(at) => query.bind(at),
+    };
+    let rows = query.fetch_all(conn).await?;
+    Ok(rows.into_iter().filter_map(|(key, n)| Some((key?, n))).collect())
+}
+
+/// Visits since `?2` (a day) in the scope, by team or by group (`by`).
+fn visits_by(by: &str) -> String {
+    format!(
+        "SELECT v.{by}, COUNT(*) FROM visits v
+         WHERE v.visited_on >= ?2 AND (?1 = 'null' OR v.group_id IN (SELECT value FROM json_each(?1)))
+         GROUP BY v.{by}"
+    )
+}
+
 /// Teams by the households whose indicators their visits moved since
-/// `since`, then by visits.
+/// `since_at`, then by visits. Each figure is one pass over the period's
+/// rows, grouped, whatever the number of teams.
 pub async fn rank_teams(
     conn: &mut SqliteConnection,
     groups: &Option<Vec<i64>>,
@@ -83,23 +112,33 @@ pub async fn rank_teams(
     since_at: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Ranked>> {
     let scope = serde_json::to_string(groups)?;
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT t.name,
-                (SELECT COUNT(*) FROM visits v WHERE v.team_id = t.id AND v.visited_on >= ?2),
-                (SELECT COUNT(DISTINCT e.household_id) FROM indicator_events e JOIN visits v ON v.id = e.visit_id
-                 WHERE v.team_id = t.id AND e.at >= ?3 AND e.after > e.before)
-         FROM digital_teams t
+    // Teams inside the scope: every group they cover is in it.
+    let teams: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT t.id, t.name FROM digital_teams t
          WHERE ?1 = 'null' OR NOT EXISTS (SELECT 1 FROM digital_team_groups tg WHERE tg.team_id = t.id
                                           AND tg.group_id NOT IN (SELECT value FROM json_each(?1)))",
     )
     .bind(&scope)
-    .bind(since.format("%Y-%m-%d").to_string())
-    .bind(since_at)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
-    let mut ranked: Vec<Ranked> = rows
+    let visits = counted(&mut *conn, &visits_by("team_id"), &scope, Since::Day(since)).await?;
+    let helped = counted(
+        &mut *conn,
+        "SELECT v.team_id, COUNT(DISTINCT e.household_id) FROM indicator_events e JOIN visits v ON v.id = e.visit_id
+         WHERE e.at >= ?2 AND e.after > e.before AND (?1 = 'null' OR v.group_id IN (SELECT value FROM json_each(?1)))
+         GROUP BY v.team_id",
+        &scope,
+        Since::At(since_at),
+    )
+    .await?;
+    let mut ranked: Vec<Ranked> = teams
         .into_iter()
-        .map(|(name, visits, helped)| Ranked { name, visits, households_helped: helped, households: 0 })
+        .map(|(id, name)| Ranked {
+            name,
+            visits: visits.get(&id).copied().unwrap_or(0),
+            households_helped: helped.get(&id).copied().unwrap_or(0),
+            households: 0,
+        })
         .collect();
     ranked.sort_by(|a, b| (b.households_helped, b.visits).cmp(&(a.households_helped, a.visits)));
     Ok(ranked)
@@ -114,22 +153,38 @@ pub async fn rank_groups(
     since_at: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Ranked>> {
     let scope = serde_json::to_string(groups)?;
-    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT g.name,
-                (SELECT COUNT(*) FROM households h WHERE h.group_id = g.id AND h.status = 'approved'),
-                (SELECT COUNT(*) FROM visits v WHERE v.group_id = g.id AND v.visited_on >= ?2),
-                (SELECT COUNT(DISTINCT e.household_id) FROM indicator_events e JOIN households h ON h.id = e.household_id
-                 WHERE h.group_id = g.id AND e.at >= ?3 AND e.after > e.before)
-         FROM groups g WHERE ?1 = 'null' OR g.id IN (SELECT value FROM json_each(?1))",
+    let named: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, name FROM groups WHERE ?1 = 'null' OR id IN (SELECT value FROM json_each(?1))")
+            .bind(&scope)
+            .fetch_all(&mut *conn)
+            .await?;
+    let households = counted(
+        &mut *conn,
+        "SELECT h.group_id, COUNT(*) FROM households h
+         WHERE h.status = 'approved' AND (?1 = 'null' OR h.group_id IN (SELECT value FROM json_each(?1)))
+         GROUP BY h.group_id",
+        &scope,
+        Since::Ever,
     )
-    .bind(&scope)
-    .bind(since.format("%Y-%m-%d").to_string())
-    .bind(since_at)
-    .fetch_all(conn)
     .await?;
-    let mut ranked: Vec<Ranked> = rows
+    let visits = counted(&mut *conn, &visits_by("group_id"), &scope, Since::Day(since)).await?;
+    let helped = counted(
+        &mut *conn,
+        "SELECT h.group_id, COUNT(DISTINCT e.household_id) FROM indicator_events e JOIN households h ON h.id = e.household_id
+         WHERE e.at >= ?2 AND e.after > e.before AND (?1 = 'null' OR h.group_id IN (SELECT value FROM json_each(?1)))
+         GROUP BY h.group_id",
+        &scope,
+        Since::At(since_at),
+    )
+    .await?;
+    let mut ranked: Vec<Ranked> = named
         .into_iter()
-        .map(|(name, households, visits, helped)| Ranked { name, visits, households_helped: helped, households })
+        .map(|(id, name)| Ranked {
+            name,
+            visits: visits.get(&id).copied().unwrap_or(0),
+            households_helped: helped.get(&id).copied().unwrap_or(0),
+            households: households.get(&id).copied().unwrap_or(0),
+        })
         .collect();
     ranked.sort_by(|a, b| {
         let share = |r: &Ranked| Percent::of(r.households_helped, r.households);

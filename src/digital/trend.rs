@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use sqlx::SqliteConnection;
 
-use super::progress::Unit;
+use super::Unit;
 use crate::app::App;
 use crate::canvas::{Canvas, Rgb, BLACK};
 use crate::domain::Percent;

@@ -9,30 +9,12 @@ use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use sqlx::SqliteConnection;
 
-pub use super::sinks::CsvSink;
 use super::sinks::XlsxSink;
+pub use super::sinks::{Cell, CsvSink, Sink};
 use super::{compute, Period, Scope};
 use crate::app::App;
 use crate::domain::Percent;
 use crate::household::Circumstance;
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Text(String),
-    Int(i64),
-    Money(i64),
-    /// Shown as a percent in Excel, "4,9%" in CSV.
-    Percent(crate::domain::Percent),
-    Time(Option<DateTime<Utc>>),
-}
-
-/// Where rows go as they are read: a worksheet or a CSV file. Rows are
-/// never collected, so an export holds one row at a time.
-pub trait Sink: Send {
-    fn begin(&mut self, name: &'static str, headers: &[&'static str]) -> anyhow::Result<()>;
-    fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()>;
-    fn end(&mut self) -> anyhow::Result<()>;
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Which {

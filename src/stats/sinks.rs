@@ -1,10 +1,26 @@
 //! Where an export's rows go: worksheets of an Excel workbook, or a CSV
-//! file. Both take the same `Cell`s (see `export`).
+//! file. Both take the same `Cell`s, which `export` and `visits` write.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
-use super::export::{Cell, Sink};
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    Money(i64),
+    /// Shown as a percent in Excel, "4,9%" in CSV.
+    Percent(crate::domain::Percent),
+    Time(Option<DateTime<Utc>>),
+}
+
+/// Where rows go as they are read: a worksheet or a CSV file. Rows are
+/// never collected, so an export holds one row at a time.
+pub trait Sink: Send {
+    fn begin(&mut self, name: &'static str, headers: &[&'static str]) -> anyhow::Result<()>;
+    fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()>;
+    fn end(&mut self) -> anyhow::Result<()>;
+}
 
 fn excel_time(at: DateTime<Utc>, tz: chrono_tz::Tz) -> anyhow::Result<ExcelDateTime> {
     let local = at.with_timezone(&tz);

@@ -5,7 +5,7 @@
 use futures_util::TryStreamExt;
 use sqlx::SqliteConnection;
 
-use super::export::{Cell, Sink};
+use super::sinks::{Cell, Sink};
 use super::Scope;
 use crate::app::App;
 use crate::digital::progress;
