@@ -84,9 +84,7 @@ async fn main() -> anyhow::Result<()> {
         let since = app.settings.day(since_at);
         let tiendo = median(5, || async {
             let mut conn = db.read().await?;
-            progress::figures(&mut conn, &None).await?;
-            progress::rank_teams(&mut conn, &None, since, since_at).await?;
-            progress::rank_groups(&mut conn, &None, since, since_at).await?;
+            progress::compute(&mut conn, &None, since, since_at).await?;
             Ok(())
         })
         .await?;

@@ -40,6 +40,7 @@
 //! - `domain` — values that cannot be invalid: phone, name, money, counts, percent.
 //! - `health`, `measure` — when each platform last answered; the names of what is counted and timed.
 //! - `canvas` — drawing the charts' PNGs, Vietnamese text shaped.
+//! - `runs` — jobs that run once a day or a week, claimed before they act.
 //! - `app`, `config`, `db`, `clock`, `gather`, `text`, `fault` — the shared handles, configuration,
 //!   the database and its one writer, the bot's now, taking queued work in groups, Vietnamese folding,
 //!   fault injection for the crash tests.
@@ -83,6 +84,7 @@ pub mod posts;
 pub mod refusal;
 pub mod report;
 pub mod roles;
+pub mod runs;
 pub mod scheduler;
 pub mod startup;
 pub mod stats;

@@ -19,7 +19,7 @@
 use chrono::NaiveDate;
 use sqlx::SqliteConnection;
 
-use super::{Household, HouseholdRow, HOUSEHOLD_COLUMNS};
+use super::{Household, HOUSEHOLD_COLUMNS};
 use crate::channel::{Button, Keyboard, MessageRef};
 use crate::group;
 use crate::household::walk::WalkKey;
@@ -141,7 +141,7 @@ async fn doors(conn: &mut SqliteConnection, filter: &str, binds: &[String]) -> a
     let sql = format!(
         "SELECT {HOUSEHOLD_COLUMNS},
                 (SELECT v.visited_on || '|' || v.outcome FROM visits v WHERE v.household_id = h.id
-                 ORDER BY v.visited_on DESC, v.id DESC LIMIT 1)
+                 ORDER BY v.visited_on DESC, v.id DESC LIMIT 1) AS last_visit
          FROM households h WHERE {filter}"
     );
     let mut query = sqlx::query_as::<_, WithVisit>(&sql);
@@ -152,8 +152,7 @@ async fn doors(conn: &mut SqliteConnection, filter: &str, binds: &[String]) -> a
         .fetch_all(conn)
         .await?
         .into_iter()
-        .map(|WithVisit(row, last)| {
-            let household = Household::from(row);
+        .map(|WithVisit(household, last)| {
             let key = WalkKey::new(&household.street, household.lane.as_deref(), &household.house_number);
             let last_visit = last.and_then(|l| {
                 let (on, outcome) = l.split_once('|')?;
@@ -166,14 +165,13 @@ async fn doors(conn: &mut SqliteConnection, filter: &str, binds: &[String]) -> a
     Ok(doors.into_iter().map(|(_, d)| d).collect())
 }
 
-/// A household row with its last visit (`visited_on|outcome`).
-struct WithVisit(HouseholdRow, Option<String>);
+/// A household with its last visit (`visited_on|outcome`).
+struct WithVisit(Household, Option<String>);
 
 impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for WithVisit {
     fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> sqlx::Result<Self> {
         use sqlx::Row;
-        let household = <HouseholdRow as sqlx::FromRow<_>>::from_row(row)?;
-        Ok(Self(household, row.try_get(14)?))
+        Ok(Self(Household::from_row(row)?, row.try_get("last_visit")?))
     }
 }
 

@@ -37,7 +37,7 @@ pub struct Unit {
 }
 
 /// A household's digital-citizen indicators, as kept now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, sqlx::FromRow)]
 pub struct Indicators {
     pub smartphone_users: i64,
     pub has_epayment: bool,
@@ -96,7 +96,7 @@ impl Source {
 }
 
 /// A household with what the digital lists and visits need.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Household {
     pub id: i64,
     pub group_id: i64,
@@ -107,6 +107,7 @@ pub struct Household {
     pub street: String,
     pub members: i64,
     pub approved: bool,
+    #[sqlx(flatten)]
     pub now: Indicators,
 }
 
@@ -120,61 +121,17 @@ impl Household {
     }
 }
 
-pub(crate) type HouseholdRow =
-    (i64, i64, i64, String, String, Option<String>, String, i64, String, i64, bool, i64, Option<bool>, Option<bool>);
-
-/// The columns [`HouseholdRow`] reads, from `households h`.
+/// The columns a [`Household`] is read from, over `households h`.
 pub(crate) const HOUSEHOLD_COLUMNS: &str = "h.id, h.group_id, h.owner_user_id, h.head_name, h.house_number, h.lane,
-    h.street, h.members, h.status, h.smartphone_users, h.has_epayment, h.vneid_level2,
-    (SELECT d.ward_app FROM household_digital d WHERE d.household_id = h.id),
-    (SELECT d.joined_group FROM household_digital d WHERE d.household_id = h.id)";
-
-impl From<HouseholdRow> for Household {
-    fn from(row: HouseholdRow) -> Self {
-        let (
-            id,
-            group_id,
-            owner_user_id,
-            head_name,
-            house_number,
-            lane,
-            street,
-            members,
-            status,
-            smart,
-            epay,
-            vneid,
-            app,
-            joined,
-        ) = row;
-        Household {
-            id,
-            group_id,
-            owner_user_id,
-            head_name,
-            house_number,
-            lane,
-            street,
-            members,
-            approved: status == "approved",
-            now: Indicators {
-                smartphone_users: smart,
-                has_epayment: epay,
-                vneid_level2: vneid,
-                ward_app: app.unwrap_or(false),
-                joined_group: joined.unwrap_or(false),
-            },
-        }
-    }
-}
+    h.street, h.members, h.status = 'approved' AS approved, h.smartphone_users, h.has_epayment, h.vneid_level2,
+    COALESCE((SELECT d.ward_app FROM household_digital d WHERE d.household_id = h.id), 0) AS ward_app,
+    COALESCE((SELECT d.joined_group FROM household_digital d WHERE d.household_id = h.id), 0) AS joined_group";
 
 pub async fn household(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<Household>> {
-    let row: Option<HouseholdRow> =
-        sqlx::query_as(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE h.id = ?"))
-            .bind(id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.map(Household::from))
+    Ok(sqlx::query_as(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE h.id = ?"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Sets a household's indicators to `to`, keeping one event per indicator

@@ -7,7 +7,7 @@
 //! Officials see the ward and any unit; leaders and members see the groups
 //! they reach ([`super::reach`]) and the teams inside them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::SqliteConnection;
@@ -33,164 +33,179 @@ pub struct Figures {
     pub vneid: (i64, i64),
 }
 
-pub async fn figures(conn: &mut SqliteConnection, groups: &Option<Vec<i64>>) -> anyhow::Result<Figures> {
-    let scope = serde_json::to_string(groups)?;
-    let row: (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*),
+impl std::ops::AddAssign for Figures {
+    fn add_assign(&mut self, o: Self) {
+        let pair = |a: (i64, i64), b: (i64, i64)| (a.0 + b.0, a.1 + b.1);
+        self.households += o.households;
+        self.visited += o.visited;
+        self.smartphone = pair(self.smartphone, o.smartphone);
+        self.epayment = pair(self.epayment, o.epayment);
+        self.vneid = pair(self.vneid, o.vneid);
+    }
+}
+
+/// One group: its figures, and in the period its visits and the
+/// households whose indicators rose (by anyone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupProgress {
+    pub id: i64,
+    pub name: String,
+    pub figures: Figures,
+    pub visits: i64,
+    pub helped: i64,
+}
+
+/// One line of the teams' ranking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamProgress {
+    pub name: String,
+    pub visits: i64,
+    /// Households whose indicators the team's visits raised.
+    pub helped: i64,
+}
+
+/// Everything `/tiendo` shows for a scope: each group, and the teams
+/// inside the scope (every group they cover is in it).
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub groups: Vec<GroupProgress>,
+    pub teams: Vec<TeamProgress>,
+}
+
+impl Progress {
+    pub fn total(&self) -> Figures {
+        let mut total = Figures::default();
+        for g in &self.groups {
+            total += g.figures;
+        }
+        total
+    }
+
+    /// Groups by the share of their households helped, then by visits.
+    pub fn groups_ranked(&self) -> Vec<&GroupProgress> {
+        let mut ranked: Vec<&GroupProgress> = self.groups.iter().collect();
+        let share = |g: &GroupProgress| Percent::of(g.helped, g.figures.households);
+        ranked.sort_by(|a, b| (share(b), b.visits).cmp(&(share(a), a.visits)));
+        ranked
+    }
+
+    /// Teams by the households they helped, then by visits.
+    pub fn teams_ranked(&self) -> Vec<&TeamProgress> {
+        let mut ranked: Vec<&TeamProgress> = self.teams.iter().collect();
+        ranked.sort_by(|a, b| (b.helped, b.visits).cmp(&(a.helped, a.visits)));
+        ranked
+    }
+}
+
+/// The progress of the groups in `scope` (None: the ward) over the period
+/// from `since` (visits are dated by local day) and `since_at` (indicator
+/// events are timed). Each figure is one grouped pass, whatever the number
+/// of groups and teams: a few queries for the whole ward.
+pub async fn compute(
+    conn: &mut SqliteConnection,
+    scope: &Option<Vec<i64>>,
+    since: NaiveDate,
+    since_at: DateTime<Utc>,
+) -> anyhow::Result<Progress> {
+    let scope = serde_json::to_string(scope)?;
+    let day = since.format("%Y-%m-%d").to_string();
+    type Row = (i64, String, i64, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT g.id, g.name, COUNT(h.id),
                 COALESCE(SUM(h.smartphone_users > 0), 0), COALESCE(SUM(b.smartphone_users > 0), 0),
                 COALESCE(SUM(h.has_epayment), 0), COALESCE(SUM(b.has_epayment), 0),
                 COALESCE(SUM(h.vneid_level2 > 0), 0), COALESCE(SUM(b.vneid_level2 > 0), 0)
-         FROM households h LEFT JOIN household_baselines b ON b.household_id = h.id
-         WHERE h.status = 'approved' AND (?1 = 'null' OR h.group_id IN (SELECT value FROM json_each(?1)))",
-    )
-    .bind(&scope)
-    .fetch_one(&mut *conn)
-    .await?;
-    let visited: i64 = sqlx::query_scalar(
-        "SELECT COUNT(DISTINCT v.household_id) FROM visits v
-         WHERE ?1 = 'null' OR v.group_id IN (SELECT value FROM json_each(?1))",
-    )
-    .bind(&scope)
-    .fetch_one(conn)
-    .await?;
-    let (households, s_now, s_base, e_now, e_base, v_now, v_base) = row;
-    Ok(Figures { households, visited, smartphone: (s_base, s_now), epayment: (e_base, e_now), vneid: (v_base, v_now) })
-}
-
-/// One line of a ranking: a team or a group, what it did in the period.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ranked {
-    pub name: String,
-    pub visits: i64,
-    pub households_helped: i64,
-    /// Approved households, for a group (its share helped); 0 for a team.
-    pub households: i64,
-}
-
-/// The start of a period, as a query compares it: a local day (visits
-/// are dated) or a moment (events are timed).
-enum Since {
-    Ever,
-    Day(NaiveDate),
-    At(DateTime<Utc>),
-}
-
-/// Counts by a key (a team's or a group's id) from one grouped query over
-/// `?1`, the scope, and `?2`, the start of the period.
-async fn counted(
-    conn: &mut SqliteConnection,
-    sql: &str,
-    scope: &str,
-    since: Since,
-) -> anyhow::Result<HashMap<i64, i64>> {
-    let query = sqlx::query_as::<_, (Option<i64>, i64)>(sql).bind(scope);
-    let query = match since {
-        Since::Ever => query,
-        Since::Day(day) => query.bind(day.format("%Y-%m-%d").to_string()),
-        Since::At(at) => query.bind(at),
-    };
-    let rows = query.fetch_all(conn).await?;
-    Ok(rows.into_iter().filter_map(|(key, n)| Some((key?, n))).collect())
-}
-
-/// Visits since `?2` (a day) in the scope, by team or by group (`by`).
-fn visits_by(by: &str) -> String {
-    format!(
-        "SELECT v.{by}, COUNT(*) FROM visits v
-         WHERE v.visited_on >= ?2 AND (?1 = 'null' OR v.group_id IN (SELECT value FROM json_each(?1)))
-         GROUP BY v.{by}"
-    )
-}
-
-/// Teams by the households whose indicators their visits moved since
-/// `since_at`, then by visits. Each figure is one pass over the period's
-/// rows, grouped, whatever the number of teams.
-pub async fn rank_teams(
-    conn: &mut SqliteConnection,
-    groups: &Option<Vec<i64>>,
-    since: NaiveDate,
-    since_at: DateTime<Utc>,
-) -> anyhow::Result<Vec<Ranked>> {
-    let scope = serde_json::to_string(groups)?;
-    // Teams inside the scope: every group they cover is in it.
-    let teams: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT t.id, t.name FROM digital_teams t
-         WHERE ?1 = 'null' OR NOT EXISTS (SELECT 1 FROM digital_team_groups tg WHERE tg.team_id = t.id
-                                          AND tg.group_id NOT IN (SELECT value FROM json_each(?1)))",
+         FROM groups g
+         LEFT JOIN households h ON h.group_id = g.id AND h.status = 'approved'
+         LEFT JOIN household_baselines b ON b.household_id = h.id
+         WHERE ?1 = 'null' OR g.id IN (SELECT value FROM json_each(?1))
+         GROUP BY g.id ORDER BY g.id",
     )
     .bind(&scope)
     .fetch_all(&mut *conn)
     .await?;
-    let visits = counted(&mut *conn, &visits_by("team_id"), &scope, Since::Day(since)).await?;
-    let helped = counted(
-        &mut *conn,
-        "SELECT v.team_id, COUNT(DISTINCT e.household_id) FROM indicator_events e JOIN visits v ON v.id = e.visit_id
-         WHERE e.at >= ?2 AND e.after > e.before AND (?1 = 'null' OR v.group_id IN (SELECT value FROM json_each(?1)))
-         GROUP BY v.team_id",
-        &scope,
-        Since::At(since_at),
-    )
+    let in_scope = "(?1 = 'null' OR v.group_id IN (SELECT value FROM json_each(?1)))";
+    let visited: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(&format!(
+        "SELECT v.group_id, COUNT(DISTINCT v.household_id) FROM visits v WHERE {in_scope} GROUP BY v.group_id"
+    ))
+    .bind(&scope)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    // (group, team) → visits in the period.
+    let visits: Vec<(i64, Option<i64>, i64)> = sqlx::query_as(&format!(
+        "SELECT v.group_id, v.team_id, COUNT(*) FROM visits v WHERE v.visited_on >= ?2 AND {in_scope}
+         GROUP BY v.group_id, v.team_id"
+    ))
+    .bind(&scope)
+    .bind(&day)
+    .fetch_all(&mut *conn)
     .await?;
-    let mut ranked: Vec<Ranked> = teams
-        .into_iter()
-        .map(|(id, name)| Ranked {
-            name,
-            visits: visits.get(&id).copied().unwrap_or(0),
-            households_helped: helped.get(&id).copied().unwrap_or(0),
-            households: 0,
-        })
-        .collect();
-    ranked.sort_by(|a, b| (b.households_helped, b.visits).cmp(&(a.households_helped, a.visits)));
-    Ok(ranked)
-}
+    // Every rise in the period, with its household's group and the team
+    // of the visit that made it, if one did.
+    let rises: Vec<(i64, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT h.group_id, v.team_id, e.household_id
+         FROM indicator_events e JOIN households h ON h.id = e.household_id LEFT JOIN visits v ON v.id = e.visit_id
+         WHERE e.at >= ?2 AND e.after > e.before AND (?1 = 'null' OR h.group_id IN (SELECT value FROM json_each(?1)))",
+    )
+    .bind(&scope)
+    .bind(since_at)
+    .fetch_all(&mut *conn)
+    .await?;
+    let teams: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT t.id, t.name FROM digital_teams t
+         WHERE ?1 = 'null' OR NOT EXISTS (SELECT 1 FROM digital_team_groups tg WHERE tg.team_id = t.id
+                                          AND tg.group_id NOT IN (SELECT value FROM json_each(?1)))
+         ORDER BY t.id",
+    )
+    .bind(&scope)
+    .fetch_all(&mut *conn)
+    .await?;
 
-/// Groups by the share of their households whose indicators rose since
-/// `since_at` (by anyone), then by visits.
-pub async fn rank_groups(
-    conn: &mut SqliteConnection,
-    groups: &Option<Vec<i64>>,
-    since: NaiveDate,
-    since_at: DateTime<Utc>,
-) -> anyhow::Result<Vec<Ranked>> {
-    let scope = serde_json::to_string(groups)?;
-    let named: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, name FROM groups WHERE ?1 = 'null' OR id IN (SELECT value FROM json_each(?1))")
-            .bind(&scope)
-            .fetch_all(&mut *conn)
-            .await?;
-    let households = counted(
-        &mut *conn,
-        "SELECT h.group_id, COUNT(*) FROM households h
-         WHERE h.status = 'approved' AND (?1 = 'null' OR h.group_id IN (SELECT value FROM json_each(?1)))
-         GROUP BY h.group_id",
-        &scope,
-        Since::Ever,
-    )
-    .await?;
-    let visits = counted(&mut *conn, &visits_by("group_id"), &scope, Since::Day(since)).await?;
-    let helped = counted(
-        &mut *conn,
-        "SELECT h.group_id, COUNT(DISTINCT e.household_id) FROM indicator_events e JOIN households h ON h.id = e.household_id
-         WHERE e.at >= ?2 AND e.after > e.before AND (?1 = 'null' OR h.group_id IN (SELECT value FROM json_each(?1)))
-         GROUP BY h.group_id",
-        &scope,
-        Since::At(since_at),
-    )
-    .await?;
-    let mut ranked: Vec<Ranked> = named
-        .into_iter()
-        .map(|(id, name)| Ranked {
-            name,
-            visits: visits.get(&id).copied().unwrap_or(0),
-            households_helped: helped.get(&id).copied().unwrap_or(0),
-            households: households.get(&id).copied().unwrap_or(0),
-        })
-        .collect();
-    ranked.sort_by(|a, b| {
-        let share = |r: &Ranked| Percent::of(r.households_helped, r.households);
-        (share(b), b.visits).cmp(&(share(a), a.visits))
-    });
-    Ok(ranked)
+    let mut group_visits: HashMap<i64, i64> = HashMap::new();
+    let mut team_visits: HashMap<i64, i64> = HashMap::new();
+    for (group, team, n) in visits {
+        *group_visits.entry(group).or_default() += n;
+        if let Some(team) = team {
+            *team_visits.entry(team).or_default() += n;
+        }
+    }
+    let mut group_helped: HashMap<i64, HashSet<i64>> = HashMap::new();
+    let mut team_helped: HashMap<i64, HashSet<i64>> = HashMap::new();
+    for (group, team, household) in rises {
+        group_helped.entry(group).or_default().insert(household);
+        if let Some(team) = team {
+            team_helped.entry(team).or_default().insert(household);
+        }
+    }
+    let count = |sets: &HashMap<i64, HashSet<i64>>, id: i64| sets.get(&id).map_or(0, |s| s.len() as i64);
+    Ok(Progress {
+        groups: rows
+            .into_iter()
+            .map(|(id, name, households, s_now, s_base, e_now, e_base, v_now, v_base)| GroupProgress {
+                id,
+                name,
+                figures: Figures {
+                    households,
+                    visited: visited.get(&id).copied().unwrap_or(0),
+                    smartphone: (s_base, s_now),
+                    epayment: (e_base, e_now),
+                    vneid: (v_base, v_now),
+                },
+                visits: group_visits.get(&id).copied().unwrap_or(0),
+                helped: count(&group_helped, id),
+            })
+            .collect(),
+        teams: teams
+            .into_iter()
+            .map(|(id, name)| TeamProgress {
+                name,
+                visits: team_visits.get(&id).copied().unwrap_or(0),
+                helped: count(&team_helped, id),
+            })
+            .collect(),
+    })
 }
 
 /// What `/tiendo` asked for.
@@ -271,7 +286,8 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let now = app.clock.now();
     let since_at = now - chrono::Duration::days(request.days);
     let since = app.settings.day(since_at);
-    let f = figures(&mut conn, &unit.groups).await?;
+    let progress = compute(&mut conn, &unit.groups, since, since_at).await?;
+    let f = progress.total();
     let targets = &app.settings.targets;
     let line = |label: &str, (base, now): (i64, i64), target: i64| {
         let (b, n) = (Percent::of(base, f.households), Percent::of(now, f.households));
@@ -288,30 +304,23 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     text.push_str(&line("Hộ có người dùng điện thoại thông minh", f.smartphone, targets.smartphone_target));
     text.push_str(&line("Hộ có tài khoản thanh toán điện tử", f.epayment, targets.epayment_target));
     text.push_str(&line("Hộ có người đạt VNeID mức 2", f.vneid, targets.vneid_target));
-    let teams = rank_teams(&mut conn, &unit.groups, since, since_at).await?;
-    let teams: Vec<&Ranked> = teams.iter().filter(|t| unit.team.is_none() || t.name == unit.title).collect();
+    let teams: Vec<&TeamProgress> =
+        progress.teams_ranked().into_iter().filter(|t| unit.team.is_none() || t.name == unit.title).collect();
     if !teams.is_empty() {
         text.push_str(&format!("\n\n🏅 Các đội, {} ngày qua:", request.days));
         for (i, t) in teams.iter().take(RANKED).enumerate() {
-            text.push_str(&format!(
-                "\n{}. {} — {} lần thăm, {} hộ có thêm chỉ số",
-                i + 1,
-                t.name,
-                t.visits,
-                t.households_helped
-            ));
+            text.push_str(&format!("\n{}. {} — {} lần thăm, {} hộ có thêm chỉ số", i + 1, t.name, t.visits, t.helped));
         }
     }
-    let groups = rank_groups(&mut conn, &unit.groups, since, since_at).await?;
-    if groups.len() > 1 {
+    if progress.groups.len() > 1 {
         text.push_str(&format!("\n\n🏘 Các tổ, {} ngày qua:", request.days));
-        for (i, g) in groups.iter().take(RANKED).enumerate() {
+        for (i, g) in progress.groups_ranked().iter().take(RANKED).enumerate() {
             text.push_str(&format!(
                 "\n{}. {} — {} hộ có thêm chỉ số ({}), {} lần thăm",
                 i + 1,
                 g.name,
-                g.households_helped,
-                Percent::of(g.households_helped, g.households),
+                g.helped,
+                Percent::of(g.helped, g.figures.households),
                 g.visits
             ));
         }

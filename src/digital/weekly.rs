@@ -28,26 +28,9 @@ pub async fn run_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
     let mut out = Replies::default();
     let Some(day) = due_day(app) else { return Ok(out) };
     let key = day.format("%Y-%m-%d").to_string();
-    let ran: Option<i64> = sqlx::query_scalar("SELECT 1 FROM scheduled_runs WHERE job = ? AND day = ?")
-        .bind(JOB)
-        .bind(&key)
-        .fetch_optional(&mut *db.read().await?)
-        .await?;
-    if ran.is_some() {
+    let Some(mut tx) = crate::runs::claim(db, JOB, &key, app.clock.now()).await? else {
         return Ok(out);
-    }
-    let mut tx = db.write().await?;
-    let claimed = sqlx::query("INSERT INTO scheduled_runs (job, day, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-        .bind(JOB)
-        .bind(&key)
-        .bind(app.clock.now())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-        == 1;
-    if !claimed {
-        return Ok(out);
-    }
+    };
     let from = day - Duration::days(7);
     let since = from.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(app.settings.timezone).earliest());
     let since = since.map_or(app.clock.now() - Duration::days(7), |t| t.with_timezone(&chrono::Utc));

@@ -71,13 +71,21 @@ impl PersonName {
         if squashed.chars().count() > Self::MAX_CHARS {
             return Err(NameError::TooLong(Self::MAX_CHARS));
         }
-        if !squashed.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '-' | '.')) {
+        // A letter whose capital has no single character ("ῒ" → "Ϊ̀")
+        // capitalises into a letter and marks: marks on letters are allowed.
+        let allowed = |c: char| {
+            c.is_alphabetic()
+                || unicode_normalization::char::is_combining_mark(c)
+                || matches!(c, ' ' | '\'' | '-' | '.')
+        };
+        if !squashed.chars().all(allowed) {
             return Err(NameError::BadCharacters);
         }
         // Names typed in lower case on a phone ("nguyễn văn an") are stored
         // the way they are written on an ID card.
         let capitalised = squashed.split(' ').map(capitalise).collect::<Vec<_>>().join(" ");
-        Ok(Self(capitalised))
+        // Composed again, as it was read: a capital may come decomposed.
+        Ok(Self(capitalised.nfc().collect()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -166,6 +174,12 @@ mod tests {
         assert_eq!(PersonName::parse("Nguyễn Văn 2"), Err(NameError::BadCharacters));
         assert_eq!(PersonName::parse("0912345678"), Err(NameError::TooShort));
         assert!(matches!(PersonName::parse(&"a".repeat(81)), Err(NameError::TooLong(_))));
+    }
+
+    #[test]
+    fn a_capital_of_several_characters_reads_back() {
+        let name = PersonName::parse("ῒa").expect("letters");
+        assert_eq!(PersonName::parse(name.as_str()), Ok(name));
     }
 
     proptest! {

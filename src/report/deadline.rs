@@ -26,28 +26,9 @@ pub async fn run_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
         return Ok(out);
     }
     let day = local.date_naive().format("%Y-%m-%d").to_string();
-    // Looked at every few seconds: a read, so that the write lock (which
-    // other processes, such as an export, also need) is taken once a day.
-    let ran: Option<i64> = sqlx::query_scalar("SELECT 1 FROM scheduled_runs WHERE job = ? AND day = ?")
-        .bind(JOB)
-        .bind(&day)
-        .fetch_optional(&mut *db.read().await?)
-        .await?;
-    if ran.is_some() {
+    let Some(mut tx) = crate::runs::claim(db, JOB, &day, now).await? else {
         return Ok(out);
-    }
-    let mut tx = db.write().await?;
-    let claimed = sqlx::query("INSERT INTO scheduled_runs (job, day, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-        .bind(JOB)
-        .bind(&day)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-        == 1;
-    if !claimed {
-        return Ok(out);
-    }
+    };
     let overdue = repo::overdue(&mut tx, now - settings.reports.deadline).await?;
     if !overdue.is_empty() {
         let mut by_group: BTreeMap<i64, Vec<&Report>> = BTreeMap::new();
