@@ -235,7 +235,8 @@ async fn seed_digital_teams(
     .await?;
     sqlx::query(
         "INSERT INTO indicator_events (household_id, indicator, before, after, source, visit_id, by_user_id, at)
-         SELECT v.household_id, 'vneid_level2', h.vneid_level2, h.vneid_level2 + 1, 'visit', v.id, v.by_user_id, v.recorded_at
+         SELECT v.household_id, 'vneid_level2', h.vneid_level2, h.vneid_level2 + 1, 'visit', v.id, v.by_user_id,
+                v.visited_on || 'T03:00:00+00:00'
          FROM visits v JOIN households h ON h.id = v.household_id WHERE v.vneid_added = 1 AND h.group_id >= ?",
     )
     .bind(first_group)

@@ -37,7 +37,7 @@
 //! - `dialogue` — dialogue definitions (`dialogues/*.toml`), the engine, the store.
 //! - `refusal` — expected refusals as values, with their Vietnamese words;
 //! - `roles` — who may do what; `channel` — the platform-neutral messages in and actions out.
-//! - `domain` — values that cannot be invalid: phone, name, money, counts, percent.
+//! - `domain` — values that cannot be invalid: phone, name, money, counts, percent, walking order.
 //! - `health`, `measure` — when each platform last answered; the names of what is counted and timed.
 //! - `canvas` — drawing the charts' PNGs, Vietnamese text shaped.
 //! - `runs` — jobs that run once a day or a week, claimed before they act.

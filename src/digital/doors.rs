@@ -21,8 +21,8 @@ use sqlx::SqliteConnection;
 
 use super::{Household, HOUSEHOLD_COLUMNS};
 use crate::channel::{Button, Keyboard, MessageRef};
+use crate::domain::WalkKey;
 use crate::group;
-use crate::household::walk::WalkKey;
 use crate::refusal::{Handled, Refusal};
 use crate::text::fold;
 use crate::turn::Turn;

@@ -9,6 +9,7 @@ mod percent;
 mod person_name;
 mod phone;
 pub mod vietqr;
+mod walk;
 
 pub use count::{parse_count, CountError};
 pub use date::parse_date;
@@ -16,3 +17,4 @@ pub use money::{group_thousands, Money, MoneyError};
 pub use percent::{hours, Percent};
 pub use person_name::{family_first, NameError, PersonName};
 pub use phone::{PhoneError, PhoneNumber};
+pub use walk::WalkKey;

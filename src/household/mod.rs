@@ -4,14 +4,12 @@
 //! - `registration`: `/dangky` and what happens when the form is confirmed;
 //! - `review`: the leader's **Duyệt / Từ chối**;
 //! - `mine`: `/hocuatoi`, a resident's own households and their updates;
-//! - `walk`: the walking order of every door-to-door list;
 //! - `repo`: the SQL.
 
 pub mod mine;
 pub mod registration;
 pub mod repo;
 pub mod review;
-pub mod walk;
 
 use std::collections::BTreeMap;
 

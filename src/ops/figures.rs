@@ -17,6 +17,7 @@ const TABLES: &[&str] = &[
     "digital_team_members",
     "digital_teams",
     "group_chats",
+    "group_digital_totals",
     "group_members",
     "group_waiting",
     "groups",
