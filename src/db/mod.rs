@@ -126,12 +126,7 @@ pub async fn connect_with(path: &Path, durability: Durability, upgrade_backup: b
         // fails loudly instead of escaping the writer's order.
         .after_connect(|conn, _| {
             Box::pin(async move {
-                sqlx::query("PRAGMA query_only = ON").execute(&mut *conn).await?;
-                // Reads of the file through a shared memory map rather than
-                // a copy into each connection's small page cache: a
-                // ward-wide figure walks every household, and at 30,000 of
-                // them this halves its time (see docs/performance.md).
-                sqlx::query("PRAGMA mmap_size = 268435456").execute(conn).await?;
+                sqlx::query("PRAGMA query_only = ON").execute(conn).await?;
                 Ok(())
             })
         })
