@@ -13,7 +13,9 @@
 //! `/xuatexcel` adds their sheets (`stats::visits`).
 //!
 //! Every change to an indicator goes through [`change`], which keeps it as
-//! an event (who, when, from where, before, after).
+//! an event (who, when, from where, before, after). Each group's figures
+//! are also kept as running totals by triggers in the database (migration
+//! 0022), which `/tiendo` reads.
 
 pub mod doors;
 pub mod own;

@@ -136,19 +136,23 @@ pub async fn compute(
     // Households whose indicators rose in the period, by group (anyone's
     // doing) and by team (their visits'). Counted in SQL: a row handed
     // from SQLite costs more than the query's work on it.
-    let rises = |by: &str| {
-        format!(
-            "SELECT {by}, COUNT(DISTINCT e.household_id)
-             FROM indicator_events e JOIN households h ON h.id = e.household_id LEFT JOIN visits v ON v.id = e.visit_id
-             WHERE e.at >= ?2 AND e.after > e.before AND (?1 = 'null' OR h.group_id IN (SELECT value FROM json_each(?1)))
-             GROUP BY 1"
-        )
-    };
+    let rises = [
+        // Anyone's doing, by the household's group.
+        "SELECT h.group_id, COUNT(DISTINCT e.household_id)
+         FROM indicator_events e JOIN households h ON h.id = e.household_id
+         WHERE e.at >= ?2 AND e.after > e.before AND (?1 = 'null' OR h.group_id IN (SELECT value FROM json_each(?1)))
+         GROUP BY 1",
+        // Visits' doing, by the visit's team.
+        "SELECT v.team_id, COUNT(DISTINCT e.household_id)
+         FROM indicator_events e JOIN visits v ON v.id = e.visit_id
+         WHERE e.at >= ?2 AND e.after > e.before AND (?1 = 'null' OR v.group_id IN (SELECT value FROM json_each(?1)))
+         GROUP BY 1",
+    ];
     let mut helped: [HashMap<i64, i64>; 2] = Default::default();
-    for (i, by) in ["h.group_id", "v.team_id"].into_iter().enumerate() {
+    for (counts, sql) in helped.iter_mut().zip(rises) {
         let rows: Vec<(Option<i64>, i64)> =
-            sqlx::query_as(&rises(by)).bind(&scope).bind(since_at).fetch_all(&mut *conn).await?;
-        helped[i] = rows.into_iter().filter_map(|(key, n)| Some((key?, n))).collect();
+            sqlx::query_as(sql).bind(&scope).bind(since_at).fetch_all(&mut *conn).await?;
+        *counts = rows.into_iter().filter_map(|(key, n)| Some((key?, n))).collect();
     }
     let [group_helped, team_helped] = helped;
     let teams: Vec<(i64, String)> = sqlx::query_as(
