@@ -25,7 +25,7 @@ pub use webhook::{receive as serve_webhook, Webhook};
 pub(crate) use broadcast::run as run_outbox;
 
 /// Telegram's updates for the intake: parsed from the Bot API's JSON, each
-/// sorted in one look (see [`inbound::classify`]).
+/// sorted in one look (see `inbound::classify`).
 pub struct Updates {
     pub me: Me,
 }
