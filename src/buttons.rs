@@ -9,8 +9,8 @@ use crate::conversation::{self, flow};
 use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::digital::{self, doors::DoorButton};
 use crate::forms;
-use crate::household::mine;
 use crate::household::review::{self, ReviewButton};
+use crate::household::{members, mine};
 use crate::notice::compose::{self, NoticeButton};
 use crate::refusal::Handled;
 use crate::report::handling::{self, ReportButton};
@@ -46,6 +46,10 @@ pub enum Press {
     Doors(DoorButton),
     /// "Cập nhật công dân số" on a household card: its id.
     OwnIndicators(String),
+    /// "Mời người trong hộ" on a household card: its id.
+    Invite(String),
+    /// The head's answer to someone asking to join the household.
+    JoinAnswer(members::Answer),
 }
 
 impl Press {
@@ -67,6 +71,12 @@ impl Press {
         }
         if data.starts_with(digital::doors::PREFIX) {
             return DoorButton::parse(data).map(Press::Doors);
+        }
+        if let Some(rest) = data.strip_prefix(members::INVITE_PREFIX) {
+            return Some(Press::Invite(rest.to_string()));
+        }
+        if let Some(a) = members::Answer::parse(data) {
+            return Some(Press::JoinAnswer(a));
         }
         if let Some(rest) = data.strip_prefix(mine::UPDATE_PREFIX) {
             return Some(Press::UpdateHousehold(rest.to_string()));
@@ -119,6 +129,8 @@ pub async fn route(turn: &mut Turn, press: Press, callback_id: &str, message: Op
         Press::PledgeTo(code) => campaign::pledge::on_pick(turn, &code, callback_id).await?,
         Press::Doors(b) => digital::doors::on_button(turn, b, callback_id, message).await?,
         Press::OwnIndicators(id) => digital::own::on_button(turn, &id, callback_id).await?,
+        Press::Invite(id) => members::invite(turn, &id, callback_id).await?,
+        Press::JoinAnswer(a) => members::on_answer(turn, a, callback_id, message).await?,
     }
     Ok(())
 }

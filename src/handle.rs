@@ -192,7 +192,10 @@ async fn route(turn: &mut Turn) -> Handled {
         _ if !private => {}
         other => {
             if let Event::Text(text) = &other {
-                if crate::identity::redeem(turn, text).await? || crate::membership::join(turn, text).await? {
+                if crate::identity::redeem(turn, text).await?
+                    || crate::membership::join(turn, text).await?
+                    || crate::household::members::ask(turn, text).await?
+                {
                     return Ok(());
                 }
                 if notice::optout::asks_to_stop(text) {

@@ -20,6 +20,18 @@ pub async fn command(turn: &mut Turn) -> Handled {
     let Turn { caller, msg, db, out, .. } = turn;
     let mut conn = db.read().await?;
     let households = repo::owned_by(&mut conn, caller.id).await?;
+    // Households they belong to without heading them: shown, not changed.
+    let mut theirs = Vec::new();
+    for id in super::members::member_of(&mut conn, caller.id).await? {
+        theirs.extend(repo::get(&mut conn, id).await?);
+    }
+    for h in &theirs {
+        let group = group::by_id(&mut conn, h.group_id).await?.map(|g| g.name).unwrap_or_default();
+        out.send(&msg.chat, format!("Hộ #{} — {group} (bác là người trong hộ)\n\n{}", h.id, h.details.describe()));
+    }
+    if households.is_empty() && !theirs.is_empty() {
+        return Ok(());
+    }
     if households.is_empty() {
         out.send(&msg.chat, "Bác chưa đăng ký hộ nào. Gõ /dangky để đăng ký hộ gia đình.");
         return Ok(());
@@ -37,6 +49,10 @@ pub async fn command(turn: &mut Turn) -> Handled {
             buttons.push(vec![Button::callback(
                 "📱 Cập nhật công dân số",
                 format!("{}{}", crate::digital::own::PREFIX, h.id),
+            )]);
+            buttons.push(vec![Button::callback(
+                "👪 Mời người trong hộ",
+                format!("{}{}", super::members::INVITE_PREFIX, h.id),
             )]);
         }
         out.send_with(&msg.chat, text, Keyboard::rows(buttons));

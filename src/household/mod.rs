@@ -4,8 +4,10 @@
 //! - `registration`: `/dangky` and what happens when the form is confirmed;
 //! - `review`: the leader's **Duyệt / Từ chối**;
 //! - `mine`: `/hocuatoi`, a resident's own households and their updates;
+//! - `members`: the people of a household besides its head, by the head's code;
 //! - `repo`: the SQL.
 
+pub mod members;
 pub mod mine;
 pub mod registration;
 pub mod repo;

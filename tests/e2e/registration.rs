@@ -365,3 +365,54 @@ async fn invisible_characters_in_names_and_addresses_are_dropped() {
     assert!(!card.text.contains(invisible), "{:?}", card.text);
     bot.finish().await;
 }
+
+/// The people of a household besides its head (issue 22): the head shares
+/// a code, a person sends it, the head agrees, and the person sees the
+/// household in /hocuatoi. Nobody else answers for the head.
+#[tokio::test]
+async fn a_head_lets_a_member_join_the_household_by_code() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let household = register(&bot, &RESIDENT).await;
+    let review = bot.last_to(LEADER.id);
+    bot.tap(&LEADER, &review, "Duyệt").await;
+
+    bot.private(&NEIGHBOUR, "HO1-AAAA").await;
+    assert!(bot.last_to(NEIGHBOUR.id).text.contains("không đúng hoặc đã hết hạn"));
+
+    bot.private(&RESIDENT, "/hocuatoi").await;
+    let card = bot.last_to(RESIDENT.id);
+    bot.tap(&RESIDENT, &card, "Mời người trong hộ").await;
+    let text = bot.last_to(RESIDENT.id).text;
+    let code = text.split_whitespace().find(|w| w.starts_with("HO")).expect("a code").to_string();
+    assert!(code.starts_with(&format!("HO{household}-")), "{text}");
+
+    bot.private(&NEIGHBOUR, &code.to_lowercase()).await;
+    assert!(bot.last_to(NEIGHBOUR.id).text.contains("Đã gửi lời xin"), "{}", bot.last_to(NEIGHBOUR.id).text);
+    bot.private(&NEIGHBOUR, &code).await;
+    assert!(bot.last_to(NEIGHBOUR.id).text.contains("đang chờ chủ hộ"), "asked once");
+    let ask = bot.last_to(RESIDENT.id);
+    assert!(ask.text.contains("xin vào hộ"), "{}", ask.text);
+
+    // Someone else pressing the head's button changes nothing.
+    let data = ask.button("Đồng ý").to_string();
+    bot.press(&LEADER, &ask, &data).await;
+    assert!(bot.callback_answers().last().unwrap().contains("không có quyền"));
+    assert_eq!(bot.count("SELECT COUNT(*) FROM household_members").await, 0);
+
+    bot.tap(&RESIDENT, &ask, "Đồng ý").await;
+    assert_eq!(bot.count("SELECT COUNT(*) FROM household_members").await, 1);
+    assert!(bot.last_to(NEIGHBOUR.id).text.contains("đã vào hộ"));
+    bot.tap(&RESIDENT, &ask, "Đồng ý").await;
+    assert!(bot.callback_answers().last().unwrap().contains("đã được trả lời"), "a second press counts once");
+
+    bot.private(&NEIGHBOUR, "/hocuatoi").await;
+    let theirs = bot.last_to(NEIGHBOUR.id);
+    assert!(
+        theirs.text.contains(&format!("Hộ #{household}")) && theirs.text.contains("người trong hộ"),
+        "{}",
+        theirs.text
+    );
+    assert!(theirs.buttons.is_empty(), "a member sees the household, and does not change it");
+    bot.finish().await;
+}

@@ -130,6 +130,10 @@ fn buttons(household: i64) -> BTreeMap<&'static str, (String, &'static [Who])> {
         ("dt:pg", ("dt:pg:1:0".into(), THIS_GROUPS_DOORS)),
         ("dt:gp", ("dt:gp:0".into(), REACHING)),
         ("dt:sr", ("dt:sr:0:12".into(), REACHING)),
+        // A head's answer to someone asking to join their household: none
+        // of these people heads one with a request.
+        ("hj:ok", ("hj:ok:1".into(), &[])),
+        ("hj:no", ("hj:no:1".into(), &[])),
     ])
 }
 
