@@ -54,14 +54,7 @@ async fn code_of(conn: &mut SqliteConnection, group: &Group) -> anyhow::Result<S
 
 /// `TDP12-7KQ`, also typed `tdp12 7kq`.
 pub fn parse_code(text: &str) -> Option<String> {
-    let t = text.trim().to_ascii_uppercase();
-    let rest = t.strip_prefix("TDP")?;
-    let (id, tail) = rest.split_once(['-', ' '])?;
-    let tail = tail.trim();
-    (!id.is_empty() && id.len() <= 9 && id.bytes().all(|b| b.is_ascii_digit()))
-        .then_some(())
-        .filter(|_| tail.len() == 3 && crate::text::is_code(tail))
-        .map(|_| format!("TDP{id}-{tail}"))
+    crate::text::read_code(text, "TDP", 3)
 }
 
 /// A text that may be a join code. True if it was one (right or wrong).

@@ -14,6 +14,16 @@ pub fn random_code(len: usize) -> anyhow::Result<String> {
     Ok(bytes.iter().map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char).collect())
 }
 
+/// A code made of a prefix, a number and a random tail, as people type it:
+/// `TDP12-7KQ` also as ` tdp12 7kq `. The canonical form, or None.
+pub fn read_code(text: &str, prefix: &str, tail_len: usize) -> Option<String> {
+    let t = text.trim().to_ascii_uppercase();
+    let (id, tail) = t.strip_prefix(prefix)?.split_once(['-', ' '])?;
+    let tail = tail.trim();
+    let number = !id.is_empty() && id.len() <= 9 && id.bytes().all(|b| b.is_ascii_digit());
+    (number && tail.len() == tail_len && is_code(tail)).then(|| format!("{prefix}{id}-{tail}"))
+}
+
 /// Whether every character of `s` is one the code alphabet has.
 pub fn is_code(s: &str) -> bool {
     s.bytes().all(|b| CODE_ALPHABET.contains(&b))

@@ -59,6 +59,19 @@ impl Indicators {
         ]
     }
 
+    /// In words: "2 người dùng điện thoại thông minh, có tài khoản thanh
+    /// toán, VNeID mức 2: 3/4 người".
+    pub fn describe(self, members: i64) -> String {
+        format!(
+            "{} người dùng điện thoại thông minh, {} tài khoản thanh toán, VNeID mức 2: {}/{members} người{}{}",
+            self.smartphone_users,
+            if self.has_epayment { "có" } else { "chưa có" },
+            self.vneid_level2,
+            if self.ward_app { ", đã cài ứng dụng của phường" } else { "" },
+            if self.joined_group { ", đã vào nhóm của tổ" } else { "" },
+        )
+    }
+
     /// What still falls short of the ward's targets, in words for the
     /// walking list (empty: nothing).
     pub fn short_of(self, members: i64) -> Vec<String> {
@@ -117,7 +130,7 @@ impl Household {
     /// "số 12, ngõ 41, Hoàng Quốc Việt": how a member finds the door.
     pub fn address(&self) -> String {
         match &self.lane {
-            Some(lane) => format!("số {}, {lane}, {}", self.house_number, self.street),
+            Some(lane) => format!("số {}, {}, {}", self.house_number, crate::household::lane(lane), self.street),
             None => format!("số {}, {}", self.house_number, self.street),
         }
     }

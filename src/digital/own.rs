@@ -90,11 +90,7 @@ async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Comp
     let text = if changed == 0 {
         "Thông tin công dân số của hộ không thay đổi.".to_string()
     } else {
-        format!(
-            "✅ Đã cập nhật thông tin công dân số của hộ #{}: {}.",
-            household.id,
-            super::visit::describe(to, household.members)
-        )
+        format!("✅ Đã cập nhật thông tin công dân số của hộ #{}: {}.", household.id, to.describe(household.members))
     };
     out.send(&caller.addr.private_chat(), text);
     Ok(Completion::Done)

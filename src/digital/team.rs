@@ -16,7 +16,7 @@ use crate::text::{fold, squash};
 use crate::turn::Turn;
 use crate::{audit, group, roles};
 
-const USAGE: &str = "Cách dùng:\n• Lập đội: /tocongnghe tao <tên đội>: <tổ>, <tổ> (tổ ghi tên hoặc số thứ tự trong /nhom)\n• Thêm thành viên: trong nhóm, trả lời (reply) tin nhắn của người đó rồi gõ /tocongnghe them <số đội>; hoặc nhắn riêng /tocongnghe them <số đội> <mã người dùng>\n• Bớt thành viên: như trên, thay «them» bằng «bo»\n• Xem các đội: /tocongnghe";
+const USAGE: &str = "Cách dùng:\n• Lập đội: /tocongnghe tao <tên đội>: <tổ>, <tổ> (tổ ghi tên hoặc số thứ tự trong /nhom)\n• Thêm thành viên: trong nhóm, trả lời (reply) tin nhắn của người đó rồi gõ /tocongnghe them <số đội>; hoặc nhắn riêng /tocongnghe them <số đội> <mã người dùng>\n• Đưa thành viên ra khỏi đội: như trên, thay «them» bằng «bo»\n• Xem các đội: /tocongnghe";
 
 #[derive(Debug, PartialEq, Eq)]
 enum Request {
@@ -191,7 +191,7 @@ async fn member(turn: &mut Turn, add: bool, team: i64, user_id: Option<String>) 
     let text = match (add, changed) {
         (true, true) => format!("Đã thêm {shown} vào «{team_name}»."),
         (true, false) => format!("{shown} đã ở trong «{team_name}» từ trước."),
-        (false, true) => format!("Đã bớt {shown} khỏi «{team_name}»."),
+        (false, true) => format!("Đã đưa {shown} ra khỏi «{team_name}»."),
         (false, false) => format!("{shown} không ở trong «{team_name}»."),
     };
     out.send(&msg.chat, text);

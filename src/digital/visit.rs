@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Indicators, Source};
+use super::Source;
 use crate::conversation::{self, Completion, Form};
 use crate::dialogue::{Answer, DialogueState};
 use crate::refusal::{Handled, Refusal};
@@ -186,21 +186,8 @@ async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Comp
             "✅ Đã ghi lần thăm hộ {} ngày {}: {what}.\nHộ nay: {}.\nGõ /ditham để xem các hộ còn lại.",
             household.address(),
             on.format("%d/%m/%Y"),
-            describe(after, household.members)
+            after.describe(household.members)
         ),
     );
     Ok(Completion::Done)
-}
-
-/// The indicators in words: "2 người dùng điện thoại thông minh, có tài
-/// khoản thanh toán, VNeID mức 2: 3/4 người".
-pub fn describe(now: Indicators, members: i64) -> String {
-    format!(
-        "{} người dùng điện thoại thông minh, {} tài khoản thanh toán, VNeID mức 2: {}/{members} người{}{}",
-        now.smartphone_users,
-        if now.has_epayment { "có" } else { "chưa có" },
-        now.vneid_level2,
-        if now.ward_app { ", đã cài ứng dụng của phường" } else { "" },
-        if now.joined_group { ", đã vào nhóm của tổ" } else { "" },
-    )
 }

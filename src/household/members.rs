@@ -49,13 +49,7 @@ impl Answer {
 
 /// `HO5-7KQ2`, also typed `ho5 7kq2`.
 pub fn parse_code(text: &str) -> Option<String> {
-    let t = text.trim().to_ascii_uppercase();
-    let (id, tail) = t.strip_prefix("HO")?.split_once(['-', ' '])?;
-    let tail = tail.trim();
-    (!id.is_empty() && id.len() <= 9 && id.bytes().all(|b| b.is_ascii_digit()))
-        .then_some(())
-        .filter(|_| tail.len() == 4 && crate::text::is_code(tail))
-        .map(|_| format!("HO{id}-{tail}"))
+    crate::text::read_code(text, "HO", 4)
 }
 
 /// The households a person belongs to without being their head.

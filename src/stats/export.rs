@@ -95,8 +95,11 @@ type HouseholdRow = (
 
 fn household_cells(row: HouseholdRow) -> Vec<Cell> {
     let (id, group, head, number, lane, street, phone, members, circ, smart, epay, vneid, status, created) = row;
-    let address =
-        [Some(format!("Số {number}")), lane, Some(street)].into_iter().flatten().collect::<Vec<_>>().join(", ");
+    let address = [Some(format!("Số {number}")), lane.as_deref().map(crate::household::lane), Some(street)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
     let circ = circ
         .unwrap_or_default()
         .split(',')

@@ -183,7 +183,7 @@ async fn a_member_walks_the_list_and_visits_move_the_indicators_with_events() {
 
     // A member removed from the team: their buttons stop working.
     bot.private(&OFFICIAL, &format!("/tocongnghe bo 1 {}", MEMBER_2.id)).await;
-    assert!(bot.last_to(OFFICIAL.id).text.contains("Đã bớt"));
+    assert!(bot.last_to(OFFICIAL.id).text.contains("Đã đưa") && bot.last_to(OFFICIAL.id).text.contains("ra khỏi"));
     let before = bot.count("SELECT COUNT(*) FROM visits").await;
     bot.press(&MEMBER_2, &list_2, &format!("dt:v:{h102}")).await;
     assert!(bot.callback_answers().last().unwrap().contains("không có quyền"), "{:?}", bot.callback_answers().last());
