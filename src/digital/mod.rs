@@ -130,7 +130,7 @@ impl Household {
     /// "số 12, ngõ 41, Hoàng Quốc Việt": how a member finds the door.
     pub fn address(&self) -> String {
         match &self.lane {
-            Some(lane) => format!("số {}, {}, {}", self.house_number, crate::household::lane(lane), self.street),
+            Some(lane) => format!("số {}, {}, {}", self.house_number, crate::domain::lane(lane), self.street),
             None => format!("số {}, {}", self.house_number, self.street),
         }
     }

@@ -2,6 +2,7 @@
 //! edge (a dialogue answer or a command argument); the rest of the code only
 //! sees the validated type.
 
+mod address;
 mod count;
 mod date;
 mod money;
@@ -11,6 +12,7 @@ mod phone;
 pub mod vietqr;
 mod walk;
 
+pub use address::lane;
 pub use count::{parse_count, CountError};
 pub use date::parse_date;
 pub use money::{group_thousands, Money, MoneyError};

@@ -20,15 +20,6 @@ use serde::{Deserialize, Serialize};
 use crate::dialogue::Answer;
 use crate::domain::{PersonName, PhoneNumber};
 
-/// A lane as written in an address: "41" alone reads as a lane number.
-pub fn lane(lane: &str) -> String {
-    if lane.chars().all(|c| c.is_ascii_digit() || c == '/') {
-        format!("ngõ {lane}")
-    } else {
-        lane.to_string()
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Circumstance {
@@ -238,7 +229,7 @@ impl HouseholdDetails {
 
     pub fn address(&self) -> String {
         let mut parts = vec![format!("Số {}", self.house_number)];
-        parts.extend(self.lane.as_deref().map(lane));
+        parts.extend(self.lane.as_deref().map(crate::domain::lane));
         parts.push(self.street.clone());
         parts.join(", ")
     }

@@ -95,7 +95,7 @@ type HouseholdRow = (
 
 fn household_cells(row: HouseholdRow) -> Vec<Cell> {
     let (id, group, head, number, lane, street, phone, members, circ, smart, epay, vneid, status, created) = row;
-    let address = [Some(format!("Số {number}")), lane.as_deref().map(crate::household::lane), Some(street)]
+    let address = [Some(format!("Số {number}")), lane.as_deref().map(crate::domain::lane), Some(street)]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
