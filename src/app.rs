@@ -38,6 +38,9 @@ pub struct Settings {
     pub ops: crate::config::Ops,
     /// When members get their weekly summary (see `digital::weekly`).
     pub weekly_summary: (chrono::Weekday, chrono::NaiveTime),
+    /// How long before a consultation's close its reminders go, longest
+    /// first (see `consultation::remind`).
+    pub consultation_reminders: Vec<chrono::Duration>,
 }
 
 #[derive(Debug, Clone)]

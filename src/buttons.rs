@@ -5,6 +5,7 @@
 
 use crate::campaign::{self, PledgeCode};
 use crate::channel::MessageRef;
+use crate::consultation::{ballot::Choice, compose::DraftButton, paper::PaperButton, results as consultation_results};
 use crate::conversation::{self, flow};
 use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::digital::{self, doors::DoorButton};
@@ -50,6 +51,14 @@ pub enum Press {
     Invite(String),
     /// The head's answer to someone asking to join the household.
     JoinAnswer(members::Answer),
+    /// An option of a consultation's ballot.
+    Ballot(Choice),
+    /// A consultation's preview: Gửi / Huỷ.
+    ConsultationDraft(DraftButton),
+    /// The list for paper answers: pages, households, options.
+    Paper(PaperButton),
+    /// "Kết thúc ngay" on a consultation's results.
+    CloseConsultation(crate::consultation::ConsultationCode),
 }
 
 impl Press {
@@ -77,6 +86,13 @@ impl Press {
         }
         if let Some(a) = members::Answer::parse(data) {
             return Some(Press::JoinAnswer(a));
+        }
+        if data.starts_with("yk:") {
+            return Choice::parse(data)
+                .map(Press::Ballot)
+                .or_else(|| DraftButton::parse(data).map(Press::ConsultationDraft))
+                .or_else(|| PaperButton::parse(data).map(Press::Paper))
+                .or_else(|| consultation_results::parse_close(data).map(Press::CloseConsultation));
         }
         if let Some(rest) = data.strip_prefix(mine::UPDATE_PREFIX) {
             return Some(Press::UpdateHousehold(rest.to_string()));
@@ -131,6 +147,10 @@ pub async fn route(turn: &mut Turn, press: Press, callback_id: &str, message: Op
         Press::OwnIndicators(id) => digital::own::on_button(turn, &id, callback_id).await?,
         Press::Invite(id) => members::invite(turn, &id, callback_id).await?,
         Press::JoinAnswer(a) => members::on_answer(turn, a, callback_id, message).await?,
+        Press::Ballot(choice) => crate::consultation::ballot::on_press(turn, choice, callback_id, message).await?,
+        Press::ConsultationDraft(b) => crate::consultation::compose::on_button(turn, b, callback_id, message).await?,
+        Press::Paper(b) => crate::consultation::paper::on_button(turn, b, callback_id, message).await?,
+        Press::CloseConsultation(code) => consultation_results::on_close(turn, code, callback_id, message).await?,
     }
     Ok(())
 }

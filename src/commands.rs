@@ -13,7 +13,7 @@ use crate::report::{feed, handling, listing};
 use crate::roles::{self, Role};
 use crate::stats::{command as stats, export};
 use crate::turn::Turn;
-use crate::{appoint, conversation, digital, group, identity, membership};
+use crate::{appoint, consultation, conversation, digital, group, identity, membership};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Place {
@@ -82,6 +82,9 @@ pub const COMMANDS: &[CommandInfo] = &[
         Place::Both,
         |turn, _| Box::pin(close::list(turn)),
     ),
+    cmd("ykien", "Cho ý kiến các cuộc lấy ý kiến đang mở", Role::Resident, Place::Private, |turn, _| {
+        Box::pin(consultation::ballot::command(turn))
+    }),
     cmd("huy", "Huỷ việc đang làm dở", Role::Resident, Place::Private, |turn, _| {
         Box::pin(conversation::cancel(turn))
     }),
@@ -137,6 +140,23 @@ pub const COMMANDS: &[CommandInfo] = &[
     ),
     cmd("ketthuc", "Kết thúc cuộc vận động", Role::Leader, Place::Private, |turn, args| {
         Box::pin(close::command(turn, args))
+    }),
+    cmd(
+        "layykien",
+        "Lấy ý kiến nhân dân (mỗi hộ một ý kiến)",
+        Role::Leader,
+        Place::Private,
+        |turn, _| Box::pin(consultation::compose::command(turn)),
+    ),
+    cmd(
+        "ghiykien",
+        "Ghi ý kiến phiếu giấy của hộ không dùng điện thoại",
+        Role::Leader,
+        Place::Private,
+        |turn, args| Box::pin(consultation::paper::command(turn, args)),
+    ),
+    cmd("ketquaykien", "Kết quả lấy ý kiến, kết thúc sớm", Role::Leader, Place::Private, |turn, args| {
+        Box::pin(consultation::results::command(turn, args))
     }),
     cmd("thongke", "Thống kê hộ, phản ánh, quỹ, thông báo", Role::Leader, Place::Private, |turn, args| {
         Box::pin(stats::command(turn, args))
@@ -233,6 +253,7 @@ pub async fn start(turn: &mut Turn, payload: &str) -> Handled {
         }
         if flow::start_from_payload(turn, payload).await?
             || crate::campaign::pledge::start_from_payload(turn, payload).await?
+            || consultation::ballot::start_from_payload(turn, payload).await?
         {
             return Ok(());
         }

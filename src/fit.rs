@@ -108,7 +108,7 @@ pub fn parts(action: Action, limits: &Limits) -> Vec<Action> {
             out.extend(rest.into_iter().map(|text| Action::Send { to: to.clone(), text, keyboard: Keyboard::none() }));
             out
         }
-        other @ (Action::Answer { .. } | Action::SendLocation { .. }) => vec![other],
+        other @ (Action::Answer { .. } | Action::SendLocation { .. } | Action::Forget { .. }) => vec![other],
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::conversation::Form;
 use crate::dialogue::{Book, DefinitionError};
-use crate::{campaign, digital, household, notice, report};
+use crate::{campaign, consultation, digital, household, notice, report};
 
 pub const ALL: &[Form] = &[
     household::registration::FORM,
@@ -16,6 +16,8 @@ pub const ALL: &[Form] = &[
     notice::schedule::TIME_FORM,
     digital::visit::FORM,
     digital::own::FORM,
+    consultation::compose::FORM,
+    consultation::ballot::OTHER_FORM,
 ];
 
 /// Each form's dialogue has the steps it reads, of the kinds it reads them

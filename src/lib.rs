@@ -27,6 +27,9 @@
 //! - `stats` — `/thongke` with its chart, `/sohodukien`, `/xuatexcel` and CSV exports.
 //! - `digital` — community digital teams: `/tocongnghe`, the walking list `/ditham`, visits,
 //!   residents' own figures, `/tiendo` with its chart, weekly summaries.
+//! - `consultation` — consultations: `/layykien`, the ballot in private, `/ykien`, paper answers
+//!   `/ghiykien`, reminders with door-to-door lists, `/ketquaykien`, the close; secret ballots
+//!   secret in the files.
 //! - `group`, `appoint`, `membership`, `identity` — groups and `/lienket`, `/nhom`; `/phancong`;
 //!   Zalo join codes; linking a Zalo account to a Telegram one.
 //! - `conversation` — running a dialogue in private; `conversation::flow` starts a group's flow
@@ -57,6 +60,7 @@ pub mod channel;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod consultation;
 pub mod conversation;
 pub mod db;
 pub mod delivery;

@@ -17,3 +17,6 @@ pub const RATE_LIMITED: &str = "todanpho_rate_limited_total";
 pub const COMMIT_SECONDS: &str = "todanpho_writer_commit_seconds";
 /// When the last daily backup was made, in Unix seconds.
 pub const LAST_BACKUP: &str = "todanpho_last_backup_timestamp_seconds";
+/// Times the journal was checkpointed and truncated after secret answers
+/// (see `consultation::secrecy`).
+pub const JOURNAL_SCRUBS: &str = "todanpho_journal_scrubs_total";

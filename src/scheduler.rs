@@ -1,5 +1,5 @@
 //! Time-driven work (the daily reminder of overdue reports, the digital
-//! teams' weekly summary, the last edit of
+//! teams' weekly summary, consultations' reminders, posts and closes, the last edit of
 //! campaign announcements, answers a busy group held back, pruning the
 //! inbox), checked every `[reports] check_every_secs` or sooner when an edit
 //! or answer falls due, whatever platforms the process runs.
@@ -13,7 +13,15 @@ use crate::db::Database;
 /// Runs until `stopped` turns true, between two rounds of work: never
 /// while a job holds a transaction. Starts once the senders of `channels`
 /// are set up, so that nothing it says is lost at start-up.
-pub async fn run(app: App, db: Database, channels: Vec<Channel>, mut stopped: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(app: App, db: Database, channels: Vec<Channel>, stopped: tokio::sync::watch::Receiver<bool>) {
+    // Beside the rounds, on a beat of its own: the journal is scrubbed
+    // within a second of a secret answer, whatever the rounds' beat.
+    let scrubber = tokio::spawn(crate::consultation::secrecy::run(db.clone(), stopped.clone()));
+    rounds(app, db, channels, stopped).await;
+    let _ = scrubber.await;
+}
+
+async fn rounds(app: App, db: Database, channels: Vec<Channel>, mut stopped: tokio::sync::watch::Receiver<bool>) {
     while !channels.iter().all(|c| app.senders.ready(*c)) {
         if *stopped.borrow() {
             return;
@@ -28,17 +36,20 @@ pub async fn run(app: App, db: Database, channels: Vec<Channel>, mut stopped: to
     loop {
         // On the beat, or sooner when an announcement may be brought up to
         // date (see `campaign::progress::next_edit_due`).
-        let due =
-            [crate::campaign::progress::next_edit_due(&app, &db).await, crate::busy_group::next_due(&app, &db).await]
-                .into_iter()
-                .filter_map(|due| {
-                    due.unwrap_or_else(|e| {
-                        tracing::error!(error = %format!("{e:#}"), "cannot tell when the next edit or answer is due");
-                        None
-                    })
-                })
-                .min()
-                .map_or(Duration::MAX, |at| (at - app.clock.now()).to_std().unwrap_or(Duration::ZERO));
+        let due = [
+            crate::campaign::progress::next_edit_due(&app, &db).await,
+            crate::busy_group::next_due(&app, &db).await,
+            crate::consultation::post::next_edit_due(&db).await,
+        ]
+        .into_iter()
+        .filter_map(|due| {
+            due.unwrap_or_else(|e| {
+                tracing::error!(error = %format!("{e:#}"), "cannot tell when the next edit or answer is due");
+                None
+            })
+        })
+        .min()
+        .map_or(Duration::MAX, |at| (at - app.clock.now()).to_std().unwrap_or(Duration::ZERO));
         if *stopped.borrow() {
             return;
         }
@@ -61,6 +72,18 @@ pub async fn run(app: App, db: Database, channels: Vec<Channel>, mut stopped: to
         match crate::digital::weekly::run_due(&app, &db).await {
             Ok(replies) => deliver(&app, replies).await,
             Err(e) => tracing::error!(error = %format!("{e:#}"), "the digital teams' weekly summary failed"),
+        }
+        match crate::consultation::results::close_due(&app, &db).await {
+            Ok(replies) => deliver(&app, replies).await,
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "closing consultations failed"),
+        }
+        match crate::consultation::remind::run_due(&app, &db).await {
+            Ok(replies) => deliver(&app, replies).await,
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "the consultation reminders failed"),
+        }
+        match crate::consultation::post::flush_due(&app, &db).await {
+            Ok(replies) => deliver(&app, replies).await,
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "updating consultation posts failed"),
         }
         match crate::busy_group::flush_due(&app, &db).await {
             Ok(replies) => deliver(&app, replies).await,

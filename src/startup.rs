@@ -58,6 +58,7 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
         targets: config.stats.clone(),
         ops: config.ops.clone(),
         weekly_summary: config.digital_teams.weekly().map_err(anyhow::Error::msg)?,
+        consultation_reminders: config.consultations.reminder_offsets().map_err(anyhow::Error::msg)?,
     };
     let app = App {
         lookups: crate::roles::Lookups::start(db.clone()),

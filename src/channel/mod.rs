@@ -230,6 +230,12 @@ pub enum Action {
         keyboard: Keyboard,
         tag: String,
     },
+    /// The options offered in a chat are no longer in hand: what the
+    /// platform keeps of them (Zalo's list of numbers to type) is dropped.
+    /// Nothing is sent.
+    Forget {
+        chat: ChatAddr,
+    },
 }
 
 /// Who an edit's new text may be shown to.
@@ -256,7 +262,8 @@ impl Action {
             | Action::SendHtml { to, .. }
             | Action::SendDocument { to, .. }
             | Action::SendImage { to, .. }
-            | Action::Post { to, .. } => Some(to),
+            | Action::Post { to, .. }
+            | Action::Forget { chat: to } => Some(to),
             Action::Edit { message, .. } => Some(&message.chat),
             Action::Answer { .. } => None,
         }

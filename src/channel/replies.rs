@@ -107,6 +107,11 @@ impl Replies {
         self.actions.push(Action::Post { to: to.clone(), text: text.into(), keyboard, tag: tag.to_string() });
     }
 
+    /// Drops what the platform keeps of the options offered in `chat`.
+    pub fn forget(&mut self, chat: &ChatAddr) {
+        self.actions.push(Action::Forget { chat: chat.clone() });
+    }
+
     pub fn location(&mut self, to: &ChatAddr, latitude: f64, longitude: f64) {
         self.actions.push(Action::SendLocation { to: to.clone(), latitude, longitude });
     }

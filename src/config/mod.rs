@@ -55,6 +55,8 @@ pub struct Config {
     pub ops: Ops,
     #[serde(default)]
     pub digital_teams: DigitalTeams,
+    #[serde(default)]
+    pub consultations: Consultations,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -174,6 +176,7 @@ impl Config {
         }
         self.ops.keep_handled().map_err(ConfigError::Invalid)?;
         self.digital_teams.weekly().map_err(ConfigError::Invalid)?;
+        self.consultations.reminder_offsets().map_err(ConfigError::Invalid)?;
         let n = &self.notices;
         if n.per_second == 0 || n.per_group_per_minute == 0 || n.in_flight == 0 || n.attempts == 0 {
             return Err(ConfigError::Invalid("[notices] limits must all be more than 0.".into()));
@@ -245,6 +248,18 @@ mod tests {
     fn handled_updates_are_kept_from_a_day_to_less_than_a_week() {
         let ops = |keep: &str| Ops { keep_handled_updates: keep.into(), ..Ops::default() };
         assert_eq!(Ops::default().keep_handled(), Ok(chrono::Duration::days(2)));
+        let offsets =
+            |r: &[&str]| Consultations { reminders: r.iter().map(|s| s.to_string()).collect() }.reminder_offsets();
+        assert_eq!(
+            offsets(&["2h", "24h", "30m"]),
+            Ok(vec![chrono::Duration::hours(24), chrono::Duration::hours(2), chrono::Duration::minutes(30)])
+        );
+        assert!(
+            offsets(&["2 giờ"]).is_err()
+                && offsets(&["0h"]).is_err()
+                && offsets(&[""]).is_err()
+                && offsets(&["h"]).is_err()
+        );
         let weekly = |s: &str| DigitalTeams { weekly_summary: s.into() }.weekly();
         assert_eq!(weekly("mon 08:00"), Ok((chrono::Weekday::Mon, chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap())));
         assert_eq!(weekly(" Sunday  19:30 ").map(|w| w.0), Ok(chrono::Weekday::Sun));

@@ -428,3 +428,49 @@ impl DigitalTeams {
         Ok((day, time))
     }
 }
+
+/// `[consultations]`: consultations (issue 22).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consultations {
+    /// How long before the close the households that have not answered
+    /// are reminded (and leaders get their door-to-door list): "24h",
+    /// "2h", "30m", "2d".
+    #[serde(default = "default_reminders")]
+    pub reminders: Vec<String>,
+}
+
+impl Default for Consultations {
+    fn default() -> Self {
+        Self { reminders: default_reminders() }
+    }
+}
+
+fn default_reminders() -> Vec<String> {
+    vec!["24h".into(), "2h".into()]
+}
+
+impl Consultations {
+    /// The reminders' distances before the close, longest first.
+    pub fn reminder_offsets(&self) -> Result<Vec<chrono::Duration>, String> {
+        let mut offsets = Vec::new();
+        for r in &self.reminders {
+            let t = r.trim();
+            let refused = || {
+                format!("[consultations] reminders '{r}' must be a length such as \"24h\", \"2h\", \"30m\" or \"2d\".")
+            };
+            let split = t.len().checked_sub(1).ok_or_else(refused)?;
+            let n: i64 = t.get(..split).and_then(|n| n.parse().ok()).filter(|n| *n > 0).ok_or_else(refused)?;
+            let d = match &t[split..] {
+                "m" => chrono::Duration::minutes(n),
+                "h" => chrono::Duration::hours(n),
+                "d" => chrono::Duration::days(n),
+                _ => return Err(refused()),
+            };
+            offsets.push(d);
+        }
+        offsets.sort_unstable_by(|a, b| b.cmp(a));
+        offsets.dedup();
+        Ok(offsets)
+    }
+}

@@ -63,6 +63,20 @@ impl Database {
         conn.close().await
     }
 
+    /// Copies every page of the write-ahead log into the database and
+    /// truncates the log to nothing, on a connection of its own; waits (up
+    /// to the busy timeout) for writers and readers of older snapshots.
+    /// What the log held is then gone from the files: with
+    /// `secure_delete`, the database holds only the pages as they are now.
+    pub async fn scrub_journal(&self) -> anyhow::Result<()> {
+        let mut conn = self.pool.connect_options().connect().await?;
+        let (busy, _, _): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut conn).await?;
+        conn.close().await?;
+        anyhow::ensure!(busy == 0, "the journal is in use; it is truncated on the next try");
+        Ok(())
+    }
+
     /// Transactions the writer has committed (the tests count turns).
     pub fn commits(&self) -> u64 {
         self.writes.commits()
@@ -114,6 +128,10 @@ pub async fn connect_with(path: &Path, durability: Durability, upgrade_backup: b
             Durability::Full => SqliteSynchronous::Full,
         })
         .foreign_keys(true)
+        // Freed bytes and pages are overwritten, not left in the file: a
+        // handled update's payload, a Zalo chat's forgotten options, a
+        // finished dialogue (see `consultation::secrecy`).
+        .pragma("secure_delete", "ON")
         .busy_timeout(Duration::from_secs(10));
     upgrade::upgrade(path, &options, &upgrade::MIGRATIONS, upgrade_backup).await?;
     let pool = SqlitePoolOptions::new()

@@ -24,6 +24,8 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("notice_time.toml", include_str!("../../dialogues/notice_time.toml")),
     ("visit.toml", include_str!("../../dialogues/visit.toml")),
     ("digital_self.toml", include_str!("../../dialogues/digital_self.toml")),
+    ("consultation.toml", include_str!("../../dialogues/consultation.toml")),
+    ("consultation_other.toml", include_str!("../../dialogues/consultation_other.toml")),
 ];
 
 #[derive(Debug, thiserror::Error)]

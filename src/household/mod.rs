@@ -228,10 +228,7 @@ impl HouseholdDetails {
     }
 
     pub fn address(&self) -> String {
-        let mut parts = vec![format!("Số {}", self.house_number)];
-        parts.extend(self.lane.as_deref().map(crate::domain::lane));
-        parts.push(self.street.clone());
-        parts.join(", ")
+        crate::domain::house_address(&self.house_number, self.lane.as_deref(), &self.street)
     }
 
     /// Personal data: only ever sent in private chat.

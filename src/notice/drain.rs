@@ -202,7 +202,7 @@ async fn start_due<C: Carrier>(
         if !repo::mark_sending(&mut tx, delivery.id).await? {
             continue;
         }
-        let (text, keyboard) = outbox::group_message(&mut tx, &notice).await?;
+        let (text, keyboard) = outbox::group_message(&mut tx, &notice, carrier.channel()).await?;
         let parts = carrier.parts(&text, notice.photo.as_deref(), keyboard);
         // The parts already sent are not sent again: this one is the next.
         let index = usize::try_from(delivery.parts_sent).unwrap_or(0).min(parts.len() - 1);

@@ -46,7 +46,16 @@ impl Failure {
 }
 
 /// The notice's text as it appears in a group, with its **Đã xem** button.
-pub async fn group_message(conn: &mut SqliteConnection, notice: &Notice) -> anyhow::Result<(String, Keyboard)> {
+/// A notice that carries its own buttons (see `repo::queue_own`) shows
+/// its text as it is, with the buttons for the chat's platform.
+pub async fn group_message(
+    conn: &mut SqliteConnection,
+    notice: &Notice,
+    channel: crate::channel::Channel,
+) -> anyhow::Result<(String, Keyboard)> {
+    if let Some((keyboard, _)) = repo::own(&mut *conn, notice.code, channel).await? {
+        return Ok((notice.text.clone(), keyboard));
+    }
     let sender = roles::user_addr(&mut *conn, notice.sender).await?.map(|(_, n)| n).unwrap_or_default();
     let role = match roles::role_of(conn, notice.sender).await? {
         roles::Role::Official => "cán bộ phường",
@@ -112,8 +121,11 @@ pub async fn after_delivery(
     let chat = sender.private_chat();
     let p = repo::progress(&mut *conn, code).await?;
     let tag = format!("notice-progress:{}", code.id());
+    // What it is, for a notice that carries its own buttons (no "Đã xem").
+    let about = repo::own(&mut *conn, code, crate::channel::Channel::Telegram).await?.map(|(_, about)| about);
     if repo::finish_if_complete(&mut *conn, code, app.clock.now()).await? {
-        let mut text = format!("✅ Đã gửi xong thông báo {code}: {}/{} nhóm chat nhận được.", p.sent, p.total);
+        let what = about.clone().unwrap_or_else(|| format!("thông báo {code}"));
+        let mut text = format!("✅ Đã gửi xong {what}: {}/{} nhóm chat nhận được.", p.sent, p.total);
         let failures = repo::failures(&mut *conn, code).await?;
         if !failures.is_empty() {
             text.push_str("\nKhông gửi được:");
@@ -124,11 +136,14 @@ pub async fn after_delivery(
         for m in crate::posts::find(&mut *conn, &tag).await? {
             out.edit_public(&m, progress_text(code, &p), Keyboard::none());
         }
-        out.send_with(
-            &chat,
-            text,
-            Keyboard::single(Button::callback("👁 Xem số hộ đã xem", NoticeButton::Stats(code).data())),
-        );
+        match about {
+            Some(_) => out.send(&chat, text),
+            None => out.send_with(
+                &chat,
+                text,
+                Keyboard::single(Button::callback("👁 Xem số hộ đã xem", NoticeButton::Stats(code).data())),
+            ),
+        }
         return Ok(());
     }
     // A progress line for large broadcasts, every tenth chat.

@@ -355,3 +355,67 @@ pub async fn latest_by(conn: &mut SqliteConnection, sender: i64) -> anyhow::Resu
     .await?;
     Ok(id.map(NoticeCode::new))
 }
+
+/// A notice that carries its own buttons for each platform (`keyboards`,
+/// shown under its text as it is, with no heading or signature) and says
+/// what it is in its sender's summary (`about`): queued at once to the
+/// targets. None if no target has a chat.
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_own(
+    conn: &mut SqliteConnection,
+    sender: i64,
+    text: &str,
+    keyboards: &std::collections::BTreeMap<String, crate::channel::Keyboard>,
+    about: &str,
+    groups: &[i64],
+    now: DateTime<Utc>,
+) -> anyhow::Result<(NoticeCode, usize)> {
+    let code = create_draft(&mut *conn, sender, text, None, groups, now).await?;
+    sqlx::query("UPDATE notices SET keyboards = ?, about = ? WHERE id = ?")
+        .bind(serde_json::to_string(keyboards)?)
+        .bind(about)
+        .bind(code.id())
+        .execute(&mut *conn)
+        .await?;
+    let count = queue(conn, code, now).await?.unwrap_or(0);
+    Ok((code, count))
+}
+
+/// A notice's own buttons on `channel` and what it is, when it carries
+/// them (see [`queue_own`]).
+pub async fn own(
+    conn: &mut SqliteConnection,
+    code: NoticeCode,
+    channel: Channel,
+) -> anyhow::Result<Option<(crate::channel::Keyboard, String)>> {
+    let row: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT keyboards, about FROM notices WHERE id = ?")
+            .bind(code.id())
+            .fetch_optional(conn)
+            .await?;
+    let Some((Some(keyboards), about)) = row else { return Ok(None) };
+    let mut keyboards: std::collections::BTreeMap<String, crate::channel::Keyboard> = serde_json::from_str(&keyboards)?;
+    Ok(Some((keyboards.remove(channel.as_str()).unwrap_or_default(), about.unwrap_or_default())))
+}
+
+/// The messages a notice became in the chats of `channel` (the first part
+/// in each), to edit.
+pub async fn sent_messages(
+    conn: &mut SqliteConnection,
+    code: NoticeCode,
+    channel: Channel,
+) -> anyhow::Result<Vec<crate::channel::MessageRef>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT chat_id, message_id FROM notice_deliveries
+         WHERE notice_id = ? AND channel = ? AND status = 'sent' AND message_id IS NOT NULL AND message_id != ''
+         ORDER BY id",
+    )
+    .bind(code.id())
+    .bind(channel.as_str())
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(chat, message_id)| crate::channel::MessageRef { chat: ChatAddr { channel, id: chat }, message_id })
+        .collect())
+}

@@ -10,8 +10,13 @@ use crate::db::Database;
 /// are ours, never user data, and are put into the query as such.
 const TABLES: &[&str] = &[
     "audit_log",
+    "ballot_box",
     "campaign_groups",
     "campaigns",
+    "consultation_answered",
+    "consultation_groups",
+    "consultation_votes",
+    "consultations",
     "dialogues",
     "digital_team_groups",
     "digital_team_members",

@@ -95,11 +95,7 @@ type HouseholdRow = (
 
 fn household_cells(row: HouseholdRow) -> Vec<Cell> {
     let (id, group, head, number, lane, street, phone, members, circ, smart, epay, vneid, status, created) = row;
-    let address = [Some(format!("Số {number}")), lane.as_deref().map(crate::domain::lane), Some(street)]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let address = crate::domain::house_address(&number, lane.as_deref(), &street);
     let circ = circ
         .unwrap_or_default()
         .split(',')

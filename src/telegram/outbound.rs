@@ -176,6 +176,8 @@ async fn perform_once(bot: &Bot, me: &Me, db: &crate::db::Database, action: Acti
                 let Some(chat) = chat_id(&to) else { return Ok(()) };
                 bot.send_location(chat, latitude, longitude).await.map(|_| ())
             }
+            // The options are on the messages, which the flow edits.
+            Action::Forget { .. } => Ok(()),
             Action::Answer { callback_id, text } => {
                 let mut req = bot.answer_callback_query(CallbackQueryId(callback_id));
                 if let Some(text) = text {

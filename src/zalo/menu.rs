@@ -105,6 +105,13 @@ pub async fn remember_aside(conn: &mut SqliteConnection, chat: &str, options: &[
     Ok(())
 }
 
+/// Forgets every option offered to a chat (a secret ballot's, once it is
+/// answered).
+pub async fn forget(conn: &mut SqliteConnection, chat: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM zalo_menus WHERE chat_id = ?").bind(chat).execute(conn).await?;
+    Ok(())
+}
+
 /// The button a reply picks: a number of the question in hand (or, with
 /// none in hand, of what came on the side), or a label of either.
 pub async fn pick(conn: &mut SqliteConnection, chat: &str, reply: &str) -> sqlx::Result<Option<String>> {

@@ -152,6 +152,10 @@ impl ZaloSender {
                 self.text(&to.id, &format!("📍 Vị trí: https://maps.google.com/?q={latitude:.6},{longitude:.6}")).await
             }
             Action::SendHtml { to, html } => self.text(&to.id, &plain(&html)).await,
+            Action::Forget { chat } => {
+                self.keep(async |conn| menu::forget(conn, &chat.id).await).await;
+                Ok(())
+            }
             Action::SendDocument { to, file_name, .. } => {
                 self.text(&to.id, &format!("Tệp {file_name} chỉ gửi được qua Telegram hoặc lấy từ cán bộ phường."))
                     .await

@@ -13,14 +13,14 @@ use crate::support::*;
 
 pub const MEMBER: User = User { id: 400_001, first_name: "Phạm", last_name: Some("Thị Số") };
 const MEMBER_2: User = User { id: 400_002, first_name: "Vũ", last_name: Some("Văn Hai") };
-const R1: User = User { id: 300_011, first_name: "Một", last_name: None };
-const R2: User = User { id: 300_012, first_name: "Hai", last_name: None };
-const R3: User = User { id: 300_013, first_name: "Ba", last_name: None };
-const R4: User = User { id: 300_014, first_name: "Bốn", last_name: None };
+pub const R1: User = User { id: 300_011, first_name: "Một", last_name: None };
+pub const R2: User = User { id: 300_012, first_name: "Hai", last_name: None };
+pub const R3: User = User { id: 300_013, first_name: "Ba", last_name: None };
+pub const R4: User = User { id: 300_014, first_name: "Bốn", last_name: None };
 
 /// Registers a household in group 1 at an address (lane None: on the
 /// street), and has the leader approve it. Returns its id.
-async fn household(
+pub async fn household(
     bot: &TestBot,
     who: &User,
     name: &str,

@@ -3,6 +3,7 @@
 mod backup;
 mod bad_input;
 mod campaigns;
+mod consultations;
 mod crash;
 mod digital;
 mod fake_limits;

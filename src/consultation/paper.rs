@@ -1,0 +1,299 @@
+//! Paper answers, for households without a phone: a leader (of the
+//! household's group) or an official records what the household said,
+//! typed (`/ghiykien 12 1`) or from the list of households not yet
+//! answered, in walking order. Marked as recorded by that person. In an
+//! open ballot a later online answer replaces it (both kept, the recorder
+//! told); in a secret ballot the household has answered.
+//!
+//! ```text
+//! (leader) /ghiykien            → YK3 — 14 hộ chưa cho ý kiến: [✍️ số 2, Xuân La — Bà Tư] …
+//!          [✍️ số 2 …]          → Phiếu giấy của hộ #12: [1. Đồng ý] [2. Không đồng ý] [3. Ý kiến khác]
+//!          [1. Đồng ý]          → ✅ Đã ghi phiếu giấy của hộ #12 cho YK3. Mã biên nhận: YK3-7KQ2M.
+//! ```
+
+use sqlx::SqliteConnection;
+
+use super::repo::{self, Given, Recorded};
+use super::{Ballot, Consultation, ConsultationCode, Status};
+use crate::channel::{Button, Keyboard, MessageRef};
+use crate::refusal::{Handled, Refusal};
+use crate::roles;
+use crate::turn::Turn;
+
+/// The list's buttons: a page (`yk:l:<c>:<page>`), a household
+/// (`yk:p:<c>:<household>`), an option for it (`yk:r:<c>:<household>:<n>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaperButton {
+    Page(ConsultationCode, usize),
+    Household(ConsultationCode, i64),
+    Record(ConsultationCode, i64, usize),
+}
+
+impl PaperButton {
+    pub fn parse(data: &str) -> Option<Self> {
+        let rest = data.strip_prefix("yk:")?;
+        let mut parts = rest.split(':');
+        let kind = parts.next()?;
+        let code = ConsultationCode::new(parts.next()?.parse().ok().filter(|n| *n > 0)?);
+        let a: i64 = parts.next()?.parse().ok().filter(|n| *n >= 0)?;
+        let b = parts.next();
+        let parsed = match (kind, b) {
+            ("l", None) => Self::Page(code, usize::try_from(a).ok()?),
+            ("p", None) => Self::Household(code, a),
+            ("r", Some(n)) => Self::Record(code, a, n.parse().ok().filter(|n| *n < super::MAX_OPTIONS)?),
+            _ => return None,
+        };
+        parts.next().is_none().then_some(parsed)
+    }
+
+    pub fn data(self) -> String {
+        match self {
+            Self::Page(c, p) => format!("yk:l:{}:{p}", c.id()),
+            Self::Household(c, h) => format!("yk:p:{}:{h}", c.id()),
+            Self::Record(c, h, n) => format!("yk:r:{}:{h}:{n}", c.id()),
+        }
+    }
+}
+
+const PAGE: usize = 10;
+
+/// The groups whose paper answers the caller records: all (None) for
+/// officials, their own for leaders.
+async fn scope(conn: &mut SqliteConnection, user: i64) -> anyhow::Result<Option<Vec<i64>>> {
+    if roles::is_official(&mut *conn, user).await? {
+        return Ok(None);
+    }
+    Ok(Some(crate::group::led_by(conn, user).await?.into_iter().map(|g| g.id).collect()))
+}
+
+const USAGE: &str = "Cách ghi phiếu giấy: /ghiykien <số hộ> <lựa chọn>, ví dụ: /ghiykien 12 1 (hộ #12 chọn lựa chọn 1). Nhiều cuộc đang mở thì thêm mã: /ghiykien YK3 12 1. Gõ /ghiykien để xem các hộ chưa cho ý kiến.";
+
+/// `/ghiykien [YKn] [<hộ> <lựa chọn> [ý kiến]]`.
+pub async fn command(turn: &mut Turn, args: &str) -> Handled {
+    let mut words: Vec<&str> = args.split_whitespace().collect();
+    let named = words.first().and_then(|w| ConsultationCode::parse(w));
+    if named.is_some() {
+        words.remove(0);
+    }
+    let mut conn = turn.db.read().await?;
+    let scope = scope(&mut conn, turn.caller.id).await?;
+    let c = match named {
+        Some(code) => repo::get(&mut conn, code).await?.ok_or(Refusal::not_found("cuộc lấy ý kiến", code))?,
+        None => {
+            let open = repo::reaching(&mut conn, scope.as_deref(), &[Status::Open]).await?;
+            match open.as_slice() {
+                [] => return Err(Refusal::state("Không có cuộc lấy ý kiến nào đang mở ở tổ của bác.").into()),
+                [one] => one.clone(),
+                many => {
+                    let codes: Vec<String> = many.iter().map(|c| c.code.to_string()).collect();
+                    return Err(Refusal::input(format!(
+                        "Đang mở nhiều cuộc lấy ý kiến ({}). Xin gõ thêm mã, ví dụ: /ghiykien {} 12 1.",
+                        codes.join(", "),
+                        codes[0]
+                    ))
+                    .into());
+                }
+            }
+        }
+    };
+    drop(conn);
+    match words.as_slice() {
+        [] => list(turn, &c, scope.as_deref(), 0, None).await,
+        [household, option, rest @ ..] => {
+            let household = household.trim_start_matches('#').parse::<i64>().map_err(|_| Refusal::input(USAGE))?;
+            let option = c.option_named(option).ok_or_else(|| Refusal::input(USAGE))?;
+            let text = Some(rest.join(" ")).filter(|t| !t.is_empty() && Some(option) == c.other);
+            record(turn, &c, household, option, text.as_deref(), None).await
+        }
+        _ => Err(Refusal::input(USAGE).into()),
+    }
+}
+
+/// The households of the caller's groups that have not answered, in
+/// walking order, a page at a time.
+async fn list(
+    turn: &mut Turn,
+    c: &Consultation,
+    scope: Option<&[i64]>,
+    page: usize,
+    edit: Option<&MessageRef>,
+) -> Handled {
+    let Turn { caller, db, out, .. } = turn;
+    let mut conn = db.read().await?;
+    let targets = repo::targets(&mut conn, c.code).await?;
+    let groups: Vec<i64> = targets.into_iter().filter(|g| scope.is_none_or(|s| s.contains(g))).collect();
+    if groups.is_empty() {
+        return Err(Refusal::OwnGroupOnly { what: "phiếu lấy ý kiến" }.into());
+    }
+    let doors = repo::not_answered(&mut conn, c, &groups).await?;
+    if doors.is_empty() {
+        out.send(&caller.addr.private_chat(), format!("Mọi hộ ở tổ của bác đã cho ý kiến {}. Xin cảm ơn bác!", c.code));
+        return Ok(());
+    }
+    let text = format!(
+        "{} — {} hộ chưa cho ý kiến (theo đường đi). Bấm một hộ để ghi phiếu giấy của hộ đó:",
+        c.code,
+        doors.len()
+    );
+    let buttons: Vec<Button> = doors
+        .iter()
+        .map(|d| {
+            let label: String = format!("✍️ {} — {}", d.address(), d.head_name).chars().take(60).collect();
+            Button::callback(label, PaperButton::Household(c.code, d.household).data())
+        })
+        .collect();
+    let keyboard = Keyboard::rows(Keyboard::page_of(buttons, page, PAGE, |p| PaperButton::Page(c.code, p).data()));
+    match edit {
+        Some(m) => out.edit(m, text, keyboard),
+        None => out.send_with(&caller.addr.private_chat(), text, keyboard),
+    }
+    Ok(())
+}
+
+/// Whether the caller may record for the household's group.
+async fn may_record(conn: &mut SqliteConnection, user: i64, group: i64) -> anyhow::Result<bool> {
+    Ok(roles::is_official(&mut *conn, user).await? || roles::is_leader_of(conn, user, group).await?)
+}
+
+async fn record(
+    turn: &mut Turn,
+    c: &Consultation,
+    household: i64,
+    option: usize,
+    text: Option<&str>,
+    edit: Option<&MessageRef>,
+) -> Handled {
+    let Turn { app, caller, db, out, .. } = turn;
+    if !c.accepts_at(app.clock.now()) {
+        return Err(
+            Refusal::state(format!("Cuộc lấy ý kiến {} đã kết thúc; phiếu này không được ghi nhận.", c.code)).into()
+        );
+    }
+    let tx = db.write().await?;
+    let Some(voter) = repo::paper_voter(&mut *tx, c, household).await? else {
+        return Err(
+            Refusal::not_found("hộ đã được duyệt trong các tổ được hỏi ý kiến: hộ", format!("#{household}")).into()
+        );
+    };
+    if !may_record(&mut *tx, caller.id, voter.group).await? {
+        return Err(Refusal::no_right("ghi phiếu giấy cho hộ của tổ khác").into());
+    }
+    if let Some(m) = repo::marker(&mut *tx, c.code, voter).await? {
+        if m.via != "paper" {
+            return Err(Refusal::state(format!(
+                "Hộ #{household} đã tự cho ý kiến {} qua bot, không ghi phiếu giấy đè lên.",
+                c.code
+            ))
+            .into());
+        }
+    }
+    let given = Given { option, text, via: "paper", user: None, recorded_by: Some(caller.id) };
+    let receipt = match repo::record(&mut *tx, c, voter, &given, app.clock.now()).await? {
+        Recorded::AlreadySecret { .. } => {
+            return Err(
+                Refusal::state(format!("Hộ #{household} đã có ý kiến {} (phiếu kín, không đổi được).", c.code)).into()
+            )
+        }
+        Recorded::New { receipt } | Recorded::Changed { receipt, .. } => receipt,
+    };
+    // A secret ballot's choice is said nowhere, not even to the recorder.
+    let said = match c.ballot {
+        Ballot::Secret => {
+            format!("✅ Đã ghi phiếu giấy của hộ #{household} cho {} (phiếu kín). Mã biên nhận: {receipt}.", c.code)
+        }
+        Ballot::Open => format!(
+            "✅ Đã ghi phiếu giấy của hộ #{household} cho {}: «{}». Mã biên nhận: {receipt}.",
+            c.code,
+            c.option(option).unwrap_or("?")
+        ),
+    };
+    match edit {
+        Some(m) => out.edit(m, said, Keyboard::none()),
+        None => out.send(&caller.addr.private_chat(), said),
+    }
+    super::post::touch(app, tx, c, out).await?;
+    Ok(())
+}
+
+pub async fn on_button(
+    turn: &mut Turn,
+    button: PaperButton,
+    callback_id: &str,
+    message: Option<&MessageRef>,
+) -> Handled {
+    let code = match button {
+        PaperButton::Page(c, _) | PaperButton::Household(c, _) | PaperButton::Record(c, _, _) => c,
+    };
+    let mut conn = turn.db.read().await?;
+    let Some(c) = repo::get(&mut conn, code).await? else { return Err(Refusal::StaleButton.into()) };
+    let scope = scope(&mut conn, turn.caller.id).await?;
+    if scope.as_ref().is_some_and(|s| s.is_empty()) {
+        return Err(Refusal::no_right("ghi phiếu giấy").into());
+    }
+    if !c.accepts_at(turn.app.clock.now()) {
+        return Err(Refusal::state(format!("Cuộc lấy ý kiến {code} đã kết thúc.")).into());
+    }
+    match button {
+        PaperButton::Page(_, page) => {
+            drop(conn);
+            turn.out.answer(callback_id, None);
+            list(turn, &c, scope.as_deref(), page, message).await
+        }
+        PaperButton::Household(_, household) => {
+            let Some(voter) = repo::paper_voter(&mut conn, &c, household).await? else {
+                return Err(Refusal::StaleButton.into());
+            };
+            if !may_record(&mut conn, turn.caller.id, voter.group).await? {
+                return Err(Refusal::no_right("ghi phiếu giấy cho hộ của tổ khác").into());
+            }
+            drop(conn);
+            turn.out.answer(callback_id, None);
+            let keyboard = Keyboard::rows(
+                c.options
+                    .iter()
+                    .enumerate()
+                    .map(|(n, label)| {
+                        vec![Button::callback(
+                            format!("{}. {label}", n + 1),
+                            PaperButton::Record(code, household, n).data(),
+                        )]
+                    })
+                    .collect(),
+            );
+            turn.out.send_with(
+                &turn.caller.addr.private_chat(),
+                format!("Phiếu giấy của hộ #{household} cho {}: hộ chọn gì ạ?", c.code),
+                keyboard,
+            );
+            Ok(())
+        }
+        PaperButton::Record(_, household, option) => {
+            drop(conn);
+            if option >= c.options.len() {
+                return Err(Refusal::StaleButton.into());
+            }
+            record(turn, &c, household, option, None, message).await?;
+            turn.out.answer(callback_id, None);
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buttons_read_back_and_fit() {
+        let code = ConsultationCode::new(i64::MAX);
+        for b in
+            [PaperButton::Page(code, 3), PaperButton::Household(code, i64::MAX), PaperButton::Record(code, i64::MAX, 5)]
+        {
+            assert_eq!(PaperButton::parse(&b.data()), Some(b));
+            assert!(b.data().len() <= 64, "{}", b.data());
+        }
+        assert_eq!(PaperButton::parse("yk:r:1:2:9"), None);
+        assert_eq!(PaperButton::parse("yk:p:1:2:3"), None);
+        assert_eq!(PaperButton::parse("yk:a:1:2"), None);
+    }
+}

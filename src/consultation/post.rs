@@ -1,0 +1,153 @@
+//! How a consultation reaches people: one post in each group chat with
+//! **Cho ý kiến** (a deep link to the private chat), and on Zalo, where
+//! the bot is in no group, the ballot itself in private to each household;
+//! both through the notices' durable outbox. The group posts show
+//! participation only, never the running result, edited at most once a
+//! minute (Telegram tolerates few edits of one message).
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+use sqlx::SqliteConnection;
+
+use super::{ballot, repo, Consultation, ConsultationCode, Status};
+use crate::app::App;
+use crate::channel::{Button, Channel, Keyboard, Replies};
+use crate::db::Database;
+use crate::notice::{self, NoticeCode};
+
+pub const EDIT_EVERY: Duration = Duration::minutes(1);
+
+/// The group post: the question, the options, the close and participation.
+pub fn text(app: &App, c: &Consultation, answered: i64, registered: i64) -> String {
+    let mut text = format!("🗳 LẤY Ý KIẾN {}\n\n{}", c.code, c.question);
+    if let Some(e) = &c.explanation {
+        text.push_str(&format!("\n\n{e}"));
+    }
+    let options: Vec<String> = c.options.iter().enumerate().map(|(i, o)| format!("{}. {o}", i + 1)).collect();
+    text.push_str(&format!("\n\nCác lựa chọn: {}", options.join(" · ")));
+    text.push_str(&format!(
+        "\n{} · {}. Hạn: {}.",
+        match c.unit {
+            super::Unit::Household => "Mỗi hộ đã đăng ký một ý kiến",
+            super::Unit::Person => "Mỗi người đã đăng ký một ý kiến",
+        },
+        match c.ballot {
+            super::Ballot::Open => "Phiếu công khai",
+            super::Ballot::Secret => "Phiếu kín",
+        },
+        app.settings.show_time(c.closes_at)
+    ));
+    if c.photo.is_some() {
+        text.push_str("\n(Có ảnh kèm theo, xem khi bấm «Cho ý kiến».)");
+    }
+    let at = app.clock.now().with_timezone(&app.settings.timezone).format("%H:%M");
+    text.push_str(&format!("\n\n{answered}/{registered} {} đã cho ý kiến (cập nhật lúc {at}).", c.unit.noun()));
+    if c.status == Status::Closed {
+        text.push_str("\nĐã hết hạn lấy ý kiến. Xin cảm ơn bà con!");
+    }
+    text
+}
+
+/// The post's buttons on each platform: the deep link on Telegram, the
+/// options themselves on Zalo (the message is the ballot there).
+fn keyboards(c: &Consultation) -> BTreeMap<String, Keyboard> {
+    BTreeMap::from([
+        (
+            Channel::Telegram.as_str().to_string(),
+            Keyboard::single(Button::start_private(
+                "🗳 Cho ý kiến",
+                format!("{}{}", ballot::PAYLOAD_PREFIX, c.code.id()),
+            )),
+        ),
+        (Channel::Zalo.as_str().to_string(), ballot::keyboard(c)),
+    ])
+}
+
+/// Queues the post to every chat of the consultation's groups (and every
+/// Zalo household); how many chats.
+pub async fn send(app: &App, conn: &mut SqliteConnection, c: &Consultation, registered: i64) -> anyhow::Result<usize> {
+    let groups = repo::targets(&mut *conn, c.code).await?;
+    let (notice, count) = notice::repo::queue_own(
+        &mut *conn,
+        c.creator,
+        &text(app, c, 0, registered),
+        &keyboards(c),
+        &format!("phiếu lấy ý kiến {}", c.code),
+        &groups,
+        app.clock.now(),
+    )
+    .await?;
+    sqlx::query("UPDATE consultations SET post_notice_id = ?, post_edited_at = ? WHERE id = ?")
+        .bind(notice.id())
+        .bind(app.clock.now())
+        .bind(c.code.id())
+        .execute(conn)
+        .await?;
+    app.outbox.notify_one();
+    Ok(count)
+}
+
+/// Brings the group posts up to date now if their last edit is a minute
+/// old; otherwise the scheduler does when the minute allows.
+pub async fn touch(app: &App, conn: &mut SqliteConnection, c: &Consultation, out: &mut Replies) -> anyhow::Result<()> {
+    if repo::posts_due(&mut *conn, app.clock.now() - EDIT_EVERY).await?.contains(&c.code) {
+        edit_all(app, conn, c, out).await?;
+    }
+    Ok(())
+}
+
+/// Edits every group post to the current participation.
+pub async fn edit_all(
+    app: &App,
+    conn: &mut SqliteConnection,
+    c: &Consultation,
+    out: &mut Replies,
+) -> anyhow::Result<()> {
+    let (answered, registered) = repo::participation(&mut *conn, c).await?;
+    let text = text(app, c, answered, registered);
+    let keyboard = match c.status {
+        Status::Open => keyboards(c).remove(Channel::Telegram.as_str()).unwrap_or_default(),
+        _ => Keyboard::none(),
+    };
+    if let Some(notice) = post_notice(&mut *conn, c.code).await? {
+        for message in notice::repo::sent_messages(&mut *conn, notice, Channel::Telegram).await? {
+            out.edit_public(&message, text.clone(), keyboard.clone());
+        }
+    }
+    repo::post_edited(conn, c.code, app.clock.now()).await
+}
+
+async fn post_notice(conn: &mut SqliteConnection, code: ConsultationCode) -> anyhow::Result<Option<NoticeCode>> {
+    let id: Option<Option<i64>> = sqlx::query_scalar("SELECT post_notice_id FROM consultations WHERE id = ?")
+        .bind(code.id())
+        .fetch_optional(conn)
+        .await?;
+    Ok(id.flatten().map(NoticeCode::new))
+}
+
+/// When the next post may be edited, if one shows an old figure.
+pub async fn next_edit_due(db: &Database) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let oldest: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT MIN(post_edited_at) FROM consultations WHERE post_dirty = 1")
+            .fetch_one(&mut *db.read().await?)
+            .await?;
+    Ok(oldest.map(|at| at + EDIT_EVERY))
+}
+
+/// The scheduler's part: the last figure always reaches the groups.
+pub async fn flush_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
+    let mut out = Replies::default();
+    let before = app.clock.now() - EDIT_EVERY;
+    if repo::posts_due(&mut *db.read().await?, before).await?.is_empty() {
+        return Ok(out);
+    }
+    let mut tx = db.write().await?;
+    for code in repo::posts_due(&mut tx, before).await? {
+        if let Some(c) = repo::get(&mut tx, code).await? {
+            edit_all(app, &mut tx, &c, &mut out).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}

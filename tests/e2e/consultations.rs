@@ -1,0 +1,181 @@
+//! Consultations (issue 22): a leader or official asks every registered
+//! household (or person); residents answer in private with one press; paper
+//! answers for households without a phone; reminders with the leaders'
+//! door-to-door lists; results that never show a small tổ's shares; and a
+//! secret ballot that stays secret in the database, its journal and the
+//! log.
+
+use chrono::Duration;
+
+use crate::digital::{set_up, R1, R2, R3, R4};
+use crate::support::*;
+
+const STRANGER: User = User { id: 300_099, first_name: "Lạ", last_name: None };
+
+/// Writes a consultation with `/layykien` as `who` and sends it: default
+/// options, `unit` and `ballot` as the labels to tap, closing in `closes`.
+pub async fn ask(bot: &TestBot, who: &User, question: &str, unit: &str, ballot: &str, closes: &str) -> Sent {
+    bot.private(who, "/layykien").await;
+    bot.private(who, question).await;
+    bot.tap(who, &bot.last_to(who.id), "Không cần").await;
+    bot.tap(who, &bot.last_to(who.id), "Bỏ qua").await;
+    bot.tap(who, &bot.last_to(who.id), "Đồng ý / Không đồng ý").await;
+    bot.tap(who, &bot.last_to(who.id), unit).await;
+    bot.tap(who, &bot.last_to(who.id), ballot).await;
+    bot.private(who, closes).await;
+    bot.tap(who, &bot.last_to(who.id), "Tất cả").await;
+    let summary = bot.last_to(who.id);
+    assert!(summary.text.contains("kiểm tra lại cuộc lấy ý kiến"), "{}", summary.text);
+    bot.tap(who, &summary, "Xác nhận").await;
+    let preview = bot.last_to(who.id);
+    assert!(preview.text.starts_with("Xem trước YK"), "{}", preview.text);
+    preview
+}
+
+/// The ballot `who` opens from the group post's deep link.
+async fn ballot(bot: &TestBot, who: &User, id: i64) -> Sent {
+    bot.private(who, &format!("/start yk-{id}")).await;
+    bot.last_to(who.id)
+}
+
+async fn join_household(bot: &TestBot, head: &User, person: &User) {
+    bot.private(head, "/hocuatoi").await;
+    bot.tap(head, &bot.last_to(head.id), "Mời người trong hộ").await;
+    let text = bot.last_to(head.id).text;
+    let code = text.split_whitespace().find(|w| w.starts_with("HO")).expect("a code").to_string();
+    bot.private(person, &code).await;
+    bot.tap(head, &bot.last_to(head.id), "Đồng ý").await;
+}
+
+#[tokio::test]
+async fn an_open_ballot_counts_households_once_and_keeps_every_answer() {
+    let bot = TestBot::start().await;
+    let [h14, h8, h2, h102] = set_up(&bot).await;
+    join_household(&bot, &R1, &NEIGHBOUR).await;
+
+    // Nothing can be asked of a resident's own.
+    bot.private(&R1, "/layykien").await;
+    assert!(bot.last_to(R1.id).text.starts_with("Xin lỗi"), "{}", bot.last_to(R1.id).text);
+
+    let preview =
+        ask(&bot, &LEADER, "Bà con có đồng ý đặt tên ngõ 41 là phố Xuân Thủy không?", "Mỗi hộ", "Công khai", "2 ngày")
+            .await;
+    assert!(preview.text.contains("Hiện có 4 hộ đã đăng ký được hỏi"), "{}", preview.text);
+    bot.tap(&LEADER, &preview, "Gửi").await;
+    assert!(bot.edits_in(LEADER.id).last().unwrap().text.contains("Đang gửi cuộc lấy ý kiến YK1"));
+    bot.wait_for(GROUP_CHAT, "LẤY Ý KIẾN YK1", 1).await;
+    let post = bot.messages_to(GROUP_CHAT).into_iter().rev().find(|m| m.text.contains("LẤY Ý KIẾN YK1")).unwrap();
+    assert!(post.text.contains("0/4 hộ đã cho ý kiến"), "{}", post.text);
+    assert!(post.button("Cho ý kiến").ends_with("start=yk-1"), "{:?}", post.buttons);
+
+    // The head answers; a member of the household changes it; history kept.
+    let paper = ballot(&bot, &R1, 1).await;
+    assert!(paper.text.contains("Phiếu công khai") && paper.text.contains("Hạn cho ý kiến"), "{}", paper.text);
+    bot.tap(&R1, &paper, "1. Đồng ý").await;
+    let receipt = bot.last_to(R1.id).text;
+    assert!(receipt.contains("«Đồng ý»") && receipt.contains("Mã biên nhận: YK1-"), "{receipt}");
+    let mine = ballot(&bot, &NEIGHBOUR, 1).await;
+    assert!(mine.text.contains("Ý kiến hiện tại của hộ bác: «Đồng ý»"), "{}", mine.text);
+    let press = serde_json::json!({ "callback_query": {
+        "id": "cb-replayed", "from": NEIGHBOUR.json(), "chat_instance": "ci", "data": mine.button("2. Không đồng ý"),
+        "message": { "message_id": mine.message_id, "date": 1_790_000_000, "text": mine.text,
+                     "chat": { "id": NEIGHBOUR.id, "type": "private", "first_name": NEIGHBOUR.first_name } },
+    }});
+    let id = bot.deliver(press.clone()).await;
+    assert!(bot.last_to(NEIGHBOUR.id).text.contains("«Không đồng ý»"));
+    // The same update again (Telegram redelivering it) counts nothing.
+    let before = bot.count("SELECT COUNT(*) FROM consultation_votes").await;
+    let mut again = press;
+    again["update_id"] = serde_json::json!(id);
+    bot.tg.redeliver(again);
+    bot.private(&NEIGHBOUR, "/help").await;
+    assert_eq!(bot.count("SELECT COUNT(*) FROM consultation_votes").await, before);
+    assert_eq!(
+        bot.count(&format!("SELECT COUNT(*) FROM consultation_answered WHERE household_id = {h14}")).await,
+        1,
+        "the household answered once"
+    );
+    assert_eq!(bot.count("SELECT COUNT(*) FROM consultation_votes WHERE current = 1 AND option = 1").await, 1);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM consultation_votes WHERE user_id IS NOT NULL").await, 2, "both kept");
+
+    // No household: told how to register, nothing stored.
+    let theirs = ballot(&bot, &STRANGER, 1).await;
+    assert!(theirs.text.contains("/dangky"), "{}", theirs.text);
+    bot.press(&STRANGER, &paper, "yk:a:1:0").await;
+    assert!(bot.callback_answers().last().unwrap().contains("/dangky"));
+    // A forged button changes nothing.
+    bot.press(&R2, &paper, "yk:a:1:5").await;
+    bot.press(&R2, &paper, "yk:a:99:0").await;
+    assert_eq!(bot.count("SELECT COUNT(*) FROM consultation_answered").await, 1);
+
+    // "Ý kiến khác" asks for a short text.
+    bot.tap(&R2, &ballot(&bot, &R2, 1).await, "3. Ý kiến khác").await;
+    bot.private(&R2, "Nên đặt tên theo liệt sĩ của phường").await;
+    bot.tap(&R2, &bot.last_to(R2.id), "Xác nhận").await;
+    assert!(bot.last_to(R2.id).text.contains("«Ý kiến khác»"), "{}", bot.last_to(R2.id).text);
+
+    // A paper answer for the household of number 2; its later online
+    // answer replaces it, the leader is told, both are kept.
+    bot.private(&LEADER, &format!("/ghiykien {h2} 2")).await;
+    assert!(bot.last_to(LEADER.id).text.contains("Đã ghi phiếu giấy của hộ"), "{}", bot.last_to(LEADER.id).text);
+    bot.tap(&R3, &ballot(&bot, &R3, 1).await, "1. Đồng ý").await;
+    assert!(
+        bot.last_to(LEADER.id).text.contains("phiếu giấy bác ghi trước đó được thay"),
+        "{}",
+        bot.last_to(LEADER.id).text
+    );
+    assert_eq!(bot.count(&format!("SELECT COUNT(*) FROM consultation_votes WHERE household_id = {h2}")).await, 2);
+    bot.private(&LEADER, &format!("/ghiykien {h2} 2")).await;
+    assert!(bot.last_to(LEADER.id).text.contains("đã tự cho ý kiến"), "paper never overwrites an online answer");
+
+    // The list of households not yet answered, and a paper answer from it.
+    bot.private(&LEADER, "/ghiykien").await;
+    let list = bot.last_to(LEADER.id);
+    assert!(list.text.contains("1 hộ chưa cho ý kiến"), "{}", list.text);
+    bot.tap(&LEADER, &list, "Số 102, Hoàng Quốc Việt").await;
+    bot.tap(&LEADER, &bot.last_to(LEADER.id), "1. Đồng ý").await;
+    assert_eq!(
+        bot.count(&format!("SELECT COUNT(*) FROM consultation_answered WHERE household_id = {h102} AND via = 'paper'"))
+            .await,
+        1
+    );
+    let _ = h8;
+
+    // Participation reaches the group post within the minute; never a share.
+    bot.clock.advance(Duration::seconds(61));
+    for _ in 0..500 {
+        if bot.edits_in(GROUP_CHAT).iter().any(|e| e.text.contains("4/4 hộ đã cho ý kiến")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let edit = bot.edits_in(GROUP_CHAT).pop().expect("the post edited");
+    assert!(edit.text.contains("4/4 hộ đã cho ý kiến") && !edit.text.contains('%'), "{}", edit.text);
+
+    // Results: shares in all; the group has fewer than 10 answers.
+    bot.private(&LEADER, "/ketquaykien").await;
+    let results = bot.last_to(LEADER.id);
+    assert!(results.text.contains("Tham gia: 4/4 hộ"), "{}", results.text);
+    assert!(
+        results.text.contains("• Đồng ý: 2 (50%)") && results.text.contains("• Không đồng ý: 1 (25%)"),
+        "{}",
+        results.text
+    );
+    assert!(results.text.contains("dưới 10 ý kiến") && !results.text.contains("ý kiến):"), "{}", results.text);
+    assert!(results.text.contains("liệt sĩ"), "leaders read the other opinions: {}", results.text);
+    bot.private(&R1, "/ketquaykien").await;
+    assert!(bot.last_to(R1.id).text.starts_with("Xin lỗi"));
+
+    // Closed early by its creator: the result goes to the group, the other
+    // opinions only as a count; an answer after the close is refused.
+    bot.tap(&LEADER, &results, "Kết thúc ngay").await;
+    bot.wait_for(GROUP_CHAT, "KẾT QUẢ LẤY Ý KIẾN YK1", 1).await;
+    let result = bot.last_to(GROUP_CHAT);
+    assert!(result.text.contains("Đồng ý: 2 (50%)") && result.text.contains("1 ý kiến khác"), "{}", result.text);
+    assert!(!bot.messages_to(GROUP_CHAT).iter().any(|m| m.text.contains("liệt sĩ")));
+    bot.tap(&R4, &paper, "2. Không đồng ý").await;
+    assert!(bot.callback_answers().last().unwrap().contains("đã kết thúc"), "{:?}", bot.callback_answers().last());
+    assert_eq!(bot.count("SELECT COUNT(*) FROM consultation_votes WHERE current = 1").await, 4);
+    bot.assert_no_personal_data_in_groups();
+    bot.finish().await;
+}
