@@ -9,6 +9,7 @@ use chrono::Duration;
 
 use crate::digital::{set_up, R1, R2, R3, R4};
 use crate::support::*;
+use todanpho::clock::Clock;
 
 const STRANGER: User = User { id: 300_099, first_name: "Lạ", last_name: None };
 
@@ -177,5 +178,148 @@ async fn an_open_ballot_counts_households_once_and_keeps_every_answer() {
     assert!(bot.callback_answers().last().unwrap().contains("đã kết thúc"), "{:?}", bot.callback_answers().last());
     assert_eq!(bot.count("SELECT COUNT(*) FROM consultation_votes WHERE current = 1").await, 4);
     bot.assert_no_personal_data_in_groups();
+    bot.finish().await;
+}
+
+/// The database file and its journal, as someone holding them would read
+/// them.
+fn files(bot: &TestBot) -> Vec<(String, Vec<u8>)> {
+    let db = bot.config.database.path.clone();
+    let wal = db.with_file_name(format!("{}-wal", db.file_name().unwrap().to_string_lossy()));
+    [db, wal].into_iter().map(|p| (p.display().to_string(), std::fs::read(&p).unwrap_or_default())).collect()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Nothing in the files or the log ties a voter to a choice: no press's
+/// callback data, no paper answer as typed; the one place a choice lies
+/// (the answer, with its text) shares its page with no voter's id or
+/// receipt.
+async fn assert_secret_in_the_files(bot: &TestBot, voters: &[i64], other: &str) {
+    // As a press arrives (its callback data) and a paper answer is typed;
+    // the options themselves are in the post's buttons, tied to no one.
+    let choices = [r#""data":"yk:a:1:"#, r#""data":"yk:r:1:"#, "/ghiykien"];
+    let receipts: Vec<String> =
+        sqlx::query_scalar("SELECT receipt FROM consultation_answered").fetch_all(bot.db()).await.unwrap();
+    let mut clean = false;
+    for _ in 0..500 {
+        clean = files(bot).iter().all(|(_, bytes)| choices.iter().all(|c| find(bytes, c.as_bytes()).is_none()));
+        if clean {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for (name, bytes) in files(bot) {
+        for c in choices {
+            if let Some(at) = find(&bytes, c.as_bytes()) {
+                let around = String::from_utf8_lossy(&bytes[at.saturating_sub(200)..(at + 200).min(bytes.len())]);
+                panic!("{name} still holds a press of the ballot ({c}): {around}");
+            }
+        }
+        if let Some(at) = find(&bytes, other.as_bytes()) {
+            let page = &bytes[at - at % 4096..(at - at % 4096 + 4096).min(bytes.len())];
+            for id in voters {
+                assert!(find(page, id.to_string().as_bytes()).is_none(), "{name}: {id} beside the answer");
+            }
+            for r in &receipts {
+                assert!(find(page, r.as_bytes()).is_none(), "{name}: a receipt beside the answer");
+            }
+        }
+    }
+    assert!(clean);
+    let log = log_text();
+    for c in choices {
+        assert!(!log.contains(c), "the log holds a press of the ballot ({c})");
+    }
+    assert!(!log.contains(other), "the log holds an answer");
+}
+
+#[tokio::test]
+async fn a_secret_ballot_per_person_is_secret_in_the_files_and_closes_by_itself() {
+    let mut bot = TestBot::start().await;
+    let [_, _, _, h102] = set_up(&bot).await;
+    join_household(&bot, &R1, &NEIGHBOUR).await;
+    let sent_at = bot.clock.now();
+    let preview =
+        ask(&bot, &OFFICIAL, "Bà con có đồng ý góp 50.000đ/hộ làm đèn ngõ không?", "Mỗi người", "Phiếu kín", "2 ngày")
+            .await;
+    assert!(preview.text.contains("Hiện có 5 người đã đăng ký được hỏi"), "{}", preview.text);
+    bot.tap(&OFFICIAL, &preview, "Gửi").await;
+    bot.wait_for(GROUP_CHAT, "LẤY Ý KIẾN YK1", 1).await;
+
+    // Told before pressing that it cannot be changed; the confirmation and
+    // the ballot afterwards say nothing of the choice.
+    let paper = ballot(&bot, &R1, 1).await;
+    assert!(paper.text.contains("Phiếu kín") && paper.text.contains("không đổi được"), "{}", paper.text);
+    bot.tap(&R1, &paper, "1. Đồng ý").await;
+    let receipt = bot.last_to(R1.id).text;
+    assert!(receipt.contains("Mã biên nhận: YK1-") && !receipt.contains("Đồng ý"), "{receipt}");
+    let edited = bot.edits_in(R1.id).pop().expect("the ballot loses its buttons");
+    assert!(edited.buttons.is_empty() && !edited.text.contains("Đồng ý"), "{}", edited.text);
+    // Per person: the member answers for themself; nobody answers twice.
+    bot.tap(&NEIGHBOUR, &ballot(&bot, &NEIGHBOUR, 1).await, "2. Không đồng ý").await;
+    bot.press(&R1, &paper, "yk:a:1:1").await;
+    assert!(bot.callback_answers().last().unwrap().contains("không đổi được"), "{:?}", bot.callback_answers().last());
+    assert_eq!(bot.count("SELECT COUNT(*) FROM ballot_box").await, 2);
+    let other = "Nên hỏi thêm ý kiến các cụ ngõ 9";
+    bot.tap(&R2, &ballot(&bot, &R2, 1).await, "3. Ý kiến khác").await;
+    bot.private(&R2, other).await;
+    bot.tap(&R2, &bot.last_to(R2.id), "Xác nhận").await;
+    // A paper answer; the household's online answer is refused after it.
+    bot.private(&LEADER, &format!("/ghiykien {h102} 1")).await;
+    let recorded = bot.last_to(LEADER.id).text;
+    assert!(recorded.contains("phiếu kín") && !recorded.contains("Đồng ý"), "{recorded}");
+    assert!(ballot(&bot, &R4, 1).await.text.contains("đã có ý kiến (phiếu giấy)"));
+    bot.press(&R4, &paper, "yk:a:1:1").await;
+    assert!(bot.callback_answers().last().unwrap().contains("đã có ý kiến (phiếu giấy)"));
+    assert_eq!(bot.count("SELECT COUNT(*) FROM ballot_box").await, 4);
+
+    // The answers table refers to no one and to no time.
+    let columns: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM pragma_table_info('ballot_box')").fetch_all(bot.db()).await.unwrap();
+    assert_eq!(columns, ["consultation_id", "token", "group_id", "option", "other_text"]);
+    let sql: String = sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'ballot_box'")
+        .fetch_one(bot.db())
+        .await
+        .unwrap();
+    assert!(sql.contains("WITHOUT ROWID"), "no row id orders the answers: {sql}");
+    assert_eq!(bot.count("SELECT COUNT(*) FROM dialogues WHERE flow = 'consultation_other'").await, 0);
+    let voters = [R1.id, R2.id, R3.id, R4.id, NEIGHBOUR.id];
+    assert_secret_in_the_files(&bot, &voters, other).await;
+
+    // 24 hours before the close: only who has not answered is reminded;
+    // the leader gets the door-to-door list.
+    bot.clock.advance(Duration::days(1));
+    bot.wait_for(R3.id, "⏰ Nhắc", 1).await;
+    bot.wait_for(LEADER.id, "chưa cho ý kiến (hạn", 1).await;
+    for who in [R1.id, R2.id, R4.id, NEIGHBOUR.id] {
+        assert!(!bot.messages_to(who).iter().any(|m| m.text.contains("⏰ Nhắc")), "{who} answered already");
+    }
+    let list = bot.messages_to(LEADER.id).into_iter().rev().find(|m| m.text.contains("chưa cho ý kiến (hạn")).unwrap();
+    assert!(list.text.contains("1. Số 2, Ngõ 9, Xuân La — Lê Văn Ba"), "{}", list.text);
+    // One press on the reminder answers.
+    let reminder = bot.messages_to(R3.id).into_iter().rev().find(|m| m.text.contains("⏰ Nhắc")).unwrap();
+    bot.tap(&R3, &reminder, "1. Đồng ý").await;
+    assert!(bot.last_to(R3.id).text.contains("Mã biên nhận"));
+    assert_secret_in_the_files(&bot, &voters, other).await;
+
+    // Across a restart, it closes at its time; the result to the group.
+    bot.restart().await;
+    bot.clock.advance(Duration::days(1) + Duration::minutes(1));
+    bot.wait_for(GROUP_CHAT, "KẾT QUẢ LẤY Ý KIẾN YK1", 1).await;
+    let result = bot.last_to(GROUP_CHAT);
+    assert!(result.text.contains("Tham gia: 5/5 người"), "{}", result.text);
+    assert!(result.text.contains("• Đồng ý: 3 (60%)") && result.text.contains("1 ý kiến khác"), "{}", result.text);
+    assert!(!result.text.contains(other));
+    assert!(
+        bot.messages_to(OFFICIAL.id).iter().any(|m| m.text.contains(other)),
+        "the official reads the other opinions"
+    );
+    assert!(sent_at < bot.clock.now());
+    bot.tap(&R3, &reminder, "2. Không đồng ý").await;
+    assert!(bot.callback_answers().last().unwrap().contains("đã kết thúc"));
+    assert_eq!(bot.count("SELECT COUNT(*) FROM ballot_box").await, 5);
     bot.finish().await;
 }

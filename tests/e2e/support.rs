@@ -38,6 +38,11 @@ static LOG: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
 struct LogSink;
 
+/// Everything logged at info level and above so far, by every test's bot.
+pub fn log_text() -> String {
+    String::from_utf8_lossy(&LOG.lock().unwrap()).to_string()
+}
+
 impl std::io::Write for LogSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         LOG.lock().unwrap().extend_from_slice(buf);
