@@ -123,7 +123,7 @@ async fn list(
     let targets = repo::targets(&mut conn, c.code).await?;
     let groups: Vec<i64> = targets.into_iter().filter(|g| scope.is_none_or(|s| s.contains(g))).collect();
     if groups.is_empty() {
-        return Err(Refusal::OwnGroupOnly { what: "phiếu lấy ý kiến" }.into());
+        return Err(Refusal::no_right("ghi phiếu giấy cho tổ khác").into());
     }
     let doors = repo::not_answered(&mut conn, c, &groups).await?;
     if doors.is_empty() {

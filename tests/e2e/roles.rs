@@ -93,6 +93,10 @@ fn commands() -> BTreeMap<&'static str, (&'static str, &'static [Who])> {
         ("tocongnghe", ("", OFFICIALS)),
         ("ditham", ("", REACHING)),
         ("tiendo", ("", REACHING)),
+        ("layykien", ("", STAFF)),
+        ("ghiykien", ("", STAFF)),
+        ("ketquaykien", ("", STAFF)),
+        ("ykien", ("", EVERYONE)),
     ])
 }
 
@@ -134,6 +138,16 @@ fn buttons(household: i64) -> BTreeMap<&'static str, (String, &'static [Who])> {
         // of these people heads one with a request.
         ("hj:ok", ("hj:ok:1".into(), &[])),
         ("hj:no", ("hj:no:1".into(), &[])),
+        // A consultation's ballot: anyone may press; only a registered
+        // household's person is counted (none of these people).
+        ("yk:a", ("yk:a:1:0".into(), EVERYONE)),
+        ("yk:s", ("yk:s:1".into(), COMPOSER)),
+        ("yk:c", ("yk:c:1".into(), COMPOSER)),
+        ("yk:l", ("yk:l:1:0".into(), THIS_GROUP)),
+        ("yk:p", (format!("yk:p:1:{household}"), THIS_GROUP)),
+        ("yk:r", (format!("yk:r:1:{household}:0"), THIS_GROUP)),
+        // Closing early: its creator (the leader) and officials.
+        ("yk:x", ("yk:x:1".into(), THIS_GROUP)),
     ])
 }
 
@@ -211,6 +225,17 @@ fn shown_kinds(bot: &TestBot) -> BTreeSet<String> {
         .collect()
 }
 
+/// Waits until no notice is on its way: a delivery recorded while the
+/// next case runs is not that case's doing.
+async fn settle(bot: &TestBot) {
+    for _ in 0..500 {
+        if bot.count("SELECT COUNT(*) FROM notices WHERE status = 'queued'").await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 async fn set_up_world(bot: &TestBot) -> i64 {
     bot.setup_group().await;
     bot.group(OTHER_CHAT, &OFFICIAL, "/lienket Tổ dân phố số 13").await;
@@ -236,6 +261,15 @@ async fn set_up_world(bot: &TestBot) -> i64 {
     bot.private(&OFFICIAL, "/tocongnghe tao Tổ CNS số 1: Tổ dân phố số 12").await;
     bot.private(&OFFICIAL, &format!("/tocongnghe them 1 {}", crate::digital::MEMBER.id)).await;
     bot.private(&crate::digital::MEMBER, "/ditham").await;
+    // A consultation sent to this group, its ballot opened, the list for
+    // paper answers and the results shown.
+    let preview = crate::consultations::ask(bot, &LEADER, "Đặt tên ngõ?", "Mỗi hộ", "Công khai", "2 ngày").await;
+    bot.tap(&LEADER, &preview, "Gửi").await;
+    settle(bot).await;
+    bot.private(&RESIDENT, "/start yk-1").await;
+    bot.private(&LEADER, "/ghiykien").await;
+    bot.tap(&LEADER, &bot.last_to(LEADER.id), "✍️").await;
+    bot.private(&LEADER, "/ketquaykien").await;
     household
 }
 
@@ -257,6 +291,7 @@ async fn every_command_and_button_checks_the_role_on_the_server() {
         for who in [Who::Resident, Who::OtherLeader, Who::Official, Who::Leader, Who::Member] {
             for chat in [who.user().id, GROUP_CHAT] {
                 let user = who.user();
+                settle(&bot).await;
                 let before = snapshot(&bot).await;
                 let since = bot.tg.request_count();
                 let on = Sent {
