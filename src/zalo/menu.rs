@@ -60,9 +60,14 @@ impl Menu {
     }
 }
 
-/// A label without its leading emoji: what a person types.
+/// A label without its leading emoji or number ("1. Đồng ý" is «Đồng
+/// ý»): what a person types.
 pub fn word(label: &str) -> &str {
-    label.trim_start_matches(|c: char| !c.is_alphanumeric()).trim()
+    let label = label.trim_start_matches(|c: char| !c.is_alphanumeric()).trim();
+    match label.split_once(". ") {
+        Some((n, rest)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => rest.trim(),
+        _ => label,
+    }
 }
 
 /// Whether `text` holds a list numbered from 1.
@@ -151,7 +156,7 @@ fn choose(main: &Menu, aside: &[(String, String)], reply: &str) -> Option<String
     main.options
         .iter()
         .chain(aside)
-        .find(|(label, _)| strip(label).trim() == reply.trim())
+        .find(|(label, _)| strip(label).trim() == reply.trim() || strip(word(label)).trim() == reply.trim())
         .map(|(_, data)| data.clone())
 }
 

@@ -111,7 +111,14 @@ impl ZaloSender {
     pub async fn aside(&self, to: &ChatAddr, text: &str, keyboard: &Keyboard) -> bool {
         let options = menu::options(keyboard);
         let mut body = text.to_string();
-        if !options.is_empty() {
+        if options.len() > 1 {
+            // A choice (a ballot): by number, or in words.
+            body.push_str("\n\nBác trả lời bằng số:");
+            for (i, (label, _)) in options.iter().enumerate() {
+                body.push_str(&format!("\n{}. {}", i + 1, menu::word(label)));
+            }
+            self.keep(async |conn| menu::remember_aside(conn, &to.id, &options).await).await;
+        } else if !options.is_empty() {
             let words: Vec<String> =
                 options.iter().map(|(label, _)| format!("«{}»", menu::word(label).to_lowercase())).collect();
             body.push_str(&format!("\n\nBác gõ {} để báo cho tổ.", words.join(" hoặc ")));

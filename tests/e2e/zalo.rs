@@ -604,3 +604,61 @@ async fn a_digital_team_member_and_a_resident_use_zalo_by_numbers() {
     zalo.stop().await;
     bot.finish().await;
 }
+
+/// A consultation on Zalo (issue 22): each Zalo household gets the ballot
+/// in private and answers with a number; "Ý kiến khác" asks for words; a
+/// secret ballot's options are forgotten once answered, and a second
+/// answer is refused.
+#[tokio::test]
+async fn zalo_households_answer_a_secret_consultation_by_number() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let zalo = Zalo::start(&bot).await;
+    const BINH: &str = "0b1c2d3e4f5a6b7c8d9e";
+    for (who, name, phone) in [(AN, "Bác An", "0912345678"), (BINH, "Bác Bình", "0987654321")] {
+        for text in crate::scripts::registration(1, "12", phone) {
+            let id = zalo.fake.text(who, name, &text);
+            wait(&bot, &id).await;
+        }
+        let review = bot.messages_to(LEADER.id).into_iter().rev().find(|m| m.text.contains("Đăng ký hộ mới")).unwrap();
+        bot.tap(&LEADER, &review, "Duyệt").await;
+    }
+    bot.mark_personal(&["0912345678", "0987654321"]);
+    let preview = crate::consultations::ask(&bot, &LEADER, "Chọn ngày tổng vệ sinh?", "Mỗi hộ", "Phiếu kín", "2 ngày").await;
+    bot.tap(&LEADER, &preview, "Gửi").await;
+    for _ in 0..300 {
+        if [AN, BINH].iter().all(|w| zalo.fake.texts_to(w).iter().any(|t| t.contains("LẤY Ý KIẾN YK1"))) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let ballot = zalo.fake.texts_to(AN).into_iter().find(|t| t.contains("LẤY Ý KIẾN YK1")).expect("the ballot in private");
+    assert!(ballot.contains("Bác trả lời bằng số:\n1. Đồng ý\n2. Không đồng ý\n3. Ý kiến khác"), "{ballot}");
+
+    let receipt = zalo.say(&bot, "2").await;
+    assert!(receipt.contains("Mã biên nhận: YK1-") && !receipt.contains("Không đồng ý"), "{receipt}");
+    for _ in 0..200 {
+        if bot.count(&format!("SELECT COUNT(*) FROM zalo_menus WHERE chat_id = '{AN}'")).await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(bot.count(&format!("SELECT COUNT(*) FROM zalo_menus WHERE chat_id = '{AN}'")).await, 0, "forgotten");
+    let again = zalo.say(&bot, "/ykien").await;
+    assert!(again.contains("đã cho ý kiến YK1 rồi") && again.contains("không đổi được"), "{again}");
+
+    // Words work as the number does; "Ý kiến khác" asks for them.
+    let id = zalo.fake.text(BINH, "Bác Bình", "ý kiến khác");
+    wait(&bot, &id).await;
+    assert!(zalo.fake.last_to(BINH).contains("gõ ý kiến"), "{}", zalo.fake.last_to(BINH));
+    for text in ["Nên làm sáng thứ Bảy", "xác nhận"] {
+        let id = zalo.fake.text(BINH, "Bác Bình", text);
+        wait(&bot, &id).await;
+    }
+    assert!(zalo.fake.last_to(BINH).contains("Mã biên nhận"), "{}", zalo.fake.last_to(BINH));
+    assert_eq!(bot.count("SELECT COUNT(*) FROM ballot_box").await, 2);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM consultation_answered WHERE via = 'zalo'").await, 2);
+    assert_zalo_wording(&zalo.fake);
+    zalo.stop().await;
+    bot.finish().await;
+}
