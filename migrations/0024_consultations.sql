@@ -84,6 +84,10 @@ CREATE TABLE ballot_box (
 ) WITHOUT ROWID;
 CREATE INDEX ballot_box_tally ON ballot_box (consultation_id, group_id, option);
 
+-- A leader may propose someone for a household (/themvaoho); the head
+-- still accepts.
+ALTER TABLE household_join_requests ADD COLUMN proposed_by INTEGER REFERENCES users (id);
+
 -- A notice may carry its own buttons for each platform (JSON: platform →
 -- keyboard), shown under its text as it is; and what it is, for its
 -- sender's summary ("phiếu lấy ý kiến YK3"). A consultation reaches the

@@ -141,6 +141,9 @@ pub const COMMANDS: &[CommandInfo] = &[
     cmd("ketthuc", "Kết thúc cuộc vận động", Role::Leader, Place::Private, |turn, args| {
         Box::pin(close::command(turn, args))
     }),
+    cmd("themvaoho", "Đề nghị thêm một người vào hộ", Role::Leader, Place::Both, |turn, args| {
+        Box::pin(crate::household::members::propose(turn, args))
+    }),
     cmd(
         "layykien",
         "Lấy ý kiến nhân dân (mỗi hộ một ý kiến)",

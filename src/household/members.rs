@@ -2,7 +2,9 @@
 //! người trong hộ** on their card in `/hocuatoi` and gets a code to share;
 //! a person who sends the code to the bot in private asks to join, and
 //! joins once the head presses **Đồng ý**. A member sees the household in
-//! `/hocuatoi` (without changing it).
+//! `/hocuatoi` (without changing it). A leader of the household's group
+//! (or an official) may propose someone instead (`/themvaoho`); the head
+//! still accepts.
 //!
 //! ```text
 //! (head)   [👪 Mời người trong hộ] → Mã mời vào hộ #5: HO5-7KQ2 (dùng trong 3 ngày)
@@ -115,49 +117,145 @@ pub async fn ask(turn: &mut Turn, text: &str) -> Handled<bool> {
         out.send(&me, "Hộ này không còn trên bot.");
         return Ok(true);
     };
-    let already: bool = household.owner_user_id == caller.id
+    let asked = request(&mut tx, &household, caller.id, None, now).await?;
+    let said = match asked {
+        Asked::Already => format!("Bác đã ở trong hộ #{household_id} rồi ạ."),
+        Asked::Waiting => "Lời xin của bác đang chờ chủ hộ đồng ý.".to_string(),
+        Asked::Sent(ask) => {
+            ask.send(out, format!("{} xin vào hộ #{household_id} của bác. Bác có đồng ý không ạ?", caller.name));
+            format!("Đã gửi lời xin vào hộ #{household_id} tới chủ hộ. Bot sẽ báo khi chủ hộ trả lời.")
+        }
+    };
+    out.send(&me, said);
+    Ok(true)
+}
+
+/// What asking a head came to.
+enum Asked {
+    /// The person is in the household already.
+    Already,
+    /// A request waits for the head already.
+    Waiting,
+    /// A new request: the question to put to the head.
+    Sent(HeadQuestion),
+}
+
+/// The head's Đồng ý / Không question for a request.
+struct HeadQuestion {
+    head: crate::channel::ChatAddr,
+    request: i64,
+}
+
+impl HeadQuestion {
+    fn send(self, out: &mut crate::channel::Replies, text: String) {
+        out.send_with(
+            &self.head,
+            text,
+            Keyboard::rows(vec![vec![
+                Button::callback("✅ Đồng ý", Answer { request: self.request, accept: true }.data()),
+                Button::callback("Không", Answer { request: self.request, accept: false }.data()),
+            ]]),
+        );
+    }
+}
+
+/// A request for `user` to join `household`, unless they are in it or
+/// one waits; `proposed_by` the leader who proposed it.
+async fn request(
+    conn: &mut SqliteConnection,
+    household: &super::Household,
+    user: i64,
+    proposed_by: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Asked> {
+    let already: bool = household.owner_user_id == user
         || sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM household_members WHERE household_id = ? AND user_id = ?)")
-            .bind(household_id)
-            .bind(caller.id)
-            .fetch_one(&mut *tx)
+            .bind(household.id)
+            .bind(user)
+            .fetch_one(&mut *conn)
             .await?;
     if already {
-        out.send(&me, format!("Bác đã ở trong hộ #{household_id} rồi ạ."));
-        return Ok(true);
+        return Ok(Asked::Already);
     }
     let pending: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM household_join_requests WHERE household_id = ? AND user_id = ? AND status = 'pending'",
     )
-    .bind(household_id)
-    .bind(caller.id)
-    .fetch_optional(&mut *tx)
+    .bind(household.id)
+    .bind(user)
+    .fetch_optional(&mut *conn)
     .await?;
     if pending.is_some() {
-        out.send(&me, "Lời xin của bác đang chờ chủ hộ đồng ý.");
-        return Ok(true);
+        return Ok(Asked::Waiting);
     }
     let request: i64 = sqlx::query_scalar(
-        "INSERT INTO household_join_requests (household_id, user_id, status, requested_at) VALUES (?, ?, 'pending', ?)
-         RETURNING id",
+        "INSERT INTO household_join_requests (household_id, user_id, status, requested_at, proposed_by)
+         VALUES (?, ?, 'pending', ?, ?) RETURNING id",
     )
-    .bind(household_id)
-    .bind(caller.id)
+    .bind(household.id)
+    .bind(user)
     .bind(now)
-    .fetch_one(&mut *tx)
+    .bind(proposed_by)
+    .fetch_one(&mut *conn)
     .await?;
-    let Some((head, _)) = roles::user_addr(&mut tx, household.owner_user_id).await? else {
-        return Err(anyhow::anyhow!("household {household_id} has no head to ask").into());
+    let Some((head, _)) = roles::user_addr(conn, household.owner_user_id).await? else {
+        anyhow::bail!("household {} has no head to ask", household.id);
     };
-    out.send_with(
-        &head.private_chat(),
-        format!("{} xin vào hộ #{household_id} của bác. Bác có đồng ý không ạ?", caller.name),
-        Keyboard::rows(vec![vec![
-            Button::callback("✅ Đồng ý", Answer { request, accept: true }.data()),
-            Button::callback("Không", Answer { request, accept: false }.data()),
-        ]]),
-    );
-    out.send(&me, format!("Đã gửi lời xin vào hộ #{household_id} tới chủ hộ. Bot sẽ báo khi chủ hộ trả lời."));
-    Ok(true)
+    Ok(Asked::Sent(HeadQuestion { head: head.private_chat(), request }))
+}
+
+const PROPOSE_USAGE: &str = "Cách dùng: trả lời (reply) tin nhắn của người đó trong nhóm bằng /themvaoho <số hộ>, ví dụ /themvaoho 12; hoặc nhắn riêng /themvaoho <số hộ> <mã người dùng>.";
+
+/// `/themvaoho <hộ>` (as a reply to the person in the group, or with
+/// their user id in private): a leader of the household's group, or an
+/// official, proposes someone; they join once the head accepts.
+pub async fn propose(turn: &mut Turn, args: &str) -> Handled {
+    let Turn { app, caller, msg, db, out } = turn;
+    let mut words = args.split_whitespace();
+    let household_id = words
+        .next()
+        .and_then(|w| w.trim_start_matches('#').parse::<i64>().ok())
+        .ok_or_else(|| Refusal::input(PROPOSE_USAGE))?;
+    let replied_to = msg.replied().and_then(|r| r.from.clone());
+    let (target, given_name) = match (&replied_to, words.next()) {
+        (_, Some(id)) if id.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            (crate::channel::UserAddr { channel: caller.addr.channel, id: id.to_string() }, None)
+        }
+        (Some(sender), None) if msg.chat_kind == crate::channel::ChatKind::Group => {
+            (sender.addr.clone(), Some(sender.display_name.clone()).filter(|n| !n.is_empty()))
+        }
+        _ => return Err(Refusal::input(PROPOSE_USAGE).into()),
+    };
+    let mut tx = db.write().await?;
+    let household = super::repo::get(&mut tx, household_id).await?.filter(|h| h.status == super::Status::Approved);
+    let Some(household) = household else {
+        return Err(Refusal::not_found("hộ đã được duyệt", format!("#{household_id}")).into());
+    };
+    if !roles::can_manage_group(&mut tx, caller.id, household.group_id).await? {
+        return Err(Refusal::no_right("đề nghị thêm người vào hộ của tổ khác").into());
+    }
+    let user = roles::ensure_user(&mut tx, &target, given_name.as_deref()).await?;
+    let name = match roles::user_addr(&mut tx, user).await? {
+        Some((_, name)) if !name.is_empty() => name,
+        _ => format!("người dùng {}", target.id),
+    };
+    let said = match request(&mut tx, &household, user, Some(caller.id), app.clock.now()).await? {
+        Asked::Already => format!("{name} đã ở trong hộ #{household_id} rồi."),
+        Asked::Waiting => format!("Lời xin cho {name} vào hộ #{household_id} đang chờ chủ hộ đồng ý."),
+        Asked::Sent(ask) => {
+            ask.send(
+                out,
+                format!(
+                    "{} (tổ trưởng) đề nghị thêm {name} vào hộ #{household_id} của bác. Bác có đồng ý không ạ?",
+                    caller.name
+                ),
+            );
+            format!("Đã hỏi chủ hộ #{household_id}: khi chủ hộ đồng ý, {name} vào hộ.")
+        }
+    };
+    // A household is personal: the answer goes to the leader in private,
+    // wherever the command was typed.
+    out.send(&caller.addr.private_chat(), said);
+    Ok(())
 }
 
 /// The head's **Đồng ý** / **Không**.

@@ -416,3 +416,35 @@ async fn a_head_lets_a_member_join_the_household_by_code() {
     assert!(theirs.buttons.is_empty(), "a member sees the household, and does not change it");
     bot.finish().await;
 }
+
+#[tokio::test]
+async fn a_leader_proposes_someone_for_a_household_and_the_head_accepts() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let household = register(&bot, &RESIDENT).await;
+    let review = bot.last_to(LEADER.id);
+    bot.tap(&LEADER, &review, "Duyệt").await;
+    bot.private(&NEIGHBOUR, "/help").await;
+
+    // A resident cannot; the leader of another group neither.
+    bot.group_reply(GROUP_CHAT, &NEIGHBOUR, &format!("/themvaoho {household}"), &RESIDENT).await;
+    assert_eq!(bot.count("SELECT COUNT(*) FROM household_join_requests").await, 0);
+
+    // In the group, as a reply to the person: the head is asked in private.
+    let in_group = bot.messages_to(GROUP_CHAT).len();
+    bot.group_reply(GROUP_CHAT, &LEADER, &format!("/themvaoho {household}"), &NEIGHBOUR).await;
+    assert!(bot.last_to(LEADER.id).text.contains("Đã hỏi chủ hộ"), "{}", bot.last_to(LEADER.id).text);
+    assert_eq!(bot.messages_to(GROUP_CHAT).len(), in_group, "nothing of a household said in the group");
+    let ask = bot.last_to(RESIDENT.id);
+    assert!(ask.text.contains("đề nghị thêm Bình vào hộ"), "{}", ask.text);
+    bot.group_reply(GROUP_CHAT, &LEADER, &format!("/themvaoho {household}"), &NEIGHBOUR).await;
+    assert!(bot.last_to(LEADER.id).text.contains("đang chờ chủ hộ"), "asked once");
+    bot.tap(&RESIDENT, &ask, "Đồng ý").await;
+    assert!(bot.last_to(NEIGHBOUR.id).text.contains("đã vào hộ"), "{}", bot.last_to(NEIGHBOUR.id).text);
+    let proposed: Option<i64> =
+        sqlx::query_scalar("SELECT proposed_by FROM household_join_requests").fetch_one(bot.db()).await.unwrap();
+    assert!(proposed.is_some());
+    bot.private(&LEADER, &format!("/themvaoho {household} {}", NEIGHBOUR.id)).await;
+    assert!(bot.last_to(LEADER.id).text.contains("đã ở trong hộ"), "{}", bot.last_to(LEADER.id).text);
+    bot.finish().await;
+}

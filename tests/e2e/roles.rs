@@ -97,6 +97,7 @@ fn commands() -> BTreeMap<&'static str, (&'static str, &'static [Who])> {
         ("ghiykien", ("", STAFF)),
         ("ketquaykien", ("", STAFF)),
         ("ykien", ("", EVERYONE)),
+        ("themvaoho", ("1 300009", THIS_GROUP)),
     ])
 }
 

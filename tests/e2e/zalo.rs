@@ -624,7 +624,8 @@ async fn zalo_households_answer_a_secret_consultation_by_number() {
         bot.tap(&LEADER, &review, "Duyệt").await;
     }
     bot.mark_personal(&["0912345678", "0987654321"]);
-    let preview = crate::consultations::ask(&bot, &LEADER, "Chọn ngày tổng vệ sinh?", "Mỗi hộ", "Phiếu kín", "2 ngày").await;
+    let preview =
+        crate::consultations::ask(&bot, &LEADER, "Chọn ngày tổng vệ sinh?", "Mỗi hộ", "Phiếu kín", "2 ngày").await;
     bot.tap(&LEADER, &preview, "Gửi").await;
     for _ in 0..300 {
         if [AN, BINH].iter().all(|w| zalo.fake.texts_to(w).iter().any(|t| t.contains("LẤY Ý KIẾN YK1"))) {
@@ -632,7 +633,8 @@ async fn zalo_households_answer_a_secret_consultation_by_number() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let ballot = zalo.fake.texts_to(AN).into_iter().find(|t| t.contains("LẤY Ý KIẾN YK1")).expect("the ballot in private");
+    let ballot =
+        zalo.fake.texts_to(AN).into_iter().find(|t| t.contains("LẤY Ý KIẾN YK1")).expect("the ballot in private");
     assert!(ballot.contains("Bác trả lời bằng số:\n1. Đồng ý\n2. Không đồng ý\n3. Ý kiến khác"), "{ballot}");
 
     let receipt = zalo.say(&bot, "2").await;
