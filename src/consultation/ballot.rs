@@ -196,6 +196,9 @@ pub async fn on_press(turn: &mut Turn, choice: Choice, callback_id: &str, messag
     let Some(c) = found.filter(|c| c.status != super::Status::Draft && c.status != super::Status::Cancelled) else {
         return Err(Refusal::StaleButton.into());
     };
+    if c.ballot == Ballot::Secret {
+        turn.db.defer(super::secrecy::pressed(c.code)).await?;
+    }
     if choice.option >= c.options.len() {
         return Err(Refusal::StaleButton.into());
     }

@@ -70,6 +70,9 @@ const USAGE: &str = "Cách ghi phiếu giấy: /ghiykien <số hộ> <lựa ch�
 
 /// `/ghiykien [YKn] [<hộ> <lựa chọn> [ý kiến]]`.
 pub async fn command(turn: &mut Turn, args: &str) -> Handled {
+    if !args.trim().is_empty() {
+        turn.db.defer(super::secrecy::typed()).await?;
+    }
     let mut words: Vec<&str> = args.split_whitespace().collect();
     let named = words.first().and_then(|w| ConsultationCode::parse(w));
     if named.is_some() {
@@ -224,8 +227,12 @@ pub async fn on_button(
     let code = match button {
         PaperButton::Page(c, _) | PaperButton::Household(c, _) | PaperButton::Record(c, _, _) => c,
     };
+    let found = repo::get(&mut *turn.db.read().await?, code).await?;
+    let Some(c) = found else { return Err(Refusal::StaleButton.into()) };
+    if c.ballot == Ballot::Secret && matches!(button, PaperButton::Record(..)) {
+        turn.db.defer(super::secrecy::pressed(c.code)).await?;
+    }
     let mut conn = turn.db.read().await?;
-    let Some(c) = repo::get(&mut conn, code).await? else { return Err(Refusal::StaleButton.into()) };
     let scope = scope(&mut conn, turn.caller.id).await?;
     if scope.as_ref().is_some_and(|s| s.is_empty()) {
         return Err(Refusal::no_right("ghi phiếu giấy").into());

@@ -602,3 +602,50 @@ pub async fn post_edited(
         .await?;
     Ok(())
 }
+
+/// One answer of an open ballot, for the export.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AnswerRow {
+    pub household: i64,
+    pub group: String,
+    pub head_name: String,
+    pub house_number: String,
+    pub lane: Option<String>,
+    pub street: String,
+    pub person: Option<String>,
+    pub option: i64,
+    pub other_text: Option<String>,
+    pub via: String,
+    pub recorded_by: Option<String>,
+    pub at: DateTime<Utc>,
+    pub current: bool,
+}
+
+/// Every answer of an open ballot in `groups` (all when `None`), each
+/// household's in the order given. None for a secret ballot: it has no
+/// such thing.
+pub async fn open_answers(
+    conn: &mut SqliteConnection,
+    c: &Consultation,
+    groups: Option<&[i64]>,
+) -> anyhow::Result<Option<Vec<AnswerRow>>> {
+    if c.ballot == Ballot::Secret {
+        return Ok(None);
+    }
+    Ok(Some(
+        sqlx::query_as(
+            "SELECT v.household_id AS household, g.name AS \"group\", h.head_name, h.house_number, h.lane, h.street,
+                    u.display_name AS person, v.option, v.other_text, v.via, r.display_name AS recorded_by, v.at,
+                    v.current
+             FROM consultation_votes v
+             JOIN households h ON h.id = v.household_id JOIN groups g ON g.id = v.group_id
+             LEFT JOIN users u ON u.id = v.user_id LEFT JOIN users r ON r.id = v.recorded_by
+             WHERE v.consultation_id = ?1 AND (?2 = 'null' OR v.group_id IN (SELECT value FROM json_each(?2)))
+             ORDER BY g.id, v.household_id, v.id",
+        )
+        .bind(c.code.id())
+        .bind(serde_json::to_string(&groups)?)
+        .fetch_all(conn)
+        .await?,
+    ))
+}

@@ -59,3 +59,25 @@ pub async fn scrub_if_needed(db: &Database, last: &mut Option<i64>) -> anyhow::R
     *last = Some(writes);
     Ok(true)
 }
+
+/// The row that marks a secret ballot's journal for scrubbing, written
+/// with any update that could carry a choice (a press, even one refused;
+/// a paper answer typed): the payload it carried is in the journal until
+/// the scrub, answer or not.
+pub fn pressed(code: super::ConsultationCode) -> crate::db::SetRow {
+    crate::db::SetRow {
+        statement: "UPDATE consultations SET secret_writes = secret_writes + 1
+                    WHERE id IN (SELECT value FROM json_each(?)) AND ? IS NOT NULL",
+        values: serde_json::json!(code.id()),
+    }
+}
+
+/// As [`pressed`], for an update that may carry a choice for any open
+/// secret ballot (a paper answer typed before its consultation is known).
+pub fn typed() -> crate::db::SetRow {
+    crate::db::SetRow {
+        statement: "UPDATE consultations SET secret_writes = secret_writes + 1
+                    WHERE status = 'open' AND ballot = 'secret' AND json_array_length(?) > 0 AND ? IS NOT NULL",
+        values: serde_json::json!(true),
+    }
+}

@@ -112,7 +112,10 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
         Some(ids) if ids.len() == 1 => figures.groups.first().map(|g| g.name.clone()).unwrap_or_default(),
         Some(ids) => format!("{} tổ của bác", ids.len()),
     };
-    let html = render(app, &figures, &title, period, part);
+    let mut html = render(app, &figures, &title, period, part);
+    if part == Part::All {
+        html.push_str(&super::consultations::summary(app, &mut conn, &scope).await?);
+    }
     out.html(&msg.chat, html);
     Ok(())
 }

@@ -25,10 +25,11 @@ pub enum Which {
     Summary,
     Visits,
     Digital,
+    Consultations,
 }
 
 impl Which {
-    pub const ALL: [Which; 7] = [
+    pub const ALL: [Which; 8] = [
         Which::Households,
         Which::Reports,
         Which::Pledges,
@@ -36,6 +37,7 @@ impl Which {
         Which::Summary,
         Which::Visits,
         Which::Digital,
+        Which::Consultations,
     ];
 }
 
@@ -306,6 +308,8 @@ pub async fn write(
         }
         Which::Visits => super::visits::visits(conn, scope, sink).await?,
         Which::Digital => super::visits::by_group(app, conn, scope, sink).await?,
+        // Several sheets, each ended there.
+        Which::Consultations => return super::consultations::sheets(conn, scope, sink).await,
     }
     sink.end()
 }
@@ -341,7 +345,7 @@ pub async fn command(turn: &mut Turn) -> Handled {
         bytes,
         &format!("thong-ke-{day}.xlsx"),
         Some(
-            "Tệp thống kê (Excel): hộ gia đình, phản ánh, ủng hộ, thông báo, tổng hợp, thăm hộ, công dân số theo tổ."
+            "Tệp thống kê (Excel): hộ gia đình, phản ánh, ủng hộ, thông báo, tổng hợp, thăm hộ, công dân số theo tổ, lấy ý kiến."
                 .into(),
         ),
     );

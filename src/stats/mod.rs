@@ -9,6 +9,7 @@
 
 pub mod chart;
 pub mod command;
+pub mod consultations;
 pub mod export;
 mod sinks;
 pub mod visits;

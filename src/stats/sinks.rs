@@ -17,7 +17,7 @@ pub enum Cell {
 /// Where rows go as they are read: a worksheet or a CSV file. Rows are
 /// never collected, so an export holds one row at a time.
 pub trait Sink: Send {
-    fn begin(&mut self, name: &'static str, headers: &[&'static str]) -> anyhow::Result<()>;
+    fn begin(&mut self, name: &str, headers: &[&str]) -> anyhow::Result<()>;
     fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()>;
     fn end(&mut self) -> anyhow::Result<()>;
 }
@@ -71,7 +71,7 @@ impl XlsxSink {
 }
 
 impl Sink for XlsxSink {
-    fn begin(&mut self, name: &'static str, headers: &[&'static str]) -> anyhow::Result<()> {
+    fn begin(&mut self, name: &str, headers: &[&str]) -> anyhow::Result<()> {
         let ws = self.book.add_worksheet_with_constant_memory();
         ws.set_name(name)?;
         for (c, h) in headers.iter().enumerate() {
@@ -152,7 +152,7 @@ impl<W: std::io::Write> CsvSink<W> {
 }
 
 impl<W: std::io::Write + Send> Sink for CsvSink<W> {
-    fn begin(&mut self, _name: &'static str, headers: &[&'static str]) -> anyhow::Result<()> {
+    fn begin(&mut self, _name: &str, headers: &[&str]) -> anyhow::Result<()> {
         self.writer.write_record(headers)?;
         Ok(())
     }

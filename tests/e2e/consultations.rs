@@ -167,6 +167,27 @@ async fn an_open_ballot_counts_households_once_and_keeps_every_answer() {
     bot.private(&R1, "/ketquaykien").await;
     assert!(bot.last_to(R1.id).text.starts_with("Xin lỗi"));
 
+    // /thongke has the participation; the export a sheet per consultation,
+    // each household's answers (an open ballot), and the other opinions.
+    bot.private(&LEADER, "/thongke").await;
+    let stats = bot.last_to(LEADER.id).text;
+    assert!(stats.contains("YK1 (đang mở đến") && stats.contains("4/4 hộ đã cho ý kiến"), "{stats}");
+    bot.private(&LEADER, "/xuatexcel").await;
+    let upload = bot.tg.requests().into_iter().rfind(|r| r.method == "sendDocument").expect("a workbook");
+    let part = upload.body["document"].as_str().and_then(|p| p.strip_prefix("attach://")).unwrap_or("document");
+    let bytes = &upload.files.iter().find(|(name, _)| name == part).unwrap().1;
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
+    let sheet = book.worksheet_range("YK1").unwrap();
+    assert_eq!(sheet.get((1, 0)), Some(&Data::String("Tổ dân phố số 12".into())));
+    assert_eq!(sheet.get((1, 1)), Some(&Data::Float(4.0)));
+    assert_eq!(sheet.get((1, 4)), Some(&Data::Empty), "fewer than 10 answers: no count of its own");
+    assert_eq!(sheet.get((2, 4)), Some(&Data::Float(2.0)), "the total counts");
+    let each = book.worksheet_range("YK1 từng hộ").unwrap();
+    assert_eq!(each.height(), 1 + 6, "every answer kept, the replaced ones too");
+    let others = book.worksheet_range("YK1 ý kiến khác").unwrap();
+    assert_eq!(others.get((1, 1)), Some(&Data::String("Nên đặt tên theo liệt sĩ của phường".into())));
+
     // Closed early by its creator: the result goes to the group, the other
     // opinions only as a count; an answer after the close is refused.
     bot.tap(&LEADER, &results, "Kết thúc ngay").await;
