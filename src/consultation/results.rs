@@ -96,8 +96,8 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     Ok(())
 }
 
-/// Everything a result is written from, read once.
-struct Figures {
+/// Everything a result is written from, read once: the full tally.
+pub struct Figures {
     turnout: Vec<Turnout>,
     /// None while a secret ballot is open: nothing is counted before the close.
     tally: Option<Vec<(i64, usize, i64)>>,
@@ -105,7 +105,7 @@ struct Figures {
 }
 
 impl Figures {
-    async fn read(conn: &mut SqliteConnection, c: &Consultation) -> anyhow::Result<Self> {
+    pub async fn read(conn: &mut SqliteConnection, c: &Consultation) -> anyhow::Result<Self> {
         let counted = c.status == Status::Closed || c.ballot == Ballot::Open;
         Ok(Self {
             turnout: repo::turnout(&mut *conn, c, None).await?,

@@ -295,7 +295,17 @@ async fn excel_and_csv_exports_hold_the_rows_and_stay_private() {
     let mut book = open(bytes);
     assert_eq!(
         book.sheet_names(),
-        vec!["Hộ gia đình", "Phản ánh", "Ủng hộ", "Thông báo", "Tổng hợp", "Thăm hộ", "Công dân số theo tổ"]
+        vec![
+            "Hộ gia đình",
+            "Phản ánh",
+            "Ủng hộ",
+            "Thông báo",
+            "Tổng hợp",
+            "Thăm hộ",
+            "Công dân số theo tổ",
+            "Lấy ý kiến"
+        ],
+        "no consultation yet: one sheet that says so"
     );
     let households = book.worksheet_range("Hộ gia đình").unwrap();
     assert_eq!(households.height(), HOUSEHOLDS.len() + 1);
