@@ -210,19 +210,23 @@ pub struct Voter {
 }
 
 pub async fn voter(conn: &mut SqliteConnection, c: &Consultation, user: i64) -> anyhow::Result<Option<Voter>> {
-    let found: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT h.id, h.group_id FROM households h
+    // Two lookups by index (their own households, those they joined): an
+    // OR across them would read every household of the ward per press.
+    let found: Option<(i64, i64, bool)> = sqlx::query_as(
+        "SELECT h.id, h.group_id, 1 AS own FROM households h
          JOIN consultation_groups g ON g.group_id = h.group_id AND g.consultation_id = ?1
-         WHERE h.status = 'approved'
-           AND (h.owner_user_id = ?2
-                OR EXISTS (SELECT 1 FROM household_members m WHERE m.household_id = h.id AND m.user_id = ?2))
-         ORDER BY h.owner_user_id = ?2 DESC, h.id LIMIT 1",
+         WHERE h.owner_user_id = ?2 AND h.status = 'approved'
+         UNION ALL
+         SELECT h.id, h.group_id, 0 FROM household_members m JOIN households h ON h.id = m.household_id
+         JOIN consultation_groups g ON g.group_id = h.group_id AND g.consultation_id = ?1
+         WHERE m.user_id = ?2 AND h.status = 'approved'
+         ORDER BY own DESC, 1 LIMIT 1",
     )
     .bind(c.code.id())
     .bind(user)
     .fetch_optional(conn)
     .await?;
-    Ok(found.map(|(household, group)| Voter {
+    Ok(found.map(|(household, group, _)| Voter {
         household,
         person: if c.unit == Unit::Person { user } else { 0 },
         group,

@@ -659,3 +659,173 @@ async fn a_failing_bot_api_loses_nothing_and_doubles_only_what_it_forced() {
     let stall = Duration::from_secs(10);
     soak(Plan { seed: 7, residents_per_group: 3, kills: 0, chaos: Some((10, stall)) }).await;
 }
+
+/// The last button whose label contains `label` the bot sent into `chat`.
+fn last_button(tg: &FakeTelegram, chat: i64, label: &str) -> Option<(String, i64)> {
+    tg.requests().into_iter().rev().find_map(|r| {
+        if r.body["chat_id"] != json!(chat) {
+            return None;
+        }
+        let rows = r.body["reply_markup"]["inline_keyboard"].as_array()?.clone();
+        let data = rows.iter().flat_map(|row| row.as_array().cloned().unwrap_or_default()).find_map(|b| {
+            b["callback_data"]
+                .as_str()
+                .filter(|_| b["text"].as_str().is_some_and(|t| t.contains(label)))
+                .map(str::to_string)
+        })?;
+        Some((data, r.message_id.or(r.body["message_id"].as_i64())?))
+    })
+}
+
+async fn tap(feeder: &Feeder, db: &SqlitePool, who: i64, label: &str) {
+    let mut found = None;
+    for _ in 0..500 {
+        found = last_button(&feeder.tg, who, label);
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (data, message_id) = found.unwrap_or_else(|| panic!("no '{label}' button was sent to {who}"));
+    send_and_wait(feeder, db, who, who, &Send::Press { data, message_id, chat: who }).await;
+}
+
+/// A consultation under SIGKILL (issue 22): 24 households of two groups
+/// answer a secret ballot at once, some pressing twice, while the bot is
+/// killed twice; then an official closes it and the bot is killed during
+/// the close. Every household counts once, no answer is lost, the
+/// consultation closes once and its result is queued once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_during_a_burst_of_answers_and_the_close_no_answer_is_lost_or_counted_twice() {
+    const VOTERS: i64 = 12;
+    let tg = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"bot.db\"\n[telegram]\nofficials = [{OFFICIAL}]\n[flood]\nper_person_burst = 100000\ngroup_burst = 100000\n[ops]\nlisten = \"127.0.0.1:0\"\n"
+        ),
+    )
+    .unwrap();
+    let mut bot = BotProcess::start(dir.path(), &tg.url, 0);
+    let db = open_read_only(&dir.path().join("bot.db")).await;
+    let feeder = Arc::new(Feeder {
+        tg: tg.clone(),
+        next_message: AtomicI64::new(1),
+        pushed: AtomicUsize::new(0),
+        ids: Mutex::new(Vec::new()),
+    });
+    let mut voters = Vec::new();
+    for g in 1..=2 {
+        let chat = group_chat(g);
+        send_and_wait(&feeder, &db, chat, OFFICIAL, &Send::Text(format!("/lienket Tổ dân phố số {g}"))).await;
+        let id = feeder.push_reply(chat, OFFICIAL, "/phancong", leader(g));
+        wait_done(&db, id).await;
+        for i in 0..VOTERS {
+            let user = 6_000_000 + g * 100 + i;
+            for text in crate::scripts::registration(g, &(10 + i).to_string(), &format!("09{user:08}")) {
+                send_and_wait(&feeder, &db, user, user, &Send::Text(text)).await;
+            }
+            let household: i64 = sqlx::query_scalar(
+                "SELECT h.id FROM households h JOIN users u ON u.id = h.owner_user_id WHERE u.external_id = ?",
+            )
+            .bind(user.to_string())
+            .fetch_one(&db)
+            .await
+            .unwrap();
+            let (data, message_id) = button(&tg, leader(g), &format!("hh:ok:{household}")).await;
+            send_and_wait(&feeder, &db, leader(g), leader(g), &Send::Press { data, message_id, chat: leader(g) }).await;
+            voters.push(user);
+        }
+    }
+    // A secret ballot for both groups, written and sent by the official.
+    send_and_wait(&feeder, &db, OFFICIAL, OFFICIAL, &Send::Text("/layykien".into())).await;
+    send_and_wait(&feeder, &db, OFFICIAL, OFFICIAL, &Send::Text("Đặt tên ngõ 41 là phố Xuân Thủy?".into())).await;
+    for label in ["Không cần", "Bỏ qua", "Đồng ý / Không đồng ý", "Mỗi hộ", "Phiếu kín"] {
+        tap(&feeder, &db, OFFICIAL, label).await;
+    }
+    send_and_wait(&feeder, &db, OFFICIAL, OFFICIAL, &Send::Text("2 ngày".into())).await;
+    for label in ["Tất cả", "Xác nhận", "Gửi"] {
+        tap(&feeder, &db, OFFICIAL, label).await;
+    }
+    let open: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM consultations WHERE status = 'open'").fetch_one(&db).await.unwrap();
+    assert_eq!(open, 1, "the consultation is open");
+
+    // The burst: everyone at once, a third pressing twice; two kills in it.
+    let start = feeder.pushed.load(Ordering::Relaxed);
+    let killer = {
+        let (feeder, url, path) = (feeder.clone(), tg.url.clone(), dir.path().to_path_buf());
+        tokio::spawn(async move {
+            for (run, point) in [start + 7, start + 19].into_iter().enumerate() {
+                while feeder.pushed.load(Ordering::Relaxed) < point {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                bot.kill();
+                bot = BotProcess::start(&path, &url, run + 1);
+            }
+            bot
+        })
+    };
+    let mut tasks = Vec::new();
+    for (n, user) in voters.iter().copied().enumerate() {
+        let (feeder, db) = (feeder.clone(), db.clone());
+        tasks.push(tokio::spawn(async move {
+            let press = Send::Press { data: format!("yk:a:1:{}", n % 2), message_id: 1, chat: user };
+            let first = feeder.push(user, user, &press);
+            if n % 3 == 0 {
+                let second = feeder.push(user, user, &press);
+                wait_done(&db, second).await;
+            }
+            wait_done(&db, first).await;
+        }));
+    }
+    for t in tasks {
+        t.await.expect("a voter");
+    }
+    let mut bot = killer.await.expect("the killer");
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&db).await.unwrap() }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM consultation_answered").await, 2 * VOTERS, "every household answered once");
+    assert_eq!(count("SELECT COUNT(*) FROM ballot_box").await, 2 * VOTERS, "every answer counted once");
+    assert_eq!(count("SELECT COUNT(*) FROM ballot_box WHERE option = 0").await, VOTERS);
+
+    // The close, killed while it runs; after the restart it is done once.
+    let close = feeder.push(OFFICIAL, OFFICIAL, &Send::Text("/ketquaykien YK1 ketthuc".into()));
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    bot.kill();
+    let mut bot = BotProcess::start(dir.path(), &tg.url, 3);
+    wait_done(&db, close).await;
+    assert_eq!(count("SELECT COUNT(*) FROM consultations WHERE status = 'closed'").await, 1);
+    assert_eq!(count("SELECT COUNT(*) FROM notices WHERE about = 'kết quả lấy ý kiến YK1'").await, 1, "one result");
+    for g in 1..=2 {
+        let mut posted = 0;
+        for _ in 0..500 {
+            posted = tg
+                .requests()
+                .iter()
+                .filter(|r| r.method == "sendMessage" && r.body["chat_id"] == json!(group_chat(g)))
+                .filter(|r| r.body["text"].as_str().is_some_and(|t| t.contains("KẾT QUẢ LẤY Ý KIẾN YK1")))
+                .count();
+            if posted > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(posted, 1, "the result reaches group {g} once");
+    }
+    let result = tg
+        .requests()
+        .into_iter()
+        .find(|r| r.body["text"].as_str().is_some_and(|t| t.contains("KẾT QUẢ LẤY Ý KIẾN YK1")))
+        .unwrap();
+    let text = result.body["text"].as_str().unwrap();
+    assert!(text.contains("Tham gia: 24/24 hộ") && text.contains("• Đồng ý: 12 (50%)"), "{text}");
+    bot.kill();
+    let logs = logs(dir.path());
+    for user in &voters {
+        assert!(!logs.contains(&format!("09{user:08}")), "a phone number in the log");
+    }
+}
