@@ -5,7 +5,7 @@
 
 use crate::campaign::{self, PledgeCode};
 use crate::channel::MessageRef;
-use crate::consultation::{ballot::Choice, compose::DraftButton, paper::PaperButton, results as consultation_results};
+use crate::consultation::{card::Choice, compose::DraftButton, paper::PaperButton, results as consultation_results};
 use crate::conversation::{self, flow};
 use crate::dialogue::{Input, BUTTON_PREFIX};
 use crate::digital::{self, doors::DoorButton};

@@ -12,77 +12,21 @@
 
 use std::collections::BTreeMap;
 
-use super::repo::{self, Given, Recorded, Voter};
+use super::answers::{self, Given, Recorded, Voter};
+use super::card::{ballot_text, keyboard, Choice, PAYLOAD_PREFIX};
+use super::repo;
 use super::{Ballot, Consultation, ConsultationCode, Unit};
-use crate::channel::{Button, Channel, Keyboard, MessageRef};
+use crate::channel::{Channel, Keyboard, MessageRef};
 use crate::conversation::{self, Completion, Form};
 use crate::dialogue::{Answer, DialogueState};
 use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
-
-/// The deep link of the group post's **Cho ý kiến**: `yk-<id>`.
-pub const PAYLOAD_PREFIX: &str = "yk-";
 
 /// The dialogue that asks for an "Ý kiến khác" text.
 pub const OTHER_FLOW: &str = "consultation_other";
 
 pub const OTHER_FORM: Form =
     Form { id: OTHER_FLOW, needs: &[("text", "text")], complete: |turn, state| Box::pin(complete_other(turn, state)) };
-
-/// A press on an option: `yk:a:<consultation>:<option>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Choice {
-    pub code: ConsultationCode,
-    pub option: usize,
-}
-
-impl Choice {
-    pub fn parse(data: &str) -> Option<Self> {
-        let (id, option) = data.strip_prefix("yk:a:")?.split_once(':')?;
-        Some(Self {
-            code: ConsultationCode::new(id.parse().ok().filter(|n| *n > 0)?),
-            option: option.parse().ok().filter(|o| *o < super::MAX_OPTIONS)?,
-        })
-    }
-
-    pub fn data(self) -> String {
-        format!("yk:a:{}:{}", self.code.id(), self.option)
-    }
-}
-
-/// One button per option, numbered (on Zalo the number is what is typed).
-pub fn keyboard(c: &Consultation) -> Keyboard {
-    Keyboard::rows(
-        c.options
-            .iter()
-            .enumerate()
-            .map(|(option, label)| {
-                vec![Button::callback(format!("{}. {label}", option + 1), Choice { code: c.code, option }.data())]
-            })
-            .collect(),
-    )
-}
-
-/// What the resident reads before pressing: the question, the close, and
-/// what kind of ballot it is.
-pub fn ballot_text(app: &crate::app::App, c: &Consultation) -> String {
-    let mut text = format!("🗳 {}: {}", c.code, c.question);
-    if let Some(e) = &c.explanation {
-        text.push_str(&format!("\n\n{e}"));
-    }
-    text.push_str(&format!("\n\nHạn cho ý kiến: {}.", app.settings.show_time(c.closes_at)));
-    text.push_str(match c.unit {
-        Unit::Household => "\nMỗi hộ một ý kiến: bác trả lời thay cho cả hộ.",
-        Unit::Person => "\nMỗi người một ý kiến.",
-    });
-    text.push_str(match c.ballot {
-        Ballot::Secret => "\n🔒 Phiếu kín: không ai biết bác chọn gì. Đã gửi thì không đổi được, xin bác chọn kỹ.",
-        Ballot::Open => {
-            "\nPhiếu công khai: tổ trưởng và cán bộ phường xem được ý kiến của từng hộ. Bác đổi được ý kiến đến hạn."
-        }
-    });
-    text
-}
 
 /// `/start yk-<id>` from the group post.
 pub async fn start_from_payload(turn: &mut Turn, payload: &str) -> Handled<bool> {
@@ -105,7 +49,7 @@ pub async fn command(turn: &mut Turn) -> Handled {
     let open = repo::reaching(&mut conn, None, &[super::Status::Open]).await?;
     let mut mine = Vec::new();
     for c in open {
-        if c.accepts_at(turn.app.clock.now()) && repo::voter(&mut conn, &c, turn.caller.id).await?.is_some() {
+        if c.accepts_at(turn.app.clock.now()) && answers::voter(&mut conn, &c, turn.caller.id).await?.is_some() {
             mine.push(c);
         }
     }
@@ -129,18 +73,18 @@ pub async fn show(turn: &mut Turn, c: &Consultation) -> Handled {
         return Ok(());
     }
     let mut conn = db.read().await?;
-    let Some(voter) = repo::voter(&mut conn, c, caller.id).await? else {
+    let Some(voter) = answers::voter(&mut conn, c, caller.id).await? else {
         out.send(&me, not_registered(c));
         return Ok(());
     };
-    let marker = repo::marker(&mut conn, c.code, voter).await?;
+    let marker = answers::marker(&mut conn, c.code, voter).await?;
     if let (Some(m), Ballot::Secret) = (&marker, c.ballot) {
         out.send(&me, already(c, m.via == "paper", Some(&m.receipt)));
         return Ok(());
     }
     let mut text = ballot_text(app, c);
     if marker.is_some() {
-        if let Some(now) = repo::current_choice(&mut conn, c.code, voter).await? {
+        if let Some(now) = answers::current_choice(&mut conn, c.code, voter).await? {
             text.push_str(&format!("\n\nÝ kiến hiện tại của {}: «{}».", whose(c), c.option(now).unwrap_or("?")));
         }
     }
@@ -206,10 +150,10 @@ pub async fn on_press(turn: &mut Turn, choice: Choice, callback_id: &str, messag
         return Err(Refusal::state(closed(&turn.app, &c)).into());
     }
     if Some(choice.option) == c.other {
-        let voter = repo::voter(&mut *turn.db.read().await?, &c, turn.caller.id).await?;
+        let voter = answers::voter(&mut *turn.db.read().await?, &c, turn.caller.id).await?;
         let Some(voter) = voter else { return Err(Refusal::state(not_registered(&c)).into()) };
         if c.ballot == Ballot::Secret {
-            if let Some(m) = repo::marker(&mut *turn.db.read().await?, c.code, voter).await? {
+            if let Some(m) = answers::marker(&mut *turn.db.read().await?, c.code, voter).await? {
                 return Err(Refusal::state(already(&c, m.via == "paper", Some(&m.receipt))).into());
             }
         }
@@ -264,7 +208,7 @@ async fn answer(turn: &mut Turn, c: &Consultation, option: usize, text: Option<&
     let me = caller.addr.private_chat();
     let now = app.clock.now();
     let tx = db.write().await?;
-    let Some(voter) = repo::voter(tx, c, caller.id).await? else {
+    let Some(voter) = answers::voter(tx, c, caller.id).await? else {
         return Err(Refusal::state(not_registered(c)).into());
     };
     let via = match caller.addr.channel {
@@ -272,7 +216,7 @@ async fn answer(turn: &mut Turn, c: &Consultation, option: usize, text: Option<&
         Channel::Zalo => "zalo",
     };
     let given = Given { option, text, via, user: Some(caller.id), recorded_by: None };
-    let recorded = repo::record(tx, c, voter, &given, now).await?;
+    let recorded = answers::record(tx, c, voter, &given, now).await?;
     let receipt = match recorded {
         Recorded::AlreadySecret { paper } => return Err(Refusal::state(already(c, paper, None)).into()),
         Recorded::New { receipt } => receipt,
@@ -324,23 +268,4 @@ async fn tell_paper_replaced(
         ),
     );
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn choices_read_back_and_fit_a_button() {
-        for choice in [
-            Choice { code: ConsultationCode::new(3), option: 0 },
-            Choice { code: ConsultationCode::new(i64::MAX), option: 5 },
-        ] {
-            assert_eq!(Choice::parse(&choice.data()), Some(choice));
-            assert!(choice.data().len() <= 64);
-        }
-        assert_eq!(Choice::parse("yk:a:3:9"), None);
-        assert_eq!(Choice::parse("yk:a:0:1"), None);
-        assert_eq!(Choice::parse("yk:a:x:1"), None);
-    }
 }

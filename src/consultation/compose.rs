@@ -12,7 +12,7 @@
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 
 use super::repo::{self, Draft};
-use super::{ballot, Ballot, ConsultationCode, Status, Unit};
+use super::{card, Ballot, ConsultationCode, Status, Unit};
 use crate::channel::{Button, Keyboard, MessageRef};
 use crate::conversation::{self, Completion, Form};
 use crate::dialogue::{Answer, DialogueState};
@@ -181,7 +181,7 @@ async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Comp
     let Some(c) = repo::get(&mut *tx, code).await? else { return Ok(Completion::Abandoned) };
     let registered = repo::registered(&mut *tx, c.unit, &groups).await?;
     let names: Vec<String> = allowed.iter().filter(|g| groups.contains(&g.id)).map(|g| g.name.clone()).collect();
-    let mut text = format!("Xem trước {}:\n\n{}", c.code, ballot::ballot_text(app, &c));
+    let mut text = format!("Xem trước {}:\n\n{}", c.code, card::ballot_text(app, &c));
     let options: Vec<String> = c.options.iter().enumerate().map(|(i, o)| format!("{}. {o}", i + 1)).collect();
     text.push_str(&format!("\n\nCác lựa chọn: {}", options.join(" · ")));
     let shown: Vec<&str> = names.iter().take(10).map(String::as_str).collect();

@@ -13,10 +13,15 @@
 //! - `results`: `/ketquaykien`, the close (at its time or early) and the
 //!   result posted to the groups;
 //! - `secrecy`: what keeps a secret ballot secret in the files;
-//! - `repo`: the SQL.
+//! - `card`: the ballot as shown (words, option buttons, deep link);
+//! - `repo`, `answers`, `figures`: the SQL of consultations, of answers
+//!   (what a secret one is stored with), and of counting.
 
+pub mod answers;
 pub mod ballot;
+pub mod card;
 pub mod compose;
+pub mod figures;
 pub mod paper;
 pub mod post;
 pub mod remind;

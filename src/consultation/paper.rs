@@ -13,7 +13,8 @@
 
 use sqlx::SqliteConnection;
 
-use super::repo::{self, Given, Recorded};
+use super::answers::{self, Given, Recorded};
+use super::{figures, repo};
 use super::{Ballot, Consultation, ConsultationCode, Status};
 use crate::channel::{Button, Keyboard, MessageRef};
 use crate::refusal::{Handled, Refusal};
@@ -128,7 +129,7 @@ async fn list(
     if groups.is_empty() {
         return Err(Refusal::no_right("ghi phiếu giấy cho tổ khác").into());
     }
-    let doors = repo::not_answered(&mut conn, c, &groups).await?;
+    let doors = figures::not_answered(&mut conn, c, &groups).await?;
     if doors.is_empty() {
         out.send(&caller.addr.private_chat(), format!("Mọi hộ ở tổ của bác đã cho ý kiến {}. Xin cảm ơn bác!", c.code));
         return Ok(());
@@ -173,7 +174,7 @@ async fn record(
         );
     }
     let tx = db.write().await?;
-    let Some(voter) = repo::paper_voter(&mut *tx, c, household).await? else {
+    let Some(voter) = answers::paper_voter(&mut *tx, c, household).await? else {
         return Err(
             Refusal::not_found("hộ đã được duyệt trong các tổ được hỏi ý kiến: hộ", format!("#{household}")).into()
         );
@@ -181,7 +182,7 @@ async fn record(
     if !may_record(&mut *tx, caller.id, voter.group).await? {
         return Err(Refusal::no_right("ghi phiếu giấy cho hộ của tổ khác").into());
     }
-    if let Some(m) = repo::marker(&mut *tx, c.code, voter).await? {
+    if let Some(m) = answers::marker(&mut *tx, c.code, voter).await? {
         if m.via != "paper" {
             return Err(Refusal::state(format!(
                 "Hộ #{household} đã tự cho ý kiến {} qua bot, không ghi phiếu giấy đè lên.",
@@ -191,7 +192,7 @@ async fn record(
         }
     }
     let given = Given { option, text, via: "paper", user: None, recorded_by: Some(caller.id) };
-    let receipt = match repo::record(&mut *tx, c, voter, &given, app.clock.now()).await? {
+    let receipt = match answers::record(&mut *tx, c, voter, &given, app.clock.now()).await? {
         Recorded::AlreadySecret { .. } => {
             return Err(
                 Refusal::state(format!("Hộ #{household} đã có ý kiến {} (phiếu kín, không đổi được).", c.code)).into()
@@ -247,7 +248,7 @@ pub async fn on_button(
             list(turn, &c, scope.as_deref(), page, message).await
         }
         PaperButton::Household(_, household) => {
-            let Some(voter) = repo::paper_voter(&mut conn, &c, household).await? else {
+            let Some(voter) = answers::paper_voter(&mut conn, &c, household).await? else {
                 return Err(Refusal::StaleButton.into());
             };
             if !may_record(&mut conn, turn.caller.id, voter.group).await? {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::Duration;
 use sqlx::SqliteConnection;
 
-use super::{ballot, repo, Consultation, ConsultationCode, Status};
+use super::{card, figures, repo, Consultation, ConsultationCode, Status};
 use crate::app::App;
 use crate::channel::{Button, Channel, Keyboard, Replies};
 use crate::db::Database;
@@ -55,12 +55,9 @@ fn keyboards(c: &Consultation) -> BTreeMap<String, Keyboard> {
     BTreeMap::from([
         (
             Channel::Telegram.as_str().to_string(),
-            Keyboard::single(Button::start_private(
-                "🗳 Cho ý kiến",
-                format!("{}{}", ballot::PAYLOAD_PREFIX, c.code.id()),
-            )),
+            Keyboard::single(Button::start_private("🗳 Cho ý kiến", format!("{}{}", card::PAYLOAD_PREFIX, c.code.id()))),
         ),
-        (Channel::Zalo.as_str().to_string(), ballot::keyboard(c)),
+        (Channel::Zalo.as_str().to_string(), card::keyboard(c)),
     ])
 }
 
@@ -104,7 +101,7 @@ pub async fn edit_all(
     c: &Consultation,
     out: &mut Replies,
 ) -> anyhow::Result<()> {
-    let (answered, registered) = repo::participation(&mut *conn, c).await?;
+    let (answered, registered) = figures::participation(&mut *conn, c).await?;
     let text = text(app, c, answered, registered);
     let keyboard = match c.status {
         Status::Open => keyboards(c).remove(Channel::Telegram.as_str()).unwrap_or_default(),

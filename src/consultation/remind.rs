@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{ballot, repo, Consultation, ConsultationCode};
+use super::{card, figures, repo, Consultation, ConsultationCode};
 use crate::app::App;
 use crate::channel::{Channel, Replies};
 use crate::db::Database;
@@ -57,7 +57,7 @@ async fn remind(
     out: &mut Replies,
 ) -> anyhow::Result<()> {
     let when = app.settings.show_time(c.closes_at);
-    let mut text = ballot::ballot_text(app, c);
+    let mut text = card::ballot_text(app, c);
     text.insert_str(
         0,
         &format!(
@@ -69,9 +69,9 @@ async fn remind(
         ),
     );
     text.push_str("\n\nXin bác bấm một lựa chọn:");
-    let keyboard = ballot::keyboard(c);
+    let keyboard = card::keyboard(c);
     let mut reminded = Vec::new();
-    for (user, _household) in repo::to_remind(&mut *conn, c).await? {
+    for (user, _household) in figures::to_remind(&mut *conn, c).await? {
         if reminded.contains(&user) {
             continue;
         }
@@ -85,7 +85,7 @@ async fn remind(
         out.send_with(&addr.private_chat(), text.clone(), keyboard.clone());
     }
     for group in repo::targets(&mut *conn, c.code).await? {
-        let doors = repo::not_answered(&mut *conn, c, &[group]).await?;
+        let doors = figures::not_answered(&mut *conn, c, &[group]).await?;
         if doors.is_empty() {
             continue;
         }

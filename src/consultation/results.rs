@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 
 use sqlx::SqliteConnection;
 
-use super::repo::{self, Turnout};
+use super::figures::{self, Turnout};
+use super::repo;
 use super::{Ballot, Consultation, ConsultationCode, Status, GROUP_RESULT_MIN};
 use crate::app::App;
 use crate::channel::{Button, Keyboard, MessageRef, Replies};
@@ -108,9 +109,9 @@ impl Figures {
     pub async fn read(conn: &mut SqliteConnection, c: &Consultation) -> anyhow::Result<Self> {
         let counted = c.status == Status::Closed || c.ballot == Ballot::Open;
         Ok(Self {
-            turnout: repo::turnout(&mut *conn, c, None).await?,
-            tally: if counted { Some(repo::tally(&mut *conn, c).await?) } else { None },
-            others: if counted { repo::other_texts(conn, c).await? } else { Vec::new() },
+            turnout: figures::turnout(&mut *conn, c, None).await?,
+            tally: if counted { Some(figures::tally(&mut *conn, c).await?) } else { None },
+            others: if counted { figures::other_texts(conn, c).await? } else { Vec::new() },
         })
     }
 

@@ -3,7 +3,7 @@
 //!
 //! - the answer is stored apart from the "has answered" marker, with no
 //!   household, person, chat or time, under a random key (see
-//!   `repo::record`); no reply, outbox row or log line names the choice;
+//!   `answers::record`); no reply, outbox row or log line names the choice;
 //! - the update that carried the press loses its payload when handled, in
 //!   the same transaction as the answer (see `intake`); a Zalo chat's
 //!   offered options are forgotten once it answers;

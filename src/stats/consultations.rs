@@ -8,7 +8,7 @@ use sqlx::SqliteConnection;
 
 use super::sinks::{Cell, Sink};
 use super::Scope;
-use crate::consultation::{repo, Ballot, Status, GROUP_RESULT_MIN};
+use crate::consultation::{figures, repo, Ballot, Status, GROUP_RESULT_MIN};
 
 /// At most this many consultations, the latest: three sheets each.
 const LATEST: usize = 20;
@@ -21,8 +21,8 @@ pub async fn sheets(conn: &mut SqliteConnection, scope: &Scope, sink: &mut dyn S
     }
     for c in list.into_iter().take(LATEST) {
         let counted = c.status == Status::Closed || c.ballot == Ballot::Open;
-        let all = repo::turnout(&mut *conn, &c, None).await?;
-        let tally = if counted { repo::tally(&mut *conn, &c).await? } else { Vec::new() };
+        let all = figures::turnout(&mut *conn, &c, None).await?;
+        let tally = if counted { figures::tally(&mut *conn, &c).await? } else { Vec::new() };
         let mut headers = vec!["Tổ", "Đã trả lời", "Đã đăng ký", "Dự kiến (hộ)"];
         headers.extend(c.options.iter().map(String::as_str));
         let name = c.code.to_string();
@@ -62,7 +62,7 @@ pub async fn sheets(conn: &mut SqliteConnection, scope: &Scope, sink: &mut dyn S
         }
         sink.row(&total)?;
         sink.end()?;
-        if let Some(rows) = repo::open_answers(&mut *conn, &c, scope.as_deref()).await? {
+        if let Some(rows) = figures::open_answers(&mut *conn, &c, scope.as_deref()).await? {
             sink.begin(
                 &format!("{name} từng hộ"),
                 &[
@@ -102,7 +102,7 @@ pub async fn sheets(conn: &mut SqliteConnection, scope: &Scope, sink: &mut dyn S
                 .filter(|t| scope.as_ref().is_none_or(|s| s.contains(&t.group_id)))
                 .map(|t| t.name.as_str())
                 .collect();
-            let others: Vec<(String, String)> = repo::other_texts(&mut *conn, &c)
+            let others: Vec<(String, String)> = figures::other_texts(&mut *conn, &c)
                 .await?
                 .into_iter()
                 .filter(|(g, _)| names.contains(&g.as_str()))
@@ -128,7 +128,7 @@ pub async fn summary(app: &crate::app::App, conn: &mut SqliteConnection, scope: 
     }
     let mut s = String::from("\n\n🗳 <b>Lấy ý kiến</b> (chi tiết: /ketquaykien):");
     for c in list.into_iter().take(5) {
-        let turnout = repo::turnout(&mut *conn, &c, scope.as_deref()).await?;
+        let turnout = figures::turnout(&mut *conn, &c, scope.as_deref()).await?;
         let (answered, registered) =
             (turnout.iter().map(|t| t.answered).sum::<i64>(), turnout.iter().map(|t| t.registered).sum::<i64>());
         let state = match c.status {

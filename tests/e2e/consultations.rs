@@ -344,3 +344,28 @@ async fn a_secret_ballot_per_person_is_secret_in_the_files_and_closes_by_itself(
     assert_eq!(bot.count("SELECT COUNT(*) FROM ballot_box").await, 5);
     bot.finish().await;
 }
+
+#[tokio::test]
+async fn a_consultation_nobody_could_answer_is_not_sent() {
+    let bot = TestBot::start().await;
+    bot.setup_group().await;
+    let preview = ask(&bot, &LEADER, "Bà con có đồng ý làm đường không?", "Mỗi hộ", "Công khai", "2 ngày").await;
+    assert!(preview.text.contains("chưa gửi được"), "{}", preview.text);
+    bot.tap(&LEADER, &preview, "Gửi").await;
+    assert!(bot.callback_answers().last().unwrap().contains("chưa có hộ nào"), "{:?}", bot.callback_answers().last());
+    assert_eq!(bot.count("SELECT COUNT(*) FROM consultations WHERE status = 'draft'").await, 1);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM notice_deliveries").await, 0, "nothing queued");
+    // A closing time already past is asked again.
+    bot.private(&LEADER, "/layykien").await;
+    bot.private(&LEADER, "Câu hỏi?").await;
+    for label in ["Không cần", "Bỏ qua", "Đồng ý / Không đồng ý", "Mỗi hộ", "Công khai"] {
+        bot.tap(&LEADER, &bot.last_to(LEADER.id), label).await;
+    }
+    bot.private(&LEADER, "01/01/2020 08:00").await;
+    bot.tap(&LEADER, &bot.last_to(LEADER.id), "Tất cả").await;
+    bot.tap(&LEADER, &bot.last_to(LEADER.id), "Xác nhận").await;
+    let asked = bot.messages_to(LEADER.id).into_iter().rev().take(2).map(|m| m.text).collect::<Vec<_>>().join("\n");
+    assert!(asked.contains("ít nhất 1 giờ"), "{asked}");
+    assert_eq!(bot.count("SELECT COUNT(*) FROM consultations").await, 1, "nothing saved");
+    bot.finish().await;
+}
