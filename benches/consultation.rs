@@ -104,7 +104,13 @@ async fn answers() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let config = config(&dir.path().join("answers.db"), &tg.url)?;
     let (app, db) = startup::build_app(&config).await?;
-    let draft = world(&app, &db, households, Ballot::Secret).await?;
+    // CONSULTATION_BALLOT=open: the same with an open ballot (no scrub of
+    // the journal, every answer kept with who and when).
+    let ballot = match std::env::var("CONSULTATION_BALLOT").as_deref() {
+        Ok("open") => Ballot::Open,
+        _ => Ballot::Secret,
+    };
+    let draft = world(&app, &db, households, ballot).await?;
     let c = open(&app, &db, &draft).await?;
     let voters: Vec<i64> = sqlx::query_scalar("SELECT owner_user_id FROM households ORDER BY id")
         .fetch_all(&mut *db.read().await?)
@@ -149,14 +155,16 @@ async fn answers() -> anyhow::Result<()> {
     let (mut latencies, done) = tokio::time::timeout(Duration::from_secs(600), collector).await??;
     let elapsed = done - start;
     running.stop().await?;
-    let counted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ballot_box").fetch_one(&mut *db.read().await?).await?;
+    let counted: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM consultation_answered").fetch_one(&mut *db.read().await?).await?;
     latencies.sort();
     let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)));
     let ms = |d: Option<&Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
-    println!("| households | offered | answers confirmed | answers/s | p50 | p99 | max | counted |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| ballot | households | offered | answers confirmed | answers/s | p50 | p99 | max | counted |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| {households} | {rate}/s | {} | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {counted} |",
+        "| {} | {households} | {rate}/s | {} | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {counted} |",
+        c.ballot.label(),
         latencies.len(),
         latencies.len() as f64 / elapsed.as_secs_f64(),
         ms(pct(0.50)),
@@ -222,7 +230,7 @@ async fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         chrono::Utc::now().format("%Y-%m-%d")
     );
-    println!("\nAnswers of a secret ballot through the fake Bot API:\n");
+    println!("\nAnswers through the fake Bot API:\n");
     answers().await?;
     println!("\nTally and close (secret ballot, every household answered):\n");
     println!("| households | seed | full tally (median of 5) | close (tally, result queued, posts, private views) | messages |");

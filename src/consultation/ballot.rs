@@ -88,7 +88,7 @@ pub async fn show(turn: &mut Turn, c: &Consultation) -> Handled {
             text.push_str(&format!("\n\nÝ kiến hiện tại của {}: «{}».", whose(c), c.option(now).unwrap_or("?")));
         }
     }
-    text.push_str("\n\nXin bác bấm một lựa chọn:");
+    text.push_str(super::card::ask_line(caller.addr.channel));
     if let Some(photo) = &c.photo {
         out.photo(&me, photo, None);
     }
@@ -234,7 +234,7 @@ async fn answer(turn: &mut Turn, c: &Consultation, option: usize, text: Option<&
             whose(c)
         ),
         Ballot::Open => format!(
-            "✅ Bot đã ghi nhận ý kiến của {}: «{}». Mã biên nhận: {receipt}.\nBác đổi được ý kiến đến {} bằng cách bấm lựa chọn khác.",
+            "✅ Bot đã ghi nhận ý kiến của {}: «{}». Mã biên nhận: {receipt}.\nBác đổi được ý kiến đến {} bằng cách chọn lại (gõ /ykien).",
             whose(c),
             c.option(option).unwrap_or("?"),
             app.settings.show_time(c.closes_at)

@@ -135,9 +135,13 @@ async fn list(
         return Ok(());
     }
     let text = format!(
-        "{} — {} hộ chưa cho ý kiến (theo đường đi). Bấm một hộ để ghi phiếu giấy của hộ đó:",
+        "{} — {} hộ chưa cho ý kiến (theo đường đi). {} để ghi phiếu giấy của hộ đó:",
         c.code,
-        doors.len()
+        doors.len(),
+        match caller.addr.channel {
+            crate::channel::Channel::Telegram => "Bấm một hộ",
+            crate::channel::Channel::Zalo => "Chọn một hộ",
+        }
     );
     let buttons: Vec<Button> = doors
         .iter()

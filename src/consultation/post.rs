@@ -39,7 +39,7 @@ pub fn text(app: &App, c: &Consultation, answered: i64, registered: i64) -> Stri
         app.settings.show_time(c.closes_at)
     ));
     if c.photo.is_some() {
-        text.push_str("\n(Có ảnh kèm theo, xem khi bấm «Cho ý kiến».)");
+        text.push_str("\n(Có ảnh kèm theo, xem cùng phiếu trong tin nhắn riêng.)");
     }
     let at = app.clock.now().with_timezone(&app.settings.timezone).format("%H:%M");
     text.push_str(&format!("\n\n{answered}/{registered} {} đã cho ý kiến (cập nhật lúc {at}).", c.unit.noun()));
@@ -101,7 +101,19 @@ pub async fn edit_all(
     c: &Consultation,
     out: &mut Replies,
 ) -> anyhow::Result<()> {
-    let (answered, registered) = figures::participation(&mut *conn, c).await?;
+    let counted = figures::participation(&mut *conn, c).await?;
+    edit_all_with(app, conn, c, counted, out).await
+}
+
+/// As [`edit_all`], with the participation already counted (the close has
+/// it from the tally).
+pub async fn edit_all_with(
+    app: &App,
+    conn: &mut SqliteConnection,
+    c: &Consultation,
+    (answered, registered): (i64, i64),
+    out: &mut Replies,
+) -> anyhow::Result<()> {
     let text = text(app, c, answered, registered);
     let keyboard = match c.status {
         Status::Open => keyboards(c).remove(Channel::Telegram.as_str()).unwrap_or_default(),

@@ -68,7 +68,6 @@ async fn remind(
             }
         ),
     );
-    text.push_str("\n\nXin bác bấm một lựa chọn:");
     let keyboard = card::keyboard(c);
     let mut reminded = Vec::new();
     for (user, _household) in figures::to_remind(&mut *conn, c).await? {
@@ -82,7 +81,7 @@ async fn remind(
         if addr.channel == Channel::Telegram && !opened(&mut *conn, &addr).await? {
             continue;
         }
-        out.send_with(&addr.private_chat(), text.clone(), keyboard.clone());
+        out.send_with(&addr.private_chat(), format!("{text}{}", card::ask_line(addr.channel)), keyboard.clone());
     }
     for group in repo::targets(&mut *conn, c.code).await? {
         let doors = figures::not_answered(&mut *conn, c, &[group]).await?;

@@ -265,7 +265,7 @@ pub async fn close(
         .execute(&mut *conn)
         .await?;
     app.outbox.notify_one();
-    super::post::edit_all(app, &mut *conn, &c, out).await?;
+    super::post::edit_all_with(app, &mut *conn, &c, totals(&figures.turnout), out).await?;
     // In private, with the other opinions of the groups each one covers.
     let mut told = Vec::new();
     let mut readers: Vec<(i64, Option<Vec<i64>>)> = vec![(c.creator, scope(&mut *conn, c.creator).await?)];

@@ -27,7 +27,7 @@ pub const EVERY: Duration = Duration::from_millis(500);
 /// Scrubs the journal whenever secret answers were written since the last
 /// scrub, until `stop` turns true.
 pub async fn run(db: Database, mut stop: watch::Receiver<bool>) {
-    let mut last = None;
+    let mut scrubber = Scrubber::default();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(EVERY) => {}
@@ -36,28 +36,72 @@ pub async fn run(db: Database, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
-        if let Err(e) = scrub_if_needed(&db, &mut last).await {
+        if let Err(e) = scrubber.round(&db).await {
             tracing::warn!(error = %format!("{e:#}"), "cannot scrub the journal after secret answers yet; trying again");
         }
     }
 }
 
-/// Scrubs the journal if secret answers were written since `last` (the
-/// count of secret writes the last scrub covered). True if it scrubbed.
-pub async fn scrub_if_needed(db: &Database, last: &mut Option<i64>) -> anyhow::Result<bool> {
-    // Read before the checkpoint: an answer committed after this read
-    // moves the count again, and the next round scrubs it.
-    let writes: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(secret_writes), 0) FROM consultations")
-        .fetch_one(&mut *db.read().await?)
-        .await?;
-    if *last == Some(writes) || (last.is_none() && writes == 0) {
-        *last = Some(writes);
-        return Ok(false);
+/// Under a burst of answers the log rarely comes to an end of its own;
+/// past this, it is truncated by force, holding writers back a moment.
+pub const AT_MOST: Duration = Duration::from_secs(10);
+
+/// What the scrubber knows between rounds.
+#[derive(Default)]
+pub struct Scrubber {
+    /// The count of secret writes the last scrub covered.
+    scrubbed: Option<i64>,
+    /// Since when writes wait for a scrub.
+    waiting_since: Option<std::time::Instant>,
+}
+
+impl Scrubber {
+    /// One round: if secret answers were written since the last scrub,
+    /// the log is copied into the database (without holding anyone up)
+    /// and, once all of it is there, started afresh by a small write,
+    /// which cuts its file to nothing (`journal_size_limit = 0`); when
+    /// that has not come about for [`AT_MOST`], the log is truncated by
+    /// force. True if the journal was scrubbed.
+    pub async fn round(&mut self, db: &Database) -> anyhow::Result<bool> {
+        // Read before the checkpoint: an answer committed after this read
+        // moves the count again, and a later round scrubs it.
+        let writes: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(secret_writes), 0) FROM consultations")
+            .fetch_one(&mut *db.read().await?)
+            .await?;
+        if self.scrubbed == Some(writes) || (self.scrubbed.is_none() && writes == 0) {
+            self.scrubbed = Some(writes);
+            return Ok(false);
+        }
+        let since = *self.waiting_since.get_or_insert_with(std::time::Instant::now);
+        let (log, copied) = db.checkpoint().await?;
+        let fresh = log == copied && {
+            // All of it is in the database: a write starts the log afresh.
+            let mut tx = db.write().await?;
+            // (A row in and out again: SQLite writes no page for an
+            // update that changes nothing.)
+            for sql in [
+                "INSERT INTO scheduled_runs (job, day, ran_at) VALUES ('journal_scrub', '-', datetime('now'))",
+                "DELETE FROM scheduled_runs WHERE job = 'journal_scrub'",
+            ] {
+                sqlx::query(sql).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            // It did unless a reader still held the old log: then the log
+            // goes on from where it was, longer than the write alone.
+            let (after, _) = db.checkpoint().await?;
+            after < log || log == 0
+        };
+        if !fresh {
+            if since.elapsed() < AT_MOST {
+                return Ok(false);
+            }
+            db.truncate_journal().await?;
+        }
+        metrics::counter!(crate::measure::JOURNAL_SCRUBS).increment(1);
+        self.scrubbed = Some(writes);
+        self.waiting_since = None;
+        Ok(true)
     }
-    db.scrub_journal().await?;
-    metrics::counter!(crate::measure::JOURNAL_SCRUBS).increment(1);
-    *last = Some(writes);
-    Ok(true)
 }
 
 /// The row that marks a secret ballot's journal for scrubbing, written

@@ -63,12 +63,25 @@ impl Database {
         conn.close().await
     }
 
+    /// Copies the write-ahead log into the database without holding
+    /// anyone up (a passive checkpoint), on a connection of its own. The
+    /// frames the log holds, and how many of them are now in the database:
+    /// when all are, the next write starts the log afresh, and with
+    /// `journal_size_limit = 0` its file is cut to nothing first.
+    pub async fn checkpoint(&self) -> anyhow::Result<(i64, i64)> {
+        let mut conn = self.pool.connect_options().connect().await?;
+        let (_, log, copied): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&mut conn).await?;
+        conn.close().await?;
+        Ok((log, copied))
+    }
+
     /// Copies every page of the write-ahead log into the database and
-    /// truncates the log to nothing, on a connection of its own; waits (up
-    /// to the busy timeout) for writers and readers of older snapshots.
-    /// What the log held is then gone from the files: with
-    /// `secure_delete`, the database holds only the pages as they are now.
-    pub async fn scrub_journal(&self) -> anyhow::Result<()> {
+    /// truncates the log to nothing; waits (up to the busy timeout) for
+    /// readers of older snapshots, holding writers back meanwhile. The
+    /// last resort of [`crate::consultation::secrecy`], when the log never
+    /// comes to an end of its own under load.
+    pub async fn truncate_journal(&self) -> anyhow::Result<()> {
         let mut conn = self.pool.connect_options().connect().await?;
         let (busy, _, _): (i64, i64, i64) =
             sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut conn).await?;
@@ -132,6 +145,9 @@ pub async fn connect_with(path: &Path, durability: Durability, upgrade_backup: b
         // handled update's payload, a Zalo chat's forgotten options, a
         // finished dialogue (see `consultation::secrecy`).
         .pragma("secure_delete", "ON")
+        // A log that starts afresh is cut to nothing first, so no frame
+        // of the past lingers at its end (see `Database::checkpoint`).
+        .pragma("journal_size_limit", "0")
         .busy_timeout(Duration::from_secs(10));
     upgrade::upgrade(path, &options, &upgrade::MIGRATIONS, upgrade_backup).await?;
     let pool = SqlitePoolOptions::new()

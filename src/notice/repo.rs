@@ -112,13 +112,14 @@ pub async fn queue(conn: &mut SqliteConnection, code: NoticeCode, now: DateTime<
     // Zalo bots cannot be in groups: each Zalo household of the target
     // groups gets the notice in private, once however many groups it is in,
     // unless its owner asked not to.
+    // From the Zalo users to their households (CROSS JOIN keeps that
+    // order): a ward of a million households on Telegram reads none of them.
     let private = sqlx::query(
         "INSERT OR IGNORE INTO notice_deliveries (notice_id, group_id, channel, chat_id, status)
-         SELECT t.notice_id, MIN(h.group_id), u.channel, u.external_id, 'pending'
-         FROM notice_targets t
-         JOIN households h ON h.group_id = t.group_id AND h.status = 'approved'
-         JOIN users u ON u.id = h.owner_user_id
-         WHERE t.notice_id = ? AND u.channel = 'zalo'
+         SELECT ?1, MIN(h.group_id), u.channel, u.external_id, 'pending'
+         FROM users u CROSS JOIN households h ON h.owner_user_id = u.id AND h.status = 'approved'
+         WHERE u.channel = 'zalo'
+           AND h.group_id IN (SELECT t.group_id FROM notice_targets t WHERE t.notice_id = ?1)
            AND NOT EXISTS (SELECT 1 FROM notice_optouts o WHERE o.user_id = u.id)
          GROUP BY u.id",
     )

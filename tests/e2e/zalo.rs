@@ -649,7 +649,12 @@ async fn zalo_households_answer_a_secret_consultation_by_number() {
     let again = zalo.say(&bot, "/ykien").await;
     assert!(again.contains("đã cho ý kiến YK1 rồi") && again.contains("không đổi được"), "{again}");
 
-    // Words work as the number does; "Ý kiến khác" asks for them.
+    // /ykien shows the ballot again, to answer by number or words; "Ý
+    // kiến khác" asks for them.
+    let id = zalo.fake.text(BINH, "Bác Bình", "/ykien");
+    wait(&bot, &id).await;
+    let ballot = zalo.fake.last_to(BINH);
+    assert!(ballot.contains("Phiếu kín") && ballot.contains("Bác trả lời bằng số:\n1. Đồng ý"), "{ballot}");
     let id = zalo.fake.text(BINH, "Bác Bình", "ý kiến khác");
     wait(&bot, &id).await;
     assert!(zalo.fake.last_to(BINH).contains("gõ ý kiến"), "{}", zalo.fake.last_to(BINH));
