@@ -24,6 +24,21 @@ pub fn read_code(text: &str, prefix: &str, tail_len: usize) -> Option<String> {
     (number && tail.len() == tail_len && is_code(tail)).then(|| format!("{prefix}{id}-{tail}"))
 }
 
+/// A record's number as people type its code: `UH12`, `uh-12`, `uh 12`,
+/// and, unless the prefix is `required`, `12` alone. The number, or None.
+pub fn read_numbered(input: &str, prefix: &str, required: bool) -> Option<i64> {
+    let t = input.trim();
+    let rest = match t.get(..prefix.len()) {
+        Some(p) if p.eq_ignore_ascii_case(prefix) => t[prefix.len()..].trim_start_matches(['-', ' ']),
+        _ if required => return None,
+        _ => t,
+    };
+    if rest.is_empty() || rest.len() > 12 || !rest.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    rest.parse::<i64>().ok().filter(|n| *n > 0)
+}
+
 /// Whether every character of `s` is one the code alphabet has.
 pub fn is_code(s: &str) -> bool {
     s.bytes().all(|b| CODE_ALPHABET.contains(&b))

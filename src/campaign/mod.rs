@@ -40,7 +40,7 @@ impl CampaignCode {
 
     /// `UH12`, `uh 12`, `12`.
     pub fn parse(input: &str) -> Option<Self> {
-        parse_prefixed(input, "uh").map(Self)
+        crate::text::read_numbered(input, "uh", false).map(Self)
     }
 }
 
@@ -64,7 +64,7 @@ impl PledgeCode {
     }
 
     pub fn parse(input: &str) -> Option<Self> {
-        parse_prefixed(input, "p").map(Self)
+        crate::text::read_numbered(input, "p", false).map(Self)
     }
 }
 
@@ -72,18 +72,6 @@ impl fmt::Display for PledgeCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "P{:04}", self.0)
     }
-}
-
-fn parse_prefixed(input: &str, prefix: &str) -> Option<i64> {
-    let t = input.trim();
-    let rest = match t.get(..prefix.len()) {
-        Some(p) if p.eq_ignore_ascii_case(prefix) => t[prefix.len()..].trim_start_matches(['-', ' ']),
-        _ => t,
-    };
-    if rest.is_empty() || rest.len() > 12 || !rest.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    rest.parse::<i64>().ok().filter(|n| *n > 0)
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -46,14 +46,10 @@ impl ConsultationCode {
         self.0
     }
 
-    /// `YK12`, `yk 12`, `yk-12`.
+    /// `YK12`, `yk 12`, `yk-12`; never `12` alone, which is a household
+    /// where a consultation's code may stand (`/ghiykien 12 1`).
     pub fn parse(input: &str) -> Option<Self> {
-        let t = input.trim();
-        let rest = t.get(..2).filter(|p| p.eq_ignore_ascii_case("yk"))?;
-        let digits = t[rest.len()..].trim_start_matches(['-', ' ']);
-        (!digits.is_empty() && digits.len() <= 12 && digits.chars().all(|c| c.is_ascii_digit()))
-            .then(|| digits.parse::<i64>().ok().filter(|n| *n > 0).map(Self))
-            .flatten()
+        crate::text::read_numbered(input, "yk", true).map(Self)
     }
 }
 

@@ -35,14 +35,7 @@ impl NoticeCode {
     }
 
     pub fn parse(input: &str) -> Option<Self> {
-        let t = input.trim();
-        let rest = match t.get(..2) {
-            Some(p) if p.eq_ignore_ascii_case("tb") => t[2..].trim_start_matches(['-', ' ']),
-            _ => t,
-        };
-        (!rest.is_empty() && rest.len() <= 12 && rest.chars().all(|c| c.is_ascii_digit()))
-            .then(|| rest.parse::<i64>().ok().filter(|n| *n > 0).map(Self))
-            .flatten()
+        crate::text::read_numbered(input, "tb", false).map(Self)
     }
 }
 

@@ -222,6 +222,28 @@ impl Drop for BotProcess {
     }
 }
 
+/// A ward's bot process on a fresh database, its database to look at, and
+/// the feeder of its updates.
+async fn launch(tg: &FakeTelegram) -> (tempfile::TempDir, BotProcess, SqlitePool, Arc<Feeder>) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"bot.db\"\n[telegram]\nofficials = [{OFFICIAL}]\n[flood]\nper_person_burst = 100000\ngroup_burst = 100000\n[ops]\nlisten = \"127.0.0.1:0\"\n"
+        ),
+    )
+    .unwrap();
+    let bot = BotProcess::start(dir.path(), &tg.url, 0);
+    let db = open_read_only(&dir.path().join("bot.db")).await;
+    let feeder = Arc::new(Feeder {
+        tg: tg.clone(),
+        next_message: AtomicI64::new(1),
+        pushed: AtomicUsize::new(0),
+        ids: Mutex::new(Vec::new()),
+    });
+    (dir, bot, db, feeder)
+}
+
 async fn open_read_only(path: &Path) -> SqlitePool {
     for _ in 0..500 {
         if path.exists() {
@@ -371,22 +393,7 @@ fn chat_and_text(action: &str) -> Option<(i64, String)> {
 async fn soak(plan: Plan) {
     let Plan { seed, residents_per_group, kills: kill_count, chaos } = plan;
     let tg = FakeTelegram::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!(
-            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"bot.db\"\n[telegram]\nofficials = [{OFFICIAL}]\n[flood]\nper_person_burst = 100000\ngroup_burst = 100000\n[ops]\nlisten = \"127.0.0.1:0\"\n"
-        ),
-    )
-    .unwrap();
-    let mut bot = BotProcess::start(dir.path(), &tg.url, 0);
-    let db = open_read_only(&dir.path().join("bot.db")).await;
-    let feeder = Arc::new(Feeder {
-        tg: tg.clone(),
-        next_message: AtomicI64::new(1),
-        pushed: AtomicUsize::new(0),
-        ids: Mutex::new(Vec::new()),
-    });
+    let (dir, mut bot, db, feeder) = launch(&tg).await;
     set_up(&feeder, &db, residents_per_group).await;
 
     // Each leader sends a notice from the group and presses "Gửi".
@@ -699,22 +706,7 @@ async fn tap(feeder: &Feeder, db: &SqlitePool, who: i64, label: &str) {
 async fn killed_during_a_burst_of_answers_and_the_close_no_answer_is_lost_or_counted_twice() {
     const VOTERS: i64 = 12;
     let tg = FakeTelegram::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!(
-            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"bot.db\"\n[telegram]\nofficials = [{OFFICIAL}]\n[flood]\nper_person_burst = 100000\ngroup_burst = 100000\n[ops]\nlisten = \"127.0.0.1:0\"\n"
-        ),
-    )
-    .unwrap();
-    let mut bot = BotProcess::start(dir.path(), &tg.url, 0);
-    let db = open_read_only(&dir.path().join("bot.db")).await;
-    let feeder = Arc::new(Feeder {
-        tg: tg.clone(),
-        next_message: AtomicI64::new(1),
-        pushed: AtomicUsize::new(0),
-        ids: Mutex::new(Vec::new()),
-    });
+    let (dir, mut bot, db, feeder) = launch(&tg).await;
     let mut voters = Vec::new();
     for g in 1..=2 {
         let chat = group_chat(g);
