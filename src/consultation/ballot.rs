@@ -7,7 +7,7 @@
 //! ```text
 //! (group)   🗳 LẤY Ý KIẾN YK3 … 412/530 hộ đã cho ý kiến [🗳 Cho ý kiến]
 //! (private) 🗳 YK3: Đặt tên đường … 🔒 Phiếu kín … [1. Đồng ý] [2. Không đồng ý] [3. Ý kiến khác]
-//!           [1. Đồng ý] → ✅ Hộ bác đã cho ý kiến. Mã biên nhận: YK3-7KQ2M.
+//!           [1. Đồng ý] → ✅ Bot đã ghi nhận ý kiến của hộ bác. Mã biên nhận: YK3-7KQ2MX4P.
 //! ```
 
 use std::collections::BTreeMap;

@@ -8,7 +8,7 @@
 //! ```text
 //! (leader) /ghiykien            → YK3 — 14 hộ chưa cho ý kiến: [✍️ số 2, Xuân La — Bà Tư] …
 //!          [✍️ số 2 …]          → Phiếu giấy của hộ #12: [1. Đồng ý] [2. Không đồng ý] [3. Ý kiến khác]
-//!          [1. Đồng ý]          → ✅ Đã ghi phiếu giấy của hộ #12 cho YK3. Mã biên nhận: YK3-7KQ2M.
+//!          [1. Đồng ý]          → ✅ Đã ghi phiếu giấy của hộ #12 cho YK3. Mã biên nhận: YK3-7KQ2MX4P.
 //! ```
 
 use sqlx::SqliteConnection;
