@@ -33,13 +33,18 @@ pub enum Role {
 /// Finds or creates the user, refreshing the display name.
 pub async fn caller(conn: &mut SqliteConnection, sender: &Sender) -> anyhow::Result<Caller> {
     let id = ensure_user(conn, &sender.addr, Some(&sender.display_name)).await?;
-    let private_open =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM private_chats WHERE channel = ? AND chat_id = ?)")
-            .bind(sender.addr.channel.as_str())
-            .bind(&sender.addr.id)
-            .fetch_one(&mut *conn)
-            .await?;
+    let private_open = private_chat_open(&mut *conn, &sender.addr).await?;
     Ok(Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone(), private_open })
+}
+
+/// Whether the person has written to the bot in private (on Telegram a
+/// bot may write first to no one else).
+pub async fn private_chat_open(conn: &mut SqliteConnection, addr: &UserAddr) -> anyhow::Result<bool> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM private_chats WHERE channel = ? AND chat_id = ?)")
+        .bind(addr.channel.as_str())
+        .bind(&addr.id)
+        .fetch_one(conn)
+        .await?)
 }
 
 /// Records that the caller has written to the bot in private, with the

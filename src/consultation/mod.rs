@@ -175,6 +175,15 @@ impl Consultation {
     }
 }
 
+/// The groups a leader's or official's consultation work covers: all
+/// (None) for officials, their own for leaders, none for anyone else.
+pub async fn staff_scope(conn: &mut sqlx::SqliteConnection, user: i64) -> anyhow::Result<Option<Vec<i64>>> {
+    if crate::roles::is_official(&mut *conn, user).await? {
+        return Ok(None);
+    }
+    Ok(Some(crate::group::led_by(conn, user).await?.into_iter().map(|g| g.id).collect()))
+}
+
 /// The options when the creator gives none.
 pub const DEFAULT_OPTIONS: [&str; 3] = ["Đồng ý", "Không đồng ý", "Ý kiến khác"];
 

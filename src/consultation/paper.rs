@@ -58,15 +58,6 @@ impl PaperButton {
 
 const PAGE: usize = 10;
 
-/// The groups whose paper answers the caller records: all (None) for
-/// officials, their own for leaders.
-async fn scope(conn: &mut SqliteConnection, user: i64) -> anyhow::Result<Option<Vec<i64>>> {
-    if roles::is_official(&mut *conn, user).await? {
-        return Ok(None);
-    }
-    Ok(Some(crate::group::led_by(conn, user).await?.into_iter().map(|g| g.id).collect()))
-}
-
 const USAGE: &str = "Cách ghi phiếu giấy: /ghiykien <số hộ> <lựa chọn>, ví dụ: /ghiykien 12 1 (hộ #12 chọn lựa chọn 1). Nhiều cuộc đang mở thì thêm mã: /ghiykien YK3 12 1. Gõ /ghiykien để xem các hộ chưa cho ý kiến.";
 
 /// `/ghiykien [YKn] [<hộ> <lựa chọn> [ý kiến]]`.
@@ -80,7 +71,7 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
         words.remove(0);
     }
     let mut conn = turn.db.read().await?;
-    let scope = scope(&mut conn, turn.caller.id).await?;
+    let scope = super::staff_scope(&mut conn, turn.caller.id).await?;
     let c = match named {
         Some(code) => repo::get(&mut conn, code).await?.ok_or(Refusal::not_found("cuộc lấy ý kiến", code))?,
         None => {
@@ -238,7 +229,7 @@ pub async fn on_button(
         turn.db.defer(super::secrecy::pressed(c.code)).await?;
     }
     let mut conn = turn.db.read().await?;
-    let scope = scope(&mut conn, turn.caller.id).await?;
+    let scope = super::staff_scope(&mut conn, turn.caller.id).await?;
     if scope.as_ref().is_some_and(|s| s.is_empty()) {
         return Err(Refusal::no_right("ghi phiếu giấy").into());
     }

@@ -78,7 +78,7 @@ async fn remind(
         let Some((addr, _)) = roles::user_addr(&mut *conn, user).await? else { continue };
         // On Telegram a bot writes first to no one: only to those who
         // opened the private chat.
-        if addr.channel == Channel::Telegram && !opened(&mut *conn, &addr).await? {
+        if addr.channel == Channel::Telegram && !roles::private_chat_open(&mut *conn, &addr).await? {
             continue;
         }
         out.send_with(&addr.private_chat(), format!("{text}{}", card::ask_line(addr.channel)), keyboard.clone());
@@ -103,15 +103,6 @@ async fn remind(
         }
     }
     Ok(())
-}
-
-async fn opened(conn: &mut sqlx::SqliteConnection, addr: &crate::channel::UserAddr) -> anyhow::Result<bool> {
-    let chat = addr.private_chat();
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM private_chats WHERE channel = ? AND chat_id = ?)")
-        .bind(chat.channel.as_str())
-        .bind(&chat.id)
-        .fetch_one(conn)
-        .await?)
 }
 
 #[cfg(test)]

@@ -36,22 +36,13 @@ pub fn parse_close(data: &str) -> Option<ConsultationCode> {
     data.strip_prefix("yk:x:")?.parse::<i64>().ok().filter(|n| *n > 0).map(ConsultationCode::new)
 }
 
-/// The groups the caller's view covers: None (the ward) for officials,
-/// their own for leaders.
-async fn scope(conn: &mut SqliteConnection, user: i64) -> anyhow::Result<Option<Vec<i64>>> {
-    if roles::is_official(&mut *conn, user).await? {
-        return Ok(None);
-    }
-    Ok(Some(crate::group::led_by(conn, user).await?.into_iter().map(|g| g.id).collect()))
-}
-
 /// `/ketquaykien [YKn] [ketthuc]`.
 pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let mut words = args.split_whitespace();
     let code = words.next().map(|w| ConsultationCode::parse(w).ok_or(w));
     let close = words.next().map(crate::text::fold);
     let mut conn = turn.db.read().await?;
-    let scope = scope(&mut conn, turn.caller.id).await?;
+    let scope = super::staff_scope(&mut conn, turn.caller.id).await?;
     let code = match code {
         Some(Ok(code)) => code,
         Some(Err(typed)) => {
@@ -268,13 +259,13 @@ pub async fn close(
     super::post::edit_all_with(app, &mut *conn, &c, totals(&figures.turnout), out).await?;
     // In private, with the other opinions of the groups each one covers.
     let mut told = Vec::new();
-    let mut readers: Vec<(i64, Option<Vec<i64>>)> = vec![(c.creator, scope(&mut *conn, c.creator).await?)];
+    let mut readers: Vec<(i64, Option<Vec<i64>>)> = vec![(c.creator, super::staff_scope(&mut *conn, c.creator).await?)];
     for (official, _) in roles::officials(&mut *conn).await? {
         readers.push((official, None));
     }
     for g in &groups {
         for (leader, _) in roles::leaders_of(&mut *conn, *g).await? {
-            readers.push((leader, scope(&mut *conn, leader).await?));
+            readers.push((leader, super::staff_scope(&mut *conn, leader).await?));
         }
     }
     for (user, scope) in readers {
