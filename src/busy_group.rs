@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use crate::app::App;
 use crate::channel::{Action, Channel, ChatAddr, Keyboard, Replies};
 use crate::db::SetRow;
+use crate::outbox::JobOutbox;
 
 /// The row that keeps `answer` (an [`Action::Send`] to `chat`) for the
 /// person called `name` until the group's next minute.
@@ -35,22 +36,19 @@ fn given_name(full: &str) -> &str {
 /// The groups whose waiting answers may be sent now: each such group's
 /// answers, combined into one message, and removed. A group still within
 /// its minute keeps waiting.
-pub async fn flush_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
-    let mut out = Replies::default();
+pub async fn flush_due(app: &App, db: &Database, outbox: &mut JobOutbox) -> anyhow::Result<()> {
     let now = app.clock.now();
     for chat in waiting_chats(app, db).await? {
         if !app.flood.group_reply(&chat, now) {
             continue;
         }
         let mut tx = db.write().await?;
-        let rows: Vec<(i64, String, String)> =
+        let mut rows: Vec<(i64, String, String)> =
             sqlx::query_as("DELETE FROM group_waiting WHERE channel = ? AND chat_id = ? RETURNING id, name, action")
                 .bind(chat.channel.as_str())
                 .bind(&chat.id)
                 .fetch_all(&mut *tx)
                 .await?;
-        tx.commit().await?;
-        let mut rows = rows;
         // RETURNING gives no order: oldest first, as they asked.
         rows.sort_by_key(|(id, ..)| *id);
         let waiting = rows.into_iter().filter_map(|(_, name, action)| match serde_json::from_str(&action) {
@@ -60,9 +58,13 @@ pub async fn flush_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
                 None
             }
         });
+        // The combined answer is queued with the removal of what it
+        // answers: a crash between the two loses neither.
+        let mut out = Replies::default();
         out.actions.extend(combine(&chat, waiting));
+        outbox.commit(tx, out).await?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// When the earliest waiting answer may be sent, if any waits.

@@ -43,7 +43,8 @@
 //! - `domain` — values that cannot be invalid: phone, name, money, counts, percent, walking order.
 //! - `health`, `measure` — when each platform last answered; the names of what is counted and timed.
 //! - `canvas` — drawing the charts' PNGs, Vietnamese text shaped.
-//! - `runs` — jobs that run once a day or a week, claimed before they act.
+//! - `runs` — jobs that run once a day or a week, claimed before they act;
+//!   `outbox` — the reply outbox's rows, and what a scheduled job commits to tell ([`outbox::JobOutbox`]).
 //! - `app`, `config`, `db`, `clock`, `gather`, `text`, `fault` — the shared handles, configuration,
 //!   the database and its one writer, the bot's now, taking queued work in groups, Vietnamese folding,
 //!   fault injection for the crash tests.
@@ -84,6 +85,7 @@ pub mod measure;
 pub mod membership;
 pub mod notice;
 pub mod ops;
+pub mod outbox;
 pub mod posts;
 pub mod refusal;
 pub mod report;

@@ -96,6 +96,9 @@ pub struct Running {
     task: JoinHandle<anyhow::Result<()>>,
     scheduler: Option<JoinHandle<()>>,
     outbox: JoinHandle<()>,
+    /// The lane a scheduler beside this platform would send through (Zalo's,
+    /// for a process that runs Zalo only; Telegram's start runs its own).
+    lane: Option<crate::scheduler::Lane>,
     /// Where a Zalo webhook listens.
     pub listening: Option<std::net::SocketAddr>,
 }
@@ -135,6 +138,7 @@ pub async fn spawn_zalo(
         task: started.task,
         scheduler: None,
         outbox: started.notices,
+        lane: Some((crate::channel::Channel::Zalo, started.marks)),
         listening: started.listening,
     })
 }
@@ -148,12 +152,8 @@ pub async fn spawn_telegram(bot: Bot, app: App, db: Database) -> Running {
 pub async fn spawn_telegram_with(bot: Bot, app: App, db: Database, webhook: Option<telegram::Webhook>) -> Running {
     telegram::register_commands(&bot, &db).await;
     let (stop, stopped) = watch::channel(false);
-    let scheduler = tokio::spawn(crate::scheduler::run(
-        app.clone(),
-        db.clone(),
-        vec![crate::channel::Channel::Telegram],
-        stopped.clone(),
-    ));
+    let (lane, laned) = tokio::sync::oneshot::channel();
+    let scheduler = tokio::spawn(crate::scheduler::run(app.clone(), db.clone(), laned, stopped.clone()));
     let outbox = tokio::spawn(telegram::run_outbox(bot.clone(), app.clone(), db.clone(), stopped.clone()));
     let task = tokio::spawn(async move {
         let me = bot
@@ -163,6 +163,8 @@ pub async fn spawn_telegram_with(bot: Bot, app: App, db: Database, webhook: Opti
         let sender = telegram::TelegramSender { bot: bot.clone(), me: me.clone(), db: db.clone() };
         app.senders.set(crate::channel::Channel::Telegram, Arc::new(sender));
         let intake = Intake::start(app, db, telegram::Updates { me }).await;
+        // What a crash left is sent: the scheduler may start.
+        let _ = lane.send((crate::channel::Channel::Telegram, intake.marks()));
         let received = match webhook {
             None => {
                 telegram::poll(&bot, &intake, stopped).await;
@@ -173,7 +175,7 @@ pub async fn spawn_telegram_with(bot: Bot, app: App, db: Database, webhook: Opti
         intake.drain().await;
         received
     });
-    Running { stop, task, scheduler: Some(scheduler), outbox, listening: None }
+    Running { stop, task, scheduler: Some(scheduler), outbox, lane: None, listening: None }
 }
 
 /// What `todanpho` runs: until Ctrl-C or SIGTERM.
@@ -241,8 +243,11 @@ pub async fn run(config: Config, telegram: Option<Secret>) -> anyhow::Result<()>
         None => {
             if let Some(zalo) = platforms.first_mut() {
                 let stopped = zalo.stop.subscribe();
-                let channels = vec![crate::channel::Channel::Zalo];
-                zalo.scheduler = Some(tokio::spawn(crate::scheduler::run(app.clone(), db.clone(), channels, stopped)));
+                let (lane, laned) = tokio::sync::oneshot::channel();
+                if let Some(zalo_lane) = zalo.lane.take() {
+                    let _ = lane.send(zalo_lane);
+                }
+                zalo.scheduler = Some(tokio::spawn(crate::scheduler::run(app.clone(), db.clone(), laned, stopped)));
             }
         }
     }

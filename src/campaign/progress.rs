@@ -4,6 +4,7 @@
 //! minute leaves the campaign marked and the scheduler makes the last edit.
 
 use crate::db::Database;
+use crate::outbox::JobOutbox;
 use chrono::Duration;
 use sqlx::SqliteConnection;
 
@@ -82,11 +83,11 @@ pub async fn next_edit_due(_app: &App, db: &Database) -> anyhow::Result<Option<c
 }
 
 /// The scheduler's part: the last state always reaches the groups.
-pub async fn flush_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
+pub async fn flush_due(app: &App, db: &Database, outbox: &mut JobOutbox) -> anyhow::Result<()> {
     let mut out = Replies::default();
     // Looked at every few seconds: the write lock only when there is work.
     if repo::due_for_edit(&mut *db.read().await?, app.clock.now() - EDIT_EVERY).await?.is_empty() {
-        return Ok(out);
+        return Ok(());
     }
     let mut tx = db.write().await?;
     for code in repo::due_for_edit(&mut tx, app.clock.now() - EDIT_EVERY).await? {
@@ -94,6 +95,6 @@ pub async fn flush_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
             edit_all(app, &mut tx, &campaign, &mut out).await?;
         }
     }
-    tx.commit().await?;
-    Ok(out)
+    outbox.commit(tx, std::mem::take(&mut out)).await?;
+    Ok(())
 }

@@ -14,6 +14,7 @@ use super::{card, figures, repo, Consultation, ConsultationCode, Status};
 use crate::app::App;
 use crate::channel::{Button, Channel, Keyboard, Replies};
 use crate::db::Database;
+use crate::outbox::JobOutbox;
 use crate::notice::{self, NoticeCode};
 
 pub const EDIT_EVERY: Duration = Duration::minutes(1);
@@ -145,11 +146,11 @@ pub async fn next_edit_due(db: &Database) -> anyhow::Result<Option<chrono::DateT
 }
 
 /// The scheduler's part: the last figure always reaches the groups.
-pub async fn flush_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
+pub async fn flush_due(app: &App, db: &Database, outbox: &mut JobOutbox) -> anyhow::Result<()> {
     let mut out = Replies::default();
     let before = app.clock.now() - EDIT_EVERY;
     if repo::posts_due(&mut *db.read().await?, before).await?.is_empty() {
-        return Ok(out);
+        return Ok(());
     }
     let mut tx = db.write().await?;
     for code in repo::posts_due(&mut tx, before).await? {
@@ -157,6 +158,6 @@ pub async fn flush_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
             edit_all(app, &mut tx, &c, &mut out).await?;
         }
     }
-    tx.commit().await?;
-    Ok(out)
+    outbox.commit(tx, std::mem::take(&mut out)).await?;
+    Ok(())
 }

@@ -12,6 +12,7 @@ use super::{card, figures, repo, Consultation, ConsultationCode};
 use crate::app::App;
 use crate::channel::{Channel, Replies};
 use crate::db::Database;
+use crate::outbox::JobOutbox;
 use crate::roles;
 
 pub const JOB: &str = "consultation_reminder";
@@ -28,8 +29,26 @@ fn due(
     offsets.iter().copied().filter(|o| closes_at - *o <= now && closes_at - *o > opened_at).min()
 }
 
+/// The next moment a reminder of an open consultation falls due after
+/// `now`, if any will: the scheduler sleeps until then.
+pub async fn next_due(app: &App, db: &Database, now: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let open: Vec<(DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT opened_at, closes_at FROM consultations WHERE status = 'open' AND closes_at > ? AND opened_at IS NOT NULL",
+    )
+    .bind(now)
+    .fetch_all(&mut *db.read().await?)
+    .await?;
+    Ok(open
+        .into_iter()
+        .flat_map(|(opened_at, closes_at)| {
+            app.settings.consultation_reminders.iter().map(move |o| closes_at - *o).filter(move |at| *at > opened_at)
+        })
+        .filter(|at| *at > now)
+        .min())
+}
+
 /// Sends the reminders that are due; the messages.
-pub async fn run_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
+pub async fn run_due(app: &App, db: &Database, outbox: &mut JobOutbox) -> anyhow::Result<()> {
     let mut out = Replies::default();
     let now = app.clock.now();
     let open: Vec<(i64, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
@@ -45,9 +64,9 @@ pub async fn run_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
         if let Some(c) = repo::get(&mut tx, ConsultationCode::new(id)).await? {
             remind(app, &mut tx, &c, &mut out).await?;
         }
-        tx.commit().await?;
+        outbox.commit(tx, std::mem::take(&mut out)).await?;
     }
-    Ok(out)
+    Ok(())
 }
 
 async fn remind(

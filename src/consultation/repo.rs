@@ -113,6 +113,11 @@ pub async fn due_to_close(conn: &mut SqliteConnection, now: DateTime<Utc>) -> an
     Ok(ids.into_iter().map(ConsultationCode::new).collect())
 }
 
+/// When the next open consultation closes, if one is open.
+pub async fn next_close(conn: &mut SqliteConnection) -> anyhow::Result<Option<DateTime<Utc>>> {
+    Ok(sqlx::query_scalar("SELECT MIN(closes_at) FROM consultations WHERE status = 'open'").fetch_one(conn).await?)
+}
+
 pub async fn targets(conn: &mut SqliteConnection, code: ConsultationCode) -> anyhow::Result<Vec<i64>> {
     Ok(sqlx::query_scalar("SELECT group_id FROM consultation_groups WHERE consultation_id = ? ORDER BY group_id")
         .bind(code.id())

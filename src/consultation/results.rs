@@ -22,6 +22,7 @@ use super::{Ballot, Consultation, ConsultationCode, Status, GROUP_RESULT_MIN};
 use crate::app::App;
 use crate::channel::{Button, Keyboard, MessageRef, Replies};
 use crate::db::Database;
+use crate::outbox::JobOutbox;
 use crate::domain::Percent;
 use crate::refusal::{Handled, Refusal};
 use crate::roles;
@@ -320,11 +321,16 @@ pub async fn on_close(
     Ok(())
 }
 
+/// When the next open consultation closes by itself, if one is open.
+pub async fn next_close(db: &Database) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    repo::next_close(&mut *db.read().await?).await
+}
+
 /// The scheduler's part: consultations whose time has come are closed.
-pub async fn close_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
+pub async fn close_due(app: &App, db: &Database, outbox: &mut JobOutbox) -> anyhow::Result<()> {
     let mut out = Replies::default();
     if repo::due_to_close(&mut *db.read().await?, app.clock.now()).await?.is_empty() {
-        return Ok(out);
+        return Ok(());
     }
     let mut tx = db.write().await?;
     for code in repo::due_to_close(&mut tx, app.clock.now()).await? {
@@ -332,8 +338,8 @@ pub async fn close_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
             close(app, &mut tx, &c, None, &mut out).await?;
         }
     }
-    tx.commit().await?;
-    Ok(out)
+    outbox.commit(tx, std::mem::take(&mut out)).await?;
+    Ok(())
 }
 
 #[cfg(test)]

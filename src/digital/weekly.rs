@@ -9,6 +9,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use crate::app::App;
 use crate::channel::Replies;
 use crate::db::Database;
+use crate::outbox::JobOutbox;
 use crate::roles;
 
 pub const JOB: &str = "digital_weekly";
@@ -23,13 +24,27 @@ fn due_day(app: &App) -> Option<NaiveDate> {
     (day < today || (day == today && local.time() >= time)).then_some(day)
 }
 
+/// The next moment a summary falls due after `now`: this week's slot if
+/// still to come, else next week's.
+pub fn next_run(app: &App, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let (weekday, time) = app.settings.weekly_summary;
+    let today = now.with_timezone(&app.settings.timezone).date_naive();
+    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let day = monday + Duration::days(i64::from(weekday.num_days_from_monday()));
+    [day, day + Duration::days(7)]
+        .into_iter()
+        .filter_map(|d| d.and_time(time).and_local_timezone(app.settings.timezone).earliest())
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .find(|at| *at > now)
+}
+
 /// Runs the summary if it is due now; the messages to send, if any.
-pub async fn run_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
+pub async fn run_due(app: &App, db: &Database, outbox: &mut JobOutbox) -> anyhow::Result<()> {
     let mut out = Replies::default();
-    let Some(day) = due_day(app) else { return Ok(out) };
+    let Some(day) = due_day(app) else { return Ok(()) };
     let key = day.format("%Y-%m-%d").to_string();
     let Some(mut tx) = crate::runs::claim(db, JOB, &key, app.clock.now()).await? else {
-        return Ok(out);
+        return Ok(());
     };
     let from = day - Duration::days(7);
     let since = from.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(app.settings.timezone).earliest());
@@ -74,6 +89,6 @@ pub async fn run_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
             ),
         );
     }
-    tx.commit().await?;
-    Ok(out)
+    outbox.commit(tx, std::mem::take(&mut out)).await?;
+    Ok(())
 }

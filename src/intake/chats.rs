@@ -65,6 +65,13 @@ impl<P: Platform> Intake<P> {
         intake
     }
 
+    /// The marks of this platform's updates and sent replies: work outside
+    /// updates (the scheduler's jobs) sends its committed replies through
+    /// them on this platform's lane.
+    pub fn marks(&self) -> Marks {
+        self.shared.marks.clone()
+    }
+
     /// The platform answered a request just now (a poll, a probe, a
     /// delivery to the webhook): it is alive (see `ops`).
     pub fn heard(&self) {

@@ -31,7 +31,7 @@ pub use platform::{Inbound, Platform};
 pub use inbox::{forget_handled, record_batch, unhandled};
 pub use marks::settle_sent_logs;
 pub use marks::Marks;
-pub use outbox::{commit_with_replies, unsent_replies};
+pub use outbox::{commit_with_replies, send_queued, unsent_replies};
 pub use process::{describe, process, send_unsent_replies};
 
 /// Resolves once `stop` turns true (or its sender is gone): when a

@@ -1,6 +1,7 @@
 //! The reply outbox: an update's replies are committed with it, sent, then
 //! removed; those a crash left unsent are sent at the restart.
 
+use crate::app::App;
 use crate::channel::{Action, Channel};
 use crate::db::{Batch, Database, Written};
 
@@ -63,4 +64,14 @@ pub async fn unsent_replies(db: &Database, channel: Channel) -> anyhow::Result<V
     }
     remove_replies(db, &unreadable).await?;
     Ok(replies)
+}
+
+/// Sends replies committed in the outbox on the lane `origin` (an update's
+/// or a job's), in order, each marked sent the moment its request ends:
+/// the one outgoing path of everything committed, whoever committed it.
+pub async fn send_queued(app: &App, marks: &Marks, origin: Channel, queued: crate::outbox::Queued) {
+    for (id, action) in queued {
+        app.senders.deliver(origin, action).await;
+        marks.sent(id);
+    }
 }

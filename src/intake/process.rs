@@ -10,7 +10,7 @@ use crate::db::Database;
 use crate::turn::Turn;
 
 use super::marks::Marks;
-use super::outbox::{commit_with_replies, unsent_replies};
+use super::outbox::{commit_with_replies, send_queued, unsent_replies};
 use super::rows::remove_replies;
 
 /// Handles one update from the inbox: the handler runs in the update's
@@ -81,10 +81,7 @@ pub async fn process(
     let (sent, failed) = match outcome {
         Outcome::Committed(queued) => {
             let sent = queued.len();
-            for (id, action) in queued {
-                app.senders.deliver(channel, action).await;
-                marks.sent(id);
-            }
+            send_queued(app, marks, channel, queued).await;
             (sent, false)
         }
         Outcome::ReadOnly(actions) => {

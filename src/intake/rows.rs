@@ -26,15 +26,7 @@ pub(super) fn ending_statements(endings: &[Ending], now: chrono::DateTime<Utc>, 
         .iter()
         .flat_map(|e| e.replies.iter().map(|r| (e.channel.as_str(), e.update_id.as_str(), r.as_str())))
         .collect();
-    if !replies.is_empty() {
-        batch
-            .push(
-                "INSERT INTO reply_outbox (channel, update_id, action, created_at)
-                 SELECT value ->> 0, value ->> 1, value ->> 2, ? FROM json_each(?) ORDER BY key RETURNING id",
-            )
-            .bind(now)
-            .bind(serde_json::json!(replies).to_string());
-    }
+    crate::outbox::push_replies(&replies, now, batch);
 }
 
 /// An update to mark handled: its channel, its id, and its handler's

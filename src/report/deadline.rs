@@ -4,6 +4,7 @@
 //! restart never reminds twice on the same day.
 
 use crate::db::Database;
+use crate::outbox::JobOutbox;
 use std::collections::BTreeMap;
 
 use chrono::Timelike;
@@ -16,18 +17,31 @@ use crate::{group, roles};
 pub const JOB: &str = "report_deadline";
 const MAX_LINES: usize = 30;
 
+/// The next moment the daily reminder falls due after `now`: today's
+/// `reminder_hour` in the ward's zone if still to come, else tomorrow's.
+pub fn next_run(app: &App, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let settings = &app.settings;
+    let today = now.with_timezone(&settings.timezone).date_naive();
+    [today, today.succ_opt()?]
+        .into_iter()
+        .filter_map(|day| day.and_hms_opt(settings.reports.reminder_hour, 0, 0))
+        .filter_map(|at| at.and_local_timezone(settings.timezone).earliest())
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .find(|at| *at > now)
+}
+
 /// Runs the reminder if it is due now; the actions to send, if any.
-pub async fn run_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
+pub async fn run_due(app: &App, db: &Database, outbox: &mut JobOutbox) -> anyhow::Result<()> {
     let mut out = Replies::default();
     let settings = &app.settings;
     let now = app.clock.now();
     let local = now.with_timezone(&settings.timezone);
     if local.hour() < settings.reports.reminder_hour {
-        return Ok(out);
+        return Ok(());
     }
     let day = local.date_naive().format("%Y-%m-%d").to_string();
     let Some(mut tx) = crate::runs::claim(db, JOB, &day, now).await? else {
-        return Ok(out);
+        return Ok(());
     };
     let overdue = repo::overdue(&mut tx, now - settings.reports.deadline).await?;
     if !overdue.is_empty() {
@@ -79,7 +93,7 @@ pub async fn run_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
             out.send(&addr.private_chat(), message(&all));
         }
     }
-    tx.commit().await?;
+    outbox.commit(tx, std::mem::take(&mut out)).await?;
     tracing::info!(day, overdue = overdue.len(), "overdue reports reminded");
-    Ok(out)
+    Ok(())
 }

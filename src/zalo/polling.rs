@@ -58,6 +58,8 @@ pub struct Started {
     pub task: JoinHandle<anyhow::Result<()>>,
     /// Sends notices to Zalo households; finishes the one in hand on stop.
     pub notices: JoinHandle<()>,
+    /// The marks of Zalo's updates and sent replies (see [`crate::scheduler::Lane`]).
+    pub marks: crate::intake::Marks,
     /// Where the webhook listens, if it does.
     pub listening: Option<SocketAddr>,
 }
@@ -76,6 +78,7 @@ pub async fn start(
     let (stop, stopped) = watch::channel(false);
     let notices = tokio::spawn(super::notices::run(app.clone(), db.clone(), sender, stopped.clone()));
     let intake = Intake::start(app, db, Updates { client: client.clone() }).await;
+    let marks = intake.marks();
     let (task, listening) = match webhook {
         None => {
             let task = tokio::spawn(async move {
@@ -95,7 +98,7 @@ pub async fn start(
             (task, Some(listening))
         }
     };
-    Ok(Started { stop, task, notices, listening })
+    Ok(Started { stop, task, notices, marks, listening })
 }
 
 async fn poll(client: &Client, intake: &Intake<Updates>, settings: Settings, mut stop: watch::Receiver<bool>) {
