@@ -65,7 +65,12 @@ impl JobOutbox {
         let mut batch = Batch::default();
         push_replies(&rows, self.now, &mut batch);
         let mut ids = batch.fetch_ids(&mut tx).await?;
-        anyhow::ensure!(ids.len() == replies.actions.len(), "{} replies queued as {} rows", replies.actions.len(), ids.len());
+        anyhow::ensure!(
+            ids.len() == replies.actions.len(),
+            "{} replies queued as {} rows",
+            replies.actions.len(),
+            ids.len()
+        );
         tx.commit().await?;
         ids.sort_unstable();
         self.queued.extend(ids.into_iter().zip(replies.actions));

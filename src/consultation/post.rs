@@ -14,8 +14,8 @@ use super::{card, figures, repo, Consultation, ConsultationCode, Status};
 use crate::app::App;
 use crate::channel::{Button, Channel, Keyboard, Replies};
 use crate::db::Database;
-use crate::outbox::JobOutbox;
 use crate::notice::{self, NoticeCode};
+use crate::outbox::JobOutbox;
 
 pub const EDIT_EVERY: Duration = Duration::minutes(1);
 

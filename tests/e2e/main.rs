@@ -2,6 +2,7 @@
 
 mod backup;
 mod bad_input;
+mod binary;
 mod campaigns;
 mod consultations;
 mod crash;
@@ -16,11 +17,13 @@ mod places;
 mod support;
 
 mod groups_and_roles;
+mod job_crash;
 mod process;
 mod registration;
 mod reports;
 mod resilience;
 mod roles;
+mod scheduling;
 mod scripts;
 mod stats;
 mod zalo;

@@ -149,6 +149,9 @@ pub struct TestBot {
     personal: Mutex<Vec<String>>,
 }
 
+/// The scheduler's beat in tests: it looks often, as tests move fast.
+const BEAT_SECS: f64 = 0.02;
+
 impl TestBot {
     pub async fn start() -> Self {
         Self::start_with(|_| {}).await
@@ -165,24 +168,32 @@ impl TestBot {
 
     /// With the flood control of a real deployment.
     pub async fn start_with_flood_control() -> Self {
-        Self::build_with(|_| {}, None, true).await
+        Self::build_with(|_| {}, None, true, BEAT_SECS).await
+    }
+
+    /// With the scheduler's beat (`[reports] check_every_secs`) this long:
+    /// a day, and nothing time-driven happens but when the bot's clock
+    /// brings it.
+    pub async fn start_with_beat(secs: f64) -> Self {
+        Self::build_with(|_| {}, None, false, secs).await
     }
 
     async fn build(tweak: impl FnOnce(&FakeTelegram), webhook: Option<todanpho::telegram::Webhook>) -> Self {
-        Self::build_with(tweak, webhook, false).await
+        Self::build_with(tweak, webhook, false, BEAT_SECS).await
     }
 
     async fn build_with(
         tweak: impl FnOnce(&FakeTelegram),
         webhook: Option<todanpho::telegram::Webhook>,
         flood_control: bool,
+        beat_secs: f64,
     ) -> Self {
         install_logging();
         let tg = FakeTelegram::start().await;
         tweak(&tg);
         let dir = tempfile::tempdir().expect("temp dir");
         let text = format!(
-            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"{}\"\n[telegram]\napi_url = \"{}\"\nofficials = [{}]\n[reports]\ndeadline_hours = 72\nreminder_hour = 8\ncheck_every_secs = 0.02\n[ops]\nlisten = \"127.0.0.1:0\"\nstale_after_secs = 30\n{}",
+            "[ward]\nname = \"Phường Xuân La\"\n[database]\npath = \"{}\"\n[telegram]\napi_url = \"{}\"\nofficials = [{}]\n[reports]\ndeadline_hours = 72\nreminder_hour = 8\ncheck_every_secs = {beat_secs}\n[ops]\nlisten = \"127.0.0.1:0\"\nstale_after_secs = 30\n{}",
             dir.path().join("test.db").display(),
             tg.url,
             OFFICIAL.id,
