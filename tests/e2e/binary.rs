@@ -270,3 +270,20 @@ pub(crate) async fn tap(feeder: &Feeder, db: &SqlitePool, who: i64, label: &str)
     let (data, message_id) = found.unwrap_or_else(|| panic!("no '{label}' button was sent to {who}"));
     send_and_wait(feeder, db, who, who, &Send::Press { data, message_id, chat: who }).await;
 }
+
+/// Makes the digital teams' weekly summary due at the next start (the bot
+/// is down): the config sets it for today from midnight, in the ward's
+/// zone, and any week already claimed is forgotten.
+pub(crate) async fn arm_weekly_summary(dir: &Path) {
+    let local = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh);
+    let weekday = local.format("%a").to_string().to_lowercase();
+    let file = dir.join("config.toml");
+    let config = std::fs::read_to_string(&file).expect("read the config");
+    std::fs::write(&file, format!("{config}[digital_teams]\nweekly_summary = \"{weekday} 00:00\"\n"))
+        .expect("write the config");
+    let writable = SqlitePool::connect_with(SqliteConnectOptions::new().filename(dir.join("bot.db")))
+        .await
+        .expect("open the database");
+    sqlx::query("DELETE FROM scheduled_runs WHERE job = 'digital_weekly'").execute(&writable).await.unwrap();
+    writable.close().await;
+}

@@ -224,6 +224,11 @@ async fn soak(plan: Plan) {
                 }
                 bot.kill();
                 note_kill(&db, &path, &kills).await;
+                if run == 0 {
+                    // A scheduled job fires during the kills: every
+                    // member's weekly summary at this restart.
+                    arm_weekly_summary(&path).await;
+                }
                 bot = BotProcess::start(&path, &url, run + 1);
             }
             bot
@@ -275,7 +280,7 @@ async fn soak(plan: Plan) {
     let mut kills = Arc::try_unwrap(kills).ok().unwrap().into_inner().unwrap();
     let forced = faults.carried_out_then_reset.len();
     kills.in_flight.extend(faults.carried_out_then_reset.iter().cloned());
-    let report = check(&db, &tg, &residents, &ids, &kills, dir.path()).await;
+    let report = check(&db, &tg, &residents, &ids, &kills, dir.path(), kill_count > 0).await;
     let logs = logs(dir.path());
     assert_no_personal_data(&logs, &residents);
     if chaos.is_some() {
@@ -326,6 +331,8 @@ async fn check(
     ids: &[i64],
     kills: &Kills,
     dir: &Path,
+    // The weekly summary fired during the kills: each member has it once.
+    weekly: bool,
 ) -> Report {
     // Every update handled, none failed.
     let handled: Vec<(String, Option<String>, Option<String>)> =
@@ -419,6 +426,9 @@ async fn check(
         let mut expected = vec![confirmation(*part)];
         if *part == Part::Pledge {
             expected.push("Tổ đã nhận 200.000 đ");
+        }
+        if *part == Part::Visit && weekly {
+            expected.push("Tổng kết tuần");
         }
         for needle in expected {
             let got: Vec<(&(i64, String), &usize)> =

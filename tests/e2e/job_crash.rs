@@ -116,17 +116,7 @@ async fn a_job_killed_between_its_commit_and_its_send_tells_once_after_the_resta
     bot.kill();
 
     // The digital teams' weekly summary, due today from midnight.
-    let local = now.with_timezone(&chrono_tz::Asia::Ho_Chi_Minh);
-    let weekday = local.format("%a").to_string().to_lowercase();
-    let config = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!("{config}[digital_teams]\nweekly_summary = \"{weekday} 00:00\"\n"),
-    )
-    .unwrap();
-    let writable = open_writable(&file).await;
-    sqlx::query("DELETE FROM scheduled_runs WHERE job = 'digital_weekly'").execute(&writable).await.unwrap();
-    writable.close().await;
+    arm_weekly_summary(dir.path()).await;
     die_after(dir.path(), &tg, 3, "digital_weekly").await;
     assert_eq!(sent(&tg, RESIDENTS[0], "Tổng kết tuần"), 0, "nothing was sent before the bot died");
     let mut bot = BotProcess::start(dir.path(), &tg.url, 4);
