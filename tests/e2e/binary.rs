@@ -287,3 +287,28 @@ pub(crate) async fn arm_weekly_summary(dir: &Path) {
     sqlx::query("DELETE FROM scheduled_runs WHERE job = 'digital_weekly'").execute(&writable).await.unwrap();
     writable.close().await;
 }
+
+/// Links group `g`'s chat and appoints its leader, as the official does.
+pub(crate) async fn link_group(feeder: &Feeder, db: &SqlitePool, g: i64) {
+    let chat = group_chat(g);
+    send_and_wait(feeder, db, chat, OFFICIAL, &Send::Text(format!("/lienket Tổ dân phố số {g}"))).await;
+    let id = feeder.push_reply(chat, OFFICIAL, "/phancong", leader(g));
+    wait_done(db, id).await;
+}
+
+/// `user` registers a household at house `house` of group `g` and the
+/// group's leader approves it.
+pub(crate) async fn register_approved(feeder: &Feeder, db: &SqlitePool, g: i64, user: i64, house: &str) {
+    for text in crate::scripts::registration(g, house, &format!("09{user:08}")) {
+        send_and_wait(feeder, db, user, user, &Send::Text(text)).await;
+    }
+    let household: i64 = sqlx::query_scalar(
+        "SELECT h.id FROM households h JOIN users u ON u.id = h.owner_user_id WHERE u.external_id = ?",
+    )
+    .bind(user.to_string())
+    .fetch_one(db)
+    .await
+    .unwrap();
+    let (data, message_id) = button(&feeder.tg, leader(g), &format!("hh:ok:{household}")).await;
+    send_and_wait(feeder, db, leader(g), leader(g), &Send::Press { data, message_id, chat: leader(g) }).await;
+}

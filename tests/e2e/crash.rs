@@ -481,24 +481,10 @@ async fn killed_during_a_burst_of_answers_and_the_close_no_answer_is_lost_or_cou
     let (dir, mut bot, db, feeder) = launch(&tg).await;
     let mut voters = Vec::new();
     for g in 1..=2 {
-        let chat = group_chat(g);
-        send_and_wait(&feeder, &db, chat, OFFICIAL, &Send::Text(format!("/lienket Tổ dân phố số {g}"))).await;
-        let id = feeder.push_reply(chat, OFFICIAL, "/phancong", leader(g));
-        wait_done(&db, id).await;
+        link_group(&feeder, &db, g).await;
         for i in 0..VOTERS {
             let user = 6_000_000 + g * 100 + i;
-            for text in crate::scripts::registration(g, &(10 + i).to_string(), &format!("09{user:08}")) {
-                send_and_wait(&feeder, &db, user, user, &Send::Text(text)).await;
-            }
-            let household: i64 = sqlx::query_scalar(
-                "SELECT h.id FROM households h JOIN users u ON u.id = h.owner_user_id WHERE u.external_id = ?",
-            )
-            .bind(user.to_string())
-            .fetch_one(&db)
-            .await
-            .unwrap();
-            let (data, message_id) = button(&tg, leader(g), &format!("hh:ok:{household}")).await;
-            send_and_wait(&feeder, &db, leader(g), leader(g), &Send::Press { data, message_id, chat: leader(g) }).await;
+            register_approved(&feeder, &db, g, user, &(10 + i).to_string()).await;
             voters.push(user);
         }
     }

@@ -58,22 +58,9 @@ async fn a_job_killed_between_its_commit_and_its_send_tells_once_after_the_resta
     let (dir, mut bot, db, feeder) = launch(&tg).await;
     let file = dir.path().join("bot.db");
     let group = group_chat(1);
-    send_and_wait(&feeder, &db, group, OFFICIAL, &Send::Text("/lienket Tổ dân phố số 1".into())).await;
-    let id = feeder.push_reply(group, OFFICIAL, "/phancong", leader(1));
-    wait_done(&db, id).await;
+    link_group(&feeder, &db, 1).await;
     for (i, user) in RESIDENTS.into_iter().enumerate() {
-        for text in crate::scripts::registration(1, &(20 + i).to_string(), &format!("09{user:08}")) {
-            send_and_wait(&feeder, &db, user, user, &Send::Text(text)).await;
-        }
-        let household: i64 = sqlx::query_scalar(
-            "SELECT h.id FROM households h JOIN users u ON u.id = h.owner_user_id WHERE u.external_id = ?",
-        )
-        .bind(user.to_string())
-        .fetch_one(&db)
-        .await
-        .unwrap();
-        let (data, message_id) = button(&tg, leader(1), &format!("hh:ok:{household}")).await;
-        send_and_wait(&feeder, &db, leader(1), leader(1), &Send::Press { data, message_id, chat: leader(1) }).await;
+        register_approved(&feeder, &db, 1, user, &(20 + i).to_string()).await;
     }
     for text in ["/tocongnghe tao Đội 1: 1".to_string(), format!("/tocongnghe them 1 {}", RESIDENTS[0])] {
         send_and_wait(&feeder, &db, OFFICIAL, OFFICIAL, &Send::Text(text)).await;
