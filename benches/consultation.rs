@@ -54,7 +54,7 @@ async fn world(
     households: i64,
     ballot: Ballot,
 ) -> anyhow::Result<repo::Draft> {
-    seed(db, Sizes { groups: GROUPS, households, reports: 0, pledges: 0 }).await?;
+    seed(db, &todanpho::clock::SystemClock, Sizes { groups: GROUPS, households, reports: 0, pledges: 0 }).await?;
     let mut tx = db.write().await?;
     for sql in [
         "UPDATE users SET channel = 'telegram', external_id = CAST(id AS TEXT)",

@@ -66,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
         .map_err(anyhow::Error::msg)?;
         let (app, db) = startup::build_app(&config).await?;
         let t = Instant::now();
-        seed(&db, sizes).await?;
+        seed(&db, &todanpho::clock::SystemClock, sizes).await?;
         let mut tx = db.write().await?;
         sqlx::query("ANALYZE").execute(&mut *tx).await?;
         tx.commit().await?;

@@ -607,7 +607,7 @@ async fn big_database(households: i64) -> anyhow::Result<PathBuf> {
     .map_err(anyhow::Error::msg)?;
     let (_, db) = todanpho::startup::build_app(&config).await?;
     let sizes = todanpho::demo::Sizes { groups: 600, households, reports: households / 10, pledges: 0 };
-    todanpho::demo::seed(&db, sizes).await?;
+    todanpho::demo::seed(&db, &todanpho::clock::SystemClock, sizes).await?;
     db.close().await;
     // The bot's pool only reads: the checkpoint is made on a connection
     // of its own.

@@ -48,6 +48,7 @@ fn parse(args: &str) -> Request {
 pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let Turn { app, caller, msg, db, out } = turn;
     let replied_to = msg.replied().and_then(|r| r.from.clone());
+    let now = db.now();
     let mut tx = db.write().await?;
     if !roles::is_official(&mut tx, caller.id).await? {
         return Err(Refusal::OnlyFor {
@@ -64,7 +65,8 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
         }
     };
     let target_id =
-        roles::ensure_user(&mut tx, &target, Some(&target_name).filter(|n| !n.is_empty()).map(|s| s.as_str())).await?;
+        roles::ensure_user(&mut tx, &target, Some(&target_name).filter(|n| !n.is_empty()).map(|s| s.as_str()), now)
+            .await?;
     let shown = match roles::user_addr(&mut tx, target_id).await? {
         Some((_, name)) if !name.is_empty() => name,
         _ => format!("người dùng {}", target.id),
@@ -80,11 +82,11 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
             }
             roles::revoke_official(&mut tx, target_id).await?
         } else {
-            roles::appoint_official(&mut tx, target_id, Some(caller.id)).await?
+            roles::appoint_official(&mut tx, target_id, Some(caller.id), now).await?
         };
         let action = if req.revoke { "role.official.revoke" } else { "role.official.appoint" };
         if changed {
-            crate::audit::record(&mut tx, caller.id, action, &format!("user:{target_id}"), None).await?;
+            crate::audit::record(&mut tx, caller.id, action, &format!("user:{target_id}"), None, now).await?;
         }
         let text = match (req.revoke, changed) {
             (false, true) => format!("Đã phân công {shown} làm cán bộ phường."),
@@ -125,7 +127,7 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let changed = if req.revoke {
         roles::revoke_leader(&mut tx, target_id, group.id).await?
     } else {
-        roles::appoint_leader(&mut tx, target_id, group.id, caller.id).await?
+        roles::appoint_leader(&mut tx, target_id, group.id, caller.id, now).await?
     };
     if changed {
         let action = if req.revoke { "role.leader.revoke" } else { "role.leader.appoint" };
@@ -135,6 +137,7 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
             action,
             &format!("user:{target_id}"),
             Some(&format!("group:{}", group.id)),
+            now,
         )
         .await?;
     }

@@ -2,6 +2,7 @@
 //! campaigns, pledges, digital teams' visits) for demos and benchmarks: `todanpho seed-demo`.
 //! Deterministic: the same sizes give the same database.
 
+use crate::clock::Clock;
 use crate::db::Database;
 use chrono::{Duration, Utc};
 
@@ -52,9 +53,10 @@ impl Rng {
     }
 }
 
-pub async fn seed(db: &Database, sizes: Sizes) -> anyhow::Result<()> {
+/// Adds `sizes` of demo data, dated back from the clock's now.
+pub async fn seed(db: &Database, clock: &dyn Clock, sizes: Sizes) -> anyhow::Result<()> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let now = Utc::now();
+    let now = clock.now();
     let mut tx = db.write().await?;
     let first_group: i64 =
         sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM groups").fetch_one(&mut *tx).await?;

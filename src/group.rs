@@ -10,7 +10,6 @@
 use crate::db::Database;
 use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
-use chrono::Utc;
 use sqlx::SqliteConnection;
 
 use crate::app::App;
@@ -63,6 +62,7 @@ pub async fn all(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Group>> {
 /// `/lienket <tên tổ>`, typed in the group chat by an official.
 pub async fn link(turn: &mut Turn, args: &str) -> Handled {
     let Turn { caller, msg, db, out, .. } = turn;
+    let now = db.now();
     let mut tx = db.write().await?;
     if !roles::is_official(&mut tx, caller.id).await? {
         return Err(Refusal::OnlyFor { who: "cán bộ phường", to: "liên kết được nhóm" }.into());
@@ -77,7 +77,6 @@ pub async fn link(turn: &mut Turn, args: &str) -> Handled {
     if name.chars().count() < 2 || name.chars().count() > 100 {
         return Err(Refusal::input("Xin gõ kèm tên tổ dân phố, ví dụ: /lienket Tổ dân phố số 12").into());
     }
-    let now = Utc::now();
     let group_id: i64 = sqlx::query_scalar(
         "INSERT INTO groups (name, name_folded, created_at) VALUES (?, ?, ?)
          ON CONFLICT (name_folded) DO UPDATE SET name_folded = excluded.name_folded RETURNING id",
@@ -100,7 +99,8 @@ pub async fn link(turn: &mut Turn, args: &str) -> Handled {
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    crate::audit::record(&mut tx, caller.id, "group.link", &format!("group:{}", group.id), Some(&msg.chat.id)).await?;
+    crate::audit::record(&mut tx, caller.id, "group.link", &format!("group:{}", group.id), Some(&msg.chat.id), now)
+        .await?;
     let text = match previous {
         Some(p) if p.id == group.id => format!("Nhóm chat này đã được liên kết với «{}» từ trước.", group.name),
         Some(p) => format!("Đã chuyển liên kết nhóm chat này từ «{}» sang «{}».", p.name, group.name),

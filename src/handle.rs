@@ -33,7 +33,7 @@ use crate::{commands, conversation, forms};
 pub async fn handle(turn: &mut Turn) -> anyhow::Result<()> {
     #[cfg(feature = "fault-injection")]
     crate::fault::inject(&turn.msg);
-    let now = turn.app.clock.now();
+    let now = turn.db.now();
     match turn.app.flood.person(&turn.caller.addr, now) {
         Verdict::Handle => {}
         verdict => {

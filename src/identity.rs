@@ -79,7 +79,8 @@ pub async fn redeem(turn: &mut Turn, text: &str) -> Handled<bool> {
     if caller.id != user_id {
         merge(&mut tx, caller.id, user_id).await?;
     }
-    crate::audit::record(&mut tx, user_id, "identity.link", caller.addr.channel.as_str(), None).await?;
+    crate::audit::record(&mut tx, user_id, "identity.link", caller.addr.channel.as_str(), None, app.clock.now())
+        .await?;
     out.send(&me, "✅ Đã kết nối. Từ nay bác dùng bot trên Zalo như trên Telegram: cùng hồ sơ hộ, cùng vai trò.");
     Ok(true)
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use todanpho::clock::{Clock, SystemClock};
 use todanpho::config::{Config, Secret};
 
 /// glibc's allocator kept the memory freed by the per-chat workers (see
@@ -181,8 +182,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             todanpho::stats::export::write(&app, &mut conn, &None, which, &mut sink).await
         }
         Command::SeedDemo { groups, households, reports, pledges } => {
-            let (_, db) = todanpho::startup::build_app(&config).await?;
-            todanpho::demo::seed(&db, todanpho::demo::Sizes { groups, households, reports, pledges }).await?;
+            let (app, db) = todanpho::startup::build_app(&config).await?;
+            let sizes = todanpho::demo::Sizes { groups, households, reports, pledges };
+            todanpho::demo::seed(&db, app.clock.as_ref(), sizes).await?;
             println!("added {groups} groups, {households} households, {reports} reports, {pledges} pledges");
             Ok(())
         }
@@ -198,7 +200,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { file } => {
-            let kept = todanpho::backup::restore(&file, &config.database.path, chrono::Utc::now()).await?;
+            // No bot runs here: the system's clock names the copy kept.
+            let kept = todanpho::backup::restore(&file, &config.database.path, SystemClock.now()).await?;
             println!("restored {} to {}", file.display(), config.database.path.display());
             if let Some(old) = kept {
                 println!("the previous database is kept as {}", old.display());

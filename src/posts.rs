@@ -2,11 +2,19 @@
 //! The platform tells the message id only after sending, so the channel
 //! adapter records it here under the tag the flow chose.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::channel::{Channel, ChatAddr, MessageRef};
 
-pub async fn record(db: &crate::db::Database, tag: &str, chat: &ChatAddr, message_id: &str) -> anyhow::Result<()> {
+/// Records the message posted under `tag` in `chat`, at `at` (the bot's
+/// clock).
+pub async fn record(
+    db: &crate::db::Database,
+    tag: &str,
+    chat: &ChatAddr,
+    message_id: &str,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let mut tx = db.write().await?;
     sqlx::query(
         "INSERT INTO posted_messages (tag, channel, chat_id, message_id, posted_at) VALUES (?, ?, ?, ?, ?)
@@ -16,7 +24,7 @@ pub async fn record(db: &crate::db::Database, tag: &str, chat: &ChatAddr, messag
     .bind(chat.channel.as_str())
     .bind(&chat.id)
     .bind(message_id)
-    .bind(Utc::now())
+    .bind(at)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

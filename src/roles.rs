@@ -30,9 +30,10 @@ pub enum Role {
     Official,
 }
 
-/// Finds or creates the user, refreshing the display name.
-pub async fn caller(conn: &mut SqliteConnection, sender: &Sender) -> anyhow::Result<Caller> {
-    let id = ensure_user(conn, &sender.addr, Some(&sender.display_name)).await?;
+/// Finds or creates the user (created at `now`), refreshing the display
+/// name.
+pub async fn caller(conn: &mut SqliteConnection, sender: &Sender, now: DateTime<Utc>) -> anyhow::Result<Caller> {
+    let id = ensure_user(conn, &sender.addr, Some(&sender.display_name), now).await?;
     let private_open = private_chat_open(&mut *conn, &sender.addr).await?;
     Ok(Caller { id, addr: sender.addr.clone(), name: sender.display_name.clone(), private_open })
 }
@@ -168,7 +169,13 @@ async fn read_senders(
         .collect())
 }
 
-pub async fn ensure_user(conn: &mut SqliteConnection, addr: &UserAddr, name: Option<&str>) -> anyhow::Result<i64> {
+/// The user's id; a new user is created at `now`.
+pub async fn ensure_user(
+    conn: &mut SqliteConnection,
+    addr: &UserAddr,
+    name: Option<&str>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<i64> {
     let name = name.filter(|n| !n.is_empty());
     // Nearly every message comes from someone known under the same name: a
     // read then, not a write that would queue behind every other writer.
@@ -191,7 +198,7 @@ pub async fn ensure_user(conn: &mut SqliteConnection, addr: &UserAddr, name: Opt
     .bind(addr.channel.as_str())
     .bind(&addr.id)
     .bind(name)
-    .bind(Utc::now())
+    .bind(now)
     .fetch_one(conn)
     .await?;
     Ok(id)
@@ -291,13 +298,18 @@ pub async fn leaders_of(conn: &mut SqliteConnection, group_id: i64) -> anyhow::R
 }
 
 /// Returns false if the user already held the role.
-pub async fn appoint_official(conn: &mut SqliteConnection, user_id: i64, by: Option<i64>) -> anyhow::Result<bool> {
+pub async fn appoint_official(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "INSERT INTO officials (user_id, appointed_by, appointed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
     )
     .bind(user_id)
     .bind(by)
-    .bind(Utc::now())
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -312,14 +324,20 @@ pub async fn count_officials(conn: &mut SqliteConnection) -> anyhow::Result<i64>
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM officials").fetch_one(conn).await?)
 }
 
-pub async fn appoint_leader(conn: &mut SqliteConnection, user_id: i64, group_id: i64, by: i64) -> anyhow::Result<bool> {
+pub async fn appoint_leader(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    group_id: i64,
+    by: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "INSERT INTO leaders (group_id, user_id, appointed_by, appointed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
     )
     .bind(group_id)
     .bind(user_id)
     .bind(by)
-    .bind(Utc::now())
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -334,12 +352,17 @@ pub async fn revoke_leader(conn: &mut SqliteConnection, user_id: i64, group_id: 
     Ok(done.rows_affected() == 1)
 }
 
-/// Makes the officials named in config officials; never removes anyone.
-pub async fn seed_officials(conn: &mut SqliteConnection, telegram_ids: &[i64]) -> anyhow::Result<()> {
+/// Makes the officials named in config officials (at `now`); never
+/// removes anyone.
+pub async fn seed_officials(
+    conn: &mut SqliteConnection,
+    telegram_ids: &[i64],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     for id in telegram_ids {
         let addr = UserAddr { channel: Channel::Telegram, id: id.to_string() };
-        let user = ensure_user(&mut *conn, &addr, None).await?;
-        appoint_official(&mut *conn, user, None).await?;
+        let user = ensure_user(&mut *conn, &addr, None, now).await?;
+        appoint_official(&mut *conn, user, None, now).await?;
     }
     Ok(())
 }

@@ -39,7 +39,9 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
     crate::intake::forget_handled(&db, clock.now(), keep).await.context("pruning the inbox")?;
     {
         let mut tx = db.write().await?;
-        roles::seed_officials(&mut tx, &config.telegram.officials).await.context("seeding officials from config")?;
+        roles::seed_officials(&mut tx, &config.telegram.officials, clock.now())
+            .await
+            .context("seeding officials from config")?;
         tx.commit().await?;
     }
     let r = &config.reports;
@@ -160,7 +162,8 @@ pub async fn spawn_telegram_with(bot: Bot, app: App, db: Database, webhook: Opti
             .get_me()
             .await
             .context("cannot reach the Telegram Bot API (getMe failed); check TELOXIDE_TOKEN and the API URL")?;
-        let sender = telegram::TelegramSender { bot: bot.clone(), me: me.clone(), db: db.clone() };
+        let sender =
+            telegram::TelegramSender { bot: bot.clone(), me: me.clone(), db: db.clone(), clock: app.clock.clone() };
         app.senders.set(crate::channel::Channel::Telegram, Arc::new(sender));
         let intake = Intake::start(app, db, telegram::Updates { me }).await;
         // What a crash left is sent: the scheduler may start.

@@ -27,13 +27,16 @@ impl Turn {
     /// the same name: a read, so that the update only takes the writer if
     /// it changes something; the same read fetches their dialogue in
     /// private chat, the next thing most updates look at.
+    /// The update's time is read from the bot's clock here, once (see
+    /// [`TurnDb::now`]).
     pub async fn begin(app: &App, database: &Database, msg: Incoming) -> anyhow::Result<Turn> {
+        let now = app.clock.now();
         let (known, dialogue) = roles::known(&app.lookups, &msg.from).await?;
-        let mut db = TurnDb { tx: database.update(), dialogue: Some(dialogue) };
+        let mut db = TurnDb { tx: database.update(now), dialogue: Some(dialogue) };
         let caller = match known {
             Some(caller) => caller,
             // A user row, not a dialogue: the dialogue read stays good.
-            None => roles::caller(db.tx.write().await?, &msg.from).await?,
+            None => roles::caller(db.tx.write().await?, &msg.from, now).await?,
         };
         Ok(Turn { app: app.clone(), caller, msg, db, out: Replies::default() })
     }
@@ -70,6 +73,13 @@ pub struct TurnDb {
 }
 
 impl TurnDb {
+    /// When the update began, on the bot's clock (the test clock in tests):
+    /// the time of everything the update writes and decides (a dialogue's
+    /// expiry, flood control), the same for all of it.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.tx.now()
+    }
+
     /// The update's transaction (see [`UpdateTx::write`]).
     pub async fn write(&mut self) -> sqlx::Result<&mut sqlx::SqliteConnection> {
         self.dialogue = None;
@@ -91,12 +101,13 @@ impl TurnDb {
     /// it is theirs (no round trip), else from the database. An expired
     /// one is not removed here (see [`TurnDb::forget_dialogue`]).
     pub async fn dialogue(&mut self, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<Loaded> {
+        let now = self.now();
         if let Some(prefetched) = self.dialogue.take() {
-            if let Some(loaded) = prefetched.of(chat, user) {
+            if let Some(loaded) = prefetched.of(chat, user, now) {
                 return Ok(loaded);
             }
         }
-        store::peek(&mut *self.read().await?, chat, user).await
+        store::peek(&mut *self.read().await?, chat, user, now).await
     }
 
     /// Saves the dialogue's state with the update's last statements.

@@ -55,7 +55,15 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     if !repo::close(&mut tx, code, caller.id, app.clock.now()).await? {
         return Err(Refusal::state(format!("Cuộc vận động {code} đã kết thúc từ trước.")).into());
     }
-    crate::audit::record(&mut tx, caller.id, "campaign.close", &format!("campaign:{}", code.id()), None).await?;
+    crate::audit::record(
+        &mut tx,
+        caller.id,
+        "campaign.close",
+        &format!("campaign:{}", code.id()),
+        None,
+        app.clock.now(),
+    )
+    .await?;
     let campaign = repo::get(&mut tx, code).await?.ok_or_else(|| anyhow::anyhow!("campaign vanished"))?;
     let totals = repo::totals(&mut tx, code).await?;
     let honour = repo::honour_list(&mut tx, code).await?;

@@ -119,6 +119,7 @@ async fn decide(
         action,
         &format!("pledge:{}", code.id()),
         amount.map(|a| a.dong().to_string()).as_deref(),
+        now,
     )
     .await?;
     if amount.is_some() {
@@ -229,6 +230,7 @@ pub async fn record_cash(turn: &mut Turn, args: &str) -> Handled {
         "pledge.recorded_cash",
         &format!("pledge:{}", pledge.id()),
         Some(&amount.dong().to_string()),
+        now,
     )
     .await?;
     progress::touch(app, &mut tx, &campaign, out).await?;

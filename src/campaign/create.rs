@@ -133,7 +133,7 @@ pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<
         created_by: caller.id,
     };
     let code = repo::insert(tx, new, now).await?;
-    crate::audit::record(tx, caller.id, "campaign.create", &format!("campaign:{}", code.id()), None).await?;
+    crate::audit::record(tx, caller.id, "campaign.create", &format!("campaign:{}", code.id()), None, now).await?;
     let campaign = repo::get(tx, code).await?.ok_or_else(|| anyhow::anyhow!("campaign vanished"))?;
     let (text, keyboard) = progress::announcement(app, tx, &campaign).await?;
     let mut chats = 0;

@@ -262,6 +262,7 @@ pub async fn on_button(
                 "consultation.send",
                 &format!("consultation:{}", code.id()),
                 Some(&registered.to_string()),
+                now,
             )
             .await?;
             format!(

@@ -293,8 +293,15 @@ async fn close_early(turn: &mut Turn, c: &Consultation) -> Handled {
     if !close(app, &mut *tx, c, Some(caller.id), out).await? {
         return Err(Refusal::state(format!("Cuộc lấy ý kiến {} đã kết thúc.", c.code)).into());
     }
-    crate::audit::record(&mut *tx, caller.id, "consultation.close", &format!("consultation:{}", c.code.id()), None)
-        .await?;
+    crate::audit::record(
+        &mut *tx,
+        caller.id,
+        "consultation.close",
+        &format!("consultation:{}", c.code.id()),
+        None,
+        app.clock.now(),
+    )
+    .await?;
     Ok(())
 }
 

@@ -78,9 +78,10 @@ impl Scrubber {
             // All of it is in the database: a write starts the log afresh.
             let mut tx = db.write().await?;
             // (A row in and out again: SQLite writes no page for an
-            // update that changes nothing.)
+            // update that changes nothing. It has no time: it is gone
+            // before the commit.)
             for sql in [
-                "INSERT INTO scheduled_runs (job, day, ran_at) VALUES ('journal_scrub', '-', datetime('now'))",
+                "INSERT INTO scheduled_runs (job, day, ran_at) VALUES ('journal_scrub', '-', '-')",
                 "DELETE FROM scheduled_runs WHERE job = 'journal_scrub'",
             ] {
                 sqlx::query(sql).execute(&mut *tx).await?;

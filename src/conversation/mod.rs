@@ -211,7 +211,8 @@ pub async fn answer(turn: &mut Turn, input: Input, pressed: Option<&MessageRef>,
                 }
                 Completion::Reask { key, message } => {
                     let prompts = engine.reask(&mut state, key, &message);
-                    store::save(turn.db.write().await?, &chat, &who, &state).await?;
+                    let now = turn.db.now();
+                    store::save(turn.db.write().await?, &chat, &who, &state, now).await?;
                     send_prompts(&mut turn.out, &chat, &prompts);
                 }
             }

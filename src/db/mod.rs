@@ -102,9 +102,10 @@ impl Database {
         (!name.is_empty() && name != ":memory:").then_some(file)
     }
 
-    /// The transaction of one update's turn, begun on its first write.
-    pub fn update(&self) -> UpdateTx {
-        UpdateTx::new(self.clone())
+    /// The transaction of one update's turn, begun on its first write;
+    /// `now` is the update's time on the bot's clock.
+    pub fn update(&self, now: chrono::DateTime<chrono::Utc>) -> UpdateTx {
+        UpdateTx::new(self.clone(), now)
     }
 }
 

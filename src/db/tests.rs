@@ -124,7 +124,7 @@ fn row(n: i64) -> SetRow {
 #[tokio::test]
 async fn deferred_rows_go_with_the_last_statements_and_later_reads_see_them() {
     let (_dir, db) = pool().await;
-    let mut update = db.update();
+    let mut update = db.update(chrono::Utc::now());
     update.defer(row(1)).await.unwrap();
     // Not written yet: nothing began a turn.
     assert_eq!(rows(&db).await, Vec::<i64>::new());
@@ -141,7 +141,7 @@ async fn deferred_rows_go_with_the_last_statements_and_later_reads_see_them() {
 
     // A read later in the update sends the deferred row first and
     // reads it in the update's transaction.
-    let mut update = db.update();
+    let mut update = db.update(chrono::Utc::now());
     update.defer(row(4)).await.unwrap();
     let seen: Vec<i64> =
         sqlx::query_scalar("SELECT n FROM t ORDER BY n").fetch_all(&mut *update.read().await.unwrap()).await.unwrap();
@@ -156,7 +156,7 @@ async fn a_pooled_connection_cannot_write() {
     let (_dir, db) = pool().await;
     let escaped = sqlx::query("INSERT INTO t (n) VALUES (9)").execute(&mut *db.read().await.unwrap()).await;
     assert!(escaped.is_err(), "a write escaped the writer");
-    let mut update = db.update();
+    let mut update = db.update(chrono::Utc::now());
     let escaped = sqlx::query("INSERT INTO t (n) VALUES (9)").execute(&mut *update.read().await.unwrap()).await;
     assert!(escaped.is_err(), "an update's read wrote");
     assert_eq!(rows(&db).await, Vec::<i64>::new());

@@ -1,6 +1,7 @@
 //! An update's transaction: everything the update writes, its "handled"
 //! mark and its replies, in one transaction (see `crate::intake`).
 
+use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection};
 
@@ -17,10 +18,14 @@ use super::{Batch, Database, SetRow, Tx};
 /// pooled connection, so an update that changes nothing never waits for
 /// the writer. Rows that can wait ([`UpdateTx::defer`]) are kept until
 /// the update ends and sent with its last statements, in one round trip.
+///
+/// It carries the update's time, read once from the bot's clock when the
+/// update began: the rows it writes are stamped with it.
 pub struct UpdateTx {
     db: Database,
     tx: Option<Tx>,
     rows: Vec<SetRow>,
+    now: DateTime<Utc>,
 }
 
 /// What an update wrote, to be ended with its handled mark and replies
@@ -29,7 +34,8 @@ pub enum Written {
     /// Its turn at the writer is under way.
     Open(Tx),
     /// Only deferred rows: its turn has not begun, and the rows can go with
-    /// other updates' in set-wise statements (see [`crate::intake`]).
+    /// other updates' in set-wise statements (see [`crate::intake`]),
+    /// stamped with the time that group ends.
     Rows(Vec<SetRow>),
 }
 
@@ -41,8 +47,13 @@ pub enum Reading<'a> {
 }
 
 impl UpdateTx {
-    pub fn new(db: Database) -> Self {
-        Self { db, tx: None, rows: Vec::new() }
+    pub fn new(db: Database, now: DateTime<Utc>) -> Self {
+        Self { db, tx: None, rows: Vec::new(), now }
+    }
+
+    /// When the update began, on the bot's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
     }
 
     /// The update's transaction, begun (with the rows deferred so far) on
@@ -71,7 +82,7 @@ impl UpdateTx {
             return Ok(());
         };
         let mut batch = Batch::default();
-        SetRow::write_all(&[row], chrono::Utc::now(), &mut batch);
+        SetRow::write_all(&[row], self.now, &mut batch);
         batch.fetch_ids(tx).await?;
         Ok(())
     }
@@ -89,7 +100,7 @@ impl UpdateTx {
             Some(tx) => tx,
             None => {
                 let mut deferred = Batch::default();
-                SetRow::write_all(&self.rows, chrono::Utc::now(), &mut deferred);
+                SetRow::write_all(&self.rows, self.now, &mut deferred);
                 let (tx, _) = self.db.writes.begin_with(&self.db.pool, deferred).await?;
                 self.rows.clear();
                 tx

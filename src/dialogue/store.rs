@@ -24,7 +24,13 @@ pub type Row = (String, DateTime<Utc>);
 /// state written by an older, incompatible version: better to start over
 /// than to be stuck) is reported, not removed: reading is done on a
 /// read-only connection, and the caller removes it in a write.
-pub async fn peek(conn: &mut SqliteConnection, chat: &ChatAddr, user: &UserAddr) -> anyhow::Result<Loaded> {
+/// `now` is the update's time on the bot's clock.
+pub async fn peek(
+    conn: &mut SqliteConnection,
+    chat: &ChatAddr,
+    user: &UserAddr,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Loaded> {
     let row: Option<Row> =
         sqlx::query_as("SELECT state, updated_at FROM dialogues WHERE channel = ? AND chat_id = ? AND user_id = ?")
             .bind(chat.channel.as_str())
@@ -32,12 +38,12 @@ pub async fn peek(conn: &mut SqliteConnection, chat: &ChatAddr, user: &UserAddr)
             .bind(&user.id)
             .fetch_optional(&mut *conn)
             .await?;
-    Ok(interpret(row))
+    Ok(interpret(row, now))
 }
 
-fn interpret(row: Option<Row>) -> Loaded {
+fn interpret(row: Option<Row>, now: DateTime<Utc>) -> Loaded {
     let Some((state, updated_at)) = row else { return Loaded::None };
-    if Utc::now() - updated_at > EXPIRY {
+    if now - updated_at > EXPIRY {
         return Loaded::Expired;
     }
     serde_json::from_str(&state).map(Loaded::Active).unwrap_or(Loaded::Expired)
@@ -52,21 +58,23 @@ pub struct Prefetched {
 }
 
 impl Prefetched {
-    /// The dialogue, if this is the row of `user` in `chat`.
-    pub fn of(self, chat: &ChatAddr, user: &UserAddr) -> Option<Loaded> {
-        (&self.chat == chat && &self.user == user).then(|| interpret(self.row))
+    /// The dialogue as of `now`, if this is the row of `user` in `chat`.
+    pub fn of(self, chat: &ChatAddr, user: &UserAddr, now: DateTime<Utc>) -> Option<Loaded> {
+        (&self.chat == chat && &self.user == user).then(|| interpret(self.row, now))
     }
 }
 
+/// Saves the state at once, as saved at `now`.
 pub async fn save(
     conn: &mut SqliteConnection,
     chat: &ChatAddr,
     user: &UserAddr,
     state: &DialogueState,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     // The same statement as a deferred save, for one row.
     let mut batch = Batch::default();
-    SetRow::write_all(&[saving_row(chat, user, state)?], Utc::now(), &mut batch);
+    SetRow::write_all(&[saving_row(chat, user, state)?], now, &mut batch);
     batch.fetch_ids(conn).await?;
     Ok(())
 }

@@ -129,7 +129,7 @@ async fn create(turn: &mut Turn, name: &str, wanted: &[String]) -> Handled {
             .execute(&mut *tx)
             .await?;
     }
-    audit::record(&mut tx, caller.id, "digital_team.create", &format!("team:{id}"), None).await?;
+    audit::record(&mut tx, caller.id, "digital_team.create", &format!("team:{id}"), None, now).await?;
     let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
     out.send(
         &msg.chat,
@@ -151,13 +151,14 @@ async fn member(turn: &mut Turn, add: bool, team: i64, user_id: Option<String>) 
         }
         _ => return Err(Refusal::input(USAGE).into()),
     };
+    let now = db.now();
     let mut tx = db.write().await?;
     let found: Option<String> =
         sqlx::query_scalar("SELECT name FROM digital_teams WHERE id = ?").bind(team).fetch_optional(&mut *tx).await?;
     let Some(team_name) = found else {
         return Err(Refusal::input(format!("Không có đội số {team}. Gõ /tocongnghe để xem các đội.")).into());
     };
-    let target_id = roles::ensure_user(&mut tx, &target, given_name.as_deref()).await?;
+    let target_id = roles::ensure_user(&mut tx, &target, given_name.as_deref(), now).await?;
     let shown = match roles::user_addr(&mut tx, target_id).await? {
         Some((_, name)) if !name.is_empty() => name,
         _ => format!("người dùng {}", target.id),
@@ -170,7 +171,7 @@ async fn member(turn: &mut Turn, add: bool, team: i64, user_id: Option<String>) 
         .bind(team)
         .bind(target_id)
         .bind(caller.id)
-        .bind(app.clock.now())
+        .bind(now)
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -186,7 +187,8 @@ async fn member(turn: &mut Turn, add: bool, team: i64, user_id: Option<String>) 
     };
     if changed {
         let action = if add { "digital_team.member.add" } else { "digital_team.member.remove" };
-        audit::record(&mut tx, caller.id, action, &format!("user:{target_id}"), Some(&format!("team:{team}"))).await?;
+        audit::record(&mut tx, caller.id, action, &format!("user:{target_id}"), Some(&format!("team:{team}")), now)
+            .await?;
     }
     let text = match (add, changed) {
         (true, true) => format!("Đã thêm {shown} vào «{team_name}»."),

@@ -209,7 +209,7 @@ const PROPOSE_USAGE: &str = "Cách dùng: trả lời (reply) tin nhắn của n
 /// their user id in private): a leader of the household's group, or an
 /// official, proposes someone; they join once the head accepts.
 pub async fn propose(turn: &mut Turn, args: &str) -> Handled {
-    let Turn { app, caller, msg, db, out } = turn;
+    let Turn { caller, msg, db, out, .. } = turn;
     let mut words = args.split_whitespace();
     let household_id = words
         .next()
@@ -225,6 +225,7 @@ pub async fn propose(turn: &mut Turn, args: &str) -> Handled {
         }
         _ => return Err(Refusal::input(PROPOSE_USAGE).into()),
     };
+    let now = db.now();
     let mut tx = db.write().await?;
     let household = super::repo::get(&mut tx, household_id).await?.filter(|h| h.status == super::Status::Approved);
     let Some(household) = household else {
@@ -233,12 +234,12 @@ pub async fn propose(turn: &mut Turn, args: &str) -> Handled {
     if !roles::can_manage_group(&mut tx, caller.id, household.group_id).await? {
         return Err(Refusal::no_right("đề nghị thêm người vào hộ của tổ khác").into());
     }
-    let user = roles::ensure_user(&mut tx, &target, given_name.as_deref()).await?;
+    let user = roles::ensure_user(&mut tx, &target, given_name.as_deref(), now).await?;
     let name = match roles::user_addr(&mut tx, user).await? {
         Some((_, name)) if !name.is_empty() => name,
         _ => format!("người dùng {}", target.id),
     };
-    let said = match request(&mut tx, &household, user, Some(caller.id), app.clock.now()).await? {
+    let said = match request(&mut tx, &household, user, Some(caller.id), now).await? {
         Asked::Already => format!("{name} đã ở trong hộ #{household_id} rồi."),
         Asked::Waiting => format!("Lời xin cho {name} vào hộ #{household_id} đang chờ chủ hộ đồng ý."),
         Asked::Sent(ask) => {

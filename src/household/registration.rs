@@ -91,6 +91,7 @@ pub fn context_for(group: &Group, household_id: Option<i64>) -> BTreeMap<String,
 /// transaction that ends the dialogue.
 pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
     let Turn { caller, out, db, .. } = turn;
+    let now = db.now();
     let tx = db.write().await?;
     let me = caller.addr.private_chat();
     let details = match HouseholdDetails::from_answers(&state.answers) {
@@ -105,7 +106,7 @@ pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<
 
     let household_id = state.context.get("household_id").and_then(|h| h.parse::<i64>().ok());
     let Some(household_id) = household_id else {
-        let id = repo::insert(tx, group.id, caller.id, &details).await?;
+        let id = repo::insert(tx, group.id, caller.id, &details, now).await?;
         let household = repo::get(tx, id).await?.ok_or_else(|| anyhow::anyhow!("household {id} vanished"))?;
         let reached = review::notify_new(tx, &household, &group, caller, out).await?;
         out.send(&me, submitted_text(id, reached));
@@ -123,7 +124,7 @@ pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<
     }
     if existing.status == Status::Approved {
         // The approved record stays as it is until a leader accepts the change.
-        let update_id = repo::propose_update(tx, existing.id, &details).await?;
+        let update_id = repo::propose_update(tx, existing.id, &details, now).await?;
         let reached = review::notify_update(tx, &existing, update_id, &details, &group, caller, out).await?;
         out.send(
             &me,
@@ -134,7 +135,7 @@ pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<
             ),
         );
     } else {
-        repo::replace_details(tx, existing.id, &details, Status::Pending, caller.id).await?;
+        repo::replace_details(tx, existing.id, &details, Status::Pending, caller.id, now).await?;
         let household = repo::get(tx, existing.id).await?.ok_or_else(|| anyhow::anyhow!("household vanished"))?;
         let reached = review::notify_new(tx, &household, &group, caller, out).await?;
         out.send(&me, submitted_text(existing.id, reached));

@@ -1,7 +1,7 @@
 //! Household rows. Functions take a connection (or a transaction) so the
 //! caller decides what is atomic.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
 use super::{Circumstance, Household, HouseholdDetails, Status};
@@ -83,8 +83,8 @@ pub async fn insert(
     group_id: i64,
     owner: i64,
     details: &HouseholdDetails,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
-    let now = Utc::now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO households (group_id, owner_user_id, head_name, head_name_folded, house_number, lane, street, phone,
             members, smartphone_users, has_epayment, vneid_level2, status, created_at, updated_at)
@@ -118,6 +118,7 @@ pub async fn replace_details(
     details: &HouseholdDetails,
     status: Status,
     by: i64,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     if status == Status::Approved {
         // An approved household's indicators change with their events.
@@ -128,7 +129,7 @@ pub async fn replace_details(
                 vneid_level2: i64::from(details.vneid_level2),
                 ..found.now
             };
-            crate::digital::change(&mut *conn, id, to, by, crate::digital::Source::Leader, Utc::now()).await?;
+            crate::digital::change(&mut *conn, id, to, by, crate::digital::Source::Leader, now).await?;
         }
     }
     sqlx::query(
@@ -147,7 +148,7 @@ pub async fn replace_details(
     .bind(details.has_epayment)
     .bind(details.vneid_level2)
     .bind(status.code())
-    .bind(Utc::now())
+    .bind(now)
     .bind(id)
     .execute(&mut *conn)
     .await?;
@@ -180,14 +181,20 @@ async fn write_circumstances(conn: &mut SqliteConnection, id: i64, list: &[Circu
 
 /// Moves a pending household to approved or rejected. False if it was no
 /// longer pending (another leader decided first).
-pub async fn decide(conn: &mut SqliteConnection, id: i64, to: Status, by: i64) -> anyhow::Result<bool> {
+pub async fn decide(
+    conn: &mut SqliteConnection,
+    id: i64,
+    to: Status,
+    by: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "UPDATE households SET status = ?, decided_by = ?, decided_at = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
     )
     .bind(to.code())
     .bind(by)
-    .bind(Utc::now())
-    .bind(Utc::now())
+    .bind(now)
+    .bind(now)
     .bind(id)
     .execute(conn)
     .await?;
@@ -206,6 +213,7 @@ pub async fn propose_update(
     conn: &mut SqliteConnection,
     household_id: i64,
     details: &HouseholdDetails,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
     sqlx::query("UPDATE household_updates SET status = 'superseded' WHERE household_id = ? AND status = 'pending'")
         .bind(household_id)
@@ -216,7 +224,7 @@ pub async fn propose_update(
     )
     .bind(household_id)
     .bind(serde_json::to_string(details)?)
-    .bind(Utc::now())
+    .bind(now)
     .fetch_one(conn)
     .await?;
     Ok(id)
@@ -243,13 +251,19 @@ pub async fn has_pending_update(conn: &mut SqliteConnection, household_id: i64) 
     Ok(found.is_some())
 }
 
-pub async fn close_update(conn: &mut SqliteConnection, update_id: i64, to: Status, by: i64) -> anyhow::Result<bool> {
+pub async fn close_update(
+    conn: &mut SqliteConnection,
+    update_id: i64,
+    to: Status,
+    by: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "UPDATE household_updates SET status = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
     )
     .bind(to.code())
     .bind(by)
-    .bind(Utc::now())
+    .bind(now)
     .bind(update_id)
     .execute(conn)
     .await?;

@@ -128,6 +128,7 @@ pub async fn on_button(
     message: Option<&MessageRef>,
 ) -> Handled {
     let Turn { app, caller, db, out, .. } = turn;
+    let now = db.now();
     let mut tx = db.write().await?;
     let (household_id, approve, update) = match button {
         ReviewButton::Household { id, approve } => (Some(id), approve, None),
@@ -149,11 +150,11 @@ pub async fn on_button(
     }
     let to = if approve { Status::Approved } else { Status::Rejected };
     let decided = match &update {
-        None => repo::decide(&mut tx, household.id, to, caller.id).await?,
+        None => repo::decide(&mut tx, household.id, to, caller.id, now).await?,
         Some(u) => {
-            let closed = repo::close_update(&mut tx, u.id, to, caller.id).await?;
+            let closed = repo::close_update(&mut tx, u.id, to, caller.id, now).await?;
             if closed && approve {
-                repo::replace_details(&mut tx, household.id, &u.details, Status::Approved, caller.id).await?;
+                repo::replace_details(&mut tx, household.id, &u.details, Status::Approved, caller.id, now).await?;
             }
             closed
         }
@@ -171,14 +172,14 @@ pub async fn on_button(
         None => format!("household:{}", household.id),
         Some(u) => format!("household_update:{}", u.id),
     };
-    crate::audit::record(&mut tx, caller.id, action, &subject, None).await?;
+    crate::audit::record(&mut tx, caller.id, action, &subject, None, now).await?;
     let owner = roles::user_addr(&mut tx, household.owner_user_id).await?;
 
     let verdict = if approve { "✅ Đã duyệt" } else { "❌ Đã từ chối" };
     out.answer(callback_id, Some(format!("{verdict}.")));
     if let Some(message) = message {
         let what = if update.is_some() { "Cập nhật hộ" } else { "Hồ sơ hộ" };
-        let when = app.settings.show_time(chrono::Utc::now());
+        let when = app.settings.show_time(now);
         out.edit(
             message,
             format!(

@@ -118,7 +118,8 @@ impl<P: Platform> Intake<P> {
             return Ok(());
         }
         let rows: Vec<(String, String)> = batch.iter().map(|(id, payload, _)| (id.clone(), payload.clone())).collect();
-        let fresh = record_batch(&self.shared.db, self.shared.platform.channel(), &rows).await?;
+        let now = self.shared.app.clock.now();
+        let fresh = record_batch(&self.shared.db, self.shared.platform.channel(), &rows, now).await?;
         metrics::counter!(crate::measure::RECEIVED, "platform" => self.shared.platform.channel().as_str())
             .increment(fresh.len() as u64);
         if fresh.len() < batch.len() {

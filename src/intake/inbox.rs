@@ -1,19 +1,23 @@
 //! The inbox: every update recorded before it is confirmed to its platform.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::channel::Channel;
 use crate::db::{Batch, Database};
 
 /// Records a batch of updates in one turn at the writer (one commit for
-/// the whole batch rather than one per update). Returns the indexes of those
-/// that are new, in order; the others were seen before (a second copy
-/// within the batch counts as seen).
-pub async fn record_batch(db: &Database, channel: Channel, batch: &[(String, String)]) -> anyhow::Result<Vec<usize>> {
+/// the whole batch rather than one per update), as received at `now` (the
+/// bot's clock). Returns the indexes of those that are new, in order; the
+/// others were seen before (a second copy within the batch counts as seen).
+pub async fn record_batch(
+    db: &Database,
+    channel: Channel,
+    batch: &[(String, String)],
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<usize>> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let now = Utc::now();
     let mut firsts = std::collections::HashSet::new();
     let unique: Vec<usize> = (0..batch.len()).filter(|&i| firsts.insert(batch[i].0.as_str())).collect();
     let ids: Vec<&str> = unique.iter().map(|&i| batch[i].0.as_str()).collect();
@@ -70,7 +74,7 @@ const FORGET_AT_ONCE: i64 = 500;
 /// Forgets updates handled before `now - keep` (see
 /// [`crate::config::Ops::keep_handled`]), a few hundred at a time, each in
 /// a turn of its own. Returns how many.
-pub async fn forget_handled(db: &Database, now: chrono::DateTime<Utc>, keep: chrono::Duration) -> anyhow::Result<u64> {
+pub async fn forget_handled(db: &Database, now: DateTime<Utc>, keep: chrono::Duration) -> anyhow::Result<u64> {
     let mut forgotten = 0;
     loop {
         let mut tx = db.write().await?;

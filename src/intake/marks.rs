@@ -206,9 +206,10 @@ async fn end_turn(
 ) -> sqlx::Result<(crate::db::Tx, Vec<i64>)> {
     let mut batch = Batch::default();
     let rows: Vec<SetRow> = group.iter().flat_map(|e| e.rows.iter().cloned()).collect();
-    // The rows are the handlers' (a dialogue's state), timed as the
-    // handlers time them; the endings on the bot's clock (see `Marks`).
-    SetRow::write_all(&rows, Utc::now(), &mut batch);
+    // The rows are the handlers' (a dialogue's state) and the endings, all
+    // on the bot's clock as the group ends (see `Marks`): one time for the
+    // set-wise statements of updates that began apart.
+    SetRow::write_all(&rows, now, &mut batch);
     let endings: Vec<Ending> = group.iter().map(|e| e.ending.clone()).collect();
     ending_statements(&endings, now, &mut batch);
     batch.push(crate::db::END_TURN);

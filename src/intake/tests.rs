@@ -20,11 +20,11 @@ fn updates(ids: &[&str]) -> Vec<(String, String)> {
 #[tokio::test]
 async fn an_update_is_new_once_whether_seen_before_or_twice_in_a_batch() {
     let (_dir, db) = database().await;
-    assert_eq!(record_batch(&db, Channel::Telegram, &updates(&["1", "2"])).await.unwrap(), vec![0, 1]);
+    assert_eq!(record_batch(&db, Channel::Telegram, &updates(&["1", "2"]), Utc::now()).await.unwrap(), vec![0, 1]);
     // 2 was recorded before; 4 comes twice; Zalo's 1 is another update.
-    let fresh = record_batch(&db, Channel::Telegram, &updates(&["2", "3", "4", "4", "5"])).await.unwrap();
+    let fresh = record_batch(&db, Channel::Telegram, &updates(&["2", "3", "4", "4", "5"]), Utc::now()).await.unwrap();
     assert_eq!(fresh, vec![1, 2, 4]);
-    assert_eq!(record_batch(&db, Channel::Zalo, &updates(&["1"])).await.unwrap(), vec![0]);
+    assert_eq!(record_batch(&db, Channel::Zalo, &updates(&["1"]), Utc::now()).await.unwrap(), vec![0]);
     let unhandled: Vec<String> =
         unhandled(&db, Channel::Telegram).await.unwrap().into_iter().map(|(id, _)| id).collect();
     assert_eq!(unhandled, ["1", "2", "3", "4", "5"]);
@@ -33,7 +33,7 @@ async fn an_update_is_new_once_whether_seen_before_or_twice_in_a_batch() {
 #[tokio::test]
 async fn marks_record_each_update_handled_with_its_own_error() {
     let (_dir, db) = database().await;
-    record_batch(&db, Channel::Telegram, &updates(&["1", "2", "3"])).await.unwrap();
+    record_batch(&db, Channel::Telegram, &updates(&["1", "2", "3"]), Utc::now()).await.unwrap();
     let marks = Marks::start(db.clone(), Channel::Telegram, std::sync::Arc::new(crate::clock::SystemClock));
     let (a, b) = tokio::join!(
         marks.handled(Channel::Telegram, "1", None),
@@ -108,7 +108,7 @@ async fn the_old_log_of_sent_replies_is_dropped_unread() {
 #[tokio::test]
 async fn handled_updates_are_forgotten_after_two_days_and_unhandled_ones_kept() {
     let (_dir, db) = database().await;
-    record_batch(&db, Channel::Telegram, &updates(&["1", "2", "3"])).await.unwrap();
+    record_batch(&db, Channel::Telegram, &updates(&["1", "2", "3"]), Utc::now()).await.unwrap();
     let marks = Marks::start(db.clone(), Channel::Telegram, std::sync::Arc::new(crate::clock::SystemClock));
     marks.handled(Channel::Telegram, "1", None).await.unwrap();
     marks.handled(Channel::Telegram, "2", None).await.unwrap();
@@ -117,7 +117,7 @@ async fn handled_updates_are_forgotten_after_two_days_and_unhandled_ones_kept() 
     // Three days on, 1 and 2 are forgotten: after a week of silence
     // Telegram may give a new update id 1, and it is new.
     assert_eq!(forget_handled(&db, now + chrono::Duration::days(3), chrono::Duration::days(2)).await.unwrap(), 2);
-    assert_eq!(record_batch(&db, Channel::Telegram, &updates(&["1", "3"])).await.unwrap(), vec![0]);
+    assert_eq!(record_batch(&db, Channel::Telegram, &updates(&["1", "3"]), Utc::now()).await.unwrap(), vec![0]);
 }
 
 /// A platform whose updates are `chat:n`, read by noting the order.
@@ -224,7 +224,7 @@ async fn a_busy_days_handled_updates_are_forgotten_a_few_hundred_at_a_time() {
     let (_dir, db) = database().await;
     let ids: Vec<String> = (0..1_234).map(|i| i.to_string()).collect();
     let rows: Vec<(String, String)> = ids.iter().map(|id| (id.clone(), "{}".to_string())).collect();
-    record_batch(&db, Channel::Telegram, &rows).await.unwrap();
+    record_batch(&db, Channel::Telegram, &rows, Utc::now()).await.unwrap();
     let marks = Marks::start(db.clone(), Channel::Telegram, std::sync::Arc::new(crate::clock::SystemClock));
     for id in &ids {
         marks.handled(Channel::Telegram, id, None).await.unwrap();

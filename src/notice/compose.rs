@@ -209,6 +209,7 @@ pub async fn on_button(
                 "notice.send",
                 &format!("notice:{}", code.id()),
                 Some(&count.to_string()),
+                app.clock.now(),
             )
             .await?;
             app.outbox.notify_one();

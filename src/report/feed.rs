@@ -67,6 +67,7 @@ pub async fn post_photos(conn: &mut SqliteConnection, report: &Report, out: &mut
 /// `/bangtin bat|tat [tổ]`: leaders of the group, or officials.
 pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     let Turn { caller, msg, db, out, .. } = turn;
+    let now = db.now();
     const USAGE: &str = "Cách dùng: /bangtin bat để đăng phản ánh mới và kết quả xử lý lên nhóm (không kèm tên, số điện thoại người gửi), /bangtin tat để tắt.";
     let folded = fold(args);
     let mut words = folded.split_whitespace();
@@ -109,6 +110,7 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
         if on { "feed.on" } else { "feed.off" },
         &format!("group:{}", group.id),
         None,
+        now,
     )
     .await?;
     let text = if on {

@@ -206,8 +206,15 @@ pub async fn on_button(
                 return Err(Refusal::state("Nhóm chưa bật bảng tin. Gõ /bangtin bat trong nhóm để bật.").into());
             }
             if repo::set_share_photos(&mut tx, code).await? {
-                crate::audit::record(&mut tx, caller.id, "report.share_photos", &format!("report:{}", code.id()), None)
-                    .await?;
+                crate::audit::record(
+                    &mut tx,
+                    caller.id,
+                    "report.share_photos",
+                    &format!("report:{}", code.id()),
+                    None,
+                    app.clock.now(),
+                )
+                .await?;
                 feed::post_photos(&mut tx, &report, out).await?;
             }
             out.answer(callback_id, Some("Đã đăng ảnh lên bảng tin nhóm.".into()));
@@ -285,7 +292,8 @@ async fn apply(
         return Err(Refusal::Overtaken { what: format!("Phản ánh {code}") }.into());
     }
     repo::add_event(tx, code.id(), Some(caller.id), Some(report.status), to, note, now).await?;
-    crate::audit::record(tx, caller.id, "report.status", &format!("report:{}", code.id()), Some(to.code())).await?;
+    crate::audit::record(tx, caller.id, "report.status", &format!("report:{}", code.id()), Some(to.code()), now)
+        .await?;
     let report = repo::get(tx, code).await?.ok_or_else(|| anyhow::anyhow!("report {code} vanished"))?;
 
     if let Some((reporter, _)) = roles::user_addr(tx, report.reporter_user_id).await? {

@@ -228,6 +228,7 @@ pub fn render(app: &App, f: &Figures, title: &str, period: Period, part: Part) -
 /// `/sohodukien <tổ> <n>`: how many households the group should have.
 pub async fn expected(turn: &mut Turn, args: &str) -> Handled {
     let Turn { caller, msg, db, out, .. } = turn;
+    let now = db.now();
     const USAGE: &str = "Cách dùng: /sohodukien <tên hoặc số tổ> <số hộ>, ví dụ: /sohodukien Tổ dân phố số 12 40";
     let mut tx = db.write().await?;
     if !roles::is_official(&mut tx, caller.id).await? {
@@ -244,7 +245,7 @@ pub async fn expected(turn: &mut Turn, args: &str) -> Handled {
         return Err(Refusal::input(format!("Không tìm thấy tổ «{}». {USAGE}", name.join(" "))).into());
     };
     sqlx::query("UPDATE groups SET expected_households = ? WHERE id = ?").bind(n).bind(g.id).execute(&mut *tx).await?;
-    crate::audit::record(&mut tx, caller.id, "group.expected", &format!("group:{}", g.id), Some(&n.to_string()))
+    crate::audit::record(&mut tx, caller.id, "group.expected", &format!("group:{}", g.id), Some(&n.to_string()), now)
         .await?;
     out.send(&msg.chat, format!("Đã đặt số hộ dự kiến của «{}» là {n}.", g.name));
     Ok(())

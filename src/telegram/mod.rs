@@ -56,10 +56,12 @@ pub struct TelegramSender {
     pub bot: Bot,
     pub me: Me,
     pub db: crate::db::Database,
+    /// The bot's clock: when a post was made.
+    pub clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
 impl Deliver for TelegramSender {
     fn deliver(&self, action: Action) -> futures_util::future::BoxFuture<'_, bool> {
-        Box::pin(outbound::deliver(&self.bot, &self.me, &self.db, action))
+        Box::pin(outbound::deliver(&self.bot, &self.me, &self.db, self.clock.as_ref(), action))
     }
 }

@@ -8,6 +8,7 @@ use teloxide::types::{
 use teloxide::RequestError;
 
 use crate::channel::{Action, ButtonKind, Channel, ChatAddr, Keyboard, ReplyKeyboard};
+use crate::clock::Clock;
 
 fn chat_id(addr: &ChatAddr) -> Option<ChatId> {
     (addr.channel == Channel::Telegram).then(|| addr.id.parse().ok().map(ChatId)).flatten()
@@ -53,21 +54,22 @@ const ATTEMPTS: u32 = 6;
 /// network's (429 after the time it asks for, 5xx and resets with growing
 /// pauses). Returns false if it was given up. A request whose answer was
 /// lost may have been carried out: trying it again can show a message
-/// twice, which is better than not at all.
-pub async fn deliver(bot: &Bot, me: &Me, db: &crate::db::Database, action: Action) -> bool {
+/// twice, which is better than not at all. A post is recorded in `db` at
+/// the time of `clock`.
+pub async fn deliver(bot: &Bot, me: &Me, db: &crate::db::Database, clock: &dyn Clock, action: Action) -> bool {
     let mut delivered = true;
     // A part given up does not stop the others: what arrives is better
     // than nothing.
     for part in crate::fit::parts(action, &crate::fit::TELEGRAM) {
-        delivered &= deliver_one(bot, me, db, part).await;
+        delivered &= deliver_one(bot, me, db, clock, part).await;
     }
     delivered
 }
 
-async fn deliver_one(bot: &Bot, me: &Me, db: &crate::db::Database, action: Action) -> bool {
+async fn deliver_one(bot: &Bot, me: &Me, db: &crate::db::Database, clock: &dyn Clock, action: Action) -> bool {
     let mut pause = std::time::Duration::from_millis(200);
     for attempt in 1..=ATTEMPTS {
-        match perform_once(bot, me, db, action.clone()).await {
+        match perform_once(bot, me, db, clock, action.clone()).await {
             Ok(()) => return true,
             Err(e) if attempt < ATTEMPTS && passing(&e) => {
                 let wait = match &e {
@@ -107,7 +109,13 @@ fn passing(e: &RequestError) -> bool {
     }
 }
 
-async fn perform_once(bot: &Bot, me: &Me, db: &crate::db::Database, action: Action) -> Result<(), RequestError> {
+async fn perform_once(
+    bot: &Bot,
+    me: &Me,
+    db: &crate::db::Database,
+    clock: &dyn Clock,
+    action: Action,
+) -> Result<(), RequestError> {
     {
         let result = match action {
             Action::Post { to, text, keyboard, tag } => {
@@ -118,7 +126,7 @@ async fn perform_once(bot: &Bot, me: &Me, db: &crate::db::Database, action: Acti
                 }
                 match req.await {
                     Ok(sent) => {
-                        if let Err(e) = crate::posts::record(db, &tag, &to, &sent.id.0.to_string()).await {
+                        if let Err(e) = crate::posts::record(db, &tag, &to, &sent.id.0.to_string(), clock.now()).await {
                             tracing::error!(error = %format!("{e:#}"), "cannot record a posted message");
                         }
                         Ok(())

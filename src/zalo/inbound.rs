@@ -56,6 +56,8 @@ pub(super) fn rows(batch: Vec<ZaloUpdate>) -> Vec<(String, String, ZaloUpdate)> 
 /// Zalo's events for the intake.
 pub struct Updates {
     pub(super) client: Client,
+    /// The bot's clock: when a photo was kept.
+    pub(super) clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
 impl Platform for Updates {
@@ -77,7 +79,7 @@ impl Platform for Updates {
     /// (a number answers the options the chat was offered last).
     fn read<'a>(&'a self, db: &'a Database, update: ZaloUpdate) -> BoxFuture<'a, anyhow::Result<Inbound>> {
         Box::pin(async move {
-            keep_photo(db, &self.client, &update).await;
+            keep_photo(db, &self.client, &update, self.clock.now()).await;
             let incoming = incoming(&mut *db.read().await?, &update).await?;
             Ok(incoming.map_or(Inbound::Other, Inbound::Incoming))
         })
@@ -88,8 +90,9 @@ impl Platform for Updates {
 const PHOTO_LIMIT: usize = 10 * 1024 * 1024;
 
 /// Keeps the bytes of a photo the person sent, before its URL expires;
-/// fetched outside any transaction. A failure is logged: the URL remains.
-async fn keep_photo(db: &Database, client: &Client, update: &ZaloUpdate) {
+/// fetched outside any transaction, as kept at `now`. A failure is logged:
+/// the URL remains.
+async fn keep_photo(db: &Database, client: &Client, update: &ZaloUpdate, now: chrono::DateTime<chrono::Utc>) {
     let Some(url) = update.message.picture() else { return };
     match client.fetch(url, PHOTO_LIMIT).await {
         Ok((bytes, content_type)) => {
@@ -101,7 +104,7 @@ async fn keep_photo(db: &Database, client: &Client, update: &ZaloUpdate) {
                 .bind(url)
                 .bind(bytes)
                 .bind(content_type)
-                .bind(chrono::Utc::now())
+                .bind(now)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await

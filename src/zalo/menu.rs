@@ -3,7 +3,7 @@
 //! a reply that is one of their numbers or labels is that button's press,
 //! with the same role checks as a press on Telegram.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
 use crate::channel::{ButtonKind, Keyboard};
@@ -78,9 +78,9 @@ fn numbered_list(text: &str) -> bool {
     })
 }
 
-/// Remembers the question now asked in `chat` (no options: none in hand).
-/// What was shown on the side stays.
-pub async fn remember(conn: &mut SqliteConnection, chat: &str, menu: &Menu) -> sqlx::Result<()> {
+/// Remembers the question now asked in `chat` (no options: none in hand),
+/// as shown at `at`. What was shown on the side stays.
+pub async fn remember(conn: &mut SqliteConnection, chat: &str, menu: &Menu, at: DateTime<Utc>) -> sqlx::Result<()> {
     let json = serde_json::to_string(menu).unwrap_or_default();
     sqlx::query(
         "INSERT INTO zalo_menus (chat_id, options, shown_at) VALUES (?, ?, ?)
@@ -88,7 +88,7 @@ pub async fn remember(conn: &mut SqliteConnection, chat: &str, menu: &Menu) -> s
     )
     .bind(chat)
     .bind(json)
-    .bind(Utc::now())
+    .bind(at)
     .execute(conn)
     .await?;
     Ok(())
@@ -96,7 +96,12 @@ pub async fn remember(conn: &mut SqliteConnection, chat: &str, menu: &Menu) -> s
 
 /// Remembers the options of a message that came on its own (a notice):
 /// they do not replace the question in hand.
-pub async fn remember_aside(conn: &mut SqliteConnection, chat: &str, options: &[(String, String)]) -> sqlx::Result<()> {
+pub async fn remember_aside(
+    conn: &mut SqliteConnection,
+    chat: &str,
+    options: &[(String, String)],
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
     let json = serde_json::to_string(options).unwrap_or_default();
     sqlx::query(
         "INSERT INTO zalo_menus (chat_id, options, aside, shown_at) VALUES (?, '[]', ?, ?)
@@ -104,7 +109,7 @@ pub async fn remember_aside(conn: &mut SqliteConnection, chat: &str, options: &[
     )
     .bind(chat)
     .bind(json)
-    .bind(Utc::now())
+    .bind(at)
     .execute(conn)
     .await?;
     Ok(())

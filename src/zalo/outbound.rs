@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use super::api::{Client, ZaloError};
 use super::menu;
 use crate::channel::{Action, ButtonKind, Channel, ChatAddr, Keyboard};
+use crate::clock::Clock;
 use crate::delivery::Deliver;
 
 const ATTEMPTS: u32 = 5;
@@ -22,14 +23,17 @@ const ATTEMPTS: u32 = 5;
 pub struct ZaloSender {
     client: Client,
     db: crate::db::Database,
+    /// The bot's clock: when the options a chat was offered were shown.
+    clock: Arc<dyn Clock>,
     gap: Duration,
+    /// When the next request may go: pacing, on the monotonic clock.
     next: Arc<Mutex<Instant>>,
 }
 
 impl ZaloSender {
-    pub fn new(client: Client, db: crate::db::Database, per_second: f64) -> Self {
+    pub fn new(client: Client, db: crate::db::Database, clock: Arc<dyn Clock>, per_second: f64) -> Self {
         let gap = Duration::from_secs_f64(1.0 / per_second.max(0.1));
-        Self { client, db, gap, next: Arc::new(Mutex::new(Instant::now())) }
+        Self { client, db, clock, gap, next: Arc::new(Mutex::new(Instant::now())) }
     }
 
     async fn turn(&self) {
@@ -87,17 +91,20 @@ impl ZaloSender {
             body.push_str("\n\n");
             body.push_str(&menu.render());
         }
-        self.keep(async |conn| menu::remember(conn, &to.id, &menu).await).await;
+        self.keep(async |conn, now| menu::remember(conn, &to.id, &menu, now).await).await;
         self.text(&to.id, &body).await
     }
 
-    /// Writes what a chat was offered, so that the answer typed to it can
-    /// be read, through the one writer. A failure is logged; the message
-    /// still goes.
-    async fn keep(&self, write: impl AsyncFnOnce(&mut sqlx::SqliteConnection) -> sqlx::Result<()>) {
+    /// Writes what a chat was offered (now, on the bot's clock), so that
+    /// the answer typed to it can be read, through the one writer. A
+    /// failure is logged; the message still goes.
+    async fn keep(
+        &self,
+        write: impl AsyncFnOnce(&mut sqlx::SqliteConnection, chrono::DateTime<chrono::Utc>) -> sqlx::Result<()>,
+    ) {
         let kept = async {
             let mut tx = self.db.write().await?;
-            write(&mut tx).await?;
+            write(&mut tx, self.clock.now()).await?;
             tx.commit().await
         };
         if let Err(e) = kept.await {
@@ -117,12 +124,12 @@ impl ZaloSender {
             for (i, (label, _)) in options.iter().enumerate() {
                 body.push_str(&format!("\n{}. {}", i + 1, menu::word(label)));
             }
-            self.keep(async |conn| menu::remember_aside(conn, &to.id, &options).await).await;
+            self.keep(async |conn, now| menu::remember_aside(conn, &to.id, &options, now).await).await;
         } else if !options.is_empty() {
             let words: Vec<String> =
                 options.iter().map(|(label, _)| format!("«{}»", menu::word(label).to_lowercase())).collect();
             body.push_str(&format!("\n\nBác gõ {} để báo cho tổ.", words.join(" hoặc ")));
-            self.keep(async |conn| menu::remember_aside(conn, &to.id, &options).await).await;
+            self.keep(async |conn, now| menu::remember_aside(conn, &to.id, &options, now).await).await;
         }
         match self.text(&to.id, &body).await {
             Ok(()) => true,
@@ -160,7 +167,7 @@ impl ZaloSender {
             }
             Action::SendHtml { to, html } => self.text(&to.id, &plain(&html)).await,
             Action::Forget { chat } => {
-                self.keep(async |conn| menu::forget(conn, &chat.id).await).await;
+                self.keep(async |conn, _| menu::forget(conn, &chat.id).await).await;
                 Ok(())
             }
             Action::SendDocument { to, file_name, .. } => {

@@ -73,11 +73,12 @@ pub async fn start(
     settings: Settings,
     webhook: Option<Webhook>,
 ) -> anyhow::Result<Started> {
-    let sender = Arc::new(ZaloSender::new(client.clone(), db.clone(), settings.per_second));
+    let sender = Arc::new(ZaloSender::new(client.clone(), db.clone(), app.clock.clone(), settings.per_second));
     app.senders.set(Channel::Zalo, sender.clone());
     let (stop, stopped) = watch::channel(false);
     let notices = tokio::spawn(super::notices::run(app.clone(), db.clone(), sender, stopped.clone()));
-    let intake = Intake::start(app, db, Updates { client: client.clone() }).await;
+    let updates = Updates { client: client.clone(), clock: app.clock.clone() };
+    let intake = Intake::start(app, db, updates).await;
     let marks = intake.marks();
     let (task, listening) = match webhook {
         None => {

@@ -324,7 +324,16 @@ async fn one_dialogue_at_a_time_and_expiry_after_a_day() {
     assert!(bot.last_to(RESIDENT.id).text.contains("Họ và tên chủ hộ"), "started over");
     assert!(!bot.count("SELECT COUNT(*) FROM dialogues WHERE state LIKE '%Nguyễn%'").await.is_positive());
 
-    sqlx::query("UPDATE dialogues SET updated_at = datetime('now', '-25 hours')").execute(bot.db()).await.unwrap();
+    // The bot's clock decides: an answer a full day after the last one is
+    // still taken, and one a moment later than that finds the dialogue
+    // expired.
+    bot.clock.advance(chrono::Duration::hours(24));
+    bot.private(&RESIDENT, "Nguyễn Văn An").await;
+    assert!(bot.last_to(RESIDENT.id).text.contains("Số nhà"), "{}", bot.last_to(RESIDENT.id).text);
+    let saved: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT updated_at FROM dialogues").fetch_one(bot.db()).await.unwrap();
+    assert_eq!(saved, start_time() + chrono::Duration::hours(24), "saved at the time of the bot's clock");
+    bot.clock.advance(chrono::Duration::hours(24) + chrono::Duration::seconds(1));
     bot.private(&RESIDENT, "12").await;
     assert!(bot.last_to(RESIDENT.id).text.contains("quá 24 giờ"));
     assert_eq!(bot.count("SELECT COUNT(*) FROM dialogues").await, 0);

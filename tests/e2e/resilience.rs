@@ -253,6 +253,36 @@ async fn a_flooding_resident_is_warned_once_and_others_are_served() {
     bot.finish().await;
 }
 
+/// Flood control runs on the bot's clock: a resident held back stays held
+/// back while the test clock stands (however long the machine takes), and
+/// is heard again, a whole burst, once it has moved on a minute; no sleep.
+#[tokio::test]
+async fn a_flooding_resident_is_heard_again_once_the_bots_clock_moves_on() {
+    let bot = TestBot::start_with_flood_control().await;
+    let answers =
+        |bot: &TestBot| bot.messages_to(RESIDENT.id).iter().filter(|m| !m.text.contains("gửi nhanh quá")).count();
+    let warnings =
+        |bot: &TestBot| bot.messages_to(RESIDENT.id).iter().filter(|m| m.text.contains("gửi nhanh quá")).count();
+    for i in 0..12 {
+        bot.private(&RESIDENT, &format!("alo {i}")).await;
+    }
+    assert_eq!((answers(&bot), warnings(&bot)), (10, 1), "the burst of 10, then one warning");
+    bot.private(&RESIDENT, "alo").await;
+    // One message is earned every 1.5 s at 40 a minute.
+    bot.clock.advance(Duration::seconds(1));
+    bot.private(&RESIDENT, "alo").await;
+    assert_eq!((answers(&bot), warnings(&bot)), (10, 1), "still held back: the bot's clock has hardly moved");
+
+    bot.clock.advance(Duration::minutes(1));
+    for i in 0..10 {
+        bot.private(&RESIDENT, &format!("lại alo {i}")).await;
+    }
+    assert_eq!(answers(&bot), 20, "a minute on, a whole burst is heard again");
+    bot.private(&RESIDENT, "alo").await;
+    assert_eq!((answers(&bot), warnings(&bot)), (20, 2), "and the next flood is warned again");
+    bot.finish().await;
+}
+
 /// Ten residents asked by the bot to type `/dangky` do so in the group
 /// within ten seconds: the group hears the bot at most twice, and every one
 /// of them is given the way to register, in private for those the bot can
