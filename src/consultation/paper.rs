@@ -164,9 +164,7 @@ async fn record(
 ) -> Handled {
     let Turn { app, caller, db, out, .. } = turn;
     if !c.accepts_at(app.clock.now()) {
-        return Err(
-            Refusal::state(format!("Cuộc lấy ý kiến {} đã kết thúc; phiếu này không được ghi nhận.", c.code)).into()
-        );
+        return Err(Refusal::state(format!("{}; phiếu này không được ghi nhận.", c.ended(app))).into());
     }
     let tx = db.write().await?;
     let Some(voter) = answers::paper_voter(&mut *tx, c, household).await? else {
@@ -234,7 +232,7 @@ pub async fn on_button(
         return Err(Refusal::no_right("ghi phiếu giấy").into());
     }
     if !c.accepts_at(turn.app.clock.now()) {
-        return Err(Refusal::state(format!("Cuộc lấy ý kiến {code} đã kết thúc.")).into());
+        return Err(Refusal::state(format!("{}.", c.ended(&turn.app))).into());
     }
     match button {
         PaperButton::Page(_, page) => {

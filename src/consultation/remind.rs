@@ -42,7 +42,9 @@ pub async fn run_due(app: &App, db: &Database) -> anyhow::Result<Replies> {
         let Some(offset) = due(&app.settings.consultation_reminders, opened_at, closes_at, now) else { continue };
         let period = format!("{id}:{}m", offset.num_minutes());
         let Some(mut tx) = crate::runs::claim(db, JOB, &period, now).await? else { continue };
-        if let Some(c) = repo::get(&mut tx, ConsultationCode::new(id)).await? {
+        // Read again in the claim's transaction: a consultation closed
+        // since (early, by its creator) is never reminded of.
+        if let Some(c) = repo::get(&mut tx, ConsultationCode::new(id)).await?.filter(|c| c.accepts_at(now)) {
             remind(app, &mut tx, &c, &mut out).await?;
         }
         tx.commit().await?;

@@ -369,3 +369,97 @@ async fn a_consultation_nobody_could_answer_is_not_sent() {
     assert_eq!(bot.count("SELECT COUNT(*) FROM consultations").await, 1, "nothing saved");
     bot.finish().await;
 }
+
+/// A time as the bot shows it: Hà Nội (UTC+7, no summer time).
+pub fn shown(at: chrono::DateTime<chrono::Utc>) -> String {
+    let hanoi = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7");
+    at.with_timezone(&hanoi).format("%d/%m/%Y %H:%M").to_string()
+}
+
+/// Closed early (issue 31): every message about it names the time it
+/// really closed, never the deadline it was asked with, and nobody is
+/// reminded of it afterwards.
+#[tokio::test]
+async fn a_consultation_closed_early_says_when_it_really_closed() {
+    let bot = TestBot::start().await;
+    let [_, _, _, h102] = set_up(&bot).await;
+    let preview = ask(&bot, &LEADER, "Bà con có đồng ý mở rộng ngõ 9 không?", "Mỗi hộ", "Công khai", "2 ngày").await;
+    bot.tap(&LEADER, &preview, "Gửi").await;
+    bot.wait_for(GROUP_CHAT, "LẤY Ý KIẾN YK1", 1).await;
+    let paper = ballot(&bot, &R1, 1).await;
+    let deadline = paper.text.split("Hạn cho ý kiến: ").nth(1).and_then(|t| t.split('.').next()).expect("a deadline");
+    let deadline = deadline.to_string();
+    bot.tap(&R2, &ballot(&bot, &R2, 1).await, "1. Đồng ý").await;
+    // R3 starts an "Ý kiến khác" before the close and types it after.
+    bot.tap(&R3, &ballot(&bot, &R3, 1).await, "3. Ý kiến khác").await;
+
+    // Three hours later an official closes it, two days early.
+    bot.clock.advance(Duration::hours(3));
+    let closed = shown(bot.clock.now());
+    assert_ne!(closed, deadline);
+    bot.private(&OFFICIAL, "/ketquaykien YK1").await;
+    bot.tap(&OFFICIAL, &bot.last_to(OFFICIAL.id), "Kết thúc ngay").await;
+    bot.wait_for(GROUP_CHAT, "KẾT QUẢ LẤY Ý KIẾN YK1", 1).await;
+    assert!(
+        bot.last_to(GROUP_CHAT).text.contains(&format!("Đã kết thúc lúc {closed}.")),
+        "{}",
+        bot.last_to(GROUP_CHAT).text
+    );
+    let post = bot.edits_in(GROUP_CHAT).pop().expect("the post's last edit");
+    assert!(
+        post.text.contains(&format!("Đã kết thúc lúc {closed}")) && !post.text.contains(&deadline),
+        "{}",
+        post.text
+    );
+
+    // An hour later, every way in says when it closed, not the deadline.
+    bot.clock.advance(Duration::hours(1));
+    let said = format!("YK1 đã kết thúc lúc {closed}");
+    let refused = |text: &str| {
+        assert!(text.contains(&said) && !text.contains(&deadline), "{text}");
+    };
+    bot.tap(&R1, &paper, "2. Không đồng ý").await;
+    refused(&bot.callback_answers().last().cloned().unwrap_or_default());
+    bot.private(&R3, "Nên làm vào mùa khô").await;
+    bot.tap(&R3, &bot.last_to(R3.id), "Xác nhận").await;
+    refused(&bot.last_to(R3.id).text);
+    refused(&ballot(&bot, &R4, 1).await.text);
+    bot.private(&R1, "/ykien").await;
+    refused(&bot.last_to(R1.id).text);
+    bot.private(&LEADER, &format!("/ghiykien YK1 {h102} 1")).await;
+    refused(&bot.last_to(LEADER.id).text);
+    bot.private(&LEADER, "/ketquaykien YK1 ketthuc").await;
+    refused(&bot.last_to(LEADER.id).text);
+    bot.private(&LEADER, "/ketquaykien YK1").await;
+    let results = bot.last_to(LEADER.id).text;
+    assert!(
+        results.contains(&format!("Đã kết thúc lúc {closed} (công khai)")) && !results.contains(&deadline),
+        "{results}"
+    );
+    bot.private(&LEADER, "/thongke").await;
+    let stats = bot.last_to(LEADER.id).text;
+    assert!(stats.contains(&format!("YK1 (đã kết thúc lúc {closed})")), "{stats}");
+    assert_eq!(bot.count("SELECT COUNT(*) FROM consultation_votes WHERE current = 1").await, 1, "nothing late counted");
+
+    // A second consultation opens; when its first reminder comes, the
+    // closed one would have been due too: nobody is reminded of YK1.
+    let preview =
+        ask(&bot, &LEADER, "Bà con có đồng ý trồng cây ở ngõ 9 không?", "Mỗi hộ", "Công khai", "2 ngày").await;
+    bot.tap(&LEADER, &preview, "Gửi").await;
+    bot.wait_for(GROUP_CHAT, "LẤY Ý KIẾN YK2", 1).await;
+    bot.clock.advance(Duration::days(1));
+    bot.wait_for(R1.id, "⏰ Nhắc", 1).await;
+    bot.wait_for(LEADER.id, "YK2: 4 hộ", 1).await;
+    for who in [R1.id, R2.id, R3.id, R4.id, LEADER.id] {
+        let about_yk1: Vec<String> = bot
+            .messages_to(who)
+            .into_iter()
+            .filter(|m| m.text.contains("⏰ Nhắc") || m.text.contains("chưa cho ý kiến (hạn"))
+            .map(|m| m.text)
+            .filter(|t| t.contains("YK1"))
+            .collect();
+        assert!(about_yk1.is_empty(), "{who} reminded of a closed consultation: {about_yk1:?}");
+    }
+    bot.assert_no_personal_data_in_groups();
+    bot.finish().await;
+}
