@@ -276,13 +276,13 @@ async fn tell_paper_replaced(
     out: &mut crate::channel::Replies,
 ) -> anyhow::Result<()> {
     let Some((addr, _)) = crate::roles::user_addr(&mut *conn, leader).await? else { return Ok(()) };
-    let address =
-        crate::household::repo::get(conn, voter.household).await?.map(|h| h.details.address()).unwrap_or_default();
+    let line =
+        crate::household::repo::line(conn, voter.household).await?.unwrap_or_else(|| format!("#{}", voter.household));
     out.send(
         &addr.private_chat(),
         format!(
-            "Hộ #{} ({address}) vừa tự cho ý kiến {} qua bot; phiếu giấy bác ghi trước đó được thay (vẫn được lưu lại).",
-            voter.household, c.code
+            "Hộ {line} vừa tự cho ý kiến {} qua bot; phiếu giấy bác ghi trước đó được thay (vẫn được lưu lại).",
+            c.code
         ),
     );
     Ok(())

@@ -94,7 +94,7 @@ async fn remind(
         let mut list =
             format!("🚶 {}: {} hộ ở {name} chưa cho ý kiến (hạn {when}), theo đường đi:", c.code, doors.len());
         for (i, d) in doors.iter().enumerate() {
-            list.push_str(&format!("\n{}. {} — {} (hộ #{})", i + 1, d.address(), d.head_name, d.household));
+            list.push_str(&format!("\n{}. {} (số hộ {})", i + 1, d.line(), d.household));
         }
         list.push_str(&format!(
             "\n\nHộ không dùng điện thoại: bác ghi phiếu giấy bằng /ghiykien {} <số hộ> <lựa chọn>.",

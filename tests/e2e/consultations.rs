@@ -115,26 +115,35 @@ async fn an_open_ballot_counts_households_once_and_keeps_every_answer() {
     bot.tap(&R2, &bot.last_to(R2.id), "Xác nhận").await;
     assert!(bot.last_to(R2.id).text.contains("«Ý kiến khác»"), "{}", bot.last_to(R2.id).text);
 
-    // A paper answer for the household of number 2; its later online
-    // answer replaces it, the leader is told, both are kept.
+    // A paper answer for the household of number 2, named back to the
+    // leader by its door and head (issue 31); its later online answer
+    // replaces it, the leader is told, both are kept.
+    let ba = "Số 2, Ngõ 9, Xuân La — Lê Văn Ba";
     bot.private(&LEADER, &format!("/ghiykien {h2} 2")).await;
-    assert!(bot.last_to(LEADER.id).text.contains("Đã ghi phiếu giấy của hộ"), "{}", bot.last_to(LEADER.id).text);
+    let recorded = bot.last_to(LEADER.id).text;
+    assert!(recorded.contains("Đã ghi phiếu giấy YK1: «Không đồng ý»") && recorded.contains(ba), "{recorded}");
     bot.tap(&R3, &ballot(&bot, &R3, 1).await, "1. Đồng ý").await;
-    assert!(
-        bot.last_to(LEADER.id).text.contains("phiếu giấy bác ghi trước đó được thay"),
-        "{}",
-        bot.last_to(LEADER.id).text
-    );
+    let replaced = bot.last_to(LEADER.id).text;
+    assert!(replaced.contains("phiếu giấy bác ghi trước đó được thay") && replaced.contains(ba), "{replaced}");
     assert_eq!(bot.count(&format!("SELECT COUNT(*) FROM consultation_votes WHERE household_id = {h2}")).await, 2);
     bot.private(&LEADER, &format!("/ghiykien {h2} 2")).await;
-    assert!(bot.last_to(LEADER.id).text.contains("đã tự cho ý kiến"), "paper never overwrites an online answer");
+    let refused = bot.last_to(LEADER.id).text;
+    assert!(refused.contains("đã tự cho ý kiến") && refused.contains(ba), "paper never overwrites: {refused}");
 
     // The list of households not yet answered, and a paper answer from it.
     bot.private(&LEADER, "/ghiykien").await;
     let list = bot.last_to(LEADER.id);
     assert!(list.text.contains("1 hộ chưa cho ý kiến"), "{}", list.text);
+    let bon = "Số 102, Hoàng Quốc Việt — Đỗ Thị Bốn";
+    assert!(list.buttons.iter().any(|(label, _)| label == &format!("✍️ {bon}")), "{:?}", list.buttons);
     bot.tap(&LEADER, &list, "Số 102, Hoàng Quốc Việt").await;
-    bot.tap(&LEADER, &bot.last_to(LEADER.id), "1. Đồng ý").await;
+    // The options name the household by its door and head, not a number.
+    let options = bot.last_to(LEADER.id);
+    assert!(options.text.contains(bon) && !options.text.contains('#'), "{}", options.text);
+    bot.tap(&LEADER, &options, "1. Đồng ý").await;
+    let done = bot.edits_in(LEADER.id).pop().expect("the options become the confirmation");
+    assert!(done.text.contains(&format!("«Đồng ý».\nHộ: {bon}\nMã biên nhận: YK1-")), "{}", done.text);
+    assert!(!done.text.contains(&format!("#{h102}")), "{}", done.text);
     assert_eq!(
         bot.count(&format!("SELECT COUNT(*) FROM consultation_answered WHERE household_id = {h102} AND via = 'paper'"))
             .await,
@@ -292,6 +301,7 @@ async fn a_secret_ballot_per_person_is_secret_in_the_files_and_closes_by_itself(
     bot.private(&LEADER, &format!("/ghiykien {h102} 1")).await;
     let recorded = bot.last_to(LEADER.id).text;
     assert!(recorded.contains("phiếu kín") && !recorded.contains("Đồng ý"), "{recorded}");
+    assert!(recorded.contains("Hộ: Số 102, Hoàng Quốc Việt — Đỗ Thị Bốn"), "{recorded}");
     assert!(ballot(&bot, &R4, 1).await.text.contains("đã có ý kiến (phiếu giấy)"));
     bot.press(&R4, &paper, "yk:a:1:1").await;
     assert!(bot.callback_answers().last().unwrap().contains("đã có ý kiến (phiếu giấy)"));
