@@ -1,8 +1,8 @@
-//! Consultations (lấy ý kiến nhân dân, issue 22): a question put to every
-//! registered household (or person) of some groups, answered in private
-//! with one press, open or secret, with paper answers for households
-//! without a phone, reminders, and results that never show a small tổ's
-//! shares.
+//! Consultations (lấy ý kiến nhân dân), docs/design.md, flow 6: a
+//! question put to every registered household (or person) of some groups,
+//! answered in private with one press, open or secret, with paper answers
+//! for households without a phone, reminders, and results that never show
+//! a small tổ's shares.
 //!
 //! - `compose`: `/layykien`, its dialogue and the preview (Gửi / Huỷ);
 //! - `post`: the group post and the Zalo household's ballot (through the

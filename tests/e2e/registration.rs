@@ -1,4 +1,4 @@
-//! Household registration, DESIGN.md flow 1, from the group button to the
+//! Household registration, docs/design.md, flow 1, from the group button to the
 //! leader's decision.
 
 use crate::support::*;
