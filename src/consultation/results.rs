@@ -309,7 +309,8 @@ pub async fn on_close(
     message: Option<&MessageRef>,
 ) -> Handled {
     let found = repo::get(&mut *turn.db.read().await?, code).await?;
-    let Some(c) = found.filter(|c| c.status == Status::Open) else {
+    // Closed already: who may close it is told when it ended.
+    let Some(c) = found.filter(|c| matches!(c.status, Status::Open | Status::Closed)) else {
         return Err(Refusal::StaleButton.into());
     };
     close_early(turn, &c).await?;

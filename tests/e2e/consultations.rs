@@ -408,7 +408,8 @@ async fn a_consultation_closed_early_says_when_it_really_closed() {
     let closed = shown(bot.clock.now());
     assert_ne!(closed, deadline);
     bot.private(&OFFICIAL, "/ketquaykien YK1").await;
-    bot.tap(&OFFICIAL, &bot.last_to(OFFICIAL.id), "Kết thúc ngay").await;
+    let results = bot.last_to(OFFICIAL.id);
+    bot.tap(&OFFICIAL, &results, "Kết thúc ngay").await;
     bot.wait_for(GROUP_CHAT, "KẾT QUẢ LẤY Ý KIẾN YK1", 1).await;
     assert!(
         bot.last_to(GROUP_CHAT).text.contains(&format!("Đã kết thúc lúc {closed}.")),
@@ -440,6 +441,8 @@ async fn a_consultation_closed_early_says_when_it_really_closed() {
     refused(&bot.last_to(LEADER.id).text);
     bot.private(&LEADER, "/ketquaykien YK1 ketthuc").await;
     refused(&bot.last_to(LEADER.id).text);
+    bot.tap(&OFFICIAL, &results, "Kết thúc ngay").await;
+    refused(&bot.callback_answers().last().cloned().unwrap_or_default());
     bot.private(&LEADER, "/ketquaykien YK1").await;
     let results = bot.last_to(LEADER.id).text;
     assert!(
