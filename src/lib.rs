@@ -1,53 +1,63 @@
 //! todanpho — a chatbot for Vietnamese residential groups (tổ dân phố, thôn).
+//! What it is for, its words, flows and rules: `docs/design.md`.
 //!
 //! # Layout
-//! From the platforms down to storage; imports point down this list.
+//! One line per module, from the process down to storage. A module imports
+//! only modules listed after it here (test code aside: `intake`'s tests
+//! start the whole process); `doc_check` keeps this map and the imports in
+//! step, and checks that every path the README and `docs/` name exists.
 //!
-//! Platforms and intake
-//! - `telegram`, `zalo` — each platform's wire format in and out, polling or webhook.
+//! The process and its platforms
 //! - `startup`, `scheduler`, `ops` — wiring the process; time-driven work; `/healthz` and `/metrics`.
+//! - `telegram`, `zalo` — each platform's wire format in and out, polling or webhook.
 //! - `intake` — one intake for every platform: the inbox, replay, one chat at a time, the
 //!   handler tree, one update's turn ([`intake::process`]), the reply outbox.
-//! - `delivery`, `fit` — the outgoing path: which platform sends, and fitting its limits.
 //!
 //! Routing — **start here**
 //! - `handle` — where every incoming message is routed, and the rules every update keeps;
 //! - `commands` — the command table (name, who, where, help line, handler), `/start`, `/help`;
 //! - `buttons` — every kind of button, parsed once; `forms` — every dialogue whose answers are saved.
-//! - `turn` — one update's turn as a value: the caller, the message, the update's transaction
-//!   and the replies; every handler takes `&mut Turn`.
-//! - `flood` — flood control; `busy_group` — the answers a busy group held back, sent together.
+//! - `busy_group` — the answers a busy group held back, sent together.
 //!
-//! Features
-//! - `household` — registration, leader review, `/hocuatoi`.
+//! Features (one that uses another is listed first)
+//! - `stats` — `/thongke` with its chart, `/sohodukien`, `/xuatexcel` and CSV exports.
+//! - `consultation` — consultations: `/layykien`, the ballot in private, `/ykien`, paper answers
+//!   `/ghiykien`, reminders with door-to-door lists, `/ketquaykien`, the close; secret ballots
+//!   secret in the files.
+//! - `household` — registration, leader review, `/hocuatoi`, a household's members.
+//! - `digital` — community digital teams: `/tocongnghe`, the walking list `/ditham`, visits,
+//!   residents' own figures, `/tiendo` with its chart, weekly summaries.
 //! - `report` — scene reports: filing, handling, listing, deadline reminders, feed, Open311.
 //! - `campaign` — fundraising: campaigns, pledges with VietQR, confirmations, progress.
 //! - `notice` — notices: compose, preview, durable outbox and its drain for every platform,
 //!   acknowledgements, scheduling.
-//! - `stats` — `/thongke` with its chart, `/sohodukien`, `/xuatexcel` and CSV exports.
-//! - `digital` — community digital teams: `/tocongnghe`, the walking list `/ditham`, visits,
-//!   residents' own figures, `/tiendo` with its chart, weekly summaries.
-//! - `consultation` — consultations: `/layykien`, the ballot in private, `/ykien`, paper answers
-//!   `/ghiykien`, reminders with door-to-door lists, `/ketquaykien`, the close; secret ballots
-//!   secret in the files.
-//! - `group`, `appoint`, `membership`, `identity` — groups and `/lienket`, `/nhom`; `/phancong`;
-//!   Zalo join codes; linking a Zalo account to a Telegram one.
+//! - `appoint`, `identity` — `/phancong`; linking a Zalo account to a Telegram one.
 //! - `conversation` — running a dialogue in private; `conversation::flow` starts a group's flow
 //!   (registration, a report, a campaign) from a group's button, a picker or a deep link.
+//! - `membership`, `group` — Zalo join codes; groups and `/lienket`, `/nhom`.
 //! - `posts`, `audit`, `backup`, `demo` — messages to edit later; the audit log; backups; demo data.
 //!
 //! Foundation
+//! - `turn` — one update's turn as a value: the caller, the message, the update's transaction
+//!   and the replies; every handler takes `&mut Turn`.
+//! - `app` — the shared handles every handler and job reads.
+//! - `delivery`, `fit`, `flood` — the outgoing path: which platform sends, and fitting its
+//!   limits; flood control.
+//! - `roles` — who may do what.
 //! - `dialogue` — dialogue definitions (`dialogues/*.toml`), the engine, the store.
-//! - `refusal` — expected refusals as values, with their Vietnamese words;
-//! - `roles` — who may do what; `channel` — the platform-neutral messages in and actions out.
-//! - `domain` — values that cannot be invalid: phone, name, money, counts, percent, walking order.
-//! - `health`, `measure` — when each platform last answered; the names of what is counted and timed.
-//! - `canvas` — drawing the charts' PNGs, Vietnamese text shaped.
-//! - `runs` — jobs that run once a day or a week, claimed before they act;
-//!   `outbox` — the reply outbox's rows, and what a scheduled job commits to tell ([`outbox::JobOutbox`]).
-//! - `app`, `config`, `db`, `clock`, `gather`, `text`, `fault` — the shared handles, configuration,
-//!   the database and its one writer, the bot's now, taking queued work in groups, Vietnamese folding,
-//!   fault injection for the crash tests.
+//! - `refusal` — expected refusals as values, with their Vietnamese words.
+//! - `health`, `fault` — when each platform last answered; fault injection for the crash tests.
+//! - `runs`, `canvas` — jobs that run once a day or a week, claimed before they act; drawing
+//!   the charts' PNGs, Vietnamese text shaped.
+//! - `outbox` — the reply outbox's rows, and what a scheduled job commits to tell with its
+//!   change ([`outbox::JobOutbox`]).
+//! - `channel` — the platform-neutral messages in and actions out.
+//! - `domain` — values that cannot be invalid: phone, name, money, counts, percent, address,
+//!   walking order.
+//! - `db` — the database and its one writer.
+//! - `config`, `measure`, `clock`, `gather`, `text` — configuration; the names of what is counted
+//!   and timed; the bot's now; taking queued work in groups; Vietnamese folding.
+//! - `doc_check` (tests only) — this map against the imports; the docs' paths against `src/`.
 
 pub mod app;
 pub mod appoint;
@@ -68,6 +78,8 @@ pub mod delivery;
 pub mod demo;
 pub mod dialogue;
 pub mod digital;
+#[cfg(test)]
+mod doc_check;
 pub mod domain;
 #[cfg(feature = "fault-injection")]
 pub mod fault;

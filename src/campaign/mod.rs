@@ -1,4 +1,4 @@
-//! Fundraising (vận động ủng hộ), DESIGN.md flow 3.
+//! Fundraising (vận động ủng hộ), docs/design.md, flow 3.
 //!
 //! - `create`: `/vandong` and the announcements in the groups;
 //! - `pledge`: `/ungho`, with a VietQR code for transfers;

@@ -53,15 +53,37 @@ pub async fn command(turn: &mut Turn) -> Handled {
             mine.push(c);
         }
     }
-    drop(conn);
     if mine.is_empty() {
-        turn.out.send(&turn.caller.addr.private_chat(), "Hiện không có cuộc lấy ý kiến nào đang chờ hộ của bác.");
+        let mut text = "Hiện không có cuộc lấy ý kiến nào đang chờ hộ của bác.".to_string();
+        if let Some(last) = last_ended(&mut conn, turn.caller.id, turn.app.clock.now()).await? {
+            text.push_str(&format!("\n{}; kết quả đã gửi tới các tổ.", last.ended(&turn.app)));
+        }
+        turn.out.send(&turn.caller.addr.private_chat(), text);
         return Ok(());
     }
+    drop(conn);
     for c in mine.iter().take(3) {
         show(turn, c).await?;
     }
     Ok(())
+}
+
+/// How long `/ykien` still names a consultation that has ended.
+const ENDED_SHOWN: chrono::Duration = chrono::Duration::days(30);
+
+/// The latest consultation the caller could have answered that ended in
+/// the last [`ENDED_SHOWN`].
+async fn last_ended(
+    conn: &mut sqlx::SqliteConnection,
+    user: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Option<Consultation>> {
+    for c in repo::reaching(&mut *conn, None, &[super::Status::Closed]).await? {
+        if c.ended_at() > now - ENDED_SHOWN && answers::voter(&mut *conn, &c, user).await?.is_some() {
+            return Ok(Some(c));
+        }
+    }
+    Ok(None)
 }
 
 /// The ballot in private, or why the caller cannot answer it.
@@ -104,11 +126,7 @@ fn whose(c: &Consultation) -> &'static str {
 }
 
 fn closed(app: &crate::app::App, c: &Consultation) -> String {
-    format!(
-        "Cuộc lấy ý kiến {} đã kết thúc lúc {}; ý kiến này không được ghi nhận. Xin cảm ơn bác.",
-        c.code,
-        app.settings.show_time(c.closes_at)
-    )
+    format!("{}; ý kiến này không được ghi nhận. Xin cảm ơn bác.", c.ended(app))
 }
 
 fn not_registered(c: &Consultation) -> String {
@@ -258,13 +276,13 @@ async fn tell_paper_replaced(
     out: &mut crate::channel::Replies,
 ) -> anyhow::Result<()> {
     let Some((addr, _)) = crate::roles::user_addr(&mut *conn, leader).await? else { return Ok(()) };
-    let address =
-        crate::household::repo::get(conn, voter.household).await?.map(|h| h.details.address()).unwrap_or_default();
+    let line =
+        crate::household::repo::line(conn, voter.household).await?.unwrap_or_else(|| format!("#{}", voter.household));
     out.send(
         &addr.private_chat(),
         format!(
-            "Hộ #{} ({address}) vừa tự cho ý kiến {} qua bot; phiếu giấy bác ghi trước đó được thay (vẫn được lưu lại).",
-            voter.household, c.code
+            "Hộ {line} vừa tự cho ý kiến {} qua bot; phiếu giấy bác ghi trước đó được thay (vẫn được lưu lại).",
+            c.code
         ),
     );
     Ok(())

@@ -100,9 +100,9 @@ pub struct Door {
 }
 
 impl Door {
-    /// As `/hocuatoi` writes it: "Số 8, ngõ 41, Xuân La".
-    pub fn address(&self) -> String {
-        crate::domain::house_address(&self.house_number, self.lane.as_deref(), &self.street)
+    /// «Số 8, ngõ 41, Xuân La — Nguyễn Văn An» ([`crate::domain::household_line`]).
+    pub fn line(&self) -> String {
+        crate::domain::household_line(&self.house_number, self.lane.as_deref(), &self.street, &self.head_name)
     }
 
     pub fn walk_key(&self) -> crate::domain::WalkKey {

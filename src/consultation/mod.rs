@@ -1,8 +1,8 @@
-//! Consultations (lấy ý kiến nhân dân, issue 22): a question put to every
-//! registered household (or person) of some groups, answered in private
-//! with one press, open or secret, with paper answers for households
-//! without a phone, reminders, and results that never show a small tổ's
-//! shares.
+//! Consultations (lấy ý kiến nhân dân), docs/design.md, flow 6: a
+//! question put to every registered household (or person) of some groups,
+//! answered in private with one press, open or secret, with paper answers
+//! for households without a phone, reminders, and results that never show
+//! a small tổ's shares.
 //!
 //! - `compose`: `/layykien`, its dialogue and the preview (Gửi / Huỷ);
 //! - `post`: the group post and the Zalo household's ballot (through the
@@ -151,7 +151,10 @@ pub struct Consultation {
     pub other: Option<usize>,
     pub unit: Unit,
     pub ballot: Ballot,
+    /// The closing time set when it was asked.
     pub closes_at: DateTime<Utc>,
+    /// When it was really closed (its time, or early), once closed.
+    pub closed_at: Option<DateTime<Utc>>,
     pub status: Status,
 }
 
@@ -159,6 +162,19 @@ impl Consultation {
     /// Whether an answer given at `now` counts.
     pub fn accepts_at(&self, now: DateTime<Utc>) -> bool {
         self.status == Status::Open && now < self.closes_at
+    }
+
+    /// When answers stopped counting: the close when it came early, else
+    /// the closing time set (the scheduler may close a little after it,
+    /// but nothing counts past it). What every message about a consultation
+    /// that has ended names.
+    pub fn ended_at(&self) -> DateTime<Utc> {
+        self.closed_at.map_or(self.closes_at, |closed| closed.min(self.closes_at))
+    }
+
+    /// «Cuộc lấy ý kiến YK3 đã kết thúc lúc 08/12/2026 01:20».
+    pub fn ended(&self, app: &crate::app::App) -> String {
+        format!("Cuộc lấy ý kiến {} đã kết thúc lúc {}", self.code, app.settings.show_time(self.ended_at()))
     }
 
     pub fn option(&self, n: usize) -> Option<&str> {
@@ -273,6 +289,7 @@ mod tests {
             unit: Unit::Household,
             ballot: Ballot::Open,
             closes_at: Utc::now(),
+            closed_at: None,
             status: Status::Open,
         };
         assert_eq!(c.option_named("1"), Some(0));
@@ -281,6 +298,32 @@ mod tests {
         assert_eq!(c.option_named("Ý kiến khác"), Some(2));
         assert_eq!(c.option_named("4"), None);
         assert_eq!(c.option_named("0"), None);
+    }
+
+    #[test]
+    fn it_ended_when_it_was_closed_if_that_came_first() {
+        use chrono::TimeZone;
+        let closes_at = Utc.with_ymd_and_hms(2026, 12, 10, 1, 18, 0).unwrap();
+        let mut c = Consultation {
+            code: ConsultationCode::new(1),
+            creator: 1,
+            question: "?".into(),
+            explanation: None,
+            photo: None,
+            options: default_options().0,
+            other: Some(2),
+            unit: Unit::Household,
+            ballot: Ballot::Open,
+            closes_at,
+            closed_at: None,
+            status: Status::Open,
+        };
+        assert_eq!(c.ended_at(), closes_at, "not closed yet: its time");
+        let early = closes_at - chrono::Duration::days(2);
+        (c.status, c.closed_at) = (Status::Closed, Some(early));
+        assert_eq!(c.ended_at(), early, "closed early");
+        c.closed_at = Some(closes_at + chrono::Duration::minutes(3));
+        assert_eq!(c.ended_at(), closes_at, "the scheduler closed it a little late: nothing counted past its time");
     }
 
     proptest! {

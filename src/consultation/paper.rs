@@ -6,9 +6,10 @@
 //! told); in a secret ballot the household has answered.
 //!
 //! ```text
-//! (leader) /ghiykien            → YK3 — 14 hộ chưa cho ý kiến: [✍️ số 2, Xuân La — Bà Tư] …
-//!          [✍️ số 2 …]          → Phiếu giấy của hộ #12: [1. Đồng ý] [2. Không đồng ý] [3. Ý kiến khác]
-//!          [1. Đồng ý]          → ✅ Đã ghi phiếu giấy của hộ #12 cho YK3. Mã biên nhận: YK3-7KQ2MX4P.
+//! (leader) /ghiykien    → YK3 — 14 hộ chưa cho ý kiến: [✍️ Số 2, Xuân La — Lê Thị Tư] …
+//!          [✍️ Số 2 …]  → ✍️ Phiếu giấy YK3 của hộ: Số 2, Xuân La — Lê Thị Tư
+//!                          [1. Đồng ý] [2. Không đồng ý] [3. Ý kiến khác]
+//!          [1. Đồng ý]  → ✅ Đã ghi phiếu giấy YK3: «Đồng ý». Hộ: Số 2, Xuân La — Lê Thị Tư. Mã biên nhận: …
 //! ```
 
 use sqlx::SqliteConnection;
@@ -137,7 +138,7 @@ async fn list(
     let buttons: Vec<Button> = doors
         .iter()
         .map(|d| {
-            let label: String = format!("✍️ {} — {}", d.address(), d.head_name).chars().take(60).collect();
+            let label: String = format!("✍️ {}", d.line()).chars().take(60).collect();
             Button::callback(label, PaperButton::Household(c.code, d.household).data())
         })
         .collect();
@@ -164,9 +165,7 @@ async fn record(
 ) -> Handled {
     let Turn { app, caller, db, out, .. } = turn;
     if !c.accepts_at(app.clock.now()) {
-        return Err(
-            Refusal::state(format!("Cuộc lấy ý kiến {} đã kết thúc; phiếu này không được ghi nhận.", c.code)).into()
-        );
+        return Err(Refusal::state(format!("{}; phiếu này không được ghi nhận.", c.ended(app))).into());
     }
     let tx = db.write().await?;
     let Some(voter) = answers::paper_voter(&mut *tx, c, household).await? else {
@@ -177,10 +176,11 @@ async fn record(
     if !may_record(&mut *tx, caller.id, voter.group).await? {
         return Err(Refusal::no_right("ghi phiếu giấy cho hộ của tổ khác").into());
     }
+    let line = crate::household::repo::line(&mut *tx, household).await?.unwrap_or_else(|| format!("#{household}"));
     if let Some(m) = answers::marker(&mut *tx, c.code, voter).await? {
         if m.via != "paper" {
             return Err(Refusal::state(format!(
-                "Hộ #{household} đã tự cho ý kiến {} qua bot, không ghi phiếu giấy đè lên.",
+                "Hộ {line} đã tự cho ý kiến {} qua bot, nên không ghi phiếu giấy đè lên.",
                 c.code
             ))
             .into());
@@ -189,23 +189,16 @@ async fn record(
     let given = Given { option, text, via: "paper", user: None, recorded_by: Some(caller.id) };
     let receipt = match answers::record(&mut *tx, c, voter, &given, app.clock.now()).await? {
         Recorded::AlreadySecret { .. } => {
-            return Err(
-                Refusal::state(format!("Hộ #{household} đã có ý kiến {} (phiếu kín, không đổi được).", c.code)).into()
-            )
+            return Err(Refusal::state(format!("Hộ {line} đã có ý kiến {} (phiếu kín, không đổi được).", c.code)).into())
         }
         Recorded::New { receipt } | Recorded::Changed { receipt, .. } => receipt,
     };
     // A secret ballot's choice is said nowhere, not even to the recorder.
     let said = match c.ballot {
-        Ballot::Secret => {
-            format!("✅ Đã ghi phiếu giấy của hộ #{household} cho {} (phiếu kín). Mã biên nhận: {receipt}.", c.code)
-        }
-        Ballot::Open => format!(
-            "✅ Đã ghi phiếu giấy của hộ #{household} cho {}: «{}». Mã biên nhận: {receipt}.",
-            c.code,
-            c.option(option).unwrap_or("?")
-        ),
+        Ballot::Secret => format!("✅ Đã ghi phiếu giấy {} (phiếu kín).", c.code),
+        Ballot::Open => format!("✅ Đã ghi phiếu giấy {}: «{}».", c.code, c.option(option).unwrap_or("?")),
     };
+    let said = format!("{said}\nHộ: {line}\nMã biên nhận: {receipt}.");
     match edit {
         Some(m) => out.edit(m, said, Keyboard::none()),
         None => out.send(&caller.addr.private_chat(), said),
@@ -234,7 +227,7 @@ pub async fn on_button(
         return Err(Refusal::no_right("ghi phiếu giấy").into());
     }
     if !c.accepts_at(turn.app.clock.now()) {
-        return Err(Refusal::state(format!("Cuộc lấy ý kiến {code} đã kết thúc.")).into());
+        return Err(Refusal::state(format!("{}.", c.ended(&turn.app))).into());
     }
     match button {
         PaperButton::Page(_, page) => {
@@ -249,6 +242,7 @@ pub async fn on_button(
             if !may_record(&mut conn, turn.caller.id, voter.group).await? {
                 return Err(Refusal::no_right("ghi phiếu giấy cho hộ của tổ khác").into());
             }
+            let line = crate::household::repo::line(&mut conn, household).await?.ok_or(Refusal::StaleButton)?;
             drop(conn);
             turn.out.answer(callback_id, None);
             let keyboard = Keyboard::rows(
@@ -265,7 +259,7 @@ pub async fn on_button(
             );
             turn.out.send_with(
                 &turn.caller.addr.private_chat(),
-                format!("Phiếu giấy của hộ #{household} cho {}: hộ chọn gì ạ?", c.code),
+                format!("✍️ Phiếu giấy {} của hộ:\n{line}\n\nBác xem lại cho đúng hộ, rồi chọn ý kiến hộ đã ghi trên phiếu:", c.code),
                 keyboard,
             );
             Ok(())

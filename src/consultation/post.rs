@@ -27,8 +27,12 @@ pub fn text(app: &App, c: &Consultation, answered: i64, registered: i64) -> Stri
     }
     let options: Vec<String> = c.options.iter().enumerate().map(|(i, o)| format!("{}. {o}", i + 1)).collect();
     text.push_str(&format!("\n\nCác lựa chọn: {}", options.join(" · ")));
+    let when = match c.status {
+        Status::Closed => format!("Đã kết thúc lúc {}", app.settings.show_time(c.ended_at())),
+        _ => format!("Hạn: {}", app.settings.show_time(c.closes_at)),
+    };
     text.push_str(&format!(
-        "\n{} · {}. Hạn: {}.",
+        "\n{} · {}. {when}.",
         match c.unit {
             super::Unit::Household => "Mỗi hộ đã đăng ký một ý kiến",
             super::Unit::Person => "Mỗi người đã đăng ký một ý kiến",
@@ -37,7 +41,6 @@ pub fn text(app: &App, c: &Consultation, answered: i64, registered: i64) -> Stri
             super::Ballot::Open => "Phiếu công khai",
             super::Ballot::Secret => "Phiếu kín",
         },
-        app.settings.show_time(c.closes_at)
     ));
     if c.photo.is_some() {
         text.push_str("\n(Có ảnh kèm theo, xem cùng phiếu trong tin nhắn riêng.)");
@@ -45,7 +48,7 @@ pub fn text(app: &App, c: &Consultation, answered: i64, registered: i64) -> Stri
     let at = app.clock.now().with_timezone(&app.settings.timezone).format("%H:%M");
     text.push_str(&format!("\n\n{answered}/{registered} {} đã cho ý kiến (cập nhật lúc {at}).", c.unit.noun()));
     if c.status == Status::Closed {
-        text.push_str("\nĐã hết hạn lấy ý kiến. Xin cảm ơn bà con!");
+        text.push_str("\nXin cảm ơn bà con đã cho ý kiến!");
     }
     text
 }

@@ -61,7 +61,9 @@ pub async fn run_due(app: &App, db: &Database, outbox: &mut JobOutbox) -> anyhow
         let Some(offset) = due(&app.settings.consultation_reminders, opened_at, closes_at, now) else { continue };
         let period = format!("{id}:{}m", offset.num_minutes());
         let Some(mut tx) = crate::runs::claim(db, JOB, &period, now).await? else { continue };
-        if let Some(c) = repo::get(&mut tx, ConsultationCode::new(id)).await? {
+        // Read again in the claim's transaction: a consultation closed
+        // since (early, by its creator) is never reminded of.
+        if let Some(c) = repo::get(&mut tx, ConsultationCode::new(id)).await?.filter(|c| c.accepts_at(now)) {
             remind(app, &mut tx, &c, &mut out).await?;
         }
         outbox.commit(tx, std::mem::take(&mut out)).await?;
@@ -111,7 +113,7 @@ async fn remind(
         let mut list =
             format!("🚶 {}: {} hộ ở {name} chưa cho ý kiến (hạn {when}), theo đường đi:", c.code, doors.len());
         for (i, d) in doors.iter().enumerate() {
-            list.push_str(&format!("\n{}. {} — {} (hộ #{})", i + 1, d.address(), d.head_name, d.household));
+            list.push_str(&format!("\n{}. {} (số hộ {})", i + 1, d.line(), d.household));
         }
         list.push_str(&format!(
             "\n\nHộ không dùng điện thoại: bác ghi phiếu giấy bằng /ghiykien {} <số hộ> <lựa chọn>.",

@@ -19,14 +19,26 @@ pub struct Draft {
     pub closes_at: DateTime<Utc>,
 }
 
-type Row =
-    (i64, i64, String, Option<String>, Option<String>, String, Option<i64>, String, String, DateTime<Utc>, String);
+type Row = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<i64>,
+    String,
+    String,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    String,
+);
 
-const COLUMNS: &str =
-    "id, creator_user_id, question, explanation, photo_file_id, options, other_option, unit, ballot, closes_at, status";
+const COLUMNS: &str = "id, creator_user_id, question, explanation, photo_file_id, options, other_option, unit, ballot,
+                       closes_at, closed_at, status";
 
 fn consultation(row: Row) -> anyhow::Result<Consultation> {
-    let (id, creator, question, explanation, photo, options, other, unit, ballot, closes_at, status) = row;
+    let (id, creator, question, explanation, photo, options, other, unit, ballot, closes_at, closed_at, status) = row;
     Ok(Consultation {
         code: ConsultationCode::new(id),
         creator,
@@ -38,6 +50,7 @@ fn consultation(row: Row) -> anyhow::Result<Consultation> {
         unit: Unit::from_code(&unit).ok_or_else(|| anyhow::anyhow!("unit {unit}"))?,
         ballot: Ballot::from_code(&ballot).ok_or_else(|| anyhow::anyhow!("ballot {ballot}"))?,
         closes_at,
+        closed_at,
         status: Status::from_code(&status).ok_or_else(|| anyhow::anyhow!("status {status}"))?,
     })
 }

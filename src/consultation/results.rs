@@ -128,7 +128,9 @@ fn view(app: &App, c: &Consultation, figures: &Figures, scope: Option<&[i64]>) -
     let noun = c.unit.noun();
     let mut text = format!("📊 {}: {}", c.code, c.question);
     text.push_str(&match c.status {
-        Status::Closed => format!("\nĐã kết thúc ({}).", c.ballot.label()),
+        Status::Closed => {
+            format!("\nĐã kết thúc lúc {} ({}).", app.settings.show_time(c.ended_at()), c.ballot.label())
+        }
         _ => format!("\nĐang lấy ý kiến đến {} ({}).", app.settings.show_time(c.closes_at), c.ballot.label()),
     });
     text.push_str(&format!(
@@ -207,7 +209,7 @@ fn public_result(app: &App, c: &Consultation, figures: &Figures) -> String {
         "📊 KẾT QUẢ LẤY Ý KIẾN {}\n\n{}\n\nĐã kết thúc lúc {}. Tham gia: {answered}/{registered} {} đã đăng ký ({}).",
         c.code,
         c.question,
-        app.settings.show_time(app.clock.now().min(c.closes_at)),
+        app.settings.show_time(c.ended_at()),
         c.unit.noun(),
         Percent::of(answered, registered)
     );
@@ -291,7 +293,9 @@ async fn close_early(turn: &mut Turn, c: &Consultation) -> Handled {
         .into());
     }
     if !close(app, &mut *tx, c, Some(caller.id), out).await? {
-        return Err(Refusal::state(format!("Cuộc lấy ý kiến {} đã kết thúc.", c.code)).into());
+        // Closed meanwhile (its time, or someone else): when, as it is now.
+        let now = repo::get(&mut *tx, c.code).await?.unwrap_or_else(|| c.clone());
+        return Err(Refusal::state(format!("{}.", now.ended(app))).into());
     }
     crate::audit::record(
         &mut *tx,
@@ -313,7 +317,8 @@ pub async fn on_close(
     message: Option<&MessageRef>,
 ) -> Handled {
     let found = repo::get(&mut *turn.db.read().await?, code).await?;
-    let Some(c) = found.filter(|c| c.status == Status::Open) else {
+    // Closed already: who may close it is told when it ended.
+    let Some(c) = found.filter(|c| matches!(c.status, Status::Open | Status::Closed)) else {
         return Err(Refusal::StaleButton.into());
     };
     close_early(turn, &c).await?;
@@ -365,6 +370,7 @@ mod tests {
             unit: super::super::Unit::Household,
             ballot: Ballot::Secret,
             closes_at: chrono::Utc::now(),
+            closed_at: None,
             status: Status::Closed,
         }
     }

@@ -1,5 +1,5 @@
 //! Community digital teams (tổ công nghệ số cộng đồng) and the digital
-//! indicators of households they move (DESIGN.md flow 7, issue 23).
+//! indicators of households they move (docs/design.md, flow 7, issue 23).
 //!
 //! - `team`: `/tocongnghe`, officials make teams and name their members;
 //! - `doors`: `/ditham`, the households a member still has to visit, in

@@ -12,7 +12,7 @@ mod phone;
 pub mod vietqr;
 mod walk;
 
-pub use address::{house_address, lane};
+pub use address::{house_address, household_line, lane};
 pub use count::{parse_count, CountError};
 pub use date::parse_date;
 pub use money::{group_thousands, Money, MoneyError};

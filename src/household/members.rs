@@ -239,9 +239,11 @@ pub async fn propose(turn: &mut Turn, args: &str) -> Handled {
         Some((_, name)) if !name.is_empty() => name,
         _ => format!("người dùng {}", target.id),
     };
+    // To the leader, the household by its door and head, not its number.
+    let line = household.details.line();
     let said = match request(&mut tx, &household, user, Some(caller.id), now).await? {
-        Asked::Already => format!("{name} đã ở trong hộ #{household_id} rồi."),
-        Asked::Waiting => format!("Lời xin cho {name} vào hộ #{household_id} đang chờ chủ hộ đồng ý."),
+        Asked::Already => format!("{name} đã ở trong hộ {line} rồi."),
+        Asked::Waiting => format!("Hộ {line}: lời xin cho {name} vào hộ đang chờ chủ hộ đồng ý."),
         Asked::Sent(ask) => {
             ask.send(
                 out,
@@ -250,7 +252,7 @@ pub async fn propose(turn: &mut Turn, args: &str) -> Handled {
                     caller.name
                 ),
             );
-            format!("Đã hỏi chủ hộ #{household_id}: khi chủ hộ đồng ý, {name} vào hộ.")
+            format!("Đã hỏi chủ hộ {line}: khi chủ hộ đồng ý, {name} vào hộ.")
         }
     };
     // A household is personal: the answer goes to the leader in private,

@@ -231,6 +231,12 @@ impl HouseholdDetails {
         crate::domain::house_address(&self.house_number, self.lane.as_deref(), &self.street)
     }
 
+    /// «Số 8, ngõ 41, Xuân La — Nguyễn Văn An»: which household, to staff
+    /// in private ([`crate::domain::household_line`]).
+    pub fn line(&self) -> String {
+        crate::domain::household_line(&self.house_number, self.lane.as_deref(), &self.street, self.head_name.as_ref())
+    }
+
     /// Personal data: only ever sent in private chat.
     pub fn describe(&self) -> String {
         let circumstances = if self.circumstances.is_empty() {

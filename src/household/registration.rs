@@ -1,4 +1,4 @@
-//! Household registration (`/dangky`), DESIGN.md flow 1.
+//! Household registration (`/dangky`), docs/design.md, flow 1.
 //!
 //! ```text
 //! (group)   Resident: /dangky

@@ -65,6 +65,18 @@ pub async fn get(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<
     }
 }
 
+/// «Số 8, ngõ 41, Xuân La — Nguyễn Văn An» for household `id`
+/// ([`crate::domain::household_line`]): how staff are told which
+/// household, in private.
+pub async fn line(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<String>> {
+    let row: Option<(String, Option<String>, String, String)> =
+        sqlx::query_as("SELECT house_number, lane, street, head_name FROM households WHERE id = ?")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(house, lane, street, head)| crate::domain::household_line(&house, lane.as_deref(), &street, &head)))
+}
+
 pub async fn owned_by(conn: &mut SqliteConnection, user_id: i64) -> anyhow::Result<Vec<Household>> {
     let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE owner_user_id = ? ORDER BY id"))
         .bind(user_id)

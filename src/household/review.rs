@@ -180,12 +180,11 @@ pub async fn on_button(
     if let Some(message) = message {
         let what = if update.is_some() { "Cập nhật hộ" } else { "Hồ sơ hộ" };
         let when = app.settings.show_time(now);
+        // The household as it now reads: an approved update's address.
+        let shown = update.as_ref().filter(|_| approve).map_or(&household.details, |u| &u.details);
         out.edit(
             message,
-            format!(
-                "{what} #{} — {}\n\n{verdict} bởi {} lúc {when}.",
-                household.id, household.details.head_name, caller.name
-            ),
+            format!("{what} {}\n\n{verdict} bởi {} lúc {when}.", shown.line(), caller.name),
             Keyboard::none(),
         );
     }

@@ -1,4 +1,4 @@
-//! Notices (thông báo), DESIGN.md flow 4.
+//! Notices (thông báo), docs/design.md, flow 4.
 //!
 //! - `compose`: `/thongbao`, the draft preview with Ghim / Hẹn giờ / groups
 //!   / Gửi / Huỷ;

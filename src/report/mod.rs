@@ -1,4 +1,4 @@
-//! Scene reports (phản ánh hiện trường), DESIGN.md flow 2.
+//! Scene reports (phản ánh hiện trường), docs/design.md, flow 2.
 //!
 //! - `filing`: `/phananh` and what a confirmed report becomes;
 //! - `handling`: leaders' status buttons, `/xuly`, the reporter's rating;

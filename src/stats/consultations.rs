@@ -133,7 +133,7 @@ pub async fn summary(app: &crate::app::App, conn: &mut SqliteConnection, scope: 
             (turnout.iter().map(|t| t.answered).sum::<i64>(), turnout.iter().map(|t| t.registered).sum::<i64>());
         let state = match c.status {
             Status::Open => format!("đang mở đến {}", app.settings.show_time(c.closes_at)),
-            _ => "đã kết thúc".to_string(),
+            _ => format!("đã kết thúc lúc {}", app.settings.show_time(c.ended_at())),
         };
         s.push_str(&format!(
             "\n• {} ({state}): {answered}/{registered} {} đã cho ý kiến ({})",

@@ -1,5 +1,5 @@
 //! Statistics for officials (the ward) and leaders (their groups),
-//! DESIGN.md flow 5.
+//! docs/design.md, flow 5.
 //!
 //! - this file: the figures, computed in SQL over the scope and period;
 //! - `command`: `/thongke`, `/sohodukien`, the text summary;

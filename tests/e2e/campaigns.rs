@@ -1,4 +1,4 @@
-//! Fundraising, DESIGN.md flow 3: a campaign, pledges by cash and VietQR
+//! Fundraising, docs/design.md, flow 3: a campaign, pledges by cash and VietQR
 //! transfer, confirmations, the live announcement and the closing summary.
 
 use chrono::Duration;

@@ -115,26 +115,35 @@ async fn an_open_ballot_counts_households_once_and_keeps_every_answer() {
     bot.tap(&R2, &bot.last_to(R2.id), "Xác nhận").await;
     assert!(bot.last_to(R2.id).text.contains("«Ý kiến khác»"), "{}", bot.last_to(R2.id).text);
 
-    // A paper answer for the household of number 2; its later online
-    // answer replaces it, the leader is told, both are kept.
+    // A paper answer for the household of number 2, named back to the
+    // leader by its door and head (issue 31); its later online answer
+    // replaces it, the leader is told, both are kept.
+    let ba = "Số 2, Ngõ 9, Xuân La — Lê Văn Ba";
     bot.private(&LEADER, &format!("/ghiykien {h2} 2")).await;
-    assert!(bot.last_to(LEADER.id).text.contains("Đã ghi phiếu giấy của hộ"), "{}", bot.last_to(LEADER.id).text);
+    let recorded = bot.last_to(LEADER.id).text;
+    assert!(recorded.contains("Đã ghi phiếu giấy YK1: «Không đồng ý»") && recorded.contains(ba), "{recorded}");
     bot.tap(&R3, &ballot(&bot, &R3, 1).await, "1. Đồng ý").await;
-    assert!(
-        bot.last_to(LEADER.id).text.contains("phiếu giấy bác ghi trước đó được thay"),
-        "{}",
-        bot.last_to(LEADER.id).text
-    );
+    let replaced = bot.last_to(LEADER.id).text;
+    assert!(replaced.contains("phiếu giấy bác ghi trước đó được thay") && replaced.contains(ba), "{replaced}");
     assert_eq!(bot.count(&format!("SELECT COUNT(*) FROM consultation_votes WHERE household_id = {h2}")).await, 2);
     bot.private(&LEADER, &format!("/ghiykien {h2} 2")).await;
-    assert!(bot.last_to(LEADER.id).text.contains("đã tự cho ý kiến"), "paper never overwrites an online answer");
+    let refused = bot.last_to(LEADER.id).text;
+    assert!(refused.contains("đã tự cho ý kiến") && refused.contains(ba), "paper never overwrites: {refused}");
 
     // The list of households not yet answered, and a paper answer from it.
     bot.private(&LEADER, "/ghiykien").await;
     let list = bot.last_to(LEADER.id);
     assert!(list.text.contains("1 hộ chưa cho ý kiến"), "{}", list.text);
+    let bon = "Số 102, Hoàng Quốc Việt — Đỗ Thị Bốn";
+    assert!(list.buttons.iter().any(|(label, _)| label == &format!("✍️ {bon}")), "{:?}", list.buttons);
     bot.tap(&LEADER, &list, "Số 102, Hoàng Quốc Việt").await;
-    bot.tap(&LEADER, &bot.last_to(LEADER.id), "1. Đồng ý").await;
+    // The options name the household by its door and head, not a number.
+    let options = bot.last_to(LEADER.id);
+    assert!(options.text.contains(bon) && !options.text.contains('#'), "{}", options.text);
+    bot.tap(&LEADER, &options, "1. Đồng ý").await;
+    let done = bot.edits_in(LEADER.id).pop().expect("the options become the confirmation");
+    assert!(done.text.contains(&format!("«Đồng ý».\nHộ: {bon}\nMã biên nhận: YK1-")), "{}", done.text);
+    assert!(!done.text.contains(&format!("#{h102}")), "{}", done.text);
     assert_eq!(
         bot.count(&format!("SELECT COUNT(*) FROM consultation_answered WHERE household_id = {h102} AND via = 'paper'"))
             .await,
@@ -292,6 +301,7 @@ async fn a_secret_ballot_per_person_is_secret_in_the_files_and_closes_by_itself(
     bot.private(&LEADER, &format!("/ghiykien {h102} 1")).await;
     let recorded = bot.last_to(LEADER.id).text;
     assert!(recorded.contains("phiếu kín") && !recorded.contains("Đồng ý"), "{recorded}");
+    assert!(recorded.contains("Hộ: Số 102, Hoàng Quốc Việt — Đỗ Thị Bốn"), "{recorded}");
     assert!(ballot(&bot, &R4, 1).await.text.contains("đã có ý kiến (phiếu giấy)"));
     bot.press(&R4, &paper, "yk:a:1:1").await;
     assert!(bot.callback_answers().last().unwrap().contains("đã có ý kiến (phiếu giấy)"));
@@ -367,5 +377,102 @@ async fn a_consultation_nobody_could_answer_is_not_sent() {
     let asked = bot.messages_to(LEADER.id).into_iter().rev().take(2).map(|m| m.text).collect::<Vec<_>>().join("\n");
     assert!(asked.contains("ít nhất 1 giờ"), "{asked}");
     assert_eq!(bot.count("SELECT COUNT(*) FROM consultations").await, 1, "nothing saved");
+    bot.finish().await;
+}
+
+/// A time as the bot shows it: Hà Nội (UTC+7, no summer time).
+pub fn shown(at: chrono::DateTime<chrono::Utc>) -> String {
+    let hanoi = chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7");
+    at.with_timezone(&hanoi).format("%d/%m/%Y %H:%M").to_string()
+}
+
+/// Closed early (issue 31): every message about it names the time it
+/// really closed, never the deadline it was asked with, and nobody is
+/// reminded of it afterwards.
+#[tokio::test]
+async fn a_consultation_closed_early_says_when_it_really_closed() {
+    let bot = TestBot::start().await;
+    let [_, _, _, h102] = set_up(&bot).await;
+    let preview = ask(&bot, &LEADER, "Bà con có đồng ý mở rộng ngõ 9 không?", "Mỗi hộ", "Công khai", "2 ngày").await;
+    bot.tap(&LEADER, &preview, "Gửi").await;
+    bot.wait_for(GROUP_CHAT, "LẤY Ý KIẾN YK1", 1).await;
+    let paper = ballot(&bot, &R1, 1).await;
+    let deadline = paper.text.split("Hạn cho ý kiến: ").nth(1).and_then(|t| t.split('.').next()).expect("a deadline");
+    let deadline = deadline.to_string();
+    bot.tap(&R2, &ballot(&bot, &R2, 1).await, "1. Đồng ý").await;
+    // R3 starts an "Ý kiến khác" before the close and types it after.
+    bot.tap(&R3, &ballot(&bot, &R3, 1).await, "3. Ý kiến khác").await;
+
+    // Three hours later an official closes it, two days early.
+    bot.clock.advance(Duration::hours(3));
+    let closed = shown(bot.clock.now());
+    assert_ne!(closed, deadline);
+    bot.private(&OFFICIAL, "/ketquaykien YK1").await;
+    let results = bot.last_to(OFFICIAL.id);
+    bot.tap(&OFFICIAL, &results, "Kết thúc ngay").await;
+    bot.wait_for(GROUP_CHAT, "KẾT QUẢ LẤY Ý KIẾN YK1", 1).await;
+    assert!(
+        bot.last_to(GROUP_CHAT).text.contains(&format!("Đã kết thúc lúc {closed}.")),
+        "{}",
+        bot.last_to(GROUP_CHAT).text
+    );
+    let post = bot.edits_in(GROUP_CHAT).pop().expect("the post's last edit");
+    assert!(
+        post.text.contains(&format!("Đã kết thúc lúc {closed}")) && !post.text.contains(&deadline),
+        "{}",
+        post.text
+    );
+
+    // An hour later, every way in says when it closed, not the deadline.
+    bot.clock.advance(Duration::hours(1));
+    let said = format!("YK1 đã kết thúc lúc {closed}");
+    let refused = |text: &str| {
+        assert!(text.contains(&said) && !text.contains(&deadline), "{text}");
+    };
+    bot.tap(&R1, &paper, "2. Không đồng ý").await;
+    refused(&bot.callback_answers().last().cloned().unwrap_or_default());
+    bot.private(&R3, "Nên làm vào mùa khô").await;
+    bot.tap(&R3, &bot.last_to(R3.id), "Xác nhận").await;
+    refused(&bot.last_to(R3.id).text);
+    refused(&ballot(&bot, &R4, 1).await.text);
+    bot.private(&R1, "/ykien").await;
+    refused(&bot.last_to(R1.id).text);
+    bot.private(&LEADER, &format!("/ghiykien YK1 {h102} 1")).await;
+    refused(&bot.last_to(LEADER.id).text);
+    bot.private(&LEADER, "/ketquaykien YK1 ketthuc").await;
+    refused(&bot.last_to(LEADER.id).text);
+    bot.tap(&OFFICIAL, &results, "Kết thúc ngay").await;
+    refused(&bot.callback_answers().last().cloned().unwrap_or_default());
+    bot.private(&LEADER, "/ketquaykien YK1").await;
+    let results = bot.last_to(LEADER.id).text;
+    assert!(
+        results.contains(&format!("Đã kết thúc lúc {closed} (công khai)")) && !results.contains(&deadline),
+        "{results}"
+    );
+    bot.private(&LEADER, "/thongke").await;
+    let stats = bot.last_to(LEADER.id).text;
+    assert!(stats.contains(&format!("YK1 (đã kết thúc lúc {closed})")), "{stats}");
+    assert_eq!(bot.count("SELECT COUNT(*) FROM consultation_votes WHERE current = 1").await, 1, "nothing late counted");
+
+    // A second consultation opens; when its first reminder comes, the
+    // closed one would have been due too: nobody is reminded of YK1.
+    let preview =
+        ask(&bot, &LEADER, "Bà con có đồng ý trồng cây ở ngõ 9 không?", "Mỗi hộ", "Công khai", "2 ngày").await;
+    bot.tap(&LEADER, &preview, "Gửi").await;
+    bot.wait_for(GROUP_CHAT, "LẤY Ý KIẾN YK2", 1).await;
+    bot.clock.advance(Duration::days(1));
+    bot.wait_for(R1.id, "⏰ Nhắc", 1).await;
+    bot.wait_for(LEADER.id, "YK2: 4 hộ", 1).await;
+    for who in [R1.id, R2.id, R3.id, R4.id, LEADER.id] {
+        let about_yk1: Vec<String> = bot
+            .messages_to(who)
+            .into_iter()
+            .filter(|m| m.text.contains("⏰ Nhắc") || m.text.contains("chưa cho ý kiến (hạn"))
+            .map(|m| m.text)
+            .filter(|t| t.contains("YK1"))
+            .collect();
+        assert!(about_yk1.is_empty(), "{who} reminded of a closed consultation: {about_yk1:?}");
+    }
+    bot.assert_no_personal_data_in_groups();
     bot.finish().await;
 }

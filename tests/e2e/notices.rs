@@ -1,4 +1,4 @@
-//! Notices, DESIGN.md flow 4: previews, the durable outbox within
+//! Notices, docs/design.md, flow 4: previews, the durable outbox within
 //! Telegram's limits, faults, restarts, scheduling and acknowledgements.
 
 use chrono::Duration;

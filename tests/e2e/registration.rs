@@ -1,4 +1,4 @@
-//! Household registration, DESIGN.md flow 1, from the group button to the
+//! Household registration, docs/design.md, flow 1, from the group button to the
 //! leader's decision.
 
 use crate::support::*;
@@ -146,6 +146,7 @@ async fn resident_registers_from_the_group_and_leader_approves() {
     assert!(bot.last_to(RESIDENT.id).text.contains("đã được tổ trưởng duyệt"));
     let edited = bot.edits_in(LEADER.id).pop().expect("the leader's message shows the outcome");
     assert!(edited.text.contains("Đã duyệt bởi Lê Thị Hoa") && edited.buttons.is_empty(), "{}", edited.text);
+    assert!(edited.text.starts_with(&format!("Hồ sơ hộ Số 12, {STREET} — Nguyễn Văn An")), "{}", edited.text);
     assert_eq!(bot.count("SELECT COUNT(*) FROM audit_log WHERE action = 'household.approve'").await, 1);
 
     // A second press changes nothing.
@@ -442,18 +443,23 @@ async fn a_leader_proposes_someone_for_a_household_and_the_head_accepts() {
     // In the group, as a reply to the person: the head is asked in private.
     let in_group = bot.messages_to(GROUP_CHAT).len();
     bot.group_reply(GROUP_CHAT, &LEADER, &format!("/themvaoho {household}"), &NEIGHBOUR).await;
-    assert!(bot.last_to(LEADER.id).text.contains("Đã hỏi chủ hộ"), "{}", bot.last_to(LEADER.id).text);
+    // The leader typed a number: told back which household it is.
+    let door = format!("Số 12, ngõ 41, {STREET} — Nguyễn Văn An");
+    let asked = bot.last_to(LEADER.id).text;
+    assert!(asked.contains(&format!("Đã hỏi chủ hộ {door}")), "{asked}");
     assert_eq!(bot.messages_to(GROUP_CHAT).len(), in_group, "nothing of a household said in the group");
     let ask = bot.last_to(RESIDENT.id);
     assert!(ask.text.contains("đề nghị thêm Bình vào hộ"), "{}", ask.text);
     bot.group_reply(GROUP_CHAT, &LEADER, &format!("/themvaoho {household}"), &NEIGHBOUR).await;
-    assert!(bot.last_to(LEADER.id).text.contains("đang chờ chủ hộ"), "asked once");
+    let waiting = bot.last_to(LEADER.id).text;
+    assert!(waiting.contains("đang chờ chủ hộ") && waiting.contains(&door), "asked once: {waiting}");
     bot.tap(&RESIDENT, &ask, "Đồng ý").await;
     assert!(bot.last_to(NEIGHBOUR.id).text.contains("đã vào hộ"), "{}", bot.last_to(NEIGHBOUR.id).text);
     let proposed: Option<i64> =
         sqlx::query_scalar("SELECT proposed_by FROM household_join_requests").fetch_one(bot.db()).await.unwrap();
     assert!(proposed.is_some());
     bot.private(&LEADER, &format!("/themvaoho {household} {}", NEIGHBOUR.id)).await;
-    assert!(bot.last_to(LEADER.id).text.contains("đã ở trong hộ"), "{}", bot.last_to(LEADER.id).text);
+    let already = bot.last_to(LEADER.id).text;
+    assert!(already.contains(&format!("đã ở trong hộ {door}")), "{already}");
     bot.finish().await;
 }

@@ -1,4 +1,4 @@
-//! Scene reports, DESIGN.md flow 2: from a resident's photo to a closed,
+//! Scene reports, docs/design.md, flow 2: from a resident's photo to a closed,
 //! rated case.
 
 use chrono::Duration;

@@ -608,14 +608,18 @@ async fn a_digital_team_member_and_a_resident_use_zalo_by_numbers() {
 /// A consultation on Zalo (issue 22): each Zalo household gets the ballot
 /// in private and answers with a number; "Ý kiến khác" asks for words; a
 /// secret ballot's options are forgotten once answered, and a second
-/// answer is refused.
+/// answer is refused. Closed early, a number typed afterwards is told when
+/// it really closed (issue 31).
 #[tokio::test]
 async fn zalo_households_answer_a_secret_consultation_by_number() {
     let bot = TestBot::start().await;
     bot.setup_group().await;
     let zalo = Zalo::start(&bot).await;
     const BINH: &str = "0b1c2d3e4f5a6b7c8d9e";
-    for (who, name, phone) in [(AN, "Bác An", "0912345678"), (BINH, "Bác Bình", "0987654321")] {
+    const CHI: &str = "1c2d3e4f5a6b7c8d9e0f";
+    for (who, name, phone) in
+        [(AN, "Bác An", "0912345678"), (BINH, "Bác Bình", "0987654321"), (CHI, "Bác Chi", "0977111222")]
+    {
         for text in crate::scripts::registration(1, "12", phone) {
             let id = zalo.fake.text(who, name, &text);
             wait(&bot, &id).await;
@@ -623,7 +627,7 @@ async fn zalo_households_answer_a_secret_consultation_by_number() {
         let review = bot.messages_to(LEADER.id).into_iter().rev().find(|m| m.text.contains("Đăng ký hộ mới")).unwrap();
         bot.tap(&LEADER, &review, "Duyệt").await;
     }
-    bot.mark_personal(&["0912345678", "0987654321"]);
+    bot.mark_personal(&["0912345678", "0987654321", "0977111222"]);
     let preview =
         crate::consultations::ask(&bot, &LEADER, "Chọn ngày tổng vệ sinh?", "Mỗi hộ", "Phiếu kín", "2 ngày").await;
     bot.tap(&LEADER, &preview, "Gửi").await;
@@ -665,6 +669,29 @@ async fn zalo_households_answer_a_secret_consultation_by_number() {
     assert!(zalo.fake.last_to(BINH).contains("Mã biên nhận"), "{}", zalo.fake.last_to(BINH));
     assert_eq!(bot.count("SELECT COUNT(*) FROM ballot_box").await, 2);
     assert_eq!(bot.count("SELECT COUNT(*) FROM consultation_answered WHERE via = 'zalo'").await, 2);
+
+    // Closed early by its creator; Chi's «1» an hour later is told when it
+    // closed, not the deadline on the ballot.
+    for _ in 0..300 {
+        if zalo.fake.texts_to(CHI).iter().any(|t| t.contains("LẤY Ý KIẾN YK1")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let post = zalo.fake.texts_to(CHI).into_iter().find(|t| t.contains("LẤY Ý KIẾN YK1")).expect("Chi's ballot");
+    let deadline = post.split("Hạn: ").nth(1).and_then(|t| t.split('.').next()).expect("a deadline").to_string();
+    bot.clock.advance(chrono::Duration::hours(2));
+    let closed = crate::consultations::shown(todanpho::clock::Clock::now(bot.clock.as_ref()));
+    bot.private(&LEADER, "/ketquaykien YK1 ketthuc").await;
+    bot.clock.advance(chrono::Duration::hours(1));
+    let id = zalo.fake.text(CHI, "Bác Chi", "1");
+    wait(&bot, &id).await;
+    let refused = zalo.fake.texts_to(CHI).into_iter().rfind(|t| t.contains("không được ghi nhận")).unwrap_or_default();
+    assert!(
+        refused.contains(&format!("YK1 đã kết thúc lúc {closed}")) && !refused.contains(&deadline),
+        "{refused} (deadline {deadline})"
+    );
+    assert_eq!(bot.count("SELECT COUNT(*) FROM ballot_box").await, 2, "nothing late counted");
     assert_zalo_wording(&zalo.fake);
     zalo.stop().await;
     bot.finish().await;
