@@ -4,6 +4,7 @@ mod backup;
 mod bad_input;
 mod campaigns;
 mod consultations;
+mod counts;
 mod crash;
 mod digital;
 mod fake_limits;
