@@ -12,7 +12,7 @@ impl Engine<'_> {
     /// unknown (a dialogue stored before the flow gave it), or when it is
     /// below the step's `min`: a step nobody could answer is left to the
     /// flow's own check when it saves.
-    pub fn limit(&self, state: &DialogueState, step: &Step) -> Option<i64> {
+    pub(super) fn limit(&self, state: &DialogueState, step: &Step) -> Option<i64> {
         let StepKind::Number { min, max, max_from: Some(from) } = &step.kind else { return None };
         let value = match state.answers.get(&from.name) {
             Some(Answer::Number(n)) => Some(*n),
