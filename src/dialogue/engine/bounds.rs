@@ -241,7 +241,7 @@ prompt = "Thêm mấy người?"
                         prop_assert!(*n <= limit, "{} = {n} above {limit}", step.key);
                     }
                 }
-                if state.at == Position::Summary && state.answers.get("added").is_some() && (1..=50).contains(&bound) {
+                if state.at == Position::Summary && state.answers.contains_key("added") && (1..=50).contains(&bound) {
                     prop_assert!(matches!(state.answers["added"], Answer::Number(n) if n <= bound));
                 }
             }
