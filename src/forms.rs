@@ -3,6 +3,7 @@
 //! each form against its dialogue file (and that no dialogue lacks a form).
 
 use crate::conversation::Form;
+use crate::dialogue::definition::StepKind;
 use crate::dialogue::{Book, DefinitionError};
 use crate::{campaign, consultation, digital, household, notice, report};
 
@@ -37,6 +38,21 @@ pub fn check(book: &Book) -> Result<(), DefinitionError> {
                 return Err(DefinitionError::new(&file, Some(key), format!("must be of kind '{kind}'")));
             }
         }
+        // A maximum that is no step's is a count the flow gives its dialogue.
+        for step in &def.steps {
+            let StepKind::Number { max_from: Some(from), .. } = &step.kind else { continue };
+            if !def.steps.iter().any(|s| s.key == from.name) && !form.counts.contains(&from.name.as_str()) {
+                let counts = if form.counts.is_empty() { "none".to_string() } else { form.counts.join(", ") };
+                return Err(DefinitionError::new(
+                    &file,
+                    Some(&step.key),
+                    format!(
+                        "max_from = '{}' is neither an earlier step nor a count this dialogue is given ({counts})",
+                        from.name
+                    ),
+                ));
+            }
+        }
     }
     if let Some(orphan) = book.ids().find(|id| !ALL.iter().any(|f| f.id == *id)) {
         return Err(DefinitionError::new(&format!("{orphan}.toml"), None, "no form saves this dialogue"));
@@ -69,5 +85,21 @@ mod tests {
         let book = Book::from_sources(&sources).expect("still a valid dialogue");
         let refused = check(&book).expect_err("the pledge form reads a money step");
         assert_eq!(refused.step.as_deref(), Some("amount"), "{refused}");
+    }
+
+    /// A count bounded by a name that is neither an earlier step nor a count
+    /// the flow gives its dialogue is refused (`todanpho check`, start-up).
+    #[test]
+    fn a_count_bounded_by_an_unknown_count_of_the_context_is_refused() {
+        let mut sources: Vec<(String, String)> = crate::dialogue::embedded_sources();
+        for (file, text) in &mut sources {
+            if file == "visit.toml" {
+                *text = text.replace("max_from = \"vneid_room\"", "max_from = \"vneid_left\"");
+            }
+        }
+        let book = Book::from_sources(&sources).expect("the file alone cannot tell");
+        let refused = check(&book).expect_err("the visit gives no vneid_left");
+        assert_eq!(refused.step.as_deref(), Some("vneid_added"), "{refused}");
+        assert!(refused.to_string().contains("vneid_left") && refused.to_string().contains("vneid_room"), "{refused}");
     }
 }

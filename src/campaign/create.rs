@@ -36,6 +36,7 @@ pub const FORM: crate::conversation::Form = crate::conversation::Form {
         ("holder", "text"),
         ("scope", "choice"),
     ],
+    counts: &[],
     complete: |turn, state| Box::pin(complete(turn, state)),
 };
 

@@ -29,6 +29,7 @@ pub const FLOW: &str = "pledge";
 pub const FORM: crate::conversation::Form = crate::conversation::Form {
     id: FLOW,
     needs: &[("amount", "money"), ("show_name", "choice"), ("method", "choice")],
+    counts: &[],
     complete: |turn, state| Box::pin(complete(turn, state)),
 };
 pub const PICK_PREFIX: &str = "ug:";

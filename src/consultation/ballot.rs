@@ -25,8 +25,12 @@ use crate::turn::Turn;
 /// The dialogue that asks for an "Ý kiến khác" text.
 pub const OTHER_FLOW: &str = "consultation_other";
 
-pub const OTHER_FORM: Form =
-    Form { id: OTHER_FLOW, needs: &[("text", "text")], complete: |turn, state| Box::pin(complete_other(turn, state)) };
+pub const OTHER_FORM: Form = Form {
+    id: OTHER_FLOW,
+    needs: &[("text", "text")],
+    counts: &[],
+    complete: |turn, state| Box::pin(complete_other(turn, state)),
+};
 
 /// `/start yk-<id>` from the group post.
 pub async fn start_from_payload(turn: &mut Turn, payload: &str) -> Handled<bool> {

@@ -34,6 +34,7 @@ pub const FORM: Form = Form {
         ("closes", "text"),
         ("groups", "text"),
     ],
+    counts: &[],
     complete: |turn, state| Box::pin(complete(turn, state)),
 };
 

@@ -36,6 +36,10 @@ pub struct Form {
     /// The steps the completion reads, with their kinds (`StepKind::name`):
     /// a reworded dialogue file that breaks them is refused at start-up.
     pub needs: &'static [(&'static str, &'static str)],
+    /// The counts the flow puts in the dialogue's context when it starts
+    /// (the household's members): what a number step of its file may name
+    /// as its maximum (`max_from`), besides an earlier step.
+    pub counts: &'static [&'static str],
     /// Saves the confirmed answers, in the transaction that ends the
     /// dialogue.
     pub complete: Complete,

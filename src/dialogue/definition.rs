@@ -12,6 +12,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+pub use super::max_from::MaxFrom;
+
 /// The files the bot knows, embedded at build time.
 const EMBEDDED: &[(&str, &str)] = &[
     ("common.toml", include_str!("../../dialogues/common.toml")),
@@ -159,9 +161,11 @@ pub enum StepKind {
     },
     Name,
     Phone,
+    /// A count from `min` to `max`, and at most what `max_from` names.
     Number {
         min: i64,
         max: i64,
+        max_from: Option<MaxFrom>,
     },
     Money {
         min: i64,
@@ -334,6 +338,8 @@ struct RawStep {
     error: Option<String>,
     min: Option<i64>,
     max: Option<i64>,
+    max_from: Option<String>,
+    max_error: Option<String>,
     max_len: Option<usize>,
     #[serde(default)]
     options: Vec<Choice>,
@@ -388,13 +394,14 @@ impl RawDefinition {
                 }
                 Ok(())
             };
+            let from = MaxFrom::read(&raw.kind, raw.max_from, raw.max_error).map_err(|p| fail(at, p))?;
             let kind = match raw.kind.as_str() {
                 "text" => StepKind::Text { max_len: raw.max_len.unwrap_or(200) },
                 "name" => StepKind::Name,
                 "phone" => StepKind::Phone,
                 "number" => {
                     let (min, max) = bounds(0, 1_000)?;
-                    StepKind::Number { min, max }
+                    StepKind::Number { min, max, max_from: from }
                 }
                 "money" => {
                     let (min, max) = bounds(1, 1_000_000_000_000)?;
@@ -462,6 +469,11 @@ impl RawDefinition {
                 }
             }
         }
+        let counts = steps.iter().map(|s| match &s.kind {
+            StepKind::Number { max_from, .. } => (s.key.as_str(), true, max_from.as_ref()),
+            _ => (s.key.as_str(), false, None),
+        });
+        MaxFrom::check_steps(counts).map_err(|(key, problem)| fail(Some(key), problem))?;
         Ok(Definition { id: self.id, title: self.title, intro: self.intro, summary: self.summary, steps })
     }
 }

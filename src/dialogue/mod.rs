@@ -3,6 +3,7 @@
 
 pub mod definition;
 pub mod engine;
+pub mod max_from;
 pub mod store;
 #[cfg(test)]
 mod tests;

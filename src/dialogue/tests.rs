@@ -305,6 +305,33 @@ kind = "numbr"
         assert_eq!(err.step.as_deref(), Some("c"));
     }
 
+    /// A count's `max_from` names an earlier number step (a name that is no
+    /// step's is a count of the context, which the forms check); only a
+    /// number step takes it, and `max_error` goes with it.
+    #[test]
+    fn a_count_bounded_by_a_later_or_not_a_number_step_is_refused() {
+        let two = |first: &str, second: &str| {
+            format!(
+                "id = \"x\"\ntitle = \"X\"\nintro = \"i\"\nsummary = \"s\"\n[[steps]]\nkey = \"a\"\nlabel = \"A\"\nprompt = \"?\"\n{first}\n[[steps]]\nkey = \"b\"\nlabel = \"B\"\nprompt = \"?\"\n{second}\n"
+            )
+        };
+        let number = "kind = \"number\"";
+        load_one(&two(number, "kind = \"number\"\nmax_from = \"a\"")).expect("an earlier number");
+        load_one(&two(number, "kind = \"number\"\nmax_from = \"room\"")).expect("a count of the context");
+        for (first, second, at, problem) in [
+            ("kind = \"number\"\nmax_from = \"b\"", number, "a", "earlier number step"),
+            ("kind = \"text\"", "kind = \"number\"\nmax_from = \"a\"", "b", "earlier number step"),
+            (number, "kind = \"number\"\nmax_from = \"b\"", "b", "earlier number step"),
+            (number, "kind = \"money\"\nmax_from = \"a\"", "b", "only a number step"),
+            (number, "kind = \"number\"\nmax_error = \"Quá nhiều.\"", "b", "needs max_from"),
+            (number, "kind = \"number\"\nmax_from = \" \"", "b", "empty"),
+        ] {
+            let err = load_one(&two(first, second)).expect_err(second);
+            assert_eq!(err.step.as_deref(), Some(at), "{err}");
+            assert!(err.problem.contains(problem), "{err}");
+        }
+    }
+
     #[test]
     fn syntax_error_names_file() {
         let err = load_one("id = ").unwrap_err();

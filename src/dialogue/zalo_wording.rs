@@ -84,6 +84,10 @@ impl Book {
             for step in &def.steps {
                 let texts = std::iter::once(step.prompt.as_str())
                     .chain(step.error.as_deref())
+                    .chain(match &step.kind {
+                        StepKind::Number { max_from: Some(from), .. } => from.error.as_deref(),
+                        _ => None,
+                    })
                     .chain(step.kind.options().iter().map(|o| o.label.as_str()));
                 for text in texts {
                     if let Some(word) = offends(text) {

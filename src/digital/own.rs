@@ -25,6 +25,7 @@ pub const FORM: Form = Form {
         ("ward_app", "choice"),
         ("joined_group", "choice"),
     ],
+    counts: &["members"],
     complete: |turn, state| Box::pin(complete(turn, state)),
 };
 
@@ -52,7 +53,11 @@ pub async fn on_button(turn: &mut Turn, id: &str, callback_id: &str) -> Handled 
         ("ward_app".to_string(), yes(now.ward_app)),
         ("joined_group".to_string(), yes(now.joined_group)),
     ]);
-    let context = BTreeMap::from([("household".to_string(), household.id.to_string())]);
+    // The members bound the counts at their steps (`max_from`).
+    let context = BTreeMap::from([
+        ("household".to_string(), household.id.to_string()),
+        ("members".to_string(), household.members.to_string()),
+    ]);
     conversation::start(turn, context, Some(answers), FLOW, None).await
 }
 
@@ -73,6 +78,8 @@ async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Comp
         ward_app: chosen("ward_app"),
         joined_group: chosen("joined_group"),
     };
+    // Checked again against the household as it is now: its members may
+    // have changed since the dialogue started.
     for (key, value) in [("smartphone_users", to.smartphone_users), ("vneid_level2", to.vneid_level2)] {
         if value > household.members {
             return Ok(Completion::Reask {

@@ -21,6 +21,9 @@ use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 
 pub const FLOW: &str = "visit";
+/// The context's count of the household's members without VNeID level 2
+/// when the visit starts: the most `vneid_added` takes at its step.
+const VNEID_ROOM: &str = "vneid_room";
 
 pub const FORM: Form = Form {
     id: FLOW,
@@ -31,6 +34,7 @@ pub const FORM: Form = Form {
         ("vneid_added", "number"),
         ("note", "text"),
     ],
+    counts: &[VNEID_ROOM],
     complete: |turn, state| Box::pin(complete(turn, state)),
 };
 
@@ -69,6 +73,7 @@ pub async fn start(turn: &mut Turn, household: i64, callback_id: &str) -> Handle
         ("household_id".to_string(), found.id.to_string()),
         ("members".to_string(), found.members.to_string()),
         ("vneid".to_string(), found.now.vneid_level2.to_string()),
+        (VNEID_ROOM.to_string(), (found.members - found.now.vneid_level2).max(0).to_string()),
     ]);
     conversation::start(turn, context, None, FLOW, None).await
 }
@@ -105,8 +110,9 @@ async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Comp
         Some(Answer::Number(n)) if did("vneid") => *n,
         _ => 0,
     };
-    // Against the household as it is now, in this transaction: another
-    // visit saved meanwhile counts.
+    // Checked again against the household as it is now, in this
+    // transaction (the step checked it against the household when the
+    // visit started): another visit saved meanwhile counts.
     let room = household.members - household.now.vneid_level2;
     if did("vneid") && room <= 0 {
         return Ok(Completion::Reask {

@@ -70,5 +70,27 @@ mod tests {
                 prop_assert!((1..=50).contains(&n));
             }
         }
+
+        /// Issue 31.2: whatever the bound (a household's members, the room
+        /// left for VNeID), no count above it is ever read, typed as digits,
+        /// in words or with a unit; one above it says the bound.
+        #[test]
+        fn no_count_above_the_bound_is_ever_accepted(
+            max in 0i64..60,
+            n in 0i64..1_000,
+            form in prop_oneof![Just("{n}"), Just(" {n} người "), Just("{n} nguoi"), Just("0{n}")],
+            junk in "\\PC{0,12}",
+        ) {
+            let typed = form.replace("{n}", &n.to_string());
+            match parse_count(&typed, 0, max) {
+                Ok(read) => prop_assert!(read == n && read <= max, "{typed} read as {read}"),
+                Err(e) => prop_assert!(n > max && e == CountError::TooLarge(max), "{typed}: {e}"),
+            }
+            for typed in [junk, super::WORDS.get(n as usize).map(|w| w.to_string()).unwrap_or_default()] {
+                if let Ok(read) = parse_count(&typed, 0, max) {
+                    prop_assert!(read <= max, "{typed} read as {read} above {max}");
+                }
+            }
+        }
     }
 }

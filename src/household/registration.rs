@@ -43,6 +43,7 @@ pub const FORM: crate::conversation::Form = crate::conversation::Form {
         ("epayment", "choice"),
         ("vneid_level2", "number"),
     ],
+    counts: &[],
     complete: |turn, state| Box::pin(complete(turn, state)),
 };
 

@@ -29,6 +29,7 @@ pub const TEXT_FLOW: &str = "notice";
 pub const TEXT_FORM: crate::conversation::Form = crate::conversation::Form {
     id: TEXT_FLOW,
     needs: &[("text", "text")],
+    counts: &[],
     complete: |turn, state| Box::pin(complete_text(turn, state)),
 };
 

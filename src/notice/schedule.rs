@@ -21,6 +21,7 @@ pub const TIME_FLOW: &str = "notice_time";
 pub const TIME_FORM: crate::conversation::Form = crate::conversation::Form {
     id: TIME_FLOW,
     needs: &[("when", "text")],
+    counts: &[],
     complete: |turn, state| Box::pin(complete_time(turn, state)),
 };
 

@@ -27,6 +27,7 @@ pub const FLOW: &str = "report";
 pub const FORM: crate::conversation::Form = crate::conversation::Form {
     id: FLOW,
     needs: &[("category", "choice"), ("description", "text"), ("photos", "photos"), ("location", "location")],
+    counts: &[],
     complete: |turn, state| Box::pin(complete(turn, state)),
 };
 

@@ -32,6 +32,7 @@ pub const DECLINE_FLOW: &str = "report_decline";
 pub const DECLINE_FORM: crate::conversation::Form = crate::conversation::Form {
     id: DECLINE_FLOW,
     needs: &[("reason", "text")],
+    counts: &[],
     complete: |turn, state| Box::pin(complete_decline(turn, state)),
 };
 

@@ -5,6 +5,7 @@ mod bad_input;
 mod binary;
 mod campaigns;
 mod consultations;
+mod counts;
 mod crash;
 mod digital;
 mod fake_limits;

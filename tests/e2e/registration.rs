@@ -214,25 +214,28 @@ async fn a_restart_mid_dialogue_continues_at_the_same_step() {
     bot.finish().await;
 }
 
+/// A count above the members answered before is refused at its own
+/// question (issue 31.2), not at «Xác nhận».
 #[tokio::test]
 async fn rules_across_answers_send_the_resident_back_to_the_step() {
     let bot = TestBot::start().await;
     bot.setup_group().await;
     bot.private(&RESIDENT, "/dangky").await;
-    for answer in ["Nguyễn Văn An", "12", "không", STREET, PHONE, "2", "không", "5", "có", "1"] {
+    for answer in ["Nguyễn Văn An", "12", "không", STREET, PHONE, "2", "không", "5"] {
         bot.private(&RESIDENT, answer).await;
     }
     bot.mark_personal(&[PHONE, STREET]);
-    let summary = bot.last_to(RESIDENT.id);
-    bot.tap(&RESIDENT, &summary, "Xác nhận").await;
     let back = bot.last_to(RESIDENT.id);
     assert!(
-        back.text.contains("không thể nhiều hơn số nhân khẩu") && back.text.contains("điện thoại thông minh"),
+        back.text.starts_with("⚠️ Hộ có 2 người, xin nhập một số từ 0 đến 2.")
+            && back.text.contains("điện thoại thông minh"),
         "{}",
         back.text
     );
     assert_eq!(bot.count("SELECT COUNT(*) FROM households").await, 0);
-    bot.private(&RESIDENT, "2").await;
+    for answer in ["2", "có", "1"] {
+        bot.private(&RESIDENT, answer).await;
+    }
     let summary = bot.last_to(RESIDENT.id);
     bot.tap(&RESIDENT, &summary, "Xác nhận").await;
     assert_eq!(bot.count("SELECT COUNT(*) FROM households WHERE smartphone_users = 2").await, 1);

@@ -588,6 +588,14 @@ async fn a_digital_team_member_and_a_resident_use_zalo_by_numbers() {
     assert!(summary.contains("thông tin công dân số"), "{summary}");
     say("Sửa").await;
     say("3").await;
+    // Above the household's 3 members: refused at the question, on Zalo
+    // as on Telegram.
+    say("9").await;
+    let refused = zalo.fake.last_to(BA);
+    assert!(
+        refused.starts_with("⚠️ Hộ có 3 người, xin nhập một số từ 0 đến 3.\n\nTrong hộ có mấy người đã có"),
+        "{refused}"
+    );
     say("2").await;
     say("Xác nhận").await;
     assert!(zalo.fake.last_to(BA).contains("Đã cập nhật thông tin công dân số"), "{}", zalo.fake.last_to(BA));

@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::definition::{Book, CommonTexts, Definition, Step, StepKind};
-use crate::domain::{parse_count, Money, PersonName, PhoneNumber};
+use crate::domain::{parse_count, CountError, Money, PersonName, PhoneNumber};
 use crate::text::fold;
 
+mod bounds;
 mod prompts;
 mod reading;
 
@@ -217,12 +218,12 @@ impl<'a> Engine<'a> {
         match (state.at, input) {
             (Position::Step { index, editing }, input) => self.on_step(state, index, editing, input),
             (Position::Summary, Input::Button(data)) => match Press::parse(&data) {
-                Some(Press::Confirm) => Turn::Completed,
+                Some(Press::Confirm) => self.confirm(state),
                 Some(Press::OpenEdit) => self.open_edit(state, true),
                 _ => self.stale(state),
             },
             (Position::Summary, Input::Text(text)) => match fold(&text).as_str() {
-                "xac nhan" | "ok" | "dong y" | "co" | "gui" => Turn::Completed,
+                "xac nhan" | "ok" | "dong y" | "co" | "gui" => self.confirm(state),
                 "sua" => self.open_edit(state, false),
                 _ => self.remind(state, &self.common.summary_hint),
             },
@@ -345,16 +346,18 @@ impl<'a> Engine<'a> {
                 }
                 let next = if editing {
                     // An edit may have made a step visible that was never
-                    // asked (a bank account once transfers are allowed).
+                    // asked (a bank account once transfers are allowed), or
+                    // left a count above its bound (fewer members).
                     (0..self.def.steps.len())
                         .find(|i| self.visible(state, *i) && !state.answers.contains_key(&self.def.steps[*i].key))
+                        .or_else(|| self.first_over_limit(state))
                 } else {
                     (index + 1..self.def.steps.len()).find(|i| self.visible(state, *i))
                 };
                 send.push(match next {
                     Some(i) => {
                         state.at = Position::Step { index: i, editing };
-                        self.question(state, i)
+                        self.ask(state, i)
                     }
                     None => {
                         state.at = Position::Summary;

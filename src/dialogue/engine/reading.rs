@@ -23,7 +23,27 @@ impl Engine<'_> {
             }
             StepKind::Name => PersonName::parse(text).map(Answer::Name).map_err(|_| err()),
             StepKind::Phone => PhoneNumber::parse(text).map(Answer::Phone).map_err(|_| err()),
-            StepKind::Number { min, max } => parse_count(text, *min, *max).map(Answer::Number).map_err(|_| err()),
+            StepKind::Number { min, max, .. } => {
+                // Bounded by the dialogue (the household's members), a
+                // larger count is refused here, saying the bound.
+                let limit = self.limit(state, step);
+                match parse_count(text, *min, limit.unwrap_or(*max)) {
+                    Ok(n) => Ok(Answer::Number(n)),
+                    Err(CountError::TooLarge(_)) => match limit {
+                        Some(limit) => Err(self.above_limit(state, step, limit)),
+                        None => Err(err()),
+                    },
+                    Err(_) => match (limit, &step.error) {
+                        (Some(limit), None) => Err(self
+                            .common
+                            .errors
+                            .number
+                            .replace("{min}", &min.to_string())
+                            .replace("{max}", &limit.to_string())),
+                        _ => Err(err()),
+                    },
+                }
+            }
             StepKind::Money { min, max } => match Money::parse(text) {
                 Ok(m) if (*min..=*max).contains(&m.dong()) => Ok(Answer::Money(m)),
                 _ => Err(err()),
@@ -111,7 +131,7 @@ impl Engine<'_> {
             StepKind::Text { max_len } => e.text.replace("{max_len}", &max_len.to_string()),
             StepKind::Name => e.name.clone(),
             StepKind::Phone => e.phone.clone(),
-            StepKind::Number { min, max } => {
+            StepKind::Number { min, max, .. } => {
                 e.number.replace("{min}", &min.to_string()).replace("{max}", &max.to_string())
             }
             StepKind::Money { .. } => e.money.clone(),
