@@ -31,6 +31,14 @@ async fn a_reminder_and_a_close_go_at_their_moment_on_the_test_clock() {
     bot.wait_for(LEADER.id, "chưa cho ý kiến (hạn", 1).await;
     assert_eq!(bot.clock.now(), due);
 
+    // The 2-hour reminder likewise, once more.
+    let second = closes_at - Duration::hours(2);
+    bot.clock.set(second - Duration::seconds(1));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(bot.messages_to(R1.id).iter().filter(|m| m.text.contains("⏰ Nhắc")).count(), 1, "early");
+    bot.clock.set(second);
+    bot.wait_for(R1.id, "⏰ Nhắc", 2).await;
+
     // The close likewise: not a second early, then at once.
     bot.clock.set(closes_at - Duration::seconds(1));
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -40,6 +48,10 @@ async fn a_reminder_and_a_close_go_at_their_moment_on_the_test_clock() {
     let status: String =
         sqlx::query_scalar("SELECT status FROM consultations WHERE id = 1").fetch_one(bot.db()).await.unwrap();
     assert_eq!(status, "closed");
-    assert_eq!(bot.messages_to(R1.id).iter().filter(|m| m.text.contains("⏰ Nhắc")).count(), 1, "reminded once");
+    assert_eq!(
+        bot.messages_to(R1.id).iter().filter(|m| m.text.contains("⏰ Nhắc")).count(),
+        2,
+        "reminded once at each distance"
+    );
     bot.finish().await;
 }
