@@ -276,35 +276,9 @@ mod tests {
         assert!(parse_options(&format!("Có; {}", "x".repeat(41))).is_err());
     }
 
-    #[test]
-    fn an_option_is_named_by_number_or_words() {
-        let c = Consultation {
-            code: ConsultationCode::new(1),
-            creator: 1,
-            question: "?".into(),
-            explanation: None,
-            photo: None,
-            options: default_options().0,
-            other: Some(2),
-            unit: Unit::Household,
-            ballot: Ballot::Open,
-            closes_at: Utc::now(),
-            closed_at: None,
-            status: Status::Open,
-        };
-        assert_eq!(c.option_named("1"), Some(0));
-        assert_eq!(c.option_named(" 2. "), Some(1));
-        assert_eq!(c.option_named("khong dong y"), Some(1));
-        assert_eq!(c.option_named("Ý kiến khác"), Some(2));
-        assert_eq!(c.option_named("4"), None);
-        assert_eq!(c.option_named("0"), None);
-    }
-
-    #[test]
-    fn it_ended_when_it_was_closed_if_that_came_first() {
-        use chrono::TimeZone;
-        let closes_at = Utc.with_ymd_and_hms(2026, 12, 10, 1, 18, 0).unwrap();
-        let mut c = Consultation {
+    /// An open consultation with the default options and «Ý kiến khác».
+    fn open_until(closes_at: chrono::DateTime<Utc>) -> Consultation {
+        Consultation {
             code: ConsultationCode::new(1),
             creator: 1,
             question: "?".into(),
@@ -317,7 +291,25 @@ mod tests {
             closes_at,
             closed_at: None,
             status: Status::Open,
-        };
+        }
+    }
+
+    #[test]
+    fn an_option_is_named_by_number_or_words() {
+        let c = open_until(Utc::now());
+        assert_eq!(c.option_named("1"), Some(0));
+        assert_eq!(c.option_named(" 2. "), Some(1));
+        assert_eq!(c.option_named("khong dong y"), Some(1));
+        assert_eq!(c.option_named("Ý kiến khác"), Some(2));
+        assert_eq!(c.option_named("4"), None);
+        assert_eq!(c.option_named("0"), None);
+    }
+
+    #[test]
+    fn it_ended_when_it_was_closed_if_that_came_first() {
+        use chrono::TimeZone;
+        let closes_at = Utc.with_ymd_and_hms(2026, 12, 10, 1, 18, 0).unwrap();
+        let mut c = open_until(closes_at);
         assert_eq!(c.ended_at(), closes_at, "not closed yet: its time");
         let early = closes_at - chrono::Duration::days(2);
         (c.status, c.closed_at) = (Status::Closed, Some(early));
