@@ -74,15 +74,21 @@ mod tests {
         assert_eq!(ids.len(), ALL.len(), "a form is listed once");
     }
 
-    #[test]
-    fn a_dialogue_file_that_breaks_a_form_is_refused() {
+    /// The built-in dialogues with `from` replaced by `to` in `file`: still
+    /// a valid dialogue on its own.
+    fn edited(file: &str, from: &str, to: &str) -> Book {
         let mut sources: Vec<(String, String)> = crate::dialogue::embedded_sources();
-        for (file, text) in &mut sources {
-            if file == "pledge.toml" {
-                *text = text.replace("kind = \"money\"", "kind = \"text\"");
+        for (name, text) in &mut sources {
+            if name == file {
+                *text = text.replace(from, to);
             }
         }
-        let book = Book::from_sources(&sources).expect("still a valid dialogue");
+        Book::from_sources(&sources).expect("each file is valid alone")
+    }
+
+    #[test]
+    fn a_dialogue_file_that_breaks_a_form_is_refused() {
+        let book = edited("pledge.toml", "kind = \"money\"", "kind = \"text\"");
         let refused = check(&book).expect_err("the pledge form reads a money step");
         assert_eq!(refused.step.as_deref(), Some("amount"), "{refused}");
     }
@@ -91,13 +97,7 @@ mod tests {
     /// the flow gives its dialogue is refused (`todanpho check`, start-up).
     #[test]
     fn a_count_bounded_by_an_unknown_count_of_the_context_is_refused() {
-        let mut sources: Vec<(String, String)> = crate::dialogue::embedded_sources();
-        for (file, text) in &mut sources {
-            if file == "visit.toml" {
-                *text = text.replace("max_from = \"vneid_room\"", "max_from = \"vneid_left\"");
-            }
-        }
-        let book = Book::from_sources(&sources).expect("the file alone cannot tell");
+        let book = edited("visit.toml", "max_from = \"vneid_room\"", "max_from = \"vneid_left\"");
         let refused = check(&book).expect_err("the visit gives no vneid_left");
         assert_eq!(refused.step.as_deref(), Some("vneid_added"), "{refused}");
         assert!(refused.to_string().contains("vneid_left") && refused.to_string().contains("vneid_room"), "{refused}");

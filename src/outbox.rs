@@ -81,9 +81,4 @@ impl JobOutbox {
     pub fn take(&mut self) -> Queued {
         std::mem::take(&mut self.queued)
     }
-
-    /// The origin lane the rows were queued on.
-    pub fn lane(&self) -> Channel {
-        self.lane
-    }
 }

@@ -52,18 +52,12 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
         }
         .into());
     }
-    if !repo::close(&mut tx, code, caller.id, app.clock.now()).await? {
+    // One moment for the close and its audit row.
+    let now = app.clock.now();
+    if !repo::close(&mut tx, code, caller.id, now).await? {
         return Err(Refusal::state(format!("Cuộc vận động {code} đã kết thúc từ trước.")).into());
     }
-    crate::audit::record(
-        &mut tx,
-        caller.id,
-        "campaign.close",
-        &format!("campaign:{}", code.id()),
-        None,
-        app.clock.now(),
-    )
-    .await?;
+    crate::audit::record(&mut tx, caller.id, "campaign.close", &format!("campaign:{}", code.id()), None, now).await?;
     let campaign = repo::get(&mut tx, code).await?.ok_or_else(|| anyhow::anyhow!("campaign vanished"))?;
     let totals = repo::totals(&mut tx, code).await?;
     let honour = repo::honour_list(&mut tx, code).await?;
