@@ -17,6 +17,13 @@
 //! `THROUGHPUT_USERS` (default 1000), `THROUGHPUT_DIALOGUES` (default
 //! 10000) and `THROUGHPUT_STARTUP_HOUSEHOLDS` (default 1000000) shrink the
 //! run; the 1M-household database is built once and kept in `target/`.
+//!
+//! `THROUGHPUT_SUMMARY=1` is the guard: only the saturated run and the bare
+//! bot, and one line with the bot's CPU per update and the ratio
+//! (`THROUGHPUT_SUMMARY=3`: three rounds, a line each). `THROUGHPUT_WRAP`
+//! runs the bot under a profiler; under `valgrind --tool=callgrind
+//! --callgrind-out-file=…` the counts are zeroed when the measured load
+//! starts and dumped when it ends, and the instructions per update printed.
 
 #[path = "../tests/e2e/fake_limits.rs"]
 mod fake_limits;
@@ -169,6 +176,11 @@ impl Router {
 /// The bot under test, as a child process.
 struct BotProcess {
     child: Child,
+    /// The file callgrind writes to, when THROUGHPUT_WRAP runs the bot
+    /// under `valgrind --tool=callgrind --callgrind-out-file=…`.
+    callgrind: Option<String>,
+    /// Dumps asked of callgrind so far: the n-th goes to `<file>.n`.
+    dumps: std::cell::Cell<u32>,
 }
 
 impl BotProcess {
@@ -185,6 +197,11 @@ impl BotProcess {
         // THROUGHPUT_WRAP runs the bot under a profiler, e.g.
         // "valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out".
         let wrap = std::env::var("THROUGHPUT_WRAP").unwrap_or_default();
+        let callgrind = wrap
+            .contains("--tool=callgrind")
+            .then(|| wrap.split_whitespace().find_map(|w| w.strip_prefix("--callgrind-out-file=")))
+            .flatten()
+            .map(str::to_string);
         let mut words = wrap.split_whitespace();
         let mut command = match words.next() {
             Some(program) => {
@@ -203,7 +220,7 @@ impl BotProcess {
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()?;
-        Ok(Self { child })
+        Ok(Self { child, callgrind, dumps: 0.into() })
     }
 
     fn spawn_echo(api_url: &str) -> anyhow::Result<Self> {
@@ -212,7 +229,27 @@ impl BotProcess {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?;
-        Ok(Self { child })
+        Ok(Self { child, callgrind: None, dumps: 0.into() })
+    }
+
+    /// Under callgrind: sets its counts to zero, so that only what follows
+    /// is counted (`callgrind_control -z`).
+    fn callgrind_zero(&self) {
+        if self.callgrind.is_some() {
+            let _ = Command::new("callgrind_control").arg("-z").arg(self.child.id().to_string()).output();
+        }
+    }
+
+    /// Under callgrind: the instructions counted since
+    /// [`Self::callgrind_zero`], dumped now to the output file's `.n`.
+    fn callgrind_dump(&self) -> Option<u64> {
+        let out = self.callgrind.as_ref()?;
+        let _ = Command::new("callgrind_control").arg("-d").arg(self.child.id().to_string()).output();
+        self.dumps.set(self.dumps.get() + 1);
+        let path = format!("{}.{}", out.replace("%p", &self.child.id().to_string()), self.dumps.get());
+        let dump = std::fs::read_to_string(&path).ok()?;
+        let totals = dump.lines().find_map(|l| l.strip_prefix("totals:").or_else(|| l.strip_prefix("summary:")))?;
+        totals.split_whitespace().next()?.parse().ok()
     }
 
     /// CPU time used so far (user + system), from /proc.
@@ -309,7 +346,9 @@ async fn calibrate(feeder: &Feeder, router: &Router, db: &SqlitePool, user: i64,
     for step in script {
         let id = feeder.push(user, user, step);
         let _ = wait_handled(db, id).await;
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        // A bot under a profiler (THROUGHPUT_WRAP) sends its replies later.
+        let settle = if std::env::var_os("THROUGHPUT_WRAP").is_some() { 500 } else { 30 };
+        tokio::time::sleep(Duration::from_millis(settle)).await;
         let mut n = 0;
         while rx.try_recv().is_ok() {
             n += 1;
@@ -351,10 +390,12 @@ struct CpuMeter {
 
 impl CpuMeter {
     fn start(bot: &BotProcess) -> Self {
+        bot.callgrind_zero();
         Self { bot: bot.cpu(), harness: process_cpu("self"), machine: machine_ticks() }
     }
 
     fn stop(self, bot: &BotProcess, load: &mut LoadResult) {
+        load.instructions = bot.callgrind_dump();
         load.bot_cpu = bot.cpu() - self.bot;
         load.harness_cpu = process_cpu("self") - self.harness;
         let (idle, total) = machine_ticks();
@@ -377,6 +418,8 @@ struct LoadResult {
     harness_cpu: Duration,
     /// The share of the machine's CPU time nobody used.
     idle: f64,
+    /// Instructions the bot executed during the run, under callgrind.
+    instructions: Option<u64>,
 }
 
 impl LoadResult {
@@ -662,6 +705,9 @@ async fn bench() -> anyhow::Result<()> {
     let dialogues = env_or("THROUGHPUT_DIALOGUES", 10_000);
     let households = env_or("THROUGHPUT_STARTUP_HOUSEHOLDS", 1_000_000);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if let Some(rounds) = std::env::var("THROUGHPUT_SUMMARY").ok().and_then(|v| v.parse::<u32>().ok()) {
+        return summary(rounds.max(1), users, cores).await;
+    }
     println!("throughput benchmark — {cores} cores, {}", chrono::Utc::now().format("%Y-%m-%d"));
     println!(
         "{users} residents in {GROUPS} groups, each: registration, report with a photo, pledge ({} updates)",
@@ -699,6 +745,9 @@ async fn bench() -> anyhow::Result<()> {
         );
     };
     row("todanpho, synchronous=FULL (default)", &mut full.load, full.rss_after.1);
+    if let Some(i) = full.load.instructions {
+        println!("instructions per update (FULL, callgrind): {}", i / full.load.updates.max(1) as u64);
+    }
     if std::env::var_os("THROUGHPUT_STEPS").is_some() {
         for (name, r) in [("saturated", &mut full.load), ("paced", full.paced.as_mut().unwrap_or(&mut echo))] {
             let figures: Vec<String> = r
@@ -755,6 +804,40 @@ async fn bench() -> anyhow::Result<()> {
         println!(
             "start-up to the first getUpdates on {households} households: {:.0} ms (median of 5)",
             t.as_secs_f64() * 1000.0
+        );
+    }
+    Ok(())
+}
+
+/// `THROUGHPUT_SUMMARY=n`: the guard. n rounds of the saturated run
+/// (`synchronous = full`) and the bare bot, one after the other; one line
+/// each with the bot's CPU per update and the ratio to the bare bot, for a
+/// change's closing note. About 15 s a round at 1,000 residents.
+async fn summary(rounds: u32, users: i64, cores: usize) -> anyhow::Result<()> {
+    let steps = resident_script(0, 1).len();
+    for _ in 0..rounds {
+        let todanpho = run_todanpho("full", users, 0, 0).await?;
+        let (echo, _) = run_echo(users).await?;
+        let cpu = |r: &LoadResult| r.bot_cpu.as_secs_f64() * 1e6 / r.updates.max(1) as f64;
+        let ceiling = |r: &LoadResult| {
+            let per_update = (r.bot_cpu + r.harness_cpu).as_secs_f64() / r.updates.max(1) as f64;
+            cores as f64 / per_update
+        };
+        let (load, stored) = (&todanpho.load, todanpho.stored);
+        let instructions = load
+            .instructions
+            .map(|i| format!(", {} instructions/update (callgrind)", i / load.updates.max(1) as u64))
+            .unwrap_or_default();
+        let short = if stored != (users + 1, users + 1, users + 1) || load.stalls > 0 { ", INCOMPLETE" } else { "" };
+        println!(
+            "throughput {} {cores} cores, {users}×{steps} updates: todanpho {:.0} µs CPU/update, {:.0} updates/s; bare {:.0} µs, {:.0}/s; ratio {:.2} (CPU-bound {:.2}){instructions}{short}",
+            chrono::Utc::now().format("%Y-%m-%d"),
+            cpu(load),
+            load.per_second(),
+            cpu(&echo),
+            echo.per_second(),
+            load.per_second() / echo.per_second(),
+            ceiling(load) / ceiling(&echo),
         );
     }
     Ok(())
