@@ -24,6 +24,8 @@
 //! runs the bot under a profiler; under `valgrind --tool=callgrind
 //! --callgrind-out-file=…` the counts are zeroed when the measured load
 //! starts and dumped when it ends, and the instructions per update printed.
+//! (Under a wrapper the CPU figures are those of the process started, the
+//! profiler with or without the bot: not the bot's own.)
 
 #[path = "../tests/e2e/fake_limits.rs"]
 mod fake_limits;
