@@ -8,23 +8,11 @@ use sqlx::SqliteConnection;
 
 use super::{scope_json, GroupFigures, Scope};
 
-/// Each group's households: approved and their digital indicators
-/// (`group_digital_totals`), pending and people (`group_household_totals`).
-pub async fn households(conn: &mut SqliteConnection, scope: &Scope) -> anyhow::Result<Vec<GroupFigures>> {
-    let scope = scope_json(scope)?;
-    let rows: Vec<(i64, String, Option<i64>, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT g.id, g.name, g.expected_households, COALESCE(d.households, 0), COALESCE(t.pending, 0),
-                COALESCE(t.people, 0), COALESCE(d.smartphone, 0), COALESCE(d.epayment, 0), COALESCE(d.vneid, 0)
-         FROM groups g LEFT JOIN group_digital_totals d ON d.group_id = g.id
-         LEFT JOIN group_household_totals t ON t.group_id = g.id
-         WHERE ?1 IS NULL OR g.id IN (SELECT value FROM json_each(?1))
-         ORDER BY g.id",
-    )
-    .bind(&scope)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
+/// (id, name, expected, approved, pending, people, smartphone, epayment, VNeID).
+type Row = (i64, String, Option<i64>, i64, i64, i64, i64, i64, i64);
+
+fn figures(rows: Vec<Row>) -> Vec<GroupFigures> {
+    rows.into_iter()
         .map(|(id, name, expected, approved, pending, people, smartphone, epayment, vneid)| GroupFigures {
             id,
             name,
@@ -36,7 +24,25 @@ pub async fn households(conn: &mut SqliteConnection, scope: &Scope) -> anyhow::R
             epayment,
             vneid,
         })
-        .collect())
+        .collect()
+}
+
+/// Each group's households: approved and their digital indicators
+/// (`group_digital_totals`), pending and people (`group_household_totals`).
+pub async fn households(conn: &mut SqliteConnection, scope: &Scope) -> anyhow::Result<Vec<GroupFigures>> {
+    let scope = scope_json(scope)?;
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT g.id, g.name, g.expected_households, COALESCE(d.households, 0), COALESCE(t.pending, 0),
+                COALESCE(t.people, 0), COALESCE(d.smartphone, 0), COALESCE(d.epayment, 0), COALESCE(d.vneid, 0)
+         FROM groups g LEFT JOIN group_digital_totals d ON d.group_id = g.id
+         LEFT JOIN group_household_totals t ON t.group_id = g.id
+         WHERE ?1 IS NULL OR g.id IN (SELECT value FROM json_each(?1))
+         ORDER BY g.id",
+    )
+    .bind(&scope)
+    .fetch_all(conn)
+    .await?;
+    Ok(figures(rows))
 }
 
 /// (circumstance code, approved households in it), by code; none shown at 0.
@@ -65,7 +71,7 @@ mod tests {
     /// queries `/thongke` ran before the totals).
     async fn households_from_scratch(conn: &mut SqliteConnection, scope: &Scope) -> Vec<GroupFigures> {
         let scope = scope_json(scope).unwrap();
-        let rows: Vec<(i64, String, Option<i64>, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT g.id, g.name, g.expected_households,
                     COUNT(CASE WHEN h.status = 'approved' THEN 1 END),
                     COUNT(CASE WHEN h.status = 'pending' THEN 1 END),
@@ -81,19 +87,7 @@ mod tests {
         .fetch_all(conn)
         .await
         .unwrap();
-        rows.into_iter()
-            .map(|(id, name, expected, approved, pending, people, smartphone, epayment, vneid)| GroupFigures {
-                id,
-                name,
-                expected,
-                approved,
-                pending,
-                people,
-                smartphone,
-                epayment,
-                vneid,
-            })
-            .collect()
+        figures(rows)
     }
 
     async fn circumstances_from_scratch(conn: &mut SqliteConnection, scope: &Scope) -> Vec<(String, i64)> {
