@@ -99,8 +99,14 @@ async fn healthz(State(ops): State<Arc<Ops>>) -> (StatusCode, String) {
     }
 }
 
+/// Sets the gauges read from the database, as each `/metrics` scrape
+/// does (public for `cargo bench --bench metrics`).
+pub async fn read_figures(db: &Database, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+    figures::read(db, now).await
+}
+
 async fn metrics(State(ops): State<Arc<Ops>>) -> (StatusCode, String) {
-    if let Err(e) = figures::read(&ops.db, ops.app.clock.now()).await {
+    if let Err(e) = read_figures(&ops.db, ops.app.clock.now()).await {
         tracing::warn!(error = %format!("{e:#}"), "cannot read the figures for /metrics");
     }
     (StatusCode::OK, install().render())
