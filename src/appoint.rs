@@ -86,7 +86,14 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
         };
         let action = if req.revoke { "role.official.revoke" } else { "role.official.appoint" };
         if changed {
-            crate::audit::record(&mut tx, caller.id, action, &format!("user:{target_id}"), None, now).await?;
+            crate::audit::record(
+                &mut tx,
+                &crate::action::Actor::new(caller.id, caller.addr.channel, now),
+                action,
+                &format!("user:{target_id}"),
+                None,
+            )
+            .await?;
         }
         let text = match (req.revoke, changed) {
             (false, true) => format!("Đã phân công {shown} làm cán bộ phường."),
@@ -133,11 +140,10 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
         let action = if req.revoke { "role.leader.revoke" } else { "role.leader.appoint" };
         crate::audit::record(
             &mut tx,
-            caller.id,
+            &crate::action::Actor::new(caller.id, caller.addr.channel, now),
             action,
             &format!("user:{target_id}"),
             Some(&format!("group:{}", group.id)),
-            now,
         )
         .await?;
     }

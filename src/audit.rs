@@ -1,23 +1,26 @@
-//! The audit log of privileged actions: who, what, when.
+//! The audit log of privileged actions: who, through which door, what,
+//! when.
 
-use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
-/// One row: `actor` did `action` to `subject` at `at` (the bot's clock).
+use crate::action::Actor;
+
+/// One row: `actor` did `action` to `subject`, through their door, at their
+/// time (the bot's clock).
 pub async fn record(
     conn: &mut SqliteConnection,
-    actor: i64,
+    actor: &Actor,
     action: &str,
     subject: &str,
     detail: Option<&str>,
-    at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO audit_log (actor_user_id, action, subject, detail, at) VALUES (?, ?, ?, ?, ?)")
-        .bind(actor)
+    sqlx::query("INSERT INTO audit_log (actor_user_id, action, subject, detail, at, door) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(actor.user)
         .bind(action)
         .bind(subject)
         .bind(detail)
-        .bind(at)
+        .bind(actor.at)
+        .bind(actor.door.as_str())
         .execute(conn)
         .await?;
     Ok(())

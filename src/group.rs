@@ -99,8 +99,14 @@ pub async fn link(turn: &mut Turn, args: &str) -> Handled {
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    crate::audit::record(&mut tx, caller.id, "group.link", &format!("group:{}", group.id), Some(&msg.chat.id), now)
-        .await?;
+    crate::audit::record(
+        &mut tx,
+        &crate::action::Actor::new(caller.id, caller.addr.channel, now),
+        "group.link",
+        &format!("group:{}", group.id),
+        Some(&msg.chat.id),
+    )
+    .await?;
     let text = match previous {
         Some(p) if p.id == group.id => format!("Nhóm chat này đã được liên kết với «{}» từ trước.", group.name),
         Some(p) => format!("Đã chuyển liên kết nhóm chat này từ «{}» sang «{}».", p.name, group.name),

@@ -79,8 +79,14 @@ pub async fn redeem(turn: &mut Turn, text: &str) -> Handled<bool> {
     if caller.id != user_id {
         merge(&mut tx, caller.id, user_id).await?;
     }
-    crate::audit::record(&mut tx, user_id, "identity.link", caller.addr.channel.as_str(), None, app.clock.now())
-        .await?;
+    crate::audit::record(
+        &mut tx,
+        &crate::action::Actor::new(user_id, caller.addr.channel, app.clock.now()),
+        "identity.link",
+        caller.addr.channel.as_str(),
+        None,
+    )
+    .await?;
     out.send(&me, "✅ Đã kết nối. Từ nay bác dùng bot trên Zalo như trên Telegram: cùng hồ sơ hộ, cùng vai trò.");
     Ok(true)
 }

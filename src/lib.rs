@@ -7,6 +7,8 @@
 //! start the whole process); `doc_check` keeps this map and the imports in
 //! step, and checks that every path the README and `docs/` name exists.
 //!
+//! - `testing` (tests only) — a ward on a temporary database, to call ward actions without a chat.
+//!
 //! The process and its platforms
 //! - `startup`, `scheduler`, `ops` — wiring the process; time-driven work; `/healthz` and `/metrics`.
 //! - `telegram`, `zalo` — each platform's wire format in and out, polling or webhook.
@@ -35,11 +37,16 @@
 //! - `conversation` — running a dialogue in private; `conversation::flow` starts a group's flow
 //!   (registration, a report, a campaign) from a group's button, a picker or a deep link.
 //! - `membership`, `group` — Zalo join codes; groups and `/lienket`, `/nhom`.
-//! - `posts`, `audit`, `backup`, `demo` — messages to edit later; the audit log; backups; demo data.
+//! - `backup`, `demo` — backups; demo data.
 //!
 //! Foundation
 //! - `turn` — one update's turn as a value: the caller, the message, the update's transaction
 //!   and the replies; every handler takes `&mut Turn`.
+//! - `audit` — the audit log of ward actions; each row names the door it came through.
+//! - `action` — what every ward action is given and gives back, whichever door calls it: the
+//!   [`action::Actor`] (who, through which door, when), the outcome with its notifications, and
+//!   their rendering as messages. The actions themselves live with their features.
+//! - `posts` — messages to edit later.
 //! - `app` — the shared handles every handler and job reads.
 //! - `delivery`, `fit`, `flood` — the outgoing path: which platform sends, and fitting its
 //!   limits; flood control.
@@ -59,6 +66,7 @@
 //!   and timed; the bot's now; taking queued work in groups; Vietnamese folding.
 //! - `doc_check` (tests only) — this map against the imports; the docs' paths against `src/`.
 
+pub mod action;
 pub mod app;
 pub mod appoint;
 pub mod audit;
@@ -107,6 +115,8 @@ pub mod scheduler;
 pub mod startup;
 pub mod stats;
 pub mod telegram;
+#[cfg(test)]
+mod testing;
 pub mod text;
 pub mod turn;
 pub mod zalo;

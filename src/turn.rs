@@ -4,6 +4,7 @@
 //! transaction of its own or commit (see [`crate::intake::process`], which
 //! begins the turn and ends it).
 
+use crate::action::{Actor, Notification};
 use crate::app::App;
 use crate::channel::{ChatAddr, Event, Incoming, Replies, UserAddr};
 use crate::db::{Database, Reading, SetRow, UpdateTx, Written};
@@ -53,6 +54,21 @@ impl Turn {
             Event::Button { .. } => self.out.send(&self.caller.addr.private_chat(), text),
             _ => self.out.send(&self.msg.chat, text),
         }
+    }
+
+    /// The caller as an action's actor: through their platform, at the
+    /// update's time.
+    pub fn actor(&self) -> Actor {
+        Actor::new(self.caller.id, self.caller.addr.channel, self.db.now())
+    }
+
+    /// Tells what an action's notifications say, in the update's
+    /// transaction (the replies are committed with it).
+    pub async fn tell(&mut self, told: Vec<Notification>) -> anyhow::Result<()> {
+        if told.is_empty() {
+            return Ok(());
+        }
+        crate::action::told::render(&mut *self.db.write().await?, told, &mut self.out).await
     }
 
     /// The replies and what the update wrote, for the caller to commit

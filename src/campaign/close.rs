@@ -57,7 +57,14 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     if !repo::close(&mut tx, code, caller.id, now).await? {
         return Err(Refusal::state(format!("Cuộc vận động {code} đã kết thúc từ trước.")).into());
     }
-    crate::audit::record(&mut tx, caller.id, "campaign.close", &format!("campaign:{}", code.id()), None, now).await?;
+    crate::audit::record(
+        &mut tx,
+        &crate::action::Actor::new(caller.id, caller.addr.channel, now),
+        "campaign.close",
+        &format!("campaign:{}", code.id()),
+        None,
+    )
+    .await?;
     let campaign = repo::get(&mut tx, code).await?.ok_or_else(|| anyhow::anyhow!("campaign vanished"))?;
     let totals = repo::totals(&mut tx, code).await?;
     let honour = repo::honour_list(&mut tx, code).await?;
@@ -97,7 +104,8 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
             posted += 1;
         }
     }
-    progress::edit_all(app, &mut tx, &campaign, out).await?;
+    let edited = progress::edit_all(app, &mut tx, &campaign, app.clock.now()).await?;
+    crate::action::told::render(&mut tx, vec![edited], out).await?;
     out.send(&msg.chat, format!("Đã kết thúc {code} và đăng tổng kết lên {posted} nhóm chat.\n\n{summary}"));
     Ok(())
 }

@@ -134,9 +134,17 @@ pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<
         created_by: caller.id,
     };
     let code = repo::insert(tx, new, now).await?;
-    crate::audit::record(tx, caller.id, "campaign.create", &format!("campaign:{}", code.id()), None, now).await?;
+    crate::audit::record(
+        tx,
+        &crate::action::Actor::new(caller.id, caller.addr.channel, now),
+        "campaign.create",
+        &format!("campaign:{}", code.id()),
+        None,
+    )
+    .await?;
     let campaign = repo::get(tx, code).await?.ok_or_else(|| anyhow::anyhow!("campaign vanished"))?;
-    let (text, keyboard) = progress::announcement(app, tx, &campaign).await?;
+    let (text, choices) = progress::announcement(app, tx, &campaign, now).await?;
+    let keyboard = crate::action::told::keyboard(&choices);
     let mut chats = 0;
     for gid in &groups {
         for chat in group::chats_of(tx, *gid).await? {

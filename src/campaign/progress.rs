@@ -9,8 +9,9 @@ use chrono::Duration;
 use sqlx::SqliteConnection;
 
 use super::{progress_line, repo, Campaign};
+use crate::action::{Choice, Notification};
 use crate::app::App;
-use crate::channel::{Button, Keyboard, Replies};
+use crate::channel::Replies;
 
 pub const EDIT_EVERY: Duration = Duration::minutes(1);
 
@@ -22,7 +23,8 @@ pub async fn announcement(
     app: &App,
     conn: &mut SqliteConnection,
     campaign: &Campaign,
-) -> anyhow::Result<(String, Keyboard)> {
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<(String, Vec<Vec<Choice>>)> {
     let totals = repo::totals(conn, campaign.code).await?;
     let mut text = format!(
         "📢 VẬN ĐỘNG ỦNG HỘ {}: {}\n{}\n\nHạn ủng hộ: {}\nCách ủng hộ: {}\n\n{}",
@@ -35,42 +37,40 @@ pub async fn announcement(
     );
     // When the figures were read: the announcement is edited at most once a
     // minute, so a reader knows how fresh they are.
-    let at = app.clock.now().with_timezone(&app.settings.timezone).format("%H:%M");
+    let at = now.with_timezone(&app.settings.timezone).format("%H:%M");
     text.push_str(&format!("\n(cập nhật lúc {at})"));
     if !campaign.open {
         text.push_str("\n\nCuộc vận động đã kết thúc. Xin cảm ơn bà con!");
-        return Ok((text, Keyboard::none()));
+        return Ok((text, Vec::new()));
     }
-    Ok((text, Keyboard::single(Button::start_private("💝 Ủng hộ", pledge_payload(campaign)))))
+    Ok((text, vec![vec![Choice::private("💝 Ủng hộ", pledge_payload(campaign))]]))
 }
 
-/// Edits the announcements now if the last edit is a minute old, else leaves
-/// the campaign marked for [`flush_due`].
+/// Edits the announcements now if the last edit is a minute old (`now`),
+/// else leaves the campaign marked for [`flush_due`].
 pub async fn touch(
     app: &App,
     conn: &mut SqliteConnection,
     campaign: &Campaign,
-    out: &mut Replies,
-) -> anyhow::Result<()> {
-    repo::mark_dirty(conn, campaign.code).await?;
-    let now = app.clock.now();
-    if repo::due_for_edit(conn, now - EDIT_EVERY).await?.contains(&campaign.code) {
-        edit_all(app, conn, campaign, out).await?;
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Option<Notification>> {
+    repo::mark_dirty(&mut *conn, campaign.code).await?;
+    if repo::due_for_edit(&mut *conn, now - EDIT_EVERY).await?.contains(&campaign.code) {
+        return Ok(Some(edit_all(app, conn, campaign, now).await?));
     }
-    Ok(())
+    Ok(None)
 }
 
+/// The announcements as they now read, in every group they were posted in.
 pub async fn edit_all(
     app: &App,
     conn: &mut SqliteConnection,
     campaign: &Campaign,
-    out: &mut Replies,
-) -> anyhow::Result<()> {
-    let (text, keyboard) = announcement(app, conn, campaign).await?;
-    for message in crate::posts::find(conn, &campaign.tag()).await? {
-        out.edit_public(&message, text.clone(), keyboard.clone());
-    }
-    repo::mark_edited(conn, campaign.code, app.clock.now()).await
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Notification> {
+    let (text, choices) = announcement(app, &mut *conn, campaign, now).await?;
+    repo::mark_edited(conn, campaign.code, now).await?;
+    Ok(Notification::posts(campaign.tag(), text).with_choices(choices))
 }
 
 /// When the next announcement may be edited (a minute after its last
@@ -84,17 +84,20 @@ pub async fn next_edit_due(_app: &App, db: &Database) -> anyhow::Result<Option<c
 
 /// The scheduler's part: the last state always reaches the groups.
 pub async fn flush_due(app: &App, db: &Database, outbox: &mut JobOutbox) -> anyhow::Result<()> {
-    let mut out = Replies::default();
     // Looked at every few seconds: the write lock only when there is work.
     if repo::due_for_edit(&mut *db.read().await?, app.clock.now() - EDIT_EVERY).await?.is_empty() {
         return Ok(());
     }
     let mut tx = db.write().await?;
-    for code in repo::due_for_edit(&mut tx, app.clock.now() - EDIT_EVERY).await? {
+    let now = app.clock.now();
+    let mut told = Vec::new();
+    for code in repo::due_for_edit(&mut tx, now - EDIT_EVERY).await? {
         if let Some(campaign) = repo::get(&mut tx, code).await? {
-            edit_all(app, &mut tx, &campaign, &mut out).await?;
+            told.push(edit_all(app, &mut tx, &campaign, now).await?);
         }
     }
-    outbox.commit(tx, std::mem::take(&mut out)).await?;
+    let mut out = Replies::default();
+    crate::action::told::render(&mut tx, told, &mut out).await?;
+    outbox.commit(tx, out).await?;
     Ok(())
 }

@@ -259,11 +259,10 @@ pub async fn on_button(
             let chats = super::post::send(app, &mut *tx, &c, registered).await?;
             crate::audit::record(
                 &mut *tx,
-                caller.id,
+                &crate::action::Actor::new(caller.id, caller.addr.channel, now),
                 "consultation.send",
                 &format!("consultation:{}", code.id()),
                 Some(&registered.to_string()),
-                now,
             )
             .await?;
             format!(

@@ -299,11 +299,10 @@ async fn close_early(turn: &mut Turn, c: &Consultation) -> Handled {
     }
     crate::audit::record(
         &mut *tx,
-        caller.id,
+        &crate::action::Actor::new(caller.id, caller.addr.channel, app.clock.now()),
         "consultation.close",
         &format!("consultation:{}", c.code.id()),
         None,
-        app.clock.now(),
     )
     .await?;
     Ok(())

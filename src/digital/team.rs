@@ -129,7 +129,14 @@ async fn create(turn: &mut Turn, name: &str, wanted: &[String]) -> Handled {
             .execute(&mut *tx)
             .await?;
     }
-    audit::record(&mut tx, caller.id, "digital_team.create", &format!("team:{id}"), None, now).await?;
+    audit::record(
+        &mut tx,
+        &crate::action::Actor::new(caller.id, caller.addr.channel, now),
+        "digital_team.create",
+        &format!("team:{id}"),
+        None,
+    )
+    .await?;
     let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
     out.send(
         &msg.chat,
@@ -187,8 +194,14 @@ async fn member(turn: &mut Turn, add: bool, team: i64, user_id: Option<String>) 
     };
     if changed {
         let action = if add { "digital_team.member.add" } else { "digital_team.member.remove" };
-        audit::record(&mut tx, caller.id, action, &format!("user:{target_id}"), Some(&format!("team:{team}")), now)
-            .await?;
+        audit::record(
+            &mut tx,
+            &crate::action::Actor::new(caller.id, caller.addr.channel, now),
+            action,
+            &format!("user:{target_id}"),
+            Some(&format!("team:{team}")),
+        )
+        .await?;
     }
     let text = match (add, changed) {
         (true, true) => format!("Đã thêm {shown} vào «{team_name}»."),

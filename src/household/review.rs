@@ -172,7 +172,14 @@ pub async fn on_button(
         None => format!("household:{}", household.id),
         Some(u) => format!("household_update:{}", u.id),
     };
-    crate::audit::record(&mut tx, caller.id, action, &subject, None, now).await?;
+    crate::audit::record(
+        &mut tx,
+        &crate::action::Actor::new(caller.id, caller.addr.channel, now),
+        action,
+        &subject,
+        None,
+    )
+    .await?;
     let owner = roles::user_addr(&mut tx, household.owner_user_id).await?;
 
     let verdict = if approve { "✅ Đã duyệt" } else { "❌ Đã từ chối" };

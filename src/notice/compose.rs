@@ -206,11 +206,10 @@ pub async fn on_button(
             }
             crate::audit::record(
                 &mut tx,
-                caller.id,
+                &crate::action::Actor::new(caller.id, caller.addr.channel, app.clock.now()),
                 "notice.send",
                 &format!("notice:{}", code.id()),
                 Some(&count.to_string()),
-                app.clock.now(),
             )
             .await?;
             app.outbox.notify_one();

@@ -263,7 +263,15 @@ mod tests {
         .await
         .unwrap();
         for action in ["a", "b", "c"] {
-            crate::audit::record(&mut tx, 1, action, "x", None, at).await.unwrap();
+            crate::audit::record(
+                &mut tx,
+                &crate::action::Actor::new(1, crate::action::Door::Telegram, at),
+                action,
+                "x",
+                None,
+            )
+            .await
+            .unwrap();
         }
         sqlx::query("INSERT INTO dialogues (channel, chat_id, user_id, flow, state, updated_at) VALUES ('telegram', '1', '1', 'f', '{}', ?)")
             .bind(at)

@@ -106,11 +106,10 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
     sqlx::query("UPDATE groups SET public_feed = ? WHERE id = ?").bind(on).bind(group.id).execute(&mut *tx).await?;
     crate::audit::record(
         &mut tx,
-        caller.id,
+        &crate::action::Actor::new(caller.id, caller.addr.channel, now),
         if on { "feed.on" } else { "feed.off" },
         &format!("group:{}", group.id),
         None,
-        now,
     )
     .await?;
     let text = if on {

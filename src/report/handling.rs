@@ -209,11 +209,10 @@ pub async fn on_button(
             if repo::set_share_photos(&mut tx, code).await? {
                 crate::audit::record(
                     &mut tx,
-                    caller.id,
+                    &crate::action::Actor::new(caller.id, caller.addr.channel, app.clock.now()),
                     "report.share_photos",
                     &format!("report:{}", code.id()),
                     None,
-                    app.clock.now(),
                 )
                 .await?;
                 feed::post_photos(&mut tx, &report, out).await?;
@@ -293,8 +292,14 @@ async fn apply(
         return Err(Refusal::Overtaken { what: format!("Phản ánh {code}") }.into());
     }
     repo::add_event(tx, code.id(), Some(caller.id), Some(report.status), to, note, now).await?;
-    crate::audit::record(tx, caller.id, "report.status", &format!("report:{}", code.id()), Some(to.code()), now)
-        .await?;
+    crate::audit::record(
+        tx,
+        &crate::action::Actor::new(caller.id, caller.addr.channel, now),
+        "report.status",
+        &format!("report:{}", code.id()),
+        Some(to.code()),
+    )
+    .await?;
     let report = repo::get(tx, code).await?.ok_or_else(|| anyhow::anyhow!("report {code} vanished"))?;
 
     if let Some((reporter, _)) = roles::user_addr(tx, report.reporter_user_id).await? {

@@ -245,8 +245,14 @@ pub async fn expected(turn: &mut Turn, args: &str) -> Handled {
         return Err(Refusal::input(format!("Không tìm thấy tổ «{}». {USAGE}", name.join(" "))).into());
     };
     sqlx::query("UPDATE groups SET expected_households = ? WHERE id = ?").bind(n).bind(g.id).execute(&mut *tx).await?;
-    crate::audit::record(&mut tx, caller.id, "group.expected", &format!("group:{}", g.id), Some(&n.to_string()), now)
-        .await?;
+    crate::audit::record(
+        &mut tx,
+        &crate::action::Actor::new(caller.id, caller.addr.channel, now),
+        "group.expected",
+        &format!("group:{}", g.id),
+        Some(&n.to_string()),
+    )
+    .await?;
     out.send(&msg.chat, format!("Đã đặt số hộ dự kiến của «{}» là {n}.", g.name));
     Ok(())
 }

@@ -338,7 +338,14 @@ pub async fn command(turn: &mut Turn) -> Handled {
     let bytes = workbook(app, &mut conn, &scope).await?;
     drop(conn);
     let mut tx = db.write().await?;
-    crate::audit::record(&mut tx, caller.id, "stats.export", "xlsx", None, app.clock.now()).await?;
+    crate::audit::record(
+        &mut tx,
+        &crate::action::Actor::new(caller.id, caller.addr.channel, app.clock.now()),
+        "stats.export",
+        "xlsx",
+        None,
+    )
+    .await?;
     let day = app.clock.now().with_timezone(&app.settings.timezone).format("%Y-%m-%d");
     out.document(
         &msg.chat,
