@@ -100,3 +100,46 @@ impl<T> Done<T> {
 /// What an action returns: done, refused (a [`Refusal`](crate::refusal::Refusal)
 /// the door shows in its own way) or failed.
 pub type Acted<T> = Result<Done<T>, Stop>;
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("a folder").filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Every file that holds an action (a function returning `Acted`)
+    /// imports no door: a platform, the intake or a chat's turn. Its tests
+    /// aside.
+    #[test]
+    fn no_action_knows_its_door() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        let mut found = 0;
+        let mut wrong = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("a file");
+            let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
+            if !code.contains("-> Acted<") {
+                continue;
+            }
+            found += 1;
+            for door in ["crate::turn", "crate::telegram", "crate::zalo", "crate::intake", "teloxide"] {
+                if code.contains(door) {
+                    wrong.push(format!("{} uses {door}", file.strip_prefix(&src).unwrap_or(&file).display()));
+                }
+            }
+        }
+        assert!(found > 0, "the actions are found");
+        assert!(wrong.is_empty(), "actions that know their door:\n{}", wrong.join("\n"));
+    }
+}

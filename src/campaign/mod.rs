@@ -10,6 +10,7 @@
 //!
 //! Money is whole đồng in an i64 everywhere; only received money counts.
 
+pub mod actions;
 pub mod banks;
 pub mod close;
 pub mod confirm;
