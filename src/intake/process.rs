@@ -52,13 +52,13 @@ pub async fn process(
     .catch_unwind()
     .await;
     let handled = handled.unwrap_or_else(|panic| Err(anyhow::anyhow!("panic: {}", panic_message(panic.as_ref()))));
-    let (handled, written) = match (handled, turn) {
+    let (handled, written, refused) = match (handled, turn) {
         (Ok(()), Some(turn)) => {
-            let (replies, written) = turn.finish();
-            (Ok(replies), written)
+            let (replies, written, refused) = turn.finish();
+            (Ok(replies), written, refused)
         }
-        (Ok(()), None) => (Err(anyhow::anyhow!("the turn was not begun")), None),
-        (Err(e), _) => (Err(e), None),
+        (Ok(()), None) => (Err(anyhow::anyhow!("the turn was not begun")), None, None),
+        (Err(e), _) => (Err(e), None, None),
     };
     // The rules every update's replies keep, whichever flow built them.
     let handled = handled.map(|mut replies| {
@@ -69,7 +69,7 @@ pub async fn process(
     });
     let outcome = match (handled, written) {
         (Ok(replies), Some(written)) => {
-            match commit_with_replies(marks, written, channel, update_id, replies.actions).await {
+            match commit_with_replies(marks, written, channel, update_id, replies.actions, refused).await {
                 Ok(queued) => Outcome::Committed(queued),
                 Err(e) => Outcome::Failed(e.context("committing the update")),
             }
@@ -91,7 +91,9 @@ pub async fn process(
             for action in actions {
                 app.senders.deliver(channel, action).await;
             }
-            mark(marks, channel, update_id, None).await;
+            if let Err(e) = marks.handled_refused(channel, update_id, None, refused).await {
+                tracing::error!(update = update_id, error = %format!("{e:#}"), "cannot mark the update handled");
+            }
             (sent, false)
         }
         Outcome::Failed(e) => {

@@ -64,7 +64,7 @@ fn reply(text: &str) -> Action {
 
 async fn queue(marks: &Marks, update: &str, texts: &[&str]) -> Vec<i64> {
     let actions = texts.iter().map(|t| reply(t)).collect();
-    let queued = commit_with_replies(marks, Written::Rows(Vec::new()), Channel::Telegram, update, actions);
+    let queued = commit_with_replies(marks, Written::Rows(Vec::new()), Channel::Telegram, update, actions, None);
     queued.await.unwrap().into_iter().map(|(id, _)| id).collect()
 }
 
