@@ -100,7 +100,10 @@ impl Refusal {
     pub fn is_for_rights(&self) -> bool {
         matches!(
             self,
-            Refusal::NoRight { .. } | Refusal::StaffOnly { .. } | Refusal::OwnGroupOnly { .. } | Refusal::OnlyFor { .. }
+            Refusal::NoRight { .. }
+                | Refusal::StaffOnly { .. }
+                | Refusal::OwnGroupOnly { .. }
+                | Refusal::OnlyFor { .. }
         )
     }
 }

@@ -20,9 +20,6 @@ pub struct Turn {
     pub msg: Incoming,
     pub db: TurnDb,
     pub out: Replies,
-    /// The refusal the person was shown, kept with the update's handled
-    /// mark (its kind: see [`Refusal::kind`]).
-    pub refused: Option<Refusal>,
 }
 
 impl Turn {
@@ -42,7 +39,7 @@ impl Turn {
             // A user row, not a dialogue: the dialogue read stays good.
             None => roles::caller(db.tx.write().await?, &msg.from, now).await?,
         };
-        Ok(Turn { app: app.clone(), caller, msg, db, out: Replies::default(), refused: None })
+        Ok(Turn { app: app.clone(), caller, msg, db, out: Replies::default() })
     }
 
     /// Shows a refusal where the person is looking: as the note of the
@@ -50,7 +47,7 @@ impl Turn {
     /// already), else in the chat they typed in.
     pub fn refuse(&mut self, refusal: Refusal) {
         let text = refusal.to_string();
-        self.refused = Some(refusal);
+        self.out.refused = Some(refusal.kind());
         match &self.msg.event {
             Event::Button { callback_id, .. } if !self.out.answered(callback_id) => {
                 self.out.answer(callback_id, Some(text))
@@ -75,10 +72,10 @@ impl Turn {
         crate::action::told::render(&mut *self.db.write().await?, told, &mut self.out).await
     }
 
-    /// The replies, what the update wrote and the kind of refusal shown,
-    /// for the caller to commit together.
-    pub fn finish(self) -> (Replies, Option<Written>, Option<&'static str>) {
-        (self.out, self.db.tx.finish(), self.refused.as_ref().map(Refusal::kind))
+    /// The replies (with the kind of refusal shown, if any) and what the
+    /// update wrote, for the caller to commit together.
+    pub fn finish(self) -> (Replies, Option<Written>) {
+        (self.out, self.db.tx.finish())
     }
 }
 

@@ -52,13 +52,13 @@ pub async fn process(
     .catch_unwind()
     .await;
     let handled = handled.unwrap_or_else(|panic| Err(anyhow::anyhow!("panic: {}", panic_message(panic.as_ref()))));
-    let (handled, written, refused) = match (handled, turn) {
+    let (handled, written) = match (handled, turn) {
         (Ok(()), Some(turn)) => {
-            let (replies, written, refused) = turn.finish();
-            (Ok(replies), written, refused)
+            let (replies, written) = turn.finish();
+            (Ok(replies), written)
         }
-        (Ok(()), None) => (Err(anyhow::anyhow!("the turn was not begun")), None, None),
-        (Err(e), _) => (Err(e), None, None),
+        (Ok(()), None) => (Err(anyhow::anyhow!("the turn was not begun")), None),
+        (Err(e), _) => (Err(e), None),
     };
     // The rules every update's replies keep, whichever flow built them.
     let handled = handled.map(|mut replies| {
@@ -69,12 +69,12 @@ pub async fn process(
     });
     let outcome = match (handled, written) {
         (Ok(replies), Some(written)) => {
-            match commit_with_replies(marks, written, channel, update_id, replies.actions, refused).await {
+            match commit_with_replies(marks, written, channel, update_id, replies.actions, replies.refused).await {
                 Ok(queued) => Outcome::Committed(queued),
                 Err(e) => Outcome::Failed(e.context("committing the update")),
             }
         }
-        (Ok(replies), None) => Outcome::ReadOnly(replies.actions),
+        (Ok(replies), None) => Outcome::ReadOnly(replies.actions, replies.refused),
         // Dropping the transaction rolls back whatever the handler wrote.
         (Err(e), _) => Outcome::Failed(e),
     };
@@ -84,7 +84,7 @@ pub async fn process(
             send_queued(app, marks, channel, queued).await;
             (sent, false)
         }
-        Outcome::ReadOnly(actions) => {
+        Outcome::ReadOnly(actions, refused) => {
             // Nothing was written, so the replies need no outbox: handling
             // the update again after a crash would only answer again.
             let sent = actions.len();
@@ -134,7 +134,8 @@ enum Outcome {
     /// The update changed something: committed with its replies, which
     /// are in the outbox under these ids.
     Committed(Vec<(i64, Action)>),
-    ReadOnly(Vec<Action>),
+    /// Nothing written: the replies, and the kind of refusal among them.
+    ReadOnly(Vec<Action>, Option<&'static str>),
     Failed(anyhow::Error),
 }
 

@@ -23,7 +23,8 @@ pub(super) struct Ending {
 /// JSON arrays), so SQLite prepares them once. Returns the outbox ids in
 /// insertion order: each ending's replies, one ending after the other.
 pub(super) fn ending_statements(endings: &[Ending], now: chrono::DateTime<Utc>, batch: &mut Batch) {
-    let marked: Vec<Mark> = endings.iter().map(|e| (e.channel.as_str(), e.update_id.as_str(), None, e.refused)).collect();
+    let marked: Vec<Mark> =
+        endings.iter().map(|e| (e.channel.as_str(), e.update_id.as_str(), None, e.refused)).collect();
     push_marks(&marked, now, batch);
     let replies: Vec<(&str, &str, &str)> = endings
         .iter()
