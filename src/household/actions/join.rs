@@ -1,13 +1,11 @@
-//! The people of a household besides its head: the head's code to share,
-//! a person asking with it, a leader proposing someone, the head's answer,
-//! a member leaving. Only the head lets anyone in.
+//! Joining a household: the head's code to share, a person asking with
+//! it, the head's answer. Only the head lets anyone in.
 
 use chrono::Duration;
 use sqlx::SqliteConnection;
 
 use super::display_name;
 use crate::action::{Acted, Actor, Choice, Done, Notification};
-use crate::channel::UserAddr;
 use crate::household::{repo, Household, Status};
 use crate::refusal::Refusal;
 use crate::roles;
@@ -139,73 +137,8 @@ pub async fn ask(conn: &mut SqliteConnection, actor: &Actor, code: &str) -> Acte
     Ok(Done::new(asked, vec![head_question(&household, request, text)]))
 }
 
-/// Whom a leader proposes for a household.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Whom {
-    /// A person the bot knows, by our user id.
-    User(i64),
-    /// A person on a platform, perhaps new to the bot, with the name their
-    /// platform gave.
-    At { addr: UserAddr, name: Option<String> },
-}
-
-/// A proposal put (or not) to the head.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Proposed {
-    pub asked: Asked,
-    /// The household by its door and head, not its number.
-    pub line: String,
-    /// The person proposed.
-    pub name: String,
-}
-
-impl Proposed {
-    /// What the leader reads.
-    pub fn text(&self) -> String {
-        let Proposed { line, name, .. } = self;
-        match self.asked {
-            Asked::Already { .. } => format!("{name} đã ở trong hộ {line} rồi."),
-            Asked::Waiting { .. } => format!("Hộ {line}: lời xin cho {name} vào hộ đang chờ chủ hộ đồng ý."),
-            Asked::Sent { .. } => format!("Đã hỏi chủ hộ {line}: khi chủ hộ đồng ý, {name} vào hộ."),
-        }
-    }
-}
-
-/// **Propose someone for a household** (the action): a leader of its
-/// group, or an official, for an approved household; the head still
-/// accepts. Audited (`household.member.propose`).
-pub async fn propose(conn: &mut SqliteConnection, actor: &Actor, household_id: i64, whom: Whom) -> Acted<Proposed> {
-    let household = repo::get(&mut *conn, household_id).await?.filter(|h| h.status == Status::Approved);
-    let Some(household) = household else {
-        return Err(Refusal::not_found("hộ đã được duyệt", format!("#{household_id}")).into());
-    };
-    if !roles::can_manage_group(&mut *conn, actor.user, household.group_id).await? {
-        return Err(Refusal::no_right("đề nghị thêm người vào hộ của tổ khác").into());
-    }
-    let user = match whom {
-        Whom::User(id) => id,
-        Whom::At { addr, name } => roles::ensure_user(&mut *conn, &addr, name.as_deref(), actor.at).await?,
-    };
-    let name = match roles::user_addr(&mut *conn, user).await? {
-        Some((_, name)) if !name.is_empty() => name,
-        Some((addr, _)) => format!("người dùng {}", addr.id),
-        None => return Err(Refusal::not_found("người dùng", user).into()),
-    };
-    let asked = request(&mut *conn, &household, user, Some(actor.user), actor.at).await?;
-    let mut told = Vec::new();
-    if let Asked::Sent { request, .. } = asked {
-        let subject = format!("household_join:{request}");
-        crate::audit::record(&mut *conn, actor, "household.member.propose", &subject, None).await?;
-        let by = display_name(&mut *conn, actor.user).await?;
-        let text =
-            format!("{by} (tổ trưởng) đề nghị thêm {name} vào hộ #{household_id} của bác. Bác có đồng ý không ạ?");
-        told.push(head_question(&household, request, text));
-    }
-    Ok(Done::new(Proposed { asked, line: household.details.line(), name }, told))
-}
-
 /// The head's Đồng ý / Không question for a request.
-fn head_question(household: &Household, request: i64, text: String) -> Notification {
+pub(super) fn head_question(household: &Household, request: i64, text: String) -> Notification {
     Notification::person(household.owner_user_id, text).with_choices(vec![vec![
         Choice::new("✅ Đồng ý", JoinAnswer { request, accept: true }.data()),
         Choice::new("Không", JoinAnswer { request, accept: false }.data()),
@@ -214,7 +147,7 @@ fn head_question(household: &Household, request: i64, text: String) -> Notificat
 
 /// A request for `user` to join `household`, unless they are in it or
 /// one waits; `proposed_by` the leader who proposed it.
-async fn request(
+pub(super) async fn request(
     conn: &mut SqliteConnection,
     household: &Household,
     user: i64,
@@ -337,51 +270,11 @@ pub async fn answer(conn: &mut SqliteConnection, actor: &Actor, request: i64, ac
     Ok(Done::new(answered, vec![Notification::person(user, told)]))
 }
 
-/// A member gone from a household.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Left {
-    pub household: i64,
-}
-
-impl Left {
-    /// What the former member reads.
-    pub fn text(&self) -> String {
-        format!("Bác đã rời hộ #{}.", self.household)
-    }
-}
-
-/// **Leave a household** (the action): a member (not its head) takes
-/// themselves out of it; the head is told. Audited
-/// (`household.member.leave`).
-pub async fn leave(conn: &mut SqliteConnection, actor: &Actor, household_id: i64) -> Acted<Left> {
-    let Some(household) = repo::get(&mut *conn, household_id).await? else {
-        return Err(Refusal::not_found("hồ sơ hộ", format!("#{household_id}")).into());
-    };
-    if household.owner_user_id == actor.user {
-        return Err(Refusal::state("Bác là chủ hộ nên không rời hộ được.").into());
-    }
-    let gone = sqlx::query("DELETE FROM household_members WHERE household_id = ? AND user_id = ?")
-        .bind(household.id)
-        .bind(actor.user)
-        .execute(&mut *conn)
-        .await?;
-    if gone.rows_affected() == 0 {
-        return Err(Refusal::state(format!("Bác không ở trong hộ #{household_id}.")).into());
-    }
-    crate::audit::record(&mut *conn, actor, "household.member.leave", &format!("household:{}", household.id), None)
-        .await?;
-    let name = display_name(&mut *conn, actor.user).await?;
-    let told = Notification::person(household.owner_user_id, format!("{name} đã rời hộ #{household_id} của bác."));
-    Ok(Done::new(Left { household: household.id }, vec![told]))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{household, who};
+    use super::super::testing::{actions, household, invited, refused, who};
     use super::*;
     use crate::action::{Door, To};
-    use crate::channel::Channel;
-    use crate::refusal::Stop;
     use crate::testing::Ward;
 
     #[test]
@@ -390,35 +283,6 @@ mod tests {
             assert_eq!(JoinAnswer::parse(&a.data()), Some(a));
         }
         assert_eq!(JoinAnswer::parse("hj:maybe:1"), None);
-    }
-
-    fn actions(note: &Notification) -> Vec<String> {
-        note.choices
-            .iter()
-            .flatten()
-            .filter_map(|c| match c {
-                Choice::Act { action, .. } => Some(action.clone()),
-                Choice::Private { .. } => None,
-            })
-            .collect()
-    }
-
-    /// The action's result, its transaction committed.
-    macro_rules! act {
-        ($ward:expr, |$c:ident| $action:expr) => {{
-            let mut tx = $ward.tx().await;
-            let $c: &mut SqliteConnection = &mut tx;
-            let acted = $action.await;
-            tx.commit().await.unwrap();
-            acted
-        }};
-    }
-
-    fn refused<T: std::fmt::Debug>(acted: &Acted<T>) -> &Refusal {
-        match acted {
-            Err(Stop::Refused(r)) => r,
-            other => panic!("not refused: {other:?}"),
-        }
     }
 
     #[tokio::test]
@@ -438,16 +302,6 @@ mod tests {
         assert!(done.outcome.text().contains(&done.outcome.code));
         assert!(done.told.is_empty());
         assert_eq!(ward.audit().await[0].1, "household.invite");
-    }
-
-    /// A person on Telegram who asks with the approved household's code:
-    /// the household, the person and the code.
-    async fn invited(ward: &Ward) -> (i64, i64, String) {
-        household(ward, Status::Approved).await;
-        let id = household(ward, Status::Approved).await;
-        let asker = ward.person("500", "Trần Thị Hai").await;
-        let code = act!(ward, |c| invite(c, &ward.actor(ward.resident), id)).unwrap().outcome.code;
-        (id, asker, code)
     }
 
     #[tokio::test]
@@ -505,57 +359,5 @@ mod tests {
         ward.clock.advance(Duration::days(VALID_DAYS) + Duration::seconds(1));
         let late = act!(ward, |c| ask(c, &ward.actor(asker), &code));
         assert!(matches!(refused(&late), Refusal::State(t) if t == WRONG_CODE));
-    }
-
-    #[tokio::test]
-    async fn the_groups_leader_proposes_someone_new_and_the_head_declines() {
-        let ward = Ward::new().await;
-        let id = household(&ward, Status::Approved).await;
-        let newcomer =
-            || Whom::At { addr: UserAddr { channel: Channel::Telegram, id: "600".into() }, name: Some("Bình".into()) };
-        for role in ["other leader", "resident"] {
-            let acted = act!(ward, |c| propose(c, &ward.actor(who(&ward, role)), id, newcomer()));
-            assert!(matches!(refused(&acted), Refusal::NoRight { .. }), "{role}");
-        }
-        assert!(ward.audit().await.is_empty());
-        let done = act!(ward, |c| propose(c, &ward.actor(ward.leader), id, newcomer())).unwrap();
-        let Asked::Sent { request, .. } = done.outcome.asked else { panic!("{:?}", done.outcome) };
-        assert_eq!(
-            done.outcome.text(),
-            "Đã hỏi chủ hộ Số 12, ngõ 41, Xuân La — Nguyễn Văn An: khi chủ hộ đồng ý, Bình vào hộ."
-        );
-        assert_eq!(done.told[0].to, To::Person(ward.resident));
-        assert!(done.told[0].text.starts_with("Trần Tổ Trưởng (tổ trưởng) đề nghị thêm Bình vào hộ"));
-        let again = act!(ward, |c| propose(c, &ward.actor(ward.official), id, newcomer())).unwrap();
-        assert!(matches!(again.outcome.asked, Asked::Waiting { .. }) && again.told.is_empty());
-        let no = act!(ward, |c| answer(c, &ward.actor(ward.resident), request, false)).unwrap();
-        assert!(!no.outcome.accepted && no.told[0].text.contains("chưa đồng ý"));
-        let pending = household(&ward, Status::Pending).await;
-        let acted = act!(ward, |c| propose(c, &ward.actor(ward.leader), pending, Whom::User(ward.official)));
-        assert!(matches!(refused(&acted), Refusal::NotFound { .. }));
-        let actions: Vec<_> = ward.audit().await.into_iter().map(|r| r.1).collect();
-        assert_eq!(actions, ["household.member.propose", "household.member.decline"]);
-    }
-
-    #[tokio::test]
-    async fn a_member_leaves_and_the_head_is_told() {
-        let ward = Ward::new().await;
-        let (id, asker, code) = invited(&ward).await;
-        let Asked::Sent { request, .. } = act!(ward, |c| ask(c, &ward.actor(asker), &code)).unwrap().outcome else {
-            panic!("asked")
-        };
-        let _ = act!(ward, |c| answer(c, &ward.actor(ward.resident), request, true)).unwrap();
-        let head = act!(ward, |c| leave(c, &ward.actor(ward.resident), id));
-        assert!(matches!(refused(&head), Refusal::State(_)), "the head stays");
-        let done = act!(ward, |c| leave(c, &ward.actor_at(asker, Door::Cli), id)).unwrap();
-        assert_eq!(done.outcome, Left { household: id });
-        assert_eq!(done.told, [Notification::person(ward.resident, format!("Trần Thị Hai đã rời hộ #{id} của bác."))]);
-        let again = act!(ward, |c| leave(c, &ward.actor(asker), id));
-        assert!(matches!(refused(&again), Refusal::State(_)));
-        let last = ward.audit().await.pop().unwrap();
-        assert_eq!(
-            (last.1.as_str(), last.2, last.4),
-            ("household.member.leave", format!("household:{id}"), Some("cli".into()))
-        );
     }
 }

@@ -1,20 +1,28 @@
 //! The household's ward actions, callable from any door (see
 //! [`crate::action`]): registering a household and changing its details
 //! (`register`), the reviewers' decision on either (`decide`), and the
-//! people of a household besides its head (`join`).
+//! people of a household besides its head (`join`, `propose`, `leave`).
 //!
 //! A household is personal: whom it concerns is told in private, by our
 //! user id ([`To::Person`](crate::action::To::Person)), and the group's
 //! chat hears nothing of it.
 
+#[cfg(test)]
+#[macro_use]
+mod testing;
+
 mod decide;
 mod join;
+mod leave;
+mod propose;
 mod register;
 
 use sqlx::SqliteConnection;
 
 pub use decide::{approve, approve_update, reject, reject_update, review, Decided, ReviewButton};
-pub use join::{answer, ask, invite, leave, propose, Answered, Asked, Invited, JoinAnswer, Left, Proposed, Whom};
+pub use join::{answer, ask, invite, Answered, Asked, Invited, JoinAnswer};
+pub use leave::{leave, Left};
+pub use propose::{propose, Proposed, Whom};
 pub use register::{register, update, Registered, Reviewers, Updated};
 
 use crate::action::Choice;
@@ -41,44 +49,4 @@ async fn display_name(conn: &mut SqliteConnection, user: i64) -> anyhow::Result<
 /// **Duyệt** / **Từ chối**, as the review buttons' action ids.
 fn review_choices(approve: ReviewButton, reject: ReviewButton) -> Vec<Vec<Choice>> {
     vec![vec![Choice::new("✅ Duyệt", approve.data()), Choice::new("❌ Từ chối", reject.data())]]
-}
-
-#[cfg(test)]
-mod testing {
-    //! A household to act on, for the actions' tests.
-
-    use crate::domain::{PersonName, PhoneNumber};
-    use crate::household::{repo, HouseholdDetails, Status};
-    use crate::testing::Ward;
-
-    pub fn details(house: &str) -> HouseholdDetails {
-        HouseholdDetails {
-            head_name: PersonName::parse("Nguyễn Văn An").unwrap(),
-            house_number: house.into(),
-            lane: Some("41".into()),
-            street: "Xuân La".into(),
-            phone: PhoneNumber::parse("0912345678").unwrap(),
-            members: 4,
-            circumstances: vec![],
-            smartphone_users: 2,
-            has_epayment: true,
-            vneid_level2: 1,
-        }
-    }
-
-    /// The resident's household in the ward's first group, in `status`.
-    pub async fn household(ward: &Ward, status: Status) -> i64 {
-        let mut tx = ward.tx().await;
-        let id = repo::insert(&mut tx, ward.group, ward.resident, &details("12"), ward.now()).await.unwrap();
-        if status != Status::Pending {
-            assert!(repo::decide(&mut tx, id, status, ward.leader, ward.now()).await.unwrap());
-        }
-        tx.commit().await.unwrap();
-        id
-    }
-
-    /// The role's person, from `Ward::everyone`.
-    pub fn who(ward: &Ward, role: &str) -> i64 {
-        ward.everyone().into_iter().find(|(r, _)| *r == role).unwrap().1
-    }
 }

@@ -163,22 +163,11 @@ async fn to_review(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{details, household, who};
+    use super::super::testing::{actions, details, household, who};
     use super::*;
-    use crate::action::{Choice, Door, To};
+    use crate::action::{Door, To};
     use crate::refusal::Stop;
     use crate::testing::Ward;
-
-    fn actions(note: &Notification) -> Vec<String> {
-        note.choices
-            .iter()
-            .flatten()
-            .map(|c| match c {
-                Choice::Act { action, .. } => action.clone(),
-                Choice::Private { payload, .. } => payload.clone(),
-            })
-            .collect()
-    }
 
     #[tokio::test]
     async fn a_registration_goes_to_the_groups_leader_with_the_review_buttons() {
