@@ -174,7 +174,7 @@ pub async fn review(conn: &mut SqliteConnection, actor: &Actor, decision: Review
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{details, household, who};
+    use super::super::tests::{details, household, who};
     use super::*;
     use crate::action::{Door, To};
     use crate::refusal::Stop;

@@ -272,7 +272,7 @@ pub async fn answer(conn: &mut SqliteConnection, actor: &Actor, request: i64, ac
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{actions, household, invited, refused, who};
+    use super::super::tests::{actions, household, invited, refused, who};
     use super::*;
     use crate::action::{Door, To};
     use crate::testing::Ward;

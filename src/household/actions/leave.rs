@@ -47,7 +47,7 @@ pub async fn leave(conn: &mut SqliteConnection, actor: &Actor, household_id: i64
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{invited, refused};
+    use super::super::tests::{invited, refused};
     use super::super::{answer, ask, Asked};
     use super::*;
     use crate::action::Door;

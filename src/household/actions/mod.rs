@@ -9,7 +9,7 @@
 
 #[cfg(test)]
 #[macro_use]
-mod testing;
+mod tests;
 
 mod decide;
 mod join;

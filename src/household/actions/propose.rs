@@ -79,7 +79,7 @@ pub async fn propose(conn: &mut SqliteConnection, actor: &Actor, household_id: i
 #[cfg(test)]
 mod tests {
     use super::super::answer;
-    use super::super::testing::{household, refused, who};
+    use super::super::tests::{household, refused, who};
     use super::*;
     use crate::action::To;
     use crate::channel::Channel;

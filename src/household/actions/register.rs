@@ -163,7 +163,7 @@ async fn to_review(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{actions, details, household, who};
+    use super::super::tests::{actions, details, household, who};
     use super::*;
     use crate::action::{Door, To};
     use crate::refusal::Stop;
