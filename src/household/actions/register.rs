@@ -249,8 +249,8 @@ mod tests {
 
     #[tokio::test]
     async fn only_the_head_changes_a_household() {
+        let ward = Ward::new().await;
         for role in ["official", "leader", "other leader"] {
-            let ward = Ward::new().await;
             let user = who(&ward, role);
             let id = household(&ward, Status::Approved).await;
             let mut tx = ward.tx().await;
