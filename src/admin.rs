@@ -8,6 +8,8 @@
 //! $ todanpho admin --as 1 pledge confirm P0004 --amount 450k
 //! ✅ Đã ghi nhận P0004: đã nhận 450.000 đ.
 //! (1 tin nhắn sẽ được bot gửi đi)
+//! $ todanpho admin --as telegram:10001 household approve 12
+//! Đã duyệt hộ Số 12, ngõ 41, Hoàng Quốc Việt — Nguyễn Văn An.
 //! ```
 
 use clap::Subcommand;
@@ -18,6 +20,7 @@ use crate::campaign::{self, PledgeCode};
 use crate::channel::{Channel, Replies, UserAddr};
 use crate::db::Database;
 use crate::domain::Money;
+use crate::household;
 use crate::outbox::JobOutbox;
 use crate::refusal::{Refusal, Stop};
 
@@ -27,6 +30,17 @@ pub enum Admin {
     /// A pledge's money.
     #[command(subcommand)]
     Pledge(PledgeAdmin),
+    /// A household's registration.
+    #[command(subcommand)]
+    Household(HouseholdAdmin),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum HouseholdAdmin {
+    /// Approve a household waiting for review (its number, as in «#12»).
+    Approve { household: i64 },
+    /// Turn a household's registration down.
+    Reject { household: i64 },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -116,6 +130,12 @@ pub async fn run(app: &App, db: &Database, who: &Who, admin: Admin) -> anyhow::R
                 },
             };
             campaign::actions::confirm(app, &mut tx, &actor, code, said).await.map(|d| d.map(|c| c.text()))
+        }
+        Admin::Household(HouseholdAdmin::Approve { household: id }) => {
+            household::actions::approve(&mut tx, &actor, id).await.map(|d| d.map(|d| d.text()))
+        }
+        Admin::Household(HouseholdAdmin::Reject { household: id }) => {
+            household::actions::reject(&mut tx, &actor, id).await.map(|d| d.map(|d| d.text()))
         }
     };
     let done = match acted {
