@@ -129,7 +129,8 @@ mod tests {
             let user = fixtures::who(&ward, role);
             let acted = try_record(&ward, &ward.actor(user), campaign, "200k", "Bà Tư").await;
             if may {
-                acted.unwrap_or_else(|e| panic!("{role}: {e:?}"));
+                let done = acted.unwrap_or_else(|e| panic!("{role}: {e:?}"));
+                assert_eq!(done.outcome.campaign, campaign, "{role}");
                 assert_eq!(ward.audit().await.len(), 1, "{role}");
             } else {
                 assert!(matches!(acted, Err(Stop::Refused(Refusal::NoRight { .. }))), "{role}: {acted:?}");

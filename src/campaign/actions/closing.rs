@@ -170,7 +170,8 @@ mod tests {
             let campaign = fixtures::campaign(&ward, false).await;
             let acted = try_close(&ward, &ward.actor(fixtures::who(&ward, role)), campaign).await;
             if may {
-                acted.unwrap_or_else(|e| panic!("{role}: {e:?}"));
+                let done = acted.unwrap_or_else(|e| panic!("{role}: {e:?}"));
+                assert_eq!(done.outcome.campaign, campaign, "{role}");
             } else {
                 assert!(matches!(acted, Err(Stop::Refused(Refusal::OnlyFor { .. }))), "{role}: {acted:?}");
                 assert!(ward.audit().await.is_empty(), "{role}: a refusal writes nothing");

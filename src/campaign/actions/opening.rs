@@ -193,7 +193,9 @@ mod tests {
             {
                 let acted = try_create(&ward, &actor, plan(&ward, scope)).await;
                 if may {
-                    acted.unwrap_or_else(|e| panic!("{role} {scope:?}: {e:?}"));
+                    let done = acted.unwrap_or_else(|e| panic!("{role} {scope:?}: {e:?}"));
+                    let chats = if scope == Scope::Ward { 2 } else { 1 };
+                    assert_eq!(done.outcome.chats, chats, "{role} {scope:?}");
                 } else {
                     assert!(
                         matches!(acted, Err(Stop::Refused(Refusal::OnlyFor { .. }))),
