@@ -67,7 +67,7 @@ pub async fn record_cash(
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures;
+    use super::super::tests as fixtures;
     use super::*;
     use crate::action::{Door, To};
     use crate::campaign::PledgeStatus;

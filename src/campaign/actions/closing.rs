@@ -96,7 +96,7 @@ pub async fn close(app: &App, conn: &mut SqliteConnection, actor: &Actor, code: 
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures;
+    use super::super::tests as fixtures;
     use super::*;
     use crate::action::{Door, To};
     use crate::refusal::Stop;

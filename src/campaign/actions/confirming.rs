@@ -94,7 +94,7 @@ pub async fn confirm(
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures;
+    use super::super::tests as fixtures;
     use super::*;
     use crate::action::{Door, To};
     use crate::refusal::Stop;

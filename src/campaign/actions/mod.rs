@@ -41,7 +41,7 @@ pub async fn may_confirm(conn: &mut SqliteConnection, user_id: i64, campaign: &C
 
 /// What the actions' tests start from.
 #[cfg(test)]
-pub(super) mod fixtures {
+mod tests {
     use crate::campaign::repo::{self, NewCampaign, NewPledge};
     use crate::campaign::{BankAccount, CampaignCode, PledgeCode};
     use crate::domain::Money;

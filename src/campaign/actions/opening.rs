@@ -129,7 +129,7 @@ pub async fn create(app: &App, conn: &mut SqliteConnection, actor: &Actor, plan:
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures;
+    use super::super::tests as fixtures;
     use super::*;
     use crate::action::{Choice, Door, To};
     use crate::refusal::Stop;

@@ -125,7 +125,7 @@ pub async fn pledge(app: &App, conn: &mut SqliteConnection, actor: &Actor, offer
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures;
+    use super::super::tests as fixtures;
     use super::*;
     use crate::action::{Door, To};
     use crate::campaign::PledgeStatus;
