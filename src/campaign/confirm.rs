@@ -4,15 +4,12 @@
 //! audited; a pledge already received cannot be counted again.
 
 use crate::turn::Turn;
-use sqlx::SqliteConnection;
 
-use super::actions::{confirm, may_confirm, Said};
-use super::repo::{self, NewPledge};
-use super::{progress, Campaign, CampaignCode, Pledge, PledgeCode};
-use crate::channel::{Button, Keyboard, MessageRef, Replies, UserAddr};
+use super::actions::{self, confirm, Said};
+use super::{CampaignCode, PledgeCode};
+use crate::channel::{Button, Keyboard, MessageRef};
 use crate::domain::Money;
 use crate::refusal::{Handled, Refusal, Stop};
-use crate::roles;
 
 /// Callback data: `pl:ok:<pledge>` and `pl:no:<pledge>`.
 pub fn parse_button(data: &str) -> Option<(PledgeCode, bool)> {
@@ -24,49 +21,6 @@ pub fn parse_button(data: &str) -> Option<(PledgeCode, bool)> {
     };
     let code = parts.next()?.parse::<i64>().ok().filter(|n| *n > 0).map(PledgeCode::new)?;
     parts.next().is_none().then_some((code, received))
-}
-
-async fn confirmers(conn: &mut SqliteConnection, campaign: &Campaign) -> anyhow::Result<Vec<UserAddr>> {
-    let mut to = Vec::new();
-    if let Some((creator, _)) = roles::user_addr(&mut *conn, campaign.created_by).await? {
-        to.push(creator);
-    }
-    if !campaign.ward_wide {
-        for g in repo::groups_of(&mut *conn, campaign.code).await? {
-            for (_, leader) in roles::leaders_of(&mut *conn, g).await? {
-                if !to.contains(&leader) {
-                    to.push(leader);
-                }
-            }
-        }
-    }
-    Ok(to)
-}
-
-pub async fn notify_confirmers(
-    conn: &mut SqliteConnection,
-    campaign: &Campaign,
-    pledge: &Pledge,
-    out: &mut Replies,
-) -> anyhow::Result<()> {
-    let text = format!(
-        "💝 Ủng hộ mới {} cho {}: {}\nNgười ủng hộ: {}{}\nCách ủng hộ: {}\nKhi nhận được tiền, xin bác bấm «Đã nhận tiền» (hoặc gõ /xacnhan {} <số tiền thực nhận> nếu số tiền khác).",
-        pledge.code,
-        campaign.code,
-        pledge.amount,
-        pledge.donor_name,
-        if pledge.anonymous { " (xin ẩn danh)" } else { "" },
-        if pledge.transfer { format!("chuyển khoản, nội dung «{} {}»", campaign.code, pledge.code) } else { "tiền mặt".into() },
-        pledge.code,
-    );
-    let keyboard = Keyboard::rows(vec![vec![
-        Button::callback("✅ Đã nhận tiền", format!("pl:ok:{}", pledge.code.id())),
-        Button::callback("❌ Chưa nhận", format!("pl:no:{}", pledge.code.id())),
-    ]]);
-    for addr in confirmers(conn, campaign).await? {
-        out.send_with(&addr.private_chat(), text.clone(), keyboard.clone());
-    }
-    Ok(())
 }
 
 pub async fn on_button(
@@ -126,7 +80,6 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
 /// `/ghinhan UH1 500k Nguyễn Văn Bình`: cash handed to the leader by
 /// someone not on the bot.
 pub async fn record_cash(turn: &mut Turn, args: &str) -> Handled {
-    let Turn { app, caller, msg, db, out } = turn;
     const USAGE: &str =
         "Cách dùng: /ghinhan <mã vận động> <số tiền> <họ tên người ủng hộ>\nVí dụ: /ghinhan UH1 500k Nguyễn Văn Bình";
     let mut words = args.split_whitespace();
@@ -136,36 +89,14 @@ pub async fn record_cash(turn: &mut Turn, args: &str) -> Handled {
     let (Some(code), Some(Ok(amount))) = (code, amount) else {
         return Err(Refusal::input(USAGE).into());
     };
-    if let Some(problem) = super::out_of_bounds(&app.book, amount) {
-        return Err(Refusal::input(format!("{problem}\n{USAGE}")).into());
-    }
-    if name.chars().count() < 2 || name.chars().count() > 100 {
-        return Err(Refusal::input(format!("Xin ghi họ tên người ủng hộ.\n{USAGE}")).into());
-    }
-    let mut tx = db.write().await?;
-    let Some(campaign) = repo::get(&mut tx, code).await? else {
-        return Err(Refusal::not_found("cuộc vận động", code).into());
+    let actor = turn.actor();
+    let done = match actions::record_cash(&turn.app, turn.db.write().await?, &actor, code, amount, &name).await {
+        Err(Stop::Refused(Refusal::Input(problem))) => return Err(Refusal::input(format!("{problem}\n{USAGE}")).into()),
+        other => other?,
     };
-    if !may_confirm(&mut tx, caller.id, &campaign).await? {
-        return Err(Refusal::no_right("ghi nhận tiền cho cuộc vận động này").into());
-    }
-    if !campaign.open {
-        return Err(Refusal::state(format!("Cuộc vận động {code} đã kết thúc.")).into());
-    }
-    let now = app.clock.now();
-    let new = NewPledge { campaign: code, user_id: None, donor_name: &name, anonymous: false, transfer: false, amount };
-    let pledge = repo::insert_pledge(&mut tx, new, Some(caller.id), now).await?;
-    crate::audit::record(
-        &mut tx,
-        &crate::action::Actor::new(caller.id, caller.addr.channel, now),
-        "pledge.recorded_cash",
-        &format!("pledge:{}", pledge.id()),
-        Some(&amount.dong().to_string()),
-    )
-    .await?;
-    let edited = progress::touch(app, &mut tx, &campaign, now).await?;
-    crate::action::told::render(&mut tx, edited.into_iter().collect(), out).await?;
-    out.send(&msg.chat, format!("✅ Đã ghi nhận {amount} tiền mặt của {name} cho {code} (mã {pledge})."));
+    turn.tell(done.told).await?;
+    let chat = turn.msg.chat.clone();
+    turn.out.send(&chat, done.outcome.text());
     Ok(())
 }
 

@@ -11,14 +11,12 @@
 use crate::turn::Turn;
 use chrono::NaiveDate;
 
-use super::repo::{self, NewCampaign};
-use super::{banks, progress, BankAccount};
+use super::actions::{self, Plan, Scope};
+use super::{banks, BankAccount};
 use crate::conversation::Completion;
 use crate::dialogue::{Answer, Book, DefinitionError, DialogueState, Engine};
 use crate::domain::vietqr::AccountNumber;
-use crate::group;
-use crate::refusal::Refusal;
-use crate::roles::{self};
+use crate::refusal::{Refusal, Stop};
 
 pub const FLOW: &str = "campaign";
 
@@ -53,21 +51,11 @@ fn text(answers: &std::collections::BTreeMap<String, Answer>, key: &str) -> Opti
 }
 
 pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
-    let Turn { app, caller, out, db, .. } = turn;
-    let tx = db.write().await?;
-    let me = caller.addr.private_chat();
-    let def = app.book.get(FLOW).ok_or_else(|| anyhow::anyhow!("campaign dialogue missing"))?;
-    let answers = Engine::new(&app.book, def).visible_answers(state);
-    let Some(group) = crate::conversation::flow::context_group(tx, &state.context).await? else {
+    let def = turn.app.book.get(FLOW).ok_or_else(|| anyhow::anyhow!("campaign dialogue missing"))?;
+    let answers = Engine::new(&turn.app.book, def).visible_answers(state);
+    let Some(group) = crate::conversation::flow::context_group(turn.db.write().await?, &state.context).await? else {
         return Ok(Completion::Refused(Refusal::state("Tổ dân phố này không còn trên bot.")));
     };
-    // The role is checked again: it may have been revoked mid-dialogue.
-    if !roles::can_manage_group(tx, caller.id, group.id).await? {
-        return Ok(Completion::Refused(Refusal::OnlyFor {
-            who: "tổ trưởng, tổ phó hoặc cán bộ phường",
-            to: "tạo được cuộc vận động",
-        }));
-    }
     let (Some(title), Some(purpose)) = (text(&answers, "title"), text(&answers, "purpose")) else {
         return Ok(Completion::Reask { key: "title", message: "Xin nhập tên cuộc vận động.".into() });
     };
@@ -75,7 +63,7 @@ pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<
         Some(Answer::Money(m)) => Some(*m),
         _ => None,
     };
-    let today: NaiveDate = app.clock.now().with_timezone(&app.settings.timezone).date_naive();
+    let today: NaiveDate = turn.db.now().with_timezone(&turn.app.settings.timezone).date_naive();
     let deadline = match answers.get("deadline") {
         Some(Answer::Date(d)) if *d >= today => *d,
         _ => {
@@ -116,47 +104,19 @@ pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<
             holder,
         })
     };
-    let ward_wide = matches!(answers.get("scope"), Some(Answer::Choice(v)) if v == "ward")
-        && roles::is_official(tx, caller.id).await?;
-    let groups: Vec<i64> =
-        if ward_wide { group::all(tx).await?.into_iter().map(|g| g.id).collect() } else { vec![group.id] };
-
-    let now = app.clock.now();
-    let new = NewCampaign {
-        title: &title,
-        purpose: &purpose,
-        target,
-        deadline,
-        accepts_cash: receive != "bank",
-        bank: bank.as_ref(),
-        groups: &groups,
-        ward_wide,
-        created_by: caller.id,
+    let scope = match answers.get("scope") {
+        Some(Answer::Choice(v)) if v == "ward" => Scope::Ward,
+        _ => Scope::Group(group.id),
     };
-    let code = repo::insert(tx, new, now).await?;
-    crate::audit::record(
-        tx,
-        &crate::action::Actor::new(caller.id, caller.addr.channel, now),
-        "campaign.create",
-        &format!("campaign:{}", code.id()),
-        None,
-    )
-    .await?;
-    let campaign = repo::get(tx, code).await?.ok_or_else(|| anyhow::anyhow!("campaign vanished"))?;
-    let (text, choices) = progress::announcement(app, tx, &campaign, now).await?;
-    let keyboard = crate::action::told::keyboard(&choices);
-    let mut chats = 0;
-    for gid in &groups {
-        for chat in group::chats_of(tx, *gid).await? {
-            out.post(&chat, text.clone(), keyboard.clone(), &campaign.tag());
-            chats += 1;
-        }
-    }
-    out.send(
-        &me,
-        format!(
-            "✅ Đã tạo cuộc vận động {code} và đăng lên {chats} nhóm chat. Mỗi khi có người ủng hộ, bot sẽ nhắn bác để xác nhận đã nhận tiền. Gõ /quy để xem tổng, /ketthuc {code} để kết thúc."
-        ),
-    );
+    let plan = Plan { title, purpose, target, deadline, accepts_cash: receive != "bank", bank, scope };
+    let actor = turn.actor();
+    let done = match actions::create(&turn.app, turn.db.write().await?, &actor, plan).await {
+        Ok(done) => done,
+        Err(Stop::Refused(refusal)) => return Ok(Completion::Refused(refusal)),
+        Err(Stop::Failed(error)) => return Err(error),
+    };
+    turn.tell(done.told).await?;
+    let me = turn.caller.addr.private_chat();
+    turn.out.send(&me, done.outcome.text());
     Ok(Completion::Done)
 }

@@ -1,5 +1,7 @@
 //! Fundraising (vận động ủng hộ), docs/design.md, flow 3.
 //!
+//! - `actions`: what any door calls: create, pledge, confirm, record cash,
+//!   close (rights, state, rows, audit, whom to tell);
 //! - `create`: `/vandong` and the announcements in the groups;
 //! - `pledge`: `/ungho`, with a VietQR code for transfers;
 //! - `confirm`: **Đã nhận tiền / Chưa nhận**, `/xacnhan`, `/ghinhan`;

@@ -8,15 +8,15 @@
 //! (leader)  Bot: 💝 P0001 · 500.000 đ · chuyển khoản … [✅ Đã nhận tiền] [❌ Chưa nhận]
 //! ```
 
-use crate::refusal::{Handled, Refusal};
+use crate::refusal::{Handled, Refusal, Stop};
 use crate::turn::Turn;
 use std::collections::BTreeMap;
 
 use sqlx::SqliteConnection;
 
-use super::repo::{self, NewPledge};
-use super::{confirm, qr, Campaign, CampaignCode};
-use crate::app::App;
+use super::actions::{self, Offer, Pledged};
+use super::repo;
+use super::{qr, Campaign, CampaignCode};
 use crate::channel::{Button, ChatKind, Keyboard};
 use crate::conversation::{self, Completion};
 use crate::dialogue::{Answer, DialogueState, Engine};
@@ -123,25 +123,8 @@ async fn start_by_code(turn: &mut Turn, code: Option<CampaignCode>) -> Handled {
     }
 }
 
-fn closed_reason(app: &App, campaign: &Campaign) -> Option<String> {
-    let today = app.clock.now().with_timezone(&app.settings.timezone).date_naive();
-    if !campaign.open {
-        Some(format!("Cuộc vận động {} đã kết thúc. Xin cảm ơn tấm lòng của bác!", campaign.code))
-    } else if today > campaign.deadline {
-        Some(format!(
-            "Cuộc vận động {} đã hết hạn nhận ủng hộ ({}).",
-            campaign.code,
-            campaign.deadline.format("%d/%m/%Y")
-        ))
-    } else {
-        None
-    }
-}
-
 async fn start(turn: &mut Turn, campaign: &Campaign) -> Handled {
-    if let Some(reason) = closed_reason(&turn.app, campaign) {
-        return Err(Refusal::State(reason).into());
-    }
+    actions::open_for_pledges(&turn.app, campaign, turn.db.now())?;
     let mut context = BTreeMap::new();
     context.insert("campaign_id".to_string(), campaign.code.id().to_string());
     context.insert("campaign".to_string(), campaign.title.clone());
@@ -156,21 +139,11 @@ async fn start(turn: &mut Turn, campaign: &Campaign) -> Handled {
 }
 
 pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
-    let Turn { app, caller, out, db, .. } = turn;
-    let tx = db.write().await?;
-    let me = caller.addr.private_chat();
-    let def = app.book.get(FLOW).ok_or_else(|| anyhow::anyhow!("pledge dialogue missing"))?;
-    let answers = Engine::new(&app.book, def).visible_answers(state);
-    let campaign = match state.context.get("campaign_id").and_then(|id| CampaignCode::parse(id)) {
-        Some(code) => repo::get(tx, code).await?,
-        None => None,
-    };
-    let Some(campaign) = campaign else {
+    let def = turn.app.book.get(FLOW).ok_or_else(|| anyhow::anyhow!("pledge dialogue missing"))?;
+    let answers = Engine::new(&turn.app.book, def).visible_answers(state);
+    let Some(campaign) = state.context.get("campaign_id").and_then(|id| CampaignCode::parse(id)) else {
         return Ok(Completion::Refused(Refusal::state("Không tìm thấy cuộc vận động này.")));
     };
-    if let Some(reason) = closed_reason(app, &campaign) {
-        return Ok(Completion::Refused(Refusal::State(reason)));
-    }
     let Some(Answer::Money(amount)) = answers.get("amount") else {
         return Ok(Completion::Reask { key: "amount", message: "Xin nhập số tiền.".into() });
     };
@@ -180,21 +153,24 @@ pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<
         (None, Some("transfer")) => true,
         _ => false,
     };
-    let now = app.clock.now();
-    // The honour list shows the registered name where there is one.
-    let donor = crate::roles::user_addr(&mut *tx, caller.id).await?.map_or_else(|| caller.name.clone(), |(_, n)| n);
-    let new = NewPledge {
-        campaign: campaign.code,
-        user_id: Some(caller.id),
-        donor_name: &donor,
-        anonymous,
-        transfer,
-        amount: *amount,
+    let offer = Offer { campaign, amount: *amount, anonymous, transfer };
+    let actor = turn.actor();
+    let done = match actions::pledge(&turn.app, turn.db.write().await?, &actor, offer).await {
+        Ok(done) => done,
+        Err(Stop::Refused(refusal)) => return Ok(Completion::Refused(refusal)),
+        Err(Stop::Failed(error)) => return Err(error),
     };
-    let code = repo::insert_pledge(tx, new, None, now).await?;
-    let pledge = repo::get_pledge(tx, code).await?.ok_or_else(|| anyhow::anyhow!("pledge vanished"))?;
-    confirm::notify_confirmers(tx, &campaign, &pledge, out).await?;
+    turn.tell(done.told).await?;
+    thank(turn, &done.outcome)
+}
 
+/// What the pledger reads: the VietQR code and the transfer details, or
+/// where to take the cash.
+fn thank(turn: &mut Turn, pledged: &Pledged) -> anyhow::Result<Completion> {
+    let Pledged { pledge, campaign } = pledged;
+    let (code, amount, transfer) = (pledge.code, pledge.amount, pledge.transfer);
+    let me = turn.caller.addr.private_chat();
+    let out = &mut turn.out;
     let note = format!("{} {}", campaign.code, code);
     match (&campaign.bank, transfer) {
         // Zalo takes pictures only by URL and the bot has none for a QR
@@ -210,7 +186,7 @@ pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<
             let (Some(bin), Some(account)) = (BankBin::parse(&bank.bin), AccountNumber::parse(&bank.number)) else {
                 anyhow::bail!("campaign {} has an invalid bank account", campaign.code);
             };
-            let payload = VietQr { bin, account, amount: Some(*amount), one_time: true, purpose: note.clone() }.payload();
+            let payload = VietQr { bin, account, amount: Some(amount), one_time: true, purpose: note.clone() }.payload();
             out.send(
                 &me,
                 format!("💝 Cảm ơn bác! Mã ủng hộ của bác là {code}. Bác mở ứng dụng ngân hàng, chọn quét mã QR bên dưới để chuyển khoản."),

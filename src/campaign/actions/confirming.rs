@@ -1,29 +1,15 @@
-//! The campaign's ward actions, callable from any door (see [`crate::action`]):
-//! confirming a pledge's money.
+//! Confirming a pledge's money: received (the amount pledged or the amount
+//! really received) or not received.
 
 use sqlx::SqliteConnection;
 
-use super::repo;
-use super::{progress, Campaign, CampaignCode, PledgeCode, PledgeStatus};
+use super::may_confirm;
 use crate::action::{Acted, Actor, Done, Notification};
 use crate::app::App;
+use crate::campaign::repo;
+use crate::campaign::{progress, CampaignCode, PledgeCode, PledgeStatus};
 use crate::domain::Money;
 use crate::refusal::Refusal;
-use crate::roles;
-
-/// The creator, the leaders of a single-group campaign, officials: who may
-/// confirm money.
-pub async fn may_confirm(conn: &mut SqliteConnection, user_id: i64, campaign: &Campaign) -> anyhow::Result<bool> {
-    if campaign.created_by == user_id || roles::is_official(&mut *conn, user_id).await? {
-        return Ok(true);
-    }
-    for g in repo::groups_of(&mut *conn, campaign.code).await? {
-        if roles::is_leader_of(&mut *conn, user_id, g).await? {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
 
 /// What the confirmer says of a pledge's money.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +64,7 @@ pub async fn confirm(
         return Err(Refusal::State(format!("{code} đã được xác nhận nhận tiền trước đó; không ghi nhận lại.")).into());
     }
     if let Said::Received(Some(amount)) = said {
-        if let Some(problem) = super::out_of_bounds(&app.book, amount) {
+        if let Some(problem) = crate::campaign::out_of_bounds(&app.book, amount) {
             return Err(Refusal::input(problem).into());
         }
     }
@@ -108,41 +94,17 @@ pub async fn confirm(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests as fixtures;
     use super::*;
     use crate::action::{Door, To};
-    use crate::campaign::repo::NewPledge;
     use crate::refusal::Stop;
     use crate::testing::Ward;
 
-    /// A campaign of the ward's first group, made by its leader, with a
-    /// resident's pledge of 500.000 đ.
+    /// The ward's first group's campaign, with a resident's pledge of
+    /// 500.000 đ.
     async fn pledged(ward: &Ward) -> (CampaignCode, PledgeCode) {
-        let mut tx = ward.tx().await;
-        let deadline = ward.now().date_naive() + chrono::Days::new(30);
-        let new = repo::NewCampaign {
-            title: "Sửa đường",
-            purpose: "Đổ bê tông ngõ 12",
-            target: None,
-            deadline,
-            accepts_cash: true,
-            bank: None,
-            groups: &[ward.group],
-            ward_wide: false,
-            created_by: ward.leader,
-        };
-        let campaign = repo::insert(&mut tx, new, ward.now()).await.unwrap();
-        let amount = Money::parse("500k").unwrap();
-        let pledge = NewPledge {
-            campaign,
-            user_id: Some(ward.resident),
-            donor_name: "Nguyễn Cư Dân",
-            anonymous: false,
-            transfer: false,
-            amount,
-        };
-        let pledge = repo::insert_pledge(&mut tx, pledge, None, ward.now()).await.unwrap();
-        tx.commit().await.unwrap();
-        (campaign, pledge)
+        let campaign = fixtures::campaign(ward, false).await;
+        (campaign, fixtures::pledge_of(ward, campaign, "500k").await)
     }
 
     async fn try_confirm(ward: &Ward, actor: &Actor, pledge: PledgeCode, said: Said) -> Acted<Confirmed> {
@@ -186,7 +148,7 @@ mod tests {
         for (role, may) in [("official", true), ("leader", true), ("other leader", false), ("resident", false)] {
             let ward = Ward::new().await;
             let (_, pledge) = pledged(&ward).await;
-            let user = ward.everyone().into_iter().find(|(r, _)| *r == role).unwrap().1;
+            let user = fixtures::who(&ward, role);
             let acted = try_confirm(&ward, &ward.actor(user), pledge, Said::NotReceived).await;
             if may {
                 let done = acted.unwrap_or_else(|e| panic!("{role}: {e:?}"));
