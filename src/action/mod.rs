@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 
 use crate::channel::Channel;
 use crate::refusal::Stop;
-pub use told::{Choice, Notification, To};
+pub use told::{Choice, Media, Notification, To};
 
 /// Through which door an action came: recorded with its audit row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -49,7 +49,16 @@ impl Choice {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a message shows besides its text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Media {
+    /// A photo by its file id; the text is its caption.
+    Photo(String),
+    /// A pin on a map; the text is not shown.
+    Pin { latitude: f64, longitude: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
     pub to: To,
     pub text: String,
@@ -58,19 +67,21 @@ pub struct Notification {
     /// Keep the message under this tag to edit it later (a campaign's
     /// announcement: see [`To::Posts`]).
     pub keep: Option<String>,
+    /// A photo or a pin sent as the message (a report's, to its staff).
+    pub media: Option<Media>,
 }
 
 impl Notification {
     pub fn person(user: i64, text: impl Into<String>) -> Self {
-        Self { to: To::Person(user), text: text.into(), choices: Vec::new(), keep: None }
+        Self { to: To::Person(user), text: text.into(), choices: Vec::new(), keep: None, media: None }
     }
 
     pub fn chat(chat: &ChatAddr, text: impl Into<String>) -> Self {
-        Self { to: To::Chat(chat.clone()), text: text.into(), choices: Vec::new(), keep: None }
+        Self { to: To::Chat(chat.clone()), text: text.into(), choices: Vec::new(), keep: None, media: None }
     }
 
     pub fn posts(tag: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { to: To::Posts(tag.into()), text: text.into(), choices: Vec::new(), keep: None }
+        Self { to: To::Posts(tag.into()), text: text.into(), choices: Vec::new(), keep: None, media: None }
     }
 
     /// Keeps the message sent to a chat under `tag`, to be edited later.
@@ -81,6 +92,18 @@ impl Notification {
 
     pub fn with_choices(mut self, rows: Vec<Vec<Choice>>) -> Self {
         self.choices = rows;
+        self
+    }
+
+    /// Sends the photo `file_id`, the text as its caption.
+    pub fn with_photo(mut self, file_id: impl Into<String>) -> Self {
+        self.media = Some(Media::Photo(file_id.into()));
+        self
+    }
+
+    /// Sends a pin on a map instead of the text.
+    pub fn with_pin(mut self, latitude: f64, longitude: f64) -> Self {
+        self.media = Some(Media::Pin { latitude, longitude });
         self
     }
 
@@ -105,12 +128,17 @@ pub async fn render(conn: &mut SqliteConnection, told: Vec<Notification>, out: &
         match note.to {
             To::Person(user) => {
                 if let Some((addr, _)) = roles::user_addr(&mut *conn, user).await? {
-                    out.send_with(&addr.private_chat(), note.text, keyboard);
+                    let chat = addr.private_chat();
+                    match note.media {
+                        Some(media) => show(out, &chat, media, note.text),
+                        None => out.send_with(&chat, note.text, keyboard),
+                    }
                 }
             }
-            To::Chat(chat) => match note.keep {
-                Some(tag) => out.post(&chat, note.text, keyboard, &tag),
-                None => out.send_with(&chat, note.text, keyboard),
+            To::Chat(chat) => match (note.media, note.keep) {
+                (Some(media), _) => show(out, &chat, media, note.text),
+                (None, Some(tag)) => out.post(&chat, note.text, keyboard, &tag),
+                (None, None) => out.send_with(&chat, note.text, keyboard),
             },
             To::Posts(tag) => {
                 for message in crate::posts::find(&mut *conn, &tag).await? {
@@ -120,4 +148,11 @@ pub async fn render(conn: &mut SqliteConnection, told: Vec<Notification>, out: &
         }
     }
     Ok(())
+}
+
+fn show(out: &mut Replies, chat: &ChatAddr, media: Media, text: String) {
+    match media {
+        Media::Photo(file_id) => out.photo(chat, &file_id, Some(text).filter(|t| !t.is_empty())),
+        Media::Pin { latitude, longitude } => out.location(chat, latitude, longitude),
+    }
 }

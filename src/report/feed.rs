@@ -11,9 +11,12 @@ use crate::refusal::{Handled, Refusal};
 use crate::turn::Turn;
 use sqlx::SqliteConnection;
 
+use chrono::{DateTime, Utc};
+
 use super::{Place, Report};
+use crate::action::Notification;
 use crate::app::App;
-use crate::channel::{ChatKind, Replies};
+use crate::channel::ChatKind;
 use crate::group::{self, Group};
 use crate::roles::{self};
 use crate::text::fold;
@@ -24,13 +27,13 @@ pub async fn enabled(conn: &mut SqliteConnection, group_id: i64) -> anyhow::Resu
     Ok(on.unwrap_or(false))
 }
 
-fn line(app: &App, report: &Report, group: &str) -> String {
+fn line(app: &App, report: &Report, group: &str, now: DateTime<Utc>) -> String {
     let place = match &report.place {
         Place::Address(typed) => super::public_place::reduce(typed).unwrap_or_else(|| group.to_string()),
         Place::Pin { .. } => "có vị trí trên bản đồ".to_string(),
         Place::None => group.to_string(),
     };
-    let age = match app.settings.age(report.created_at, app.clock.now()) {
+    let age = match app.settings.age(report.created_at, now) {
         just if just == "vừa xong" => "vừa gửi".to_string(),
         age => format!("gửi {age} trước"),
     };
@@ -42,26 +45,35 @@ fn line(app: &App, report: &Report, group: &str) -> String {
     )
 }
 
-/// Posts the report's current line to its group's chats, if the feed is on.
-pub async fn post(app: &App, conn: &mut SqliteConnection, report: &Report, out: &mut Replies) -> anyhow::Result<()> {
+/// The report's current line for its group's chats, if the feed is on;
+/// its age counted to `now`.
+pub async fn told(
+    app: &App,
+    conn: &mut SqliteConnection,
+    report: &Report,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Notification>> {
     if !enabled(&mut *conn, report.group_id).await? {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let group = group::by_id(&mut *conn, report.group_id).await?.map(|g| g.name).unwrap_or_default();
-    let text = line(app, report, &group);
-    for chat in group::chats_of(conn, report.group_id).await? {
-        out.send(&chat, text.clone());
-    }
-    Ok(())
+    let text = line(app, report, &group, now);
+    Ok(group::chats_of(conn, report.group_id)
+        .await?
+        .iter()
+        .map(|chat| Notification::chat(chat, text.clone()))
+        .collect())
 }
 
-pub async fn post_photos(conn: &mut SqliteConnection, report: &Report, out: &mut Replies) -> anyhow::Result<()> {
+/// The report's photos, for its group's chats.
+pub async fn photos_told(conn: &mut SqliteConnection, report: &Report) -> anyhow::Result<Vec<Notification>> {
+    let mut told = Vec::new();
     for chat in group::chats_of(conn, report.group_id).await? {
         for file_id in &report.photos {
-            out.photo(&chat, file_id, Some(format!("Ảnh hiện trường {}", report.code)));
+            told.push(Notification::chat(&chat, format!("Ảnh hiện trường {}", report.code)).with_photo(file_id));
         }
     }
-    Ok(())
+    Ok(told)
 }
 
 /// `/bangtin bat|tat [tổ]`: leaders of the group, or officials.

@@ -13,13 +13,13 @@
 
 use crate::turn::Turn;
 
-use super::repo::{self, NewReport};
-use super::{feed, handling, in_vietnam, Place};
+use super::actions::{file, Filing, MAX_PHOTOS};
+use super::Place;
 use crate::config::Category;
 use crate::conversation::Completion;
 use crate::dialogue::definition::{Choice, StepKind};
 use crate::dialogue::{Answer, Book, DefinitionError, DialogueState};
-use crate::refusal::Refusal;
+use crate::refusal::{Refusal, Stop};
 
 pub const FLOW: &str = "report";
 
@@ -56,58 +56,44 @@ pub fn prepare_definition(book: &mut Book, categories: &[Category]) -> Result<()
 }
 
 pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
-    let Turn { app, caller, out, db, .. } = turn;
-    let tx = db.write().await?;
-    let me = caller.addr.private_chat();
-    let category = match state.answers.get("category") {
-        Some(Answer::Choice(code)) if app.settings.reports.categories.iter().any(|c| &c.code == code) => code.clone(),
-        _ => return Ok(Completion::Reask { key: "category", message: "Xin chọn lại loại việc.".into() }),
+    let answers = &state.answers;
+    let filing = Filing {
+        group: 0,
+        category: match answers.get("category") {
+            Some(Answer::Choice(code)) => code.clone(),
+            _ => String::new(),
+        },
+        description: match answers.get("description") {
+            Some(Answer::Text(t)) => t.clone(),
+            _ => String::new(),
+        },
+        photos: match answers.get("photos") {
+            Some(Answer::Photos(p)) => p.iter().take(MAX_PHOTOS).cloned().collect(),
+            _ => Vec::new(),
+        },
+        place: match answers.get("location") {
+            Some(Answer::Location { latitude, longitude }) => Place::Pin { latitude: *latitude, longitude: *longitude },
+            Some(Answer::Address(a)) => Place::Address(a.clone()),
+            _ => Place::None,
+        },
     };
-    let description = match state.answers.get("description") {
-        Some(Answer::Text(t)) if !t.trim().is_empty() => t.clone(),
-        _ => return Ok(Completion::Reask { key: "description", message: "Xin nhập nội dung phản ánh.".into() }),
-    };
-    let photos = match state.answers.get("photos") {
-        Some(Answer::Photos(p)) => p.iter().take(3).cloned().collect(),
-        _ => Vec::new(),
-    };
-    let place = match state.answers.get("location") {
-        Some(Answer::Location { latitude, longitude }) if in_vietnam(*latitude, *longitude) => {
-            Place::Pin { latitude: *latitude, longitude: *longitude }
-        }
-        Some(Answer::Location { .. }) => {
-            return Ok(Completion::Reask {
-                key: "location",
-                message: "Vị trí này không nằm ở Việt Nam. Xin gửi lại vị trí, hoặc gõ địa chỉ.".into(),
-            })
-        }
-        Some(Answer::Address(a)) => Place::Address(a.clone()),
-        _ => Place::None,
-    };
-    let Some(group) = crate::conversation::flow::context_group(tx, &state.context).await? else {
+    if let Some((key, message)) = filing.problem(&turn.app) {
+        return Ok(Completion::Reask { key, message: message.into() });
+    }
+    let Some(group) = crate::conversation::flow::context_group(turn.db.write().await?, &state.context).await? else {
         return Ok(Completion::Refused(Refusal::state(
             "Tổ dân phố này không còn trên bot nên chưa gửi được phản ánh. Xin liên hệ tổ trưởng.",
         )));
     };
-
-    let now = app.clock.now();
-    let new = NewReport {
-        group_id: group.id,
-        reporter: caller.id,
-        category: &category,
-        description: &description,
-        place: &place,
-        photos: &photos,
+    let actor = turn.actor();
+    let filing = Filing { group: group.id, ..filing };
+    let done = match file(&turn.app, turn.db.write().await?, &actor, filing).await {
+        Ok(done) => done,
+        Err(Stop::Refused(refusal)) => return Ok(Completion::Refused(refusal)),
+        Err(Stop::Failed(e)) => return Err(e),
     };
-    let code = repo::insert(tx, new, now).await?;
-    let report = repo::get(tx, code).await?.ok_or_else(|| anyhow::anyhow!("report {code} vanished"))?;
-    handling::notify_new(app, tx, &report, out).await?;
-    feed::post(app, tx, &report, out).await?;
-    out.send(
-        &me,
-        format!(
-            "✅ Đã nhận phản ánh {code}. Tổ trưởng và cán bộ phường đã được báo; bot sẽ nhắn bác mỗi khi phản ánh được xử lý. Gõ /phananhcuatoi để xem lại. Cảm ơn bác!"
-        ),
-    );
+    turn.tell(done.told).await?;
+    let me = turn.caller.addr.private_chat();
+    turn.out.send(&me, done.outcome.text());
     Ok(Completion::Done)
 }

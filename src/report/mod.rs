@@ -1,7 +1,10 @@
 //! Scene reports (phản ánh hiện trường), docs/design.md, flow 2.
 //!
-//! - `filing`: `/phananh` and what a confirmed report becomes;
-//! - `handling`: leaders' status buttons, `/xuly`, the reporter's rating;
+//! - `actions`: the ward actions on a report, for any door: file, move
+//!   (accept, in progress, done, decline), share photos, rate, reopen;
+//! - `filing`: `/phananh`, the dialogue that files a report;
+//! - `handling`: leaders' status buttons, `/xuly`, the reporter's rating
+//!   buttons, as chat doors to the actions;
 //! - `listing`: `/phananhcuatoi`, `/dsphananh`;
 //! - `deadline`: the daily reminder of overdue reports;
 //! - `feed`: `/bangtin`, the group's public feed;
@@ -9,6 +12,7 @@
 //! - `open311`: the GeoReport v2 export;
 //! - `repo`: the SQL.
 
+pub mod actions;
 pub mod deadline;
 pub mod feed;
 pub mod filing;
@@ -116,7 +120,7 @@ impl Status {
     }
 
     /// Where a leader may move a case from here. Closed cases stay closed;
-    /// only the reporter's dissatisfaction reopens one (see `handling`).
+    /// only the reporter's dissatisfaction reopens one (see `actions::rate`).
     pub fn next(self) -> &'static [Status] {
         match self {
             Status::New => &[Status::Accepted, Status::InProgress, Status::Resolved, Status::Declined],
