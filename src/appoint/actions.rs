@@ -196,11 +196,11 @@ mod tests {
     }
 
     async fn leads(ward: &Ward, user: i64, group: i64) -> bool {
-        roles::is_leader_of(&mut *ward.db.read().await.unwrap(), user, group).await.unwrap()
+        roles::is_leader_of(&mut ward.db.read().await.unwrap(), user, group).await.unwrap()
     }
 
     async fn is_official(ward: &Ward, user: i64) -> bool {
-        roles::is_official(&mut *ward.db.read().await.unwrap(), user).await.unwrap()
+        roles::is_official(&mut ward.db.read().await.unwrap(), user).await.unwrap()
     }
 
     #[tokio::test]

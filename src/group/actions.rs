@@ -128,7 +128,7 @@ mod tests {
         let moved = try_link(&ward, &official, "-1001", "Tổ Ba").await.unwrap();
         assert_eq!(moved.outcome.text(), "Đã chuyển liên kết nhóm chat này từ «Tổ 1» sang «Tổ Ba».");
         let chat = ward.chat("-1001");
-        let now = super::by_chat(&mut *ward.db.read().await.unwrap(), &chat).await.unwrap();
+        let now = super::by_chat(&mut ward.db.read().await.unwrap(), &chat).await.unwrap();
         assert_eq!(now.map(|g| g.id), Some(made));
         assert_eq!(groups(&ward).await, 3);
         let audit = ward.audit().await;

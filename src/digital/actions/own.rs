@@ -83,7 +83,7 @@ mod tests {
     }
 
     async fn now(ward: &Ward, household: i64) -> Indicators {
-        digital::household(&mut *ward.db.read().await.unwrap(), household).await.unwrap().unwrap().now
+        digital::household(&mut ward.db.read().await.unwrap(), household).await.unwrap().unwrap().now
     }
 
     fn figures(smartphone_users: i64, vneid_level2: i64) -> Indicators {

@@ -224,7 +224,7 @@ mod tests {
     }
 
     async fn reach(ward: &Ward, user: i64) -> Option<Vec<i64>> {
-        crate::digital::reach(&mut *ward.db.read().await.unwrap(), user).await.unwrap()
+        crate::digital::reach(&mut ward.db.read().await.unwrap(), user).await.unwrap()
     }
 
     #[tokio::test]
