@@ -1,6 +1,8 @@
 //! Community digital teams (tổ công nghệ số cộng đồng) and the digital
 //! indicators of households they move (docs/design.md, flow 7, issue 23).
 //!
+//! - `actions`: the ward actions (a team made, a member added or removed, a
+//!   visit recorded, a resident's own indicators), callable from any door;
 //! - `team`: `/tocongnghe`, officials make teams and name their members;
 //! - `doors`: `/ditham`, the households a member still has to visit, in
 //!   walking order, with a search;
@@ -17,6 +19,7 @@
 //! are also kept as running totals by triggers in the database (migration
 //! 0022), which `/tiendo` reads.
 
+pub mod actions;
 pub mod doors;
 pub mod own;
 pub mod progress;

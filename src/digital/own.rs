@@ -1,15 +1,17 @@
 //! A resident updates their own household's digital indicators from
 //! `/hocuatoi` («📱 Cập nhật công dân số»): the dialogue starts at its
 //! summary with what is on record, the resident changes what changed, and
-//! it is saved at once as their own (events with source `resident`), unlike
-//! an address change, which still waits for a leader.
+//! it is saved at once as their own (`actions::own::update`: events with
+//! source `resident`), unlike an address change, which still waits for a
+//! leader.
 
 use std::collections::BTreeMap;
 
-use super::{Indicators, Source};
+use super::actions::own::{own_household, update};
+use super::Indicators;
 use crate::conversation::{self, Completion, Form};
 use crate::dialogue::{Answer, DialogueState};
-use crate::refusal::{Handled, Refusal};
+use crate::refusal::{Handled, Refusal, Stop};
 use crate::turn::Turn;
 
 pub const FLOW: &str = "digital_self";
@@ -33,16 +35,20 @@ fn yes(b: bool) -> Answer {
     Answer::Choice(if b { "yes" } else { "no" }.to_string())
 }
 
-/// The household the caller owns and may update, approved.
-async fn own(turn: &mut Turn, id: Option<i64>) -> anyhow::Result<Option<super::Household>> {
-    let Some(id) = id else { return Ok(None) };
-    let found = super::household(&mut *turn.db.read().await?, id).await?;
-    Ok(found.filter(|h| h.owner_user_id == turn.caller.id && h.approved))
-}
+/// What the resident reads when the household is not theirs or not
+/// approved: the same either way, so that nobody learns of another's.
+const NOT_YOURS: &str = "Không tìm thấy hộ đã được duyệt này của bác.";
 
 pub async fn on_button(turn: &mut Turn, id: &str, callback_id: &str) -> Handled {
-    let Some(household) = own(turn, id.parse().ok()).await? else {
-        return Err(Refusal::state("Không tìm thấy hộ đã được duyệt này của bác.").into());
+    let Some(id) = id.parse::<i64>().ok() else {
+        return Err(Refusal::state(NOT_YOURS).into());
+    };
+    let user = turn.caller.id;
+    let household = match own_household(&mut *turn.db.read().await?, user, id).await {
+        Err(Stop::Refused(Refusal::NotFound { .. } | Refusal::NoRight { .. })) => {
+            return Err(Refusal::state(NOT_YOURS).into())
+        }
+        other => other?,
     };
     turn.out.answer(callback_id, None);
     let now = household.now;
@@ -62,9 +68,8 @@ pub async fn on_button(turn: &mut Turn, id: &str, callback_id: &str) -> Handled 
 }
 
 async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
-    let id = state.context.get("household").and_then(|id| id.parse().ok());
-    let Some(household) = own(turn, id).await? else {
-        return Ok(Completion::Refused(Refusal::state("Không tìm thấy hộ đã được duyệt này của bác.")));
+    let Some(id) = state.context.get("household").and_then(|id| id.parse::<i64>().ok()) else {
+        return Ok(Completion::Refused(Refusal::state(NOT_YOURS)));
     };
     let number = |key| match state.answers.get(key) {
         Some(Answer::Number(n)) => *n,
@@ -78,27 +83,23 @@ async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Comp
         ward_app: chosen("ward_app"),
         joined_group: chosen("joined_group"),
     };
-    // Checked again against the household as it is now: its members may
-    // have changed since the dialogue started.
-    for (key, value) in [("smartphone_users", to.smartphone_users), ("vneid_level2", to.vneid_level2)] {
-        if value > household.members {
-            return Ok(Completion::Reask {
-                key,
-                message: format!(
-                    "Hộ có {} người, nên số này nhiều nhất là {}. Xin nhập lại.",
-                    household.members, household.members
-                ),
-            });
+    let actor = turn.actor();
+    let done = match update(turn.db.write().await?, &actor, id, to).await {
+        Ok(done) => done,
+        Err(Stop::Refused(Refusal::NotFound { .. } | Refusal::NoRight { .. })) => {
+            return Ok(Completion::Refused(Refusal::state(NOT_YOURS)))
         }
-    }
-    let Turn { app, caller, db, out, .. } = turn;
-    let mut tx = db.write().await?;
-    let changed = super::change(&mut tx, household.id, to, caller.id, Source::Resident, app.clock.now()).await?;
-    let text = if changed == 0 {
-        "Thông tin công dân số của hộ không thay đổi.".to_string()
-    } else {
-        format!("✅ Đã cập nhật thông tin công dân số của hộ #{}: {}.", household.id, to.describe(household.members))
+        // The members may have changed since the dialogue started: the
+        // larger count is surely the one above them.
+        Err(Stop::Refused(Refusal::Input(message))) => {
+            let key = if to.smartphone_users >= to.vneid_level2 { "smartphone_users" } else { "vneid_level2" };
+            return Ok(Completion::Reask { key, message });
+        }
+        Err(Stop::Refused(refusal)) => return Ok(Completion::Refused(refusal)),
+        Err(Stop::Failed(e)) => return Err(e),
     };
-    out.send(&caller.addr.private_chat(), text);
+    let private = turn.caller.addr.private_chat();
+    turn.out.send(&private, done.outcome.text());
+    turn.tell(done.told).await?;
     Ok(Completion::Done)
 }

@@ -1,5 +1,5 @@
 //! `/tocongnghe`: officials make community digital teams, say which groups
-//! each covers, and add or remove members. A member's role
+//! each covers, and add or remove members (the actions: `actions::team`). A member's role
 //! ([`crate::roles::Role::Member`]) lasts as long as their row.
 //!
 //! ```text
@@ -10,11 +10,12 @@
 //! (private) Official: /tocongnghe                        → the teams, their groups and members
 //! ```
 
+use super::actions::team as actions;
 use crate::channel::{ChatKind, UserAddr};
-use crate::refusal::{Handled, Refusal};
+use crate::refusal::{Handled, Refusal, Stop};
 use crate::text::{fold, squash};
 use crate::turn::Turn;
-use crate::{audit, group, roles};
+use crate::{group, roles};
 
 const USAGE: &str = "Cách dùng:\n• Lập đội: /tocongnghe tao <tên đội>: <tổ>, <tổ> (tổ ghi tên hoặc số thứ tự trong /nhom)\n• Thêm thành viên: trong nhóm, trả lời (reply) tin nhắn của người đó rồi gõ /tocongnghe them <số đội>; hoặc nhắn riêng /tocongnghe them <số đội> <mã người dùng>\n• Đưa thành viên ra khỏi đội: như trên, thay «them» bằng «bo»\n• Xem các đội: /tocongnghe";
 
@@ -34,7 +35,7 @@ fn parse(args: &str) -> Option<Request> {
             let (name, groups) = rest.split_once(':')?;
             let name = squash(name);
             let groups: Vec<String> = groups.split([',', ';']).map(squash).filter(|g| !g.is_empty()).collect();
-            (!name.is_empty() && name.chars().count() <= 60 && !groups.is_empty())
+            (!name.is_empty() && name.chars().count() <= actions::MAX_NAME && !groups.is_empty())
                 .then_some(Request::Create { name, groups })
         }
         w @ ("them" | "bo") => {
@@ -93,132 +94,51 @@ async fn list(turn: &mut Turn) -> Handled {
 }
 
 async fn create(turn: &mut Turn, name: &str, wanted: &[String]) -> Handled {
-    let Turn { app, caller, msg, db, out } = turn;
-    let mut tx = db.write().await?;
+    let actor = turn.actor();
+    let tx = turn.db.write().await?;
     let mut groups = Vec::new();
     for query in wanted {
-        match group::find(&mut tx, query).await? {
-            Some(g) if !groups.iter().any(|h: &group::Group| h.id == g.id) => groups.push(g),
-            Some(_) => {}
-            None => {
-                return Err(Refusal::input(format!(
-                    "Không tìm thấy tổ dân phố «{query}». Gõ /nhom để xem danh sách.\n\n{USAGE}"
-                ))
-                .into())
-            }
-        }
+        let Some(g) = group::find(&mut *tx, query).await? else {
+            return Err(Refusal::input(format!(
+                "Không tìm thấy tổ dân phố «{query}». Gõ /nhom để xem danh sách.\n\n{USAGE}"
+            ))
+            .into());
+        };
+        groups.push(g.id);
     }
-    let now = app.clock.now();
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO digital_teams (name, name_folded, created_by, created_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (name_folded) DO NOTHING RETURNING id",
-    )
-    .bind(name)
-    .bind(fold(name))
-    .bind(caller.id)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(id) = id else {
-        return Err(Refusal::state(format!("Đã có đội tên «{name}». Xin đặt tên khác.")).into());
-    };
-    for g in &groups {
-        sqlx::query("INSERT INTO digital_team_groups (team_id, group_id) VALUES (?, ?)")
-            .bind(id)
-            .bind(g.id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    audit::record(
-        &mut tx,
-        &crate::action::Actor::new(caller.id, caller.addr.channel, now),
-        "digital_team.create",
-        &format!("team:{id}"),
-        None,
-    )
-    .await?;
-    let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
-    out.send(
-        &msg.chat,
-        format!(
-            "Đã lập «{name}» (đội số {id}), phụ trách: {}.\nThêm thành viên: /tocongnghe them {id} <mã người dùng>, hoặc trả lời tin nhắn của người đó trong nhóm bằng /tocongnghe them {id}.",
-            names.join(", ")
-        ),
-    );
+    let done = actions::create(tx, &actor, name, &groups).await?;
+    let chat = turn.msg.chat.clone();
+    turn.out.send(&chat, done.outcome.text());
+    turn.tell(done.told).await?;
     Ok(())
 }
 
 async fn member(turn: &mut Turn, add: bool, team: i64, user_id: Option<String>) -> Handled {
-    let Turn { app, caller, msg, db, out } = turn;
-    let replied_to = msg.replied().and_then(|r| r.from.clone());
+    let replied_to = turn.msg.replied().and_then(|r| r.from.clone());
     let (target, given_name) = match (&replied_to, user_id) {
-        (_, Some(id)) => (UserAddr { channel: caller.addr.channel, id }, None),
-        (Some(sender), None) if msg.chat_kind == ChatKind::Group => {
+        (_, Some(id)) => (UserAddr { channel: turn.caller.addr.channel, id }, None),
+        (Some(sender), None) if turn.msg.chat_kind == ChatKind::Group => {
             (sender.addr.clone(), Some(sender.display_name.clone()).filter(|n| !n.is_empty()))
         }
         _ => return Err(Refusal::input(USAGE).into()),
     };
-    let now = db.now();
-    let mut tx = db.write().await?;
-    let found: Option<String> =
-        sqlx::query_scalar("SELECT name FROM digital_teams WHERE id = ?").bind(team).fetch_optional(&mut *tx).await?;
-    let Some(team_name) = found else {
-        return Err(Refusal::input(format!("Không có đội số {team}. Gõ /tocongnghe để xem các đội.")).into());
-    };
-    let target_id = roles::ensure_user(&mut tx, &target, given_name.as_deref(), now).await?;
-    let shown = match roles::user_addr(&mut tx, target_id).await? {
-        Some((_, name)) if !name.is_empty() => name,
-        _ => format!("người dùng {}", target.id),
-    };
-    let changed = if add {
-        sqlx::query(
-            "INSERT INTO digital_team_members (team_id, user_id, added_by, added_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(team)
-        .bind(target_id)
-        .bind(caller.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1
+    let actor = turn.actor();
+    let tx = turn.db.write().await?;
+    let target_id = roles::ensure_user(&mut *tx, &target, given_name.as_deref(), actor.at).await?;
+    let acted = if add {
+        actions::add_member(&turn.app, tx, &actor, team, target_id).await
     } else {
-        sqlx::query("DELETE FROM digital_team_members WHERE team_id = ? AND user_id = ?")
-            .bind(team)
-            .bind(target_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1
+        actions::remove_member(tx, &actor, team, target_id).await
     };
-    if changed {
-        let action = if add { "digital_team.member.add" } else { "digital_team.member.remove" };
-        audit::record(
-            &mut tx,
-            &crate::action::Actor::new(caller.id, caller.addr.channel, now),
-            action,
-            &format!("user:{target_id}"),
-            Some(&format!("team:{team}")),
-        )
-        .await?;
-    }
-    let text = match (add, changed) {
-        (true, true) => format!("Đã thêm {shown} vào «{team_name}»."),
-        (true, false) => format!("{shown} đã ở trong «{team_name}» từ trước."),
-        (false, true) => format!("Đã đưa {shown} ra khỏi «{team_name}»."),
-        (false, false) => format!("{shown} không ở trong «{team_name}»."),
+    let done = match acted {
+        Err(Stop::Refused(Refusal::NotFound { what: "đội", .. })) => {
+            return Err(Refusal::input(format!("Không có đội số {team}. Gõ /tocongnghe để xem các đội.")).into())
+        }
+        other => other?,
     };
-    out.send(&msg.chat, text);
-    if changed && add {
-        out.send(
-            &target.private_chat(),
-            format!(
-                "Bác đã được thêm vào «{team_name}», tổ công nghệ số cộng đồng của {}. Gõ /ditham để xem các hộ cần đến hỗ trợ, /tiendo để xem tiến độ.",
-                app.settings.ward_name
-            ),
-        );
-    }
+    let chat = turn.msg.chat.clone();
+    turn.out.send(&chat, done.outcome.text());
+    turn.tell(done.told).await?;
     Ok(())
 }
 

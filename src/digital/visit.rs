@@ -1,9 +1,9 @@
 //! A visit recorded in a few presses, from the walking list: the date
 //! (today unless told), whether the household was met, what was done (a
 //! checklist), for VNeID how many people, an optional note; then the
-//! summary with Sửa / Xác nhận (`dialogues/visit.toml`). Saving moves the
-//! household's indicators at once, each change kept as an event with the
-//! visit ([`super::change`]); a member is trusted for these.
+//! summary with Sửa / Xác nhận (`dialogues/visit.toml`). Saving is the
+//! action `actions::visit::record`: it moves the household's indicators at
+//! once, each change kept as an event with the visit ([`super::change`]).
 //!
 //! ```text
 //! (member) [✍️ 1. số 8, Xuân La] → Bác đến hộ này ngày nào ạ? [Hôm nay]
@@ -14,10 +14,11 @@
 
 use std::collections::BTreeMap;
 
-use super::Source;
+pub use super::actions::visit::outcome_label;
+use super::actions::visit::{record, visitable, Help, Outcome, Visit};
 use crate::conversation::{self, Completion, Form};
 use crate::dialogue::{Answer, DialogueState};
-use crate::refusal::{Handled, Refusal};
+use crate::refusal::{Handled, Refusal, Stop};
 use crate::turn::Turn;
 
 pub const FLOW: &str = "visit";
@@ -38,34 +39,14 @@ pub const FORM: Form = Form {
     complete: |turn, state| Box::pin(complete(turn, state)),
 };
 
-pub fn outcome_label(code: &str) -> &'static str {
-    match code {
-        "helped" => "đã hỗ trợ",
-        "not_home" => "không có nhà",
-        "declined" => "hộ từ chối",
-        _ => "đã thăm",
-    }
-}
-
-fn done_label(code: &str) -> &'static str {
-    match code {
-        "epayment" => "mở tài khoản thanh toán",
-        "ward_app" => "cài ứng dụng của phường",
-        "joined_group" => "vào nhóm của tổ",
-        "public_service" => "hướng dẫn dịch vụ công",
-        _ => "việc khác",
-    }
-}
-
-/// A press on a household of the walking list: the visit's questions.
+/// A press on a household of the walking list: the visit's questions, if
+/// the presser may record one there (asked again on saving).
 pub async fn start(turn: &mut Turn, household: i64, callback_id: &str) -> Handled {
     let mut conn = turn.db.read().await?;
-    let Some(found) = super::household(&mut conn, household).await?.filter(|h| h.approved) else {
-        return Err(Refusal::StaleButton.into());
+    let found = match visitable(&mut conn, turn.caller.id, household).await {
+        Err(Stop::Refused(Refusal::NotFound { .. })) => return Err(Refusal::StaleButton.into()),
+        other => other?,
     };
-    if !super::reaches(&mut conn, turn.caller.id, found.group_id).await? {
-        return Err(Refusal::no_right("ghi lần thăm hộ của tổ này").into());
-    }
     drop(conn);
     turn.out.answer(callback_id, None);
     let context = BTreeMap::from([
@@ -78,122 +59,51 @@ pub async fn start(turn: &mut Turn, household: i64, callback_id: &str) -> Handle
     conversation::start(turn, context, None, FLOW, None).await
 }
 
+/// The answers as a visit, recorded. What the household as it is now
+/// cannot take is asked again: its state (everyone has VNeID already) at
+/// the checklist, a number above the room left at the count.
 async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
-    let Turn { app, caller, db, out, .. } = turn;
     let Some(id) = state.context.get("household_id").and_then(|id| id.parse::<i64>().ok()) else {
         return Ok(Completion::Abandoned);
     };
-    let mut tx = db.write().await?;
-    let Some(household) = super::household(&mut tx, id).await?.filter(|h| h.approved) else {
-        return Ok(Completion::Refused(Refusal::state("Hộ này không còn trên bot, nên không ghi được lần thăm.")));
-    };
-    // Checked again on saving: a member removed from the team meanwhile
-    // records nothing.
-    if !super::reaches(&mut tx, caller.id, household.group_id).await? {
-        return Ok(Completion::Refused(Refusal::no_right("ghi lần thăm hộ của tổ này")));
-    }
-    let now = app.clock.now();
-    let on = match state.answers.get("visited_on") {
-        Some(Answer::Date(day)) => *day,
-        _ => app.settings.day(now),
-    };
-    let outcome = match state.answers.get("outcome") {
-        Some(Answer::Choice(c)) if ["helped", "not_home", "declined"].contains(&c.as_str()) => c.clone(),
-        _ => return Ok(Completion::Reask { key: "outcome", message: "Xin chọn kết quả lần thăm.".into() }),
-    };
-    let done: Vec<String> = match state.answers.get("done") {
-        Some(Answer::Choices(done)) if outcome == "helped" => done.clone(),
-        _ => Vec::new(),
-    };
-    let did = |what: &str| done.iter().any(|d| d == what);
     let vneid_added = match state.answers.get("vneid_added") {
-        Some(Answer::Number(n)) if did("vneid") => *n,
+        Some(Answer::Number(n)) => *n,
         _ => 0,
     };
-    // Checked again against the household as it is now, in this
-    // transaction (the step checked it against the household when the
-    // visit started): another visit saved meanwhile counts.
-    let room = household.members - household.now.vneid_level2;
-    if did("vneid") && room <= 0 {
-        return Ok(Completion::Reask {
-            key: "done",
-            message: format!(
-                "Cả {} người trong hộ đã có VNeID mức 2 rồi ạ. Xin bỏ chọn việc VNeID.",
-                household.members
-            ),
-        });
-    }
-    if vneid_added > room {
-        return Ok(Completion::Reask {
-            key: "vneid_added",
-            message: format!(
-                "Hộ có {} người, đã có {} người có VNeID mức 2, nên lần này nhiều nhất {room} người. Xin nhập lại.",
-                household.members, household.now.vneid_level2
-            ),
-        });
-    }
+    let outcome = match state.answers.get("outcome") {
+        Some(Answer::Choice(c)) if c == "helped" => {
+            let done = match state.answers.get("done") {
+                Some(Answer::Choices(done)) => done.iter().filter_map(|d| Help::parse(d, vneid_added)).collect(),
+                _ => Vec::new(),
+            };
+            Outcome::Helped(done)
+        }
+        Some(Answer::Choice(c)) if c == "not_home" => Outcome::NotHome,
+        Some(Answer::Choice(c)) if c == "declined" => Outcome::Declined,
+        _ => return Ok(Completion::Reask { key: "outcome", message: "Xin chọn kết quả lần thăm.".into() }),
+    };
+    let on = match state.answers.get("visited_on") {
+        Some(Answer::Date(day)) => Some(*day),
+        _ => None,
+    };
     let note = match state.answers.get("note") {
         Some(Answer::Text(t)) => Some(t.clone()),
         _ => None,
     };
-    let team = super::team_for(&mut tx, caller.id, household.group_id).await?;
-    let visit: i64 = sqlx::query_scalar(
-        "INSERT INTO visits (household_id, group_id, team_id, by_user_id, visited_on, outcome, vneid_added,
-                             epayment_opened, ward_app, joined_group, public_service, note, recorded_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(household.id)
-    .bind(household.group_id)
-    .bind(team)
-    .bind(caller.id)
-    .bind(on.format("%Y-%m-%d").to_string())
-    .bind(&outcome)
-    .bind(vneid_added)
-    .bind(did("epayment"))
-    .bind(did("ward_app"))
-    .bind(did("joined_group"))
-    .bind(did("public_service"))
-    .bind(&note)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    let before = household.now;
-    let mut after = before;
-    after.vneid_level2 += vneid_added;
-    if vneid_added > 0 {
-        // VNeID level 2 is used through its app on a phone: whoever reached
-        // it on this visit uses a smartphone.
-        after.smartphone_users = after.smartphone_users.max(after.vneid_level2.min(household.members));
-    }
-    after.has_epayment |= did("epayment");
-    after.ward_app |= did("ward_app");
-    after.joined_group |= did("joined_group");
-    super::change(&mut tx, household.id, after, caller.id, Source::Visit(visit), now).await?;
-
-    let what = if outcome == "helped" {
-        let list: Vec<String> = done
-            .iter()
-            .map(|d| match d.as_str() {
-                "vneid" => format!("VNeID mức 2 cho {vneid_added} người"),
-                other => done_label(other).to_string(),
-            })
-            .collect();
-        if list.is_empty() {
-            "đã gặp hộ".to_string()
-        } else {
-            list.join(", ")
+    let actor = turn.actor();
+    let visit = Visit { on, outcome, note };
+    let done = match record(&turn.app, turn.db.write().await?, &actor, id, visit).await {
+        Ok(done) => done,
+        Err(Stop::Refused(Refusal::NotFound { .. })) => {
+            return Ok(Completion::Refused(Refusal::state("Hộ này không còn trên bot, nên không ghi được lần thăm.")))
         }
-    } else {
-        outcome_label(&outcome).to_string()
+        Err(Stop::Refused(Refusal::State(message))) => return Ok(Completion::Reask { key: "done", message }),
+        Err(Stop::Refused(Refusal::Input(message))) => return Ok(Completion::Reask { key: "vneid_added", message }),
+        Err(Stop::Refused(refusal)) => return Ok(Completion::Refused(refusal)),
+        Err(Stop::Failed(e)) => return Err(e),
     };
-    out.send(
-        &caller.addr.private_chat(),
-        format!(
-            "✅ Đã ghi lần thăm hộ {} ngày {}: {what}.\nHộ nay: {}.\nGõ /ditham để xem các hộ còn lại.",
-            household.address(),
-            on.format("%d/%m/%Y"),
-            after.describe(household.members)
-        ),
-    );
+    let private = turn.caller.addr.private_chat();
+    turn.out.send(&private, done.outcome.text());
+    turn.tell(done.told).await?;
     Ok(Completion::Done)
 }

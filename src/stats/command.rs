@@ -227,32 +227,22 @@ pub fn render(app: &App, f: &Figures, title: &str, period: Period, part: Part) -
 
 /// `/sohodukien <tổ> <n>`: how many households the group should have.
 pub async fn expected(turn: &mut Turn, args: &str) -> Handled {
-    let Turn { caller, msg, db, out, .. } = turn;
-    let now = db.now();
     const USAGE: &str = "Cách dùng: /sohodukien <tên hoặc số tổ> <số hộ>, ví dụ: /sohodukien Tổ dân phố số 12 40";
-    let mut tx = db.write().await?;
-    if !roles::is_official(&mut tx, caller.id).await? {
-        return Err(Refusal::OnlyFor { who: "cán bộ phường", to: "đặt được số hộ dự kiến" }.into());
-    }
     let words: Vec<&str> = args.split_whitespace().collect();
     let Some((n, name)) = words.split_last() else {
         return Err(Refusal::input(USAGE).into());
     };
-    let Ok(n) = crate::domain::parse_count(n, 0, 100_000) else {
+    let Ok(n) = crate::domain::parse_count(n, 0, super::actions::MAX_EXPECTED) else {
         return Err(Refusal::input(USAGE).into());
     };
-    let Some(g) = group::find(&mut tx, &name.join(" ")).await? else {
+    let actor = turn.actor();
+    let tx = turn.db.write().await?;
+    let Some(g) = group::find(&mut *tx, &name.join(" ")).await? else {
         return Err(Refusal::input(format!("Không tìm thấy tổ «{}». {USAGE}", name.join(" "))).into());
     };
-    sqlx::query("UPDATE groups SET expected_households = ? WHERE id = ?").bind(n).bind(g.id).execute(&mut *tx).await?;
-    crate::audit::record(
-        &mut tx,
-        &crate::action::Actor::new(caller.id, caller.addr.channel, now),
-        "group.expected",
-        &format!("group:{}", g.id),
-        Some(&n.to_string()),
-    )
-    .await?;
-    out.send(&msg.chat, format!("Đã đặt số hộ dự kiến của «{}» là {n}.", g.name));
+    let done = super::actions::set_expected(tx, &actor, g.id, n).await?;
+    let chat = turn.msg.chat.clone();
+    turn.out.send(&chat, done.outcome.text());
+    turn.tell(done.told).await?;
     Ok(())
 }

@@ -5,11 +5,13 @@
 //!   households' from running totals, `totals`; reports, campaigns and
 //!   notices by their own queries, the period's included);
 //! - `command`: `/thongke`, `/sohodukien`, the text summary;
+//! - `actions`: setting a group's expected households (`/sohodukien`'s action);
 //! - `export`: `/xuatexcel` (xlsx) and the CLI's CSV, written through `sinks`;
 //! - `chart`: `/thongke bieudo`, a PNG bar chart;
 //! - `totals`: the households' figures per group, from the totals the database keeps;
 //! - `visits`: the sheets of the digital teams' visits and of the indicators by group.
 
+pub mod actions;
 pub mod chart;
 pub mod command;
 pub mod consultations;

@@ -1,4 +1,5 @@
-//! Groups of the ward and the chats linked to them.
+//! Groups of the ward and the chats linked to them; the link itself is in
+//! `actions`.
 //!
 //! ```text
 //! (in the group chat) Official: /lienket Tổ dân phố số 12
@@ -6,6 +7,8 @@
 //! (private)           Official: /nhom
 //!                     Bot:      Các tổ dân phố của Phường Xuân La: 1. Tổ dân phố số 12 — 1 nhóm chat …
 //! ```
+
+pub mod actions;
 
 use crate::db::Database;
 use crate::refusal::{Handled, Refusal};
@@ -15,7 +18,7 @@ use sqlx::SqliteConnection;
 use crate::app::App;
 use crate::channel::{ChatAddr, ChatKind};
 use crate::roles::{self};
-use crate::text::{fold, squash};
+use crate::text::fold;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
@@ -61,58 +64,20 @@ pub async fn all(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Group>> {
 
 /// `/lienket <tên tổ>`, typed in the group chat by an official.
 pub async fn link(turn: &mut Turn, args: &str) -> Handled {
-    let Turn { caller, msg, db, out, .. } = turn;
-    let now = db.now();
-    let mut tx = db.write().await?;
-    if !roles::is_official(&mut tx, caller.id).await? {
-        return Err(Refusal::OnlyFor { who: "cán bộ phường", to: "liên kết được nhóm" }.into());
-    }
-    if msg.chat_kind != ChatKind::Group {
+    if turn.msg.chat_kind != ChatKind::Group {
         return Err(Refusal::WrongPlace(
             "Xin gõ lệnh này trong nhóm chat của tổ dân phố, ví dụ: /lienket Tổ dân phố số 12".into(),
         )
         .into());
     }
-    let name = squash(args);
-    if name.chars().count() < 2 || name.chars().count() > 100 {
+    let Some(name) = actions::GroupName::parse(args) else {
         return Err(Refusal::input("Xin gõ kèm tên tổ dân phố, ví dụ: /lienket Tổ dân phố số 12").into());
-    }
-    let group_id: i64 = sqlx::query_scalar(
-        "INSERT INTO groups (name, name_folded, created_at) VALUES (?, ?, ?)
-         ON CONFLICT (name_folded) DO UPDATE SET name_folded = excluded.name_folded RETURNING id",
-    )
-    .bind(&name)
-    .bind(fold(&name))
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    let group = by_id(&mut tx, group_id).await?.ok_or_else(|| anyhow::anyhow!("group vanished"))?;
-    let previous = by_chat(&mut tx, &msg.chat).await?;
-    sqlx::query(
-        "INSERT INTO group_chats (channel, chat_id, group_id, linked_by, linked_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (channel, chat_id) DO UPDATE SET group_id = excluded.group_id, linked_by = excluded.linked_by, linked_at = excluded.linked_at",
-    )
-    .bind(msg.chat.channel.as_str())
-    .bind(&msg.chat.id)
-    .bind(group.id)
-    .bind(caller.id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    crate::audit::record(
-        &mut tx,
-        &crate::action::Actor::new(caller.id, caller.addr.channel, now),
-        "group.link",
-        &format!("group:{}", group.id),
-        Some(&msg.chat.id),
-    )
-    .await?;
-    let text = match previous {
-        Some(p) if p.id == group.id => format!("Nhóm chat này đã được liên kết với «{}» từ trước.", group.name),
-        Some(p) => format!("Đã chuyển liên kết nhóm chat này từ «{}» sang «{}».", p.name, group.name),
-        None => format!("Đã liên kết nhóm chat này với «{}». Bà con gõ /dangky để đăng ký hộ gia đình.", group.name),
     };
-    out.send(&msg.chat, text);
+    let actor = turn.actor();
+    let chat = turn.msg.chat.clone();
+    let done = actions::link(turn.db.write().await?, &actor, &chat, &name).await?;
+    turn.out.send(&chat, done.outcome.text());
+    turn.tell(done.told).await?;
     Ok(())
 }
 
