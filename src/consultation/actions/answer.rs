@@ -154,7 +154,7 @@ pub async fn answer(
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{self, household};
+    use super::super::tests::{self as fixture, household};
     use super::*;
     use crate::action::To;
     use crate::testing::Ward;

@@ -103,7 +103,7 @@ pub async fn close(app: &App, conn: &mut SqliteConnection, actor: &Actor, code: 
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture;
+    use super::super::tests as fixture;
     use super::*;
     use crate::action::To;
     use crate::consultation::Ballot;

@@ -181,7 +181,7 @@ pub async fn send(app: &App, conn: &mut SqliteConnection, actor: &Actor, code: C
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{self, household};
+    use super::super::tests::{self as fixture, household};
     use super::*;
     use crate::action::Door;
     use crate::consultation::Ballot;

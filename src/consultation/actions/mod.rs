@@ -22,9 +22,9 @@ pub use paper::{record_paper, PaperRecorded};
 pub(super) use answer::{already, closed, not_registered, whose};
 
 #[cfg(test)]
-pub(crate) mod fixture {
-    //! A ward whose first group has approved households, and consultations
-    //! asked of it.
+mod tests {
+    //! What the actions' tests share: a ward whose first group has approved
+    //! households, and consultations asked of it.
 
     use chrono::Duration;
 

@@ -97,7 +97,7 @@ pub async fn record_paper(
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{self, household};
+    use super::super::tests::{self as fixture, household};
     use super::*;
     use crate::action::Door;
     use crate::refusal::Stop;
