@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use todanpho::config::{Config, Secret};
-use todanpho::consultation::{repo, results, Ballot, Unit};
+use todanpho::consultation::{actions, repo, tally, Ballot, Unit};
 use todanpho::db::Database;
 use todanpho::demo::{seed, Sizes};
 use todanpho::startup;
@@ -92,7 +92,7 @@ async fn open(
     let c = repo::get(&mut tx, code).await?.expect("created");
     let registered = repo::open(&mut tx, &c, app.clock.now()).await?.expect("a draft");
     let c = repo::get(&mut tx, code).await?.expect("opened");
-    todanpho::consultation::post::send(app, &mut tx, &c, registered).await?;
+    todanpho::consultation::post::send(app, &mut tx, &c, registered, app.clock.now()).await?;
     tx.commit().await?;
     Ok(c)
 }
@@ -203,14 +203,17 @@ async fn tally_and_close(households: i64) -> anyhow::Result<()> {
     let mut tallies = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        results::Figures::read(&mut *db.read().await?, &c).await?;
+        tally::Figures::read(&mut *db.read().await?, &c).await?;
         tallies.push(t.elapsed());
     }
     tallies.sort();
     let mut tx = db.write().await?;
     let mut out = todanpho::channel::Replies::default();
     let t = Instant::now();
-    results::close(&app, &mut tx, &c, None, &mut out).await?;
+    // The close at its time, as the scheduler's job does it.
+    let job = todanpho::action::Actor::new(c.creator, todanpho::action::Door::Job, c.closes_at);
+    let done = actions::close(&app, &mut tx, &job, c.code).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    todanpho::action::told::render(&mut tx, done.told, &mut out).await?;
     tx.commit().await?;
     let closing = t.elapsed();
     println!(

@@ -8,7 +8,7 @@
 
 use sqlx::SqliteConnection;
 
-use crate::channel::{Button, ChatAddr, Keyboard, Replies};
+use crate::channel::{Button, ChatAddr, Keyboard, MessageRef, Replies};
 use crate::roles;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,10 @@ pub enum To {
     /// Every message posted under this tag (a campaign's progress), edited
     /// in place. What it says is for everyone who can see the post.
     Posts(String),
+    /// One message the bot sent earlier (a consultation's group post, kept
+    /// by the notices' outbox), edited in place. As for [`To::Posts`], what
+    /// it says is for everyone who can see it.
+    Message(MessageRef),
 }
 
 /// One thing a notification offers to do next.
@@ -84,6 +88,10 @@ impl Notification {
         Self { to: To::Posts(tag.into()), text: text.into(), choices: Vec::new(), keep: None, media: None }
     }
 
+    pub fn message(message: MessageRef, text: impl Into<String>) -> Self {
+        Self { to: To::Message(message), text: text.into(), choices: Vec::new(), keep: None }
+    }
+
     /// Keeps the message sent to a chat under `tag`, to be edited later.
     pub fn kept_as(mut self, tag: impl Into<String>) -> Self {
         self.keep = Some(tag.into());
@@ -145,6 +153,7 @@ pub async fn render(conn: &mut SqliteConnection, told: Vec<Notification>, out: &
                     out.edit_public(&message, note.text.clone(), keyboard.clone());
                 }
             }
+            To::Message(message) => out.edit_public(&message, note.text, keyboard),
         }
     }
     Ok(())

@@ -12,14 +12,15 @@
 
 use std::collections::BTreeMap;
 
-use super::answers::{self, Given, Recorded, Voter};
+use super::actions::{self, already, closed, not_registered, whose, Answered};
+use super::answers;
 use super::card::{ballot_text, keyboard, Choice, PAYLOAD_PREFIX};
 use super::repo;
-use super::{Ballot, Consultation, ConsultationCode, Unit};
-use crate::channel::{Channel, Keyboard, MessageRef};
+use super::{Ballot, Consultation, ConsultationCode};
+use crate::channel::{Keyboard, MessageRef};
 use crate::conversation::{self, Completion, Form};
 use crate::dialogue::{Answer, DialogueState};
-use crate::refusal::{Handled, Refusal};
+use crate::refusal::{Handled, Refusal, Stop};
 use crate::turn::Turn;
 
 /// The dialogue that asks for an "Ý kiến khác" text.
@@ -122,40 +123,6 @@ pub async fn show(turn: &mut Turn, c: &Consultation) -> Handled {
     Ok(())
 }
 
-fn whose(c: &Consultation) -> &'static str {
-    match c.unit {
-        Unit::Household => "hộ bác",
-        Unit::Person => "bác",
-    }
-}
-
-fn closed(app: &crate::app::App, c: &Consultation) -> String {
-    format!("{}; ý kiến này không được ghi nhận. Xin cảm ơn bác.", c.ended(app))
-}
-
-fn not_registered(c: &Consultation) -> String {
-    format!(
-        "Bác chưa có hộ được duyệt trong các tổ được hỏi ý kiến {}, nên chưa cho ý kiến được. Gõ /dangky để đăng ký hộ (hoặc xin chủ hộ mã mời vào hộ); khi tổ trưởng duyệt, bác cho ý kiến được.",
-        c.code
-    )
-}
-
-fn already(c: &Consultation, paper: bool, receipt: Option<&str>) -> String {
-    let who = match c.unit {
-        Unit::Household => "Hộ của bác",
-        Unit::Person => "Bác",
-    };
-    let mut text = if paper {
-        format!("{who} đã có ý kiến (phiếu giấy).")
-    } else {
-        format!("{who} đã cho ý kiến {} rồi. Phiếu kín không đổi được.", c.code)
-    };
-    if let Some(r) = receipt {
-        text.push_str(&format!(" Mã biên nhận: {r}."));
-    }
-    text
-}
-
 /// A press on an option.
 pub async fn on_press(turn: &mut Turn, choice: Choice, callback_id: &str, message: Option<&MessageRef>) -> Handled {
     let found = repo::get(&mut *turn.db.read().await?, choice.code).await?;
@@ -168,12 +135,11 @@ pub async fn on_press(turn: &mut Turn, choice: Choice, callback_id: &str, messag
     if choice.option >= c.options.len() {
         return Err(Refusal::StaleButton.into());
     }
-    if !c.accepts_at(turn.app.clock.now()) {
-        return Err(Refusal::state(closed(&turn.app, &c)).into());
-    }
     if Some(choice.option) == c.other {
-        let voter = answers::voter(&mut *turn.db.read().await?, &c, turn.caller.id).await?;
-        let Some(voter) = voter else { return Err(Refusal::state(not_registered(&c)).into()) };
+        // The text first, then the answer: who may answer is asked now,
+        // so nobody writes a text that cannot count.
+        let actor = turn.actor();
+        let voter = actions::may_answer(&turn.app, &mut *turn.db.read().await?, &actor, &c).await?;
         if c.ballot == Ballot::Secret {
             if let Some(m) = answers::marker(&mut *turn.db.read().await?, c.code, voter).await? {
                 return Err(Refusal::state(already(&c, m.via == "paper", Some(&m.receipt))).into());
@@ -187,15 +153,16 @@ pub async fn on_press(turn: &mut Turn, choice: Choice, callback_id: &str, messag
         ]);
         return conversation::start(turn, context, None, OTHER_FLOW, None).await;
     }
-    let outcome = answer(turn, &c, choice.option, None).await?;
+    let answered = answer(turn, c.code, choice.option, None).await?;
     turn.out.answer(callback_id, None);
-    if let (Some(m), Some(receipt)) = (message, outcome) {
+    if let Some(m) = message {
+        let c = &answered.consultation;
         if c.ballot == Ballot::Secret && m.chat == turn.caller.addr.private_chat() {
             // The ballot keeps its question, not its buttons; nothing on
             // it says what was pressed.
             turn.out.edit(
                 m,
-                format!("🗳 {}: {}\n\n✅ Đã cho ý kiến. Mã biên nhận: {receipt}.", c.code, c.question),
+                format!("🗳 {}: {}\n\n✅ Đã cho ý kiến. Mã biên nhận: {}.", c.code, c.question, answered.receipt),
                 Keyboard::none(),
             );
         }
@@ -210,84 +177,29 @@ async fn complete_other(turn: &mut Turn, state: &DialogueState) -> anyhow::Resul
     let (Some(code), Some(option), Some(Answer::Text(text))) = (code, option, state.answers.get("text")) else {
         return Ok(Completion::Abandoned);
     };
-    let Some(c) = repo::get(&mut *turn.db.write().await?, code).await? else { return Ok(Completion::Abandoned) };
-    if !c.accepts_at(turn.app.clock.now()) {
-        turn.out.send(&turn.caller.addr.private_chat(), closed(&turn.app, &c));
-        return Ok(Completion::Done);
-    }
-    let text: String = text.chars().take(super::OTHER_LEN).collect();
-    match answer(turn, &c, option, Some(&text)).await {
+    match answer(turn, code, option, Some(text)).await {
         Ok(_) => Ok(Completion::Done),
-        Err(crate::refusal::Stop::Refused(r)) => Ok(Completion::Refused(r)),
-        Err(crate::refusal::Stop::Failed(e)) => Err(e),
+        Err(Stop::Refused(r)) => Ok(Completion::Refused(r)),
+        Err(Stop::Failed(e)) => Err(e),
     }
 }
 
-/// Records the caller's answer and tells them; the receipt when it was
-/// recorded.
-async fn answer(turn: &mut Turn, c: &Consultation, option: usize, text: Option<&str>) -> Handled<Option<String>> {
-    let Turn { app, caller, db, out, .. } = turn;
-    let me = caller.addr.private_chat();
-    let now = app.clock.now();
-    let tx = db.write().await?;
-    let Some(voter) = answers::voter(tx, c, caller.id).await? else {
-        return Err(Refusal::state(not_registered(c)).into());
+/// The answer action, as the caller; the receipt to them and the others
+/// told. A press or text for a consultation that is no more, or an option
+/// it does not have, is a stale button.
+async fn answer(turn: &mut Turn, code: ConsultationCode, option: usize, text: Option<&str>) -> Handled<Answered> {
+    let actor = turn.actor();
+    let done = match actions::answer(&turn.app, turn.db.write().await?, &actor, code, option, text).await {
+        Err(Stop::Refused(Refusal::NotFound { .. } | Refusal::Input(_))) => return Err(Refusal::StaleButton.into()),
+        other => other?,
     };
-    let via = match caller.addr.channel {
-        Channel::Telegram => "telegram",
-        Channel::Zalo => "zalo",
-    };
-    let given = Given { option, text, via, user: Some(caller.id), recorded_by: None };
-    let recorded = answers::record(tx, c, voter, &given, now).await?;
-    let receipt = match recorded {
-        Recorded::AlreadySecret { paper } => return Err(Refusal::state(already(c, paper, None)).into()),
-        Recorded::New { receipt } => receipt,
-        Recorded::Changed { receipt, replaced_paper_of } => {
-            if let Some(leader) = replaced_paper_of {
-                tell_paper_replaced(tx, c, voter, leader, out).await?;
-            }
-            receipt
-        }
-    };
-    let text = match c.ballot {
-        Ballot::Secret => format!(
-            "✅ Bot đã ghi nhận ý kiến của {}. Mã biên nhận: {receipt}.\nMã này chứng nhận {} đã cho ý kiến, không cho biết đã chọn gì. Xin cảm ơn bác!",
-            whose(c),
-            whose(c)
-        ),
-        Ballot::Open => format!(
-            "✅ Bot đã ghi nhận ý kiến của {}: «{}». Mã biên nhận: {receipt}.\nBác đổi được ý kiến đến {} bằng cách chọn lại (gõ /ykien).",
-            whose(c),
-            c.option(option).unwrap_or("?"),
-            app.settings.show_time(c.closes_at)
-        ),
-    };
-    out.send(&me, text);
-    if c.ballot == Ballot::Secret {
+    let me = turn.caller.addr.private_chat();
+    turn.out.send(&me, done.outcome.text(&turn.app));
+    if done.outcome.consultation.ballot == Ballot::Secret {
         // What the platform keeps of the options offered (Zalo's list of
         // numbers) goes too.
-        out.forget(&me);
+        turn.out.forget(&me);
     }
-    super::post::touch(app, tx, c, out).await?;
-    Ok(Some(receipt))
-}
-
-async fn tell_paper_replaced(
-    conn: &mut sqlx::SqliteConnection,
-    c: &Consultation,
-    voter: Voter,
-    leader: i64,
-    out: &mut crate::channel::Replies,
-) -> anyhow::Result<()> {
-    let Some((addr, _)) = crate::roles::user_addr(&mut *conn, leader).await? else { return Ok(()) };
-    let line =
-        crate::household::repo::line(conn, voter.household).await?.unwrap_or_else(|| format!("#{}", voter.household));
-    out.send(
-        &addr.private_chat(),
-        format!(
-            "Hộ {line} vừa tự cho ý kiến {} qua bot; phiếu giấy bác ghi trước đó được thay (vẫn được lưu lại).",
-            c.code
-        ),
-    );
-    Ok(())
+    turn.tell(done.told).await?;
+    Ok(done.outcome)
 }

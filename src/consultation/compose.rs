@@ -11,13 +11,13 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 
-use super::repo::{self, Draft};
-use super::{card, Ballot, ConsultationCode, Status, Unit};
+use super::actions::{self, askable_groups, Asked, REFUSED};
+use super::repo::Draft;
+use super::{card, Ballot, ConsultationCode, Unit};
 use crate::channel::{Button, Keyboard, MessageRef};
 use crate::conversation::{self, Completion, Form};
 use crate::dialogue::{Answer, DialogueState};
-use crate::notice::preview::allowed_groups;
-use crate::refusal::{Handled, Refusal};
+use crate::refusal::{Handled, Stop};
 use crate::turn::Turn;
 
 pub const FLOW: &str = "consultation";
@@ -37,9 +37,6 @@ pub const FORM: Form = Form {
     counts: &[],
     complete: |turn, state| Box::pin(complete(turn, state)),
 };
-
-const REFUSED: Refusal =
-    Refusal::OnlyFor { who: "tổ trưởng, tổ phó và cán bộ phường", to: "lấy ý kiến được" };
 
 /// The preview's buttons: `yk:s:<id>` sends, `yk:c:<id>` drops the draft.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +66,7 @@ impl DraftButton {
 }
 
 pub async fn command(turn: &mut Turn) -> Handled {
-    let allowed = allowed_groups(&mut *turn.db.read().await?, turn.caller.id).await?;
+    let allowed = askable_groups(&mut *turn.db.read().await?, turn.caller.id).await?;
     if allowed.is_empty() {
         return Err(REFUSED.into());
     }
@@ -110,6 +107,7 @@ const CLOSE_HELP: &str =
     "Bot chưa đọc được hạn này. Xin gõ ngày/tháng/năm giờ:phút, ví dụ: 25/12/2026 18:00; hoặc số ngày, ví dụ: 2 ngày.";
 
 async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
+    let actor = turn.actor();
     let Turn { app, caller, db, out, .. } = turn;
     let text = |key: &str| match state.answers.get(key) {
         Some(Answer::Text(t)) => Some(t.trim().to_string()).filter(|t| !t.is_empty()),
@@ -129,18 +127,20 @@ async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Comp
             Err(message) => return Ok(Completion::Reask { key: "options", message }),
         },
     };
-    let closes_at = match text("closes").map(|t| parse_close(&t, app.clock.now(), app.settings.timezone)) {
+    let closes_at = match text("closes").map(|t| parse_close(&t, actor.at, app.settings.timezone)) {
         Some(Ok(at)) => at,
         Some(Err(message)) => return Ok(Completion::Reask { key: "closes", message }),
         None => return Ok(Completion::Reask { key: "closes", message: CLOSE_HELP.into() }),
     };
     let tx = db.write().await?;
-    let allowed = allowed_groups(&mut *tx, caller.id).await?;
+    // The names typed are checked here to ask again for the one that is
+    // wrong; the action checks the groups again.
+    let allowed = askable_groups(&mut *tx, caller.id).await?;
     if allowed.is_empty() {
         return Ok(Completion::Refused(REFUSED));
     }
-    let groups: Vec<i64> = match text("groups") {
-        None => allowed.iter().map(|g| g.id).collect(),
+    let asked = match text("groups") {
+        None => Asked::All,
         Some(typed) => {
             let mut picked = Vec::new();
             for name in typed.split([',', ';', '\n']).map(str::trim).filter(|n| !n.is_empty()) {
@@ -160,9 +160,7 @@ async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Comp
                     }
                 }
             }
-            picked.sort_unstable();
-            picked.dedup();
-            picked
+            Asked::Groups(picked)
         }
     };
     let draft = Draft {
@@ -178,11 +176,14 @@ async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Comp
         ballot: if choice("ballot").as_deref() == Some("secret") { Ballot::Secret } else { Ballot::Open },
         closes_at,
     };
-    let code = repo::create(&mut *tx, caller.id, &draft, &groups, app.clock.now()).await?;
-    let Some(c) = repo::get(&mut *tx, code).await? else { return Ok(Completion::Abandoned) };
-    let registered = repo::registered(&mut *tx, c.unit, &groups).await?;
-    let names: Vec<String> = allowed.iter().filter(|g| groups.contains(&g.id)).map(|g| g.name.clone()).collect();
-    let mut text = format!("Xem trước {}:\n\n{}", c.code, card::ballot_text(app, &c));
+    let drafted = match actions::create(tx, &actor, &draft, asked).await {
+        Ok(done) => done.outcome,
+        Err(Stop::Refused(refusal)) => return Ok(Completion::Refused(refusal)),
+        Err(Stop::Failed(e)) => return Err(e),
+    };
+    let (c, names, registered) = (&drafted.consultation, drafted.groups, drafted.registered);
+    let code = c.code;
+    let mut text = format!("Xem trước {}:\n\n{}", c.code, card::ballot_text(app, c));
     let options: Vec<String> = c.options.iter().enumerate().map(|(i, o)| format!("{}. {o}", i + 1)).collect();
     text.push_str(&format!("\n\nCác lựa chọn: {}", options.join(" · ")));
     let shown: Vec<&str> = names.iter().take(10).map(String::as_str).collect();
@@ -208,74 +209,29 @@ async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Comp
     Ok(Completion::Done)
 }
 
+/// **Gửi** and **Huỷ** under the preview.
 pub async fn on_button(
     turn: &mut Turn,
     button: DraftButton,
     callback_id: &str,
     message: Option<&MessageRef>,
 ) -> Handled {
-    let Turn { app, caller, db, out, .. } = turn;
-    let code = match button {
-        DraftButton::Send(c) | DraftButton::Cancel(c) => c,
-    };
-    let tx = db.write().await?;
-    let Some(c) = repo::get(&mut *tx, code).await?.filter(|c| c.creator == caller.id) else {
-        return Err(Refusal::OnlyFor { who: "người soạn cuộc lấy ý kiến", to: "dùng được nút này" }.into());
-    };
-    let allowed: Vec<i64> = allowed_groups(&mut *tx, caller.id).await?.into_iter().map(|g| g.id).collect();
-    if allowed.is_empty() {
-        return Err(REFUSED.into());
-    }
-    if c.status != Status::Draft {
-        return Err(Refusal::state(format!("Cuộc lấy ý kiến {code} đã được gửi hoặc huỷ.")).into());
-    }
-    let now = app.clock.now();
+    let actor = turn.actor();
     let said = match button {
-        DraftButton::Cancel(_) => {
-            repo::cancel(&mut *tx, code).await?;
-            format!("Đã huỷ cuộc lấy ý kiến {code}.")
+        DraftButton::Cancel(code) => {
+            let done = actions::cancel(turn.db.write().await?, &actor, code).await?;
+            format!("Đã huỷ cuộc lấy ý kiến {}.", done.outcome)
         }
-        DraftButton::Send(_) => {
-            let targets = repo::targets(&mut *tx, code).await?;
-            // A role revoked since the draft was written no longer reaches.
-            if targets.is_empty() || targets.iter().any(|t| !allowed.contains(t)) {
-                return Err(REFUSED.into());
-            }
-            if c.closes_at <= now + Duration::minutes(10) {
-                return Err(
-                    Refusal::input("Hạn cho ý kiến đã qua hoặc sắp tới. Xin bác gõ /layykien để soạn lại.").into()
-                );
-            }
-            if repo::registered(&mut *tx, c.unit, &targets).await? == 0 {
-                return Err(Refusal::state(
-                    "Các tổ đã chọn chưa có hộ nào đăng ký được duyệt, nên chưa gửi được cuộc lấy ý kiến.",
-                )
-                .into());
-            }
-            let Some(registered) = repo::open(&mut *tx, &c, now).await? else {
-                return Err(Refusal::state(format!("Cuộc lấy ý kiến {code} đã được gửi.")).into());
-            };
-            let Some(c) = repo::get(&mut *tx, code).await? else { return Err(Refusal::StaleButton.into()) };
-            let chats = super::post::send(app, &mut *tx, &c, registered).await?;
-            crate::audit::record(
-                &mut *tx,
-                &crate::action::Actor::new(caller.id, caller.addr.channel, now),
-                "consultation.send",
-                &format!("consultation:{}", code.id()),
-                Some(&registered.to_string()),
-            )
-            .await?;
-            format!(
-                "📤 Đang gửi cuộc lấy ý kiến {code} tới {chats} nơi ({registered} {} được hỏi). Hạn cho ý kiến: {}.\nGõ /ketquaykien để xem số đã trả lời.",
-                c.unit.noun(),
-                app.settings.show_time(c.closes_at)
-            )
+        DraftButton::Send(code) => {
+            let done = actions::send(&turn.app, turn.db.write().await?, &actor, code).await?;
+            turn.tell(done.told).await?;
+            done.outcome.text(&turn.app)
         }
     };
-    out.answer(callback_id, None);
+    turn.out.answer(callback_id, None);
     match message {
-        Some(m) => out.edit(m, said, Keyboard::none()),
-        None => out.send(&caller.addr.private_chat(), said),
+        Some(m) => turn.out.edit(m, said, Keyboard::none()),
+        None => turn.out.send(&turn.caller.addr.private_chat(), said),
     }
     Ok(())
 }

@@ -10,13 +10,16 @@
 //! - `ballot`: a resident's answer, the receipt, `/ykien`;
 //! - `paper`: `/ghiykien` and the list of households not yet answered;
 //! - `remind`: reminders and the leaders' door-to-door lists;
-//! - `results`: `/ketquaykien`, the close (at its time or early) and the
-//!   result posted to the groups;
+//! - `actions`: what any door may do with a consultation (write, send,
+//!   answer, record a paper answer, close), with its rights and states;
+//! - `results`: `/ketquaykien` and the close's button and job; `tally`: the
+//!   results as read, and the result posted to the groups;
 //! - `secrecy`: what keeps a secret ballot secret in the files;
 //! - `card`: the ballot as shown (words, option buttons, deep link);
 //! - `repo`, `answers`, `figures`: the SQL of consultations, of answers
 //!   (what a secret one is stored with), and of counting.
 
+pub mod actions;
 pub mod answers;
 pub mod ballot;
 pub mod card;
@@ -28,6 +31,7 @@ pub mod remind;
 pub mod repo;
 pub mod results;
 pub mod secrecy;
+pub mod tally;
 
 use std::fmt;
 

@@ -14,11 +14,11 @@
 
 use sqlx::SqliteConnection;
 
-use super::answers::{self, Given, Recorded};
-use super::{figures, repo};
+use super::answers;
+use super::{actions, figures, repo};
 use super::{Ballot, Consultation, ConsultationCode, Status};
 use crate::channel::{Button, Keyboard, MessageRef};
-use crate::refusal::{Handled, Refusal};
+use crate::refusal::{Handled, Refusal, Stop};
 use crate::roles;
 use crate::turn::Turn;
 
@@ -99,7 +99,7 @@ pub async fn command(turn: &mut Turn, args: &str) -> Handled {
             let household = household.trim_start_matches('#').parse::<i64>().map_err(|_| Refusal::input(USAGE))?;
             let option = c.option_named(option).ok_or_else(|| Refusal::input(USAGE))?;
             let text = Some(rest.join(" ")).filter(|t| !t.is_empty() && Some(option) == c.other);
-            record(turn, &c, household, option, text.as_deref(), None).await
+            record(turn, c.code, household, option, text.as_deref(), None).await
         }
         _ => Err(Refusal::input(USAGE).into()),
     }
@@ -155,55 +155,24 @@ async fn may_record(conn: &mut SqliteConnection, user: i64, group: i64) -> anyho
     Ok(roles::is_official(&mut *conn, user).await? || roles::is_leader_of(conn, user, group).await?)
 }
 
+/// The paper answer action, as the caller; what was recorded edits the
+/// options pressed, or is said in private.
 async fn record(
     turn: &mut Turn,
-    c: &Consultation,
+    code: ConsultationCode,
     household: i64,
     option: usize,
     text: Option<&str>,
     edit: Option<&MessageRef>,
 ) -> Handled {
-    let Turn { app, caller, db, out, .. } = turn;
-    if !c.accepts_at(app.clock.now()) {
-        return Err(Refusal::state(format!("{}; phiếu này không được ghi nhận.", c.ended(app))).into());
-    }
-    let tx = db.write().await?;
-    let Some(voter) = answers::paper_voter(&mut *tx, c, household).await? else {
-        return Err(
-            Refusal::not_found("hộ đã được duyệt trong các tổ được hỏi ý kiến: hộ", format!("#{household}")).into()
-        );
-    };
-    if !may_record(&mut *tx, caller.id, voter.group).await? {
-        return Err(Refusal::no_right("ghi phiếu giấy cho hộ của tổ khác").into());
-    }
-    let line = crate::household::repo::line(&mut *tx, household).await?.unwrap_or_else(|| format!("#{household}"));
-    if let Some(m) = answers::marker(&mut *tx, c.code, voter).await? {
-        if m.via != "paper" {
-            return Err(Refusal::state(format!(
-                "Hộ {line} đã tự cho ý kiến {} qua bot, nên không ghi phiếu giấy đè lên.",
-                c.code
-            ))
-            .into());
-        }
-    }
-    let given = Given { option, text, via: "paper", user: None, recorded_by: Some(caller.id) };
-    let receipt = match answers::record(&mut *tx, c, voter, &given, app.clock.now()).await? {
-        Recorded::AlreadySecret { .. } => {
-            return Err(Refusal::state(format!("Hộ {line} đã có ý kiến {} (phiếu kín, không đổi được).", c.code)).into())
-        }
-        Recorded::New { receipt } | Recorded::Changed { receipt, .. } => receipt,
-    };
-    // A secret ballot's choice is said nowhere, not even to the recorder.
-    let said = match c.ballot {
-        Ballot::Secret => format!("✅ Đã ghi phiếu giấy {} (phiếu kín).", c.code),
-        Ballot::Open => format!("✅ Đã ghi phiếu giấy {}: «{}».", c.code, c.option(option).unwrap_or("?")),
-    };
-    let said = format!("{said}\nHộ: {line}\nMã biên nhận: {receipt}.");
+    let actor = turn.actor();
+    let done = actions::record_paper(&turn.app, turn.db.write().await?, &actor, code, household, option, text).await?;
+    let said = done.outcome.text();
     match edit {
-        Some(m) => out.edit(m, said, Keyboard::none()),
-        None => out.send(&caller.addr.private_chat(), said),
+        Some(m) => turn.out.edit(m, said, Keyboard::none()),
+        None => turn.out.send(&turn.caller.addr.private_chat(), said),
     }
-    super::post::touch(app, tx, c, out).await?;
+    turn.tell(done.told).await?;
     Ok(())
 }
 
@@ -218,8 +187,18 @@ pub async fn on_button(
     };
     let found = repo::get(&mut *turn.db.read().await?, code).await?;
     let Some(c) = found else { return Err(Refusal::StaleButton.into()) };
-    if c.ballot == Ballot::Secret && matches!(button, PaperButton::Record(..)) {
-        turn.db.defer(super::secrecy::pressed(c.code)).await?;
+    if let PaperButton::Record(_, household, option) = button {
+        if c.ballot == Ballot::Secret {
+            turn.db.defer(super::secrecy::pressed(c.code)).await?;
+        }
+        return match record(turn, code, household, option, None, message).await {
+            Err(Stop::Refused(Refusal::Input(_))) => Err(Refusal::StaleButton.into()),
+            other => {
+                other?;
+                turn.out.answer(callback_id, None);
+                Ok(())
+            }
+        };
     }
     let mut conn = turn.db.read().await?;
     let scope = super::staff_scope(&mut conn, turn.caller.id).await?;
@@ -264,15 +243,7 @@ pub async fn on_button(
             );
             Ok(())
         }
-        PaperButton::Record(_, household, option) => {
-            drop(conn);
-            if option >= c.options.len() {
-                return Err(Refusal::StaleButton.into());
-            }
-            record(turn, &c, household, option, None, message).await?;
-            turn.out.answer(callback_id, None);
-            Ok(())
-        }
+        PaperButton::Record(..) => Err(Refusal::StaleButton.into()),
     }
 }
 

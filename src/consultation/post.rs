@@ -7,20 +7,22 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use sqlx::SqliteConnection;
 
 use super::{card, figures, repo, Consultation, ConsultationCode, Status};
+use crate::action::{told, Choice, Notification};
 use crate::app::App;
-use crate::channel::{Button, Channel, Keyboard, Replies};
+use crate::channel::{Channel, Keyboard, Replies};
 use crate::db::Database;
 use crate::notice::{self, NoticeCode};
 use crate::outbox::JobOutbox;
 
 pub const EDIT_EVERY: Duration = Duration::minutes(1);
 
-/// The group post: the question, the options, the close and participation.
-pub fn text(app: &App, c: &Consultation, answered: i64, registered: i64) -> String {
+/// The group post: the question, the options, the close and participation
+/// as of `now`.
+pub fn text(app: &App, c: &Consultation, answered: i64, registered: i64, now: DateTime<Utc>) -> String {
     let mut text = format!("🗳 LẤY Ý KIẾN {}\n\n{}", c.code, c.question);
     if let Some(e) = &c.explanation {
         text.push_str(&format!("\n\n{e}"));
@@ -45,7 +47,7 @@ pub fn text(app: &App, c: &Consultation, answered: i64, registered: i64) -> Stri
     if c.photo.is_some() {
         text.push_str("\n(Có ảnh kèm theo, xem cùng phiếu trong tin nhắn riêng.)");
     }
-    let at = app.clock.now().with_timezone(&app.settings.timezone).format("%H:%M");
+    let at = now.with_timezone(&app.settings.timezone).format("%H:%M");
     text.push_str(&format!("\n\n{answered}/{registered} {} đã cho ý kiến (cập nhật lúc {at}).", c.unit.noun()));
     if c.status == Status::Closed {
         text.push_str("\nXin cảm ơn bà con đã cho ý kiến!");
@@ -53,35 +55,43 @@ pub fn text(app: &App, c: &Consultation, answered: i64, registered: i64) -> Stri
     text
 }
 
+/// **Cho ý kiến** under the group post: the ballot in private.
+fn link(c: &Consultation) -> Vec<Vec<Choice>> {
+    vec![vec![Choice::private("🗳 Cho ý kiến", format!("{}{}", card::PAYLOAD_PREFIX, c.code.id()))]]
+}
+
 /// The post's buttons on each platform: the deep link on Telegram, the
 /// options themselves on Zalo (the message is the ballot there).
 fn keyboards(c: &Consultation) -> BTreeMap<String, Keyboard> {
     BTreeMap::from([
-        (
-            Channel::Telegram.as_str().to_string(),
-            Keyboard::single(Button::start_private("🗳 Cho ý kiến", format!("{}{}", card::PAYLOAD_PREFIX, c.code.id()))),
-        ),
+        (Channel::Telegram.as_str().to_string(), told::keyboard(&link(c))),
         (Channel::Zalo.as_str().to_string(), card::keyboard(c)),
     ])
 }
 
 /// Queues the post to every chat of the consultation's groups (and every
-/// Zalo household); how many chats.
-pub async fn send(app: &App, conn: &mut SqliteConnection, c: &Consultation, registered: i64) -> anyhow::Result<usize> {
+/// Zalo household) at `now`; how many chats.
+pub async fn send(
+    app: &App,
+    conn: &mut SqliteConnection,
+    c: &Consultation,
+    registered: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
     let groups = repo::targets(&mut *conn, c.code).await?;
     let (notice, count) = notice::repo::queue_own(
         &mut *conn,
         c.creator,
-        &text(app, c, 0, registered),
+        &text(app, c, 0, registered, now),
         &keyboards(c),
         &format!("phiếu lấy ý kiến {}", c.code),
         &groups,
-        app.clock.now(),
+        now,
     )
     .await?;
     sqlx::query("UPDATE consultations SET post_notice_id = ?, post_edited_at = ? WHERE id = ?")
         .bind(notice.id())
-        .bind(app.clock.now())
+        .bind(now)
         .bind(c.code.id())
         .execute(conn)
         .await?;
@@ -89,13 +99,18 @@ pub async fn send(app: &App, conn: &mut SqliteConnection, c: &Consultation, regi
     Ok(count)
 }
 
-/// Brings the group posts up to date now if their last edit is a minute
-/// old; otherwise the scheduler does when the minute allows.
-pub async fn touch(app: &App, conn: &mut SqliteConnection, c: &Consultation, out: &mut Replies) -> anyhow::Result<()> {
-    if repo::posts_due(&mut *conn, app.clock.now() - EDIT_EVERY).await?.contains(&c.code) {
-        edit_all(app, conn, c, out).await?;
+/// Brings the group posts up to date at `now` if their last edit is a
+/// minute old; otherwise the scheduler does when the minute allows.
+pub async fn touch(
+    app: &App,
+    conn: &mut SqliteConnection,
+    c: &Consultation,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Notification>> {
+    if repo::posts_due(&mut *conn, now - EDIT_EVERY).await?.contains(&c.code) {
+        return edit_all(app, conn, c, now).await;
     }
-    Ok(())
+    Ok(Vec::new())
 }
 
 /// Edits every group post to the current participation.
@@ -103,10 +118,10 @@ pub async fn edit_all(
     app: &App,
     conn: &mut SqliteConnection,
     c: &Consultation,
-    out: &mut Replies,
-) -> anyhow::Result<()> {
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Notification>> {
     let counted = figures::participation(&mut *conn, c).await?;
-    edit_all_with(app, conn, c, counted, out).await
+    edit_all_with(app, conn, c, counted, now).await
 }
 
 /// As [`edit_all`], with the participation already counted (the close has
@@ -116,19 +131,21 @@ pub async fn edit_all_with(
     conn: &mut SqliteConnection,
     c: &Consultation,
     (answered, registered): (i64, i64),
-    out: &mut Replies,
-) -> anyhow::Result<()> {
-    let text = text(app, c, answered, registered);
-    let keyboard = match c.status {
-        Status::Open => keyboards(c).remove(Channel::Telegram.as_str()).unwrap_or_default(),
-        _ => Keyboard::none(),
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Notification>> {
+    let text = text(app, c, answered, registered, now);
+    let choices = match c.status {
+        Status::Open => link(c),
+        _ => Vec::new(),
     };
+    let mut edits = Vec::new();
     if let Some(notice) = post_notice(&mut *conn, c.code).await? {
         for message in notice::repo::sent_messages(&mut *conn, notice, Channel::Telegram).await? {
-            out.edit_public(&message, text.clone(), keyboard.clone());
+            edits.push(Notification::message(message, text.clone()).with_choices(choices.clone()));
         }
     }
-    repo::post_edited(conn, c.code, app.clock.now()).await
+    repo::post_edited(conn, c.code, now).await?;
+    Ok(edits)
 }
 
 async fn post_notice(conn: &mut SqliteConnection, code: ConsultationCode) -> anyhow::Result<Option<NoticeCode>> {
@@ -158,7 +175,8 @@ pub async fn flush_due(app: &App, db: &Database, outbox: &mut JobOutbox) -> anyh
     let mut tx = db.write().await?;
     for code in repo::posts_due(&mut tx, before).await? {
         if let Some(c) = repo::get(&mut tx, code).await? {
-            edit_all(app, &mut tx, &c, &mut out).await?;
+            let edits = edit_all(app, &mut tx, &c, app.clock.now()).await?;
+            told::render(&mut tx, edits, &mut out).await?;
         }
     }
     outbox.commit(tx, std::mem::take(&mut out)).await?;
