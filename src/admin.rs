@@ -16,6 +16,7 @@ use clap::Subcommand;
 
 use crate::action::{told, Acted, Actor, Door};
 use crate::app::App;
+use crate::appoint::{self, actions::Grant};
 use crate::campaign::{self, PledgeCode};
 use crate::channel::{Channel, Replies, UserAddr};
 use crate::db::Database;
@@ -23,6 +24,7 @@ use crate::domain::Money;
 use crate::household;
 use crate::outbox::JobOutbox;
 use crate::refusal::{Refusal, Stop};
+use crate::report;
 
 /// What `todanpho admin` can do.
 #[derive(Debug, Clone, Subcommand)]
@@ -33,6 +35,63 @@ pub enum Admin {
     /// A household's registration.
     #[command(subcommand)]
     Household(HouseholdAdmin),
+    /// A scene report's case.
+    #[command(subcommand)]
+    Report(ReportAdmin),
+    /// Officials and leaders.
+    #[command(subcommand)]
+    Role(RoleAdmin),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ReportAdmin {
+    /// Move a case: tiepnhan, dangxuly, daxuly or khongxuly (which needs a
+    /// reason).
+    Move {
+        /// The case's code (PA-000012).
+        report: String,
+        /// Where to: tiepnhan, dangxuly, daxuly, khongxuly.
+        status: String,
+        /// A note for the reporter; the reason, for khongxuly.
+        reason: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RoleAdmin {
+    /// Make someone an official (--official) or the leader of a group
+    /// (--leader-of <group id>).
+    Grant {
+        /// Whom: our user id, or telegram:<id> / zalo:<id>.
+        whom: Who,
+        #[command(flatten)]
+        role: RoleArg,
+    },
+    /// Take a role away.
+    Revoke {
+        whom: Who,
+        #[command(flatten)]
+        role: RoleArg,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct RoleArg {
+    #[arg(long)]
+    official: bool,
+    /// The group's id (see /nhom).
+    #[arg(long, value_name = "GROUP")]
+    leader_of: Option<i64>,
+}
+
+impl RoleArg {
+    fn grant(&self) -> Grant {
+        match self.leader_of {
+            Some(group) => Grant::Leader { group },
+            None => Grant::Official,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -96,22 +155,9 @@ pub enum Ended {
 /// causes.
 pub async fn run(app: &App, db: &Database, who: &Who, admin: Admin) -> anyhow::Result<Ended> {
     let mut tx = db.write().await?;
-    let user = match who {
-        Who::User(id) => sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no user has the id {id}"))?,
-        Who::Account(addr) => {
-            sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE channel = ? AND external_id = ?")
-                .bind(addr.channel.as_str())
-                .bind(&addr.id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("nobody is known as {}:{}", addr.channel.as_str(), addr.id))?
-        }
-    };
-    let actor = Actor::new(user, Door::Cli, app.clock.now());
+    let now = app.clock.now();
+    let user = user_of(&mut tx, who, None).await?;
+    let actor = Actor::new(user, Door::Cli, now);
     let acted: Acted<String> = match admin {
         Admin::Pledge(PledgeAdmin::Confirm { pledge, amount, not_received }) => {
             let Some(code) = PledgeCode::parse(&pledge) else {
@@ -137,6 +183,31 @@ pub async fn run(app: &App, db: &Database, who: &Who, admin: Admin) -> anyhow::R
         Admin::Household(HouseholdAdmin::Reject { household: id }) => {
             household::actions::reject(&mut tx, &actor, id).await.map(|d| d.map(|d| d.text()))
         }
+        Admin::Report(ReportAdmin::Move { report, status, reason }) => {
+            let Some(code) = report::ReportCode::parse(&report) else {
+                return Ok(Ended::Refused(Refusal::input(format!(
+                    "«{report}» không phải mã phản ánh (ví dụ PA-000012)."
+                ))));
+            };
+            let Some(to) = report::Status::from_word(&status) else {
+                return Ok(Ended::Refused(Refusal::input(format!(
+                    "«{status}» không phải trạng thái. Chọn: tiepnhan, dangxuly, daxuly, khongxuly."
+                ))));
+            };
+            let reason = reason.join(" ");
+            let note = Some(reason.trim()).filter(|r| !r.is_empty());
+            report::actions::move_report(app, &mut tx, &actor, code, to, note).await.map(|d| d.map(|m| m.text()))
+        }
+        Admin::Role(RoleAdmin::Grant { whom, role }) => {
+            // Someone who has not written to the bot yet can be appointed
+            // by their account, as `/phancong` does by a reply.
+            let target = user_of(&mut tx, &whom, Some(now)).await?;
+            appoint::actions::grant(app, &mut tx, &actor, target, role.grant()).await.map(|d| d.map(|a| a.text()))
+        }
+        Admin::Role(RoleAdmin::Revoke { whom, role }) => {
+            let target = user_of(&mut tx, &whom, None).await?;
+            appoint::actions::revoke(&mut tx, &actor, target, role.grant()).await.map(|d| d.map(|a| a.text()))
+        }
     };
     let done = match acted {
         Ok(done) => done,
@@ -149,6 +220,31 @@ pub async fn run(app: &App, db: &Database, who: &Who, admin: Admin) -> anyhow::R
     let queued = crate::outbox::queue_beside(&mut tx, &out, actor.at).await?;
     tx.commit().await?;
     Ok(Ended::Done { text: done.outcome, queued })
+}
+
+/// The person `who` names; with `create_at`, an account not known yet is
+/// added (at that time).
+async fn user_of(
+    conn: &mut sqlx::SqliteConnection,
+    who: &Who,
+    create_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<i64> {
+    match (who, create_at) {
+        (Who::User(id), _) => sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no user has the id {id}")),
+        (Who::Account(addr), Some(now)) => crate::roles::ensure_user(conn, addr, None, now).await,
+        (Who::Account(addr), None) => {
+            sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE channel = ? AND external_id = ?")
+                .bind(addr.channel.as_str())
+                .bind(&addr.id)
+                .fetch_optional(conn)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("nobody is known as {}:{}", addr.channel.as_str(), addr.id))
+        }
+    }
 }
 
 /// The scheduler's part: what `todanpho admin` queued is sent by the running

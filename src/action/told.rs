@@ -89,7 +89,7 @@ impl Notification {
     }
 
     pub fn message(message: MessageRef, text: impl Into<String>) -> Self {
-        Self { to: To::Message(message), text: text.into(), choices: Vec::new(), keep: None }
+        Self { to: To::Message(message), text: text.into(), choices: Vec::new(), keep: None, media: None }
     }
 
     /// Keeps the message sent to a chat under `tag`, to be edited later.

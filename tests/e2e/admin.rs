@@ -15,6 +15,27 @@ use crate::binary::*;
 use crate::fake_telegram::FakeTelegram;
 
 const DONOR: i64 = 7_300_001;
+const HEAD: i64 = 7_300_002;
+
+/// Waits until `chat` has had a message containing `part`, then a little
+/// longer for any second copy; how many came.
+async fn told(tg: &FakeTelegram, chat: i64, part: &str) -> usize {
+    let count = || {
+        tg.requests()
+            .iter()
+            .filter(|r| r.method == "sendMessage" && r.body["chat_id"] == json!(chat))
+            .filter(|r| r.body["text"].as_str().is_some_and(|t| t.contains(part)))
+            .count()
+    };
+    for _ in 0..1_500 {
+        if count() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    count()
+}
 
 fn admin(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
@@ -85,21 +106,7 @@ async fn the_command_line_confirms_a_pledge_and_the_donor_is_told_by_the_running
     assert_eq!(audit, ("pledge.received".into(), Some("cli".into()), leader(1).to_string()));
 
     // The donor is thanked in private by the running bot, once.
-    let thanked = || {
-        tg.requests()
-            .iter()
-            .filter(|r| r.method == "sendMessage" && r.body["chat_id"] == json!(DONOR))
-            .filter(|r| r.body["text"].as_str().is_some_and(|t| t.contains("Tổ đã nhận 200.000 đ")))
-            .count()
-    };
-    for _ in 0..1_500 {
-        if thanked() > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(thanked(), 1, "the donor is thanked once");
+    assert_eq!(told(&tg, DONOR, "Tổ đã nhận 200.000 đ").await, 1, "the donor is thanked once");
     let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reply_outbox").fetch_one(&db).await.unwrap();
     assert_eq!(waiting, 0, "nothing is left in the outbox");
 
@@ -107,4 +114,56 @@ async fn the_command_line_confirms_a_pledge_and_the_donor_is_told_by_the_running
     let again = admin(dir.path(), &["--as", &OFFICIAL.to_string(), "pledge", "confirm", "P0001"]);
     assert_eq!(again.status.code(), Some(2), "{again:?}");
     assert!(String::from_utf8_lossy(&again.stderr).contains("không ghi nhận lại"));
+
+    // A household approved from the command line by the group's leader;
+    // its head is told on Telegram.
+    for text in crate::scripts::registration(1, "8", "0912000111") {
+        send_and_wait(&feeder, &db, HEAD, HEAD, &Send::Text(text)).await;
+    }
+    let household: i64 = sqlx::query_scalar(
+        "SELECT h.id FROM households h JOIN users u ON u.id = h.owner_user_id WHERE u.external_id = ?",
+    )
+    .bind(HEAD.to_string())
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let id = household.to_string();
+    let other = admin(dir.path(), &["--as", &format!("telegram:{DONOR}"), "household", "approve", &id]);
+    assert_eq!(other.status.code(), Some(2), "a resident may not approve: {other:?}");
+    let approved = admin(dir.path(), &["--as", &format!("telegram:{}", leader(1)), "household", "approve", &id]);
+    assert!(approved.status.success(), "{approved:?}");
+    assert!(String::from_utf8_lossy(&approved.stdout).contains("Đã duyệt"), "{approved:?}");
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM households WHERE id = ?").bind(household).fetch_one(&db).await.unwrap();
+    assert_eq!(status, "approved");
+    assert_eq!(told(&tg, HEAD, &format!("Hồ sơ hộ #{household} của bác đã được tổ trưởng duyệt")).await, 1);
+
+    // A role granted by an official from the command line; the new leader
+    // is told, and the audit row names the door.
+    let granted = admin(
+        dir.path(),
+        &["--as", &OFFICIAL.to_string(), "role", "grant", &format!("telegram:{DONOR}"), "--leader-of", "1"],
+    );
+    assert!(granted.status.success(), "{granted:?}");
+    assert_eq!(told(&tg, DONOR, "Bác đã được phân công làm tổ trưởng").await, 1);
+    let doors: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT action, door FROM audit_log WHERE action IN ('household.approve', 'role.leader.appoint') ORDER BY id",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        doors,
+        [
+            // The group's own leader, appointed in the chat by a reply.
+            ("role.leader.appoint".into(), Some("telegram".into())),
+            ("household.approve".into(), Some("cli".into())),
+            ("role.leader.appoint".into(), Some("cli".into()))
+        ]
+    );
+    let by_resident = admin(
+        dir.path(),
+        &["--as", &format!("telegram:{HEAD}"), "role", "revoke", &format!("telegram:{DONOR}"), "--leader-of", "1"],
+    );
+    assert_eq!(by_resident.status.code(), Some(2), "{by_resident:?}");
 }
