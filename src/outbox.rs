@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::channel::{Action, Channel, Replies};
+use crate::channel::{menus, Action, Channel, Replies};
 use crate::db::{Batch, Tx};
 
 /// Appends the statement queueing `rows` (origin lane, source, the action as
@@ -56,14 +56,18 @@ impl JobOutbox {
         Self { lane, source: format!("job:{job}"), now, queued: Vec::new() }
     }
 
-    /// Queues `replies` in `tx` and commits it: the job's change and what it
-    /// must tell, together or not at all.
+    /// Queues `replies` in `tx` and commits it: the job's change, what it
+    /// must tell and the options that leaves to answer, together or not at
+    /// all.
     pub async fn commit(&mut self, mut tx: Tx, replies: Replies) -> anyhow::Result<()> {
         let stored = replies.actions.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
         let rows: Vec<(&str, &str, &str)> =
             stored.iter().map(|a| (self.lane.as_str(), self.source.as_str(), a.as_str())).collect();
         let mut batch = Batch::default();
         push_replies(&rows, self.now, &mut batch);
+        // What the messages offer in chats without buttons, kept with them
+        // (see `channel::menus`): a job speaks to chats' own persons.
+        menus::push_kept(&menus::kept(&replies.actions, None), self.now, &mut batch);
         let mut ids = batch.fetch_ids(&mut tx).await?;
         anyhow::ensure!(
             ids.len() == replies.actions.len(),

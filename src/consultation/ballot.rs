@@ -16,7 +16,7 @@ use super::answers::{self, Given, Recorded, Voter};
 use super::card::{ballot_text, keyboard, Choice, PAYLOAD_PREFIX};
 use super::repo;
 use super::{Ballot, Consultation, ConsultationCode, Unit};
-use crate::channel::{Channel, Keyboard, MessageRef};
+use crate::channel::{Keyboard, MessageRef};
 use crate::conversation::{self, Completion, Form};
 use crate::dialogue::{Answer, DialogueState};
 use crate::refusal::{Handled, Refusal};
@@ -114,7 +114,7 @@ pub async fn show(turn: &mut Turn, c: &Consultation) -> Handled {
             text.push_str(&format!("\n\nÝ kiến hiện tại của {}: «{}».", whose(c), c.option(now).unwrap_or("?")));
         }
     }
-    text.push_str(super::card::ask_line(caller.addr.channel));
+    text.push_str(super::card::ask_line(caller.addr.channel.capabilities()));
     if let Some(photo) = &c.photo {
         out.photo(&me, photo, None);
     }
@@ -233,10 +233,7 @@ async fn answer(turn: &mut Turn, c: &Consultation, option: usize, text: Option<&
     let Some(voter) = answers::voter(tx, c, caller.id).await? else {
         return Err(Refusal::state(not_registered(c)).into());
     };
-    let via = match caller.addr.channel {
-        Channel::Telegram => "telegram",
-        Channel::Zalo => "zalo",
-    };
+    let via = caller.addr.channel.as_str();
     let given = Given { option, text, via, user: Some(caller.id), recorded_by: None };
     let recorded = answers::record(tx, c, voter, &given, now).await?;
     let receipt = match recorded {

@@ -53,16 +53,20 @@ pub fn text(app: &App, c: &Consultation, answered: i64, registered: i64) -> Stri
     text
 }
 
-/// The post's buttons on each platform: the deep link on Telegram, the
-/// options themselves on Zalo (the message is the ballot there).
+/// The post's buttons on each platform (as a notice keeps them).
 fn keyboards(c: &Consultation) -> BTreeMap<String, Keyboard> {
-    BTreeMap::from([
-        (
-            Channel::Telegram.as_str().to_string(),
-            Keyboard::single(Button::start_private("🗳 Cho ý kiến", format!("{}{}", card::PAYLOAD_PREFIX, c.code.id()))),
-        ),
-        (Channel::Zalo.as_str().to_string(), card::keyboard(c)),
-    ])
+    Channel::ALL.into_iter().map(|channel| (channel.as_str().to_string(), keyboard(c, channel))).collect()
+}
+
+/// The post's buttons in `channel`'s chats: the deep link to the ballot in
+/// private where there is one; elsewhere the options themselves (the
+/// message is the ballot there).
+fn keyboard(c: &Consultation, channel: Channel) -> Keyboard {
+    if channel.capabilities().deep_links {
+        Keyboard::single(Button::start_private("🗳 Cho ý kiến", format!("{}{}", card::PAYLOAD_PREFIX, c.code.id())))
+    } else {
+        card::keyboard(c)
+    }
 }
 
 /// Queues the post to every chat of the consultation's groups (and every
@@ -119,13 +123,16 @@ pub async fn edit_all_with(
     out: &mut Replies,
 ) -> anyhow::Result<()> {
     let text = text(app, c, answered, registered);
-    let keyboard = match c.status {
-        Status::Open => keyboards(c).remove(Channel::Telegram.as_str()).unwrap_or_default(),
-        _ => Keyboard::none(),
-    };
     if let Some(notice) = post_notice(&mut *conn, c.code).await? {
-        for message in notice::repo::sent_messages(&mut *conn, notice, Channel::Telegram).await? {
-            out.edit_public(&message, text.clone(), keyboard.clone());
+        // Where posts cannot be edited they stay as sent.
+        for channel in Channel::ALL.into_iter().filter(|ch| ch.capabilities().edits) {
+            let buttons = match c.status {
+                Status::Open => keyboard(c, channel),
+                _ => Keyboard::none(),
+            };
+            for message in notice::repo::sent_messages(&mut *conn, notice, channel).await? {
+                out.edit_public(&message, text.clone(), buttons.clone());
+            }
         }
     }
     repo::post_edited(conn, c.code, app.clock.now()).await
