@@ -97,7 +97,9 @@ pub async fn command(turn: &mut Turn) -> Handled {
 /// private.
 fn picker(list: &[Campaign], mark: &str) -> Vec<Vec<Button>> {
     list.iter()
-        .map(|c| vec![Button::callback(format!("{mark}{}: {}", c.code, c.title), format!("{PICK_PREFIX}{}", c.code.id()))])
+        .map(|c| {
+            vec![Button::callback(format!("{mark}{}: {}", c.code, c.title), format!("{PICK_PREFIX}{}", c.code.id()))]
+        })
         .collect()
 }
 

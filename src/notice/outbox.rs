@@ -178,9 +178,15 @@ mod tests {
 
     #[test]
     fn a_photo_carries_the_start_of_the_text() {
-        let short = parts("Họp tổ", Some("ph"), seen(), &fit::Limits::of(crate::channel::Channel::Telegram.capabilities()));
+        let short =
+            parts("Họp tổ", Some("ph"), seen(), &fit::Limits::of(crate::channel::Channel::Telegram.capabilities()));
         assert_eq!(short, vec![Part { text: "Họp tổ".into(), photo: Some("ph".into()), keyboard: seen() }]);
-        let long = parts(&"Nội dung họp.\n".repeat(100), Some("ph"), seen(), &fit::Limits::of(crate::channel::Channel::Telegram.capabilities()));
+        let long = parts(
+            &"Nội dung họp.\n".repeat(100),
+            Some("ph"),
+            seen(),
+            &fit::Limits::of(crate::channel::Channel::Telegram.capabilities()),
+        );
         assert!(long[0].photo.is_some() && fit::length(&long[0].text) <= 1024 && long[0].keyboard.is_empty());
         assert!(long[1].photo.is_none() && !long[1].keyboard.is_empty());
     }
