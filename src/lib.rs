@@ -12,6 +12,7 @@
 //! The process and its platforms
 //! - `startup`, `scheduler`, `ops` — wiring the process; time-driven work; `/healthz` and `/metrics`.
 //! - `telegram`, `zalo` — each platform's wire format in and out, polling or webhook.
+//! - `admin` — `todanpho admin`: the command line as a door to the same ward actions.
 //! - `intake` — one intake for every platform: the inbox, replay, one chat at a time, the
 //!   handler tree, one update's turn ([`intake::process`]), the reply outbox.
 //!
@@ -69,6 +70,7 @@
 //! - `doc_check` (tests only) — this map against the imports; the docs' paths against `src/`.
 
 pub mod action;
+pub mod admin;
 pub mod app;
 pub mod appoint;
 pub mod audit;

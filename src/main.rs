@@ -50,6 +50,18 @@ struct Cli {
 enum Command {
     /// Run the bot (the default).
     Run,
+    /// Act as a ward official (or leader) from the command line, through the
+    /// same ward actions as the chat: approve a household, move a case,
+    /// confirm a pledge, grant a role. The people concerned are told on their
+    /// platform by the running bot. Exit status 2 when the action is refused
+    /// (the reason, in Vietnamese, on stderr); nothing is changed then.
+    Admin {
+        /// Who acts: our user id (12), or telegram:<id> / zalo:<id>.
+        #[arg(long = "as", value_name = "WHO")]
+        who: todanpho::admin::Who,
+        #[command(subcommand)]
+        action: todanpho::admin::Admin,
+    },
     /// Write a config file (--config, default config.toml) for a new ward:
     /// asks for what is not given as a flag.
     Init {
@@ -141,6 +153,10 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<Refused>() => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("todanpho: {e:#}");
             ExitCode::FAILURE
@@ -208,6 +224,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Admin { who, action } => {
+            let (app, db) = todanpho::startup::build_app_beside(&config).await?;
+            match todanpho::admin::run(&app, &db, &who, action).await? {
+                todanpho::admin::Ended::Done { text, queued } => {
+                    println!("{text}");
+                    if queued > 0 {
+                        println!("({queued} tin nhắn sẽ được bot gửi đi)");
+                    }
+                    Ok(())
+                }
+                todanpho::admin::Ended::Refused(refusal) => Err(Refused(refusal.to_string()).into()),
+            }
+        }
         Command::Run => {
             // Telegram, Zalo, or both: each is on when its token is set.
             let telegram = Secret::from_env("TELOXIDE_TOKEN").ok();
@@ -218,6 +247,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
 }
+
+/// An action refused: its reason, as a chat would show it.
+#[derive(Debug)]
+struct Refused(String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
 
 /// SQLite allocates through glibc, not through the Rust allocator above,
 /// and glibc gives every thread that allocates (one per SQLite connection)

@@ -13,7 +13,38 @@
 use chrono::{DateTime, Utc};
 
 use crate::channel::{menus, Action, Channel, Replies};
-use crate::db::{Batch, Tx};
+use crate::db::{Batch, Database, Tx};
+
+/// The origin of replies queued by a door outside the bot's process
+/// (`todanpho admin`): they wait in the outbox under this name until the
+/// running bot's scheduler claims them for its lane and sends them (see
+/// [`JobOutbox::adopt_beside`]).
+pub const BESIDE: &str = "beside";
+
+/// Queues `replies` in the transaction of the change that causes them, for
+/// the running bot to send (see [`BESIDE`]). Returns how many.
+pub async fn queue_beside(
+    conn: &mut sqlx::SqliteConnection,
+    replies: &Replies,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let stored = replies.actions.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
+    let rows: Vec<(&str, &str, &str)> = replies
+        .actions
+        .iter()
+        .zip(&stored)
+        // A reply that names no chat (a button's acknowledgement, which no
+        // door outside a chat makes) still needs some platform's lane.
+        .map(|(action, stored)| {
+            (action.chat().map_or(Channel::Telegram, |c| c.channel).as_str(), BESIDE, stored.as_str())
+        })
+        .collect();
+    let mut batch = Batch::default();
+    push_replies(&rows, now, &mut batch);
+    // What the messages offer in chats without buttons, kept with them.
+    menus::push_kept(&menus::kept(&replies.actions, None), now, &mut batch);
+    Ok(batch.fetch_ids(conn).await?.len())
+}
 
 /// Appends the statement queueing `rows` (origin lane, source, the action as
 /// stored JSON) in order: one statement text for any number of rows, so
@@ -79,6 +110,45 @@ impl JobOutbox {
         ids.sort_unstable();
         self.queued.extend(ids.into_iter().zip(replies.actions));
         Ok(())
+    }
+
+    /// Claims the replies a door outside the process queued ([`BESIDE`]) for
+    /// this lane, as the job's own: committed on the lane before they are
+    /// sent, so a kill in between leaves them to the lane's restart like
+    /// any other. Returns how many.
+    pub async fn adopt_beside(&mut self, db: &Database) -> anyhow::Result<usize> {
+        // Looked at every round: the writer only when there is something.
+        let waiting: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM reply_outbox WHERE update_id = ?)")
+            .bind(BESIDE)
+            .fetch_one(&mut *db.read().await?)
+            .await?;
+        if !waiting {
+            return Ok(0);
+        }
+        let mut tx = db.write().await?;
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "UPDATE reply_outbox SET channel = ?, update_id = ? WHERE update_id = ? RETURNING id, action",
+        )
+        .bind(self.lane.as_str())
+        .bind(&self.source)
+        .bind(BESIDE)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for (id, action) in rows {
+            match serde_json::from_str::<Action>(&action) {
+                Ok(action) => claimed.push((id, action)),
+                Err(e) => {
+                    tracing::error!(reply = id, error = %e, "a reply queued beside the bot cannot be read; dropped");
+                    sqlx::query("DELETE FROM reply_outbox WHERE id = ?").bind(id).execute(&mut *tx).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        claimed.sort_unstable_by_key(|(id, _)| *id);
+        let n = claimed.len();
+        self.queued.extend(claimed);
+        Ok(n)
     }
 
     /// The replies committed so far, to be sent; the outbox starts empty again.

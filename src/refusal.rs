@@ -77,6 +77,35 @@ impl Refusal {
     pub fn state(sentence: impl Into<String>) -> Self {
         Refusal::State(sentence.into())
     }
+
+    /// The refusal's kind, as kept with the update it answered (the role
+    /// matrix reads it there).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Refusal::NoRight { .. } => "NoRight",
+            Refusal::StaffOnly { .. } => "StaffOnly",
+            Refusal::OwnGroupOnly { .. } => "OwnGroupOnly",
+            Refusal::NotFound { .. } => "NotFound",
+            Refusal::State(_) => "State",
+            Refusal::Overtaken { .. } => "Overtaken",
+            Refusal::OnlyFor { .. } => "OnlyFor",
+            Refusal::WrongPlace(_) => "WrongPlace",
+            Refusal::Input(_) => "Input",
+            Refusal::StaleButton => "StaleButton",
+        }
+    }
+
+    /// Whether it refuses for who the person is (their role, or their
+    /// relation to the record), not for what or where they asked.
+    pub fn is_for_rights(&self) -> bool {
+        matches!(
+            self,
+            Refusal::NoRight { .. }
+                | Refusal::StaffOnly { .. }
+                | Refusal::OwnGroupOnly { .. }
+                | Refusal::OnlyFor { .. }
+        )
+    }
 }
 
 /// What the person reads.

@@ -23,7 +23,7 @@ use crate::channel::Channel;
 use crate::db::Database;
 use crate::intake::{send_queued, Marks};
 use crate::outbox::JobOutbox;
-use crate::{busy_group, campaign, consultation, digital, report};
+use crate::{admin, busy_group, campaign, consultation, digital, report};
 
 /// The platform the scheduler sends through (its outbox lane), and its
 /// marks: handed over once that platform's intake has sent what a crash
@@ -68,6 +68,7 @@ async fn rounds(app: App, db: Database, started: oneshot::Receiver<Lane>, mut st
         jobs.run("consultation_post", consultation::post::flush_due).await;
         jobs.run("busy_group", busy_group::flush_due).await;
         jobs.run("campaign_progress", campaign::progress::flush_due).await;
+        jobs.run("admin", admin::send_due).await;
         if *stopped.borrow() {
             return;
         }

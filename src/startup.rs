@@ -24,6 +24,25 @@ pub async fn build_app(config: &Config) -> anyhow::Result<(App, Database)> {
 }
 
 pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<(App, Database)> {
+    build(config, clock, Start::Bot).await
+}
+
+/// The shared handles for a door that runs beside the bot on the same
+/// database (`todanpho admin`): the same as [`build_app`], but it leaves
+/// the running bot's sent logs and inbox alone.
+pub async fn build_app_beside(config: &Config) -> anyhow::Result<(App, Database)> {
+    build(config, Arc::new(SystemClock), Start::Beside).await
+}
+
+#[derive(PartialEq, Eq)]
+enum Start {
+    /// The bot itself starts: it settles what its last run left.
+    Bot,
+    /// A command beside a bot that may be running.
+    Beside,
+}
+
+async fn build(config: &Config, clock: Arc<dyn Clock>, start: Start) -> anyhow::Result<(App, Database)> {
     // Counting starts before anything happens (see `ops`).
     crate::ops::install();
     let mut book = Book::load(config.dialogues.dir.as_deref())?;
@@ -33,10 +52,12 @@ pub async fn build_app_with_clock(config: &Config, clock: Arc<dyn Clock>) -> any
     campaign::create::prepare_definition(&mut book)?;
     let db =
         db::connect_with(&config.database.path, config.database.synchronous, config.database.upgrade_backup).await?;
-    // Before any platform takes updates in (and so before any new reply).
-    crate::intake::settle_sent_logs(&db).await.context("reading the logs of sent replies")?;
-    let keep = config.ops.keep_handled().map_err(crate::config::ConfigError::Invalid)?;
-    crate::intake::forget_handled(&db, clock.now(), keep).await.context("pruning the inbox")?;
+    if start == Start::Bot {
+        // Before any platform takes updates in (and so before any new reply).
+        crate::intake::settle_sent_logs(&db).await.context("reading the logs of sent replies")?;
+        let keep = config.ops.keep_handled().map_err(crate::config::ConfigError::Invalid)?;
+        crate::intake::forget_handled(&db, clock.now(), keep).await.context("pruning the inbox")?;
+    }
     {
         let mut tx = db.write().await?;
         roles::seed_officials(&mut tx, &config.telegram.officials, clock.now())

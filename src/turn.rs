@@ -47,6 +47,7 @@ impl Turn {
     /// already), else in the chat they typed in.
     pub fn refuse(&mut self, refusal: Refusal) {
         let text = refusal.to_string();
+        self.out.refused = Some(refusal.kind());
         match &self.msg.event {
             Event::Button { callback_id, .. } if !self.out.answered(callback_id) => {
                 self.out.answer(callback_id, Some(text))
@@ -71,8 +72,8 @@ impl Turn {
         crate::action::told::render(&mut *self.db.write().await?, told, &mut self.out).await
     }
 
-    /// The replies and what the update wrote, for the caller to commit
-    /// together.
+    /// The replies (with the kind of refusal shown, if any) and what the
+    /// update wrote, for the caller to commit together.
     pub fn finish(self) -> (Replies, Option<Written>) {
         (self.out, self.db.tx.finish())
     }

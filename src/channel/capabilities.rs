@@ -177,6 +177,7 @@ mod tests {
         ("src/action/mod.rs", "an actor's door is the platform the update came through"),
         ("src/identity.rs", "the link between a Zalo and a Telegram account"),
         ("src/roles.rs", "the officials named in the configuration are Telegram accounts"),
+        ("src/outbox.rs", "a reply queued outside the process that names no chat needs some lane"),
         ("src/testing.rs", "tests only: the test ward's people are on Telegram"),
         ("src/intake/tests.rs", "tests only: the inbox and outbox of each platform"),
     ];

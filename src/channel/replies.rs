@@ -50,6 +50,9 @@ impl Replies {
 #[derive(Debug, Default)]
 pub struct Replies {
     pub actions: Vec<Action>,
+    /// The kind of refusal shown among them, if one was (kept with the
+    /// update's handled mark: see `Turn::refuse`).
+    pub refused: Option<&'static str>,
 }
 
 impl Replies {

@@ -1,12 +1,15 @@
 //! Households (hộ gia đình): registration by residents, review by leaders,
 //! and later updates.
 //!
+//! - `actions`: the ward actions any door calls (register, change, approve or
+//!   reject, invite, ask to join, propose, answer, leave);
 //! - `registration`: `/dangky` and what happens when the form is confirmed;
 //! - `review`: the leader's **Duyệt / Từ chối**;
 //! - `mine`: `/hocuatoi`, a resident's own households and their updates;
 //! - `members`: the people of a household besides its head, by the head's code;
 //! - `repo`: the SQL.
 
+pub mod actions;
 pub mod members;
 pub mod mine;
 pub mod registration;

@@ -19,12 +19,12 @@
 use crate::turn::Turn;
 use std::collections::BTreeMap;
 
-use super::{repo, review, DetailsError, HouseholdDetails, Status};
+use super::{actions, DetailsError, HouseholdDetails};
 use crate::conversation::Completion;
 use crate::dialogue::definition::StepKind;
 use crate::dialogue::{Book, DefinitionError, DialogueState};
 use crate::group::Group;
-use crate::refusal::Refusal;
+use crate::refusal::{Refusal, Stop};
 
 pub const FLOW: &str = "household";
 
@@ -88,69 +88,37 @@ pub fn context_for(group: &Group, household_id: Option<i64>) -> BTreeMap<String,
     context
 }
 
-/// The resident confirmed the summary: save and tell the leaders, in the
+/// The resident confirmed the summary: save and tell the reviewers, in the
 /// transaction that ends the dialogue.
 pub async fn complete(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
-    let Turn { caller, out, db, .. } = turn;
-    let now = db.now();
-    let tx = db.write().await?;
-    let me = caller.addr.private_chat();
     let details = match HouseholdDetails::from_answers(&state.answers) {
         Ok(d) => d,
         Err(e) => return Ok(Completion::Reask { key: e.step(), message: explain(&e) }),
     };
-    let Some(group) = crate::conversation::flow::context_group(tx, &state.context).await? else {
-        return Ok(Completion::Refused(Refusal::state(
-            "Tổ dân phố này không còn trên bot nên chưa lưu được. Xin liên hệ tổ trưởng.",
-        )));
+    let actor = turn.actor();
+    let tx = turn.db.write().await?;
+    let acted = match state.context.get("household_id").and_then(|h| h.parse::<i64>().ok()) {
+        None => {
+            // No group in the context reads as a group gone (ids start at 1).
+            let group = state.context.get("group_id").and_then(|g| g.parse::<i64>().ok()).unwrap_or(0);
+            actions::register(tx, &actor, group, &details).await.map(|done| done.map(|r| r.text()))
+        }
+        Some(id) => match actions::update(tx, &actor, id, &details).await {
+            Err(Stop::Refused(Refusal::NotFound { .. })) => {
+                Err(Refusal::state("Không tìm thấy hồ sơ hộ này của bác. Xin gõ /hocuatoi để xem lại.").into())
+            }
+            other => other.map(|done| done.map(|u| u.text())),
+        },
     };
-
-    let household_id = state.context.get("household_id").and_then(|h| h.parse::<i64>().ok());
-    let Some(household_id) = household_id else {
-        let id = repo::insert(tx, group.id, caller.id, &details, now).await?;
-        let household = repo::get(tx, id).await?.ok_or_else(|| anyhow::anyhow!("household {id} vanished"))?;
-        let reached = review::notify_new(tx, &household, &group, caller, out).await?;
-        out.send(&me, submitted_text(id, reached));
-        return Ok(Completion::Done);
+    let done = match acted {
+        Ok(done) => done,
+        Err(Stop::Refused(refusal)) => return Ok(Completion::Refused(refusal)),
+        Err(Stop::Failed(e)) => return Err(e),
     };
-
-    let Some(existing) = repo::get(tx, household_id).await?.filter(|h| h.owner_user_id == caller.id) else {
-        return Ok(Completion::Refused(Refusal::state(
-            "Không tìm thấy hồ sơ hộ này của bác. Xin gõ /hocuatoi để xem lại.",
-        )));
-    };
-    if existing.details == details {
-        out.send(&me, "Thông tin không có gì thay đổi nên bot không gửi lại. Cảm ơn bác!");
-        return Ok(Completion::Done);
-    }
-    if existing.status == Status::Approved {
-        // The approved record stays as it is until a leader accepts the change.
-        let update_id = repo::propose_update(tx, existing.id, &details, now).await?;
-        let reached = review::notify_update(tx, &existing, update_id, &details, &group, caller, out).await?;
-        out.send(
-            &me,
-            format!(
-                "Đã gửi thông tin cập nhật của hộ #{} tới {}. Thông tin cũ vẫn giữ nguyên cho đến khi được duyệt.",
-                existing.id,
-                if reached { "tổ trưởng" } else { "cán bộ phường" }
-            ),
-        );
-    } else {
-        repo::replace_details(tx, existing.id, &details, Status::Pending, caller.id, now).await?;
-        let household = repo::get(tx, existing.id).await?.ok_or_else(|| anyhow::anyhow!("household vanished"))?;
-        let reached = review::notify_new(tx, &household, &group, caller, out).await?;
-        out.send(&me, submitted_text(existing.id, reached));
-    }
+    turn.tell(done.told).await?;
+    let me = turn.caller.addr.private_chat();
+    turn.out.send(&me, done.outcome);
     Ok(Completion::Done)
-}
-
-fn submitted_text(id: i64, leaders_reached: bool) -> String {
-    let who = if leaders_reached {
-        "tổ trưởng"
-    } else {
-        "cán bộ phường (tổ chưa có tổ trưởng trên bot)"
-    };
-    format!("Đã gửi hồ sơ hộ #{id} tới {who} để duyệt. Bot sẽ nhắn bác khi có kết quả. Gõ /hocuatoi để xem lại hồ sơ.")
 }
 
 fn explain(e: &DetailsError) -> String {

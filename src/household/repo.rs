@@ -254,6 +254,15 @@ pub async fn pending_update(conn: &mut SqliteConnection, update_id: i64) -> anyh
     .transpose()
 }
 
+/// A proposed change's household and status (`pending`, `approved`,
+/// `rejected` or `superseded`), whatever became of it.
+pub async fn update_of(conn: &mut SqliteConnection, update_id: i64) -> anyhow::Result<Option<(i64, String)>> {
+    Ok(sqlx::query_as("SELECT household_id, status FROM household_updates WHERE id = ?")
+        .bind(update_id)
+        .fetch_optional(conn)
+        .await?)
+}
+
 pub async fn has_pending_update(conn: &mut SqliteConnection, household_id: i64) -> anyhow::Result<bool> {
     let found: Option<i64> =
         sqlx::query_scalar("SELECT id FROM household_updates WHERE household_id = ? AND status = 'pending' LIMIT 1")

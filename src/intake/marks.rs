@@ -102,7 +102,13 @@ enum Job {
     /// An update that changed nothing is handled (its replies are sent
     /// first: replaying it would only answer again). The caller waits
     /// until the mark is on disk.
-    Handled { channel: Channel, update_id: String, error: Option<String>, done: oneshot::Sender<bool> },
+    Handled {
+        channel: Channel,
+        update_id: String,
+        error: Option<String>,
+        refused: Option<&'static str>,
+        done: oneshot::Sender<bool>,
+    },
     /// A reply from the outbox has been sent. Nobody waits: if the process
     /// dies before this is written, the reply is sent again at the restart.
     Sent(i64),
@@ -145,8 +151,21 @@ impl Marks {
     }
 
     pub async fn handled(&self, channel: Channel, update_id: &str, error: Option<&str>) -> anyhow::Result<()> {
+        self.handled_refused(channel, update_id, error, None).await
+    }
+
+    /// As [`Marks::handled`], with the kind of refusal the update was
+    /// answered with.
+    pub async fn handled_refused(
+        &self,
+        channel: Channel,
+        update_id: &str,
+        error: Option<&str>,
+        refused: Option<&'static str>,
+    ) -> anyhow::Result<()> {
         let (done, written) = oneshot::channel();
-        let job = Job::Handled { channel, update_id: update_id.to_string(), error: error.map(str::to_string), done };
+        let error = error.map(str::to_string);
+        let job = Job::Handled { channel, update_id: update_id.to_string(), error, refused, done };
         self.tx.send(job).map_err(|_| anyhow::anyhow!("the mark writer has stopped"))?;
         match written.await {
             Ok(true) => Ok(()),
@@ -270,8 +289,8 @@ async fn write_batch(db: &Database, batch: &[Job], now: chrono::DateTime<Utc>) -
     let marked: Vec<Mark> = batch
         .iter()
         .filter_map(|j| match j {
-            Job::Handled { channel, update_id, error, .. } => {
-                Some((channel.as_str(), update_id.as_str(), error.as_deref()))
+            Job::Handled { channel, update_id, error, refused, .. } => {
+                Some((channel.as_str(), update_id.as_str(), error.as_deref(), *refused))
             }
             Job::Sent(_) => None,
         })

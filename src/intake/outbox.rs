@@ -23,10 +23,11 @@ pub async fn commit_with_replies(
     channel: Channel,
     update_id: &str,
     actions: Vec<Action>,
+    refused: Option<&'static str>,
     menus: Vec<Kept>,
 ) -> anyhow::Result<Vec<(i64, Action)>> {
     let replies = actions.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
-    let ending = Ending { channel, update_id: update_id.to_string(), replies, menus };
+    let ending = Ending { channel, update_id: update_id.to_string(), replies, refused, menus };
     let mut ids = match written {
         Written::Rows(rows) => marks.end(rows, ending).await?,
         // The update holds its turn at the writer: its ending goes there.

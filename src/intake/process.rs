@@ -81,12 +81,13 @@ pub async fn process(
     };
     let outcome = match (handled, written) {
         (Ok(replies), Some(written)) => {
-            match commit_with_replies(marks, written, channel, update_id, replies.actions, kept).await {
+            match commit_with_replies(marks, written, channel, update_id, replies.actions, replies.refused, kept).await
+            {
                 Ok(queued) => Outcome::Committed(queued),
                 Err(e) => Outcome::Failed(e.context("committing the update")),
             }
         }
-        (Ok(replies), None) => Outcome::ReadOnly(replies.actions),
+        (Ok(replies), None) => Outcome::ReadOnly(replies.actions, replies.refused),
         // Dropping the transaction rolls back whatever the handler wrote.
         (Err(e), _) => Outcome::Failed(e),
     };
@@ -96,14 +97,16 @@ pub async fn process(
             send_queued(app, marks, channel, queued).await;
             (sent, false)
         }
-        Outcome::ReadOnly(actions) => {
+        Outcome::ReadOnly(actions, refused) => {
             // Nothing was written, so the replies need no outbox: handling
             // the update again after a crash would only answer again.
             let sent = actions.len();
             for action in actions {
                 app.senders.deliver(channel, action).await;
             }
-            mark(marks, channel, update_id, None).await;
+            if let Err(e) = marks.handled_refused(channel, update_id, None, refused).await {
+                tracing::error!(update = update_id, error = %format!("{e:#}"), "cannot mark the update handled");
+            }
             (sent, false)
         }
         Outcome::Failed(e) => {
@@ -144,7 +147,8 @@ enum Outcome {
     /// The update changed something: committed with its replies, which
     /// are in the outbox under these ids.
     Committed(Vec<(i64, Action)>),
-    ReadOnly(Vec<Action>),
+    /// Nothing written: the replies, and the kind of refusal among them.
+    ReadOnly(Vec<Action>, Option<&'static str>),
     Failed(anyhow::Error),
 }
 

@@ -16,6 +16,9 @@ pub(super) struct Ending {
     pub(super) channel: Channel,
     pub(super) update_id: String,
     pub(super) replies: Vec<String>,
+    /// The kind of refusal the person was shown, if any (see
+    /// [`crate::refusal::Refusal::kind`]).
+    pub(super) refused: Option<&'static str>,
     pub(super) menus: Vec<Kept>,
 }
 
@@ -25,7 +28,8 @@ pub(super) struct Ending {
 /// JSON arrays), so SQLite prepares them once. Returns the outbox ids in
 /// insertion order: each ending's replies, one ending after the other.
 pub(super) fn ending_statements(endings: &[Ending], now: chrono::DateTime<Utc>, batch: &mut Batch) {
-    let marked: Vec<Mark> = endings.iter().map(|e| (e.channel.as_str(), e.update_id.as_str(), None)).collect();
+    let marked: Vec<Mark> =
+        endings.iter().map(|e| (e.channel.as_str(), e.update_id.as_str(), None, e.refused)).collect();
     push_marks(&marked, now, batch);
     let replies: Vec<(&str, &str, &str)> = endings
         .iter()
@@ -35,16 +39,17 @@ pub(super) fn ending_statements(endings: &[Ending], now: chrono::DateTime<Utc>, 
     menus::push_kept(endings.iter().flat_map(|e| &e.menus), now, batch);
 }
 
-/// An update to mark handled: its channel, its id, and its handler's
-/// error if it failed.
-pub(super) type Mark<'a> = (&'a str, &'a str, Option<&'a str>);
+/// An update to mark handled: its channel, its id, its handler's error if
+/// it failed, and the kind of refusal it was answered with, if it was.
+pub(super) type Mark<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>);
 
 /// Appends the statement marking `marked` handled (dropping their
 /// payloads): one statement text for any number of updates.
 pub(super) fn push_marks(marked: &[Mark], now: chrono::DateTime<Utc>, batch: &mut Batch) {
     batch
         .push(
-            "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = j.value ->> 2
+            "UPDATE processed_updates SET handled_at = ?, payload = NULL, error = j.value ->> 2,
+                 refused = j.value ->> 3
              FROM json_each(?) AS j
              WHERE processed_updates.channel = j.value ->> 0 AND processed_updates.update_id = j.value ->> 1",
         )

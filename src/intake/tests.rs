@@ -64,7 +64,8 @@ fn reply(text: &str) -> Action {
 
 async fn queue(marks: &Marks, update: &str, texts: &[&str]) -> Vec<i64> {
     let actions = texts.iter().map(|t| reply(t)).collect();
-    let queued = commit_with_replies(marks, Written::Rows(Vec::new()), Channel::Telegram, update, actions, Vec::new());
+    let queued =
+        commit_with_replies(marks, Written::Rows(Vec::new()), Channel::Telegram, update, actions, None, Vec::new());
     queued.await.unwrap().into_iter().map(|(id, _)| id).collect()
 }
 
@@ -97,12 +98,12 @@ async fn the_options_a_zalo_reply_offers_are_committed_with_the_update_per_perso
         .unwrap();
     let actions = ask(&["A", "B"]);
     let kept = crate::channel::menus::kept(&actions, Some((&group, &person("an"))));
-    commit_with_replies(&marks, Written::Open(tx), Channel::Zalo, "1", actions, kept).await.unwrap();
+    commit_with_replies(&marks, Written::Open(tx), Channel::Zalo, "1", actions, None, kept).await.unwrap();
     assert!(options(db.clone(), "an").await.is_some_and(|o| o.contains("x:B")), "committed with the update");
     // A turn that wrote nothing else, for another resident in the group.
     let actions = ask(&["C"]);
     let kept = crate::channel::menus::kept(&actions, Some((&group, &person("binh"))));
-    commit_with_replies(&marks, Written::Rows(Vec::new()), Channel::Zalo, "2", actions, kept).await.unwrap();
+    commit_with_replies(&marks, Written::Rows(Vec::new()), Channel::Zalo, "2", actions, None, kept).await.unwrap();
     assert!(options(db.clone(), "binh").await.is_some_and(|o| o.contains("x:C")));
     assert!(options(db.clone(), "an").await.is_some_and(|o| o.contains("x:B")), "An's numbers are still An's");
 }

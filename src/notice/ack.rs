@@ -1,6 +1,7 @@
 //! **Đã xem**: residents acknowledge a notice in the group; the sender sees
 //! per group how many households did (`/thongbao_ds`).
 
+use super::actions;
 use super::repo;
 use super::NoticeCode;
 use crate::channel::ChatAddr;
@@ -10,39 +11,12 @@ use crate::roles;
 use crate::turn::Turn;
 
 pub async fn on_seen(turn: &mut Turn, code: NoticeCode, callback_id: &str) -> Handled {
-    let Turn { app, caller, msg, db, out } = turn;
-    let mut conn = db.write().await?;
-    if repo::get(&mut conn, code).await?.is_none() {
-        return Err(Refusal::not_found("thông báo", code).into());
-    }
-    // Once per household, for the household's own group, whichever copy
-    // was pressed; someone without a household counts where they pressed.
-    let household: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT id, group_id FROM households WHERE owner_user_id = ? AND status = 'approved' ORDER BY id LIMIT 1",
-    )
-    .bind(caller.id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let group_id = match household {
-        Some((_, group)) => Some(group),
-        None => group::by_chat(&mut conn, &msg.chat).await?.map(|g| g.id),
-    };
-    let done = sqlx::query(
-        "INSERT INTO notice_acks (notice_id, user_id, group_id, household_id, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-    )
-    .bind(code.id())
-    .bind(caller.id)
-    .bind(group_id)
-    .bind(household.map(|(id, _)| id))
-    .bind(app.clock.now())
-    .execute(&mut *conn)
-    .await?;
-    let toast = if done.rows_affected() == 1 {
-        "Cảm ơn bác đã xác nhận đã xem."
-    } else {
-        "Bác đã xác nhận đã xem rồi."
-    };
-    out.answer(callback_id, Some(toast.into()));
+    let actor = turn.actor();
+    let Turn { msg, db, out, .. } = turn;
+    let conn = db.write().await?;
+    let pressed_in = group::by_chat(&mut *conn, &msg.chat).await?.map(|g| g.id);
+    let done = actions::acknowledge(conn, &actor, code, pressed_in).await?;
+    out.answer(callback_id, Some(done.outcome.text().into()));
     Ok(())
 }
 

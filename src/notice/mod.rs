@@ -1,5 +1,7 @@
 //! Notices (thông báo), docs/design.md, flow 4.
 //!
+//! - `actions`: the ward actions any door calls: create, change, send,
+//!   schedule and cancel a notice, acknowledge it; each checks the rights;
 //! - `compose`: `/thongbao`, the draft preview with Ghim / Hẹn giờ / groups
 //!   / Gửi / Huỷ;
 //! - `outbox`: the durable outbox: one delivery row per target chat, written
@@ -9,6 +11,7 @@
 //! - `repo`: the SQL.
 
 pub mod ack;
+pub mod actions;
 pub mod compose;
 pub mod drain;
 pub mod optout;

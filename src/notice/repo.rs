@@ -129,6 +129,47 @@ pub async fn queue(conn: &mut SqliteConnection, code: NoticeCode, now: DateTime<
     Ok(Some((inserted.rows_affected() + private.rows_affected()) as usize))
 }
 
+/// Queued → draft again, for a notice queued to no chat at all (nothing
+/// else was written for it).
+pub async fn unqueue(conn: &mut SqliteConnection, code: NoticeCode) -> anyhow::Result<()> {
+    sqlx::query("UPDATE notices SET status = 'draft', queued_at = NULL WHERE id = ? AND status = 'queued'")
+        .bind(code.id())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records that `user` saw the notice, once per household, for the
+/// household's own group whichever copy was pressed; someone without a
+/// household counts in `pressed_in`, the group of the chat they pressed in.
+/// False if they had already.
+pub async fn acknowledge(
+    conn: &mut SqliteConnection,
+    code: NoticeCode,
+    user: i64,
+    pressed_in: Option<i64>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let household: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT id, group_id FROM households WHERE owner_user_id = ? AND status = 'approved' ORDER BY id LIMIT 1",
+    )
+    .bind(user)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let group = household.map(|(_, group)| group).or(pressed_in);
+    let done = sqlx::query(
+        "INSERT INTO notice_acks (notice_id, user_id, group_id, household_id, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(code.id())
+    .bind(user)
+    .bind(group)
+    .bind(household.map(|(id, _)| id))
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Cancels a draft or a notice not sent yet. False if it already went out.
 pub async fn cancel(conn: &mut SqliteConnection, code: NoticeCode, now: DateTime<Utc>) -> anyhow::Result<bool> {
     let done = sqlx::query(

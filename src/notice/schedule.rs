@@ -1,12 +1,13 @@
 //! Scheduled notices: the time a draft is sent (`Hẹn giờ`), and `/henlich`
 //! to see and cancel what is waiting.
 
-use crate::refusal::Handled;
+use crate::refusal::{Handled, Refusal, Stop};
 use crate::turn::Turn;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDateTime, TimeZone};
 
+use super::actions;
 use super::preview::{show_preview, NoticeButton};
 use super::repo;
 use super::NoticeCode;
@@ -51,6 +52,7 @@ pub fn parse_local(input: &str) -> Option<NaiveDateTime> {
 }
 
 pub async fn complete_time(turn: &mut Turn, state: &DialogueState) -> anyhow::Result<Completion> {
+    let actor = turn.actor();
     let Turn { app, caller, out, db, .. } = turn;
     let tx = db.write().await?;
     let Some(code) = state.context.get("notice_id").and_then(|n| n.parse::<i64>().ok()).map(NoticeCode::new) else {
@@ -59,7 +61,6 @@ pub async fn complete_time(turn: &mut Turn, state: &DialogueState) -> anyhow::Re
     let Some(Answer::Text(typed)) = state.answers.get("when") else {
         return Ok(Completion::Reask { key: "when", message: "Xin nhập giờ gửi.".into() });
     };
-    let now = app.clock.now();
     let at = match parse_local(typed).and_then(|local| app.settings.timezone.from_local_datetime(&local).single()) {
         Some(at) => at.with_timezone(&chrono::Utc),
         None => {
@@ -70,18 +71,11 @@ pub async fn complete_time(turn: &mut Turn, state: &DialogueState) -> anyhow::Re
             })
         }
     };
-    if at <= now {
-        return Ok(Completion::Reask {
-            key: "when",
-            message: format!("Giờ hẹn phải sau bây giờ ({}).", app.settings.show_time(now)),
-        });
-    }
-    match repo::get(tx, code).await? {
-        Some(n) if n.sender == caller.id && n.status == super::Status::Draft => {
-            repo::set_schedule(tx, code, Some(at)).await?;
-            show_preview(app, tx, caller, code, None, 0, out).await?;
-        }
-        _ => out.send(&caller.addr.private_chat(), format!("Thông báo {code} đã được gửi hoặc huỷ.")),
+    match actions::schedule(app, &mut *tx, &actor, code, at).await {
+        Ok(_) => show_preview(app, tx, caller, code, None, 0, out).await?,
+        Err(Stop::Refused(Refusal::Input(message))) => return Ok(Completion::Reask { key: "when", message }),
+        Err(Stop::Refused(refusal)) => return Ok(Completion::Refused(refusal)),
+        Err(Stop::Failed(e)) => return Err(e),
     }
     Ok(Completion::Done)
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real dispatcher against a fake Bot API server.
 
+mod admin;
 mod backup;
 mod bad_input;
 mod binary;

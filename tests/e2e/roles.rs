@@ -1,9 +1,13 @@
 //! Every command in the catalog (`commands::COMMANDS`) and every kind of button
 //! the bot shows, tried by a resident, the leader of another group, the
 //! leader of this group and an official, in private and in the group.
-//! What a role may do works; what it may not is refused with "Xin lỗi…"
-//! and changes nothing in the database. A command added to the catalog, or
-//! a button kind the bot starts showing, without a row here fails the test.
+//! What a role may do works; what it may not is refused for who the person
+//! is — the kind of refusal the bot kept with the update (`NoRight`,
+//! `StaffOnly`, `OwnGroupOnly`, `OnlyFor`; `WrongPlace` for a group's
+//! command in private), read from the typed value, not from the words —
+//! shows none of the records' data, and changes nothing in the database. A
+//! command added to the catalog, or a button kind the bot starts showing,
+//! without a row here fails the test.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -187,8 +191,34 @@ fn unchanged(before: &BTreeMap<String, Vec<String>>, after: &BTreeMap<String, Ve
     assert!(changed.is_empty(), "{case}: changed {changed:?}");
 }
 
-fn refusal(text: &str) -> bool {
-    text.starts_with("Xin lỗi") && (text.contains("chỉ") || text.contains("không có quyền"))
+/// The kind of refusal the bot kept with the last update it handled
+/// (`processed_updates.refused`), if it refused it.
+async fn refused_kind(bot: &TestBot) -> Option<String> {
+    sqlx::query_scalar("SELECT refused FROM processed_updates ORDER BY rowid DESC LIMIT 1")
+        .fetch_one(bot.db())
+        .await
+        .unwrap()
+}
+
+/// Refused for who the person is: their role, or their relation to the
+/// record.
+fn for_rights(kind: Option<&str>) -> bool {
+    matches!(kind, Some("NoRight" | "StaffOnly" | "OwnGroupOnly" | "OnlyFor"))
+}
+
+/// What the world's records hold that only their people may see: the
+/// household's phone, head and street, the report's description, the
+/// pledge's amount.
+const DATA: &[&str] =
+    &[crate::registration::PHONE, "Nguyễn Văn An", crate::registration::STREET, "Đèn hỏng", "500.000"];
+
+/// A refused read shows nothing of the records.
+fn shows_no_data(seen: &[String], case: &str) {
+    for text in seen {
+        for data in DATA {
+            assert!(!text.contains(data), "{case}: refused, but shown «{data}»: {text}");
+        }
+    }
 }
 
 /// What the person saw in answer to the last update: messages to them (or
@@ -315,12 +345,21 @@ async fn every_command_and_button_checks_the_role_on_the_server() {
                     assert!(!edited, "{kind} by {who:?} pressed in the group edited the group's message");
                 }
                 let seen = answers(&bot, since, &[chat, user.id]);
-                let refused = seen.iter().any(|t| refusal(t));
+                let refused = refused_kind(&bot).await;
+                let case = format!("{kind} by {who:?} in {}", if chat == GROUP_CHAT { "the group" } else { "private" });
                 if allowed.contains(&who) {
-                    assert!(!refused, "{kind} by {who:?} was refused: {seen:?}");
+                    assert!(!for_rights(refused.as_deref()), "{case} was refused ({refused:?}): {seen:?}");
                 } else {
-                    assert!(refused || seen.iter().any(|t| t.contains("không")), "{kind} by {who:?}: {seen:?}");
-                    unchanged(&before, &snapshot(&bot).await, format!("{kind} by {who:?}: refused but changed"));
+                    // Nobody here may press it: it finds nothing of theirs
+                    // to act on, or is refused for who they are.
+                    let expected = if allowed.is_empty() {
+                        for_rights(refused.as_deref()) || matches!(refused.as_deref(), Some("NotFound" | "State"))
+                    } else {
+                        for_rights(refused.as_deref())
+                    };
+                    assert!(expected, "{case}: refused as {refused:?}: {seen:?}");
+                    shows_no_data(&seen, &case);
+                    unchanged(&before, &snapshot(&bot).await, format!("{case}: refused but changed"));
                 }
                 matrix.push(format!("{kind} {who:?}: {}", if allowed.contains(&who) { "works" } else { "refused" }));
             }
@@ -360,6 +399,8 @@ async fn every_command_and_button_checks_the_role_on_the_server() {
                         assert!(!seen.is_empty(), "/{name} by {who:?} in the group: no answer in private");
                     }
                     (Place::Group, "private") => {
+                        let kind = refused_kind(&bot).await;
+                        assert_eq!(kind.as_deref(), Some("WrongPlace"), "/{name} by {who:?} in private: {seen:?}");
                         assert!(seen.iter().any(|t| t.contains("chỉ dùng trong nhóm")), "/{name} by {who:?}: {seen:?}");
                         unchanged(&before, &snapshot(&bot).await, format!("/{name} by {who:?} in private"));
                         matrix.push(format!("/{name} {who:?} {place}: only in a group"));
@@ -367,24 +408,15 @@ async fn every_command_and_button_checks_the_role_on_the_server() {
                     }
                     _ => {}
                 }
-                let refused = seen.iter().any(|t| refusal(t));
+                let refused = refused_kind(&bot).await;
                 let may = if place == "group" { in_group(name, allowed) } else { allowed }.contains(&who);
+                let case = format!("/{name} by {who:?} in {place}");
                 if may {
-                    assert!(!refused, "/{name} by {who:?} in {place} was refused: {seen:?}");
-                } else if refused {
-                    unchanged(
-                        &before,
-                        &snapshot(&bot).await,
-                        format!("/{name} by {who:?} in {place}: refused but changed"),
-                    );
+                    assert!(!for_rights(refused.as_deref()), "{case} was refused ({refused:?}): {seen:?}");
                 } else {
-                    // Not refused by role: it must have been sent to the
-                    // wrong kind of chat, and so changed nothing either.
-                    unchanged(
-                        &before,
-                        &snapshot(&bot).await,
-                        format!("/{name} by {who:?} in {place}: allowed? {seen:?}"),
-                    );
+                    assert!(for_rights(refused.as_deref()), "{case}: refused as {refused:?}, not for rights: {seen:?}");
+                    shows_no_data(&seen, &case);
+                    unchanged(&before, &snapshot(&bot).await, format!("{case}: refused but changed"));
                 }
                 matrix.push(format!("/{name} {who:?} {place}: {}", if may { "works" } else { "refused" }));
             }
