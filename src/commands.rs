@@ -235,9 +235,9 @@ pub async fn help(turn: &mut Turn) -> Handled {
         Role::Resident => "cư dân",
     };
     let mut text = format!("Bot của {} — các lệnh dành cho {who}:", app.settings.ward_name);
-    // A code for Zalo is taken on Telegram: on Zalo it is only sent.
-    let zalo = caller.addr.channel == crate::channel::Channel::Zalo;
-    for c in commands_for(role, place).filter(|c| c.name != "start" && !(zalo && c.name == "ketnoi")) {
+    // A link code is taken on one platform and only sent on the other.
+    let issues = crate::identity::issued_on(caller.addr.channel);
+    for c in commands_for(role, place).filter(|c| c.name != "start" && (issues || c.name != "ketnoi")) {
         text.push_str(&format!("\n/{} — {}", c.name, c.description));
     }
     if msg.chat_kind == ChatKind::Group {
@@ -266,9 +266,9 @@ pub async fn start(turn: &mut Turn, payload: &str) -> Handled {
         "Chào bác! Đây là bot của {} giúp bà con đăng ký hộ gia đình, nhận thông báo và gửi ý kiến tới tổ dân phố.",
         turn.app.settings.ward_name
     );
-    if turn.caller.addr.channel == crate::channel::Channel::Zalo {
-        // No deep links from a group on Zalo: a resident joins their tổ
-        // with the code the leader gives turn.out.
+    if !turn.msg.chat.capabilities().deep_links {
+        // No deep links from a group: a resident joins their tổ with the
+        // code the leader gives them.
         greeting.push_str(
             "\n\nNếu bác chưa vào tổ nào: xin tổ trưởng mã tham gia của tổ (ví dụ: TDP12-7KQ) rồi gửi mã đó cho bot tại đây.",
         );

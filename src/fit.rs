@@ -10,7 +10,7 @@
 //! Lengths are counted in UTF-16 code units, as Telegram counts them (an
 //! emoji is two): stricter than counting characters, so safe for Zalo too.
 
-use crate::channel::{Action, Keyboard};
+use crate::channel::{Action, Capabilities, Keyboard};
 
 /// What one platform accepts in one message.
 #[derive(Debug, Clone, Copy)]
@@ -21,12 +21,13 @@ pub struct Limits {
     pub caption: usize,
 }
 
-/// Telegram's limits (Bot API: text 1–4096, caption 0–1024 characters
-/// after entities parsing).
-pub const TELEGRAM: Limits = Limits { text: 4096, caption: 1024 };
-
-/// Zalo's limit on a text message (Zalo Bot Platform: 2,000 characters).
-pub const ZALO: Limits = Limits { text: 2000, caption: 2000 };
+impl Limits {
+    /// What a chat that can do `can` accepts (the platforms' figures are in
+    /// `channel::Capabilities`).
+    pub const fn of(can: Capabilities) -> Self {
+        Limits { text: can.max_text, caption: can.max_caption }
+    }
+}
 
 /// Telegram's limits on an inline keyboard: buttons in all, and bytes of one
 /// button's callback data.
@@ -322,6 +323,10 @@ fn render(units: &[Unit]) -> String {
 mod tests {
     use super::*;
     use crate::channel::{Button, Channel, ChatAddr};
+
+    fn telegram() -> Limits {
+        Limits::of(Channel::Telegram.capabilities())
+    }
     use proptest::prelude::*;
 
     fn chat() -> ChatAddr {
@@ -332,7 +337,7 @@ mod tests {
     fn a_long_list_splits_at_line_ends_with_the_buttons_on_the_last_part() {
         let text: String = (1..=300).map(|i| format!("{i}. Nguyễn Văn Hộ số {i} — 500.000 đ\n")).collect();
         let keyboard = Keyboard::single(Button::callback("Ủng hộ", "ug:1"));
-        let sent = parts(Action::Send { to: chat(), text: text.clone(), keyboard: keyboard.clone() }, &TELEGRAM);
+        let sent = parts(Action::Send { to: chat(), text: text.clone(), keyboard: keyboard.clone() }, &telegram());
         assert!(sent.len() > 1);
         let texts: Vec<&str> = sent
             .iter()
@@ -366,7 +371,7 @@ mod tests {
     #[test]
     fn a_long_caption_keeps_what_fits_and_the_rest_follows_as_text() {
         let caption = "Mã QR chuyển khoản.\n".repeat(100);
-        let sent = parts(Action::SendPhoto { to: chat(), file_id: "f".into(), caption: Some(caption) }, &TELEGRAM);
+        let sent = parts(Action::SendPhoto { to: chat(), file_id: "f".into(), caption: Some(caption) }, &telegram());
         assert!(matches!(&sent[0], Action::SendPhoto { caption: Some(c), .. } if length(c) <= 1024));
         assert!(sent[1..].iter().all(|a| matches!(a, Action::Send { .. })));
     }
@@ -377,7 +382,7 @@ mod tests {
             (0..120).map(|i| vec![Button::callback(format!("{i}"), format!("x:{i}"))]).collect();
         let mut rows = many;
         rows[0].push(Button::callback("quá dài", "d".repeat(65)));
-        let sent = parts(Action::Send { to: chat(), text: "t".into(), keyboard: Keyboard::rows(rows) }, &TELEGRAM);
+        let sent = parts(Action::Send { to: chat(), text: "t".into(), keyboard: Keyboard::rows(rows) }, &telegram());
         let Action::Send { keyboard, .. } = &sent[0] else { panic!("a send") };
         let buttons: Vec<&Button> = keyboard.rows.iter().flatten().collect();
         assert_eq!(buttons.len(), 100);
@@ -392,7 +397,7 @@ mod tests {
             keyboard: Keyboard::none(),
             reach: crate::channel::Reach::Personal,
         };
-        let out = parts(edit, &TELEGRAM);
+        let out = parts(edit, &telegram());
         assert!(matches!(&out[..], [Action::Edit { text, .. }] if length(text) <= 4096));
     }
 

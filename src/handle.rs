@@ -180,8 +180,8 @@ async fn route(turn: &mut Turn) -> Handled {
                 Unsupported::Edited => {
                     "Bot không đọc lại tin nhắn đã sửa. Nếu bác muốn đổi câu trả lời, xin gửi một tin nhắn mới."
                 }
-                // A bot on Zalo receives no location.
-                Unsupported::Other if turn.msg.chat.channel == crate::channel::Channel::Zalo => {
+                // Where the bot receives no location, none is asked for.
+                Unsupported::Other if !turn.msg.chat.capabilities().locations => {
                     "Bot chưa đọc được loại tin này. Xin gửi chữ hoặc ảnh."
                 }
                 Unsupported::Other => "Bot chưa đọc được loại tin này. Xin gửi chữ, ảnh hoặc vị trí.",

@@ -13,11 +13,19 @@ use crate::channel::Channel;
 
 const VALID_FOR_MINUTES: i64 = 30;
 
+/// Whether link codes are handed out on `channel`: on Telegram, where an
+/// account is a phone number the platform checked; they are sent on the
+/// other. This names a platform on purpose: the link is between a Zalo
+/// and a Telegram account, not a capability of a chat.
+pub fn issued_on(channel: Channel) -> bool {
+    channel == Channel::Telegram
+}
+
 /// `/ketnoi`: a code for linking a Zalo account to this person.
 pub async fn issue(turn: &mut Turn) -> Handled {
     let Turn { app, caller, db, out, .. } = turn;
     let me = caller.addr.private_chat();
-    if caller.addr.channel != Channel::Telegram {
+    if !issued_on(caller.addr.channel) {
         return Err(Refusal::WrongPlace(
             "Mã kết nối được lấy trên Telegram (gõ /ketnoi ở đó), rồi gửi mã ấy cho bot tại đây.".into(),
         )
@@ -50,7 +58,7 @@ pub async fn redeem(turn: &mut Turn, text: &str) -> Handled<bool> {
     let Turn { app, caller, db, out, .. } = turn;
     let Some(code) = parse_code(text) else { return Ok(false) };
     let me = caller.addr.private_chat();
-    if caller.addr.channel == Channel::Telegram {
+    if issued_on(caller.addr.channel) {
         out.send(&me, "Mã này dùng để gửi cho bot trên Zalo.");
         return Ok(true);
     }

@@ -59,7 +59,9 @@
 //!   the charts' PNGs, Vietnamese text shaped.
 //! - `outbox` — the reply outbox's rows, and what a scheduled job commits to tell with its
 //!   change ([`outbox::JobOutbox`]).
-//! - `channel` — the platform-neutral messages in and actions out.
+//! - `channel` — the platform-neutral messages in and actions out; what each chat can do
+//!   ([`channel::Capabilities`]: features ask it, never the platform); the options kept for
+//!   chats without buttons.
 //! - `domain` — values that cannot be invalid: phone, name, money, counts, percent, address,
 //!   walking order.
 //! - `db` — the database and its one writer.

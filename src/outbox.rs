@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::channel::{Action, Channel, Replies};
+use crate::channel::{menus, Action, Channel, Replies};
 use crate::db::{Batch, Database, Tx};
 
 /// The origin of replies queued by a door outside the bot's process
@@ -33,12 +33,16 @@ pub async fn queue_beside(
         .actions
         .iter()
         .zip(&stored)
+        // A reply that names no chat (a button's acknowledgement, which no
+        // door outside a chat makes) still needs some platform's lane.
         .map(|(action, stored)| {
             (action.chat().map_or(Channel::Telegram, |c| c.channel).as_str(), BESIDE, stored.as_str())
         })
         .collect();
     let mut batch = Batch::default();
     push_replies(&rows, now, &mut batch);
+    // What the messages offer in chats without buttons, kept with them.
+    menus::push_kept(&menus::kept(&replies.actions, None), now, &mut batch);
     Ok(batch.fetch_ids(conn).await?.len())
 }
 
@@ -83,14 +87,18 @@ impl JobOutbox {
         Self { lane, source: format!("job:{job}"), now, queued: Vec::new() }
     }
 
-    /// Queues `replies` in `tx` and commits it: the job's change and what it
-    /// must tell, together or not at all.
+    /// Queues `replies` in `tx` and commits it: the job's change, what it
+    /// must tell and the options that leaves to answer, together or not at
+    /// all.
     pub async fn commit(&mut self, mut tx: Tx, replies: Replies) -> anyhow::Result<()> {
         let stored = replies.actions.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
         let rows: Vec<(&str, &str, &str)> =
             stored.iter().map(|a| (self.lane.as_str(), self.source.as_str(), a.as_str())).collect();
         let mut batch = Batch::default();
         push_replies(&rows, self.now, &mut batch);
+        // What the messages offer in chats without buttons, kept with them
+        // (see `channel::menus`): a job speaks to chats' own persons.
+        menus::push_kept(&menus::kept(&replies.actions, None), self.now, &mut batch);
         let mut ids = batch.fetch_ids(&mut tx).await?;
         anyhow::ensure!(
             ids.len() == replies.actions.len(),

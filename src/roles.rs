@@ -353,7 +353,8 @@ pub async fn revoke_leader(conn: &mut SqliteConnection, user_id: i64, group_id: 
 }
 
 /// Makes the officials named in config officials (at `now`); never
-/// removes anyone.
+/// removes anyone. The configuration names them by Telegram id, so this
+/// names the platform.
 pub async fn seed_officials(
     conn: &mut SqliteConnection,
     telegram_ids: &[i64],

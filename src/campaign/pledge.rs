@@ -46,7 +46,7 @@ async fn open_for_group(conn: &mut SqliteConnection, group_id: i64) -> anyhow::R
 }
 
 pub async fn command(turn: &mut Turn) -> Handled {
-    let Turn { msg, db, out, .. } = turn;
+    let Turn { caller, msg, db, out, .. } = turn;
     let mut conn = db.read().await?;
     let campaigns = if msg.chat_kind == ChatKind::Group {
         match group::by_chat(&mut conn, &msg.chat).await? {
@@ -59,6 +59,16 @@ pub async fn command(turn: &mut Turn) -> Handled {
     drop(conn);
     match (msg.chat_kind, campaigns.as_slice()) {
         (_, []) => out.send(&msg.chat, "Hiện chưa có cuộc vận động nào đang nhận ủng hộ."),
+        // No link opens the private chat from here: the campaigns are
+        // options, each resident's own to answer (see `channel::menus`),
+        // and the pledge goes on in the private chat they already have.
+        (ChatKind::Group, list) if !msg.chat.capabilities().deep_links && caller.private_open => {
+            out.send_with(
+                &msg.chat,
+                "Mời bác chọn cuộc vận động muốn ủng hộ; bot sẽ nhắn riêng với bác.",
+                Keyboard::rows(picker(list, "💝 ")),
+            );
+        }
         (ChatKind::Group, list) => {
             let rows = list
                 .iter()
@@ -77,16 +87,20 @@ pub async fn command(turn: &mut Turn) -> Handled {
         }
         (ChatKind::Private, [only]) => start(turn, only).await?,
         (ChatKind::Private, list) => {
-            let rows = list
-                .iter()
-                .map(|c| {
-                    vec![Button::callback(format!("{}: {}", c.code, c.title), format!("{PICK_PREFIX}{}", c.code.id()))]
-                })
-                .collect();
-            out.send_with(&msg.chat, "Bác muốn ủng hộ cuộc vận động nào ạ?", Keyboard::rows(rows));
+            out.send_with(&msg.chat, "Bác muốn ủng hộ cuộc vận động nào ạ?", Keyboard::rows(picker(list, "")));
         }
     }
     Ok(())
+}
+
+/// A campaign a row, each label after `mark`; a press starts the pledge in
+/// private.
+fn picker(list: &[Campaign], mark: &str) -> Vec<Vec<Button>> {
+    list.iter()
+        .map(|c| {
+            vec![Button::callback(format!("{mark}{}: {}", c.code, c.title), format!("{PICK_PREFIX}{}", c.code.id()))]
+        })
+        .collect()
 }
 
 pub async fn on_pick(turn: &mut Turn, id: &str, callback_id: &str) -> Handled {
@@ -173,9 +187,9 @@ fn thank(turn: &mut Turn, pledged: &Pledged) -> anyhow::Result<Completion> {
     let out = &mut turn.out;
     let note = format!("{} {}", campaign.code, code);
     match (&campaign.bank, transfer) {
-        // Zalo takes pictures only by URL and the bot has none for a QR
-        // code: the transfer details, in words.
-        (Some(bank), true) if me.channel == crate::channel::Channel::Zalo => out.send(
+        // A chat that takes no uploaded image gets no QR code: the
+        // transfer details, in words.
+        (Some(bank), true) if !me.capabilities().images => out.send(
             &me,
             format!(
                 "💝 Cảm ơn bác! Mã ủng hộ của bác là {code}. Bác chuyển khoản theo thông tin sau:\nNgân hàng: {}\nSố tài khoản: {}\nChủ tài khoản: {}\nSố tiền: {amount}\nNội dung chuyển khoản: {note}\n\nTổ trưởng sẽ xác nhận khi nhận được tiền.",

@@ -1,12 +1,16 @@
 //! What a chat platform looks like to the rest of the bot: who spoke where,
 //! what they sent, and what the bot does in return. Telegram (and later
 //! Zalo) translate their own updates into these types and render [`Action`]s
-//! back; nothing past this module knows which platform it is talking to.
+//! back; nothing past this module knows which platform it is talking to:
+//! features ask a chat's [`Capabilities`], never its platform.
 
 use serde::{Deserialize, Serialize};
 
+mod capabilities;
 mod keyboard;
+pub mod menus;
 mod replies;
+pub use capabilities::{Capabilities, Hearing};
 pub use keyboard::{Button, ButtonKind, Keyboard, ReplyKeyboard};
 pub use replies::Replies;
 
@@ -18,6 +22,10 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Every platform, for what is done once per platform (its log of sent
+    /// replies, its health).
+    pub const ALL: [Channel; 2] = [Channel::Telegram, Channel::Zalo];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Telegram => "telegram",

@@ -115,7 +115,7 @@ pub async fn show(turn: &mut Turn, c: &Consultation) -> Handled {
             text.push_str(&format!("\n\nÝ kiến hiện tại của {}: «{}».", whose(c), c.option(now).unwrap_or("?")));
         }
     }
-    text.push_str(super::card::ask_line(caller.addr.channel));
+    text.push_str(super::card::ask_line(caller.addr.channel.capabilities()));
     if let Some(photo) = &c.photo {
         out.photo(&me, photo, None);
     }

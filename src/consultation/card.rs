@@ -63,12 +63,14 @@ pub fn ballot_text(app: &crate::app::App, c: &Consultation) -> String {
     text
 }
 
-/// The line under a ballot that asks for the answer: a press on Telegram;
-/// on Zalo the numbered list the platform adds under it says how.
-pub fn ask_line(channel: crate::channel::Channel) -> &'static str {
-    match channel {
-        crate::channel::Channel::Telegram => "\n\nXin bác bấm một lựa chọn:",
-        crate::channel::Channel::Zalo => "",
+/// The line under a ballot that asks for the answer: a press where there
+/// are buttons; elsewhere the list of options the platform adds under it
+/// says how.
+pub fn ask_line(can: crate::channel::Capabilities) -> &'static str {
+    if can.inline_buttons {
+        "\n\nXin bác bấm một lựa chọn:"
+    } else {
+        ""
     }
 }
 

@@ -130,10 +130,7 @@ async fn list(
         "{} — {} hộ chưa cho ý kiến (theo đường đi). {} để ghi phiếu giấy của hộ đó:",
         c.code,
         doors.len(),
-        match caller.addr.channel {
-            crate::channel::Channel::Telegram => "Bấm một hộ",
-            crate::channel::Channel::Zalo => "Chọn một hộ",
-        }
+        if caller.addr.channel.capabilities().inline_buttons { "Bấm một hộ" } else { "Chọn một hộ" }
     );
     let buttons: Vec<Button> = doors
         .iter()

@@ -60,13 +60,20 @@ fn link(c: &Consultation) -> Vec<Vec<Choice>> {
     vec![vec![Choice::private("🗳 Cho ý kiến", format!("{}{}", card::PAYLOAD_PREFIX, c.code.id()))]]
 }
 
-/// The post's buttons on each platform: the deep link on Telegram, the
-/// options themselves on Zalo (the message is the ballot there).
+/// The post's buttons on each platform (as a notice keeps them).
 fn keyboards(c: &Consultation) -> BTreeMap<String, Keyboard> {
-    BTreeMap::from([
-        (Channel::Telegram.as_str().to_string(), told::keyboard(&link(c))),
-        (Channel::Zalo.as_str().to_string(), card::keyboard(c)),
-    ])
+    Channel::ALL.into_iter().map(|channel| (channel.as_str().to_string(), keyboard(c, channel))).collect()
+}
+
+/// The post's buttons in `channel`'s chats: the deep link to the ballot in
+/// private where there is one; elsewhere the options themselves (the
+/// message is the ballot there).
+fn keyboard(c: &Consultation, channel: Channel) -> Keyboard {
+    if channel.capabilities().deep_links {
+        told::keyboard(&link(c))
+    } else {
+        card::keyboard(c)
+    }
 }
 
 /// Queues the post to every chat of the consultation's groups (and every
@@ -134,14 +141,18 @@ pub async fn edit_all_with(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Notification>> {
     let text = text(app, c, answered, registered, now);
-    let choices = match c.status {
-        Status::Open => link(c),
-        _ => Vec::new(),
-    };
     let mut edits = Vec::new();
     if let Some(notice) = post_notice(&mut *conn, c.code).await? {
-        for message in notice::repo::sent_messages(&mut *conn, notice, Channel::Telegram).await? {
-            edits.push(Notification::message(message, text.clone()).with_choices(choices.clone()));
+        // Where posts cannot be edited they stay as sent; where they can,
+        // the deep link stays while the consultation is open.
+        for channel in Channel::ALL.into_iter().filter(|ch| ch.capabilities().edits) {
+            let choices = match c.status {
+                Status::Open if channel.capabilities().deep_links => link(c),
+                _ => Vec::new(),
+            };
+            for message in notice::repo::sent_messages(&mut *conn, notice, channel).await? {
+                edits.push(Notification::message(message, text.clone()).with_choices(choices.clone()));
+            }
         }
     }
     repo::post_edited(conn, c.code, now).await?;

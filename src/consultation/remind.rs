@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::{card, figures, repo, Consultation, ConsultationCode};
 use crate::app::App;
-use crate::channel::{Channel, Replies};
+use crate::channel::Replies;
 use crate::db::Database;
 use crate::outbox::JobOutbox;
 use crate::roles;
@@ -97,12 +97,13 @@ async fn remind(
         }
         reminded.push(user);
         let Some((addr, _)) = roles::user_addr(&mut *conn, user).await? else { continue };
-        // On Telegram a bot writes first to no one: only to those who
-        // opened the private chat.
-        if addr.channel == Channel::Telegram && !roles::private_chat_open(&mut *conn, &addr).await? {
+        // Where a bot writes first to no one: only to those who opened the
+        // private chat.
+        let can = addr.channel.capabilities();
+        if can.private_needs_start && !roles::private_chat_open(&mut *conn, &addr).await? {
             continue;
         }
-        out.send_with(&addr.private_chat(), format!("{text}{}", card::ask_line(addr.channel)), keyboard.clone());
+        out.send_with(&addr.private_chat(), format!("{text}{}", card::ask_line(can)), keyboard.clone());
     }
     for group in repo::targets(&mut *conn, c.code).await? {
         let doors = figures::not_answered(&mut *conn, c, &[group]).await?;

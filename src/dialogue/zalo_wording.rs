@@ -12,10 +12,12 @@ use super::definition::{Book, DefinitionError, StepKind};
 const NOT_ON_ZALO: &[&str] = &["bấm", "nút", "vị trí hiện tại"];
 
 impl Book {
-    /// The dialogues as worded for `channel`.
+    /// The dialogues as worded for a person's private chat on `channel`:
+    /// the wording without buttons and locations where it has neither.
     pub fn on(&self, channel: crate::channel::Channel) -> &Book {
-        match (channel, &self.zalo) {
-            (crate::channel::Channel::Zalo, Some(zalo)) => zalo,
+        let can = channel.capabilities();
+        match &self.zalo {
+            Some(zalo) if !can.inline_buttons || !can.locations => zalo,
             _ => self,
         }
     }

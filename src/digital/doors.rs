@@ -200,7 +200,7 @@ pub async fn on_button(turn: &mut Turn, press: DoorButton, callback_id: &str, me
 
 async fn page(turn: &mut Turn, press: &DoorButton) -> Handled<(String, Keyboard)> {
     let Turn { caller, db, .. } = turn;
-    let zalo = caller.addr.channel == crate::channel::Channel::Zalo;
+    let buttons = caller.addr.channel.capabilities().inline_buttons;
     let mut conn = db.read().await?;
     let reach = super::reach(&mut conn, caller.id).await?;
     if reach.as_ref().is_some_and(Vec::is_empty) {
@@ -219,7 +219,7 @@ async fn page(turn: &mut Turn, press: &DoorButton) -> Handled<(String, Keyboard)
                 }
             };
             if let [only] = groups.as_slice() {
-                return group_page(&mut conn, only, 0, zalo).await;
+                return group_page(&mut conn, only, 0, buttons).await;
             }
             let pages = groups.len().div_ceil(GROUPS_PER_PAGE).max(1);
             let page = (*page).min(pages - 1);
@@ -246,7 +246,7 @@ async fn page(turn: &mut Turn, press: &DoorButton) -> Handled<(String, Keyboard)
             let Some(found) = group::by_id(&mut conn, *group).await? else {
                 return Err(Refusal::StaleButton.into());
             };
-            group_page(&mut conn, &found, *page, zalo).await
+            group_page(&mut conn, &found, *page, buttons).await
         }
         DoorButton::Search { page, query } => {
             let found = search(&mut conn, &reach, query).await?;
@@ -259,7 +259,7 @@ async fn page(turn: &mut Turn, press: &DoorButton) -> Handled<(String, Keyboard)
                 ));
             }
             let title = format!("🔎 Hộ tìm theo «{query}»");
-            Ok(render(&title, &found, *page, zalo, |p| DoorButton::Search { page: p, query: query.clone() }))
+            Ok(render(&title, &found, *page, buttons, |p| DoorButton::Search { page: p, query: query.clone() }))
         }
         DoorButton::Visit { .. } => Err(Refusal::StaleButton.into()),
     }
@@ -269,7 +269,7 @@ async fn group_page(
     conn: &mut SqliteConnection,
     group: &group::Group,
     page: usize,
-    zalo: bool,
+    buttons: bool,
 ) -> Handled<(String, Keyboard)> {
     let doors = remaining(conn, group.id).await?;
     if doors.is_empty() {
@@ -279,16 +279,17 @@ async fn group_page(
         ));
     }
     let title = format!("🚪 Hộ cần đến — {}", group.name);
-    Ok(render(&title, &doors, page, zalo, |p| DoorButton::Page { group: group.id, page: p }))
+    Ok(render(&title, &doors, page, buttons, |p| DoorButton::Page { group: group.id, page: p }))
 }
 
 /// A page of doors. Lines and buttons are numbered on the page, paging
-/// buttons after them, so that on Zalo the numbers typed are the page's.
+/// buttons after them, so that where there are no buttons (`buttons`
+/// false) the numbers typed are the page's.
 fn render(
     title: &str,
     doors: &[Door],
     page: usize,
-    zalo: bool,
+    buttons: bool,
     to: impl Fn(usize) -> DoorButton,
 ) -> (String, Keyboard) {
     let pages = doors.len().div_ceil(PER_PAGE).max(1);
@@ -301,10 +302,10 @@ fn render(
         let label = cut(&format!("{}. ✍️ Ghi thăm {}", n + 1, door.household.address()), 48);
         rows.push(vec![Button::callback(label, DoorButton::Visit { household: door.household.id }.data())]);
     }
-    let how = if zalo {
-        "Gõ số của hộ để ghi lần thăm."
-    } else {
+    let how = if buttons {
         "Bấm vào một hộ để ghi lần thăm."
+    } else {
+        "Gõ số của hộ để ghi lần thăm."
     };
     text.push_str(&format!("\n\n{how} Tìm một hộ: gõ /ditham <số nhà hoặc tên chủ hộ>."));
     let next = rows.len() + 1;

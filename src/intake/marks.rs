@@ -326,7 +326,7 @@ pub async fn settle_sent_logs(db: &Database) -> anyhow::Result<()> {
         }
         std::fs::remove_file(&legacy)?;
     }
-    for channel in [Channel::Telegram, Channel::Zalo] {
+    for channel in Channel::ALL {
         let Some(path) = SentLog::path(db, channel).filter(|p| p.exists()) else { continue };
         let sent: Vec<i64> = std::fs::read_to_string(&path)?.lines().filter_map(|l| l.trim().parse().ok()).collect();
         remove_replies(db, &sent).await?;

@@ -2,14 +2,17 @@
 //! removed; those a crash left unsent are sent at the restart.
 
 use crate::app::App;
+use crate::channel::menus::Kept;
 use crate::channel::{Action, Channel};
 use crate::db::{Batch, Database, Written};
 
 use super::marks::Marks;
 use super::rows::{ending_statements, remove_replies, Ending};
 
-/// Ends an update that changed something: its "handled" mark and its
-/// replies go into the update's transaction, which is then committed.
+/// Ends an update that changed something: its "handled" mark, its replies
+/// and what they leave in chats without buttons (`menus`, see
+/// [`crate::channel::menus::kept`]) go into the update's transaction,
+/// which is then committed.
 /// Returns the replies with their outbox rows, to be sent and then removed
 /// with [`Marks::sent`]. An update that only deferred rows (most dialogue
 /// answers) ends together with the others ending at the same moment: one
@@ -21,9 +24,10 @@ pub async fn commit_with_replies(
     update_id: &str,
     actions: Vec<Action>,
     refused: Option<&'static str>,
+    menus: Vec<Kept>,
 ) -> anyhow::Result<Vec<(i64, Action)>> {
     let replies = actions.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
-    let ending = Ending { channel, update_id: update_id.to_string(), replies, refused };
+    let ending = Ending { channel, update_id: update_id.to_string(), replies, refused, menus };
     let mut ids = match written {
         Written::Rows(rows) => marks.end(rows, ending).await?,
         // The update holds its turn at the writer: its ending goes there.

@@ -5,8 +5,8 @@
 use futures_util::FutureExt;
 
 use crate::app::App;
-use crate::channel::{Action, Channel, ChatKind, Event, Incoming, Replies};
-use crate::db::Database;
+use crate::channel::{menus, Action, Channel, ChatKind, Event, Incoming, Replies};
+use crate::db::{Database, Written};
 use crate::turn::Turn;
 
 use super::marks::Marks;
@@ -30,7 +30,8 @@ pub async fn process(
     let kind = describe(&incoming);
     let chat_kind = incoming.chat_kind;
     let chat = incoming.chat.clone();
-    let presser = incoming.from.addr.private_chat();
+    let sender = incoming.from.addr.clone();
+    let presser = sender.private_chat();
     let pressed = match &incoming.event {
         Event::Button { message: Some(message), shown: Some(shown), .. } => Some((message.clone(), shown.clone())),
         _ => None,
@@ -67,9 +68,21 @@ pub async fn process(
         replies.person_first(&chat);
         replies
     });
+    // The options the replies leave in chats without buttons are rows of
+    // the update too: a turn that wrote nothing else commits them all the
+    // same, so a number typed back never means what the bot has not said.
+    let kept = match &handled {
+        Ok(replies) => menus::kept(&replies.actions, Some((&chat, &sender))),
+        Err(_) => Vec::new(),
+    };
+    let written = match written {
+        None if !kept.is_empty() => Some(Written::Rows(Vec::new())),
+        written => written,
+    };
     let outcome = match (handled, written) {
         (Ok(replies), Some(written)) => {
-            match commit_with_replies(marks, written, channel, update_id, replies.actions, replies.refused).await {
+            match commit_with_replies(marks, written, channel, update_id, replies.actions, replies.refused, kept).await
+            {
                 Ok(queued) => Outcome::Committed(queued),
                 Err(e) => Outcome::Failed(e.context("committing the update")),
             }

@@ -1,13 +1,16 @@
 //! The rows that end updates: their "handled" marks, their replies queued
-//! in the outbox, and the removal of replies sent. One statement text for
+//! in the outbox with the options they leave in chats without buttons, and
+//! the removal of replies sent. One statement text for
 //! any number of updates, so SQLite prepares each once.
 
 use chrono::Utc;
 
+use crate::channel::menus::{self, Kept};
 use crate::channel::Channel;
 use crate::db::{Batch, Database};
 
-/// An update's "handled" mark and its replies (as stored in the outbox).
+/// An update's "handled" mark and its replies (as stored in the outbox),
+/// with what they leave in chats without buttons.
 #[derive(Clone)]
 pub(super) struct Ending {
     pub(super) channel: Channel,
@@ -16,10 +19,12 @@ pub(super) struct Ending {
     /// The kind of refusal the person was shown, if any (see
     /// [`crate::refusal::Refusal::kind`]).
     pub(super) refused: Option<&'static str>,
+    pub(super) menus: Vec<Kept>,
 }
 
-/// The statements that mark `endings` handled and queue their replies, in
-/// order. The same two statements for any number of updates (they take
+/// The statements that mark `endings` handled, queue their replies and
+/// keep their options (see [`menus`]), in order. The same statements for
+/// any number of updates (they take
 /// JSON arrays), so SQLite prepares them once. Returns the outbox ids in
 /// insertion order: each ending's replies, one ending after the other.
 pub(super) fn ending_statements(endings: &[Ending], now: chrono::DateTime<Utc>, batch: &mut Batch) {
@@ -31,6 +36,7 @@ pub(super) fn ending_statements(endings: &[Ending], now: chrono::DateTime<Utc>, 
         .flat_map(|e| e.replies.iter().map(|r| (e.channel.as_str(), e.update_id.as_str(), r.as_str())))
         .collect();
     crate::outbox::push_replies(&replies, now, batch);
+    menus::push_kept(endings.iter().flat_map(|e| &e.menus), now, batch);
 }
 
 /// An update to mark handled: its channel, its id, its handler's error if

@@ -64,8 +64,48 @@ fn reply(text: &str) -> Action {
 
 async fn queue(marks: &Marks, update: &str, texts: &[&str]) -> Vec<i64> {
     let actions = texts.iter().map(|t| reply(t)).collect();
-    let queued = commit_with_replies(marks, Written::Rows(Vec::new()), Channel::Telegram, update, actions, None);
+    let queued =
+        commit_with_replies(marks, Written::Rows(Vec::new()), Channel::Telegram, update, actions, None, Vec::new());
     queued.await.unwrap().into_iter().map(|(id, _)| id).collect()
+}
+
+/// What a Zalo person may type back is committed with the update that
+/// showed it, before anything is sent (no sender runs here), and in a group
+/// chat it is the person's who asked: another resident's question in the
+/// same group leaves it be.
+#[tokio::test]
+async fn the_options_a_zalo_reply_offers_are_committed_with_the_update_per_person() {
+    let (_dir, db) = database().await;
+    let marks = Marks::start(db.clone(), Channel::Zalo, std::sync::Arc::new(crate::clock::SystemClock));
+    let group = crate::channel::ChatAddr { channel: Channel::Zalo, id: "zgr-1".into() };
+    let person = |id: &str| crate::channel::UserAddr { channel: Channel::Zalo, id: id.into() };
+    let ask = |options: &[&str]| {
+        let rows = options.iter().map(|o| vec![crate::channel::Button::callback(*o, format!("x:{o}"))]).collect();
+        vec![Action::Send { to: group.clone(), text: "Chọn".into(), keyboard: crate::channel::Keyboard::rows(rows) }]
+    };
+    let options = |db: Database, who: &'static str| async move {
+        sqlx::query_scalar::<_, String>("SELECT options FROM zalo_menus WHERE chat_id = 'zgr-1' AND person_id = ?")
+            .bind(who)
+            .fetch_optional(&mut *db.read().await.unwrap())
+            .await
+            .unwrap()
+    };
+    // A turn that wrote rows of its own (its transaction still open).
+    let mut tx = db.write().await.unwrap();
+    sqlx::query("INSERT INTO private_chats (channel, chat_id, opened_at) VALUES ('zalo', 'an', '2026-01-01')")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let actions = ask(&["A", "B"]);
+    let kept = crate::channel::menus::kept(&actions, Some((&group, &person("an"))));
+    commit_with_replies(&marks, Written::Open(tx), Channel::Zalo, "1", actions, None, kept).await.unwrap();
+    assert!(options(db.clone(), "an").await.is_some_and(|o| o.contains("x:B")), "committed with the update");
+    // A turn that wrote nothing else, for another resident in the group.
+    let actions = ask(&["C"]);
+    let kept = crate::channel::menus::kept(&actions, Some((&group, &person("binh"))));
+    commit_with_replies(&marks, Written::Rows(Vec::new()), Channel::Zalo, "2", actions, None, kept).await.unwrap();
+    assert!(options(db.clone(), "binh").await.is_some_and(|o| o.contains("x:C")));
+    assert!(options(db.clone(), "an").await.is_some_and(|o| o.contains("x:B")), "An's numbers are still An's");
 }
 
 /// The kill of issue 18: B was sent, logged and removed; A was sent and

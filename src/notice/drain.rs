@@ -267,6 +267,9 @@ async fn record<C: Carrier>(
     if ended || ended_by_giving_up {
         outbox::after_delivery(app, &mut tx, delivery.notice, &mut out).await?;
     }
+    // Sent below without the reply outbox: the options they offer in chats
+    // without buttons are kept with this change.
+    crate::channel::menus::keep(&mut tx, &out.actions, now).await?;
     tx.commit().await?;
     for action in &out.actions {
         if matches!(action, crate::channel::Action::Send { .. } | crate::channel::Action::Post { .. }) {

@@ -122,7 +122,7 @@ pub async fn after_delivery(
     let p = repo::progress(&mut *conn, code).await?;
     let tag = format!("notice-progress:{}", code.id());
     // What it is, for a notice that carries its own buttons (no "Đã xem").
-    let about = repo::own(&mut *conn, code, crate::channel::Channel::Telegram).await?.map(|(_, about)| about);
+    let about = repo::about(&mut *conn, code).await?;
     if repo::finish_if_complete(&mut *conn, code, app.clock.now()).await? {
         let what = about.clone().unwrap_or_else(|| format!("thông báo {code}"));
         let mut text = format!("✅ Đã gửi xong {what}: {}/{} nhóm chat nhận được.", p.sent, p.total);
@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn a_long_notice_goes_in_parts_with_the_button_on_the_last() {
         let text = "Lịch cắt điện ngõ 41.\n".repeat(220);
-        let parts = parts(&text, None, seen(), &fit::TELEGRAM);
+        let parts = parts(&text, None, seen(), &fit::Limits::of(crate::channel::Channel::Telegram.capabilities()));
         assert_eq!(parts.len(), 2);
         assert!(parts.iter().all(|p| fit::length(&p.text) <= 4096 && p.photo.is_none()));
         assert_eq!((parts[0].keyboard.is_empty(), parts[1].keyboard.is_empty()), (true, false));
@@ -178,9 +178,15 @@ mod tests {
 
     #[test]
     fn a_photo_carries_the_start_of_the_text() {
-        let short = parts("Họp tổ", Some("ph"), seen(), &fit::TELEGRAM);
+        let short =
+            parts("Họp tổ", Some("ph"), seen(), &fit::Limits::of(crate::channel::Channel::Telegram.capabilities()));
         assert_eq!(short, vec![Part { text: "Họp tổ".into(), photo: Some("ph".into()), keyboard: seen() }]);
-        let long = parts(&"Nội dung họp.\n".repeat(100), Some("ph"), seen(), &fit::TELEGRAM);
+        let long = parts(
+            &"Nội dung họp.\n".repeat(100),
+            Some("ph"),
+            seen(),
+            &fit::Limits::of(crate::channel::Channel::Telegram.capabilities()),
+        );
         assert!(long[0].photo.is_some() && fit::length(&long[0].text) <= 1024 && long[0].keyboard.is_empty());
         assert!(long[1].photo.is_none() && !long[1].keyboard.is_empty());
     }

@@ -440,6 +440,17 @@ pub async fn own(
     Ok(Some((keyboards.remove(channel.as_str()).unwrap_or_default(), about.unwrap_or_default())))
 }
 
+/// What a notice that carries its own buttons is (see [`queue_own`]);
+/// None for any other.
+pub async fn about(conn: &mut SqliteConnection, code: NoticeCode) -> anyhow::Result<Option<String>> {
+    let about: Option<Option<String>> =
+        sqlx::query_scalar("SELECT about FROM notices WHERE id = ? AND keyboards IS NOT NULL")
+            .bind(code.id())
+            .fetch_optional(conn)
+            .await?;
+    Ok(about.map(Option::unwrap_or_default))
+}
+
 /// The messages a notice became in the chats of `channel` (the first part
 /// in each), to edit.
 pub async fn sent_messages(

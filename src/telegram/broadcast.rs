@@ -28,7 +28,7 @@ impl Carrier for Groups {
     }
 
     fn parts(&self, text: &str, photo: Option<&str>, keyboard: Keyboard) -> Vec<Part> {
-        outbox::parts(text, photo, keyboard, &crate::fit::TELEGRAM)
+        outbox::parts(text, photo, keyboard, &super::LIMITS)
     }
 
     fn send(&self, chat: ChatAddr, part: Part, pin: bool) -> BoxFuture<'static, Outcome> {

@@ -24,6 +24,9 @@ pub use webhook::{receive as serve_webhook, Webhook};
 
 pub(crate) use broadcast::run as run_outbox;
 
+/// What one Telegram message may hold (see `channel::Capabilities`).
+const LIMITS: crate::fit::Limits = crate::fit::Limits::of(Channel::Telegram.capabilities());
+
 /// Telegram's updates for the intake: parsed from the Bot API's JSON, each
 /// sorted in one look (see `inbound::classify`).
 pub struct Updates {

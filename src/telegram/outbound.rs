@@ -60,7 +60,7 @@ pub async fn deliver(bot: &Bot, me: &Me, db: &crate::db::Database, clock: &dyn C
     let mut delivered = true;
     // A part given up does not stop the others: what arrives is better
     // than nothing.
-    for part in crate::fit::parts(action, &crate::fit::TELEGRAM) {
+    for part in crate::fit::parts(action, &super::LIMITS) {
         delivered &= deliver_one(bot, me, db, clock, part).await;
     }
     delivered

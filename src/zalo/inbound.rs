@@ -1,4 +1,5 @@
-//! Zalo events → [`Incoming`].
+//! Zalo events → [`Incoming`]. In a group only commands and the answers
+//! to the options shown to their sender there are the bot's business.
 
 use sqlx::SqliteConnection;
 
@@ -25,17 +26,20 @@ pub async fn incoming(conn: &mut SqliteConnection, update: &ZaloUpdate) -> sqlx:
         display_name: m.from.display_name.clone().unwrap_or_default(),
     };
     let text = m.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let picked = match text {
+        Some(text) if parse_command(text, "").is_none() => menu::pick(conn, &chat.id, &from.addr.id, text).await?,
+        _ => None,
+    };
     let event = if let Some((name, args)) = text.and_then(|t| parse_command(t, "")) {
         Event::Command { name, args, replied: None }
+    } else if let Some(data) = picked {
+        // The options shown to this person in this chat: in a group, each
+        // resident's own.
+        Event::Button { callback_id: format!("{PRESS_PREFIX}{}", chat.id), data, message: None, shown: None }
     } else if !private {
         return Ok(None);
     } else if let Some(text) = text {
-        match menu::pick(conn, &chat.id, text).await? {
-            Some(data) => {
-                Event::Button { callback_id: format!("{PRESS_PREFIX}{}", chat.id), data, message: None, shown: None }
-            }
-            None => Event::Text(text.to_string()),
-        }
+        Event::Text(text.to_string())
     } else if let Some(url) = m.picture() {
         Event::Photo { file_id: url.to_string(), caption: m.caption.clone() }
     } else {

@@ -1,101 +1,37 @@
-//! Buttons on Zalo. The options of the last message the bot sent to a
-//! person are kept (in the database, so a restart does not forget them);
-//! a reply that is one of their numbers or labels is that button's press,
-//! with the same role checks as a press on Telegram.
+//! Buttons on Zalo, shown and read. What a (chat, person) was offered is
+//! kept by `channel::menus`, written with the message; a reply that is one
+//! of its numbers or labels is that button's press, with the same role
+//! checks as a press on Telegram.
 
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
-use crate::channel::{ButtonKind, Keyboard};
+pub use crate::channel::menus::{options, word, Menu};
 
-/// The options of a keyboard, in order: (label, callback data).
-pub fn options(keyboard: &Keyboard) -> Vec<(String, String)> {
-    keyboard
-        .rows
-        .iter()
-        .flatten()
-        .filter_map(|b| match &b.kind {
-            ButtonKind::Callback(data) => Some((b.label.clone(), data.clone())),
-            ButtonKind::StartPrivate(_) => None,
-        })
-        .collect()
-}
-
-/// What a chat was last asked: the options of the question in hand, and
-/// whether their numbers may be typed. Not when the message itself holds a
-/// numbered list (a summary's fields 1–10): "1" would mean two things, so
-/// those options are answered in words.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Menu {
-    pub options: Vec<(String, String)>,
-    pub numbers: bool,
-}
-
-impl Menu {
-    /// The options of `keyboard`, shown under `text`.
-    pub fn under(text: &str, keyboard: &Keyboard) -> Self {
-        let options = options(keyboard);
-        let own_numbers = options.iter().enumerate().all(|(i, (label, _))| label.starts_with(&format!("{}.", i + 1)));
-        Self { numbers: own_numbers || !numbered_list(text), options }
+/// The list under the message: "Bác trả lời bằng số: 1. …", or the words
+/// to type.
+pub fn render(menu: &Menu) -> String {
+    if !menu.numbers {
+        let words: Vec<String> = menu.options.iter().map(|(label, _)| format!("«{}»", word(label))).collect();
+        return format!("Bác trả lời bằng chữ: {}.", words.join(" hoặc "));
     }
-
-    /// The list under the message: "Bác trả lời bằng số: 1. …", or the
-    /// words to type.
-    pub fn render(&self) -> String {
-        if !self.numbers {
-            let words: Vec<String> = self.options.iter().map(|(label, _)| format!("«{}»", word(label))).collect();
-            return format!("Bác trả lời bằng chữ: {}.", words.join(" hoặc "));
+    let mut text = String::from("Bác trả lời bằng số:");
+    for (i, (label, _)) in menu.options.iter().enumerate() {
+        let n = format!("{}.", i + 1);
+        // Labels that already carry their number ("1. Chủ hộ") keep it.
+        if label.starts_with(&n) {
+            text.push_str(&format!("\n{label}"));
+        } else {
+            text.push_str(&format!("\n{n} {label}"));
         }
-        let mut text = String::from("Bác trả lời bằng số:");
-        for (i, (label, _)) in self.options.iter().enumerate() {
-            let n = format!("{}.", i + 1);
-            // Labels that already carry their number ("1. Chủ hộ") keep it.
-            if label.starts_with(&n) {
-                text.push_str(&format!("\n{label}"));
-            } else {
-                text.push_str(&format!("\n{n} {label}"));
-            }
-        }
-        text
     }
+    text
 }
 
-/// A label without its leading emoji or number ("1. Đồng ý" is «Đồng
-/// ý»): what a person types.
-pub fn word(label: &str) -> &str {
-    let label = label.trim_start_matches(|c: char| !c.is_alphanumeric()).trim();
-    match label.split_once(". ") {
-        Some((n, rest)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => rest.trim(),
-        _ => label,
-    }
-}
-
-/// Whether `text` holds a list numbered from 1.
-fn numbered_list(text: &str) -> bool {
-    text.lines().any(|l| {
-        let l = l.trim_start();
-        l.starts_with("1.") || l.starts_with("1)")
-    })
-}
-
-/// Remembers the question now asked in `chat` (no options: none in hand),
-/// as shown at `at`. What was shown on the side stays.
-pub async fn remember(conn: &mut SqliteConnection, chat: &str, menu: &Menu, at: DateTime<Utc>) -> sqlx::Result<()> {
-    let json = serde_json::to_string(menu).unwrap_or_default();
-    sqlx::query(
-        "INSERT INTO zalo_menus (chat_id, options, shown_at) VALUES (?, ?, ?)
-         ON CONFLICT (chat_id) DO UPDATE SET options = excluded.options, shown_at = excluded.shown_at",
-    )
-    .bind(chat)
-    .bind(json)
-    .bind(at)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Remembers the options of a message that came on its own (a notice):
-/// they do not replace the question in hand.
+/// Remembers the options of a message that came on its own (a notice, to
+/// a household's private chat, whose person's id is the chat's): they do
+/// not replace the question in hand. Written as the notice part is sent:
+/// the notice's own row in its outbox is what a crash keeps.
 pub async fn remember_aside(
     conn: &mut SqliteConnection,
     chat: &str,
@@ -104,9 +40,10 @@ pub async fn remember_aside(
 ) -> sqlx::Result<()> {
     let json = serde_json::to_string(options).unwrap_or_default();
     sqlx::query(
-        "INSERT INTO zalo_menus (chat_id, options, aside, shown_at) VALUES (?, '[]', ?, ?)
-         ON CONFLICT (chat_id) DO UPDATE SET aside = excluded.aside",
+        "INSERT INTO zalo_menus (chat_id, person_id, options, aside, shown_at) VALUES (?, ?, '[]', ?, ?)
+         ON CONFLICT (chat_id, person_id) DO UPDATE SET aside = excluded.aside",
     )
+    .bind(chat)
     .bind(chat)
     .bind(json)
     .bind(at)
@@ -115,19 +52,14 @@ pub async fn remember_aside(
     Ok(())
 }
 
-/// Forgets every option offered to a chat (a secret ballot's, once it is
-/// answered).
-pub async fn forget(conn: &mut SqliteConnection, chat: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM zalo_menus WHERE chat_id = ?").bind(chat).execute(conn).await?;
-    Ok(())
-}
-
-/// The button a reply picks: a number of the question in hand (or, with
-/// none in hand, of what came on the side), or a label of either.
-pub async fn pick(conn: &mut SqliteConnection, chat: &str, reply: &str) -> sqlx::Result<Option<String>> {
+/// The button `person`'s reply in `chat` picks: a number of the question
+/// in hand (or, with none in hand, of what came on the side), or a label
+/// of either.
+pub async fn pick(conn: &mut SqliteConnection, chat: &str, person: &str, reply: &str) -> sqlx::Result<Option<String>> {
     let stored: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT options, aside FROM zalo_menus WHERE chat_id = ?")
+        sqlx::query_as("SELECT options, aside FROM zalo_menus WHERE chat_id = ? AND person_id = ?")
             .bind(chat)
+            .bind(person)
             .fetch_optional(conn)
             .await?;
     let Some((options, aside)) = stored else { return Ok(None) };
@@ -168,7 +100,7 @@ fn choose(main: &Menu, aside: &[(String, String)], reply: &str) -> Option<String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::channel::Button;
+    use crate::channel::{Button, Keyboard};
 
     fn confirm() -> Vec<(String, String)> {
         vec![("✅ Xác nhận".to_string(), "dg:ok".to_string()), ("✏️ Sửa".to_string(), "dg:edit".to_string())]
@@ -184,7 +116,7 @@ mod tests {
         assert_eq!(choose(&main, &[], "3"), None);
         assert_eq!(choose(&main, &[], "0"), None);
         assert_eq!(choose(&main, &[], "12 ngõ 41"), None);
-        assert!(main.render().contains("1. ✅ Xác nhận\n2. ✏️ Sửa"));
+        assert!(render(&main).contains("1. ✅ Xác nhận\n2. ✏️ Sửa"));
     }
 
     #[test]
@@ -193,7 +125,7 @@ mod tests {
             Keyboard::rows(vec![vec![Button::callback("✏️ Sửa", "dg:edit"), Button::callback("✅ Xác nhận", "dg:ok")]]);
         let menu = Menu::under("Xin bác kiểm tra lại:\n1. Chủ hộ: An\n2. Số nhà: 12", &keyboard);
         assert!(!menu.numbers);
-        assert_eq!(menu.render(), "Bác trả lời bằng chữ: «Sửa» hoặc «Xác nhận».");
+        assert_eq!(render(&menu), "Bác trả lời bằng chữ: «Sửa» hoặc «Xác nhận».");
         assert_eq!(choose(&menu, &[], "1"), None, "1 is the first field, not a button");
         assert_eq!(choose(&menu, &[], "xác nhận"), Some("dg:ok".into()));
         let fields = Keyboard::rows(vec![vec![

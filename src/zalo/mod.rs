@@ -14,6 +14,9 @@ mod polling;
 mod webhook;
 
 pub use api::Client;
+
+/// What one Zalo message may hold (see `channel::Capabilities`).
+const LIMITS: crate::fit::Limits = crate::fit::Limits::of(crate::channel::Channel::Zalo.capabilities());
 pub use outbound::ZaloSender;
 pub use polling::{connect, start, Settings, Started};
 pub use webhook::Webhook;

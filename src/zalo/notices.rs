@@ -32,7 +32,7 @@ impl Carrier for Households {
     /// Text only, with the way to stop them; no photo.
     fn parts(&self, text: &str, _photo: Option<&str>, keyboard: Keyboard) -> Vec<Part> {
         let text = format!("{text}\n\n(Không muốn nhận thông báo qua Zalo nữa, bác gõ: dừng nhận)");
-        outbox::parts(&text, None, keyboard, &crate::fit::ZALO)
+        outbox::parts(&text, None, keyboard, &super::LIMITS)
     }
 
     /// Through the same sender (and so at the same pace) as every other

@@ -47,7 +47,7 @@ impl ZaloSender {
     }
 
     async fn text(&self, chat: &str, text: &str) -> Result<(), ZaloError> {
-        for part in crate::fit::split_text(text, crate::fit::ZALO.text) {
+        for part in crate::fit::split_text(text, super::LIMITS.text) {
             self.with_retries(|| self.client.send_message(chat, &part)).await?;
         }
         Ok(())
@@ -76,8 +76,9 @@ impl ZaloSender {
         }
     }
 
-    /// A message with its buttons as a list to answer, remembered so that
-    /// a number or label typed back is that button's press.
+    /// A message with its buttons as a list to answer. What a number or a
+    /// label typed back picks was kept with the message, in the
+    /// transaction that queued it (see `channel::menus`).
     async fn with_menu(&self, to: &ChatAddr, text: &str, keyboard: &Keyboard) -> Result<(), ZaloError> {
         let menu = menu::Menu::under(text, keyboard);
         let mut body = text.to_string();
@@ -89,14 +90,13 @@ impl ZaloSender {
         }
         if !menu.options.is_empty() {
             body.push_str("\n\n");
-            body.push_str(&menu.render());
+            body.push_str(&menu::render(&menu));
         }
-        self.keep(async |conn, now| menu::remember(conn, &to.id, &menu, now).await).await;
         self.text(&to.id, &body).await
     }
 
-    /// Writes what a chat was offered (now, on the bot's clock), so that
-    /// the answer typed to it can be read, through the one writer. A
+    /// Writes what a notice's part offered (now, on the bot's clock), so
+    /// that the answer typed to it can be read, through the one writer. A
     /// failure is logged; the message still goes.
     async fn keep(
         &self,
@@ -166,10 +166,8 @@ impl ZaloSender {
                 self.text(&to.id, &format!("📍 Vị trí: https://maps.google.com/?q={latitude:.6},{longitude:.6}")).await
             }
             Action::SendHtml { to, html } => self.text(&to.id, &plain(&html)).await,
-            Action::Forget { chat } => {
-                self.keep(async |conn, _| menu::forget(conn, &chat.id).await).await;
-                Ok(())
-            }
+            // Forgotten with the message that said so (see `channel::menus`).
+            Action::Forget { .. } => Ok(()),
             Action::SendDocument { to, file_name, .. } => {
                 self.text(&to.id, &format!("Tệp {file_name} chỉ gửi được qua Telegram hoặc lấy từ cán bộ phường."))
                     .await

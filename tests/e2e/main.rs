@@ -29,3 +29,4 @@ mod scheduling;
 mod scripts;
 mod stats;
 mod zalo;
+mod zalo_groups;
