@@ -119,6 +119,12 @@ fn buttons(household: i64) -> BTreeMap<&'static str, (String, &'static [Who])> {
     BTreeMap::from([
         ("hh:ok", (format!("hh:ok:{household}"), THIS_GROUP)),
         ("hh:no", (format!("hh:no:{household}"), THIS_GROUP)),
+        // No change to a household is waiting: nobody finds one to review.
+        ("hu:ok", ("hu:ok:1".into(), &[])),
+        ("hu:no", ("hu:no:1".into(), &[])),
+        // The resident's own household: none of these people heads it.
+        ("hm:inv", (format!("hm:inv:{household}"), &[])),
+        ("hm:dg", (format!("hm:dg:{household}"), &[])),
         ("nt:pin", ("nt:pin:1".into(), COMPOSER)),
         ("nt:time", ("nt:time:1".into(), COMPOSER)),
         ("nt:tg", ("nt:tg:1:1".into(), COMPOSER)),
@@ -315,6 +321,13 @@ async fn every_command_and_button_checks_the_role_on_the_server() {
     let shown_data = shown(&bot);
     for kind in &shown_kinds(&bot) {
         assert!(rows.contains_key(kind.as_str()), "the bot shows '{kind}' buttons that the role table lacks");
+    }
+    // And every kind in the buttons' table that acts on or reads records,
+    // whether shown yet or not.
+    for info in todanpho::buttons::BUTTONS {
+        if info.calls != todanpho::buttons::Calls::Own {
+            assert!(rows.contains_key(info.kind), "'{}' in the buttons' table lacks a row here", info.kind);
+        }
     }
     for (kind, (sample, allowed)) in &rows {
         // A button the bot really showed, where there is one.
