@@ -261,6 +261,67 @@ pub async fn send_due(_app: &App, db: &Database, outbox: &mut JobOutbox) -> anyh
 mod tests {
     use super::*;
 
+    use crate::report::actions::Filing;
+    use crate::testing::Ward;
+
+    /// Files a street light out in the ward's first group, as the resident.
+    async fn filed(ward: &Ward) -> String {
+        let filing = Filing {
+            group: ward.group,
+            category: "chieu_sang".into(),
+            description: "Đèn đường trước số 12 hỏng".into(),
+            place: crate::report::Place::None,
+            photos: Vec::new(),
+        };
+        let mut tx = ward.tx().await;
+        let done = crate::report::actions::file(&ward.app, &mut tx, &ward.actor(ward.resident), filing).await.unwrap();
+        tx.commit().await.unwrap();
+        done.outcome.code.to_string()
+    }
+
+    fn move_to(report: &str, status: &str, reason: &[&str]) -> Admin {
+        Admin::Report(ReportAdmin::Move {
+            report: report.into(),
+            status: status.into(),
+            reason: reason.iter().map(|w| w.to_string()).collect(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_case_is_moved_from_the_command_line_and_the_reporter_is_told_through_the_outbox() {
+        let ward = Ward::new().await;
+        let code = filed(&ward).await;
+        let waiting = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM reply_outbox WHERE update_id = ?")
+                .bind(crate::outbox::BESIDE)
+                .fetch_one(&mut *ward.db.read().await.unwrap())
+                .await
+                .unwrap()
+        };
+        // Another group's leader may not: nothing is queued or written.
+        let other = Who::User(ward.other_leader);
+        let refused = run(&ward.app, &ward.db, &other, move_to(&code, "tiepnhan", &[])).await.unwrap();
+        assert!(matches!(refused, Ended::Refused(Refusal::NoRight { .. })), "{refused:?}");
+        assert_eq!(waiting().await, 0);
+        // A decline needs its reason, the same refusal as in the chat.
+        let leader = Who::User(ward.leader);
+        let no_reason = run(&ward.app, &ward.db, &leader, move_to(&code, "khongxuly", &[])).await.unwrap();
+        assert!(matches!(no_reason, Ended::Refused(Refusal::Input(_))), "{no_reason:?}");
+        let moved = run(&ward.app, &ward.db, &leader, move_to(&code, "khongxuly", &["Đã", "báo", "điện", "lực"]))
+            .await
+            .unwrap();
+        let Ended::Done { text, queued } = moved else { panic!("{moved:?}") };
+        assert!(text.contains("không xử lý"), "{text}");
+        assert!(queued >= 1, "the reporter is told");
+        assert_eq!(waiting().await as usize, queued);
+        let audit = ward.audit().await;
+        let row = audit.iter().find(|r| r.1 == "report.status").expect("the move is audited");
+        assert_eq!((row.0, row.4.as_deref()), (Some(ward.leader), Some("cli")));
+        // A status nobody types is refused before anything is read.
+        let junk = run(&ward.app, &ward.db, &leader, move_to(&code, "xong roi", &[])).await.unwrap();
+        assert!(matches!(junk, Ended::Refused(Refusal::Input(_))), "{junk:?}");
+    }
+
     #[test]
     fn who_is_named_by_id_or_account() {
         assert_eq!("12".parse::<Who>(), Ok(Who::User(12)));
