@@ -87,7 +87,9 @@ mod sleeping {
 /// would quietly follow the machine's time instead.
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
+
+    use crate::doc_check::rust_files;
 
     /// Ways Rust code reads the wall clock.
     const RUST_NOW: &[&str] = &["Utc::now", "Local::now", "SystemTime::now", "Utc::today", "Local::today"];
@@ -164,18 +166,6 @@ mod tests {
                 indent(l) == own && t.starts_with(['}', ']', ')']) && !t.ends_with('{')
             })
             .map_or(last, |(i, _)| i)
-    }
-
-    fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
-        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
-        for entry in entries {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                rust_files(&path, into);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                into.push(path);
-            }
-        }
     }
 
     /// No code in `src/` reads the wall clock but this module: every other

@@ -300,7 +300,8 @@ fn crate_imports(text: &str) -> BTreeSet<String> {
     found
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Every `.rs` file under `dir` (the source scans of other tests use it too).
+pub(crate) fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("a folder").filter_map(Result::ok) {
         let path = entry.path();
         if path.is_dir() {

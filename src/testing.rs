@@ -112,6 +112,31 @@ impl Ward {
         id
     }
 
+    /// An approved household of `group`, its head `owner`, at number
+    /// `house` on Xuân La: `members` people, `vneid` of them with VNeID
+    /// level 2, one smartphone user, no payment account.
+    pub async fn household(&self, owner: i64, group: i64, house: &str, members: i64, vneid: i64) -> i64 {
+        let mut tx = self.tx().await;
+        let id = sqlx::query_scalar(
+            "INSERT INTO households (group_id, owner_user_id, head_name, head_name_folded, house_number, street, phone,
+                members, smartphone_users, has_epayment, vneid_level2, status, created_at, updated_at)
+             VALUES (?, ?, 'Nguyễn Văn Chủ', 'nguyen van chu', ?, 'Xuân La', '0912345678', ?, 1, 0, ?, 'approved', ?, ?)
+             RETURNING id",
+        )
+        .bind(group)
+        .bind(owner)
+        .bind(house)
+        .bind(members)
+        .bind(vneid)
+        .bind(self.now())
+        .bind(self.now())
+        .fetch_one(&mut *tx)
+        .await
+        .expect("a household");
+        tx.commit().await.expect("committed");
+        id
+    }
+
     pub fn chat(&self, id: &str) -> ChatAddr {
         ChatAddr { channel: Channel::Telegram, id: id.into() }
     }

@@ -103,18 +103,9 @@ pub type Acted<T> = Result<Done<T>, Stop>;
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
-    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).expect("a folder").filter_map(Result::ok) {
-            let path = entry.path();
-            if path.is_dir() {
-                rust_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
+    use crate::doc_check::rust_files;
 
     /// Every file that holds an action (a function returning `Acted`)
     /// imports no door: a platform, the intake or a chat's turn. Its tests

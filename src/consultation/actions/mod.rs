@@ -32,25 +32,9 @@ mod tests {
     use crate::consultation::{default_options, Ballot, Consultation, ConsultationCode, Unit};
     use crate::testing::Ward;
 
-    /// An approved household of `group`, its head `owner`.
+    /// An approved household of `group`, its head `owner`: three people.
     pub async fn household(ward: &Ward, owner: i64, group: i64, house: &str) -> i64 {
-        let mut tx = ward.tx().await;
-        let id = sqlx::query_scalar(
-            "INSERT INTO households (group_id, owner_user_id, head_name, head_name_folded, house_number, street, phone,
-                                     members, smartphone_users, has_epayment, vneid_level2, status, created_at, updated_at)
-             VALUES (?, ?, 'Nguyễn Cư Dân', 'nguyen cu dan', ?, 'Xuân La', '0912345678', 3, 2, 1, 1, 'approved', ?, ?)
-             RETURNING id",
-        )
-        .bind(group)
-        .bind(owner)
-        .bind(house)
-        .bind(ward.now())
-        .bind(ward.now())
-        .fetch_one(&mut *tx)
-        .await
-        .expect("a household");
-        tx.commit().await.expect("committed");
-        id
+        ward.household(owner, group, house, 3, 1).await
     }
 
     /// What the leader would write: two days, the default options.

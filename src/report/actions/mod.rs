@@ -204,7 +204,8 @@ mod tests {
     /// An official marks the case done.
     pub(super) async fn resolve(ward: &Ward, code: ReportCode) {
         let mut tx = ward.tx().await;
-        move_report(&ward.app, &mut tx, &ward.actor(ward.official), code, Status::Resolved, None).await.unwrap();
+        let _setup =
+            move_report(&ward.app, &mut tx, &ward.actor(ward.official), code, Status::Resolved, None).await.unwrap();
         tx.commit().await.unwrap();
     }
 

@@ -226,10 +226,10 @@ mod tests {
         let code = filed(&ward, ward.resident).await;
         let to_new = try_move(&ward, &official, code, Status::New, None).await;
         assert!(matches!(refused_with(&to_new), Some(Refusal::State(_))), "{to_new:?}");
-        try_move(&ward, &official, code, Status::InProgress, None).await.unwrap();
+        let _setup = try_move(&ward, &official, code, Status::InProgress, None).await.unwrap();
         let back = try_move(&ward, &official, code, Status::Accepted, None).await;
         assert!(matches!(refused_with(&back), Some(Refusal::State(_))), "{back:?}");
-        try_move(&ward, &official, code, Status::Resolved, None).await.unwrap();
+        let _setup = try_move(&ward, &official, code, Status::Resolved, None).await.unwrap();
         for to in Status::ALL {
             let acted = try_move(&ward, &official, code, to, Some("lần nữa")).await;
             let Some(Refusal::State(why)) = refused_with(&acted) else { panic!("{to:?}: {acted:?}") };

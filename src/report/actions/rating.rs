@@ -213,7 +213,7 @@ mod tests {
         let declined = filed(&ward, ward.resident).await;
         let mut tx = ward.tx().await;
         let official = ward.actor(ward.official);
-        crate::report::actions::move_report(
+        let _setup = crate::report::actions::move_report(
             &ward.app,
             &mut tx,
             &official,
