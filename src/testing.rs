@@ -13,6 +13,15 @@ use crate::channel::{Channel, ChatAddr, UserAddr};
 use crate::clock::ManualClock;
 use crate::db::{Database, Tx};
 
+/// The refusal an action (or a check) answered with; a test fails when it
+/// was not refused.
+pub fn refused<T: std::fmt::Debug>(acted: &Result<T, crate::refusal::Stop>) -> &crate::refusal::Refusal {
+    match acted {
+        Err(crate::refusal::Stop::Refused(r)) => r,
+        other => panic!("not refused: {other:?}"),
+    }
+}
+
 pub struct Ward {
     _dir: tempfile::TempDir,
     pub app: App,

@@ -157,7 +157,7 @@ mod tests {
     use super::super::tests::{self as fixture, household};
     use super::*;
     use crate::action::To;
-    use crate::testing::Ward;
+    use crate::testing::{refused, Ward};
 
     async fn try_answer(
         ward: &Ward,
@@ -170,13 +170,6 @@ mod tests {
         let acted = answer(&ward.app, &mut tx, actor, code, option, text).await;
         tx.commit().await.unwrap();
         acted
-    }
-
-    fn refused<T: std::fmt::Debug>(acted: &Acted<T>) -> &Refusal {
-        match acted {
-            Err(Stop::Refused(r)) => r,
-            other => panic!("not refused: {other:?}"),
-        }
     }
 
     async fn count(ward: &Ward, sql: &str) -> i64 {

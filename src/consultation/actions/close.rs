@@ -107,20 +107,13 @@ mod tests {
     use super::*;
     use crate::action::To;
     use crate::consultation::Ballot;
-    use crate::testing::Ward;
+    use crate::testing::{refused, Ward};
 
     async fn try_close(ward: &Ward, actor: &Actor, code: ConsultationCode) -> Acted<Closed> {
         let mut tx = ward.tx().await;
         let acted = close(&ward.app, &mut tx, actor, code).await;
         tx.commit().await.unwrap();
         acted
-    }
-
-    fn refused<T: std::fmt::Debug>(acted: &Acted<T>) -> &Refusal {
-        match acted {
-            Err(Stop::Refused(r)) => r,
-            other => panic!("not refused: {other:?}"),
-        }
     }
 
     #[tokio::test]

@@ -185,14 +185,7 @@ mod tests {
     use super::*;
     use crate::action::Door;
     use crate::consultation::Ballot;
-    use crate::testing::Ward;
-
-    fn refused(acted: &Result<impl std::fmt::Debug, Stop>) -> &Refusal {
-        match acted {
-            Err(Stop::Refused(r)) => r,
-            other => panic!("not refused: {other:?}"),
-        }
-    }
+    use crate::testing::{refused, Ward};
 
     async fn try_create(ward: &Ward, actor: &Actor, asked: Asked) -> Acted<Drafted> {
         let mut tx = ward.tx().await;

@@ -100,8 +100,7 @@ mod tests {
     use super::super::tests::{self as fixture, household};
     use super::*;
     use crate::action::Door;
-    use crate::refusal::Stop;
-    use crate::testing::Ward;
+    use crate::testing::{refused, Ward};
 
     async fn try_record(
         ward: &Ward,
@@ -114,13 +113,6 @@ mod tests {
         let acted = record_paper(&ward.app, &mut tx, actor, code, home, option, None).await;
         tx.commit().await.unwrap();
         acted
-    }
-
-    fn refused<T: std::fmt::Debug>(acted: &Acted<T>) -> &Refusal {
-        match acted {
-            Err(Stop::Refused(r)) => r,
-            other => panic!("not refused: {other:?}"),
-        }
     }
 
     #[tokio::test]

@@ -2,10 +2,9 @@
 //! people of the ward by role, an action run in its own transaction.
 
 use super::invite;
-use crate::action::{Acted, Choice, Notification};
+use crate::action::{Choice, Notification};
 use crate::domain::{PersonName, PhoneNumber};
 use crate::household::{repo, HouseholdDetails, Status};
-use crate::refusal::{Refusal, Stop};
 use crate::testing::Ward;
 
 pub fn details(house: &str) -> HouseholdDetails {
@@ -51,12 +50,7 @@ macro_rules! act {
 }
 
 /// The refusal, or a panic.
-pub fn refused<T: std::fmt::Debug>(acted: &Acted<T>) -> &Refusal {
-    match acted {
-        Err(Stop::Refused(r)) => r,
-        other => panic!("not refused: {other:?}"),
-    }
-}
+pub use crate::testing::refused;
 
 /// The action ids of a notification's choices.
 pub fn actions(note: &Notification) -> Vec<String> {
